@@ -1,0 +1,190 @@
+/**
+ * The ActiveMQ broker configuration: queues, dead-letter policy and broker-side redelivery.
+ *
+ * One function renders it for both places it runs: Amazon MQ (the `aws.mq.Configuration` data,
+ * which accepts only a permitted subset of elements) and the local broker started by `scripts/`
+ * (which wraps the same `<broker>` body with what only a self-run broker needs: ports and data dir).
+ */
+
+export const QUEUES = {
+  requests: 'grading-requests',
+  priority: 'grading-priority',
+  results: 'grading-results',
+  dlq: 'grading-dlq',
+} as const;
+
+/** Live progress: a topic every gateway instance subscribes to (see ARCHITECTURE.md). */
+export const PROGRESS_TOPIC = 'grading-progress';
+
+export interface BrokerXmlOptions {
+  /** Broker-side redeliveries of a NACKed grading request before it is dead-lettered. Default 3. */
+  maximumRedeliveries?: number;
+  /** Delay before the first redelivery, ms. Default 5000. */
+  initialRedeliveryDelayMs?: number;
+  /** Multiplier of the exponential back-off between redeliveries. Default 2. */
+  backOffMultiplier?: number;
+  /** Cap on the redelivery delay, ms. Default 120000. */
+  maximumRedeliveryDelayMs?: number;
+  /** Store usage cap for persistent messages, MB. Default 1024. */
+  storeUsageMb?: number;
+}
+
+const DEFAULTS: Required<BrokerXmlOptions> = {
+  maximumRedeliveries: 3,
+  initialRedeliveryDelayMs: 5000,
+  backOffMultiplier: 2,
+  maximumRedeliveryDelayMs: 120000,
+  storeUsageMb: 1024,
+};
+
+export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<BrokerXmlOptions> {
+  const merged = { ...DEFAULTS, ...dropUndefined(opts) };
+  const problems: string[] = [];
+  if (!Number.isInteger(merged.maximumRedeliveries) || merged.maximumRedeliveries < 0 || merged.maximumRedeliveries > 20) {
+    problems.push(`maximumRedeliveries must be an integer 0..20 (got ${merged.maximumRedeliveries})`);
+  }
+  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs', 'storeUsageMb'] as const) {
+    if (!Number.isInteger(merged[key]) || merged[key] <= 0) problems.push(`${key} must be a positive integer (got ${merged[key]})`);
+  }
+  // ActiveMQ's RedeliveryPlugin refuses to start unless every delay exceeds 1000 ms (found on the local broker).
+  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs'] as const) {
+    if (merged[key] <= 1000) problems.push(`${key} must exceed 1000 ms, as ActiveMQ's redelivery plugin requires (got ${merged[key]})`);
+  }
+  if (merged.maximumRedeliveryDelayMs < merged.initialRedeliveryDelayMs) problems.push('maximumRedeliveryDelayMs must be >= initialRedeliveryDelayMs');
+  if (!(merged.backOffMultiplier >= 1)) problems.push(`backOffMultiplier must be >= 1 (got ${merged.backOffMultiplier})`);
+  if (problems.length) throw new Error(`Invalid broker configuration: ${problems.join('; ')}`);
+  return merged;
+}
+
+/** The `<broker>` element body shared by Amazon MQ and the local broker (children in alphabetical order, as ActiveMQ's schema expects). */
+function brokerChildren(o: Required<BrokerXmlOptions>): string {
+  const requestQueues = [QUEUES.requests, QUEUES.priority];
+  const deadLetterEntries = requestQueues
+    .map(
+      (queue) => `      <policyEntry queue="${queue}" prioritizedMessages="false">
+        <deadLetterStrategy>
+          <sharedDeadLetterStrategy processExpired="true" processNonPersistent="false">
+            <deadLetterQueue>
+              <queue physicalName="${QUEUES.dlq}"/>
+            </deadLetterQueue>
+          </sharedDeadLetterStrategy>
+        </deadLetterStrategy>
+      </policyEntry>`,
+    )
+    .join('\n');
+  const redeliveryEntries = requestQueues
+    .map(
+      (queue) =>
+        `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
+    )
+    .join('\n');
+  return `  <destinationPolicy>
+    <policyMap>
+      <policyEntries>
+${deadLetterEntries}
+      <policyEntry queue="${QUEUES.dlq}" prioritizedMessages="false">
+        <deadLetterStrategy>
+          <discarding/>
+        </deadLetterStrategy>
+      </policyEntry>
+      <policyEntry topic="${PROGRESS_TOPIC}"/>
+      </policyEntries>
+    </policyMap>
+  </destinationPolicy>
+  <destinations>
+    <queue physicalName="${QUEUES.requests}"/>
+    <queue physicalName="${QUEUES.priority}"/>
+    <queue physicalName="${QUEUES.results}"/>
+    <queue physicalName="${QUEUES.dlq}"/>
+    <topic physicalName="${PROGRESS_TOPIC}"/>
+  </destinations>
+  <plugins>
+    <redeliveryPlugin fallbackToDeadLetter="true" sendToDlqIfMaxRetriesExceeded="true">
+      <redeliveryPolicyMap>
+        <redeliveryPolicyMap>
+          <redeliveryPolicyEntries>
+${redeliveryEntries}
+          </redeliveryPolicyEntries>
+          <defaultEntry>
+            <redeliveryPolicy maximumRedeliveries="${o.maximumRedeliveries}" initialRedeliveryDelay="${o.initialRedeliveryDelayMs}"/>
+          </defaultEntry>
+        </redeliveryPolicyMap>
+      </redeliveryPolicyMap>
+    </redeliveryPlugin>
+  </plugins>`;
+}
+
+/** The Amazon MQ configuration document (`aws.mq.Configuration.data`). */
+export function renderBrokerConfigXml(opts: BrokerXmlOptions = {}): string {
+  const o = resolveBrokerXmlOptions(opts);
+  // schedulerSupport is what lets redeliveryPlugin delay redeliveries (NOTES.md).
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<broker xmlns="http://activemq.apache.org/schema/core" schedulerSupport="true">
+${brokerChildren(o)}
+</broker>
+`;
+}
+
+export interface LocalBrokerXmlOptions extends BrokerXmlOptions {
+  /** Directory for KahaDB, the scheduler store and temp data. */
+  dataDirectory: string;
+  /** Loopback port for STOMP. */
+  stompPort: number;
+  /** Loopback port for OpenWire (the broker always needs one transport; tools such as `activemq browse` use it). */
+  openwirePort: number;
+  host?: string;
+  /** Require this user on every connection, as Amazon MQ does. */
+  username?: string;
+  password?: string;
+}
+
+/**
+ * The local broker's activemq.xml: the same `<broker>` children as Amazon MQ, plus what only a
+ * self-run broker needs (data directory, transport connectors, JMX off, simple authentication).
+ */
+export function renderLocalActiveMqXml(opts: LocalBrokerXmlOptions): string {
+  const o = resolveBrokerXmlOptions(opts);
+  const host = opts.host ?? '127.0.0.1';
+  const auth =
+    opts.username && opts.password
+      ? `
+    <simpleAuthenticationPlugin>
+      <users>
+        <authenticationUser username="${xmlAttr(opts.username)}" password="${xmlAttr(opts.password)}" groups="admins"/>
+      </users>
+    </simpleAuthenticationPlugin>`
+      : '';
+  const shared = brokerChildren(o).replace('  <plugins>\n', `  <plugins>${auth}\n`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<beans xmlns="http://www.springframework.org/schema/beans"
+       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
+                           http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="grading-local" dataDirectory="${xmlAttr(opts.dataDirectory)}" schedulerSupport="true" useJmx="false" advisorySupport="true">
+${shared}
+  <persistenceAdapter>
+    <kahaDB directory="${xmlAttr(opts.dataDirectory)}/kahadb"/>
+  </persistenceAdapter>
+  <systemUsage>
+    <systemUsage>
+      <memoryUsage><memoryUsage limit="256 mb"/></memoryUsage>
+      <storeUsage><storeUsage limit="${o.storeUsageMb} mb"/></storeUsage>
+      <tempUsage><tempUsage limit="512 mb"/></tempUsage>
+    </systemUsage>
+  </systemUsage>
+  <transportConnectors>
+    <transportConnector name="openwire" uri="tcp://${host}:${opts.openwirePort}?maximumConnections=1000"/>
+    <transportConnector name="stomp" uri="stomp://${host}:${opts.stompPort}?transport.closeAsync=false"/>
+  </transportConnectors>
+</broker>
+</beans>
+`;
+}
+
+function xmlAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function dropUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

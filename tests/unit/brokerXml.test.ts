@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { QUEUES, renderBrokerConfigXml, renderLocalActiveMqXml } from '../../components/brokerXml';
+
+// Element names Amazon MQ keeps in an ActiveMQ configuration (its "permitted elements" and
+// "permitted collections" pages); anything else is silently stripped on upload.
+const PERMITTED = new Set([
+  'broker', 'destinationPolicy', 'policyMap', 'policyEntries', 'policyEntry', 'defaultEntry', 'deadLetterStrategy',
+  'sharedDeadLetterStrategy', 'individualDeadLetterStrategy', 'discarding', 'deadLetterQueue', 'destinations', 'queue', 'topic',
+  'plugins', 'redeliveryPlugin', 'redeliveryPolicyMap', 'redeliveryPolicyEntries', 'redeliveryPolicy', 'persistenceAdapter', 'kahaDB',
+  'systemUsage', 'forcePersistencyModeBrokerPlugin', 'timeStampingBrokerPlugin', 'statisticsBrokerPlugin', 'discardingDLQBrokerPlugin',
+]);
+
+function elementNames(xml: string): string[] {
+  return [...xml.matchAll(/<([A-Za-z][\w.-]*)[\s/>]/g)].map((m) => m[1]);
+}
+
+describe('broker XML', () => {
+  it('uses only elements Amazon MQ permits', () => {
+    const names = elementNames(renderBrokerConfigXml());
+    const stripped = names.filter((n) => !PERMITTED.has(n));
+    assert.deepEqual(stripped, []);
+  });
+
+  it('declares every grading queue and dead-letters both request queues into grading-dlq', () => {
+    const xml = renderBrokerConfigXml();
+    for (const q of Object.values(QUEUES)) assert.match(xml, new RegExp(`<queue physicalName="${q}"/>`));
+    for (const q of [QUEUES.requests, QUEUES.priority]) {
+      const entry = new RegExp(`<policyEntry queue="${q}"[^>]*>[\\s\\S]*?<queue physicalName="${QUEUES.dlq}"/>[\\s\\S]*?</policyEntry>`);
+      assert.match(xml, entry);
+    }
+  });
+
+  it('enables the scheduler and sets the redelivery limits it is given', () => {
+    const xml = renderBrokerConfigXml({ maximumRedeliveries: 5, initialRedeliveryDelayMs: 2000 });
+    assert.match(xml, /<broker [^>]*schedulerSupport="true"/);
+    assert.match(xml, /<redeliveryPolicy queue="grading-requests" maximumRedeliveries="5" initialRedeliveryDelay="2000"/);
+    assert.match(xml, /sendToDlqIfMaxRetriesExceeded="true"/);
+  });
+
+  it('rejects settings ActiveMQ would refuse at start, naming each', () => {
+    assert.throws(
+      () => renderBrokerConfigXml({ maximumRedeliveries: -1, initialRedeliveryDelayMs: 500 }),
+      (e: Error) => /maximumRedeliveries/.test(e.message) && /initialRedeliveryDelayMs must exceed 1000/.test(e.message),
+    );
+  });
+
+  it('renders the local broker with the same broker body plus loopback transports and auth', () => {
+    const local = renderLocalActiveMqXml({ dataDirectory: '/tmp/x', stompPort: 1234, openwirePort: 1235, username: 'u', password: 'p&"' });
+    assert.match(local, /stomp:\/\/127\.0\.0\.1:1234/);
+    assert.match(local, /password="p&amp;&quot;"/);
+    const shared = renderBrokerConfigXml().split('\n').filter((l) => l.includes('policyEntry') || l.includes('redeliveryPolicy '));
+    for (const line of shared) assert.ok(local.includes(line.trim()), `local XML lacks: ${line.trim()}`);
+  });
+});

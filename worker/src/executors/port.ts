@@ -1,0 +1,93 @@
+/**
+ * The executor port: runs one submission's program against the inputs of its test cases.
+ * It reports facts (exit, signal, time, memory, output); the grading engine turns them into
+ * verdicts. Two adapters implement it: the local sandbox and Judge0.
+ */
+import type { Language } from '../languages';
+
+export interface ExecutionLimits {
+  /** CPU time limit per test case, ms. */
+  timeLimitMs: number;
+  /** Wall-clock limit per test case, ms (catches sleeping programs). Adapters default it from timeLimitMs. */
+  wallLimitMs?: number;
+  /** Memory limit per test case, MB. */
+  memoryLimitMb: number;
+  /** Largest stdout accepted per test case, bytes; more is OLE. */
+  outputLimitBytes: number;
+}
+
+export interface ExecutionJob {
+  /** Correlates logs; the worker passes the grading request id. */
+  id: string;
+  language: Language;
+  source: string;
+  /** Test case inputs; `index` is the case number n of {n}.in (1-based). */
+  cases: Array<{ index: number; input: string }>;
+  limits: ExecutionLimits;
+}
+
+/** Why a program stopped, before any output is compared. */
+export type RunStatus =
+  | 'exited' // ran to completion; exitCode tells success (0) or failure
+  | 'signaled' // killed by a signal it raised itself (SIGSEGV, SIGFPE, SIGABRT...)
+  | 'time-limit' // CPU or wall limit hit
+  | 'memory-limit' // killed by the memory limit (or failed allocation at the limit)
+  | 'output-limit' // wrote more than outputLimitBytes
+  | 'internal-error'; // the executor failed for this case (not the program's fault)
+
+export interface RunOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  /** Truncated stderr, for execution.log only. */
+  stderr: string;
+  /** CPU time, ms. */
+  timeMs: number;
+  wallMs: number;
+  /** Peak memory, MB. */
+  memoryMb: number;
+  /** Executor's own explanation (e.g. "Judge0 status 13 Internal Error"). */
+  message?: string;
+}
+
+export interface CompileOutcome {
+  ok: boolean;
+  /** Compiler output (stdout + stderr), truncated. Empty for interpreted languages. */
+  output: string;
+  timeMs: number;
+}
+
+export interface CaseRun {
+  index: number;
+  outcome: RunOutcome;
+}
+
+export interface ExecutionReport {
+  compile: CompileOutcome;
+  /** One run per case in input order; empty when compilation failed. */
+  runs: CaseRun[];
+}
+
+export interface Executor {
+  readonly name: string;
+  /**
+   * Compiles once (when the language needs it) and runs every case. `onCase` fires as each
+   * case finishes, in any order, so the worker can stream progress.
+   * Throws ExecutorUnavailableError when the executor itself cannot work right now.
+   */
+  execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport>;
+  /** Releases processes, timers and sockets. */
+  close(): Promise<void>;
+}
+
+/** The executor (not the submission) is broken or overloaded: retry later, do not judge. */
+export class ExecutorUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ExecutorUnavailableError';
+  }
+}
