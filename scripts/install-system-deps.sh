@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# System packages the tests and the local stack use (Debian/Ubuntu). Installs only what is missing.
+#   activemq        the message broker (run with the project's own activemq.xml, never the system service)
+#   mariadb-server  the MySQL-compatible result store
+#   bubblewrap      the local sandbox
+#   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
+#   shellcheck      lints the Judge0 host's shell scripts
+set -euo pipefail
+
+packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  echo "Installing: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  # The packages' own services are never used (tests start private instances on loopback).
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
