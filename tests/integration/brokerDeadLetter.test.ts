@@ -27,11 +27,11 @@ describe('local ActiveMQ with the generated broker XML', function () {
 
   it('dead-letters a request NACKed more than maximumRedeliveries times into grading-dlq', async () => {
     const body = JSON.stringify({ requestId: 'req_dlq_1', poison: true });
-    await conn.send(QUEUES.requests, body, { persistent: 'true', 'correlation-id': 'req_dlq_1' });
+    await conn.send(`/queue/${QUEUES.requests}`, body, { persistent: 'true', 'correlation-id': 'req_dlq_1' });
 
     let deliveries = 0;
-    const dlq = collect(conn, QUEUES.dlq, 1, 60_000);
-    const consumer = conn.subscribe(QUEUES.requests, { ack: 'client-individual', prefetch: 1 }, (message) => {
+    const dlq = collect(conn, `/queue/${QUEUES.dlq}`, 1, 60_000);
+    const consumer = conn.subscribe(`/queue/${QUEUES.requests}`, { ack: 'client-individual', prefetch: 1 }, (message) => {
       deliveries += 1;
       void conn.nack(message);
     });
@@ -43,16 +43,16 @@ describe('local ActiveMQ with the generated broker XML', function () {
   });
 
   it('does not dead-letter a request that is acknowledged', async () => {
-    await conn.send(QUEUES.requests, '{"requestId":"req_ok"}', { persistent: 'true' });
-    const got = await collect(conn, QUEUES.requests, 1, 10_000);
+    await conn.send(`/queue/${QUEUES.requests}`, '{"requestId":"req_ok"}', { persistent: 'true' });
+    const got = await collect(conn, `/queue/${QUEUES.requests}`, 1, 10_000);
     assert.equal(got[0].body, '{"requestId":"req_ok"}');
-    await assert.rejects(collect(conn, QUEUES.dlq, 1, 3_000), /expected 1 message/);
+    await assert.rejects(collect(conn, `/queue/${QUEUES.dlq}`, 1, 3_000), /expected 1 message/);
   });
 
   it('also dead-letters from grading-priority', async () => {
-    await conn.send(QUEUES.priority, '{"requestId":"req_prio"}', { persistent: 'true' });
-    const dlq = collect(conn, QUEUES.dlq, 1, 60_000);
-    const consumer = conn.subscribe(QUEUES.priority, { ack: 'client-individual', prefetch: 1 }, (m) => void conn.nack(m));
+    await conn.send(`/queue/${QUEUES.priority}`, '{"requestId":"req_prio"}', { persistent: 'true' });
+    const dlq = collect(conn, `/queue/${QUEUES.dlq}`, 1, 60_000);
+    const consumer = conn.subscribe(`/queue/${QUEUES.priority}`, { ack: 'client-individual', prefetch: 1 }, (m) => void conn.nack(m));
     const [dead] = await dlq;
     consumer.unsubscribe();
     assert.equal(dead.body, '{"requestId":"req_prio"}');
