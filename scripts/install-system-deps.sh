@@ -5,9 +5,10 @@
 #   bubblewrap      the local sandbox
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
 #   shellcheck      lints the Judge0 host's shell scripts
+#   chromium        headless browser for the web page test (driven by playwright-core)
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck)
+packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
