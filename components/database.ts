@@ -1,0 +1,132 @@
+/**
+ * RDS MySQL 8 for grading result metadata: private, encrypted, TLS required, backed up; deletion
+ * protection and a final snapshot in production. Endpoint and credentials go to SSM.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+
+export const MYSQL_PORT = 3306;
+export const DATABASE_NAME = 'grading';
+
+export interface DatabaseArgs {
+  environmentName: string;
+  vpcId: pulumi.Input<string>;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Security groups whose members may connect on 3306. */
+  clientSecurityGroupIds: pulumi.Input<string>[];
+  /** Default db.t4g.micro. */
+  instanceClass?: string;
+  /** Default "8.0". */
+  engineVersion?: string;
+  /** GiB; default 20, grows automatically up to maxAllocatedStorage (default 100). */
+  allocatedStorage?: number;
+  maxAllocatedStorage?: number;
+  /** Default grading. */
+  username?: string;
+  /** A Pulumi secret; generated when absent. */
+  password?: pulumi.Input<string>;
+  /** Days; default 7. */
+  backupRetentionDays?: number;
+  multiAz?: boolean;
+  /** Deletion protection + final snapshot. Default false. */
+  production?: boolean;
+  deletionProtection?: boolean;
+}
+
+export class Database extends pulumi.ComponentResource {
+  readonly instanceIdentifier: pulumi.Output<string>;
+  readonly address: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  readonly securityGroupId: pulumi.Output<string>;
+  readonly password: pulumi.Output<string>;
+  readonly parameterNames: { endpoint: string; username: string; password: string };
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('grading:index:Database', name, {}, opts);
+    const env = args.environmentName;
+    const tags = tagsFor(env, 'Database');
+    const parent = { parent: this };
+    const production = args.production ?? false;
+    const username = args.username ?? 'grading';
+    this.password = passwordOrGenerated(`${name}-password`, args.password, this);
+
+    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, tags: { ...tags, Name: `${env}-grading-db` } }, parent);
+    args.clientSecurityGroupIds.forEach((source, i) => {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-mysql-from-${i}`,
+        { securityGroupId: sg.id, referencedSecurityGroupId: source, ipProtocol: 'tcp', fromPort: MYSQL_PORT, toPort: MYSQL_PORT, description: 'MySQL', tags },
+        parent,
+      );
+    });
+    this.securityGroupId = sg.id;
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags }, parent);
+
+    const engineVersion = args.engineVersion ?? '8.0';
+    const family = `mysql${engineVersion.split('.').slice(0, 2).join('.')}`;
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family,
+        description: 'grading: TLS only, utf8mb4',
+        parameters: [
+          { name: 'require_secure_transport', value: '1' },
+          { name: 'character_set_server', value: 'utf8mb4' },
+          { name: 'collation_server', value: 'utf8mb4_0900_ai_ci' },
+        ],
+        tags,
+      },
+      parent,
+    );
+
+    const instance = new aws.rds.Instance(
+      `${name}-mysql`,
+      {
+        identifier: `${env}-grading`,
+        engine: 'mysql',
+        engineVersion,
+        instanceClass: args.instanceClass ?? 'db.t4g.micro',
+        allocatedStorage: args.allocatedStorage ?? 20,
+        maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
+        storageType: 'gp3',
+        storageEncrypted: true,
+        dbName: DATABASE_NAME,
+        username,
+        password: this.password,
+        port: MYSQL_PORT,
+        dbSubnetGroupName: subnetGroup.name,
+        parameterGroupName: parameterGroup.name,
+        vpcSecurityGroupIds: [sg.id],
+        publiclyAccessible: false,
+        multiAz: args.multiAz ?? false,
+        backupRetentionPeriod: args.backupRetentionDays ?? 7,
+        backupWindow: '02:00-03:00',
+        maintenanceWindow: 'sun:03:30-sun:04:30',
+        autoMinorVersionUpgrade: true,
+        copyTagsToSnapshot: true,
+        deletionProtection: args.deletionProtection ?? production,
+        skipFinalSnapshot: !production,
+        finalSnapshotIdentifier: production ? `${env}-grading-final` : undefined,
+        enabledCloudwatchLogsExports: ['error', 'slowquery'],
+        applyImmediately: !production,
+        tags,
+      },
+      { parent: this, additionalSecretOutputs: ['password'] },
+    );
+    this.instanceIdentifier = instance.identifier;
+    this.address = instance.address;
+    this.port = instance.port;
+
+    this.parameterNames = {
+      endpoint: parameterName(env, 'db', 'endpoint'),
+      username: parameterName(env, 'db', 'username'),
+      password: parameterName(env, 'db', 'password'),
+    };
+    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: pulumi.interpolate`${instance.address}:${instance.port}`, description: 'grading database host:port', secure: false }, tags, this);
+    ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: username, description: 'grading database user', secure: true }, tags, this);
+    ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.password, description: 'grading database password', secure: true }, tags, this);
+
+    this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, address: this.address, securityGroupId: this.securityGroupId });
+  }
+}

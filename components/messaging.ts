@@ -1,0 +1,139 @@
+/**
+ * Amazon MQ for ActiveMQ: the grading queues, with the dead-letter and redelivery policy from
+ * brokerXml.ts (the same XML the local broker runs). Private, TLS-only STOMP, reachable only from
+ * the security groups given; its endpoint and credentials go to SSM for the worker and gateway.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { renderBrokerConfigXml } from './brokerXml';
+import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+
+export const STOMP_SSL_PORT = 61614;
+
+export interface MessagingArgs {
+  environmentName: string;
+  vpcId: pulumi.Input<string>;
+  vpcCidr: string;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Security groups whose members may connect over STOMP+SSL (worker tasks, gateway instances). */
+  clientSecurityGroupIds: pulumi.Input<string>[];
+  /** Default "5.18" (5.17 is out of support). */
+  engineVersion?: string;
+  /** Default true: minor versions only; AWS applies them in the maintenance window. */
+  autoMinorVersionUpgrade?: boolean;
+  /** Default mq.t3.micro. */
+  instanceType?: string;
+  /** Default SINGLE_INSTANCE. */
+  deploymentMode?: 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
+  /** Default grading-admin. */
+  adminUsername?: string;
+  /** A Pulumi secret; generated when absent. */
+  adminPassword?: pulumi.Input<string>;
+  /** Default true. */
+  auditLogs?: boolean;
+  /** Broker-side redeliveries before grading-dlq. Default 3. */
+  maximumRedeliveries?: number;
+}
+
+export class Messaging extends pulumi.ComponentResource {
+  readonly brokerName: string;
+  readonly brokerId: pulumi.Output<string>;
+  /** Comma-separated stomp+ssl endpoints (two for active/standby; only one is active at a time). */
+  readonly stompEndpoints: pulumi.Output<string>;
+  readonly securityGroupId: pulumi.Output<string>;
+  readonly adminUsername: string;
+  readonly adminPassword: pulumi.Output<string>;
+  readonly configurationXml: string;
+  readonly parameterNames: { endpoint: string; username: string; password: string };
+
+  constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('grading:index:Messaging', name, {}, opts);
+    const env = args.environmentName;
+    const tags = tagsFor(env, 'Messaging');
+    const parent = { parent: this };
+    const deploymentMode = args.deploymentMode ?? 'SINGLE_INSTANCE';
+    const engineVersion = args.engineVersion ?? '5.18';
+    this.brokerName = `${env}-grading`;
+    this.adminUsername = args.adminUsername ?? 'grading-admin';
+    this.adminPassword = passwordOrGenerated(`${name}-admin-password`, args.adminPassword, this);
+
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-broker-sg`,
+      { vpcId: args.vpcId, description: `Amazon MQ ${this.brokerName}: STOMP+SSL from grading clients only`, tags: { ...tags, Name: `${this.brokerName}-broker` } },
+      parent,
+    );
+    args.clientSecurityGroupIds.forEach((source, i) => {
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-stomp-from-${i}`,
+        { securityGroupId: sg.id, referencedSecurityGroupId: source, ipProtocol: 'tcp', fromPort: STOMP_SSL_PORT, toPort: STOMP_SSL_PORT, description: 'STOMP over TLS', tags },
+        parent,
+      );
+    });
+    // Active/standby instances replicate through shared storage inside the VPC; nothing leaves it.
+    new aws.vpc.SecurityGroupEgressRule(`${name}-broker-egress-vpc`, { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: 'tcp', fromPort: 0, toPort: 65535, description: 'within the VPC', tags }, parent);
+    this.securityGroupId = sg.id;
+
+    this.configurationXml = renderBrokerConfigXml({ maximumRedeliveries: args.maximumRedeliveries ?? 3 });
+    const configuration = new aws.mq.Configuration(
+      `${name}-configuration`,
+      {
+        name: `${this.brokerName}-config`,
+        description: 'grading queues, dead-letter policy and redelivery limits (components/brokerXml.ts)',
+        engineType: 'ActiveMQ',
+        engineVersion,
+        authenticationStrategy: 'simple',
+        data: this.configurationXml,
+        tags,
+      },
+      parent,
+    );
+
+    const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
+      const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
+      if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
+      return ids.slice(0, needed);
+    });
+
+    const broker = new aws.mq.Broker(
+      `${name}-broker`,
+      {
+        brokerName: this.brokerName,
+        engineType: 'ActiveMQ',
+        engineVersion,
+        autoMinorVersionUpgrade: args.autoMinorVersionUpgrade ?? true,
+        hostInstanceType: args.instanceType ?? 'mq.t3.micro',
+        deploymentMode,
+        publiclyAccessible: false,
+        subnetIds,
+        securityGroups: [sg.id],
+        configuration: { id: configuration.id, revision: configuration.latestRevision },
+        logs: { general: true, audit: args.auditLogs ?? true },
+        encryptionOptions: { useAwsOwnedKey: true },
+        maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
+        users: [{ username: this.adminUsername, password: this.adminPassword, consoleAccess: false }],
+        applyImmediately: false,
+        tags,
+      },
+      { parent: this, additionalSecretOutputs: ['users'] },
+    );
+    this.brokerId = broker.id;
+
+    this.stompEndpoints = broker.instances.apply((instances) =>
+      (instances ?? [])
+        .map((instance) => (instance.endpoints ?? []).find((e) => e.startsWith('stomp+ssl://')))
+        .filter((e): e is string => !!e)
+        .join(','),
+    );
+
+    this.parameterNames = {
+      endpoint: parameterName(env, 'mq', 'broker-endpoint'),
+      username: parameterName(env, 'mq', 'username'),
+      password: parameterName(env, 'mq', 'password'),
+    };
+    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: this.stompEndpoints, description: 'STOMP+SSL endpoints of the grading broker (comma-separated)', secure: false }, tags, this);
+    ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: this.adminUsername, description: 'grading broker user', secure: true }, tags, this);
+    ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.adminPassword, description: 'grading broker password', secure: true }, tags, this);
+
+    this.registerOutputs({ brokerName: this.brokerName, brokerId: this.brokerId, stompEndpoints: this.stompEndpoints, securityGroupId: this.securityGroupId });
+  }
+}

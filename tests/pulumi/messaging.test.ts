@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import * as pulumi from '@pulumi/pulumi';
+import { renderBrokerConfigXml } from '../../components/brokerXml';
+import { Messaging } from '../../components/messaging';
+import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
+
+const base = { environmentName: 'staging', vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'], clientSecurityGroupIds: ['sg-worker', 'sg-web'] };
+
+describe('Messaging', () => {
+  beforeEach(() => useMocks());
+
+  it('creates a private ActiveMQ 5.18 broker with general and audit logs and the generated configuration', async () => {
+    const m = new Messaging('mq', base);
+    await settled();
+    const broker = one('aws:mq/broker:Broker').inputs;
+    assert.equal(broker.publiclyAccessible, false);
+    assert.equal(broker.engineType, 'ActiveMQ');
+    assert.equal(broker.engineVersion, '5.18');
+    assert.equal(broker.autoMinorVersionUpgrade, true);
+    assert.deepEqual(broker.logs, { general: true, audit: true });
+    assert.deepEqual(broker.securityGroups, ['sg-mq-broker-sg']);
+    const configuration = one('aws:mq/configuration:Configuration').inputs;
+    assert.equal(configuration.data, renderBrokerConfigXml({ maximumRedeliveries: 3 }));
+    assert.deepEqual(broker.configuration, { id: 'mq-configuration-id', revision: 1 });
+    assert.equal(m.brokerName, 'staging-grading');
+  });
+
+  it('puts a single instance in one private subnet and active/standby in two', async () => {
+    new Messaging('mq', base);
+    await settled();
+    assert.deepEqual(one('aws:mq/broker:Broker').inputs.subnetIds, ['subnet-a']);
+    await useMocks();
+    const m = new Messaging('mq', { ...base, deploymentMode: 'ACTIVE_STANDBY_MULTI_AZ', instanceType: 'mq.m5.large' });
+    await settled();
+    assert.deepEqual(one('aws:mq/broker:Broker').inputs.subnetIds, ['subnet-a', 'subnet-b']);
+    assert.equal((await promiseOf(m.stompEndpoints)).split(',').length, 2);
+  });
+
+  it('accepts STOMP+SSL (61614) only from the client security groups, never from a CIDR', async () => {
+    new Messaging('mq', base);
+    await settled();
+    const rules = ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').map((r) => r.inputs);
+    assert.deepEqual(rules.map((r) => r.referencedSecurityGroupId).sort(), ['sg-web', 'sg-worker']);
+    for (const r of rules) {
+      assert.equal(r.fromPort, 61614);
+      assert.equal(r.toPort, 61614);
+      assert.equal(r.ipProtocol, 'tcp');
+      assert.equal(r.cidrIpv4, undefined);
+      assert.equal(r.cidrIpv6, undefined);
+    }
+    assert.equal(one('aws:ec2/securityGroup:SecurityGroup').inputs.ingress, undefined);
+  });
+
+  it('stores the endpoint and credentials in SSM, credentials as SecureString', async () => {
+    const m = new Messaging('mq', base);
+    await settled();
+    const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p.inputs]));
+    assert.deepEqual(Object.keys(params).sort(), ['/staging/mq/broker-endpoint', '/staging/mq/password', '/staging/mq/username']);
+    assert.equal(params['/staging/mq/password'].type, 'SecureString');
+    assert.equal(params['/staging/mq/username'].type, 'SecureString');
+    assert.equal(params['/staging/mq/broker-endpoint'].value, 'stomp+ssl://b-1234-1.mq.us-east-1.amazonaws.com:61614');
+    assert.equal(params['/staging/mq/password'].value, generatedSecret('mq-admin-password'));
+    assert.ok(await pulumi.isSecret(m.adminPassword));
+  });
+
+  it('uses the configured password as a secret instead of generating one', async () => {
+    const m = new Messaging('mq', { ...base, adminPassword: 'configured-Passw0rd!' });
+    await settled();
+    assert.equal(ofType('random:index/randomPassword:RandomPassword').length, 0);
+    assert.equal(one('aws:mq/broker:Broker').inputs.users[0].password, 'configured-Passw0rd!');
+    assert.ok(await pulumi.isSecret(m.adminPassword));
+  });
+});

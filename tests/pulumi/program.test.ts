@@ -1,0 +1,66 @@
+/**
+ * The whole program (index.ts) under mocks with the production stack's config: the resource graph
+ * holds what production needs, and no generated secret appears in plain text anywhere.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { parse } from 'yaml';
+import { generatedSecret, ofType, one, promiseOf, recorded, settled, useMocks } from './harness';
+
+function stackConfig(stack: string): Record<string, unknown> {
+  const file = parse(fs.readFileSync(path.join(__dirname, `../../Pulumi.${stack}.yaml`), 'utf8')).config as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(file).map(([k, v]) => [k.startsWith('grading:') ? k.slice('grading:'.length) : k, v]));
+}
+
+async function runProgram(): Promise<Record<string, unknown>> {
+  const entry = require.resolve('../../index');
+  delete require.cache[entry];
+  const exports = require(entry) as Record<string, unknown>;
+  await settled();
+  return exports;
+}
+
+describe('program (production stack)', () => {
+  let outputs: Record<string, unknown>;
+  before(async () => {
+    await useMocks(stackConfig('production'), { stack: 'production' });
+    outputs = await runProgram();
+  });
+
+  it('composes the components for the production environment', async () => {
+    const components = recorded.filter((r) => r.type.startsWith('grading:index:')).map((r) => r.type);
+    for (const c of ['Network', 'Storage', 'Messaging', 'Database']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
+    assert.equal(await promiseOf(outputs.bucketName as pulumi.Output<string>), 'production-grading-files');
+    const broker = one('aws:mq/broker:Broker').inputs;
+    assert.equal(broker.deploymentMode, 'ACTIVE_STANDBY_MULTI_AZ');
+    assert.equal(broker.subnetIds.length, 2);
+    assert.equal(one('aws:rds/instance:Instance').inputs.deletionProtection, true);
+    assert.deepEqual(one('awsx:ec2:Vpc').inputs.natGateways, { strategy: 'OnePerAz' });
+  });
+
+  it('keeps generated passwords out of plain text: only SecureString parameters and secret inputs hold them', async () => {
+    const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
+    assert.equal(secrets.length, 2, 'broker and database passwords are generated');
+    for (const resource of recorded) {
+      const text = JSON.stringify(resource.inputs);
+      for (const secret of secrets) {
+        if (!text.includes(secret)) continue;
+        assert.ok(resource.secretPaths.length > 0, `${resource.type} ${resource.name} holds a generated password outside a secret`);
+        if (resource.type === 'aws:ssm/parameter:Parameter') assert.equal(resource.inputs.type, 'SecureString', resource.inputs.name);
+        else assert.ok(['aws:mq/broker:Broker', 'aws:rds/instance:Instance'].includes(resource.type), `${resource.type} should not receive a password`);
+      }
+    }
+    for (const [name, value] of Object.entries(outputs)) {
+      const resolved = JSON.stringify(await promiseOf(value as pulumi.Output<unknown>));
+      for (const secret of secrets) assert.ok(!resolved?.includes(secret), `stack output ${name} exposes a password`);
+    }
+  });
+
+  it('fails before creating anything when the config is invalid', async () => {
+    await useMocks({ ecsMinCapacity: 9, ecsMaxCapacity: 2, mqEngineVersion: '5.15' }, { stack: 'broken' });
+    await assert.rejects(async () => runProgram(), /ecsMinCapacity \(9\)|mqEngineVersion/);
+    assert.equal(recorded.length, 0);
+  });
+});
