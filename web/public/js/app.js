@@ -1,0 +1,310 @@
+/*
+ * The submission page: pick a problem, write code, submit, watch each test case turn green or red
+ * as the worker finishes it (Server-Sent Events), then the final verdict, time and memory.
+ * Plain browser JavaScript against the gateway's HTTP API (docs/web-integration.md).
+ */
+(function () {
+  'use strict';
+
+  var VERDICT_NAMES = {
+    AC: 'Accepted',
+    WA: 'Wrong Answer',
+    TLE: 'Time Limit Exceeded',
+    MLE: 'Memory Limit Exceeded',
+    RE: 'Runtime Error',
+    CE: 'Compilation Error',
+    OLE: 'Output Limit Exceeded',
+    IE: 'Internal Error',
+  };
+
+  // Starter programs: read the whole input, leave the solving to the user.
+  var STARTERS = {
+    python: 'import sys\n\n\ndef main():\n    data = sys.stdin.read().split()\n    # solve here\n    print(data)\n\n\nmain()\n',
+    javascript: "const data = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);\n// solve here\nconsole.log(data.join(' '));\n",
+    c: '#include <stdio.h>\n\nint main(void) {\n    long long x;\n    while (scanf("%lld", &x) == 1) {\n        /* solve here */\n    }\n    return 0;\n}\n',
+    cpp: '#include <bits/stdc++.h>\nusing namespace std;\n\nint main() {\n    ios::sync_with_stdio(false);\n    cin.tie(nullptr);\n    // solve here\n    return 0;\n}\n',
+    java: 'import java.util.*;\nimport java.io.*;\n\npublic class Main {\n    public static void main(String[] args) throws IOException {\n        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));\n        // solve here\n    }\n}\n',
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var els = {
+    user: $('user-id'),
+    problem: $('problem-select'),
+    limits: $('problem-limits'),
+    description: $('problem-description'),
+    language: $('language-select'),
+    source: $('source-code'),
+    size: $('source-size'),
+    submit: $('submit-button'),
+    formError: $('form-error'),
+    result: $('result'),
+    verdict: $('verdict'),
+    verdictDetail: $('verdict-detail'),
+    score: $('metric-score'),
+    time: $('metric-time'),
+    memory: $('metric-memory'),
+    cases: $('cases'),
+    requestId: $('request-id'),
+  };
+
+  var state = { problem: null, stream: null, poller: null, lastStarter: '' };
+
+  function store(key, value) {
+    try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
+  }
+  function load(key) {
+    try { return localStorage.getItem('grading.' + key); } catch { return null; }
+  }
+
+  function randomUserId() {
+    var bytes = new Uint8Array(4);
+    crypto.getRandomValues(bytes);
+    return 'user_' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  async function getJson(url) {
+    var response = await fetch(url, { headers: { accept: 'application/json' } });
+    var body = await response.json().catch(function () { return {}; });
+    if (!response.ok) throw new Error(body.message || body.error || response.status + ' ' + response.statusText);
+    return body;
+  }
+
+  // ---- problems and languages ----------------------------------------------------------------
+
+  async function loadLanguages() {
+    var body = await getJson('/api/languages');
+    els.language.innerHTML = '';
+    body.languages.forEach(function (lang) {
+      var option = document.createElement('option');
+      option.value = lang.id;
+      option.textContent = lang.label;
+      els.language.appendChild(option);
+    });
+    var saved = load('language');
+    if (saved && body.languages.some(function (l) { return l.id === saved; })) els.language.value = saved;
+    setStarter();
+  }
+
+  async function loadProblems() {
+    var body = await getJson('/api/problems');
+    els.problem.innerHTML = '';
+    if (!body.problems.length) {
+      els.problem.innerHTML = '<option>No problems yet</option>';
+      return;
+    }
+    body.problems.forEach(function (p) {
+      var option = document.createElement('option');
+      option.value = p.id;
+      option.textContent = p.title ? p.title + ' (' + p.id + ')' : p.id;
+      els.problem.appendChild(option);
+    });
+    els.problem.disabled = false;
+    var wanted = decodeURIComponent((location.hash.match(/problem=([^&]+)/) || [])[1] || '') || load('problem');
+    if (wanted && body.problems.some(function (p) { return p.id === wanted; })) els.problem.value = wanted;
+    await showProblem(els.problem.value);
+  }
+
+  async function showProblem(id) {
+    store('problem', id);
+    els.description.innerHTML = '<p class="muted">Loading...</p>';
+    try {
+      var problem = await getJson('/api/problems/' + encodeURIComponent(id));
+      state.problem = problem;
+      els.description.innerHTML = window.renderMarkdown(problem.description);
+      var limits = [];
+      if (problem.timeLimit) limits.push('<span>Time limit: ' + problem.timeLimit + ' ms</span>');
+      if (problem.memoryLimit) limits.push('<span>Memory limit: ' + problem.memoryLimit + ' MB</span>');
+      if (problem.testCaseCount) limits.push('<span>' + problem.testCaseCount + ' test cases</span>');
+      els.limits.innerHTML = limits.join('');
+    } catch (error) {
+      els.description.innerHTML = '';
+      els.description.textContent = 'Could not load the problem: ' + error.message;
+    }
+  }
+
+  // Swap in the new language's starter unless the user has written something of their own.
+  function setStarter() {
+    var current = els.source.value;
+    if (current.trim() !== '' && current !== state.lastStarter) return;
+    state.lastStarter = STARTERS[els.language.value] || '';
+    els.source.value = state.lastStarter;
+    updateSize();
+  }
+
+  function updateSize() {
+    var bytes = new TextEncoder().encode(els.source.value).length;
+    els.size.textContent = bytes > 1024 ? (bytes / 1024).toFixed(1) + ' KB' : bytes + ' bytes';
+  }
+
+  // ---- submitting and following ----------------------------------------------------------------
+
+  async function submit() {
+    els.formError.textContent = '';
+    var userId = els.user.value.trim();
+    store('userId', userId);
+    els.submit.disabled = true;
+    try {
+      var response = await fetch('/api/submissions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ userId: userId, problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value }),
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (response.status === 429) {
+        throw new Error('Too many submissions: try again in ' + (response.headers.get('retry-after') || 'a few') + ' s.');
+      }
+      if (!response.ok) {
+        var details = (body.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ');
+        throw new Error(details || body.message || body.error || 'submission failed (' + response.status + ')');
+      }
+      follow(body.requestId);
+    } catch (error) {
+      els.formError.textContent = error.message;
+    } finally {
+      // Debounced: a second click within a few seconds maps to the same request anyway.
+      setTimeout(function () { els.submit.disabled = false; }, 800);
+    }
+  }
+
+  function follow(requestId) {
+    stopFollowing();
+    els.result.hidden = false;
+    els.requestId.textContent = requestId;
+    setVerdict(null);
+    els.verdictDetail.textContent = 'Waiting for a worker...';
+    els.score.textContent = els.time.textContent = els.memory.textContent = '-';
+    els.cases.innerHTML = '';
+    var count = (state.problem && state.problem.testCaseCount) || 0;
+    for (var n = 1; n <= count; n++) caseChip(n);
+
+    var stream = new EventSource('/api/submissions/' + encodeURIComponent(requestId) + '/events');
+    state.stream = stream;
+    stream.addEventListener('case', function (event) {
+      var data = JSON.parse(event.data);
+      els.verdictDetail.textContent = 'Running test cases...';
+      showCase(data);
+    });
+    stream.addEventListener('final', function (event) {
+      stream.close();
+      showFinal(JSON.parse(event.data));
+    });
+    stream.addEventListener('error', function () {
+      // EventSource reconnects by itself (with Last-Event-ID); if it gave up, poll instead.
+      if (stream.readyState === EventSource.CLOSED && state.stream === stream) poll(requestId);
+    });
+  }
+
+  function poll(requestId) {
+    state.poller = setInterval(async function () {
+      try {
+        var body = await getJson('/api/submissions/' + encodeURIComponent(requestId));
+        if (body.status !== 'pending') {
+          stopFollowing();
+          showFinal(body);
+        }
+      } catch { /* keep trying */ }
+    }, 2000);
+  }
+
+  function stopFollowing() {
+    if (state.stream) state.stream.close();
+    if (state.poller) clearInterval(state.poller);
+    state.stream = state.poller = null;
+  }
+
+  function caseChip(n) {
+    var id = 'case-' + n;
+    var chip = document.getElementById(id);
+    if (chip) return chip;
+    // Keep chips in case order even when results arrive out of order.
+    chip = document.createElement('li');
+    chip.id = id;
+    chip.className = 'case';
+    chip.dataset.case = String(n);
+    chip.innerHTML = '<div class="case-title"><span>#' + n + '</span><span class="case-status">...</span></div><div class="case-stats">&nbsp;</div>';
+    var next = Array.prototype.find.call(els.cases.children, function (c) { return Number(c.dataset.case) > n; });
+    els.cases.insertBefore(chip, next || null);
+    return chip;
+  }
+
+  function showCase(testResult) {
+    var chip = caseChip(testResult.case);
+    var status = testResult.status;
+    chip.dataset.status = status;
+    chip.className = 'case ' + (status === 'AC' ? 'case-ok' : status === 'SKIPPED' ? 'case-skip' : 'case-bad');
+    chip.title = (VERDICT_NAMES[status] || status) + (testResult.message ? ': ' + testResult.message : '');
+    chip.querySelector('.case-status').textContent = status;
+    var stats = [];
+    if (typeof testResult.time === 'number') stats.push(testResult.time + ' ms');
+    if (typeof testResult.memory === 'number') stats.push(formatMb(testResult.memory));
+    chip.querySelector('.case-stats').textContent = stats.join(' · ') || '\u00a0';
+  }
+
+  function showFinal(doc) {
+    var result = doc.result || {};
+    (result.testResults || []).forEach(showCase);
+    if (doc.status === 'failed') {
+      setVerdict('IE');
+      els.verdictDetail.textContent = 'System error' + (doc.reason || doc.error ? ': ' + (doc.reason || doc.error) : '');
+      return;
+    }
+    setVerdict(result.verdict);
+    var cases = result.testResults || [];
+    var passed = cases.filter(function (c) { return c.status === 'AC'; }).length;
+    els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : (result.message || '');
+    els.score.textContent = typeof result.score === 'number' ? String(result.score) : '-';
+    els.time.textContent = typeof result.executionTime === 'number' ? result.executionTime + ' ms' : '-';
+    els.memory.textContent = typeof result.memoryUsage === 'number' ? formatMb(result.memoryUsage) : '-';
+    var compileOutput = result.compileOutput || result.message;
+    if (result.verdict === 'CE' && compileOutput) {
+      var pre = document.createElement('pre');
+      pre.className = 'compile-output';
+      pre.textContent = compileOutput;
+      els.cases.insertAdjacentElement('afterend', pre);
+    }
+  }
+
+  function setVerdict(verdict) {
+    var old = els.result.querySelector('.compile-output');
+    if (old && !verdict) old.remove();
+    els.verdict.dataset.verdict = verdict || '';
+    if (!verdict) {
+      els.verdict.className = 'verdict verdict-pending';
+      els.verdict.textContent = 'Grading...';
+      return;
+    }
+    els.verdict.className = 'verdict ' + (verdict === 'AC' ? 'verdict-ok' : verdict === 'IE' ? 'verdict-warn' : 'verdict-bad');
+    els.verdict.textContent = verdict + ' · ' + (VERDICT_NAMES[verdict] || verdict);
+  }
+
+  function formatMb(mb) {
+    return (mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10) + ' MB';
+  }
+
+  // ---- wiring ----------------------------------------------------------------------------------
+
+  els.user.value = load('userId') || randomUserId();
+  store('userId', els.user.value);
+  els.problem.addEventListener('change', function () { showProblem(els.problem.value); });
+  els.language.addEventListener('change', function () {
+    store('language', els.language.value);
+    setStarter();
+  });
+  els.source.addEventListener('input', updateSize);
+  els.source.addEventListener('keydown', function (event) {
+    if (event.key !== 'Tab' || event.shiftKey) return;
+    event.preventDefault();
+    var start = els.source.selectionStart;
+    var end = els.source.selectionEnd;
+    els.source.setRangeText('    ', start, end, 'end');
+    updateSize();
+  });
+  els.submit.addEventListener('click', submit);
+  els.source.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
+  });
+
+  Promise.all([loadLanguages(), loadProblems()]).catch(function (error) {
+    els.formError.textContent = 'Could not reach the gateway: ' + error.message;
+  });
+})();
