@@ -10,10 +10,10 @@
  * subscribes to, so any instance behind the load balancer can answer any request.
  * See docs/web-integration.md for the contract with examples.
  */
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LANGUAGES, LANGUAGE_IDS } from '../../worker/src/languages';
+import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
 import { HttpError, readJsonBody, sendJson } from './http';
@@ -335,11 +335,6 @@ export class Gateway {
     this.log('error', 'request failed', { error: message });
     sendJson(res, 503, { error: 'unavailable', message: 'the grading service is temporarily unavailable; try again shortly' }, { 'retry-after': '5' });
   }
-}
-
-/** `req_` + a random UUID's 32 hex digits: unguessable, so a request id is also a read capability. */
-export function newRequestId(): string {
-  return `req_${randomUUID().replace(/-/g, '')}`;
 }
 
 /** The JSON each SSE event carries: a case event is the test result plus its request id; final is the result document. */
