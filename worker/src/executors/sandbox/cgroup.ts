@@ -1,0 +1,169 @@
+/**
+ * One fresh cgroup per sandboxed run: memory and pids limits in, CPU time and peak memory out.
+ * Both hierarchies are supported, detected once: v1 (separate memory, pids, cpuacct trees; this
+ * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure (NOTES.md).
+ */
+import { promises as fsp, existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = '/sys/fs/cgroup';
+const PARENT = 'grading-sandbox';
+
+export type CgroupVersion = 'v1' | 'v2';
+
+export interface CgroupLimits {
+  memoryBytes: number;
+  pids: number;
+}
+
+export interface CgroupUsage {
+  cpuMs: number;
+  peakMemoryBytes: number;
+  /** The kernel refused or reclaimed memory at the limit (OOM kill or failed charge). */
+  memoryLimitHit: boolean;
+  oomKilled: boolean;
+}
+
+export class CgroupUnavailableError extends Error {
+  constructor(message: string) {
+    super(`${message}. The local sandbox needs a writable cgroup memory and pids controller: run the worker as root (or in a container with a delegated cgroup), or use EXECUTOR=judge0.`);
+    this.name = 'CgroupUnavailableError';
+  }
+}
+
+export function detectCgroupVersion(): CgroupVersion {
+  if (existsSync(path.join(ROOT, 'cgroup.controllers'))) return 'v2';
+  if (existsSync(path.join(ROOT, 'memory', 'memory.limit_in_bytes')) && existsSync(path.join(ROOT, 'pids'))) return 'v1';
+  throw new CgroupUnavailableError('no cgroup v2 unified hierarchy and no cgroup v1 memory+pids controllers under /sys/fs/cgroup');
+}
+
+/** Creates the parent group(s) once and checks the controllers the sandbox needs. */
+export async function prepareCgroups(version: CgroupVersion): Promise<void> {
+  try {
+    if (version === 'v1') {
+      for (const controller of ['memory', 'pids', 'cpuacct']) await fsp.mkdir(path.join(ROOT, controller, PARENT), { recursive: true });
+      // Without hierarchical accounting a child's usage would not count against its limit.
+      const useHierarchy = path.join(ROOT, 'memory', PARENT, 'memory.use_hierarchy');
+      if (existsSync(useHierarchy) && readFileSync(useHierarchy, 'utf8').trim() !== '1') await fsp.writeFile(useHierarchy, '1').catch(() => undefined);
+    } else {
+      const controllers = readFileSync(path.join(ROOT, 'cgroup.controllers'), 'utf8');
+      for (const needed of ['memory', 'pids', 'cpu']) if (!controllers.includes(needed)) throw new CgroupUnavailableError(`cgroup v2 controller "${needed}" is not available`);
+      await fsp.mkdir(path.join(ROOT, PARENT), { recursive: true });
+      await fsp.writeFile(path.join(ROOT, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => undefined);
+      await fsp.writeFile(path.join(ROOT, PARENT, 'cgroup.subtree_control'), '+memory +pids +cpu');
+    }
+  } catch (error) {
+    if (error instanceof CgroupUnavailableError) throw error;
+    throw new CgroupUnavailableError(`cannot create cgroups under ${ROOT} (${(error as Error).message})`);
+  }
+}
+
+export class RunCgroup {
+  private constructor(
+    private readonly version: CgroupVersion,
+    /** Directories of this run's group, one per v1 controller or the single v2 group. */
+    private readonly dirs: { memory: string; pids: string; cpu: string },
+  ) {}
+
+  static async create(version: CgroupVersion, name: string, limits: CgroupLimits): Promise<RunCgroup> {
+    const dirs =
+      version === 'v1'
+        ? { memory: path.join(ROOT, 'memory', PARENT, name), pids: path.join(ROOT, 'pids', PARENT, name), cpu: path.join(ROOT, 'cpuacct', PARENT, name) }
+        : { memory: path.join(ROOT, PARENT, name), pids: path.join(ROOT, PARENT, name), cpu: path.join(ROOT, PARENT, name) };
+    for (const dir of new Set(Object.values(dirs))) await fsp.mkdir(dir);
+    const group = new RunCgroup(version, dirs);
+    const bytes = String(limits.memoryBytes);
+    if (version === 'v1') {
+      await fsp.writeFile(path.join(dirs.memory, 'memory.limit_in_bytes'), bytes);
+      // No swapping around the limit (memsw exists only with swap accounting).
+      await fsp.writeFile(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
+      await fsp.writeFile(path.join(dirs.memory, 'memory.swappiness'), '0').catch(() => undefined);
+    } else {
+      await fsp.writeFile(path.join(dirs.memory, 'memory.max'), bytes);
+      await fsp.writeFile(path.join(dirs.memory, 'memory.swap.max'), '0').catch(() => undefined);
+    }
+    await fsp.writeFile(path.join(dirs.pids, 'pids.max'), String(limits.pids));
+    return group;
+  }
+
+  /** The cgroup.procs files a process writes its pid to, to join this group before exec. */
+  get procsFiles(): string[] {
+    return [...new Set(Object.values(this.dirs))].map((dir) => path.join(dir, 'cgroup.procs'));
+  }
+
+  async usage(): Promise<CgroupUsage> {
+    if (this.version === 'v1') {
+      const [cpuNs, peak, failcnt, oomControl] = await Promise.all([
+        readNumber(path.join(this.dirs.cpu, 'cpuacct.usage')),
+        readNumber(path.join(this.dirs.memory, 'memory.max_usage_in_bytes')),
+        readNumber(path.join(this.dirs.memory, 'memory.failcnt')),
+        fsp.readFile(path.join(this.dirs.memory, 'memory.oom_control'), 'utf8').catch(() => ''),
+      ]);
+      const oomKills = Number(/oom_kill (\d+)/.exec(oomControl)?.[1] ?? 0);
+      return { cpuMs: cpuNs / 1e6, peakMemoryBytes: peak, memoryLimitHit: failcnt > 0 || oomKills > 0, oomKilled: oomKills > 0 };
+    }
+    const [cpuStat, peak, events] = await Promise.all([
+      fsp.readFile(path.join(this.dirs.cpu, 'cpu.stat'), 'utf8'),
+      readNumber(path.join(this.dirs.memory, 'memory.peak')),
+      fsp.readFile(path.join(this.dirs.memory, 'memory.events'), 'utf8'),
+    ]);
+    const usec = Number(/usage_usec (\d+)/.exec(cpuStat)?.[1] ?? 0);
+    const oomKills = Number(/oom_kill (\d+)/.exec(events)?.[1] ?? 0);
+    const maxEvents = Number(/^max (\d+)/m.exec(events)?.[1] ?? 0);
+    return { cpuMs: usec / 1000, peakMemoryBytes: peak, memoryLimitHit: maxEvents > 0 || oomKills > 0, oomKilled: oomKills > 0 };
+  }
+
+  /** CPU time so far, ms (cheap: one file read), for the watchdog that stops a run at its limit. */
+  async cpuMs(): Promise<number> {
+    if (this.version === 'v1') return (await readNumber(path.join(this.dirs.cpu, 'cpuacct.usage'))) / 1e6;
+    const stat = await fsp.readFile(path.join(this.dirs.cpu, 'cpu.stat'), 'utf8').catch(() => '');
+    return Number(/usage_usec (\d+)/.exec(stat)?.[1] ?? 0) / 1000;
+  }
+
+  /** SIGKILLs everything in the group until it is empty (a fork bomb may race us). */
+  async killAll(): Promise<void> {
+    if (this.version === 'v2') {
+      await fsp.writeFile(path.join(this.dirs.pids, 'cgroup.kill'), '1').catch(() => undefined);
+    }
+    for (let round = 0; round < 50; round++) {
+      const pids = await this.pids();
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((r) => setTimeout(r, round < 5 ? 2 : 20));
+    }
+  }
+
+  async pids(): Promise<number[]> {
+    const text = await fsp.readFile(path.join(this.dirs.pids, 'cgroup.procs'), 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
+  /** Removes the group; a killed namespace's init may linger briefly, so retry. */
+  async remove(): Promise<void> {
+    for (const dir of new Set(Object.values(this.dirs))) {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        try {
+          await fsp.rmdir(dir);
+          break;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (attempt === 99) throw error;
+          await this.killAll();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
+  }
+}
+
+async function readNumber(file: string): Promise<number> {
+  const text = await fsp.readFile(file, 'utf8').catch(() => '0');
+  return Number(text.trim()) || 0;
+}

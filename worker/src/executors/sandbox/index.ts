@@ -1,0 +1,194 @@
+/**
+ * The local sandbox executor: compiles once per submission, then runs the cases in parallel, each
+ * in a fresh bubblewrap + cgroup sandbox as its own unprivileged uid.
+ *
+ * Options:
+ * - concurrency: sandboxes running at once across all jobs (default: CPU cores).
+ * - workRoot: where job directories live (default /tmp/grading-sandbox); must not be shared with
+ *   anything the programs should not see (only the job's own directory is mounted).
+ * - uidBase: first of `concurrency` uids the programs run as (default 61000). Separate uids per
+ *   slot keep RLIMIT_NPROC per run and stop one run from signalling another.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError } from '../port';
+import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
+import { runInSandbox, SandboxLimits } from './runner';
+import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
+
+export interface SandboxOptions {
+  concurrency?: number;
+  workRoot?: string;
+  uidBase?: number;
+}
+
+const REQUIRED_BINARIES: Array<[string, string]> = [
+  ['/usr/bin/bwrap', 'apt-get install -y bubblewrap'],
+  ['/usr/bin/prlimit', 'apt-get install -y util-linux'],
+  ['/usr/bin/setpriv', 'apt-get install -y util-linux'],
+];
+
+export class SandboxUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor> {
+  const missing = REQUIRED_BINARIES.filter(([bin]) => !existsSync(bin));
+  if (missing.length) throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
+  if (process.getuid?.() !== 0) {
+    throw new SandboxUnavailableError('local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)');
+  }
+  const cgroupVersion = detectCgroupVersion();
+  await prepareCgroups(cgroupVersion);
+  const executor = new SandboxExecutor(cgroupVersion, {
+    concurrency: options.concurrency ?? Math.max(1, os.cpus().length),
+    workRoot: options.workRoot ?? path.join(os.tmpdir(), 'grading-sandbox'),
+    uidBase: options.uidBase ?? 61000,
+  });
+  await executor.selfTest();
+  return executor;
+}
+
+class SandboxExecutor implements Executor {
+  readonly name = 'sandbox';
+  private readonly freeSlots: number[];
+  private readonly waiting: Array<(slot: number) => void> = [];
+
+  constructor(
+    private readonly cgroupVersion: CgroupVersion,
+    private readonly opts: Required<SandboxOptions>,
+  ) {
+    this.freeSlots = Array.from({ length: opts.concurrency }, (_, i) => i);
+  }
+
+  /** Runs /bin/true in a sandbox, so a host without user namespaces fails at start with the fix. */
+  async selfTest(): Promise<void> {
+    const dir = await this.makeJobDir('selftest');
+    try {
+      const result = await this.withSlot((uid, slot) =>
+        runInSandbox({
+          name: `selftest-${process.pid}-${slot}`,
+          boxDir: dir,
+          writableBox: false,
+          command: ['/bin/true'],
+          stdin: '',
+          uid,
+          limits: { timeLimitMs: 2000, wallLimitMs: 5000, memoryLimitMb: 64, memoryHeadroomMb: 0, outputLimitBytes: 1024, pids: 8 },
+          cgroupVersion: this.cgroupVersion,
+        }),
+      );
+      if (result.status !== 'exited' || result.exitCode !== 0) {
+        throw new SandboxUnavailableError(
+          `local sandbox self-test failed (${result.status}, exit ${result.exitCode}): ${result.stderr.trim() || result.message || ''}. ` +
+            'bubblewrap needs unprivileged user namespaces: sysctl -w user.max_user_namespaces=10000 (and kernel.unprivileged_userns_clone=1 on Debian kernels).',
+        );
+      }
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
+    const toolchain = TOOLCHAINS[job.language];
+    if (!toolchain) throw new Error(`sandbox: no toolchain for language ${job.language}`);
+    const dir = await this.makeJobDir(job.id);
+    try {
+      await fsp.writeFile(path.join(dir, toolchain.sourceFile), job.source, { mode: 0o644 });
+      const compile = await this.compile(job, dir);
+      if (!compile.ok) return { compile, runs: [] };
+      // Test runs see the directory read-only, as root-owned files they cannot change.
+      await fsp.chown(dir, 0, 0);
+      await fsp.chmod(dir, 0o755);
+
+      const limits: SandboxLimits = {
+        timeLimitMs: job.limits.timeLimitMs,
+        wallLimitMs: job.limits.wallLimitMs ?? job.limits.timeLimitMs * 2 + 1000,
+        memoryLimitMb: job.limits.memoryLimitMb,
+        memoryHeadroomMb: toolchain.memoryHeadroomMb,
+        outputLimitBytes: job.limits.outputLimitBytes,
+        pids: toolchain.pids,
+      };
+      const command = toolchain.run({ memoryLimitMb: job.limits.memoryLimitMb });
+      const runs = await Promise.all(
+        job.cases.map((testCase) =>
+          this.withSlot(async (uid, slot) => {
+            const outcome = await runInSandbox({
+              name: `run-${process.pid}-${slot}-${randomBytes(4).toString('hex')}`,
+              boxDir: dir,
+              writableBox: false,
+              command,
+              stdin: testCase.input,
+              uid,
+              limits,
+              cgroupVersion: this.cgroupVersion,
+            });
+            const { memoryLimitHit: _hit, ...facts } = outcome;
+            const run: CaseRun = { index: testCase.index, outcome: facts };
+            onCase?.(run);
+            return run;
+          }),
+        ),
+      );
+      return { compile, runs };
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing long-lived: every run's processes and cgroup are gone when it returns.
+  }
+
+  private async compile(job: ExecutionJob, dir: string): Promise<CompileOutcome> {
+    const toolchain = TOOLCHAINS[job.language];
+    if (!toolchain.compile) return { ok: true, output: '', timeMs: 0 };
+    const compileCommand = toolchain.compile;
+    return this.withSlot(async (uid, slot) => {
+      await fsp.chown(dir, uid, uid);
+      const result = await runInSandbox({
+        name: `compile-${process.pid}-${slot}-${randomBytes(4).toString('hex')}`,
+        boxDir: dir,
+        writableBox: true,
+        command: compileCommand,
+        stdin: '',
+        uid,
+        limits: { ...COMPILE_LIMITS, memoryHeadroomMb: 0 },
+        cgroupVersion: this.cgroupVersion,
+      });
+      const output = `${result.stdout}${result.stderr}`.slice(0, COMPILE_LIMITS.outputLimitBytes);
+      const ok = result.status === 'exited' && result.exitCode === 0;
+      const why = ok ? '' : result.status === 'exited' ? '' : `\n[compiler stopped: ${result.message ?? result.status}]`;
+      return { ok, output: output + why, timeMs: result.timeMs };
+    });
+  }
+
+  private async makeJobDir(id: string): Promise<string> {
+    const jobs = path.join(this.opts.workRoot, 'jobs');
+    await fsp.mkdir(jobs, { recursive: true, mode: 0o711 });
+    const safe = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+    const dir = await fsp.mkdtemp(path.join(jobs, `${safe}-`));
+    await fsp.chmod(dir, 0o755);
+    return dir;
+  }
+
+  private async withSlot<T>(work: (uid: number, slot: number) => Promise<T>): Promise<T> {
+    const slot = this.freeSlots.pop() ?? (await new Promise<number>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await work(this.opts.uidBase + slot, slot);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(slot);
+      else this.freeSlots.push(slot);
+    }
+  }
+}
+
+export { ExecutorUnavailableError };
+export const execFileAsync = promisify(execFile);
