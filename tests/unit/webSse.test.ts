@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeEventId, encodeCasesId, FINAL_EVENT_ID, formatSseComment, formatSseEvent, MAX_CASE_NUMBER } from '../../web/src/sse';
+import { decodeEventId, encodeCasesId, FINAL_EVENT_ID, formatSseComment, formatSseEvent, MAX_CASE_NUMBER, SseParser } from '../../web/src/sse';
 
 describe('web SSE framing', () => {
   it('frames id, event and data, ending with a blank line', () => {
@@ -49,5 +49,34 @@ describe('web SSE event ids (delivered-set cursor)', () => {
     assert.throws(() => encodeCasesId([0]), /1\.\./);
     assert.throws(() => encodeCasesId([MAX_CASE_NUMBER + 1]), /1\.\./);
     assert.throws(() => encodeCasesId([1.5]), /1\.\./);
+  });
+});
+
+describe('web SSE parser (client side)', () => {
+  it('parses what formatSseEvent writes, across arbitrary chunk boundaries', () => {
+    const stream =
+      'retry: 2000\n' +
+      formatSseComment('open') +
+      formatSseEvent({ id: 'c1', event: 'case', data: '{"case":1}' }) +
+      formatSseComment('heartbeat') +
+      formatSseEvent({ id: 'final', event: 'final', data: 'line1\nline2' });
+    for (const size of [1, 2, 3, 7, 1000]) {
+      const parser = new SseParser();
+      const events = [];
+      for (let i = 0; i < stream.length; i += size) events.push(...parser.feed(stream.slice(i, i + size)));
+      assert.deepEqual(events, [
+        { id: 'c1', event: 'case', data: '{"case":1}' },
+        { id: 'final', event: 'final', data: 'line1\nline2' },
+      ]);
+      assert.equal(parser.lastEventId, 'final');
+    }
+  });
+
+  it('handles CRLF and CR line ends, default event type and fields without a space', () => {
+    const parser = new SseParser();
+    assert.deepEqual(parser.feed('data:a\r\ndata: b\r\rid:7\nevent:x\ndata:c\n\n'), [
+      { event: 'message', data: 'a\nb' },
+      { id: '7', event: 'x', data: 'c' },
+    ]);
   });
 });

@@ -87,6 +87,11 @@ export class GradingClient {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** The problem catalog submissions are checked against. */
+  get problems(): ProblemSource {
+    return this.deps.problems;
+  }
+
   /** Starts following the progress topic (the gateway does this at start; events() does it on first use). */
   followProgress(): void {
     if (this.progressSubscription) return;

@@ -82,3 +82,49 @@ export function decodeEventId(id: string | undefined | null): StreamPosition {
   }
   return { cases, final: false };
 }
+
+export interface ParsedSseEvent {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/**
+ * Incremental SSE parser (the client side of the same spec), for Node consumers of the stream:
+ * feed it chunks as they arrive, get whole events back. Comments are dropped; `retry` is ignored.
+ */
+export class SseParser {
+  private buffer = '';
+  private data: string[] = [];
+  private event = '';
+  private id: string | undefined;
+  /** The last id seen, as EventSource would send it in Last-Event-ID. */
+  lastEventId: string | undefined;
+
+  feed(chunk: string): ParsedSseEvent[] {
+    this.buffer += chunk;
+    const events: ParsedSseEvent[] = [];
+    let newline: number;
+    while ((newline = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = this.buffer.slice(0, newline);
+      // A lone \r at the end of a chunk may be the first half of \r\n: wait for more.
+      if (this.buffer[newline] === '\r' && newline === this.buffer.length - 1) break;
+      this.buffer = this.buffer.slice(newline + (this.buffer.startsWith('\r\n', newline) ? 2 : 1));
+      if (line === '') {
+        if (this.data.length) events.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n') });
+        this.data = [];
+        this.event = '';
+        this.id = undefined;
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'data') this.data.push(value);
+      else if (field === 'event') this.event = value;
+      else if (field === 'id' && !value.includes('\0')) this.id = this.lastEventId = value;
+    }
+    return events;
+  }
+}
