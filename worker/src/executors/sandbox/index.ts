@@ -9,12 +9,10 @@
  * - uidBase: first of `concurrency` uids the programs run as (default 61000). Separate uids per
  *   slot keep RLIMIT_NPROC per run and stop one run from signalling another.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError } from '../port';
 import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { runInSandbox, SandboxLimits } from './runner';
@@ -45,11 +43,15 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   if (process.getuid?.() !== 0) {
     throw new SandboxUnavailableError('local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)');
   }
+  const workRoot = options.workRoot ?? path.join(os.tmpdir(), 'grading-sandbox');
+  // Sandbox uids must be able to traverse to their job dir (and list nothing on the way).
+  await fsp.mkdir(workRoot, { recursive: true });
+  await fsp.chmod(workRoot, 0o711);
   const cgroupVersion = detectCgroupVersion();
   await prepareCgroups(cgroupVersion);
   const executor = new SandboxExecutor(cgroupVersion, {
     concurrency: options.concurrency ?? Math.max(1, os.cpus().length),
-    workRoot: options.workRoot ?? path.join(os.tmpdir(), 'grading-sandbox'),
+    workRoot,
     uidBase: options.uidBase ?? 61000,
   });
   await executor.selfTest();
@@ -191,4 +193,3 @@ class SandboxExecutor implements Executor {
 }
 
 export { ExecutorUnavailableError };
-export const execFileAsync = promisify(execFile);

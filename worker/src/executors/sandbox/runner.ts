@@ -71,6 +71,8 @@ export function bwrapArgs(spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox'>):
     '--setenv', 'PATH', '/usr/bin:/bin',
     '--setenv', 'HOME', '/tmp',
     '--setenv', 'LANG', 'C.UTF-8',
+    // Everything but /box (when compiling) and /tmp becomes read-only, including bwrap's own root.
+    '--remount-ro', '/',
   ];
 }
 
@@ -87,7 +89,9 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       `--cpu=${cpuSeconds}:${cpuSeconds + 1}`,
       `--fsize=${TMPFS_BYTES}`,
       '--nofile=64',
-      `--nproc=${limits.pids + 8}`,
+      // The pids cgroup is the real fork limit; RLIMIT_NPROC also counts the slot uid's zombies
+      // from earlier runs that PID 1 has not reaped yet, so it gets a wide margin.
+      `--nproc=${limits.pids + 256}`,
       `--stack=${Math.max(8, limits.memoryLimitMb) * 1024 * 1024}`,
       '--core=0',
       '--',

@@ -36,14 +36,14 @@ export const TOOLCHAINS: Record<Language, Toolchain> = {
     compile: ['/usr/bin/gcc', '-O2', '-std=c17', '-pipe', '-o', 'main', 'main.c', '-lm'],
     run: () => ['./main'],
     memoryHeadroomMb: 0,
-    pids: 4,
+    pids: 16,
   },
   cpp: {
     sourceFile: 'main.cpp',
     compile: ['/usr/bin/g++', '-O2', '-std=c++17', '-pipe', '-o', 'main', 'main.cpp'],
     run: () => ['./main'],
     memoryHeadroomMb: 0,
-    pids: 4,
+    pids: 16,
   },
   java: {
     // The public class must be Main (as in most judges).
