@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.local/**', 'test-output/**', 'bin/**', 'docs/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.local/**', 'test-output/**', 'docs/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

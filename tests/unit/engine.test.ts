@@ -1,0 +1,77 @@
+/**
+ * The engine's mapping from executor facts to the result document, with a scripted executor (the
+ * real sandbox is exercised by tests/sandbox and the CLI test).
+ */
+import assert from 'node:assert/strict';
+import { validateGradingResult } from '../../worker/src/contracts';
+import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../../worker/src/executors/port';
+import { ExecutorUnavailableError } from '../../worker/src/executors/port';
+import { gradeSubmission } from '../../worker/src/grading/engine';
+import { buildTestSet } from '../../worker/src/problems/testSet';
+
+class ScriptedExecutor implements Executor {
+  readonly name = 'scripted';
+  jobs: ExecutionJob[] = [];
+  constructor(private readonly script: (job: ExecutionJob) => ExecutionReport | Error) {}
+  async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
+    this.jobs.push(job);
+    const report = this.script(job);
+    if (report instanceof Error) throw report;
+    for (const run of [...report.runs].reverse()) onCase?.(run);
+    return report;
+  }
+  async close() {}
+}
+
+const out = (stdout: string, over: Partial<RunOutcome> = {}): RunOutcome => ({ status: 'exited', exitCode: 0, signal: null, stdout, stderr: '', timeMs: 10, wallMs: 12, memoryMb: 5, ...over });
+const testSet = buildTestSet(new Map(Object.entries({ '1.in': '1 2', '1.out': '3\n', '2.in': '2 2', '2.out': '4\n', '3.in': '5 5', '3.out': '10\n', 'manifest.json': '{"scores":{"3":2}}' })));
+const request = { requestId: 'req_e1', language: 'python' as const, timeLimit: 1000, memoryLimit: 64 };
+
+describe('grading engine', () => {
+  it('grades every case once, streams progress, and builds a valid result', async () => {
+    const executor = new ScriptedExecutor(() => ({
+      compile: { ok: true, output: '', timeMs: 0 },
+      runs: [
+        { index: 1, outcome: out('3\n', { timeMs: 30, memoryMb: 7.25 }) },
+        { index: 2, outcome: out('5\n') },
+        { index: 3, outcome: out('', { status: 'time-limit', timeMs: 1001, message: 'CPU time limit 1000 ms exceeded' }) },
+      ],
+    }));
+    const progress: Array<[number, string, number]> = [];
+    const { result, log } = await gradeSubmission({ request, source: 'print(1)', testSet, executor, resultFile: 's3://b/results/req_e1/result.json', onCase: (r, total) => progress.push([r.case, r.status, total]) });
+    assert.equal(executor.jobs.length, 1, 'one execution (compile once) per submission');
+    assert.deepEqual(executor.jobs[0].cases.map((c) => c.index), [1, 2, 3]);
+    assert.deepEqual(progress, [[3, 'TLE', 3], [2, 'WA', 3], [1, 'AC', 3]]);
+    assert.equal(result.result?.verdict, 'TLE');
+    assert.equal(result.result?.score, 25);
+    assert.equal(result.result?.executionTime, 1001);
+    assert.equal(result.result?.memoryUsage, 7.3);
+    assert.deepEqual(result.result?.testResults.map((t) => t.status), ['AC', 'WA', 'TLE']);
+    assert.equal(result.result?.testResults[1].message, 'line 1: expected "4", got "5"');
+    assert.ok(validateGradingResult(result).ok);
+    assert.match(log, /case 3: TLE/);
+  });
+
+  it('marks every case CE and keeps the compiler output when compilation fails', async () => {
+    const executor = new ScriptedExecutor(() => ({ compile: { ok: false, output: 'main.c:1: error: expected ;', timeMs: 40 }, runs: [] }));
+    const { result } = await gradeSubmission({ request: { ...request, language: 'c' }, source: 'int main(', testSet, executor });
+    assert.equal(result.result?.verdict, 'CE');
+    assert.equal(result.result?.score, 0);
+    assert.deepEqual(result.result?.testResults.map((t) => t.status), ['CE', 'CE', 'CE']);
+    assert.match(result.result?.compileOutput ?? '', /expected ;/);
+    assert.ok(validateGradingResult(result).ok);
+  });
+
+  it('lets the manifest limits override the request', async () => {
+    const executor = new ScriptedExecutor(() => ({ compile: { ok: true, output: '', timeMs: 0 }, runs: [] }));
+    const limited = buildTestSet(new Map(Object.entries({ '1.in': '', '1.out': '', 'manifest.json': '{"timeLimit":300,"memoryLimit":32}' })));
+    const { result } = await gradeSubmission({ request, source: '', testSet: limited, executor });
+    assert.deepEqual([executor.jobs[0].limits.timeLimitMs, executor.jobs[0].limits.memoryLimitMb], [300, 32]);
+    assert.equal(result.result?.testResults[0].status, 'IE', 'a case the executor never ran is an internal error, not a pass');
+  });
+
+  it('propagates an unavailable executor instead of inventing a verdict', async () => {
+    const executor = new ScriptedExecutor(() => new ExecutorUnavailableError('judge0 circuit open'));
+    await assert.rejects(gradeSubmission({ request, source: '', testSet, executor }), ExecutorUnavailableError);
+  });
+});

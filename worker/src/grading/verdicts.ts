@@ -1,0 +1,48 @@
+/**
+ * From run facts to verdicts: one per case, then the overall verdict and score.
+ *
+ * Overall verdict: AC when every case is AC; otherwise the most severe failing verdict by DMOJ's
+ * precedence IE > TLE > MLE > OLE > RE > WA (a judge fault first, then the verdicts that hide what
+ * a full run would have shown). CE applies to every case and wins outright.
+ * Score: the weights of accepted cases over the total weight, x100, rounded to 2 decimals.
+ */
+import type { RunOutcome } from '../executors/port';
+import type { TestResult, Verdict } from '../contracts/result';
+import type { CheckResult } from './checkers';
+
+export const PRECEDENCE: Verdict[] = ['IE', 'TLE', 'MLE', 'OLE', 'RE', 'WA'];
+
+export function caseVerdict(outcome: RunOutcome, check: () => CheckResult): { status: Verdict; message?: string } {
+  switch (outcome.status) {
+    case 'time-limit':
+      return { status: 'TLE', message: outcome.message };
+    case 'memory-limit':
+      return { status: 'MLE', message: outcome.message };
+    case 'output-limit':
+      return { status: 'OLE', message: outcome.message };
+    case 'internal-error':
+      return { status: 'IE', message: outcome.message ?? 'executor error' };
+    case 'signaled':
+      return { status: 'RE', message: `killed by ${outcome.signal ?? 'a signal'}` };
+    case 'exited': {
+      if (outcome.exitCode !== 0) return { status: 'RE', message: `exit code ${outcome.exitCode}` };
+      const result = check();
+      return result.ok ? { status: 'AC' } : { status: 'WA', message: result.message };
+    }
+  }
+}
+
+export function overallVerdict(cases: Array<Pick<TestResult, 'status'>>, compileFailed = false): Verdict {
+  if (compileFailed) return 'CE';
+  if (cases.length === 0) return 'IE';
+  if (cases.every((c) => c.status === 'AC')) return 'AC';
+  for (const verdict of PRECEDENCE) if (cases.some((c) => c.status === verdict)) return verdict;
+  return 'WA';
+}
+
+export function score(cases: Array<Pick<TestResult, 'case' | 'status'>>, weights: Map<number, number>): number {
+  const total = cases.reduce((sum, c) => sum + (weights.get(c.case) ?? 1), 0);
+  if (total === 0) return 0;
+  const earned = cases.filter((c) => c.status === 'AC').reduce((sum, c) => sum + (weights.get(c.case) ?? 1), 0);
+  return Math.round((earned / total) * 10000) / 100;
+}
