@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { DeliveryCursor, GatewayEvent } from '../../web/src/eventCursor';
 import type { GradingResult, ProgressItem } from '../../web/src/progressItems';
+import type { Verdict } from '../../worker/src/contracts';
 import { decodeEventId, emptyPosition } from '../../web/src/sse';
 
 const R = 'req_1';
-const tr = (n: number, status = 'AC') => ({ case: n, status, time: 10 * n, memory: 5 });
-const caseItem = (n: number, status = 'AC'): ProgressItem => ({ kind: 'case', requestId: R, testResult: tr(n, status), totalCases: 3 });
+const tr = (n: number, status: Verdict = 'AC') => ({ case: n, status, time: 10 * n, memory: 5 });
+const caseItem = (n: number, status: Verdict = 'AC'): ProgressItem => ({ kind: 'case', requestId: R, testResult: tr(n, status), totalCases: 3 });
 const result: GradingResult = {
   requestId: R,
   status: 'completed',
   result: { verdict: 'WA', score: 67, executionTime: 30, memoryUsage: 5, testResults: [tr(1), tr(2, 'WA'), tr(3)] },
+  timestamp: '2026-01-01T00:00:00Z',
 };
 const finalItem: ProgressItem = { kind: 'final', requestId: R, result };
 
@@ -60,11 +62,11 @@ describe('web delivery cursor (what a stream still owes its client)', () => {
 
   it('ignores case numbers it cannot name', () => {
     const cursor = new DeliveryCursor(emptyPosition());
-    assert.deepEqual(cursor.take({ kind: 'case', requestId: R, testResult: { case: 0, status: 'AC' } }), []);
+    assert.deepEqual(cursor.take({ kind: 'case', requestId: R, testResult: { case: 0, status: 'AC', time: 0, memory: 0 } }), []);
   });
 
   it('finishes a failed grading with no test results', () => {
-    const failed: GradingResult = { requestId: R, status: 'failed', reason: 'executor unavailable' };
+    const failed: GradingResult = { requestId: R, status: 'failed', error: 'executor unavailable', timestamp: '2026-01-01T00:00:00Z' };
     const cursor = new DeliveryCursor(emptyPosition());
     assert.deepEqual(summary(cursor.take({ kind: 'final', requestId: R, result: failed })), ['final']);
   });

@@ -14,7 +14,8 @@ import type { SubmissionInput } from '../../web/src/validation';
 const RESULT: GradingResult = {
   requestId: 'req_done',
   status: 'completed',
-  result: { verdict: 'AC', score: 100, executionTime: 12, memoryUsage: 3, testResults: [1, 2, 3].map((n) => ({ case: n, status: 'AC', time: 4 * n, memory: 3 })) },
+  result: { verdict: 'AC', score: 100, executionTime: 12, memoryUsage: 3, testResults: [1, 2, 3].map((n) => ({ case: n, status: 'AC' as const, time: 4 * n, memory: 3 })) },
+  timestamp: '2026-01-01T00:00:00Z',
 };
 
 class FakeSubmissions implements SubmissionService {

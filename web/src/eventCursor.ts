@@ -3,11 +3,11 @@
  * order and with whatever repeats, into the events its client has not seen yet: each test case
  * exactly once, then the final result, then nothing.
  */
-import type { GradingResult, ProgressItem, TestCaseResult } from './progressItems';
+import type { GradingResult, ProgressItem, TestResult } from './progressItems';
 import { encodeCasesId, FINAL_EVENT_ID, MAX_CASE_NUMBER, StreamPosition } from './sse';
 
 export type GatewayEvent =
-  | { type: 'case'; id: string; requestId: string; testResult: TestCaseResult; totalCases?: number }
+  | { type: 'case'; id: string; requestId: string; testResult: TestResult; totalCases?: number }
   | { type: 'final'; id: string; requestId: string; result: GradingResult };
 
 export class DeliveryCursor {
@@ -43,7 +43,7 @@ export class DeliveryCursor {
     return events;
   }
 
-  private caseEvent(requestId: string, testResult: TestCaseResult, totalCases?: number): GatewayEvent | undefined {
+  private caseEvent(requestId: string, testResult: TestResult, totalCases?: number): GatewayEvent | undefined {
     const n = testResult.case;
     if (!Number.isInteger(n) || n < 1 || n > MAX_CASE_NUMBER || this.delivered.has(n)) return undefined;
     this.delivered.add(n);

@@ -1,23 +1,27 @@
 /**
  * What the gateway forwards about one grading: each finished test case, then the final result.
- * Parsed from the progress topic (the worker's progress events) or built from the stored result.
+ * Built from the worker's progress events on the topic (contracts/progress.ts) or from the stored
+ * result document.
  */
-// PLACEHOLDER types until worker/src/contracts lands; replaced by the contracts' own types.
-export interface TestCaseResult {
-  case: number;
-  status: string;
-  time?: number;
-  memory?: number;
-  [extra: string]: unknown;
-}
+import { GradingResult, TestResult, validateProgressEvent } from '../../worker/src/contracts';
 
-export interface GradingResult {
-  requestId: string;
-  status: 'completed' | 'failed';
-  result?: { verdict: string; testResults?: TestCaseResult[]; [extra: string]: unknown };
-  [extra: string]: unknown;
-}
+export type { GradingResult, TestResult };
 
 export type ProgressItem =
-  | { kind: 'case'; requestId: string; testResult: TestCaseResult; totalCases?: number }
+  | { kind: 'case'; requestId: string; testResult: TestResult; totalCases?: number }
   | { kind: 'final'; requestId: string; result: GradingResult };
+
+/** A progress topic message as an item; undefined when it does not match the contract. */
+export function parseProgressMessage(body: string): ProgressItem | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const checked = validateProgressEvent(data);
+  if (!checked.ok) return undefined;
+  const event = checked.value;
+  if (event.type === 'final') return { kind: 'final', requestId: event.requestId, result: event.result };
+  return { kind: 'case', requestId: event.requestId, testResult: { case: event.case, status: event.status, time: event.time, memory: event.memory }, totalCases: event.total };
+}

@@ -31,7 +31,8 @@ export const DEFAULT_MAX_SOURCE_BYTES = 64 * 1024;
 /** Ids end up in S3 keys and log lines: keep them to a safe alphabet. */
 export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 export const PROBLEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-export const REQUEST_ID_PATTERN = /^req_[A-Za-z0-9_-]{1,64}$/;
+// The contracts allow ids of up to 64 characters of [A-Za-z0-9_-].
+export const REQUEST_ID_PATTERN = /^req_[A-Za-z0-9_-]{1,60}$/;
 
 const KNOWN_FIELDS = new Set(['userId', 'problemId', 'language', 'sourceCode', 'priority']);
 
