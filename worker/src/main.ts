@@ -1,0 +1,62 @@
+/** Worker entry point: config (env + SSM), connections, executor, then consume until SIGTERM. */
+import { parseWorkerConfig, resolveSsmParameters } from './config';
+import type { Executor } from './executors/port';
+import { startHealthServer } from './health';
+import { createLogger } from './log';
+import { BrokerSession } from './queue/session';
+import { MysqlResultStore } from './results/mysqlStore';
+import { S3Store } from './storage/s3Store';
+import { GradingWorker } from './worker';
+
+async function createExecutor(config: ReturnType<typeof parseWorkerConfig>): Promise<Executor> {
+  if (config.executor.kind === 'judge0') {
+    // Loaded only when used: the Judge0 adapter lives in executors/judge0.
+    const { createJudge0Executor } = require('./executors/judge0') as { createJudge0Executor: (o: { baseUrl: string; authToken?: string }) => Promise<Executor> };
+    return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken });
+  }
+  const { createSandboxExecutor } = await import('./executors/sandbox');
+  return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || require('node:os').cpus().length) });
+}
+
+export async function main(): Promise<void> {
+  const log = createLogger({ service: 'grading-worker' });
+  const config = parseWorkerConfig(await resolveSsmParameters(process.env));
+  const logWithEnv = createLogger({ service: 'grading-worker', environment: config.environment });
+  const [session, results, executor] = await Promise.all([
+    BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log: logWithEnv }),
+    MysqlResultStore.connect({ ...config.db }),
+    createExecutor(config),
+  ]);
+  const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
+  const worker = new GradingWorker(
+    { session, s3, results, executor, log: logWithEnv },
+    { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },
+  );
+  const health = await startHealthServer(config.healthPort, {
+    brokerConnected: () => session.connected,
+    details: () => ({ lastMessageAt: session.lastMessageAt?.toISOString() ?? null, inFlight: worker.inFlightCount, executor: executor.name, ...worker.stats }),
+  });
+  worker.start();
+  log('info', 'worker ready', { healthPort: config.healthPort });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'shutting down', { signal, graceMs: config.shutdownGraceMs });
+    await worker.stop(config.shutdownGraceMs);
+    await session.close().catch(() => undefined);
+    await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined)]);
+    health.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'worker failed to start', error: (error as Error).message })}\n`);
+    process.exit(1);
+  });
+}

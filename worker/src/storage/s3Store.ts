@@ -1,0 +1,112 @@
+/**
+ * The worker's view of the grading bucket: submission sources, a problem's test cases (cached on
+ * disk by ETag, so popular problems are downloaded once per task), and results/{id}/ uploads.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { buildTestSet, TestSet } from '../problems/testSet';
+
+export interface S3Location {
+  bucket: string;
+  key: string;
+}
+
+export function parseS3Uri(uri: string): S3Location {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1], key: match[2] };
+}
+
+export interface S3StoreOptions {
+  bucket: string;
+  region?: string;
+  /** s3rver or another S3-API server locally. */
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  /** Where downloaded test cases are kept, keyed by ETag. */
+  cacheDir: string;
+  client?: S3Client;
+}
+
+const MAX_SOURCE_BYTES = 1024 * 1024;
+
+export class S3Store {
+  readonly client: S3Client;
+  readonly bucket: string;
+
+  constructor(private readonly opts: S3StoreOptions) {
+    this.bucket = opts.bucket;
+    this.client =
+      opts.client ??
+      new S3Client({ region: opts.region ?? 'us-east-1', endpoint: opts.endpoint, forcePathStyle: opts.forcePathStyle, maxAttempts: 3 });
+  }
+
+  /** Only objects of the configured bucket may be read: a request cannot point the worker elsewhere. */
+  private ownKey(uri: string): string {
+    const { bucket, key } = parseS3Uri(uri);
+    if (bucket !== this.bucket) throw new ForeignBucketError(`${uri} is not in the grading bucket ${this.bucket}`);
+    return key;
+  }
+
+  async readSource(uri: string): Promise<string> {
+    const key = this.ownKey(uri);
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) throw new Error(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
+    return object.Body!.transformToString('utf8');
+  }
+
+  /** Lists {n}.in/{n}.out/manifest.json under the prefix, downloads what the cache lacks. */
+  async readTestSet(prefixUri: string): Promise<TestSet> {
+    const prefix = this.ownKey(prefixUri);
+    const objects: Array<{ key: string; etag: string }> = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        const name = o.Key!.slice(prefix.length);
+        if (/^\d+\.(in|out)$/.test(name) || name === 'manifest.json') objects.push({ key: o.Key!, etag: (o.ETag ?? '').replace(/"/g, '') });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const files = new Map<string, string>();
+    await Promise.all(objects.map(async (o) => files.set(o.key.slice(prefix.length), await this.cachedObject(o.key, o.etag))));
+    const version = createHash('sha256').update(objects.map((o) => `${o.key}=${o.etag}`).sort().join('\n')).digest('hex');
+    return buildTestSet(files, version);
+  }
+
+  async putResult(requestId: string, resultJson: string, executionLog: string): Promise<string> {
+    const prefix = `results/${requestId}/`;
+    await Promise.all([
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${prefix}result.json`, Body: resultJson, ContentType: 'application/json' })),
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${prefix}execution.log`, Body: executionLog, ContentType: 'text/plain; charset=utf-8' })),
+    ]);
+    return `s3://${this.bucket}/${prefix}result.json`;
+  }
+
+  resultUri(requestId: string): string {
+    return `s3://${this.bucket}/results/${requestId}/result.json`;
+  }
+
+  private async cachedObject(key: string, etag: string): Promise<string> {
+    const file = path.join(this.opts.cacheDir, createHash('sha256').update(`${this.bucket}/${key}@${etag}`).digest('hex'));
+    const cached = await fsp.readFile(file, 'utf8').catch(() => undefined);
+    if (cached !== undefined && etag) return cached;
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: etag || undefined }));
+    const body = await object.Body!.transformToString('utf8');
+    await fsp.mkdir(this.opts.cacheDir, { recursive: true });
+    // Write then rename, so a concurrent reader never sees half a file.
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    await fsp.writeFile(tmp, body);
+    await fsp.rename(tmp, file);
+    return body;
+  }
+}
+
+export class ForeignBucketError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForeignBucketError';
+  }
+}
