@@ -1,6 +1,8 @@
 /** Worker entry point: config (env + SSM), connections, executor, then consume until SIGTERM. */
+import * as os from 'node:os';
 import { parseWorkerConfig, resolveSsmParameters } from './config';
 import type { Executor } from './executors/port';
+import { createSandboxExecutor } from './executors/sandbox';
 import { startHealthServer } from './health';
 import { createLogger } from './log';
 import { BrokerSession } from './queue/session';
@@ -14,8 +16,7 @@ async function createExecutor(config: ReturnType<typeof parseWorkerConfig>): Pro
     const { createJudge0Executor } = require('./executors/judge0') as { createJudge0Executor: (o: { baseUrl: string; authToken?: string }) => Promise<Executor> };
     return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken });
   }
-  const { createSandboxExecutor } = await import('./executors/sandbox');
-  return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || require('node:os').cpus().length) });
+  return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || os.cpus().length) });
 }
 
 export async function main(): Promise<void> {
