@@ -21,8 +21,8 @@ import type { PendingSubmission, ProblemSource, SubmissionView } from './server'
 import { decodeEventId } from './sse';
 import { REQUEST_ID_PATTERN, SubmissionInput, validateSubmission } from './validation';
 
-/** The broker operations the client needs (a reconnecting STOMP session provides them). */
-export interface BrokerSession {
+/** The broker operations the client needs (worker/src/queue/session.ts BrokerSession provides them). */
+export interface MessageBroker {
   /** Resolves once the broker acknowledged the frame (receipt). */
   send(destination: string, body: string, headers: Record<string, string>): Promise<void>;
   /** Subscribes now and again after every reconnect. */
@@ -34,6 +34,8 @@ export interface BrokerSession {
 /** Reads final results from the database (the worker writes them). */
 export interface ResultReader {
   get(requestId: string): Promise<GradingResult | undefined>;
+  /** Throws when the database is unreachable (health). */
+  ping?(): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ export type ProgressParser = (body: string, headers: Record<string, string>) => 
 export interface GradingClientDeps {
   s3: S3Client;
   bucket: string;
-  broker: BrokerSession;
+  broker: MessageBroker;
   results: ResultReader;
   problems: ProblemSource;
   validateRequest: RequestValidator;
@@ -239,6 +241,18 @@ export class GradingClient {
       unlisten();
       opts.signal?.removeEventListener('abort', notify);
     }
+  }
+
+  /** Broker connection and database reachability, for GET /health. */
+  async health(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const broker = this.deps.broker.connected ? 'connected' : 'disconnected';
+    let database = 'ok';
+    try {
+      await this.deps.results.ping?.();
+    } catch (error) {
+      database = `unreachable: ${(error as Error).message}`;
+    }
+    return { ok: broker === 'connected' && database === 'ok', checks: { broker, database } };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,51 @@
+/**
+ * Builds a GradingClient from GatewayConfig with the worker's own adapters: the reconnecting
+ * broker session, the MySQL result store (table grading_results) and the request schema.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { validateGradingRequest } from '../../worker/src/contracts';
+import type { Logger } from '../../worker/src/log';
+import { BrokerSession } from '../../worker/src/queue/session';
+import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import { GradingClient } from './client';
+import type { GatewayConfig } from './config';
+import { S3ProblemCatalog } from './problems';
+import { parseProgressMessage } from './progressItems';
+import type { HealthReport } from './server';
+
+export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
+  const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
+  const [broker, store] = await Promise.all([
+    BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log }),
+    MysqlResultStore.connect({ ...config.db, connectionLimit: 10 }),
+  ]);
+  return new GradingClient({
+    s3,
+    bucket: config.s3.bucket,
+    broker,
+    results: {
+      get: (requestId) => store.get(requestId),
+      ping: async () => {
+        await store.pool.query({ sql: 'SELECT 1', timeout: 2000 });
+      },
+      close: () => store.close(),
+    },
+    problems: new S3ProblemCatalog(s3, config.s3.bucket),
+    validateRequest: (request) => {
+      const checked = validateGradingRequest(request);
+      return checked.ok ? [] : checked.errors;
+    },
+    parseProgress: (body) => parseProgressMessage(body),
+    destinations: config.destinations,
+    log,
+  });
+}
+
+/** GET /health: the client's checks, cached for a moment so load balancer probes stay cheap. */
+export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Promise<HealthReport> {
+  let cached: { at: number; report: Promise<HealthReport> } | undefined;
+  return () => {
+    if (!cached || Date.now() - cached.at >= cacheMs) cached = { at: Date.now(), report: client.health() };
+    return cached.report;
+  };
+}
