@@ -74,8 +74,18 @@
         continue;
       }
       var paragraph = [];
-      while (i < lines.length && lines[i].trim() !== '' && !/^\s*(```|~~~|#{1,6}\s|([-*+]|\d+[.)])\s+)/.test(lines[i])) paragraph.push(lines[i++].trim());
-      html.push('<p>' + inline(paragraph.join(' ')) + '</p>');
+      while (i < lines.length && lines[i].trim() !== '' && !/^\s*(```|~~~|#{1,6}\s|([-*+]|\d+[.)])\s+)/.test(lines[i])) paragraph.push(lines[i++]);
+      // Two trailing spaces or a trailing backslash end a line with a hard break.
+      html.push(
+        '<p>' +
+          paragraph
+            .map(function (text, k) {
+              var hard = k < paragraph.length - 1 && /( {2,}|\\)$/.test(text);
+              return inline(text.trim().replace(/\\$/, '')) + (hard ? '<br>' : '');
+            })
+            .join('\n') +
+          '</p>',
+      );
     }
     return html.join('\n');
   }
