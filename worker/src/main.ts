@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import { parseWorkerConfig, resolveSsmParameters } from './config';
 import type { Executor } from './executors/port';
+import { createJudge0Executor } from './executors/judge0';
 import { createSandboxExecutor } from './executors/sandbox';
 import { startHealthServer } from './health';
 import { createLogger } from './log';
@@ -12,8 +13,6 @@ import { GradingWorker } from './worker';
 
 async function createExecutor(config: ReturnType<typeof parseWorkerConfig>): Promise<Executor> {
   if (config.executor.kind === 'judge0') {
-    // Loaded only when used: the Judge0 adapter lives in executors/judge0.
-    const { createJudge0Executor } = require('./executors/judge0') as { createJudge0Executor: (o: { baseUrl: string; authToken?: string }) => Promise<Executor> };
     return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken });
   }
   return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || os.cpus().length) });
