@@ -11,7 +11,7 @@ import { GradingClient } from './client';
 import type { GatewayConfig } from './config';
 import { S3ProblemCatalog } from './problems';
 import { parseProgressMessage } from './progressItems';
-import type { HealthReport } from './server';
+import { Gateway, HealthReport } from './server';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
@@ -47,5 +47,44 @@ export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Prom
   return () => {
     if (!cached || Date.now() - cached.at >= cacheMs) cached = { at: Date.now(), report: client.health() };
     return cached.report;
+  };
+}
+
+/** A running gateway: the HTTP server and the client it is built on, following the progress topic. */
+export interface RunningGateway {
+  gateway: Gateway;
+  client: GradingClient;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
+  const client = await connectGradingClient(config, log);
+  client.followProgress();
+  const gateway = new Gateway(
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), log },
+    {
+      maxSourceBytes: config.maxSourceBytes,
+      userRateLimit: config.userRateLimit,
+      debounceWindowMs: config.debounceWindowMs,
+      heartbeatMs: config.heartbeatMs,
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+    },
+  );
+  try {
+    await gateway.listen(config.port, config.host);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  return {
+    gateway,
+    client,
+    url: gateway.url,
+    close: async () => {
+      await gateway.close().catch(() => undefined);
+      await client.close().catch(() => undefined);
+    },
   };
 }

@@ -111,6 +111,7 @@
       var problem = await getJson('/api/problems/' + encodeURIComponent(id));
       state.problem = problem;
       els.description.innerHTML = window.renderMarkdown(problem.description);
+      els.description.dataset.problem = problem.id;
       var limits = [];
       if (problem.timeLimit) limits.push('<span>Time limit: ' + problem.timeLimit + ' ms</span>');
       if (problem.memoryLimit) limits.push('<span>Memory limit: ' + problem.memoryLimit + ' MB</span>');

@@ -1,0 +1,107 @@
+/**
+ * The web page in headless Chromium (Debian's chromium, driven by playwright-core) against the
+ * whole system: pick a problem, type code, submit, watch the test cases and the verdict appear.
+ * Screenshots go to test-output/.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { RunningGateway } from '../../web/src/wiring';
+import { E2eStack, startE2eStack } from './stack';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT = path.join(__dirname, '../../test-output');
+const SOLUTIONS = path.join(__dirname, '../../examples/solutions');
+
+describe('web page in headless Chromium', function () {
+  this.timeout(120_000);
+  let stack: E2eStack;
+  let gateway: RunningGateway;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    this.timeout(240_000);
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (apt-get install -y chromium)`);
+    stack = await startE2eStack('browser-e2e');
+    gateway = await stack.gateway();
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 60_000,
+      viewport: { width: 1280, height: 860 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    fs.mkdirSync(OUTPUT, { recursive: true });
+  });
+
+  after(async function () {
+    this.timeout(90_000);
+    await context?.close().catch(() => undefined);
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await stack?.stop();
+  });
+
+  async function submitAndWait(problemId: string, language: string, code: string): Promise<string> {
+    await page.selectOption('#problem-select', problemId);
+    await page.waitForSelector(`#problem-description[data-problem="${problemId}"]`);
+    await page.selectOption('#language-select', language);
+    await page.fill('#source-code', '');
+    await page.click('#source-code');
+    await page.keyboard.type(code, { delay: 0 });
+    const previous = (await page.textContent('#request-id')) ?? '';
+    await page.click('#submit-button');
+    // follow() shows the new request id and resets the verdict in one step.
+    await page.waitForFunction((old) => {
+      const id = document.querySelector('#request-id')?.textContent ?? '';
+      return id !== '' && id !== old;
+    }, previous);
+    const verdict = await page.waitForSelector('#verdict[data-verdict]:not([data-verdict=""])', { timeout: 60_000 });
+    await page.waitForSelector('#submit-button:not([disabled])');
+    return (await verdict.getAttribute('data-verdict'))!;
+  }
+
+  it('shows the problems and the selected statement', async () => {
+    await page.goto(gateway.url);
+    await page.waitForSelector('#problem-select:not([disabled])');
+    const options = await page.$$eval('#problem-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.deepEqual(options, ['circle-area', 'max-subarray', 'sum']);
+    await page.selectOption('#problem-select', 'sum');
+    await page.waitForFunction(() => document.querySelector('#problem-description h1')?.textContent === 'A + B');
+    assert.match(await page.textContent('#problem-limits') ?? '', /4 test cases/);
+    const starter = await page.inputValue('#source-code');
+    assert.ok(starter.length > 0, 'a starter program is offered');
+  });
+
+  it('submits an accepted solution and turns every test case green', async () => {
+    const verdict = await submitAndWait('sum', 'python', 'a, b = map(int, input().split())\nprint(a + b)\n');
+    assert.equal(verdict, 'AC');
+    assert.equal(await page.locator('#cases .case.case-ok').count(), 4);
+    assert.match((await page.textContent('#verdict')) ?? '', /Accepted/);
+    assert.match((await page.textContent('#metric-time')) ?? '', /^\d+ ms$/);
+    assert.match((await page.textContent('#metric-memory')) ?? '', /MB$/);
+    await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict.png'), fullPage: true });
+  });
+
+  it('shows a wrong answer case by case, green and red', async () => {
+    const code = fs.readFileSync(path.join(SOLUTIONS, 'circle-area/wrong-answer.py'), 'utf8');
+    const verdict = await submitAndWait('circle-area', 'python', code);
+    assert.equal(verdict, 'WA');
+    assert.equal(await page.locator('#cases .case.case-ok').count(), 1);
+    assert.equal(await page.locator('#cases .case.case-bad').count(), 3);
+    assert.match((await page.textContent('#verdict-detail')) ?? '', /1 \/ 4 test cases passed/);
+    await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict-wa.png'), fullPage: true });
+    assert.deepEqual(pageErrors, [], 'no script errors or failed loads on the page');
+  });
+});
