@@ -4,11 +4,15 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { AccessGroups } from './components/accessGroups';
+import { Alarms } from './components/alarms';
 import { loadStackConfig } from './components/config';
 import { Database } from './components/database';
+import { EcsGrading } from './components/ecsGrading';
+import { Judge0Host } from './components/judge0Host';
 import { Messaging } from './components/messaging';
 import { Network } from './components/network';
 import { Storage } from './components/storage';
+import { WebTier } from './components/webTier';
 
 const cfg = loadStackConfig();
 const secrets = new pulumi.Config('grading');
@@ -66,6 +70,84 @@ const database = new Database(env, {
   deletionProtection: cfg.deletionProtection,
 });
 
+const judge0 = new Judge0Host(env, {
+  environmentName: env,
+  vpcId: network.vpcId,
+  vpcCidr: cfg.vpcCidr,
+  privateSubnetIds: network.privateSubnetIds,
+  workerSecurityGroupId: access.workerSecurityGroupId,
+  instanceType: cfg.judge0InstanceType,
+  instanceCount: cfg.judge0InstanceCount,
+  enableSshAccess: cfg.enableSshAccess,
+  sshKeyName: cfg.sshKeyName,
+});
+
+const grading = new EcsGrading(env, {
+  environmentName: env,
+  privateSubnetIds: network.privateSubnetIds,
+  workerSecurityGroupId: access.workerSecurityGroupId,
+  brokerSecurityGroupId: messaging.securityGroupId,
+  databaseSecurityGroupId: database.securityGroupId,
+  judge0SecurityGroupId: judge0.securityGroupId,
+  bucketName: storage.bucketName,
+  bucketArn: storage.bucketArn,
+  brokerName: messaging.brokerName,
+  brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
+  parameters: {
+    mq: messaging.parameterNames,
+    db: database.parameterNames,
+    judge0: { endpoint: judge0.parameterNames.endpoint, authToken: judge0.parameterNames.authToken },
+  },
+  image: cfg.graderImage,
+  cpu: cfg.ecsTaskCpu,
+  memory: cfg.ecsTaskMemory,
+  desiredCount: cfg.ecsDesiredCount,
+  autoscaling: {
+    enabled: cfg.enableEcsAutoscaling,
+    min: cfg.ecsMinCapacity,
+    max: cfg.ecsMaxCapacity,
+    cpuTarget: cfg.ecsCpuTargetValue,
+    backlogPerTask: cfg.ecsBacklogTargetPerTask,
+  },
+  concurrency: cfg.workerConcurrency,
+  logRetentionDays: cfg.logRetentionDays,
+});
+
+const web = new WebTier(env, {
+  environmentName: env,
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  privateSubnetIds: network.privateSubnetIds,
+  webSecurityGroupId: access.webSecurityGroupId,
+  brokerSecurityGroupId: messaging.securityGroupId,
+  databaseSecurityGroupId: database.securityGroupId,
+  bucketName: storage.bucketName,
+  bucketArn: storage.bucketArn,
+  parameters: { mq: messaging.parameterNames, db: database.parameterNames },
+  image: grading.image,
+  repositoryArn: grading.repositoryArn,
+  certificateArn: cfg.certificateArn,
+  instanceType: cfg.webInstanceType,
+  minSize: cfg.webMinSize,
+  maxSize: cfg.webMaxSize,
+  desiredCapacity: cfg.webDesiredCapacity,
+});
+
+const alarms = new Alarms(env, {
+  environmentName: env,
+  alarmEmails: cfg.alarmEmails,
+  brokerName: messaging.brokerName,
+  brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
+  clusterName: grading.clusterName,
+  serviceName: grading.serviceName,
+  minRunningTasks: Math.max(1, cfg.enableEcsAutoscaling ? cfg.ecsMinCapacity : cfg.ecsDesiredCount),
+  albArnSuffix: web.albArnSuffix,
+  targetGroupArnSuffix: web.targetGroupArnSuffix,
+  judge0InstanceIds: judge0.instanceIds,
+  databaseIdentifier: database.instanceIdentifier,
+  queueBacklogThreshold: cfg.queueBacklogAlarmThreshold,
+});
+
 // Non-secret outputs only: passwords stay in SSM SecureString parameters.
 export const environmentName = env;
 export const vpcId = network.vpcId;
@@ -74,4 +156,10 @@ export const bucketName = storage.bucketName;
 export const brokerName = messaging.brokerName;
 export const brokerStompEndpoints = messaging.stompEndpoints;
 export const databaseAddress = database.address;
-export const parameterNames = { mq: messaging.parameterNames, db: database.parameterNames };
+export const parameterNames = { mq: messaging.parameterNames, db: database.parameterNames, judge0: judge0.parameterNames };
+export const judge0Endpoint = judge0.endpoint;
+export const workerImage = grading.image;
+export const workerCluster = grading.clusterName;
+export const url = web.albDnsName.apply((dns) => `${cfg.certificateArn ? 'https' : 'http'}://${dns}`);
+export const alarmTopicArn = alarms.topicArn;
+export const dashboardName = alarms.dashboardName;

@@ -31,7 +31,7 @@ describe('program (production stack)', () => {
 
   it('composes the components for the production environment', async () => {
     const components = recorded.filter((r) => r.type.startsWith('grading:index:')).map((r) => r.type);
-    for (const c of ['Network', 'Storage', 'Messaging', 'Database']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
+    for (const c of ['Network', 'Storage', 'Messaging', 'Database', 'EcsGrading', 'Judge0Host', 'WebTier', 'Alarms']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
     assert.equal(await promiseOf(outputs.bucketName as pulumi.Output<string>), 'production-grading-files');
     const broker = one('aws:mq/broker:Broker').inputs;
     assert.equal(broker.deploymentMode, 'ACTIVE_STANDBY_MULTI_AZ');
@@ -42,7 +42,7 @@ describe('program (production stack)', () => {
 
   it('keeps generated passwords out of plain text: only SecureString parameters and secret inputs hold them', async () => {
     const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
-    assert.equal(secrets.length, 2, 'broker and database passwords are generated');
+    assert.equal(secrets.length, 5, 'broker, database, Judge0 token and Judge0 database/cache passwords are generated');
     for (const resource of recorded) {
       const text = JSON.stringify(resource.inputs);
       for (const secret of secrets) {
@@ -56,6 +56,29 @@ describe('program (production stack)', () => {
       const resolved = JSON.stringify(await promiseOf(value as pulumi.Output<unknown>));
       for (const secret of secrets) assert.ok(!resolved?.includes(secret), `stack output ${name} exposes a password`);
     }
+  });
+
+  it('gives every alarm an action', () => {
+    const alarms = ofType('aws:cloudwatch/metricAlarm:MetricAlarm');
+    assert.ok(alarms.length >= 14, `only ${alarms.length} alarms`);
+    for (const alarm of alarms) assert.ok(alarm.inputs.alarmActions?.length > 0, `${alarm.name} has no action`);
+    assert.equal(ofType('aws:sns/topicSubscription:TopicSubscription').length, 2);
+  });
+
+  it('exposes nothing to the internet but the ALB on 80/443', () => {
+    const albSg = one('aws:ec2/securityGroup:SecurityGroup', 'alb-sg').id;
+    for (const rule of ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule')) {
+      const open = rule.inputs.cidrIpv4 === '0.0.0.0/0' || rule.inputs.cidrIpv6 === '::/0';
+      if (!open) continue;
+      assert.equal(rule.inputs.securityGroupId, albSg, `${rule.name} opens a non-ALB group to the internet`);
+      assert.ok([80, 443].includes(rule.inputs.fromPort) && rule.inputs.fromPort === rule.inputs.toPort, `${rule.name} opens port ${rule.inputs.fromPort}`);
+    }
+    for (const sg of ofType('aws:ec2/securityGroup:SecurityGroup')) assert.equal(sg.inputs.ingress, undefined, `${sg.name} has inline ingress`);
+    assert.equal(one('aws:ecs/service:Service').inputs.networkConfiguration.assignPublicIp, false);
+    for (const instance of ofType('aws:ec2/instance:Instance')) assert.equal(instance.inputs.associatePublicIpAddress, false);
+    assert.equal(one('aws:mq/broker:Broker').inputs.publiclyAccessible, false);
+    assert.equal(one('aws:rds/instance:Instance').inputs.publiclyAccessible, false);
+    assert.equal(one('aws:lb/loadBalancer:LoadBalancer').inputs.internal, false);
   });
 
   it('fails before creating anything when the config is invalid', async () => {

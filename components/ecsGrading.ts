@@ -1,0 +1,323 @@
+/**
+ * The grading workers on ECS Fargate: the image (built from worker/Dockerfile into ECR, or a
+ * prebuilt one), the cluster, a least-privilege task role, the service in private subnets and two
+ * scaling policies: CPU, and queue backlog per running task (so a burst scales out before CPU rises
+ * and an idle queue scales in).
+ */
+import * as aws from '@pulumi/aws';
+import * as dockerBuild from '@pulumi/docker-build';
+import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { QUEUES } from './brokerXml';
+import { tagsFor } from './common';
+
+export const WORKER_HEALTH_PORT = 8080;
+
+export interface ParameterNames {
+  endpoint: string;
+  username: string;
+  password: string;
+}
+
+export interface EcsGradingArgs {
+  environmentName: string;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The workers' security group (AccessGroups); this component adds its egress rules. */
+  workerSecurityGroupId: pulumi.Input<string>;
+  brokerSecurityGroupId: pulumi.Input<string>;
+  databaseSecurityGroupId: pulumi.Input<string>;
+  judge0SecurityGroupId: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  bucketArn: pulumi.Input<string>;
+  brokerName: string;
+  /** ACTIVE_STANDBY_MULTI_AZ brokers report metrics under `<name>-1` and `<name>-2`. */
+  brokerActiveStandby?: boolean;
+  parameters: { mq: ParameterNames; db: ParameterNames; judge0: { endpoint: string; authToken: string } };
+  /** Prebuilt image; when absent worker/Dockerfile is built and pushed to a new ECR repository. */
+  image?: string;
+  /** Defaults 512 / 1024. */
+  cpu?: number;
+  memory?: number;
+  desiredCount?: number;
+  autoscaling?: { enabled: boolean; min: number; max: number; cpuTarget: number; backlogPerTask: number };
+  /** Gradings per task at once. Default 2. */
+  concurrency?: number;
+  /** Days. Default 30. */
+  logRetentionDays?: number;
+}
+
+export class EcsGrading extends pulumi.ComponentResource {
+  readonly clusterName: pulumi.Output<string>;
+  readonly serviceName: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly image: pulumi.Output<string>;
+  readonly repositoryUrl?: pulumi.Output<string>;
+  readonly repositoryArn?: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: EcsGradingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('grading:index:EcsGrading', name, {}, opts);
+    const env = args.environmentName;
+    const tags = tagsFor(env, 'EcsGrading');
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+
+    // Image: a prebuilt reference, or worker/Dockerfile built and pushed, referenced by digest so a
+    // new image rolls the service.
+    if (args.image) {
+      this.image = pulumi.output(args.image);
+    } else {
+      const repository = new aws.ecr.Repository(
+        `${name}-repo`,
+        { name: `${env}-grading-worker`, imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: 'AES256' }], forceDelete: false, tags },
+        parent,
+      );
+      new aws.ecr.LifecyclePolicy(
+        `${name}-repo-lifecycle`,
+        {
+          repository: repository.name,
+          policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the last 20 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 }, action: { type: 'expire' } }] }),
+        },
+        parent,
+      );
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
+      const built = new dockerBuild.Image(
+        `${name}-image`,
+        {
+          context: { location: path.join(__dirname, '..') },
+          dockerfile: { location: path.join(__dirname, '..', 'worker', 'Dockerfile') },
+          platforms: ['linux/amd64'],
+          push: true,
+          // Immutable tags: one per content of what goes into the image.
+          tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageContentHash()}`],
+          registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
+        },
+        parent,
+      );
+      this.image = built.ref;
+      this.repositoryUrl = repository.repositoryUrl;
+      this.repositoryArn = repository.arn;
+    }
+
+    const cluster = new aws.ecs.Cluster(`${name}-cluster`, { name: `${env}-grading`, settings: [{ name: 'containerInsights', value: 'enabled' }], tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/ecs/${env}/grading-worker`, retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
+
+    const assumeTasks = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeTasks, description: 'pull the worker image and write its logs', tags }, parent);
+    new aws.iam.RolePolicyAttachment(`${name}-execution-managed`, { role: executionRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }, parent);
+
+    const taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeTasks, description: 'what the grading worker may do', tags }, parent);
+    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, args.parameters.judge0.endpoint, args.parameters.judge0.authToken];
+    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
+    new aws.iam.RolePolicy(
+      `${name}-task-policy`,
+      {
+        role: taskRole.id,
+        policy: pulumi.jsonStringify(workerTaskPolicy({ region, account, parameterNames, ssmKeyArn: ssmKey.targetKeyArn, bucketArn: args.bucketArn })),
+      },
+      parent,
+    );
+    this.taskRoleArn = taskRole.arn;
+
+    // Egress only to what the worker talks to; nothing may connect to it.
+    const egress = (id: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>, port: number, description: string) =>
+      new aws.vpc.SecurityGroupEgressRule(`${name}-egress-${id}`, { securityGroupId: args.workerSecurityGroupId, ipProtocol: 'tcp', fromPort: port, toPort: port, description, tags, ...to }, parent);
+    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs (S3 via the gateway endpoint, SSM, ECR, logs)');
+    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
+    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
+    egress('judge0', { referencedSecurityGroupId: args.judge0SecurityGroupId }, 2358, 'Judge0 API');
+
+    const concurrency = args.concurrency ?? 2;
+    const containerDefinitions = pulumi.jsonStringify([
+      {
+        name: 'worker',
+        image: this.image,
+        essential: true,
+        user: 'node',
+        portMappings: [{ containerPort: WORKER_HEALTH_PORT, protocol: 'tcp' }],
+        environment: workerEnvironment({ env, region, bucketName: args.bucketName, parameters: args.parameters, concurrency }),
+        healthCheck: {
+          command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"`],
+          interval: 30,
+          timeout: 5,
+          retries: 3,
+          startPeriod: 60,
+        },
+        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': 'worker' } },
+        // Fargate's maximum: in-flight gradings get this long after SIGTERM (the worker uses SHUTDOWN_GRACE_MS of it).
+        stopTimeout: 120,
+        readonlyRootFilesystem: false,
+      },
+    ]);
+    const taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-task-def`,
+      {
+        family: `${env}-grading-worker`,
+        cpu: String(args.cpu ?? 512),
+        memory: String(args.memory ?? 1024),
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        executionRoleArn: executionRole.arn,
+        taskRoleArn: taskRole.arn,
+        containerDefinitions,
+        tags,
+      },
+      parent,
+    );
+
+    const scaling = args.autoscaling;
+    const service = new aws.ecs.Service(
+      `${name}-service`,
+      {
+        name: `${env}-grading-worker`,
+        cluster: cluster.arn,
+        taskDefinition: taskDefinition.arn,
+        desiredCount: args.desiredCount ?? 1,
+        launchType: 'FARGATE',
+        networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.workerSecurityGroupId], assignPublicIp: false },
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        propagateTags: 'SERVICE',
+        enableExecuteCommand: false,
+        tags,
+      },
+      // Autoscaling owns the task count after the first deploy.
+      { parent: this, ignoreChanges: scaling?.enabled ? ['desiredCount'] : [] },
+    );
+    this.clusterName = cluster.name;
+    this.serviceName = service.name;
+    this.logGroupName = logGroup.name;
+
+    if (scaling?.enabled) {
+      const target = new aws.appautoscaling.Target(
+        `${name}-scaling-target`,
+        { serviceNamespace: 'ecs', scalableDimension: 'ecs:service:DesiredCount', resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`, minCapacity: scaling.min, maxCapacity: scaling.max, tags },
+        parent,
+      );
+      new aws.appautoscaling.Policy(
+        `${name}-scale-cpu`,
+        {
+          policyType: 'TargetTrackingScaling',
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          targetTrackingScalingPolicyConfiguration: {
+            predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+            targetValue: scaling.cpuTarget,
+            scaleInCooldown: 300,
+            scaleOutCooldown: 60,
+          },
+        },
+        parent,
+      );
+      new aws.appautoscaling.Policy(
+        `${name}-scale-backlog`,
+        {
+          policyType: 'TargetTrackingScaling',
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          targetTrackingScalingPolicyConfiguration: {
+            customizedMetricSpecification: { metrics: backlogPerTaskMetrics(args.brokerName, !!args.brokerActiveStandby, cluster.name, service.name) },
+            targetValue: scaling.backlogPerTask,
+            scaleInCooldown: 300,
+            scaleOutCooldown: 60,
+          },
+        },
+        parent,
+      );
+    }
+
+    this.registerOutputs({ clusterName: this.clusterName, serviceName: this.serviceName, image: this.image });
+  }
+}
+
+/** A hash of everything the Dockerfile copies, so an unchanged worker keeps its image tag. */
+export function imageContentHash(root = path.join(__dirname, '..')): string {
+  const hash = createHash('sha256');
+  const add = (file: string) => hash.update(path.relative(root, file)).update(fs.readFileSync(file));
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else add(full);
+    }
+  };
+  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/Dockerfile']) add(path.join(root, file));
+  for (const dir of ['worker/src', 'web/src']) walk(path.join(root, dir));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The worker's env (docs/worker.md): SSM parameter names, never values. */
+export function workerEnvironment(o: { env: string; region: pulumi.Input<string>; bucketName: pulumi.Input<string>; parameters: EcsGradingArgs['parameters']; concurrency: number }) {
+  return [
+    { name: 'ENVIRONMENT', value: o.env },
+    { name: 'AWS_REGION', value: o.region },
+    { name: 'GRADING_BUCKET', value: o.bucketName },
+    { name: 'EXECUTOR', value: 'judge0' },
+    { name: 'MQ_ENDPOINT_PARAM', value: o.parameters.mq.endpoint },
+    { name: 'MQ_USERNAME_PARAM', value: o.parameters.mq.username },
+    { name: 'MQ_PASSWORD_PARAM', value: o.parameters.mq.password },
+    { name: 'DB_ENDPOINT_PARAM', value: o.parameters.db.endpoint },
+    { name: 'DB_USERNAME_PARAM', value: o.parameters.db.username },
+    { name: 'DB_PASSWORD_PARAM', value: o.parameters.db.password },
+    { name: 'DB_NAME', value: 'grading' },
+    { name: 'JUDGE0_ENDPOINT_PARAM', value: o.parameters.judge0.endpoint },
+    { name: 'JUDGE0_AUTH_TOKEN_PARAM', value: o.parameters.judge0.authToken },
+    { name: 'QUEUE_NAME', value: QUEUES.requests },
+    { name: 'PRIORITY_QUEUE_NAME', value: QUEUES.priority },
+    { name: 'RESULTS_QUEUE_NAME', value: QUEUES.results },
+    { name: 'DLQ_NAME', value: QUEUES.dlq },
+    { name: 'WORKER_CONCURRENCY', value: String(o.concurrency) },
+    { name: 'HEALTH_PORT', value: String(WORKER_HEALTH_PORT) },
+    { name: 'SHUTDOWN_GRACE_MS', value: '100000' },
+  ];
+}
+
+/** Task role policy: exactly the named parameters, the SSM key, and the bucket's prefixes. */
+export function workerTaskPolicy(o: { region: pulumi.Input<string>; account: pulumi.Input<string>; parameterNames: string[]; ssmKeyArn: pulumi.Input<string>; bucketArn: pulumi.Input<string> }) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: o.parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${o.region}:${o.account}:parameter${n}`) },
+      { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
+      { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${o.bucketArn}/submissions/*`, pulumi.interpolate`${o.bucketArn}/problems/*`] },
+      { Sid: 'ListTestCases', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*'] } } },
+      { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: [pulumi.interpolate`${o.bucketArn}/results/*`, pulumi.interpolate`${o.bucketArn}/temp/*`] },
+    ],
+  };
+}
+
+/**
+ * Backlog per running task for target tracking: QueueSize of grading-requests (summed over both
+ * brokers of an active/standby pair, only one of which reports) over RunningTaskCount, treating no
+ * running task as one so an idle queue reads 0 and a queue with no workers still scales out.
+ */
+export function backlogPerTaskMetrics(brokerName: string, activeStandby: boolean, clusterName: pulumi.Input<string>, serviceName: pulumi.Input<string>) {
+  const queueSize = (id: string, broker: string) => ({
+    id,
+    metricStat: { metric: { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: broker }, { name: 'Queue', value: QUEUES.requests }] }, stat: 'Average' },
+    returnData: false,
+  });
+  const metrics = [
+    queueSize('q1', `${brokerName}-1`),
+    ...(activeStandby ? [queueSize('q2', `${brokerName}-2`)] : []),
+    {
+      id: 'tasks',
+      metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: [{ name: 'ClusterName', value: clusterName }, { name: 'ServiceName', value: serviceName }] }, stat: 'Average' },
+      returnData: false,
+    },
+    {
+      id: 'backlogPerTask',
+      label: 'grading-requests messages per running task',
+      expression: activeStandby ? '(FILL(q1, 0) + FILL(q2, 0)) / IF(FILL(tasks, 0) < 1, 1, tasks)' : 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)',
+      returnData: true,
+    },
+  ];
+  return metrics;
+}

@@ -1,0 +1,221 @@
+/**
+ * The public entry: an internet-facing ALB (HTTP, HTTPS when a certificate is configured, HTTP
+ * redirecting to it) in front of an Auto Scaling group of gateway instances in private subnets.
+ * The instances run the gateway (web/) from the worker image with a different command; they reach
+ * the bucket, broker and database with their own least-privilege role.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { tagsFor } from './common';
+import type { ParameterNames } from './ecsGrading';
+
+export const GATEWAY_PORT = 3000;
+
+export interface WebTierArgs {
+  environmentName: string;
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The gateway instances' security group (AccessGroups); this component adds its rules. */
+  webSecurityGroupId: pulumi.Input<string>;
+  brokerSecurityGroupId: pulumi.Input<string>;
+  databaseSecurityGroupId: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  bucketArn: pulumi.Input<string>;
+  parameters: { mq: ParameterNames; db: ParameterNames };
+  /** The image with dist/web (the worker image); pulled from ECR when repositoryArn is given. */
+  image: pulumi.Input<string>;
+  repositoryArn?: pulumi.Input<string>;
+  certificateArn?: string;
+  /** Default t3.small. */
+  instanceType?: string;
+  minSize?: number;
+  maxSize?: number;
+  desiredCapacity?: number;
+}
+
+export class WebTier extends pulumi.ComponentResource {
+  readonly albDnsName: pulumi.Output<string>;
+  readonly albArnSuffix: pulumi.Output<string>;
+  readonly albSecurityGroupId: pulumi.Output<string>;
+  readonly targetGroupArnSuffix: pulumi.Output<string>;
+  readonly autoScalingGroupName: pulumi.Output<string>;
+  readonly instanceRoleName: pulumi.Output<string>;
+
+  constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('grading:index:WebTier', name, {}, opts);
+    const env = args.environmentName;
+    const tags = tagsFor(env, 'WebTier');
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const https = !!args.certificateArn;
+
+    // ALB: the only thing open to the internet, and only on 80/443.
+    const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: args.vpcId, description: `ALB ${env}-grading: HTTP(S) from the internet`, tags: { ...tags, Name: `${env}-grading-alb` } }, parent);
+    for (const port of https ? [80, 443] : [80]) {
+      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-v4`, { securityGroupId: albSg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: port, toPort: port, description: `HTTP${port === 443 ? 'S' : ''} from anywhere`, tags }, parent);
+      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-v6`, { securityGroupId: albSg.id, cidrIpv6: '::/0', ipProtocol: 'tcp', fromPort: port, toPort: port, description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)`, tags }, parent);
+    }
+    new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-instances`, { securityGroupId: albSg.id, referencedSecurityGroupId: args.webSecurityGroupId, ipProtocol: 'tcp', fromPort: GATEWAY_PORT, toPort: GATEWAY_PORT, description: 'to the gateway instances', tags }, parent);
+    this.albSecurityGroupId = albSg.id;
+
+    // Instances: reachable from the ALB only; talk to AWS APIs, the broker and the database.
+    new aws.vpc.SecurityGroupIngressRule(`${name}-instances-from-alb`, { securityGroupId: args.webSecurityGroupId, referencedSecurityGroupId: albSg.id, ipProtocol: 'tcp', fromPort: GATEWAY_PORT, toPort: GATEWAY_PORT, description: 'gateway from the ALB', tags }, parent);
+    const egress = (id: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>, port: number, description: string) =>
+      new aws.vpc.SecurityGroupEgressRule(`${name}-instances-egress-${id}`, { securityGroupId: args.webSecurityGroupId, ipProtocol: 'tcp', fromPort: port, toPort: port, description, tags, ...to }, parent);
+    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs, ECR, package mirrors');
+    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
+    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
+
+    const alb = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      { name: `${env}-grading`, loadBalancerType: 'application', internal: false, subnets: args.publicSubnetIds, securityGroups: [albSg.id], dropInvalidHeaderFields: true, idleTimeout: 120, tags },
+      parent,
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        name: `${env}-grading-gw`,
+        port: GATEWAY_PORT,
+        protocol: 'HTTP',
+        targetType: 'instance',
+        vpcId: args.vpcId,
+        deregistrationDelay: 30,
+        healthCheck: { path: '/health', protocol: 'HTTP', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        tags,
+      },
+      parent,
+    );
+    new aws.lb.Listener(
+      `${name}-http`,
+      {
+        loadBalancerArn: alb.arn,
+        port: 80,
+        protocol: 'HTTP',
+        defaultActions: https ? [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }] : [{ type: 'forward', targetGroupArn: targetGroup.arn }],
+        tags,
+      },
+      parent,
+    );
+    if (https) {
+      new aws.lb.Listener(
+        `${name}-https`,
+        { loadBalancerArn: alb.arn, port: 443, protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', certificateArn: args.certificateArn, defaultActions: [{ type: 'forward', targetGroupArn: targetGroup.arn }], tags },
+        parent,
+      );
+    }
+    this.albDnsName = alb.dnsName;
+    this.albArnSuffix = alb.arnSuffix;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), description: 'grading gateway instances', tags },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
+    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
+    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password];
+    new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'StoreSubmissions', Effect: 'Allow', Action: 's3:PutObject', Resource: pulumi.interpolate`${args.bucketArn}/submissions/*` },
+            { Sid: 'ReadResultsAndProblems', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${args.bucketArn}/results/*`, pulumi.interpolate`${args.bucketArn}/problems/*`] },
+            { Sid: 'ListProblems', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*', 'problems/'] } } },
+            { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
+            { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
+            ...(args.repositoryArn
+              ? [
+                  { Sid: 'PullGatewayImage', Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Resource: args.repositoryArn },
+                  // GetAuthorizationToken has no resource-level permission in IAM.
+                  { Sid: 'EcrLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+                ]
+              : []),
+          ],
+        }),
+      },
+      parent,
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+    this.instanceRoleName = role.name;
+
+    const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
+    const userData = pulumi
+      .all([args.image, region, args.bucketName])
+      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters })).toString('base64'));
+    const launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        namePrefix: `${env}-grading-gw-`,
+        imageId: ami.value,
+        instanceType: args.instanceType ?? 't3.small',
+        iamInstanceProfile: { arn: profile.arn },
+        vpcSecurityGroupIds: [args.webSecurityGroupId],
+        userData,
+        // The gateway container reads instance credentials through IMDSv2: one hop for docker's bridge.
+        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' } }],
+        monitoring: { enabled: true },
+        tagSpecifications: [{ resourceType: 'instance', tags: { ...tags, Name: `${env}-grading-gateway` } }],
+        updateDefaultVersion: true,
+        tags,
+      },
+      parent,
+    );
+    const asg = new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        namePrefix: `${env}-grading-gw-`,
+        vpcZoneIdentifiers: args.privateSubnetIds,
+        minSize: args.minSize ?? 1,
+        maxSize: args.maxSize ?? 2,
+        desiredCapacity: args.desiredCapacity ?? 1,
+        launchTemplate: { id: launchTemplate.id, version: '$Latest' },
+        targetGroupArns: [targetGroup.arn],
+        healthCheckType: 'ELB',
+        healthCheckGracePeriod: 180,
+        instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } },
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      },
+      parent,
+    );
+    this.autoScalingGroupName = asg.name;
+    this.registerOutputs({ albDnsName: this.albDnsName, autoScalingGroupName: this.autoScalingGroupName });
+  }
+}
+
+/** Instance boot script: Docker, then the gateway container. Parameter names only, no secrets. */
+export function gatewayUserData(o: { image: string; region: string; bucket: string; environment: string; parameters: WebTierArgs['parameters'] }): string {
+  const registry = o.image.split('/')[0];
+  const env: Record<string, string> = {
+    ENVIRONMENT: o.environment,
+    AWS_REGION: o.region,
+    GRADING_BUCKET: o.bucket,
+    MQ_ENDPOINT_PARAM: o.parameters.mq.endpoint,
+    MQ_USERNAME_PARAM: o.parameters.mq.username,
+    MQ_PASSWORD_PARAM: o.parameters.mq.password,
+    DB_ENDPOINT_PARAM: o.parameters.db.endpoint,
+    DB_USERNAME_PARAM: o.parameters.db.username,
+    DB_PASSWORD_PARAM: o.parameters.db.password,
+    PORT: String(GATEWAY_PORT),
+    TRUST_PROXY: 'true',
+  };
+  return [
+    '#!/bin/bash',
+    'set -euo pipefail',
+    'dnf install -y docker',
+    'systemctl enable --now docker',
+    registry.includes('.dkr.ecr.') ? `aws ecr get-login-password --region ${o.region} | docker login --username AWS --password-stdin ${registry}` : '',
+    `docker run -d --name grading-gateway --restart always -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
+    ...Object.entries(env).map(([k, v]) => `  -e ${k}=${v} \\`),
+    `  ${o.image} node dist/web/src/main.js`,
+    '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
