@@ -21,6 +21,10 @@ import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
 
 const ROOT = path.resolve(__dirname, '..');
+
+// The SDK's notice that releases after January 2027 need Node 22 is for maintainers (see
+// package.json engines), not for someone starting the local stack; children inherit this.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 export const PROBLEMS_DIR = path.join(ROOT, 'examples', 'problems');
 export const SOLUTIONS_DIR = path.join(ROOT, 'examples', 'solutions');
 
@@ -308,7 +312,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
 }
 
 /** One local stack per state dir at a time: a second would fight over the data files. */
-function takeLock(stateDir: string): () => void {
+export function takeLock(stateDir: string): () => void {
   const lock = path.join(stateDir, 'local.pid');
   if (fs.existsSync(lock)) {
     const pid = Number(fs.readFileSync(lock, 'utf8'));
@@ -388,5 +392,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code));
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`local stack: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
 }
