@@ -126,25 +126,22 @@ export function titleOf(markdown: string, fallback: string): string {
   return heading ? heading[1] : fallback;
 }
 
-/** Time (ms) and memory (MB) limits from a manifest, if it sets them; a broken manifest sets none. */
+/**
+ * Time (ms) and memory (MB) limits from a manifest (worker/src/problems/testSet.ts format: top-level
+ * `timeLimit`, `memoryLimit`), if it sets them; a broken manifest sets none (the worker reports it).
+ */
 export function limitsFromManifest(text: string | undefined): { timeLimit?: number; memoryLimit?: number } {
   if (!text) return {};
-  let manifest: Record<string, unknown>;
+  let manifest: unknown;
   try {
     manifest = JSON.parse(text);
   } catch {
     return {};
   }
   if (typeof manifest !== 'object' || manifest === null) return {};
-  const holder = (typeof manifest.limits === 'object' && manifest.limits !== null ? manifest.limits : manifest) as Record<string, unknown>;
-  const positive = (...keys: string[]) => {
-    for (const key of keys) {
-      const value = holder[key];
-      if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-    }
-    return undefined;
-  };
-  return { timeLimit: positive('timeLimit', 'timeLimitMs'), memoryLimit: positive('memoryLimit', 'memoryLimitMb') };
+  const positiveInteger = (value: unknown) => (Number.isInteger(value) && (value as number) > 0 ? (value as number) : undefined);
+  const { timeLimit, memoryLimit } = manifest as Record<string, unknown>;
+  return { timeLimit: positiveInteger(timeLimit), memoryLimit: positiveInteger(memoryLimit) };
 }
 
 export function isNotFound(error: unknown): boolean {
