@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { EcsGrading } from '../../components/ecsGrading';
+import { ofType, one, settled, useMocks } from './harness';
+
+const parameters = {
+  mq: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/username', password: '/staging/mq/password' },
+  db: { endpoint: '/staging/db/endpoint', username: '/staging/db/username', password: '/staging/db/password' },
+  judge0: { endpoint: '/staging/judge0/endpoint', authToken: '/staging/judge0/auth-token' },
+};
+const base = {
+  environmentName: 'staging',
+  privateSubnetIds: ['subnet-a', 'subnet-b'],
+  workerSecurityGroupId: 'sg-worker',
+  brokerSecurityGroupId: 'sg-broker',
+  databaseSecurityGroupId: 'sg-db',
+  judge0SecurityGroupId: 'sg-judge0',
+  bucketName: 'staging-grading-files',
+  bucketArn: 'arn:aws:s3:::staging-grading-files',
+  brokerName: 'staging-grading',
+  parameters,
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/grader@sha256:' + 'a'.repeat(64),
+  autoscaling: { enabled: true, min: 1, max: 10, cpuTarget: 60, backlogPerTask: 5 },
+};
+
+describe('EcsGrading', () => {
+  beforeEach(() => useMocks());
+
+  it('grants the task role exactly its parameters, the SSM key and the bucket prefixes, with no wildcard resource', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
+    const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
+    assert.deepEqual(bySid.ReadOwnParameters.Action, ['ssm:GetParameters', 'ssm:GetParameter']);
+    assert.deepEqual(bySid.ReadOwnParameters.Resource.sort(), [...Object.values(parameters.mq), ...Object.values(parameters.db), ...Object.values(parameters.judge0)].map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`).sort());
+    assert.equal(bySid.DecryptSecureStrings.Resource, 'arn:aws:kms:us-east-1:123456789012:key/ssm-default');
+    assert.deepEqual(bySid.DecryptSecureStrings.Condition, { StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' } });
+    assert.deepEqual(bySid.ReadSubmissionsAndTestCases.Resource, ['arn:aws:s3:::staging-grading-files/submissions/*', 'arn:aws:s3:::staging-grading-files/problems/*']);
+    assert.deepEqual(bySid.WriteResults, { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: ['arn:aws:s3:::staging-grading-files/results/*', 'arn:aws:s3:::staging-grading-files/temp/*'] });
+    assert.deepEqual(bySid.ListTestCases.Condition, { StringLike: { 's3:prefix': ['problems/*'] } });
+    for (const statement of policy.Statement) for (const r of [statement.Resource].flat()) assert.notEqual(r, '*');
+  });
+
+  it('runs Fargate tasks in private subnets without public IPs, with health check, logs and a long stop timeout', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const service = one('aws:ecs/service:Service').inputs;
+    assert.deepEqual(service.networkConfiguration, { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-worker'], assignPublicIp: false });
+    assert.equal(service.launchType, 'FARGATE');
+    const taskDef = one('aws:ecs/taskDefinition:TaskDefinition').inputs;
+    assert.deepEqual([taskDef.cpu, taskDef.memory], ['512', '1024']);
+    const [container] = JSON.parse(taskDef.containerDefinitions);
+    assert.equal(container.image, base.image);
+    assert.equal(container.stopTimeout, 120);
+    assert.equal(container.logConfiguration.logDriver, 'awslogs');
+    assert.match(container.healthCheck.command[1], /127\.0\.0\.1:8080\/health/);
+    const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.MQ_ENDPOINT_PARAM, '/staging/mq/broker-endpoint');
+    assert.equal(env.DB_PASSWORD_PARAM, '/staging/db/password');
+    assert.equal(env.JUDGE0_AUTH_TOKEN_PARAM, '/staging/judge0/auth-token');
+    assert.equal(env.EXECUTOR, 'judge0');
+    assert.ok(Number(env.SHUTDOWN_GRACE_MS) < 120_000);
+    assert.ok(!('MQ_PASSWORD' in env) && !('DB_PASSWORD' in env), 'no secret values in the task definition');
+    assert.equal(one('aws:ecs/cluster:Cluster').inputs.settings[0].value, 'enabled');
+    assert.equal(one('aws:cloudwatch/logGroup:LogGroup').inputs.retentionInDays, 30);
+  });
+
+  it('scales on CPU and on queue backlog per running task', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const target = one('aws:appautoscaling/target:Target').inputs;
+    assert.deepEqual([target.minCapacity, target.maxCapacity, target.scalableDimension], [1, 10, 'ecs:service:DesiredCount']);
+    const policies = ofType('aws:appautoscaling/policy:Policy').map((p) => p.inputs.targetTrackingScalingPolicyConfiguration);
+    const cpu = policies.find((p) => p.predefinedMetricSpecification)!;
+    assert.equal(cpu.predefinedMetricSpecification.predefinedMetricType, 'ECSServiceAverageCPUUtilization');
+    assert.equal(cpu.targetValue, 60);
+    const backlog = policies.find((p) => p.customizedMetricSpecification)!;
+    assert.equal(backlog.targetValue, 5);
+    const metrics = backlog.customizedMetricSpecification.metrics;
+    const q1 = metrics.find((m: { id: string }) => m.id === 'q1');
+    assert.deepEqual(q1.metricStat.metric, { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: 'staging-grading-1' }, { name: 'Queue', value: 'grading-requests' }] });
+    const tasks = metrics.find((m: { id: string }) => m.id === 'tasks');
+    assert.equal(tasks.metricStat.metric.namespace, 'ECS/ContainerInsights');
+    assert.equal(tasks.metricStat.metric.metricName, 'RunningTaskCount');
+    const expression = metrics.find((m: { returnData: boolean }) => m.returnData);
+    assert.equal(expression.expression, 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)');
+    assert.deepEqual(one('aws:ecs/service:Service').inputs.desiredCount, 1);
+  });
+
+  it('sums both brokers of an active/standby pair', async () => {
+    new EcsGrading('w', { ...base, brokerActiveStandby: true });
+    await settled();
+    const backlog = ofType('aws:appautoscaling/policy:Policy').map((p) => p.inputs.targetTrackingScalingPolicyConfiguration).find((p) => p.customizedMetricSpecification)!;
+    const ids = backlog.customizedMetricSpecification.metrics.map((m: { id: string }) => m.id);
+    assert.deepEqual(ids, ['q1', 'q2', 'tasks', 'backlogPerTask']);
+  });
+
+  it('opens egress only to AWS APIs, the broker, the database and Judge0', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const rules = ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4]);
+    assert.deepEqual(rules.sort(), [[2358, 'sg-judge0'], [3306, 'sg-db'], [443, '0.0.0.0/0'], [61614, 'sg-broker']].sort());
+    assert.equal(ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').length, 0);
+  });
+
+  it('builds worker/Dockerfile into an immutable, scanned ECR repository when no image is given', async () => {
+    new EcsGrading('w', { ...base, image: undefined });
+    await settled();
+    const repo = one('aws:ecr/repository:Repository').inputs;
+    assert.equal(repo.imageTagMutability, 'IMMUTABLE');
+    assert.equal(repo.imageScanningConfiguration.scanOnPush, true);
+    const image = one('docker-build:index:Image').inputs;
+    assert.match(image.dockerfile.location, /worker\/Dockerfile$/);
+    assert.equal(image.push, true);
+    assert.match(image.tags[0], /:[0-9a-f]{16}$/);
+  });
+});
