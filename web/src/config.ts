@@ -22,6 +22,8 @@ export interface GatewayConfig {
   heartbeatMs: number;
   trustProxy: boolean;
   corsOrigins: string[];
+  /** The web page's files; default web/public next to the sources (or the compiled tree). */
+  publicDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -92,6 +94,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    publicDir: env.WEB_PUBLIC_DIR || undefined,
   };
 }
 

@@ -70,6 +70,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       heartbeatMs: config.heartbeatMs,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      publicDir: config.publicDir,
     },
   );
   try {
