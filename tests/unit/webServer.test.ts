@@ -143,6 +143,18 @@ describe('web gateway HTTP layer', () => {
     assert.equal(submissions.submitted.length, 1);
   });
 
+  it('drops a connection whose body does not arrive in time', async () => {
+    await start({ bodyTimeoutMs: 100 });
+    const closed = await new Promise<string>((resolve) => {
+      const req = http.request(`${base}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } });
+      req.on('error', (error) => resolve(error.message));
+      req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+      req.write('{"userId":'); // and nothing more
+    });
+    assert.match(closed, /socket hang up|ECONNRESET/);
+    assert.equal(submissions.submitted.length, 0);
+  });
+
   it('returns 404 for unknown submissions and 400 for malformed ids', async () => {
     await start();
     assert.equal((await fetch(`${base}/api/submissions/req_unknown`)).status, 404);

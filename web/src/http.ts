@@ -32,7 +32,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Reads a JSON request body of at most `limitBytes`, with errors a client can act on. */
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limitBytes: number, timeoutMs = 30_000): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
     throw new HttpError(415, 'unsupported_media_type', `send the submission as JSON with content-type application/json (got ${type || 'none'})`);
@@ -41,10 +41,16 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(chunk as Buffer);
+  // The server has no request timeout (event streams are long-lived), so bound slow bodies here.
+  const timer = setTimeout(() => req.destroy(new Error(`request body not received within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limitBytes) throw tooLarge(limitBytes);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {

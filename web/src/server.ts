@@ -85,6 +85,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Reconnect delay suggested to EventSource, ms. Default 2000. */
   sseRetryMs?: number;
+  /** Time allowed to receive a submission's body, ms. Default 30000. */
+  bodyTimeoutMs?: number;
   /** Use the address the load balancer appended to X-Forwarded-For for the per-address limit. */
   trustProxy?: boolean;
   /** Origins allowed to call the API from a browser (CORS). Default none: same origin only. */
@@ -185,7 +187,7 @@ export class Gateway {
     if (!byAddress.allowed) throw rateLimited(byAddress.retryAfterSeconds, 'this address');
 
     // JSON escaping can double the source's size, plus room for the other fields.
-    const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096);
+    const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
     const validation = validateSubmission(body, { maxSourceBytes: this.maxSourceBytes });
     if (!validation.ok) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
     const input = validation.value;
