@@ -18,14 +18,14 @@ const cfg = loadStackConfig();
 const secrets = new pulumi.Config('grading');
 const env = cfg.environmentName;
 
-const network = new Network(env, {
+const network = new Network(`${env}-network`, {
   environmentName: env,
   cidrBlock: cfg.vpcCidr,
   availabilityZoneCount: cfg.availabilityZoneCount,
   natStrategy: cfg.natStrategy,
 });
 
-const storage = new Storage(env, {
+const storage = new Storage(`${env}-storage`, {
   environmentName: env,
   versioning: cfg.enableS3Versioning,
   lifecycle: cfg.enableS3Lifecycle,
@@ -34,10 +34,10 @@ const storage = new Storage(env, {
   kmsKeyArn: cfg.s3KmsKeyArn,
 });
 
-const access = new AccessGroups(env, { environmentName: env, vpcId: network.vpcId });
+const access = new AccessGroups(`${env}-access`, { environmentName: env, vpcId: network.vpcId });
 const clients = [access.workerSecurityGroupId, access.webSecurityGroupId];
 
-const messaging = new Messaging(env, {
+const messaging = new Messaging(`${env}-mq`, {
   environmentName: env,
   vpcId: network.vpcId,
   vpcCidr: cfg.vpcCidr,
@@ -53,7 +53,7 @@ const messaging = new Messaging(env, {
   maximumRedeliveries: cfg.mqMaximumRedeliveries,
 });
 
-const database = new Database(env, {
+const database = new Database(`${env}-db`, {
   environmentName: env,
   vpcId: network.vpcId,
   privateSubnetIds: network.privateSubnetIds,
@@ -70,7 +70,7 @@ const database = new Database(env, {
   deletionProtection: cfg.deletionProtection,
 });
 
-const judge0 = new Judge0Host(env, {
+const judge0 = new Judge0Host(`${env}-judge0`, {
   environmentName: env,
   vpcId: network.vpcId,
   vpcCidr: cfg.vpcCidr,
@@ -82,7 +82,7 @@ const judge0 = new Judge0Host(env, {
   sshKeyName: cfg.sshKeyName,
 });
 
-const grading = new EcsGrading(env, {
+const grading = new EcsGrading(`${env}-workers`, {
   environmentName: env,
   privateSubnetIds: network.privateSubnetIds,
   workerSecurityGroupId: access.workerSecurityGroupId,
@@ -113,7 +113,7 @@ const grading = new EcsGrading(env, {
   logRetentionDays: cfg.logRetentionDays,
 });
 
-const web = new WebTier(env, {
+const web = new WebTier(`${env}-web`, {
   environmentName: env,
   vpcId: network.vpcId,
   publicSubnetIds: network.publicSubnetIds,
@@ -133,7 +133,7 @@ const web = new WebTier(env, {
   desiredCapacity: cfg.webDesiredCapacity,
 });
 
-const alarms = new Alarms(env, {
+const alarms = new Alarms(`${env}-alarms`, {
   environmentName: env,
   alarmEmails: cfg.alarmEmails,
   brokerName: messaging.brokerName,
