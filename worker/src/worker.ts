@@ -72,12 +72,19 @@ class Rejection extends Error {
 
 class ShuttingDown extends Error {}
 
+// Messages of both subscriptions arrive within milliseconds of subscribing; waiting this long
+// before the first dispatch lets a priority message that is already queued go first.
+const SUBSCRIBE_SETTLE_MS = 250;
+
 export class GradingWorker {
   private readonly priorityBuffer: Delivery[] = [];
   private readonly normalBuffer: Delivery[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private subscriptions: Array<{ unsubscribe(): void }> = [];
   private stopping = false;
+  /** Dispatch waits until then after (re)subscribing, so both queues' first messages are in and priority wins. */
+  private dispatchFrom = 0;
+  private dispatchTimer?: NodeJS.Timeout;
   readonly stats = { graded: 0, deadLettered: 0, republished: 0, cacheHits: 0, failed: 0 };
 
   constructor(
@@ -100,11 +107,15 @@ export class GradingWorker {
         },
         { ack: 'client-individual', prefetch: concurrency },
       );
+    this.dispatchFrom = Date.now() + SUBSCRIBE_SETTLE_MS;
     this.subscriptions = [subscribe(destinations.priority, this.priorityBuffer), subscribe(destinations.requests, this.normalBuffer)];
     // Buffered messages of a lost connection can no longer be acked; the broker redelivers them.
     this.deps.session.on('disconnected', () => {
       this.priorityBuffer.length = 0;
       this.normalBuffer.length = 0;
+    });
+    this.deps.session.on('connected', () => {
+      this.dispatchFrom = Date.now() + SUBSCRIBE_SETTLE_MS;
     });
     this.deps.log('info', 'worker started', { concurrency, executor: this.deps.executor.name });
   }
@@ -122,6 +133,14 @@ export class GradingWorker {
   }
 
   private pump(): void {
+    const wait = this.dispatchFrom - Date.now();
+    if (wait > 0) {
+      this.dispatchTimer ??= setTimeout(() => {
+        this.dispatchTimer = undefined;
+        this.pump();
+      }, wait);
+      return;
+    }
     while (!this.stopping && this.inFlight.size < this.opts.concurrency) {
       const next = this.priorityBuffer.shift() ?? this.normalBuffer.shift();
       if (!next) return;
