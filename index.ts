@@ -131,6 +131,7 @@ const web = new WebTier(`${env}-web`, {
   minSize: cfg.webMinSize,
   maxSize: cfg.webMaxSize,
   desiredCapacity: cfg.webDesiredCapacity,
+  review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
 });
 
 const alarms = new Alarms(`${env}-alarms`, {

@@ -79,6 +79,11 @@ export interface StackConfig {
   /** ACM certificate for the ALB's HTTPS listener; without it the ALB serves HTTP only. */
   certificateArn?: string;
 
+  /** Code review on request through an OpenAI-compatible endpoint; needs the secret reviewApiKey. */
+  enableCodeReview: boolean;
+  reviewBaseUrl: string;
+  reviewModel: string;
+
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
   logRetentionDays: number;
@@ -87,6 +92,9 @@ export interface StackConfig {
 /** Secret keys: accepted only as Pulumi secrets, generated when absent. */
 export const SECRET_KEYS = ['mqAdminPassword', 'dbPassword'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+/** Secrets that cannot be generated (supplied by the operator); their values never reach messages either. */
+export const SUPPLIED_SECRET_KEYS = ['reviewApiKey'] as const;
+const SENSITIVE_KEYS: readonly string[] = [...SECRET_KEYS, ...SUPPLIED_SECRET_KEYS];
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
@@ -151,6 +159,9 @@ export const DEFAULTS = {
   webMinSize: 1,
   webMaxSize: 2,
   webDesiredCapacity: 1,
+  enableCodeReview: false,
+  reviewBaseUrl: 'https://api.openai.com/v1',
+  reviewModel: 'gpt-4o-mini',
   alarmEmails: [] as string[],
   queueBacklogAlarmThreshold: 100,
   logRetentionDays: 30,
@@ -207,12 +218,16 @@ const SCHEMA = {
     webMaxSize: { type: 'integer', minimum: 1, maximum: 50 },
     webDesiredCapacity: { type: 'integer', minimum: 0, maximum: 50 },
     certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' },
+    enableCodeReview: { type: 'boolean' },
+    reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
+    reviewModel: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     // Secrets: validated for shape only; their values never reach an error message.
     mqAdminPassword: { type: 'string', minLength: 12, maxLength: 250, pattern: '^[^,:=\\s]+$' },
     dbPassword: { type: 'string', minLength: 8, maxLength: 41, pattern: '^[^/"@\\s]+$' },
+    reviewApiKey: { type: 'string', minLength: 8, maxLength: 500, pattern: '^\\S+$' },
   },
 } as const;
 
@@ -247,13 +262,14 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
   } as unknown as StackConfig & Record<SecretKey, unknown>;
   delete (cfg as Record<string, unknown>).mqAdminPassword;
   delete (cfg as Record<string, unknown>).dbPassword;
+  delete (cfg as Record<string, unknown>).reviewApiKey;
 
-  if (problems.length === 0) problems.push(...crossFieldProblems(cfg, 'environmentName' in input));
+  if (problems.length === 0) problems.push(...crossFieldProblems(cfg, 'environmentName' in input, 'reviewApiKey' in input));
   if (problems.length) throw new StackConfigError(problems);
   return cfg;
 }
 
-function crossFieldProblems(cfg: StackConfig, environmentGiven: boolean): string[] {
+function crossFieldProblems(cfg: StackConfig, environmentGiven: boolean, reviewKeyGiven: boolean): string[] {
   const problems: string[] = [];
   if (!environmentGiven && !/^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) {
     problems.push(`environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; set grading:environmentName (lowercase letters, digits, dashes)`);
@@ -277,6 +293,9 @@ function crossFieldProblems(cfg: StackConfig, environmentGiven: boolean): string
     problems.push('mqInstanceType mq.t3.micro supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ');
   }
   if (cfg.enableSshAccess && !cfg.sshKeyName) problems.push('sshKeyName is required when enableSshAccess is true');
+  if (cfg.enableCodeReview && !reviewKeyGiven) {
+    problems.push('reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)');
+  }
   return problems;
 }
 
@@ -305,7 +324,7 @@ const KNOWN_KEYS = new Set(Object.keys(SCHEMA.properties));
 
 function describeError(error: ErrorObject): string {
   const key = error.instancePath.split('/')[1] ?? '';
-  const secret = (SECRET_KEYS as readonly string[]).includes(key);
+  const secret = SENSITIVE_KEYS.includes(key);
   switch (error.keyword) {
     case 'additionalProperties': {
       const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
@@ -343,6 +362,9 @@ const PATTERN_HINTS: Record<string, string> = {
   s3KmsKeyArn: 'a KMS key or alias ARN',
   dbUsername: 'a letter then letters, digits or underscores, at most 32 characters',
   mqAdminUsername: 'letters, digits and _ . ~ -, 2-100 characters',
+  reviewBaseUrl: 'an https URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1',
+  reviewModel: 'a model name such as gpt-4o-mini',
+  reviewApiKey: 'an API key without whitespace',
 };
 
 /** Reads the `grading:` namespace of the running Pulumi program and validates it. */

@@ -6,7 +6,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { tagsFor } from './common';
+import { parameterName, ssmParameter, tagsFor } from './common';
 import type { ParameterNames } from './ecsGrading';
 
 export const GATEWAY_PORT = 3000;
@@ -32,6 +32,11 @@ export interface WebTierArgs {
   minSize?: number;
   maxSize?: number;
   desiredCapacity?: number;
+  /**
+   * Code review on request (web/src/review): an OpenAI-compatible endpoint. The key becomes the
+   * SecureString /<env>/review/api-key, readable by the gateway instances only.
+   */
+  review?: { baseUrl: string; model: string; apiKey: pulumi.Input<string> };
 }
 
 export class WebTier extends pulumi.ComponentResource {
@@ -41,6 +46,8 @@ export class WebTier extends pulumi.ComponentResource {
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly autoScalingGroupName: pulumi.Output<string>;
   readonly instanceRoleName: pulumi.Output<string>;
+  /** /<env>/review/api-key when code review is on. */
+  readonly reviewApiKeyParameterName?: string;
 
   constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:WebTier', name, {}, opts);
@@ -116,7 +123,13 @@ export class WebTier extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
     const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
-    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password];
+    let reviewKeyParameter: string | undefined;
+    if (args.review) {
+      reviewKeyParameter = parameterName(env, 'review', 'api-key');
+      ssmParameter(`${name}-review-api-key`, { name: reviewKeyParameter, secure: true, value: args.review.apiKey, description: 'API key of the code-review (chat-completions) service' }, tags, this);
+      this.reviewApiKeyParameterName = reviewKeyParameter;
+    }
+    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(reviewKeyParameter ? [reviewKeyParameter] : [])];
     new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -124,7 +137,8 @@ export class WebTier extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'StoreSubmissions', Effect: 'Allow', Action: 's3:PutObject', Resource: pulumi.interpolate`${args.bucketArn}/submissions/*` },
+            // Read back too: a pending submission's metadata.json, and the source for a code review.
+            { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: pulumi.interpolate`${args.bucketArn}/submissions/*` },
             { Sid: 'ReadResultsAndProblems', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${args.bucketArn}/results/*`, pulumi.interpolate`${args.bucketArn}/problems/*`] },
             { Sid: 'ListProblems', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*', 'problems/'] } } },
             { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
@@ -147,7 +161,7 @@ export class WebTier extends pulumi.ComponentResource {
     const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
     const userData = pulumi
       .all([args.image, region, args.bucketName])
-      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters })).toString('base64'));
+      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review: args.review && reviewKeyParameter ? { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: reviewKeyParameter } : undefined })).toString('base64'));
     const launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
@@ -190,7 +204,14 @@ export class WebTier extends pulumi.ComponentResource {
 }
 
 /** Instance boot script: Docker, then the gateway container. Parameter names only, no secrets. */
-export function gatewayUserData(o: { image: string; region: string; bucket: string; environment: string; parameters: WebTierArgs['parameters'] }): string {
+export function gatewayUserData(o: {
+  image: string;
+  region: string;
+  bucket: string;
+  environment: string;
+  parameters: WebTierArgs['parameters'];
+  review?: { baseUrl: string; model: string; apiKeyParameter: string };
+}): string {
   const registry = o.image.split('/')[0];
   const env: Record<string, string> = {
     ENVIRONMENT: o.environment,
@@ -204,6 +225,7 @@ export function gatewayUserData(o: { image: string; region: string; bucket: stri
     DB_PASSWORD_PARAM: o.parameters.db.password,
     PORT: String(GATEWAY_PORT),
     TRUST_PROXY: 'true',
+    ...(o.review ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter } : {}),
   };
   return [
     '#!/bin/bash',

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import type { RunningGateway } from '../../web/src/wiring';
+import { FakeChatServer, startFakeChatServer } from '../helpers/fakeChatCompletions';
 import { E2eStack, startE2eStack } from './stack';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -22,13 +23,15 @@ describe('web page in headless Chromium', function () {
   let profile: string;
   let context: BrowserContext;
   let page: Page;
+  let chat: FakeChatServer;
   const pageErrors: string[] = [];
 
   before(async function () {
     this.timeout(240_000);
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (apt-get install -y chromium)`);
+    chat = await startFakeChatServer('sk-browser-test');
     stack = await startE2eStack('browser-e2e');
-    gateway = await stack.gateway();
+    gateway = await stack.gateway({ REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model', REVIEW_API_KEY: 'sk-browser-test' });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -51,6 +54,7 @@ describe('web page in headless Chromium', function () {
     await context?.close().catch(() => undefined);
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
     await stack?.stop();
+    await chat?.close();
   });
 
   async function submitAndWait(problemId: string, language: string, code: string): Promise<string> {
@@ -92,6 +96,19 @@ describe('web page in headless Chromium', function () {
     assert.match((await page.textContent('#metric-time')) ?? '', /^\d+ ms$/);
     assert.match((await page.textContent('#metric-memory')) ?? '', /MB$/);
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict.png'), fullPage: true });
+  });
+
+  it('asks for a review of the graded code on request and shows it', async () => {
+    assert.equal(chat.requests.length, 0, 'never automatic');
+    chat.reply = '## Complexity\n- **O(1)** time and space.\n\n<script>window.reviewInjected = 1</script>';
+    await page.click('#review-button');
+    await page.waitForSelector('#review-text:not([hidden]) h2');
+    assert.equal(await page.textContent('#review-text h2'), 'Complexity');
+    assert.equal(await page.textContent('#review-text strong'), 'O(1)');
+    assert.equal(await page.evaluate(() => (window as unknown as { reviewInjected?: number }).reviewInjected), undefined, 'the review is rendered as text, not markup');
+    assert.match((await page.textContent('#review-status')) ?? '', /review-model/);
+    assert.equal(chat.requests.length, 1);
+    await page.screenshot({ path: path.join(OUTPUT, 'browser-review.png'), fullPage: true });
   });
 
   it('shows a wrong answer case by case, green and red', async () => {

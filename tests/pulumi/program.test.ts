@@ -87,3 +87,39 @@ describe('program (production stack)', () => {
     assert.equal(recorded.length, 0);
   });
 });
+
+describe('program (code review enabled)', () => {
+  const apiKey = 'sk-live-review-key-0123456789';
+  before(async () => {
+    await useMocks({ ...stackConfig('production'), enableCodeReview: 'true', reviewModel: 'gpt-4o-mini', reviewApiKey: apiKey }, { stack: 'production', secretKeys: ['reviewApiKey'] });
+    await runProgram();
+  });
+
+  it('stores the review key as the SecureString /production/review/api-key and nowhere else in plain text', () => {
+    const parameter = ofType('aws:ssm/parameter:Parameter').find((p) => p.inputs.name === '/production/review/api-key');
+    assert.ok(parameter, 'the review key parameter');
+    assert.equal(parameter.inputs.type, 'SecureString');
+    assert.equal(parameter.inputs.value, apiKey);
+    assert.ok(parameter.secretPaths.includes('value'));
+    for (const resource of recorded) {
+      if (resource === parameter) continue;
+      assert.ok(!JSON.stringify(resource.inputs).includes(apiKey), `${resource.type} ${resource.name} holds the review key`);
+    }
+  });
+
+  it('lets the gateway instances read the key, and nothing else', () => {
+    const arn = 'parameter/production/review/api-key';
+    const policies = ofType('aws:iam/rolePolicy:RolePolicy').map((p) => ({ name: p.name, text: p.inputs.policy as string }));
+    const readers = policies.filter((p) => p.text.includes(arn)).map((p) => p.name);
+    assert.deepEqual(readers, ['production-web-policy']);
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /-e REVIEW_API_KEY_PARAM=\/production\/review\/api-key/);
+    assert.match(userData, /-e REVIEW_BASE_URL=https:\/\/api\.openai\.com\/v1/);
+  });
+
+  it('refuses enableCodeReview without a key, naming the key', async () => {
+    await useMocks({ enableCodeReview: 'true' }, { stack: 'staging' });
+    await assert.rejects(async () => runProgram(), /reviewApiKey is required when enableCodeReview is true/);
+    assert.equal(recorded.length, 0);
+  });
+});

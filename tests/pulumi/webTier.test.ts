@@ -62,12 +62,14 @@ describe('WebTier', () => {
     assert.doesNotMatch(userData, /DB_PASSWORD=|MQ_PASSWORD=/);
   });
 
-  it('lets instances put submissions and read results and problems, nothing more in the bucket', async () => {
+  it('lets instances store and read back submissions and read results and problems, nothing more in the bucket', async () => {
     new WebTier('web', base);
     await settled();
     const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
     const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
-    assert.deepEqual(bySid.StoreSubmissions, { Sid: 'StoreSubmissions', Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::staging-grading-files/submissions/*' });
+    assert.deepEqual(bySid.StoreSubmissions, { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::staging-grading-files/submissions/*' });
+    assert.ok(!JSON.stringify(policy).includes('/review/'), 'no review key to read when review is off');
+    assert.equal(ofType('aws:ssm/parameter:Parameter').length, 0);
     assert.deepEqual(bySid.ReadResultsAndProblems.Resource, ['arn:aws:s3:::staging-grading-files/results/*', 'arn:aws:s3:::staging-grading-files/problems/*']);
     assert.equal(bySid.PullGatewayImage.Resource, base.repositoryArn);
     const wildcard = policy.Statement.filter((s: { Resource: unknown }) => s.Resource === '*');

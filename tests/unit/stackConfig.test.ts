@@ -87,11 +87,20 @@ describe('stack config', () => {
   });
 
   it('never echoes a secret value in its error', () => {
-    const problems = problemsOf({ mqAdminPassword: 'short,pw', dbPassword: 'has@sign-and-long' });
+    const problems = problemsOf({ mqAdminPassword: 'short,pw', dbPassword: 'has@sign-and-long', reviewApiKey: 'sk key with spaces' });
     const text = problems.join('\n');
     assert.match(text, /mqAdminPassword/);
     assert.match(text, /dbPassword/);
-    assert.doesNotMatch(text, /short,pw|has@sign/);
+    assert.match(text, /reviewApiKey/);
+    assert.doesNotMatch(text, /short,pw|has@sign|key with spaces/);
+  });
+
+  it('checks the code-review settings and asks for the key when review is on', () => {
+    const problems = problemsOf({ enableCodeReview: 'true', reviewBaseUrl: 'http://llm.internal/v1', reviewModel: 'bad model' });
+    assert.equal(problems.length, 2, problems.join('\n'));
+    assert.match(problems.join('\n'), /reviewBaseUrl: "http:\/\/llm.internal\/v1" has the wrong form \(an https URL/);
+    assert.match(problems.join('\n'), /reviewModel/);
+    assert.match(problemsOf({ enableCodeReview: 'true' })[0], /reviewApiKey is required when enableCodeReview is true/);
   });
 
   it('asks for a valid environment name when the stack name is not one', () => {

@@ -64,6 +64,16 @@ describe('web gateway config', () => {
     assert.deepEqual(reads.sort(), ['/prod/db/endpoint', '/prod/db/password', '/prod/mq/broker-endpoint', '/prod/mq/password']);
   });
 
+  it('reads the review settings, with the API key from its SecureString parameter', async () => {
+    const c = await gatewayConfigFromEnv(
+      { ...local, REVIEW_BASE_URL: 'https://llm.example/v1', REVIEW_MODEL: 'gpt-x', REVIEW_API_KEY_PARAM: '/prod/review/api-key', REVIEW_RATE_LIMIT_PER_HOUR: '36' },
+      fakeSsm({ '/prod/review/api-key': 'sk-from-ssm' }),
+    );
+    assert.deepEqual(c.review, { baseUrl: 'https://llm.example/v1', model: 'gpt-x', apiKey: 'sk-from-ssm', timeoutMs: 60_000, userRateLimit: { capacity: 3, refillPerSecond: 0.01 } });
+    assert.equal(parseGatewayConfig(local).review.apiKey, undefined, 'review is off unless configured');
+    assert.throws(() => parseGatewayConfig({ ...local, REVIEW_BASE_URL: 'llm.example' }), /REVIEW_BASE_URL must be an http\(s\) URL/);
+  });
+
   it('names an SSM parameter that cannot be read', async () => {
     await assert.rejects(gatewayConfigFromEnv({ ...local, DB_PASSWORD: '', DB_PASSWORD_PARAM: '/gone' }, fakeSsm({})), /Invalid gateway configuration:[\s\S]*\/gone/);
   });

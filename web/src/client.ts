@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { extensionOf } from '../../worker/src/languages';
+import { extensionOf, Language } from '../../worker/src/languages';
 import { DeliveryCursor, GatewayEvent } from './eventCursor';
 import { isNotFound } from './problems';
 import { ProgressHub } from './progressHub';
@@ -179,6 +179,17 @@ export class GradingClient {
   /** SubmissionService.lookup, for the HTTP layer. */
   lookup(requestId: string): Promise<SubmissionView | undefined> {
     return this.status(requestId);
+  }
+
+  /** The submitted source as stored in S3 (submissions/{requestId}/solution.{ext}). */
+  async source(requestId: string, language: Language): Promise<string | undefined> {
+    try {
+      const object = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: `submissions/${requestId}/solution.${extensionOf(language)}` }));
+      return await object.Body!.transformToString('utf8');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async metadata(requestId: string): Promise<SubmissionMetadata | undefined> {

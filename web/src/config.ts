@@ -24,6 +24,14 @@ export interface GatewayConfig {
   corsOrigins: string[];
   /** The web page's files; default web/public next to the sources (or the compiled tree). */
   publicDir?: string;
+  /** Code review: an OpenAI-compatible endpoint. Unset fields leave review switched off (503 naming them). */
+  review: {
+    baseUrl?: string;
+    model?: string;
+    apiKey?: string;
+    timeoutMs: number;
+    userRateLimit: { capacity: number; refillPerSecond: number };
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -32,7 +40,8 @@ type Env = Record<string, string | undefined>;
 export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClient): Promise<GatewayConfig> {
   let resolved: Env;
   try {
-    resolved = await resolveSsmParameters(env, ssm);
+    // In AWS the review key comes from the SecureString /<env>/review/api-key (REVIEW_API_KEY_PARAM).
+    resolved = await resolveSsmParameters(env, ssm, [['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM']]);
   } catch (error) {
     if (error instanceof WorkerConfigError) throw gatewayError(error.problems);
     throw error;
@@ -74,6 +83,11 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const debounceWindowMs = int('DEBOUNCE_MS', 5000, 0, 600_000);
   const heartbeatMs = int('SSE_HEARTBEAT_MS', 15_000, 1000, 600_000);
   const trustProxy = bool('TRUST_PROXY');
+  const reviewTimeoutMs = int('REVIEW_TIMEOUT_MS', 60_000, 1000, 600_000);
+  const reviewBurst = int('REVIEW_RATE_LIMIT_BURST', 3, 1, 1000);
+  const reviewsPerHour = int('REVIEW_RATE_LIMIT_PER_HOUR', 10, 1, 100_000);
+  const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
+  if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
   if (problems.length || !shared) throw gatewayError(problems);
 
   return {
@@ -95,6 +109,13 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       .map((s) => s.trim())
       .filter(Boolean),
     publicDir: env.WEB_PUBLIC_DIR || undefined,
+    review: {
+      baseUrl: reviewBaseUrl,
+      model: env.REVIEW_MODEL || undefined,
+      apiKey: env.REVIEW_API_KEY || undefined,
+      timeoutMs: reviewTimeoutMs,
+      userRateLimit: { capacity: reviewBurst, refillPerSecond: reviewsPerHour / 3600 },
+    },
   };
 }
 

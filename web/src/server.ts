@@ -4,6 +4,8 @@
  *   POST /api/submissions              submit; 202 {requestId, status: "submitted"}
  *   GET  /api/submissions/:id          pending, or the grading result document
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
+ *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
+ *   GET  /api/submissions/:id/review   the stored review
  *   GET  /api/problems, /api/problems/:id, /api/languages, /health, and the page itself.
  *
  * State lives in S3 and the database, live progress comes from the topic every instance
@@ -19,9 +21,10 @@ import type { GatewayEvent } from './eventCursor';
 import { HttpError, readJsonBody, sendJson } from './http';
 import type { GradingResult } from './progressItems';
 import { TokenBucketLimiter } from './rateLimit';
+import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
-import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateSubmission } from './validation';
+import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, USER_ID_PATTERN, validateSubmission } from './validation';
 
 export interface PendingSubmission {
   requestId: string;
@@ -70,6 +73,8 @@ export interface GatewayDeps {
   submissions: SubmissionService;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
+  /** Code review on request; absent, the review routes answer 503. */
+  reviews?: ReviewService;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -162,11 +167,16 @@ export class Gateway {
       if (method === 'POST') return this.submit(req, res);
       throw methodNotAllowed('POST');
     }
-    const submission = /^\/api\/submissions\/([^/]+)(\/events)?$/.exec(pathname);
+    const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review)?$/.exec(pathname);
     if (submission) {
-      if (method !== 'GET') throw methodNotAllowed('GET');
       const requestId = decodeURIComponent(submission[1]);
-      if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+      if (submission[2] === '/review') {
+        if (method !== 'GET' && method !== 'POST') throw methodNotAllowed('GET, POST');
+        checkRequestId(requestId);
+        return method === 'POST' ? this.requestReview(req, res, requestId) : this.review(res, requestId);
+      }
+      if (method !== 'GET') throw methodNotAllowed('GET');
+      checkRequestId(requestId);
       if (submission[2]) return this.events(req, res, requestId, url);
       return this.lookup(res, requestId);
     }
@@ -216,6 +226,27 @@ export class Gateway {
       this.debouncer.release(key, candidateId);
       throw error;
     }
+  }
+
+  private reviewService(): ReviewService {
+    if (!this.deps.reviews) throw new HttpError(503, 'review_unavailable', 'code review is not enabled on this gateway');
+    return this.deps.reviews;
+  }
+
+  private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+    const reviews = this.reviewService();
+    const body = await readJsonBody(req, 4096, this.opts.bodyTimeoutMs);
+    const { userId, regenerate } = (body ?? {}) as { userId?: unknown; regenerate?: unknown };
+    const errors = [];
+    if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) errors.push({ field: 'userId', message: 'must be the id of the submission\'s author (letters, digits and _ . @ -)' });
+    if (regenerate !== undefined && typeof regenerate !== 'boolean') errors.push({ field: 'regenerate', message: 'must be true or false' });
+    if (errors.length) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    const outcome = await reviews.request(requestId, userId as string, { regenerate: regenerate === true });
+    sendJson(res, outcome.created ? 201 : 200, outcome.review);
+  }
+
+  private async review(res: http.ServerResponse, requestId: string): Promise<void> {
+    sendJson(res, 200, await this.reviewService().get(requestId));
   }
 
   private async lookup(res: http.ServerResponse, requestId: string): Promise<void> {
@@ -347,6 +378,10 @@ export function ssePayload(event: GatewayEvent): unknown {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+function checkRequestId(requestId: string): void {
+  if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
 }
 
 function methodNotAllowed(allowed: string): HttpError {

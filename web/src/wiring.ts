@@ -11,15 +11,24 @@ import { GradingClient } from './client';
 import type { GatewayConfig } from './config';
 import { S3ProblemCatalog } from './problems';
 import { parseProgressMessage } from './progressItems';
+import { OpenAiReviewer } from './review/openAiReviewer';
+import { Reviewer, ReviewNotConfiguredError } from './review/port';
+import { ReviewService } from './review/service';
+import { MysqlReviewStore } from './review/store';
 import { Gateway, HealthReport } from './server';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
+  return (await connectGatewayParts(config, log)).client;
+}
+
+/** The client and the result store it reads (whose pool the review store shares). */
+async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
     BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log }),
     MysqlResultStore.connect({ ...config.db, connectionLimit: 10 }),
   ]);
-  return new GradingClient({
+  const client = new GradingClient({
     s3,
     bucket: config.s3.bucket,
     broker,
@@ -39,6 +48,17 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
     destinations: config.destinations,
     log,
   });
+  return { client, store };
+}
+
+/** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
+export function reviewerFromConfig(review: GatewayConfig['review']): Reviewer | ReviewNotConfiguredError {
+  try {
+    return new OpenAiReviewer({ baseUrl: review.baseUrl, model: review.model, apiKey: review.apiKey, timeoutMs: review.timeoutMs });
+  } catch (error) {
+    if (error instanceof ReviewNotConfiguredError) return error;
+    throw error;
+  }
 }
 
 /** GET /health: the client's checks, cached for a moment so load balancer probes stay cheap. */
@@ -59,10 +79,24 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const client = await connectGradingClient(config, log);
+  const { client, store } = await connectGatewayParts(config, log);
   client.followProgress();
+  let reviews: ReviewService;
+  try {
+    reviews = new ReviewService({
+      store: await MysqlReviewStore.create(store.pool),
+      reviewer: reviewerFromConfig(config.review),
+      problems: client.problems,
+      readSource: (requestId, language) => client.source(requestId, language),
+      userRateLimit: config.review.userRateLimit,
+      log,
+    });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), log },
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,

@@ -33,8 +33,8 @@ type Env = Record<string, string | undefined>;
 const SSM_BACKED = ['MQ_ENDPOINTS:MQ_ENDPOINT_PARAM', 'MQ_USERNAME:MQ_USERNAME_PARAM', 'MQ_PASSWORD:MQ_PASSWORD_PARAM', 'DB_HOST:DB_ENDPOINT_PARAM', 'DB_USERNAME:DB_USERNAME_PARAM', 'DB_PASSWORD:DB_PASSWORD_PARAM', 'JUDGE0_ENDPOINT:JUDGE0_ENDPOINT_PARAM', 'JUDGE0_AUTH_TOKEN:JUDGE0_AUTH_TOKEN_PARAM'].map((pair) => pair.split(':') as [string, string]);
 
 /** Fills plain values from SSM where only a parameter name is given. */
-export async function resolveSsmParameters(env: Env, client?: SSMClient): Promise<Env> {
-  const wanted = SSM_BACKED.filter(([plain, param]) => !env[plain] && env[param]).map(([plain, param]) => [plain, env[param]!] as const);
+export async function resolveSsmParameters(env: Env, client?: SSMClient, extra: Array<[plain: string, param: string]> = []): Promise<Env> {
+  const wanted = [...SSM_BACKED, ...extra].filter(([plain, param]) => !env[plain] && env[param]).map(([plain, param]) => [plain, env[param]!] as const);
   if (wanted.length === 0) return env;
   const ssm = client ?? new SSMClient({ region: env.AWS_REGION });
   const names = [...new Set(wanted.map(([, name]) => name))];

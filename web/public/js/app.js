@@ -45,9 +45,13 @@
     memory: $('metric-memory'),
     cases: $('cases'),
     requestId: $('request-id'),
+    reviewPanel: $('review-panel'),
+    reviewButton: $('review-button'),
+    reviewStatus: $('review-status'),
+    reviewText: $('review-text'),
   };
 
-  var state = { problem: null, stream: null, poller: null, lastStarter: '' };
+  var state = { problem: null, stream: null, poller: null, lastStarter: '', requestId: null };
 
   function store(key, value) {
     try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
@@ -171,6 +175,8 @@
     stopFollowing();
     els.result.hidden = false;
     els.requestId.textContent = requestId;
+    state.requestId = requestId;
+    resetReview();
     setVerdict(null);
     els.verdictDetail.textContent = 'Waiting for a worker...';
     els.score.textContent = els.time.textContent = els.memory.textContent = '-';
@@ -250,6 +256,8 @@
       return;
     }
     setVerdict(result.verdict);
+    // Review is on request only, once there is a verdict to talk about.
+    els.reviewPanel.hidden = false;
     var cases = result.testResults || [];
     var passed = cases.filter(function (c) { return c.status === 'AC'; }).length;
     els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : (result.message || '');
@@ -262,6 +270,46 @@
       pre.className = 'compile-output';
       pre.textContent = compileOutput;
       els.cases.insertAdjacentElement('afterend', pre);
+    }
+  }
+
+  // ---- code review on request ------------------------------------------------------------------
+
+  function resetReview() {
+    els.reviewPanel.hidden = true;
+    els.reviewText.hidden = true;
+    els.reviewText.innerHTML = '';
+    els.reviewStatus.textContent = '';
+    els.reviewButton.disabled = false;
+    els.reviewButton.textContent = 'Review my code';
+  }
+
+  function showReview(review) {
+    els.reviewText.innerHTML = window.renderMarkdown(review.text);
+    els.reviewText.hidden = false;
+    els.reviewStatus.textContent = 'Reviewed by ' + review.model;
+    els.reviewButton.textContent = 'Review again';
+  }
+
+  async function requestReview() {
+    var requestId = state.requestId;
+    if (!requestId) return;
+    var regenerate = !els.reviewText.hidden;
+    els.reviewButton.disabled = true;
+    els.reviewStatus.textContent = 'Reviewing your code...';
+    try {
+      var response = await fetch('/api/submissions/' + encodeURIComponent(requestId) + '/review', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ userId: els.user.value.trim(), regenerate: regenerate }),
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (!response.ok) throw new Error(body.message || body.error || 'review failed (' + response.status + ')');
+      if (state.requestId === requestId) showReview(body);
+    } catch (error) {
+      els.reviewStatus.textContent = error.message;
+    } finally {
+      els.reviewButton.disabled = false;
     }
   }
 
@@ -301,6 +349,7 @@
     updateSize();
   });
   els.submit.addEventListener('click', submit);
+  els.reviewButton.addEventListener('click', requestReview);
   els.source.addEventListener('keydown', function (event) {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
   });
