@@ -50,6 +50,10 @@ export interface FakeJudge0 {
   };
   /** Submissions created and not yet final (the global queue). */
   queued(): number;
+  /** Stops listening (connections refused) but keeps the submissions, as a restarting Judge0 would. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -143,16 +147,19 @@ export async function startFakeJudge0(opts: FakeJudge0Options): Promise<FakeJudg
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const stop = () => {
+    for (const res of hanging) res.destroy();
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     faults,
     queued,
-    close: () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    stop,
+    start: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve())),
+    close: stop,
   };
 }
 

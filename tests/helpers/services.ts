@@ -14,6 +14,7 @@ let activeMq: Promise<LocalActiveMq> | undefined;
 let mariaDb: Promise<LocalMariaDb> | undefined;
 let s3: Promise<LocalS3> | undefined;
 const extraBrokers: LocalActiveMq[] = [];
+const extraServices: Array<{ stop(): Promise<void> }> = [];
 
 export function servicesRoot(): string {
   root ??= fs.mkdtempSync(path.join(os.tmpdir(), 'grading-services-'));
@@ -33,6 +34,19 @@ export async function privateActiveMq(name: string, opts: Omit<ActiveMqOptions, 
   return broker;
 }
 
+/** A private database or S3 server, for tests that stop and start it (fault injection). */
+export async function privateMariaDb(name: string): Promise<LocalMariaDb> {
+  const db = await LocalMariaDb.create({ dir: path.join(servicesRoot(), `mariadb-${name}`) });
+  extraServices.push(db);
+  return db;
+}
+
+export async function privateS3(name: string): Promise<LocalS3> {
+  const s3 = await LocalS3.create({ dir: path.join(servicesRoot(), `s3-${name}`) });
+  extraServices.push(s3);
+  return s3;
+}
+
 export function sharedMariaDb(): Promise<LocalMariaDb> {
   mariaDb ??= LocalMariaDb.create({ dir: path.join(servicesRoot(), 'mariadb') });
   return mariaDb;
@@ -44,7 +58,7 @@ export function sharedS3(): Promise<LocalS3> {
 }
 
 export async function stopAllServices(): Promise<void> {
-  const stops: Array<Promise<void>> = extraBrokers.map((b) => b.stop());
+  const stops: Array<Promise<void>> = [...extraBrokers, ...extraServices].map((b) => b.stop().catch(() => undefined));
   for (const pending of [activeMq, mariaDb, s3]) {
     if (pending) stops.push(pending.then((service) => service.stop()).catch(() => undefined));
   }
@@ -52,4 +66,5 @@ export async function stopAllServices(): Promise<void> {
   if (root && !process.env.KEEP_SERVICE_STATE) fs.rmSync(root, { recursive: true, force: true });
   root = activeMq = mariaDb = s3 = undefined;
   extraBrokers.length = 0;
+  extraServices.length = 0;
 }

@@ -199,14 +199,18 @@ export class GradingWorker {
       log('error', 'grading failed; dead-lettering', { reason: rejection.reason, detail: rejection.detail });
       const failed: GradingResult = { requestId: request.requestId, status: 'failed', error: `${rejection.reason}: ${rejection.detail}`.slice(0, 4000), timestamp: new Date().toISOString() };
       try {
-        await this.deadLetter(message, source, rejection.reason, rejection.detail, request.requestId);
+        // The stored failed result first: if anything below fails, the redelivery finds it and
+        // re-publishes it, so a request never ends with both a DLQ entry and a different result.
         await this.step(() => this.deps.results.saveResult(meta, failed));
+        await this.deadLetter(message, source, rejection.reason, rejection.detail, request.requestId);
         await this.publishFinal(failed);
         this.stats.failed++;
         return this.ack(message);
       } catch (inner) {
-        // Could not even record the failure: leave the message for redelivery rather than lose it.
-        log('error', 'could not record the failure; leaving the message for redelivery', { error: (inner as Error).message });
+        // Could not even record the failure: hand the message back (the broker's redelivery policy
+        // applies) rather than lose it or hold it unacknowledged.
+        log('error', 'could not record the failure; returning the message for redelivery', { error: (inner as Error).message });
+        await this.deps.session.nack(message).catch(() => undefined);
       }
     }
   }
@@ -287,7 +291,8 @@ export class GradingWorker {
   }
 
   private step<T>(what: () => Promise<T>): Promise<T> {
-    const retry = this.opts.retry ?? { attempts: 5, initialDelayMs: 500, maxDelayMs: 8000 };
+    // 8 tries, 0.5 s doubling to 8 s: rides out an S3, database or broker outage of 15-30 s.
+    const retry = this.opts.retry ?? { attempts: 8, initialDelayMs: 500, maxDelayMs: 8000 };
     return withRetry(what, {
       ...retry,
       retryable: (error) => !(error instanceof TestSetError || error instanceof ForeignBucketError || error instanceof Rejection),
