@@ -1,0 +1,92 @@
+/**
+ * Judge0 round trips: the adapter (one batch POST per submission, then batched polls with back-off)
+ * against the naive design (one `POST /submissions?wait=true` per test case), both against the
+ * test Judge0 server (tests/helpers/fakeJudge0.ts) that runs the code in the local sandbox.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startFakeJudge0 } from '../tests/helpers/fakeJudge0';
+import { createJudge0Executor } from '../worker/src/executors/judge0';
+import type { ExecutionJob } from '../worker/src/executors/port';
+import { createSandboxExecutor } from '../worker/src/executors/sandbox';
+import { hrMs, median, percentile, round, table } from './stats';
+
+const SUBMISSIONS = Number(process.env.BENCH_JUDGE0_SUBMISSIONS ?? 20);
+const CASE_COUNTS = [5, 20];
+const TOKEN = 'bench-token';
+const PYTHON_ID = 71; // "Python (3.8.1)" on the test server, as on Judge0 CE
+
+function job(i: number, cases: number): ExecutionJob {
+  return {
+    id: `bench-${i}`,
+    language: 'python',
+    source: `# ${i}\na, b = map(int, input().split())\nprint(a + b)\n`,
+    cases: Array.from({ length: cases }, (_, c) => ({ index: c + 1, input: `${i} ${c}\n` })),
+    limits: { timeLimitMs: 2000, memoryLimitMb: 128, outputLimitBytes: 65536 },
+  };
+}
+
+/** The naive client: each case is its own blocking call. */
+async function naive(baseUrl: string, j: ExecutionJob): Promise<void> {
+  for (const testCase of j.cases) {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const response = await fetch(`${baseUrl}/submissions?base64_encoded=true&wait=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': TOKEN },
+      body: JSON.stringify({ language_id: PYTHON_ID, source_code: b64(j.source), stdin: b64(testCase.input), cpu_time_limit: j.limits.timeLimitMs / 1000, memory_limit: j.limits.memoryLimitMb * 1024 }),
+    });
+    const result = (await response.json()) as { status?: { id: number } };
+    if (response.status !== 201 || result.status?.id !== 3) throw new Error(`naive call failed: ${response.status} ${JSON.stringify(result).slice(0, 200)}`);
+  }
+}
+
+export async function judge0Bench(): Promise<string> {
+  const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-judge0-'));
+  const sandbox = await createSandboxExecutor({ concurrency: 2, workRoot, uidBase: 63100 });
+  const server = await startFakeJudge0({ executor: sandbox, authToken: TOKEN, maxQueueSize: 1000 });
+  const adapter = await createJudge0Executor({ baseUrl: server.baseUrl, authToken: TOKEN });
+  const rows: Array<Array<string | number>> = [];
+  try {
+    for (const cases of CASE_COUNTS) {
+      const measured = { batched: { requests: [] as number[], ms: [] as number[] }, naive: { requests: [] as number[], ms: [] as number[] } };
+      for (let i = 0; i < SUBMISSIONS; i++) {
+        for (const design of i % 2 ? (['naive', 'batched'] as const) : (['batched', 'naive'] as const)) {
+          const before = server.requests.length;
+          const start = process.hrtime.bigint();
+          if (design === 'batched') {
+            const report = await adapter.execute(job(i, cases));
+            if (report.runs.some((r) => r.outcome.status !== 'exited' || r.outcome.exitCode !== 0)) throw new Error('batched run failed');
+          } else {
+            await naive(server.baseUrl, job(i, cases));
+          }
+          measured[design].ms.push(hrMs(start));
+          measured[design].requests.push(server.requests.length - before);
+        }
+      }
+      rows.push(row(`adapter, ${cases} cases`, measured.batched), row(`naive wait=true, ${cases} cases`, measured.naive));
+    }
+  } finally {
+    await adapter.close();
+    await server.close();
+    await sandbox.close();
+    fs.rmSync(workRoot, { recursive: true, force: true });
+  }
+  return [
+    `Judge0 round trips per submission (${SUBMISSIONS} Python submissions per row, test Judge0 server running the sandbox)`,
+    table(['design', 'HTTP req/submission', 'max', 'latency p50 ms', 'latency p95 ms'], rows),
+    'adapter = one batch POST per 20 cases + batched polls with back-off (200 ms doubling); naive = one blocking',
+    'POST /submissions?wait=true per case, in sequence. The test server reports In Queue, then Processing, before',
+    'the final status, so the adapter always polls at least three times: its latency here is mostly poll delay.',
+  ].join('\n');
+}
+
+function row(name: string, m: { requests: number[]; ms: number[] }): Array<string | number> {
+  return [
+    name,
+    round(m.requests.reduce((a, b) => a + b, 0) / m.requests.length),
+    Math.max(...m.requests),
+    round(median(m.ms), 0),
+    round(percentile(m.ms, 95), 0),
+  ];
+}

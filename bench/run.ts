@@ -1,0 +1,42 @@
+/**
+ * `npm run bench [-- name...]`: runs the benchmarks (all, or the named ones) and prints each one's
+ * figures as a table. Not part of `npm test`; docs/benchmarks.md records a run.
+ * Sizes: BENCH_SUBMISSIONS (pipeline, default 500), BENCH_SANDBOX_RUNS (200), BENCH_JUDGE0_SUBMISSIONS (20),
+ * BENCH_OVERHEAD_MESSAGES (1000).
+ */
+import * as os from 'node:os';
+import { judge0Bench } from './judge0';
+import { pipelineBench } from './pipeline';
+import { sandboxBench } from './sandbox';
+import { workerOverheadBench } from './workerOverhead';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const BENCHES: Record<string, () => Promise<string>> = {
+  sandbox: sandboxBench,
+  judge0: judge0Bench,
+  'worker-overhead': workerOverheadBench,
+  pipeline: pipelineBench,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !(name in BENCHES));
+  if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  const cpu = os.cpus();
+  console.log(`# grading-stack benchmarks, ${new Date().toISOString()}`);
+  console.log(`# ${cpu[0]?.model.trim()} x ${cpu.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}\n`);
+  for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+    const started = Date.now();
+    const figures = await BENCHES[name]();
+    console.log(`## ${name} (${Math.round((Date.now() - started) / 1000)} s)\n${figures}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`benchmark failed: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);

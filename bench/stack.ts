@@ -1,0 +1,191 @@
+/**
+ * The local services for the process benchmarks (broker, database, S3 API in one temp dir), a
+ * results follower, and helpers to submit requests and sample a process's CPU and memory.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { seedProblems } from '../scripts/local';
+import { LocalActiveMq } from '../scripts/services/activemq';
+import { LocalMariaDb } from '../scripts/services/mariadb';
+import { LocalS3 } from '../scripts/services/s3';
+import { s3Client } from '../tests/helpers/workerHarness';
+import { extensionOf, Language } from '../worker/src/languages';
+import { BrokerSession } from '../worker/src/queue/session';
+
+export interface BenchStack {
+  broker: LocalActiveMq;
+  db: LocalMariaDb;
+  s3: LocalS3;
+  session: BrokerSession;
+  /** requestId -> when its result arrived (performance.now()). */
+  results: Map<string, number>;
+  /** requestId -> overall verdict (or the failed status). */
+  verdicts: Map<string, string>;
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(name: string): Promise<BenchStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  const [broker, db, s3] = await Promise.all([LocalActiveMq.create({ dir: path.join(dir, 'activemq') }), LocalMariaDb.create({ dir: path.join(dir, 'mariadb') }), LocalS3.create({ dir: path.join(dir, 's3') })]);
+  await seedProblems(s3.env());
+  await seedBenchProblem(s3);
+  const session = await BrokerSession.open({ endpoints: [{ host: '127.0.0.1', port: broker.stompPort, ssl: false }], username: broker.username, password: broker.password });
+  const results = new Map<string, number>();
+  const verdicts = new Map<string, string>();
+  session.subscribe('/queue/grading-results', (body, headers) => {
+    const id = headers['correlation-id'];
+    if (!id || results.has(id)) return;
+    results.set(id, performance.now());
+    const parsed = JSON.parse(body) as { status: string; result?: { verdict: string } };
+    verdicts.set(id, parsed.result?.verdict ?? parsed.status);
+  });
+  return {
+    broker,
+    db,
+    s3,
+    session,
+    results,
+    verdicts,
+    env: () => ({ ...broker.env(), ...db.env(), ...s3.env(), TESTCASE_CACHE_DIR: path.join(dir, 'cache') }),
+    async stop() {
+      await session.close().catch(() => undefined);
+      await Promise.all([broker.stop(), db.stop(), s3.stop()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PreparedRequest {
+  requestId: string;
+  body: string;
+}
+
+/** Problem `bench-sum`: a + b over five cases, as the pipeline benchmark asks for. */
+export const BENCH_PROBLEM = 'bench-sum';
+export const BENCH_CASES = [
+  ['1 2', '3'],
+  ['-5 5', '0'],
+  ['1000000000000 1000000000000', '2000000000000'],
+  ['123456 654321', '777777'],
+  ['-999999999999 -1', '-1000000000000'],
+];
+
+async function seedBenchProblem(s3: LocalS3): Promise<void> {
+  const client = s3Client(s3);
+  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `problems/${BENCH_PROBLEM}/${key}`, Body: body }));
+  await put('description.md', '# A + B (benchmark)\n\nPrint the sum of two integers.\n');
+  await Promise.all(BENCH_CASES.flatMap(([input, output], i) => [put(`testcases/${i + 1}.in`, `${input}\n`), put(`testcases/${i + 1}.out`, `${output}\n`)]));
+  client.destroy();
+}
+
+/** Uploads each source (in parallel batches) and returns the grading requests for `problemId`. */
+export async function prepare(stack: BenchStack, sources: Array<{ language: Language; source: string }>, problemId = BENCH_PROBLEM): Promise<PreparedRequest[]> {
+  const client = s3Client(stack.s3);
+  const out: PreparedRequest[] = [];
+  for (let i = 0; i < sources.length; i += 50) {
+    const chunk = sources.slice(i, i + 50);
+    out.push(
+      ...(await Promise.all(
+        chunk.map(async ({ language, source }) => {
+          const requestId = `req_${randomUUID().replace(/-/g, '')}`;
+          const key = `submissions/${requestId}/solution.${extensionOf(language)}`;
+          await client.send(new PutObjectCommand({ Bucket: stack.s3.bucket, Key: key, Body: source }));
+          const request = { requestId, userId: 'bench', problemId, language, sourceFile: `s3://${stack.s3.bucket}/${key}`, testCases: `s3://${stack.s3.bucket}/problems/${problemId}/testcases/`, timeLimit: 2000, memoryLimit: 256, timestamp: new Date().toISOString() };
+          return { requestId, body: JSON.stringify(request) };
+        }),
+      )),
+    );
+  }
+  client.destroy();
+  return out;
+}
+
+export function send(stack: BenchStack, request: PreparedRequest): Promise<void> {
+  return stack.session.send('/queue/grading-requests', request.body, { persistent: 'true', 'content-type': 'application/json', 'correlation-id': request.requestId });
+}
+
+export async function waitForResults(stack: BenchStack, ids: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (ids.some((id) => !stack.results.has(id))) {
+    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !stack.results.has(id)).length} of ${ids.length} results missing after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** CPU seconds (user + system) of a process and its peak resident memory, sampled from /proc. */
+export class ProcessSampler {
+  peakRssMb = 0;
+  private timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 200);
+    this.sample();
+  }
+
+  cpuSeconds(): number {
+    const fields = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat; after "pid (comm) " they are at 11 and 12.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+
+  private sample(): void {
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (match) this.peakRssMb = Math.max(this.peakRssMb, Number(match[1]) / 1024);
+    } catch {
+      // the process is gone
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+export interface WorkerChild {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker entry point (worker/src/main.ts or bench/instantWorker.ts) and waits for "worker ready". */
+export async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerChild> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry], {
+    env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    cwd: path.join(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      if (output.includes('"worker ready"')) {
+        clearTimeout(timer);
+        // Keep draining its output (metrics lines) so it never blocks on a full pipe.
+        output = '';
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}):\n${output}`)));
+  });
+  child.stdout!.removeAllListeners('data');
+  child.stderr!.removeAllListeners('data');
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return {
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
