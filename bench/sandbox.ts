@@ -1,13 +1,17 @@
 /**
  * Sandbox overhead: wall time of one test-case run in the local sandbox (bubblewrap + cgroup +
  * rlimits + setpriv, as the executor runs it) against the same program spawned bare from Node.
- * Runs are interleaved (bare, sandbox, sandbox, bare, ...) so drift affects both sides alike.
+ * Three programs go straight through the runner (runner.ts, what the executor calls per case); a
+ * fourth row is a whole one-case job through the executor (job directory, source file, chown,
+ * run, cleanup), Python source "pass". Runs are interleaved (bare, sandbox, sandbox, bare, ...)
+ * so drift affects both sides alike.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { detectCgroupVersion, prepareCgroups } from '../worker/src/executors/sandbox/cgroup';
+import { createSandboxExecutor } from '../worker/src/executors/sandbox';
 import { runInSandbox } from '../worker/src/executors/sandbox/runner';
 import { hrMs, median, percentile, round, table } from './stats';
 
@@ -33,13 +37,34 @@ export async function sandboxBench(): Promise<string> {
   fs.chmodSync(box, 0o755);
   fs.writeFileSync(path.join(box, 'main.c'), '#include <stdio.h>\nint main(void){long long a,b;if(scanf("%lld %lld",&a,&b)==2)printf("%lld\\n",a+b);return 0;}\n');
   execFileSync('/usr/bin/gcc', ['-O2', '-o', path.join(box, 'main'), path.join(box, 'main.c')]);
-  const programs = [
-    { name: '/bin/true', command: ['/bin/true'] },
-    { name: 'python3 -c pass', command: ['/usr/bin/python3', '-S', '-B', '-c', 'pass'] },
-    { name: 'C (a+b)', command: ['./main'] },
-  ];
+  fs.writeFileSync(path.join(box, 'main.py'), 'pass\n');
   const limits = { timeLimitMs: 2000, wallLimitMs: 5000, memoryLimitMb: 256, memoryHeadroomMb: 0, outputLimitBytes: 65536, pids: 16 };
+  const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sandbox-executor-'));
+  const executor = await createSandboxExecutor({ concurrency: 1, workRoot, uidBase: 62950 });
+  const inRunner = (name: string, command: string[]) => ({
+    name,
+    command,
+    async sandbox(run: number) {
+      const result = await runInSandbox({ name: `bench-${process.pid}-${run}`, boxDir: box, writableBox: false, command, stdin: '1 2\n', uid: UID, limits, cgroupVersion: version });
+      if (result.status !== 'exited' || result.exitCode !== 0) throw new Error(`${name} in the sandbox: ${result.status} ${result.exitCode} ${result.stderr}`);
+    },
+  });
+  const programs = [
+    inRunner('/bin/true', ['/bin/true']),
+    inRunner('python3 -c pass', ['/usr/bin/python3', '-S', '-B', '-c', 'pass']),
+    inRunner('C (a+b, compiled once)', ['./main']),
+    {
+      name: 'executor: python "pass", 1 case',
+      command: ['/usr/bin/python3', '-S', '-B', 'main.py'],
+      async sandbox(run: number) {
+        const report = await executor.execute({ id: `bench-${run}`, language: 'python', source: 'pass\n', cases: [{ index: 1, input: '1 2\n' }], limits: { timeLimitMs: 2000, memoryLimitMb: 256, outputLimitBytes: 65536 } });
+        const outcome = report.runs[0]?.outcome;
+        if (outcome?.status !== 'exited' || outcome.exitCode !== 0) throw new Error(`executor run failed: ${JSON.stringify(outcome)}`);
+      },
+    },
+  ];
   const times = programs.map(() => ({ bare: [] as number[], sandbox: [] as number[] }));
+  let run = 0;
   try {
     for (let i = 0; i < RUNS + 5; i++) {
       for (const [p, program] of programs.entries()) {
@@ -47,17 +72,16 @@ export async function sandboxBench(): Promise<string> {
         for (const side of sides) {
           const start = process.hrtime.bigint();
           if (side === 'bare') await bare(program.command, box, '1 2\n');
-          else {
-            const result = await runInSandbox({ name: `bench-${process.pid}-${i}-${p}`, boxDir: box, writableBox: false, command: program.command, stdin: '1 2\n', uid: UID, limits, cgroupVersion: version });
-            if (result.status !== 'exited' || result.exitCode !== 0) throw new Error(`${program.name} in the sandbox: ${result.status} ${result.exitCode} ${result.stderr}`);
-          }
+          else await program.sandbox(run++);
           // The first runs warm caches (page cache, Node's spawn path) and are not counted.
           if (i >= 5) times[p][side].push(hrMs(start));
         }
       }
     }
   } finally {
+    await executor.close();
     fs.rmSync(box, { recursive: true, force: true });
+    fs.rmSync(workRoot, { recursive: true, force: true });
   }
   const rows = programs.map((program, p) => {
     const b = times[p].bare;
@@ -67,5 +91,8 @@ export async function sandboxBench(): Promise<string> {
   return [
     `Sandbox overhead per test-case run (${RUNS} interleaved runs each, cgroup ${version}), wall ms`,
     table(['program', 'bare p50', 'bare p90', 'sandbox p50', 'sandbox p90', 'ratio p50', 'overhead p50'], rows),
+    'bare = child_process.spawn from Node, stdin written, stdout/stderr drained, until exit. sandbox = runInSandbox',
+    '(cgroup + bubblewrap + rlimits + setpriv, as the executor runs each case); the executor row also makes and',
+    'removes the job directory. Python runs as the executor runs it: /usr/bin/python3 -S -B.',
   ].join('\n');
 }
