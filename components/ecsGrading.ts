@@ -237,6 +237,12 @@ export class EcsGrading extends pulumi.ComponentResource {
   }
 }
 
+/** Everything worker/Dockerfile copies from the build context (a test keeps the two in step). */
+export const IMAGE_SOURCES = {
+  files: ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/Dockerfile'],
+  dirs: ['worker/src', 'web/src', 'web/public'],
+};
+
 /** A hash of everything the Dockerfile copies, so an unchanged worker keeps its image tag. */
 export function imageContentHash(root = path.join(__dirname, '..')): string {
   const hash = createHash('sha256');
@@ -248,8 +254,8 @@ export function imageContentHash(root = path.join(__dirname, '..')): string {
       else add(full);
     }
   };
-  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/Dockerfile']) add(path.join(root, file));
-  for (const dir of ['worker/src', 'web/src']) walk(path.join(root, dir));
+  for (const file of IMAGE_SOURCES.files) add(path.join(root, file));
+  for (const dir of IMAGE_SOURCES.dirs) walk(path.join(root, dir));
   return hash.digest('hex').slice(0, 16);
 }
 

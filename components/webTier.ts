@@ -233,7 +233,8 @@ export function gatewayUserData(o: {
     'dnf install -y docker',
     'systemctl enable --now docker',
     registry.includes('.dkr.ecr.') ? `aws ecr get-login-password --region ${o.region} | docker login --username AWS --password-stdin ${registry}` : '',
-    `docker run -d --name grading-gateway --restart always -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
+    // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health instead.
+    `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
     ...Object.entries(env).map(([k, v]) => `  -e ${k}=${v} \\`),
     `  ${o.image} node dist/web/src/main.js`,
     '',
