@@ -18,7 +18,7 @@ export interface Judge0Options {
   requestTimeoutMs?: number;
   /** Tries per HTTP request on network errors / 5xx. Default 4. */
   requestAttempts?: number;
-  /** First poll delay and cap, ms. Defaults 200 / 2000. */
+  /** First poll delay (growing x1.5) and cap, ms. Defaults 100 / 2000: most runs finish within a few hundred ms. */
   pollInitialMs?: number;
   pollMaxMs?: number;
   /** A job not finished by then is abandoned as "Judge0 unavailable" (stuck In Queue). Default 120000. */
@@ -170,7 +170,7 @@ export class Judge0Executor implements Executor {
 
   private async pollUntilFinal(tokens: string[], deadline: number, onFinal: (s: Judge0Submission) => void): Promise<Judge0Submission[]> {
     const done = new Map<string, Judge0Submission>();
-    let delay = this.opts.pollInitialMs ?? 200;
+    let delay = this.opts.pollInitialMs ?? 100;
     while (done.size < tokens.length) {
       if (Date.now() > deadline) throw new ExecutorUnavailableError(`Judge0 did not finish ${tokens.length - done.size} submission(s) in time (stuck In Queue?)`);
       await this.sleep(delay);
