@@ -75,7 +75,7 @@ export async function judge0Bench(): Promise<string> {
   return [
     `Judge0 round trips per submission (${SUBMISSIONS} Python submissions per row, test Judge0 server running the sandbox)`,
     table(['design', 'HTTP req/submission', 'max', 'latency p50 ms', 'latency p95 ms'], rows),
-    'adapter = one batch POST per 20 cases + batched polls with back-off (the adapter's defaults: 100 ms, x1.5 per poll, at most 2 s); naive = one blocking',
+    'adapter = one batch POST per 20 cases + batched polls with back-off (adapter defaults 100 ms, x1.5 per poll, at most 2 s); naive = one blocking',
     'POST /submissions?wait=true per case, in sequence. The test server reports In Queue, then Processing, before',
     'the final status, so the adapter always polls at least three times: its latency here is mostly poll delay.',
   ].join('\n');
