@@ -4,7 +4,7 @@
  * Sizes: BENCH_SUBMISSIONS (pipeline burst, default 500), BENCH_PACED_SUBMISSIONS (pipeline paced run, 100),
  * BENCH_NAIVE_SUBMISSIONS (pipeline naive baseline, default all of the burst), BENCH_SANDBOX_RUNS (200),
  * BENCH_JUDGE0_SUBMISSIONS (20), BENCH_OVERHEAD_MESSAGES (1000). With the defaults a full run takes about
- * 7 minutes on 2 cores, the pipeline about 4 of them.
+ * 6 minutes on 2 cores (docs/benchmarks.md), the pipeline about 3.5 of them.
  */
 import * as os from 'node:os';
 import { judge0Bench } from './judge0';
