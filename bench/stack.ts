@@ -2,7 +2,7 @@
  * The local services for the process benchmarks (broker, database, S3 API in one temp dir), a
  * results follower, and helpers to submit requests and sample a process's CPU and memory.
  */
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,8 +11,8 @@ import { seedProblems } from '../scripts/local';
 import { LocalActiveMq } from '../scripts/services/activemq';
 import { LocalMariaDb } from '../scripts/services/mariadb';
 import { LocalS3 } from '../scripts/services/s3';
-import { s3Client } from '../tests/helpers/workerHarness';
-import { extensionOf, Language } from '../worker/src/languages';
+import { prepareRequest, s3Client } from '../tests/helpers/workerHarness';
+import type { Language } from '../worker/src/languages';
 import { BrokerSession } from '../worker/src/queue/session';
 
 export interface BenchStack {
@@ -86,21 +86,14 @@ async function seedBenchProblem(s3: LocalS3): Promise<void> {
 export async function prepare(stack: BenchStack, sources: Array<{ language: Language; source: string }>, problemId = BENCH_PROBLEM): Promise<PreparedRequest[]> {
   const client = s3Client(stack.s3);
   const out: PreparedRequest[] = [];
-  for (let i = 0; i < sources.length; i += 50) {
-    const chunk = sources.slice(i, i + 50);
-    out.push(
-      ...(await Promise.all(
-        chunk.map(async ({ language, source }) => {
-          const requestId = `req_${randomUUID().replace(/-/g, '')}`;
-          const key = `submissions/${requestId}/solution.${extensionOf(language)}`;
-          await client.send(new PutObjectCommand({ Bucket: stack.s3.bucket, Key: key, Body: source }));
-          const request = { requestId, userId: 'bench', problemId, language, sourceFile: `s3://${stack.s3.bucket}/${key}`, testCases: `s3://${stack.s3.bucket}/problems/${problemId}/testcases/`, timeLimit: 2000, memoryLimit: 256, timestamp: new Date().toISOString() };
-          return { requestId, body: JSON.stringify(request) };
-        }),
-      )),
-    );
+  try {
+    for (let i = 0; i < sources.length; i += 50) {
+      const chunk = await Promise.all(sources.slice(i, i + 50).map(({ language, source }) => prepareRequest(stack.s3, { problemId, language, source }, client)));
+      out.push(...chunk.map((request) => ({ requestId: request.requestId, body: JSON.stringify(request) })));
+    }
+  } finally {
+    client.destroy();
   }
-  client.destroy();
   return out;
 }
 
@@ -153,7 +146,6 @@ export interface WorkerChild {
 
 /** Starts a worker entry point (worker/src/main.ts or bench/instantWorker.ts) and waits for "worker ready". */
 export async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerChild> {
-  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry], {
     env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     cwd: path.join(__dirname, '..'),

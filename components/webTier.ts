@@ -46,8 +46,6 @@ export class WebTier extends pulumi.ComponentResource {
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly autoScalingGroupName: pulumi.Output<string>;
   readonly instanceRoleName: pulumi.Output<string>;
-  /** /<env>/review/api-key when code review is on. */
-  readonly reviewApiKeyParameterName?: string;
 
   constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:WebTier', name, {}, opts);
@@ -123,13 +121,12 @@ export class WebTier extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
     const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
-    let reviewKeyParameter: string | undefined;
+    let review: GatewayReviewSettings | undefined;
     if (args.review) {
-      reviewKeyParameter = parameterName(env, 'review', 'api-key');
-      ssmParameter(`${name}-review-api-key`, { name: reviewKeyParameter, secure: true, value: args.review.apiKey, description: 'API key of the code-review (chat-completions) service' }, tags, this);
-      this.reviewApiKeyParameterName = reviewKeyParameter;
+      review = { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: parameterName(env, 'review', 'api-key') };
+      ssmParameter(`${name}-review-api-key`, { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description: 'API key of the code-review (chat-completions) service' }, tags, this);
     }
-    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(reviewKeyParameter ? [reviewKeyParameter] : [])];
+    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : [])];
     new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -161,7 +158,7 @@ export class WebTier extends pulumi.ComponentResource {
     const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
     const userData = pulumi
       .all([args.image, region, args.bucketName])
-      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review: args.review && reviewKeyParameter ? { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: reviewKeyParameter } : undefined })).toString('base64'));
+      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review })).toString('base64'));
     const launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
@@ -203,6 +200,13 @@ export class WebTier extends pulumi.ComponentResource {
   }
 }
 
+/** What the gateway instances are told about code review: the key's parameter name, never the key. */
+export interface GatewayReviewSettings {
+  baseUrl: string;
+  model: string;
+  apiKeyParameter: string;
+}
+
 /** Instance boot script: Docker, then the gateway container. Parameter names only, no secrets. */
 export function gatewayUserData(o: {
   image: string;
@@ -210,7 +214,7 @@ export function gatewayUserData(o: {
   bucket: string;
   environment: string;
   parameters: WebTierArgs['parameters'];
-  review?: { baseUrl: string; model: string; apiKeyParameter: string };
+  review?: GatewayReviewSettings;
 }): string {
   const registry = o.image.split('/')[0];
   const env: Record<string, string> = {

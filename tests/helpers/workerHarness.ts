@@ -41,11 +41,11 @@ export interface SubmissionSpec {
   memoryLimit?: number;
 }
 
-/** Stores the source and returns the grading request for it. */
-export async function prepareRequest(s3: LocalS3, spec: SubmissionSpec) {
+/** Stores the source and returns the grading request for it (pass `client` to reuse one across many). */
+export async function prepareRequest(s3: LocalS3, spec: SubmissionSpec, client: S3Client = s3Client(s3)) {
   const requestId = spec.requestId ?? `req_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const key = `submissions/${requestId}/solution.${extensionOf(spec.language)}`;
-  await s3Client(s3).send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: spec.source }));
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: spec.source }));
   return {
     requestId,
     userId: 'user_test',

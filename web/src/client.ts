@@ -182,20 +182,20 @@ export class GradingClient {
   }
 
   /** The submitted source as stored in S3 (submissions/{requestId}/solution.{ext}). */
-  async source(requestId: string, language: Language): Promise<string | undefined> {
-    try {
-      const object = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: `submissions/${requestId}/solution.${extensionOf(language)}` }));
-      return await object.Body!.transformToString('utf8');
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  source(requestId: string, language: Language): Promise<string | undefined> {
+    return this.readObject(`submissions/${requestId}/solution.${extensionOf(language)}`);
   }
 
   async metadata(requestId: string): Promise<SubmissionMetadata | undefined> {
+    const text = await this.readObject(`submissions/${requestId}/metadata.json`);
+    return text === undefined ? undefined : (JSON.parse(text) as SubmissionMetadata);
+  }
+
+  /** An object of the bucket as text, or undefined when it does not exist. */
+  private async readObject(key: string): Promise<string | undefined> {
     try {
-      const object = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: `submissions/${requestId}/metadata.json` }));
-      return JSON.parse(await object.Body!.transformToString('utf8')) as SubmissionMetadata;
+      const object = await this.deps.s3.send(new GetObjectCommand({ Bucket: this.deps.bucket, Key: key }));
+      return await object.Body!.transformToString('utf8');
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

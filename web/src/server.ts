@@ -24,7 +24,7 @@ import { TokenBucketLimiter } from './rateLimit';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
-import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, USER_ID_PATTERN, validateSubmission } from './validation';
+import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmission } from './validation';
 
 export interface PendingSubmission {
   requestId: string;
@@ -169,15 +169,13 @@ export class Gateway {
     }
     const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review)?$/.exec(pathname);
     if (submission) {
-      const requestId = decodeURIComponent(submission[1]);
-      if (submission[2] === '/review') {
-        if (method !== 'GET' && method !== 'POST') throw methodNotAllowed('GET, POST');
-        checkRequestId(requestId);
-        return method === 'POST' ? this.requestReview(req, res, requestId) : this.review(res, requestId);
-      }
-      if (method !== 'GET') throw methodNotAllowed('GET');
-      checkRequestId(requestId);
-      if (submission[2]) return this.events(req, res, requestId, url);
+      const [, encodedId, part] = submission;
+      const allowed = part === '/review' ? ['GET', 'POST'] : ['GET'];
+      if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
+      const requestId = decodeURIComponent(encodedId);
+      if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+      if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId) : this.review(res, requestId);
+      if (part === '/events') return this.events(req, res, requestId, url);
       return this.lookup(res, requestId);
     }
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
@@ -235,13 +233,9 @@ export class Gateway {
 
   private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
     const reviews = this.reviewService();
-    const body = await readJsonBody(req, 4096, this.opts.bodyTimeoutMs);
-    const { userId, regenerate } = (body ?? {}) as { userId?: unknown; regenerate?: unknown };
-    const errors = [];
-    if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) errors.push({ field: 'userId', message: 'must be the id of the submission\'s author (letters, digits and _ . @ -)' });
-    if (regenerate !== undefined && typeof regenerate !== 'boolean') errors.push({ field: 'regenerate', message: 'must be true or false' });
-    if (errors.length) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
-    const outcome = await reviews.request(requestId, userId as string, { regenerate: regenerate === true });
+    const validation = validateReviewRequest(await readJsonBody(req, 4096, this.opts.bodyTimeoutMs));
+    if (!validation.ok) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
+    const outcome = await reviews.request(requestId, validation.value.userId, { regenerate: validation.value.regenerate });
     sendJson(res, outcome.created ? 201 : 200, outcome.review);
   }
 
@@ -378,10 +372,6 @@ export function ssePayload(event: GatewayEvent): unknown {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function checkRequestId(requestId: string): void {
-  if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
 }
 
 function methodNotAllowed(allowed: string): HttpError {

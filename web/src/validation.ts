@@ -77,6 +77,16 @@ export function validateSubmission(body: unknown, limits: SubmissionLimits = { m
   };
 }
 
+/** Body of POST /api/submissions/:id/review: the author's id and whether to replace a stored review. */
+export function validateReviewRequest(body: unknown): Validation<{ userId: string; regenerate: boolean }> {
+  const input = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  checkId(input.userId, 'userId', USER_ID_PATTERN, 'letters, digits and _ . @ -', errors);
+  if (input.regenerate !== undefined && typeof input.regenerate !== 'boolean') errors.push({ field: 'regenerate', message: 'must be true or false' });
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, value: { userId: input.userId as string, regenerate: input.regenerate === true } };
+}
+
 function checkId(value: unknown, field: string, pattern: RegExp, alphabet: string, errors: FieldError[]): void {
   if (value === undefined || value === null || value === '') errors.push({ field, message: 'is required' });
   else if (typeof value !== 'string') errors.push({ field, message: `must be a string (got ${describe(value)})` });
