@@ -61,7 +61,7 @@ export function reviewerFromConfig(review: GatewayConfig['review']): Reviewer | 
   }
 }
 
-/** GET /health: the client's checks, cached for a moment so load balancer probes stay cheap. */
+/** GET /health/ready (and /health): the client's checks, cached for a moment so load balancer probes stay cheap. */
 export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Promise<HealthReport> {
   let cached: { at: number; report: Promise<HealthReport> } | undefined;
   return () => {
