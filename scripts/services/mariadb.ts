@@ -19,6 +19,15 @@ export interface MariaDbOptions {
   password?: string;
 }
 
+export interface DirectConnectionOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  ssl: { ca: string; rejectUnauthorized: true };
+}
+
 export class LocalMariaDb {
   private child?: ChildProcess;
 
@@ -37,7 +46,15 @@ export class LocalMariaDb {
     const server = findExecutable(['/usr/sbin/mariadbd', '/usr/sbin/mysqld'], hint);
     const installDb = findExecutable(['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'], hint);
     const dataDir = path.join(opts.dir, 'data');
-    const db = new LocalMariaDb(opts.dir, opts.port ?? (await freePort()), opts.database ?? 'grading', opts.username ?? 'grader', opts.password ?? 'local-only-password', opts.tls, server);
+    const db = new LocalMariaDb(
+      opts.dir,
+      opts.port ?? (await freePort()),
+      opts.database ?? 'grading',
+      opts.username ?? 'grader',
+      opts.password ?? 'local-only-password',
+      opts.tls,
+      server,
+    );
     const fresh = !fs.existsSync(path.join(dataDir, 'mysql'));
     if (fresh) {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -105,7 +122,7 @@ export class LocalMariaDb {
   }
 
   /** mysql2 options for tests that query the database directly: TLS, trusting the services' CA. */
-  connectionOptions(): { host: string; port: number; user: string; password: string; database: string; ssl: { ca: string; rejectUnauthorized: true } } {
+  connectionOptions(): DirectConnectionOptions {
     const ssl = { ca: fs.readFileSync(this.tls.caFile, 'utf8'), rejectUnauthorized: true as const };
     return { host: '127.0.0.1', port: this.port, user: this.username, password: this.password, database: this.database, ssl };
   }

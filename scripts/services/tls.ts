@@ -42,16 +42,28 @@ export function ensureLocalTls(dir: string): LocalTls {
 
   const run = (args: string[]) => execFileSync(openssl, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const subject = `grading-stack local CA ${path.basename(path.dirname(dir))}`.slice(0, 60);
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca-key.pem'), '-out', tls.caFile, '-days', DAYS, '-subj', `/CN=${subject}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run([
+    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca-key.pem'), '-out', tls.caFile, '-days', DAYS],
+    ...['-subj', `/CN=${subject}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.keyFile, '-out', file('server.csr'), '-subj', '/CN=localhost']);
   fs.writeFileSync(
     file('server.ext'),
-    ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost', ''].join('\n'),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '',
+    ].join('\n'),
   );
-  run(['x509', '-req', '-in', file('server.csr'), '-CA', tls.caFile, '-CAkey', file('ca-key.pem'), '-CAcreateserial', '-out', tls.certFile, '-days', DAYS, '-extfile', file('server.ext')]);
+  run([
+    ...['x509', '-req', '-in', file('server.csr'), '-CA', tls.caFile, '-CAkey', file('ca-key.pem'), '-CAcreateserial'],
+    ...['-out', tls.certFile, '-days', DAYS, '-extfile', file('server.ext')],
+  ]);
   // Java 17 reads PKCS12 keystores directly (keyStoreType="PKCS12"); no JKS conversion needed.
-  run(['pkcs12', '-export', '-in', tls.certFile, '-inkey', tls.keyFile, '-name', 'server', '-out', tls.keystoreFile, '-passout', `file:${file('keystore-password')}`]);
+  const passout = `file:${file('keystore-password')}`;
+  run(['pkcs12', '-export', '-in', tls.certFile, '-inkey', tls.keyFile, '-name', 'server', '-out', tls.keystoreFile, '-passout', passout]);
   for (const f of [tls.keyFile, file('ca-key.pem'), tls.keystoreFile]) fs.chmodSync(f, 0o600);
   return tls;
 }

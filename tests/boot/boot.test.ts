@@ -43,7 +43,11 @@ function startEntryPoint(command: string[], env: Env): Booted {
   assert.ok(built, `entry point ${command.join(' ')} is not a dist/*.js file`);
   const source = path.join(ROOT, `${built[1]}.ts`);
   assert.ok(fs.existsSync(source), `no source for ${command[1]}`);
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), source], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), source], {
+    env,
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -138,7 +142,11 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     sandbox = await createSandboxExecutor({ concurrency: 2, workRoot, uidBase: 62700 });
     [broker, db, s3, judge0] = await Promise.all([
       privateActiveMq('boot', { username: value('MQ_USERNAME_PARAM'), password: value('MQ_PASSWORD_PARAM') }),
-      privateMariaDb('boot', { database: program.databaseName, username: value('DB_USERNAME_PARAM'), password: value('DB_PASSWORD_PARAM') }),
+      privateMariaDb('boot', {
+        database: program.databaseName,
+        username: value('DB_USERNAME_PARAM'),
+        password: value('DB_PASSWORD_PARAM'),
+      }),
       privateS3('boot', { bucket: workerEnv.GRADING_BUCKET }),
       startFakeJudge0({ executor: sandbox, authToken: value('JUDGE0_AUTH_TOKEN_PARAM') }),
     ]);
@@ -174,7 +182,8 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     running.push(worker);
     await waitReady('worker', worker, `http://127.0.0.1:${healthPort}/health/ready`);
     const readable = new Set(Object.entries(workerEnv).filter(([k]) => k.endsWith('_PARAM')).map(([, v]) => v));
-    assert.deepEqual(new Set(ssm.worker!.reads.map((r) => r.split(' ')[1])), readable, 'the worker reads exactly the parameters its task definition names');
+    const read = new Set(ssm.worker!.reads.map((r) => r.split(' ')[1]));
+    assert.deepEqual(read, readable, 'the worker reads exactly the parameters its task definition names');
   });
 
   it('starts the gateway from the image ENV and the user data\'s docker run flags', async () => {
@@ -209,12 +218,14 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     }
     assert.equal(view.status, 'completed', `${JSON.stringify(view)}\n${running.map((p) => p.output()).join('\n')}`);
     assert.equal(view.result?.verdict, 'AC');
-    assert.equal(view.result?.testResults.length, fs.readdirSync(path.join(ROOT, 'examples/problems/sum/testcases')).filter((f) => f.endsWith('.in')).length);
+    const cases = fs.readdirSync(path.join(ROOT, 'examples/problems/sum/testcases')).filter((f) => f.endsWith('.in'));
+    assert.equal(view.result?.testResults.length, cases.length);
     assert.ok(judge0.requests.some((r) => r.startsWith('POST /submissions')), 'graded on Judge0 with the token from SSM');
 
     const conn = await mysql.createConnection(db.connectionOptions());
     try {
-      const [rows] = await conn.execute<mysql.RowDataPacket[]>('SELECT status, verdict FROM grading_results WHERE request_id = ?', [body.requestId]);
+      const sql = 'SELECT status, verdict FROM grading_results WHERE request_id = ?';
+      const [rows] = await conn.execute<mysql.RowDataPacket[]>(sql, [body.requestId]);
       assert.deepEqual(rows.map((r) => [r.status, r.verdict]), [['completed', 'AC']]);
     } finally {
       await conn.end();
@@ -224,13 +235,22 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
 
 describe('boot artifacts: reading them as the shell and Docker do', () => {
   it('splits shell words with quotes, escapes and continuations, and refuses expansions', () => {
-    assert.deepEqual(shellWords(`docker run -e 'A=x y' \\\n  -e B="p\\"q" -e C=a\\ b img`), ['docker', 'run', '-e', 'A=x y', '-e', 'B=p"q', '-e', 'C=a b', 'img']);
+    const words = shellWords(`docker run -e 'A=x y' \\\n  -e B="p\\"q" -e C=a\\ b img`);
+    assert.deepEqual(words, ['docker', 'run', '-e', 'A=x y', '-e', 'B=p"q', '-e', 'C=a b', 'img']);
     assert.throws(() => shellWords('-e PASSWORD=ab$cd'), /shell expansion/);
     assert.throws(() => shellWords('-e "X=$(id)"'), /shell expansion/);
   });
 
   it('reads docker run -e flags, the image and its command', () => {
-    const run = dockerRun('#!/bin/bash\ndocker run -d --name g --restart always -p 3000:3000 \\\n  -e A=1 \\\n  --env=B=2 \\\n  repo/img@sha256:0 node dist/web/src/main.js\n');
+    const script = [
+      '#!/bin/bash',
+      'docker run -d --name g --restart always -p 3000:3000 \\',
+      '  -e A=1 \\',
+      '  --env=B=2 \\',
+      '  repo/img@sha256:0 node dist/web/src/main.js',
+      '',
+    ].join('\n');
+    const run = dockerRun(script);
     assert.deepEqual(run, { env: { A: '1', B: '2' }, image: 'repo/img@sha256:0', command: ['node', 'dist/web/src/main.js'] });
     assert.throws(() => dockerRun('docker run -e FROM_HOST img'), /host's environment/);
   });

@@ -68,7 +68,8 @@ export function dockerfileEnv(file = path.join(ROOT, 'worker/Dockerfile')): Env 
   return env;
 }
 
-const DOCKER_RUN_FLAGS = new Set(['-d', '--detach', '--rm', '--init', '--read-only', '--no-healthcheck', '-i', '-t', '-it', '--interactive', '--tty', '--privileged']);
+/** docker run options that take no value. */
+const DOCKER_RUN_FLAGS = new Set(['-d', '--detach', '--rm', '--init', '--read-only', '--no-healthcheck', '-i', '-t', '-it', '--tty']);
 
 /** The `docker run` of a boot script: its -e/--env variables, the image and the command. */
 export function dockerRun(script: string): { env: Env; image: string; command: string[] } {
@@ -79,20 +80,31 @@ export function dockerRun(script: string): { env: Env; image: string; command: s
   const env: Env = {};
   let i = 0;
   for (; i < words.length && words[i].startsWith('-'); i++) {
-    const [flag, inline] = words[i].includes('=') && words[i].startsWith('--') ? [words[i].slice(0, words[i].indexOf('=')), words[i].slice(words[i].indexOf('=') + 1)] : [words[i], undefined];
+    const eq = words[i].startsWith('--') ? words[i].indexOf('=') : -1;
+    const [flag, inline] = eq > 0 ? [words[i].slice(0, eq), words[i].slice(eq + 1)] : [words[i], undefined];
     if (DOCKER_RUN_FLAGS.has(flag)) continue;
     const value = inline ?? words[++i];
     if (flag === '--env-file') throw new Error('docker run --env-file: the boot test cannot read that file');
     if (flag !== '-e' && flag !== '--env') continue;
-    if (!value.includes('=')) throw new Error(`docker run -e ${value} takes the value from the host's environment, which the boot script never sets`);
+    if (!value.includes('=')) {
+      throw new Error(`docker run -e ${value} takes the value from the host's environment, which the boot script never sets`);
+    }
     env[value.slice(0, value.indexOf('='))] = value.slice(value.indexOf('=') + 1);
   }
   return { env, image: words[i], command: words.slice(i + 1) };
 }
 
+/** The parts of an ECS container definition that make the process's environment and command. */
+export interface ContainerDefinition {
+  name: string;
+  environment?: Array<{ name: string; value: string }>;
+  secrets?: Array<{ name: string; valueFrom: string }>;
+  command?: string[];
+}
+
 export interface ShippedProgram {
   /** The worker container of the ECS task definition (containerDefinitions JSON). */
-  workerContainer: { environment?: Array<{ name: string; value: string }>; secrets?: Array<{ name: string; valueFrom: string }>; command?: string[] };
+  workerContainer: ContainerDefinition;
   /** The gateway instances' boot script (launch template user data). */
   gatewayUserData: string;
   parameters: StoredParameter[];
@@ -114,7 +126,7 @@ export async function renderProgram(stack = 'production'): Promise<ShippedProgra
   delete require.cache[entry];
   require(entry);
   await settled();
-  const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Array<ShippedProgram['workerContainer'] & { name: string }>;
+  const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as ContainerDefinition[];
   const workerContainer = containers.find((c) => c.name === 'worker') ?? containers[0];
   const userData = one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData as string;
   return {
@@ -148,7 +160,7 @@ function readableParameters(policies: RecordedResource[]): string[] | undefined 
 }
 
 /** The container environment ECS builds: the image's ENV, then the task definition's environment and secrets. */
-export function taskEnvironment(container: ShippedProgram['workerContainer'], imageEnv: Env, parameters: StoredParameter[]): Env {
+export function taskEnvironment(container: ContainerDefinition, imageEnv: Env, parameters: StoredParameter[]): Env {
   const env: Env = { ...imageEnv };
   for (const { name, value } of container.environment ?? []) env[name] = value;
   for (const { name, valueFrom } of container.secrets ?? []) {

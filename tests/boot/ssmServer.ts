@@ -76,7 +76,7 @@ export async function startSsmServer(opts: SsmServerOptions): Promise<SsmServer>
     GetParameters(body) {
       const names = body.Names;
       if (!Array.isArray(names) || names.length < 1 || names.length > 10 || !names.every((n) => typeof n === 'string')) {
-        throw new SsmError('ValidationException', "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10");
+        throw new SsmError('ValidationException', "Value at 'names' failed to satisfy constraint: length between 1 and 10");
       }
       authorize(names);
       reads.push(...names.map((n) => `GetParameters ${n}`));
@@ -88,7 +88,7 @@ export async function startSsmServer(opts: SsmServerOptions): Promise<SsmServer>
     },
     GetParameter(body) {
       const name = body.Name;
-      if (typeof name !== 'string' || !name) throw new SsmError('ValidationException', "1 validation error detected: Value at 'name' failed to satisfy constraint");
+      if (typeof name !== 'string' || !name) throw new SsmError('ValidationException', "Value at 'name' failed to satisfy constraint");
       authorize([name]);
       reads.push(`GetParameter ${name}`);
       const p = byName.get(name);
@@ -104,7 +104,11 @@ export async function startSsmServer(opts: SsmServerOptions): Promise<SsmServer>
     req.on('end', () => {
       const answer = (status: number, body: unknown) => {
         const payload = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(payload), 'x-amzn-requestid': randomBytes(8).toString('hex') });
+        res.writeHead(status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'content-length': Buffer.byteLength(payload),
+          'x-amzn-requestid': randomBytes(8).toString('hex'),
+        });
         res.end(payload);
       };
       try {
@@ -114,7 +118,9 @@ export async function startSsmServer(opts: SsmServerOptions): Promise<SsmServer>
         const target = String(req.headers['x-amz-target'] ?? '');
         const operation = target.startsWith('AmazonSSM.') ? operations[target.slice('AmazonSSM.'.length)] : undefined;
         if (req.method !== 'POST' || !operation) throw new SsmError('UnknownOperationException', `unsupported operation ${target}`);
-        if (!String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) throw new SsmError('SerializationException', 'expected application/x-amz-json-1.1');
+        if (!String(req.headers['content-type']).startsWith('application/x-amz-json-1.1')) {
+          throw new SsmError('SerializationException', 'expected application/x-amz-json-1.1');
+        }
         answer(200, operation(JSON.parse(raw || '{}') as Record<string, unknown>));
       } catch (error) {
         if (error instanceof SsmError) answer(400, { __type: error.type, message: error.message });

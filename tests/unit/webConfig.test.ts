@@ -65,7 +65,15 @@ describe('web gateway config', () => {
 
   it('starts in the worker image, whose EXECUTOR=judge0 is the worker\'s business: no Judge0 setting is read', async () => {
     const reads: string[] = [];
-    const env = { ...local, MQ_PASSWORD: '', MQ_PASSWORD_PARAM: '/prod/mq/password', EXECUTOR: 'judge0', JUDGE0_ENDPOINT_PARAM: '/prod/judge0/endpoint', JUDGE0_AUTH_TOKEN_PARAM: '/prod/judge0/auth-token', HEALTH_PORT: 'x' };
+    const env = {
+      ...local,
+      MQ_PASSWORD: '',
+      MQ_PASSWORD_PARAM: '/prod/mq/password',
+      EXECUTOR: 'judge0',
+      JUDGE0_ENDPOINT_PARAM: '/prod/judge0/endpoint',
+      JUDGE0_AUTH_TOKEN_PARAM: '/prod/judge0/auth-token',
+      HEALTH_PORT: 'x',
+    };
     const c = await gatewayConfigFromEnv(env, fakeSsm({ '/prod/mq/password': 's3cret' }, reads));
     assert.equal(c.mq.password, 's3cret');
     assert.deepEqual(reads, ['/prod/mq/password'], 'the gateway role may not read the Judge0 parameters');

@@ -9,7 +9,14 @@ import { ensureLocalTls } from '../../scripts/services/tls';
 import { parseWorkerConfig, resolveSsmParameters, WorkerConfigError } from '../../worker/src/config';
 import { mysqlTls } from '../../worker/src/results/mysqlStore';
 
-const LOCAL = { MQ_ENDPOINTS: 'stomp+ssl://127.0.0.1:61614', DB_HOST: '127.0.0.1', DB_PORT: '3307', DB_USERNAME: 'u', DB_PASSWORD: 'p', GRADING_BUCKET: 'local-grading-files' };
+const LOCAL = {
+  MQ_ENDPOINTS: 'stomp+ssl://127.0.0.1:61614',
+  DB_HOST: '127.0.0.1',
+  DB_PORT: '3307',
+  DB_USERNAME: 'u',
+  DB_PASSWORD: 'p',
+  GRADING_BUCKET: 'local-grading-files',
+};
 
 describe('worker config', () => {
   it('reads a local setup from plain env vars, with defaults', () => {
@@ -47,7 +54,9 @@ describe('worker config', () => {
       fs.writeFileSync(path.join(dir, 'empty.pem'), '');
       assert.throws(
         () => parseWorkerConfig({ ...LOCAL, MQ_TLS_CA: path.join(dir, 'missing.pem'), DB_TLS_CA: path.join(dir, 'empty.pem') }),
-        (e: Error) => /MQ_TLS_CA: cannot read the CA bundle .*missing\.pem \(ENOENT\)/.test(e.message) && /DB_TLS_CA: .*empty\.pem holds no PEM certificate/.test(e.message),
+        (e: Error) =>
+          /MQ_TLS_CA: cannot read the CA bundle .*missing\.pem \(ENOENT\)/.test(e.message) &&
+          /DB_TLS_CA: .*empty\.pem holds no PEM certificate/.test(e.message),
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -57,7 +66,8 @@ describe('worker config', () => {
   it('trusts the Amazon RDS CA bundle when no DB_TLS_CA is given (Node\'s own store lacks it)', () => {
     // How mysql2 itself turns the option into the TLS settings of its connections (a pool connects lazily).
     const pool = mysql.createPool({ host: 'db.rds.aws', ssl: mysqlTls(undefined) });
-    const config = (pool as unknown as { config: { connectionConfig: { ssl: { ca: string[]; rejectUnauthorized: boolean } } } }).config.connectionConfig;
+    type PoolInternals = { config: { connectionConfig: { ssl: { ca: string[]; rejectUnauthorized: boolean } } } };
+    const config = (pool as unknown as PoolInternals).config.connectionConfig;
     void pool.end();
     assert.equal(config.ssl.rejectUnauthorized, true);
     const subjects = config.ssl.ca.map((pem) => new X509Certificate(pem).subject);

@@ -6,7 +6,15 @@
  * reported at once.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { CONNECTION_PARAMETERS, ConnectionSettings, envReader, parseConnectionSettings, resolveSsmParameters, SsmBackedSetting, WorkerConfigError } from '../../worker/src/config';
+import {
+  CONNECTION_PARAMETERS,
+  ConnectionSettings,
+  envReader,
+  parseConnectionSettings,
+  resolveSsmParameters,
+  SsmBackedSetting,
+  WorkerConfigError,
+} from '../../worker/src/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 
 export interface GatewayConfig {

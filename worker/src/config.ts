@@ -74,8 +74,14 @@ export const WORKER_PARAMETERS: SsmBackedSetting[] = [
 ];
 
 /** Fills plain values from SSM where only a parameter name is given (only the settings listed). */
-export async function resolveSsmParameters(env: Env, client?: SSMClient, settings: SsmBackedSetting[] = WORKER_PARAMETERS): Promise<Env> {
-  const wanted = settings.filter(([plain, param]) => !env[plain] && env[param]).map(([plain, param]) => [plain, env[param]!] as const);
+export async function resolveSsmParameters(
+  env: Env,
+  client?: SSMClient,
+  settings: SsmBackedSetting[] = WORKER_PARAMETERS,
+): Promise<Env> {
+  const wanted = settings
+    .filter(([plain, param]) => !env[plain] && env[param])
+    .map(([plain, param]) => [plain, env[param]!] as const);
   if (wanted.length === 0) return env;
   const ssm = client ?? new SSMClient({ region: env.AWS_REGION });
   const names = [...new Set(wanted.map(([, name]) => name))];
@@ -144,10 +150,13 @@ export function parseConnectionSettings(env: Env, problems: string[]): Connectio
     const plain = endpoints.filter((e) => !e.ssl);
     if (plain.length) {
       // Amazon MQ offers STOMP only over TLS (61614); a plain connection would send the password in clear.
-      problems.push(`MQ_ENDPOINTS: plain STOMP is refused (${plain.map((e) => `${e.host}:${e.port}`).join(', ')}); use stomp+ssl://host:port`);
+      const hosts = plain.map((e) => `${e.host}:${e.port}`).join(', ');
+      problems.push(`MQ_ENDPOINTS: plain STOMP is refused (${hosts}); use stomp+ssl://host:port`);
     }
   }
-  if (env.DB_SSL && env.DB_SSL !== 'true') problems.push(`DB_SSL=${env.DB_SSL} is refused: the database connection always uses TLS (DB_TLS_CA names a CA bundle)`);
+  if (env.DB_SSL && env.DB_SSL !== 'true') {
+    problems.push(`DB_SSL=${env.DB_SSL} is refused: the database connection always uses TLS (DB_TLS_CA names a CA bundle)`);
+  }
   const dbHostPort = read.required('DB_HOST', 'or DB_ENDPOINT_PARAM');
   const [dbHost, dbPortFromHost] = dbHostPort.split(':');
   return {
@@ -162,7 +171,11 @@ export function parseConnectionSettings(env: Env, problems: string[]): Connectio
       password: read.required('DB_PASSWORD', 'or DB_PASSWORD_PARAM'),
       ca: read.caBundle('DB_TLS_CA'),
     },
-    s3: { bucket: read.required('GRADING_BUCKET', 'the grading bucket name'), endpoint: env.S3_ENDPOINT || undefined, forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' },
+    s3: {
+      bucket: read.required('GRADING_BUCKET', 'the grading bucket name'),
+      endpoint: env.S3_ENDPOINT || undefined,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+    },
     queues: {
       requests: `/queue/${env.QUEUE_NAME ?? 'grading-requests'}`,
       priority: `/queue/${env.PRIORITY_QUEUE_NAME ?? 'grading-priority'}`,
@@ -180,7 +193,9 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
   const executorKind = env.EXECUTOR ?? 'sandbox';
   if (executorKind !== 'sandbox' && executorKind !== 'judge0') problems.push(`EXECUTOR must be sandbox or judge0 (got "${executorKind}")`);
   const judge0Endpoint = env.JUDGE0_ENDPOINT;
-  if (executorKind === 'judge0' && !judge0Endpoint) problems.push('JUDGE0_ENDPOINT is required when EXECUTOR=judge0 (or JUDGE0_ENDPOINT_PARAM)');
+  if (executorKind === 'judge0' && !judge0Endpoint) {
+    problems.push('JUDGE0_ENDPOINT is required when EXECUTOR=judge0 (or JUDGE0_ENDPOINT_PARAM)');
+  }
 
   const config: WorkerConfig = {
     ...connections,

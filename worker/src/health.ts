@@ -24,7 +24,8 @@ export function startHealthServer(port: number, source: HealthSource): Promise<h
     const connected = source.brokerConnected();
     const ok = route === 'live' || connected;
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: connected ? 'ok' : 'degraded', broker: connected ? 'connected' : 'disconnected', ...source.details() }));
+    const broker = connected ? 'connected' : 'disconnected';
+    res.end(JSON.stringify({ status: connected ? 'ok' : 'degraded', broker, ...source.details() }));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
