@@ -72,7 +72,7 @@ describe('worker config', () => {
     assert.equal(config.ssl.rejectUnauthorized, true);
     const subjects = config.ssl.ca.map((pem) => new X509Certificate(pem).subject);
     assert.ok(subjects.some((s) => /Amazon RDS .*Root/.test(s)), `no Amazon RDS root CA among ${subjects.length} certificates`);
-    assert.deepEqual(mysqlTls('PEM'), { ca: 'PEM', rejectUnauthorized: true });
+    assert.deepEqual(mysqlTls('PEM'), { ca: 'PEM', rejectUnauthorized: true, verifyIdentity: true });
   });
 
   it('names every missing or invalid setting at once', () => {

