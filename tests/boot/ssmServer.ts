@@ -1,6 +1,7 @@
 /**
  * A local server speaking the SSM Parameter Store API, for the boot tests: the real AWS SDK reaches it
- * through AWS_ENDPOINT_URL_SSM. It follows the AWS Systems Manager API Reference:
+ * through AWS_ENDPOINT_URL_SSM. It follows the AWS Systems Manager API Reference
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/):
  *   - the AWS JSON 1.1 protocol: POST /, `X-Amz-Target: AmazonSSM.<Operation>`, content type
  *     `application/x-amz-json-1.1`, errors as HTTP 400 `{"__type": "<Error>", "message": ...}`
  *     (API Reference, "Common Errors"; requests signed with SigV4 for the service "ssm");
