@@ -165,7 +165,7 @@ export async function startWorker(services: LocalServices, logDir: string): Prom
     path.join(logDir, 'worker.log'),
   );
   try {
-    await waitForHealthy(worker, `http://127.0.0.1:${healthPort}/health`);
+    await waitForHealthy(worker, `http://127.0.0.1:${healthPort}/health/ready`);
   } catch (error) {
     await worker.stop();
     throw error;
@@ -183,7 +183,7 @@ export async function startGateway(services: LocalServices, port: number, logDir
   );
   const url = `http://127.0.0.1:${listenPort}`;
   try {
-    await waitForHealthy(gateway, `${url}/health`);
+    await waitForHealthy(gateway, `${url}/health/ready`);
   } catch (error) {
     await gateway.stop();
     throw error;
