@@ -83,14 +83,17 @@ async function waitReady(name: string, proc: Booted, url: string, deadlineMs = 9
   assert.fail(`${name} not ready at ${url} (last: ${last}):\n${proc.output()}`);
 }
 
-/** `stomp+ssl://b-1.mq...:61614,...` with every host:port replaced, the scheme kept as shipped. */
-function swapHostPorts(uris: string, hostPort: string): string {
+/**
+ * `stomp+ssl://b-1.mq...:61614,...` with the host:port of each endpoint replaced (the last given
+ * host:port serves every further endpoint), the scheme kept as shipped.
+ */
+function swapHostPorts(uris: string, ...hostPorts: string[]): string {
   return uris
     .split(',')
-    .map((uri) => {
+    .map((uri, i) => {
       const match = /^([a-z][a-z0-9+.-]*:\/\/)[^/:]+:\d+(\/.*)?$/.exec(uri.trim());
       assert.ok(match, `unexpected endpoint form ${uri}`);
-      return `${match[1]}${hostPort}${match[2] ?? ''}`;
+      return `${match[1]}${hostPorts[Math.min(i, hostPorts.length - 1)]}${match[2] ?? ''}`;
     })
     .join(',');
 }
@@ -153,8 +156,14 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     await seedProblems(s3.env());
 
     // The SSM values as the program writes them, with only the hosts and ports of what runs here swapped.
+    // Active/standby: only one broker instance accepts connections. The first endpoint plays the standby
+    // (a port nobody listens on), so both processes must fail over to the second, as in AWS.
+    const standby = await freePort();
     const local: Record<string, (shipped: string) => string> = {
-      [workerEnv.MQ_ENDPOINT_PARAM]: (shipped) => swapHostPorts(shipped, `127.0.0.1:${broker.stompPort}`),
+      [workerEnv.MQ_ENDPOINT_PARAM]: (shipped) => {
+        const endpoints = shipped.split(',').length;
+        return swapHostPorts(shipped, ...(endpoints > 1 ? [`127.0.0.1:${standby}`] : []), `127.0.0.1:${broker.stompPort}`);
+      },
       [workerEnv.DB_ENDPOINT_PARAM]: (shipped) => swapHostPorts(`tcp://${shipped}`, `127.0.0.1:${db.port}`).slice('tcp://'.length),
       [workerEnv.JUDGE0_ENDPOINT_PARAM]: (shipped) => swapHostPorts(shipped, new URL(judge0.baseUrl).host),
     };
@@ -181,6 +190,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     const worker = startEntryPoint(program.workerContainer.command ?? (JSON.parse(cmd[1]) as string[]), env);
     running.push(worker);
     await waitReady('worker', worker, `http://127.0.0.1:${healthPort}/health/ready`);
+    assert.match(worker.output(), new RegExp(`"broker connected".*"stomp\\+ssl://127\\.0\\.0\\.1:${broker.stompPort}"`), 'over TLS, past the standby');
     const readable = new Set(Object.entries(workerEnv).filter(([k]) => k.endsWith('_PARAM')).map(([, v]) => v));
     const read = new Set(ssm.worker!.reads.map((r) => r.split(' ')[1]));
     assert.deepEqual(read, readable, 'the worker reads exactly the parameters its task definition names');
