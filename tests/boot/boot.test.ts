@@ -190,7 +190,8 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     const worker = startEntryPoint(program.workerContainer.command ?? (JSON.parse(cmd[1]) as string[]), env);
     running.push(worker);
     await waitReady('worker', worker, `http://127.0.0.1:${healthPort}/health/ready`);
-    assert.match(worker.output(), new RegExp(`"broker connected".*"stomp\\+ssl://127\\.0\\.0\\.1:${broker.stompPort}"`), 'over TLS, past the standby');
+    const connected = new RegExp(`"broker connected".*"stomp\\+ssl://127\\.0\\.0\\.1:${broker.stompPort}"`);
+    assert.match(worker.output(), connected, 'over TLS, past the standby');
     const readable = new Set(Object.entries(workerEnv).filter(([k]) => k.endsWith('_PARAM')).map(([, v]) => v));
     const read = new Set(ssm.worker!.reads.map((r) => r.split(' ')[1]));
     assert.deepEqual(read, readable, 'the worker reads exactly the parameters its task definition names');
