@@ -25,7 +25,7 @@ class InstantExecutor implements Executor {
 async function main(): Promise<void> {
   const config = parseWorkerConfig(process.env);
   const log = createLogger({ service: 'grading-worker-bench', environment: config.environment });
-  const [session, results] = await Promise.all([BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log }), MysqlResultStore.connect({ ...config.db })]);
+  const [session, results] = await Promise.all([BrokerSession.open({ ...config.mq, log }), MysqlResultStore.connect({ ...config.db })]);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
   const worker = new GradingWorker({ session, s3, results, executor: new InstantExecutor(), log }, { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues });
   worker.start();

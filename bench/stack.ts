@@ -11,6 +11,7 @@ import { seedProblems } from '../scripts/local';
 import { LocalActiveMq } from '../scripts/services/activemq';
 import { LocalMariaDb } from '../scripts/services/mariadb';
 import { LocalS3 } from '../scripts/services/s3';
+import { ensureLocalTls } from '../scripts/services/tls';
 import { prepareRequest, s3Client } from '../tests/helpers/workerHarness';
 import type { Language } from '../worker/src/languages';
 import { BrokerSession } from '../worker/src/queue/session';
@@ -30,10 +31,16 @@ export interface BenchStack {
 
 export async function startBenchStack(name: string): Promise<BenchStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
-  const [broker, db, s3] = await Promise.all([LocalActiveMq.create({ dir: path.join(dir, 'activemq') }), LocalMariaDb.create({ dir: path.join(dir, 'mariadb') }), LocalS3.create({ dir: path.join(dir, 's3') })]);
+  // TLS on the broker and database hops, as in AWS: the figures include the handshakes and encryption.
+  const tls = ensureLocalTls(path.join(dir, 'tls'));
+  const [broker, db, s3] = await Promise.all([
+    LocalActiveMq.create({ dir: path.join(dir, 'activemq'), tls }),
+    LocalMariaDb.create({ dir: path.join(dir, 'mariadb'), tls }),
+    LocalS3.create({ dir: path.join(dir, 's3') }),
+  ]);
   await seedProblems(s3.env());
   await seedBenchProblem(s3);
-  const session = await BrokerSession.open({ endpoints: [{ host: '127.0.0.1', port: broker.stompPort, ssl: false }], username: broker.username, password: broker.password });
+  const session = await BrokerSession.open(broker.connectOptions());
   const results = new Map<string, number>();
   const verdicts = new Map<string, string>();
   session.subscribe('/queue/grading-results', (body, headers) => {

@@ -17,6 +17,7 @@ import { LocalActiveMq } from './services/activemq';
 import { LocalMariaDb } from './services/mariadb';
 import { freePort, sleep, spawnService, stopProcess, tail } from './services/process';
 import { LocalS3 } from './services/s3';
+import { ensureLocalTls } from './services/tls';
 import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
 
@@ -44,14 +45,17 @@ export async function startServices(stateDir: string, say: (line: string) => voi
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
   try {
+    // One CA for the state dir: broker and database speak TLS only, as Amazon MQ and RDS do.
+    const tls = ensureLocalTls(path.join(stateDir, 'tls'));
+    say(`local CA (MQ_TLS_CA, DB_TLS_CA): ${tls.caFile}`);
     say('starting ActiveMQ (broker XML from components/brokerXml.ts)...');
-    const activeMq = await LocalActiveMq.create({ dir: path.join(stateDir, 'activemq') });
+    const activeMq = await LocalActiveMq.create({ dir: path.join(stateDir, 'activemq'), tls });
     started.push(activeMq);
-    say(`  ActiveMQ  stomp://127.0.0.1:${activeMq.stompPort}`);
-    say('starting MariaDB...');
-    const mariaDb = await LocalMariaDb.create({ dir: path.join(stateDir, 'mariadb') });
+    say(`  ActiveMQ  stomp+ssl://127.0.0.1:${activeMq.stompPort}`);
+    say('starting MariaDB (require_secure_transport=ON)...');
+    const mariaDb = await LocalMariaDb.create({ dir: path.join(stateDir, 'mariadb'), tls });
     started.push(mariaDb);
-    say(`  MariaDB   127.0.0.1:${mariaDb.port} database ${mariaDb.database}`);
+    say(`  MariaDB   127.0.0.1:${mariaDb.port} database ${mariaDb.database} (TLS only)`);
     say('starting the S3 API (s3rver)...');
     const s3 = await LocalS3.create({ dir: path.join(stateDir, 's3') });
     started.push(s3);
@@ -161,7 +165,7 @@ export async function startWorker(services: LocalServices, logDir: string): Prom
     path.join(logDir, 'worker.log'),
   );
   try {
-    await waitForHealthy(worker, `http://127.0.0.1:${healthPort}/health`);
+    await waitForHealthy(worker, `http://127.0.0.1:${healthPort}/health/ready`);
   } catch (error) {
     await worker.stop();
     throw error;
@@ -179,7 +183,7 @@ export async function startGateway(services: LocalServices, port: number, logDir
   );
   const url = `http://127.0.0.1:${listenPort}`;
   try {
-    await waitForHealthy(gateway, `${url}/health`);
+    await waitForHealthy(gateway, `${url}/health/ready`);
   } catch (error) {
     await gateway.stop();
     throw error;

@@ -1,15 +1,31 @@
-/** A throwaway MariaDB server on loopback with its own data dir, for tests and the local stack. */
+/**
+ * A throwaway MariaDB server on loopback with its own data dir, for tests and the local stack. Like
+ * RDS (parameter require_secure_transport) it refuses every TCP connection without TLS; it presents
+ * a certificate from the services' own CA (./tls.ts).
+ */
 import { ChildProcess, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LocalTls } from './tls';
 import { findExecutable, freePort, killProcess, spawnService, stopProcess, waitForPort } from './process';
 
 export interface MariaDbOptions {
   dir: string;
+  /** The services' CA and server certificate. */
+  tls: LocalTls;
   port?: number;
   database?: string;
   username?: string;
   password?: string;
+}
+
+export interface DirectConnectionOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  ssl: { ca: string; rejectUnauthorized: true };
 }
 
 export class LocalMariaDb {
@@ -21,6 +37,7 @@ export class LocalMariaDb {
     readonly database: string,
     readonly username: string,
     readonly password: string,
+    readonly tls: LocalTls,
     private readonly server: string,
   ) {}
 
@@ -29,7 +46,15 @@ export class LocalMariaDb {
     const server = findExecutable(['/usr/sbin/mariadbd', '/usr/sbin/mysqld'], hint);
     const installDb = findExecutable(['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db'], hint);
     const dataDir = path.join(opts.dir, 'data');
-    const db = new LocalMariaDb(opts.dir, opts.port ?? (await freePort()), opts.database ?? 'grading', opts.username ?? 'grader', opts.password ?? 'local-only-password', server);
+    const db = new LocalMariaDb(
+      opts.dir,
+      opts.port ?? (await freePort()),
+      opts.database ?? 'grading',
+      opts.username ?? 'grader',
+      opts.password ?? 'local-only-password',
+      opts.tls,
+      server,
+    );
     const fresh = !fs.existsSync(path.join(dataDir, 'mysql'));
     if (fresh) {
       fs.mkdirSync(dataDir, { recursive: true });
@@ -66,6 +91,10 @@ export class LocalMariaDb {
         '--innodb-buffer-pool-size=64M',
         '--innodb-log-file-size=16M',
         '--max-connections=200',
+        `--ssl-ca=${this.tls.caFile}`,
+        `--ssl-cert=${this.tls.certFile}`,
+        `--ssl-key=${this.tls.keyFile}`,
+        '--require-secure-transport=ON',
       ],
       this.logFile,
     );
@@ -92,6 +121,12 @@ export class LocalMariaDb {
     execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${this.socket}`, '-uroot'], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
+  /** mysql2 options for tests that query the database directly: TLS, trusting the services' CA. */
+  connectionOptions(): DirectConnectionOptions {
+    const ssl = { ca: fs.readFileSync(this.tls.caFile, 'utf8'), rejectUnauthorized: true as const };
+    return { host: '127.0.0.1', port: this.port, user: this.username, password: this.password, database: this.database, ssl };
+  }
+
   env(): Record<string, string> {
     return {
       DB_HOST: '127.0.0.1',
@@ -99,6 +134,7 @@ export class LocalMariaDb {
       DB_NAME: this.database,
       DB_USERNAME: this.username,
       DB_PASSWORD: this.password,
+      DB_TLS_CA: this.tls.caFile,
     };
   }
 }

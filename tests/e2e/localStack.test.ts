@@ -41,7 +41,7 @@ async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Prom
 
 /** Every loopback port the run printed (broker, database, S3 API, gateway). */
 function printedPorts(output: string): number[] {
-  return [...new Set([...output.matchAll(/(?:stomp|http):\/\/127\.0\.0\.1:(\d+)|127\.0\.0\.1:(\d+) database/g)].map((m) => Number(m[1] ?? m[2])))];
+  return [...new Set([...output.matchAll(/(?:stomp\+ssl|stomp|http):\/\/127\.0\.0\.1:(\d+)|127\.0\.0\.1:(\d+) database/g)].map((m) => Number(m[1] ?? m[2])))];
 }
 
 describe('npm run local (scripts/local.sh)', function () {

@@ -55,7 +55,7 @@ describe('code review on request (gateway, database, chat-completions API)', fun
   });
 
   const storedRows = async (requestId: string) => {
-    const conn = await mysql.createConnection({ host: '127.0.0.1', port: stack.db.port, user: stack.db.username, password: stack.db.password, database: stack.db.database });
+    const conn = await mysql.createConnection(stack.db.connectionOptions());
     try {
       const [rows] = await conn.execute('SELECT * FROM submission_reviews WHERE request_id = ?', [requestId]);
       return rows as Array<Record<string, unknown>>;

@@ -31,7 +31,7 @@ export class OutcomeCollector {
   private constructor(readonly session: BrokerSession) {}
 
   static async open(broker: LocalActiveMq): Promise<OutcomeCollector> {
-    const session = await BrokerSession.open({ endpoints: [{ host: '127.0.0.1', port: broker.stompPort, ssl: false }], username: broker.username, password: broker.password, heartbeatMs: 5000, initialBackoffMs: 200, maxBackoffMs: 2000 });
+    const session = await BrokerSession.open({ ...broker.connectOptions(), heartbeatMs: 5000, initialBackoffMs: 200, maxBackoffMs: 2000 });
     const collector = new OutcomeCollector(session);
     session.subscribe('/queue/grading-results', (body) => {
       const result = JSON.parse(body) as { requestId: string; timestamp: string; status: string; result?: { verdict: string } };
@@ -105,7 +105,7 @@ export interface Accounting {
 }
 
 async function finalRows(db: LocalMariaDb, ids: string[]): Promise<Map<string, { status: string; count: number }>> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: db.username, password: db.password, database: db.database, connectTimeout: 3000 });
+  const conn = await mysql.createConnection({ ...db.connectionOptions(), connectTimeout: 3000 });
   try {
     const [rows] = await conn.query(
       "SELECT request_id, status, COUNT(*) AS n FROM grading_results WHERE request_id IN (?) AND status IN ('completed', 'failed') GROUP BY request_id, status",

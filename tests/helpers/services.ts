@@ -1,13 +1,15 @@
 /**
  * Real services for integration tests, started on demand at most once per mocha run (on free
- * loopback ports, state in one temp dir) and stopped by the root hook in tests/setup.ts.
+ * loopback ports, state in one temp dir) and stopped by the root hook in tests/setup.ts. Every
+ * broker and database speaks TLS only, with a certificate from one CA generated for the run.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalActiveMq, ActiveMqOptions } from '../../scripts/services/activemq';
-import { LocalMariaDb } from '../../scripts/services/mariadb';
-import { LocalS3 } from '../../scripts/services/s3';
+import { LocalMariaDb, MariaDbOptions } from '../../scripts/services/mariadb';
+import { LocalS3, S3Options } from '../../scripts/services/s3';
+import { ensureLocalTls, LocalTls } from '../../scripts/services/tls';
 
 let root: string | undefined;
 let activeMq: Promise<LocalActiveMq> | undefined;
@@ -21,34 +23,39 @@ export function servicesRoot(): string {
   return root;
 }
 
+/** The run's CA and the server certificate every local broker and database presents. */
+export function servicesTls(): LocalTls {
+  return ensureLocalTls(path.join(servicesRoot(), 'tls'));
+}
+
 /** The shared broker. Tests must use their own queue names or drain what they use. */
 export function sharedActiveMq(): Promise<LocalActiveMq> {
-  activeMq ??= LocalActiveMq.create({ dir: path.join(servicesRoot(), 'activemq') });
+  activeMq ??= LocalActiveMq.create({ dir: path.join(servicesRoot(), 'activemq'), tls: servicesTls() });
   return activeMq;
 }
 
 /** A private broker (e.g. with short redelivery delays, or to restart without disturbing others). */
-export async function privateActiveMq(name: string, opts: Omit<ActiveMqOptions, 'dir'> = {}): Promise<LocalActiveMq> {
-  const broker = await LocalActiveMq.create({ ...opts, dir: path.join(servicesRoot(), `activemq-${name}`) });
+export async function privateActiveMq(name: string, opts: Omit<ActiveMqOptions, 'dir' | 'tls'> = {}): Promise<LocalActiveMq> {
+  const broker = await LocalActiveMq.create({ ...opts, dir: path.join(servicesRoot(), `activemq-${name}`), tls: servicesTls() });
   extraBrokers.push(broker);
   return broker;
 }
 
 /** A private database or S3 server, for tests that stop and start it (fault injection). */
-export async function privateMariaDb(name: string): Promise<LocalMariaDb> {
-  const db = await LocalMariaDb.create({ dir: path.join(servicesRoot(), `mariadb-${name}`) });
+export async function privateMariaDb(name: string, opts: Omit<MariaDbOptions, 'dir' | 'tls'> = {}): Promise<LocalMariaDb> {
+  const db = await LocalMariaDb.create({ ...opts, dir: path.join(servicesRoot(), `mariadb-${name}`), tls: servicesTls() });
   extraServices.push(db);
   return db;
 }
 
-export async function privateS3(name: string): Promise<LocalS3> {
-  const s3 = await LocalS3.create({ dir: path.join(servicesRoot(), `s3-${name}`) });
+export async function privateS3(name: string, opts: Omit<S3Options, 'dir'> = {}): Promise<LocalS3> {
+  const s3 = await LocalS3.create({ ...opts, dir: path.join(servicesRoot(), `s3-${name}`) });
   extraServices.push(s3);
   return s3;
 }
 
 export function sharedMariaDb(): Promise<LocalMariaDb> {
-  mariaDb ??= LocalMariaDb.create({ dir: path.join(servicesRoot(), 'mariadb') });
+  mariaDb ??= LocalMariaDb.create({ dir: path.join(servicesRoot(), 'mariadb'), tls: servicesTls() });
   return mariaDb;
 }
 

@@ -3,7 +3,8 @@ import { InboundMessage, StompConnection } from '../../worker/src/queue/stomp';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 
 export function connectTo(broker: LocalActiveMq): Promise<StompConnection> {
-  return StompConnection.open({ host: '127.0.0.1', port: broker.stompPort, ssl: false }, { username: broker.username, password: broker.password, heartbeatMs: 0 });
+  const { endpoints, ...options } = broker.connectOptions();
+  return StompConnection.open(endpoints[0], { ...options, heartbeatMs: 0 });
 }
 
 /** Resolves with the first `count` messages on `destination` (auto-acked), or rejects after `timeoutMs`. */

@@ -65,7 +65,7 @@ export async function readS3Text(s3: LocalS3, key: string): Promise<string> {
 }
 
 export async function dbRows(db: LocalMariaDb, requestId: string): Promise<Array<Record<string, unknown>>> {
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port: db.port, user: db.username, password: db.password, database: db.database });
+  const conn = await mysql.createConnection(db.connectionOptions());
   try {
     const [rows] = await conn.execute('SELECT * FROM grading_results WHERE request_id = ?', [requestId]);
     return rows as Array<Record<string, unknown>>;

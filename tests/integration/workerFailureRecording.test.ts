@@ -26,10 +26,10 @@ describe('grading worker: a failure it cannot record', function () {
 
   it('is returned to the broker for redelivery, not dead-lettered and not held', async () => {
     const [broker, db, s3] = await Promise.all([privateActiveMq('failure-recording', { broker: { maximumRedeliveries: 5, initialRedeliveryDelayMs: 1100, maximumRedeliveryDelayMs: 1200 } }), sharedMariaDb(), sharedS3()]);
-    const endpoints = [{ host: '127.0.0.1', port: broker.stompPort, ssl: false }];
-    const session = await BrokerSession.open({ endpoints, username: broker.username, password: broker.password });
-    const probe = await BrokerSession.open({ endpoints, username: broker.username, password: broker.password });
-    const results = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password });
+    const session = await BrokerSession.open(broker.connectOptions());
+    const probe = await BrokerSession.open(broker.connectOptions());
+    const { user, ssl, ...server } = db.connectionOptions();
+    const results = await MysqlResultStore.connect({ ...server, user, ca: ssl.ca });
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'failure-recording-'));
     const saveAttempts: string[] = [];
     results.saveResult = async (meta) => {

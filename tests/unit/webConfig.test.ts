@@ -3,7 +3,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { gatewayConfigFromEnv, parseGatewayConfig } from '../../web/src/config';
 
 const local = {
-  MQ_ENDPOINTS: 'stomp://127.0.0.1:61613',
+  MQ_ENDPOINTS: 'stomp+ssl://127.0.0.1:61614',
   MQ_USERNAME: 'grader',
   MQ_PASSWORD: 'pw',
   DB_HOST: '127.0.0.1',
@@ -32,9 +32,8 @@ describe('web gateway config', () => {
     const c = parseGatewayConfig(local);
     assert.equal(c.port, 3000);
     assert.equal(c.host, '0.0.0.0');
-    assert.deepEqual(c.mq.endpoints, [{ host: '127.0.0.1', port: 61613, ssl: false }]);
+    assert.deepEqual(c.mq.endpoints, [{ host: '127.0.0.1', port: 61614, ssl: true }]);
     assert.equal(c.db.port, 3307);
-    assert.equal(c.db.ssl, false, 'a loopback database has no TLS');
     assert.deepEqual(c.destinations, { requests: '/queue/grading-requests', priority: '/queue/grading-priority', progress: '/topic/grading-progress' });
     assert.deepEqual(c.userRateLimit, { capacity: 5, refillPerSecond: 10 / 60 });
     assert.equal(c.maxSourceBytes, 65536);
@@ -60,8 +59,25 @@ describe('web gateway config', () => {
     assert.equal(c.mq.password, 's3cret');
     assert.equal(c.db.host, 'db.internal');
     assert.equal(c.db.port, 3306);
-    assert.equal(c.db.ssl, true, 'RDS needs TLS');
+    assert.equal(c.db.ca, undefined, 'no DB_TLS_CA: the Amazon RDS bundle');
     assert.deepEqual(reads.sort(), ['/prod/db/endpoint', '/prod/db/password', '/prod/mq/broker-endpoint', '/prod/mq/password']);
+  });
+
+  it('starts in the worker image, whose EXECUTOR=judge0 is the worker\'s business: no Judge0 setting is read', async () => {
+    const reads: string[] = [];
+    const env = {
+      ...local,
+      MQ_PASSWORD: '',
+      MQ_PASSWORD_PARAM: '/prod/mq/password',
+      EXECUTOR: 'judge0',
+      JUDGE0_ENDPOINT_PARAM: '/prod/judge0/endpoint',
+      JUDGE0_AUTH_TOKEN_PARAM: '/prod/judge0/auth-token',
+      HEALTH_PORT: 'x',
+    };
+    const c = await gatewayConfigFromEnv(env, fakeSsm({ '/prod/mq/password': 's3cret' }, reads));
+    assert.equal(c.mq.password, 's3cret');
+    assert.deepEqual(reads, ['/prod/mq/password'], 'the gateway role may not read the Judge0 parameters');
+    assert.equal(parseGatewayConfig({ ...local, EXECUTOR: 'judge0' }).port, 3000);
   });
 
   it('reads the review settings, with the API key from its SecureString parameter', async () => {

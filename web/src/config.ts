@@ -1,10 +1,20 @@
 /**
  * Gateway settings from env vars. Broker, database, bucket and destination settings are the
- * worker's, read by the worker's own parser (same names, same SSM `*_PARAM` indirection, same
- * defaults: WORKER_ENV); the gateway adds its HTTP settings. Every problem is reported at once.
+ * worker's connection settings (same names, same SSM `*_PARAM` indirection, same defaults), read by
+ * the worker's parseConnectionSettings and nothing more: the worker's executor settings (the image
+ * sets EXECUTOR=judge0) are not the gateway's. The gateway adds its HTTP settings. Every problem is
+ * reported at once.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { parseWorkerConfig, resolveSsmParameters, WorkerConfig, WorkerConfigError } from '../../worker/src/config';
+import {
+  CONNECTION_PARAMETERS,
+  ConnectionSettings,
+  envReader,
+  parseConnectionSettings,
+  resolveSsmParameters,
+  SsmBackedSetting,
+  WorkerConfigError,
+} from '../../worker/src/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 
 export interface GatewayConfig {
@@ -12,9 +22,9 @@ export interface GatewayConfig {
   region: string;
   port: number;
   host: string;
-  mq: WorkerConfig['mq'];
-  db: WorkerConfig['db'];
-  s3: WorkerConfig['s3'];
+  mq: ConnectionSettings['mq'];
+  db: ConnectionSettings['db'];
+  s3: ConnectionSettings['s3'];
   destinations: { requests: string; priority: string; progress: string };
   maxSourceBytes: number;
   userRateLimit: { capacity: number; refillPerSecond: number };
@@ -36,12 +46,14 @@ export interface GatewayConfig {
 
 type Env = Record<string, string | undefined>;
 
+/** What the gateway reads from SSM: broker, database and, in AWS, the review key (/<env>/review/api-key). */
+export const GATEWAY_PARAMETERS: SsmBackedSetting[] = [...CONNECTION_PARAMETERS, ['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM']];
+
 /** Resolves SSM parameter names (WithDecryption), then parses. */
 export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClient): Promise<GatewayConfig> {
   let resolved: Env;
   try {
-    // In AWS the review key comes from the SecureString /<env>/review/api-key (REVIEW_API_KEY_PARAM).
-    resolved = await resolveSsmParameters(env, ssm, [['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM']]);
+    resolved = await resolveSsmParameters(env, ssm, GATEWAY_PARAMETERS);
   } catch (error) {
     if (error instanceof WorkerConfigError) throw gatewayError(error.problems);
     throw error;
@@ -51,23 +63,8 @@ export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClie
 
 export function parseGatewayConfig(env: Env): GatewayConfig {
   const problems: string[] = [];
-  let shared: WorkerConfig | undefined;
-  try {
-    shared = parseWorkerConfig(env);
-  } catch (error) {
-    if (!(error instanceof WorkerConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer ${min}..${max} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
+  const shared = parseConnectionSettings(env, problems);
+  const int = envReader(env, problems).integer;
   const bool = (name: string): boolean => {
     const raw = (env[name] ?? '').toLowerCase();
     if (['', 'false', '0', 'no'].includes(raw)) return false;
@@ -88,7 +85,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewsPerHour = int('REVIEW_RATE_LIMIT_PER_HOUR', 10, 1, 100_000);
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
-  if (problems.length || !shared) throw gatewayError(problems);
+  if (problems.length) throw gatewayError(problems);
 
   return {
     environment: shared.environment,

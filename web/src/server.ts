@@ -6,7 +6,8 @@
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
- *   GET  /api/problems, /api/problems/:id, /api/languages, /health, and the page itself.
+ *   GET  /api/problems, /api/problems/:id, /api/languages, and the page itself.
+ *   GET  /health/live (200 while serving: load balancer), /health/ready and /health (broker, database).
  *
  * State lives in S3 and the database, live progress comes from the topic every instance
  * subscribes to, so any instance behind the load balancer can answer any request.
@@ -162,7 +163,8 @@ export class Gateway {
     const pathname = url.pathname;
     if (pathname.startsWith('/api/') && this.cors(req, res, method)) return;
 
-    if (pathname === '/health' && method === 'GET') return this.health(res);
+    if (pathname === '/health/live' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if ((pathname === '/health' || pathname === '/health/ready') && method === 'GET') return this.health(res);
     if (pathname === '/api/submissions') {
       if (method === 'POST') return this.submit(req, res);
       throw methodNotAllowed('POST');

@@ -25,7 +25,7 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
 async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
-    BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log }),
+    BrokerSession.open({ ...config.mq, log }),
     MysqlResultStore.connect({ ...config.db, connectionLimit: 10 }),
   ]);
   const client = new GradingClient({
@@ -61,7 +61,7 @@ export function reviewerFromConfig(review: GatewayConfig['review']): Reviewer | 
   }
 }
 
-/** GET /health: the client's checks, cached for a moment so load balancer probes stay cheap. */
+/** GET /health/ready (and /health): the client's checks, cached for a moment so load balancer probes stay cheap. */
 export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Promise<HealthReport> {
   let cached: { at: number; report: Promise<HealthReport> } | undefined;
   return () => {

@@ -23,7 +23,7 @@ export async function main(): Promise<void> {
   const config = parseWorkerConfig(await resolveSsmParameters(process.env));
   const logWithEnv = createLogger({ service: 'grading-worker', environment: config.environment });
   const [session, results, executor] = await Promise.all([
-    BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log: logWithEnv }),
+    BrokerSession.open({ ...config.mq, log: logWithEnv }),
     MysqlResultStore.connect({ ...config.db }),
     createExecutor(config),
   ]);

