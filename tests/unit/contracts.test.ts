@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { FAILURE_REASONS, parseGradingRequest, readableRequestId, validateGradingResult, validateProgressEvent } from '../../worker/src/contracts';
 import { CONTRACT_SCHEMAS, schemaFileText } from '../../worker/src/contracts/schemaFiles';
-
-const CONTRACTS_DIR = path.join(__dirname, '../../docs/contracts');
+import { CONTRACTS_DIR, publishedValidators } from '../interop/contractSchemas';
 
 // The examples of ARCHITECTURE.md, verbatim.
 const REQUEST = { requestId: 'req_123456789', userId: 'user_001', problemId: 'prob_001', language: 'python', sourceFile: 's3://bucket/submissions/req_123456789/solution.py', testCases: 's3://bucket/problems/prob_001/testcases/', timeLimit: 5000, memoryLimit: 256, timestamp: '2024-08-20T12:00:00Z' };
@@ -17,19 +14,6 @@ const RESULT = {
   resultFile: 's3://bucket/results/req_123456789/result.json',
   timestamp: '2024-08-20T12:00:15Z',
 };
-
-/** A validator built only from the published files, as a consumer in another language would. */
-function publishedValidators() {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
-  const load = (file: string) => JSON.parse(fs.readFileSync(path.join(CONTRACTS_DIR, file), 'utf8'));
-  ajv.addSchema(load('grading-result.schema.json'));
-  return {
-    request: ajv.compile(load('grading-request.schema.json')),
-    result: ajv.getSchema('https://grading-stack/schemas/grading-result.json')!,
-    progress: ajv.compile(load('progress-event.schema.json')),
-  };
-}
 
 describe('contracts', () => {
   it('accepts the documented request and result', () => {

@@ -207,6 +207,8 @@ export class GradingWorker {
     const log: RequestLog = (level, msg, fields = {}) => this.deps.log(level, msg, { requestId: request.requestId, ...fields });
 
     let outcome: { document: GradingResult; cacheKey?: string; rejection?: Rejection };
+    // Known to have no final result yet: only then may a failure write results/{id}/ (it could hold a completed result).
+    let unfinished = false;
     try {
       const record = await this.step('database', () => this.deps.results.getRecord(request.requestId));
       if (record && record.requestHash && record.requestHash !== meta.requestHash) {
@@ -224,6 +226,7 @@ export class GradingWorker {
         return this.rejectReused(message, source, request.requestId, 'the source differs');
       }
       if (record?.document) return this.handleFinished(message, source, record, log);
+      unfinished = true;
       const attempts = await this.step('database', () => this.deps.results.beginAttempt(meta));
       if (attempts > this.opts.maxAttempts) {
         throw new Rejection('max-attempts-exceeded', `delivered ${attempts} times without finishing (the worker may have crashed on it each time)`);
@@ -239,7 +242,8 @@ export class GradingWorker {
       }
       const rejection = asRejection(error);
       log('error', 'grading failed', { reason: rejection.reason, detail: rejection.detail });
-      outcome = { document: failedResult(request.requestId, rejection), rejection };
+      const document = unfinished ? await this.failedResultWithFile(request.requestId, rejection, log) : failedResult(request.requestId, rejection);
+      outcome = { document, rejection };
     }
     const delivered = await this.conclude(message, source, meta, outcome, log);
     if (delivered && outcome.document.status === 'completed') {
@@ -273,7 +277,7 @@ export class GradingWorker {
     if (record && record.requestHash !== meta.requestHash) return this.rejectReused(message, source, requestId, `this message is not a valid request (${rejection.detail})`);
     if (record?.document) return this.handleFinished(message, source, record, log);
     log('warn', 'invalid request', { reason: rejection.reason, detail: rejection.detail.slice(0, 500) });
-    await this.conclude(message, source, meta, { document: failedResult(requestId, rejection), rejection }, log);
+    await this.conclude(message, source, meta, { document: await this.failedResultWithFile(requestId, rejection, log), rejection }, log);
   }
 
   /** A delivery of a request that already has its final result: publish it only if that never happened. */
@@ -314,7 +318,6 @@ export class GradingWorker {
         if (record) await this.handleFinished(message, source, record, log);
         return false;
       }
-      if (outcome.rejection) await this.writeFailedResultFile(stored, outcome.rejection, log);
       await this.deliver(message, source, stored);
       if (stored.status === 'failed') this.stats.failed++;
       await this.ack(message);
@@ -325,11 +328,20 @@ export class GradingWorker {
     }
   }
 
-  /** A failed result's result.json and execution.log, once and best effort (the failure may be S3 itself). */
-  private async writeFailedResultFile(result: GradingResult, rejection: Rejection, log: RequestLog): Promise<void> {
-    const body = JSON.stringify(result, null, 2);
-    const executionLog = `request ${result.requestId}: not graded\nreason: ${rejection.reason}\n${rejection.detail}\n`;
-    await this.deps.s3.putResult(result.requestId, body, executionLog).catch((error) => log('warn', 'could not write the failed result to S3', { error: (error as Error).message }));
+  /**
+   * A failed result, with its result.json and execution.log written once and best effort (the
+   * failure may be S3 itself): `resultFile` is set only when they were written.
+   */
+  private async failedResultWithFile(requestId: string, rejection: Rejection, log: RequestLog): Promise<GradingResult> {
+    const result = { ...failedResult(requestId, rejection), resultFile: this.deps.s3.resultUri(requestId) };
+    const executionLog = `request ${requestId}: not graded\nreason: ${rejection.reason}\n${rejection.detail}\n`;
+    try {
+      await this.deps.s3.putResult(requestId, JSON.stringify(result, null, 2), executionLog);
+      return result;
+    } catch (error) {
+      log('warn', 'could not write the failed result to S3', { error: (error as Error).message });
+      return failedResult(requestId, rejection);
+    }
   }
 
   /** Failed results to grading-dlq (the original body), then the result to grading-results and reply-to; then it counts as published. */
