@@ -47,6 +47,12 @@ class JmsClient {
     return { type, correlationId, body: JSON.parse(body) };
   }
 
+  /** The requester gives up: closes its consumer and deletes the temporary reply queue. */
+  async forget(name: string): Promise<void> {
+    this.proc.send(`forget\t${name}`);
+    assert.equal((await this.proc.next(30_000)).split('\t')[0], 'FORGOTTEN');
+  }
+
   /** Every message on the queue that the JMS selector picks (a QueueBrowser: nothing is consumed). */
   async browse(queue: string, selector: string): Promise<Array<{ type: string; correlationId: string; reason: string; body: string }>> {
     this.proc.send(`browse\t${queue}\t${selector}`);
@@ -151,6 +157,25 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     await jms.send('again', JSON.stringify(request));
     await workerLogged(worker, request.requestId, DUPLICATE_LOGGED);
     assert.equal((await resultsFor(request.requestId)).length, 1);
+  });
+
+  it('survives a reply-to whose temporary queue is gone: the result is still on grading-results, the connection stays', async () => {
+    await worker.stop('SIGTERM');
+    const orphan = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: ACCEPTED + '# orphan\n' });
+    await jms.send('orphan', JSON.stringify(orphan));
+    await jms.forget('orphan');
+    // One at a time: the next request's reply means the orphan was handled completely.
+    worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '1' });
+    const after = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: ACCEPTED + '# after orphan\n' });
+    await jms.send('after-orphan', JSON.stringify(after));
+    assert.equal((await jms.reply('after-orphan')).body.status, 'completed');
+    const published = await resultsFor(orphan.requestId);
+    assert.equal(published.length, 1);
+    assert.equal(JSON.parse(published[0].body).status, 'completed');
+    const lines = worker.output().split('\n');
+    assert.ok(lines.some((l) => l.includes('could not send the result to reply-to') && l.includes(orphan.requestId)), 'the reply was refused');
+    const lost = lines.filter((l) => l.includes('broker connection lost') && !l.includes('"connection":"replies"'));
+    assert.deepEqual(lost, [], 'a dead reply-to must not cost the consuming connection');
   });
 
   it('takes a higher JMSPriority first within grading-requests', async () => {

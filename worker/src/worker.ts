@@ -62,6 +62,12 @@ export interface WorkerOptions {
 
 export interface WorkerDeps {
   session: BrokerSession;
+  /**
+   * A second connection for reply-to sends: a reply to a temporary queue whose requester has gone
+   * makes ActiveMQ answer with an ERROR frame, and an ERROR frame ends the STOMP connection it came on.
+   * Without one, replies share `session` (and such a reply costs it a reconnect).
+   */
+  replies?: BrokerSession;
   s3: S3Store;
   results: MysqlResultStore;
   executor: Executor;
@@ -432,7 +438,7 @@ export class GradingWorker {
       // JMS request/reply (Spring's sendAndReceive): the correlation id is the request's, else its message id.
       const correlationId = request.headers['correlation-id'] || request.headers['message-id'] || result.requestId;
       // Best effort and not retried: the requester may have gone (a temporary queue of a closed connection).
-      await this.deps.session
+      await (this.deps.replies ?? this.deps.session)
         .send(replyTo, body, { persistent: 'true', 'correlation-id': correlationId, ...properties }, 5000)
         .catch((error) => this.deps.log('warn', 'could not send the result to reply-to', { requestId: result.requestId, replyTo, error: (error as Error).message }));
     } else if (request.headers['reply-to']) {

@@ -67,6 +67,14 @@ public class GradingJmsClient {
               else out("REPLY", cmd[1], kind(reply), String.valueOf(reply.getJMSCorrelationID()), body(reply));
               break;
             }
+          case "forget": // forget <name>: the requester gives up; its temporary reply queue is deleted
+            {
+              Pending p = pending.remove(cmd[1]);
+              p.consumer.close();
+              p.replyTo.delete();
+              out("FORGOTTEN", cmd[1]);
+              break;
+            }
           case "browse": // browse <queue> <selector>: every message now on the queue that the selector picks
             {
               QueueBrowser browser = session.createBrowser(session.createQueue(cmd[1]), cmd[2]);
