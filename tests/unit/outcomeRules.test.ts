@@ -29,6 +29,7 @@ describe('worker outcome rules', () => {
       Object.assign(new Error('We encountered an internal error'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }),
       Object.assign(new Error('503'), { $metadata: { httpStatusCode: 503 } }),
       Object.assign(new Error('Please reduce your request rate'), { name: 'SlowDown' }),
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
       Object.assign(new Error('wrapped'), { cause: withCode('ETIMEDOUT') }),
     ]) {
       assert.equal(isTransientError(transient), true, (transient as Error).message);

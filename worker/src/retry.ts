@@ -68,6 +68,8 @@ const AWS_TRANSIENT_NAMES = new Set([
   'TooManyRequestsException',
   'InternalError',
   'ServiceUnavailable',
+  // The task role's credentials come over the network (ECS container endpoint); a blip there is transient.
+  'CredentialsProviderError',
 ]);
 
 interface ErrorFacts {
