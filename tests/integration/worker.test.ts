@@ -246,6 +246,11 @@ describe('grading worker (integration)', function () {
     assert.equal(row.status, 'completed', 'the first request keeps its row');
     assert.deepEqual(typeof row.result_json === 'string' ? JSON.parse(row.result_json) : row.result_json, first);
     assert.equal(await readS3Text(s3, `results/${request.requestId}/result.json`), firstFile);
+    // Progress events of one publisher arrive in order: once a later request's final event is in, a reuse's would be too.
+    const later = await submit({ problemId: 'sum', language: 'python', source: 'print(3)  # after reuse' });
+    await progress.waitFor((m) => m.headers['correlation-id'] === later.requestId && JSON.parse(m.body).type === 'final');
+    const finals = progress.forRequest(request.requestId).map((m) => JSON.parse(m.body)).filter((e) => e.type === 'final');
+    assert.deepEqual(finals.map((e) => e.result.status), ['completed'], 'watchers of the first request see only its result');
   });
 
   it('sends the result to reply-to as well, correlated by the request\'s correlation-id or message-id', async () => {

@@ -370,7 +370,8 @@ export class GradingWorker {
     const result = failedResult(requestId, rejection);
     try {
       await this.deadLetter(message, source, rejection.reason, rejection.detail, requestId);
-      await this.publishFinal(result, message);
+      // No `final` progress event: watchers of this requestId are watching the first request.
+      await this.publishFinal(result, message, { progress: false });
       this.stats.failed++;
       return this.ack(message);
     } catch (error) {
@@ -429,7 +430,7 @@ export class GradingWorker {
   }
 
   /** grading-results (persistent, correlation-id = requestId), the request's reply-to, then the `final` progress event. */
-  private async publishFinal(result: GradingResult, request: InboundMessage): Promise<void> {
+  private async publishFinal(result: GradingResult, request: InboundMessage, opts = { progress: true }): Promise<void> {
     const body = JSON.stringify(result);
     const properties = { grading_request_id: result.requestId, grading_status: result.status };
     await this.step('broker', () => this.deps.session.send(this.opts.destinations.results, body, { persistent: 'true', 'correlation-id': result.requestId, ...properties }));
@@ -444,6 +445,7 @@ export class GradingWorker {
     } else if (request.headers['reply-to']) {
       this.deps.log('warn', 'reply-to ignored: not a destination results may be sent to', { requestId: result.requestId, replyTo: request.headers['reply-to'] });
     }
+    if (!opts.progress) return;
     const event: FinalProgressEvent = { type: 'final', requestId: result.requestId, result };
     await this.deps.session.send(this.opts.destinations.progress, JSON.stringify(event), { 'correlation-id': result.requestId }, 5000).catch(() => undefined);
   }
