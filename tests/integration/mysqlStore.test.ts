@@ -11,14 +11,21 @@ import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { privateMariaDb, sharedMariaDb } from '../helpers/services';
 import { dbRows } from '../helpers/workerHarness';
 
-const connectStore = (db: LocalMariaDb) => MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password });
+const connectStore = (db: LocalMariaDb) =>
+  MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password });
 const completed = (requestId: string): GradingResult => ({
   requestId,
   status: 'completed',
   result: { verdict: 'AC', score: 100, executionTime: 12, memoryUsage: 4, testResults: [{ case: 1, status: 'AC', time: 12, memory: 4 }] },
   timestamp: '2026-01-01T00:00:01.000Z',
 });
-const failed = (requestId: string): GradingResult => ({ requestId, status: 'failed', reason: 'internal-error', error: 'internal-error: boom', timestamp: '2026-01-01T00:00:02.000Z' });
+const failed = (requestId: string): GradingResult => ({
+  requestId,
+  status: 'failed',
+  reason: 'internal-error',
+  error: 'internal-error: boom',
+  timestamp: '2026-01-01T00:00:02.000Z',
+});
 
 describe('MySQL result store', function () {
   this.timeout(120_000);
@@ -52,7 +59,8 @@ describe('MySQL result store', function () {
     const requestId = id();
     const meta = { requestId, requestHash: 'e'.repeat(64) };
     assert.deepEqual(await store.saveResult(meta, failed(requestId)), failed(requestId));
-    assert.deepEqual(await store.saveResult(meta, { ...failed(requestId), error: 'internal-error: other', timestamp: '2026-01-01T00:00:03.000Z' }), failed(requestId));
+    const second = { ...failed(requestId), error: 'internal-error: other', timestamp: '2026-01-01T00:00:03.000Z' };
+    assert.deepEqual(await store.saveResult(meta, second), failed(requestId));
     let record = await store.getRecord(requestId);
     assert.equal(record?.status, 'failed');
     assert.equal(record?.requestHash, 'e'.repeat(64));
@@ -66,7 +74,13 @@ describe('MySQL result store', function () {
 
   it('adds the new columns to a table of the previous release and counts its finished rows as published', async () => {
     const old = await privateMariaDb('store-migration');
-    const conn = await mysql.createConnection({ host: '127.0.0.1', port: old.port, user: old.username, password: old.password, database: old.database });
+    const conn = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: old.port,
+      user: old.username,
+      password: old.password,
+      database: old.database,
+    });
     try {
       // The previous release's table, as its CREATE TABLE made it.
       await conn.query(`CREATE TABLE grading_results (
@@ -76,9 +90,10 @@ describe('MySQL result store', function () {
         attempts INT NOT NULL DEFAULT 0, created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
         updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3), completed_at TIMESTAMP(3) NULL,
         KEY idx_cache (cache_key, status), KEY idx_user (user_id, created_at)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`);
-      await conn.execute("INSERT INTO grading_results (request_id, status, result_json, attempts, completed_at) VALUES ('req_old_done', 'completed', ?, 1, CURRENT_TIMESTAMP(3))", [
-        JSON.stringify(completed('req_old_done')),
-      ]);
+      await conn.execute(
+        "INSERT INTO grading_results (request_id, status, result_json, attempts, completed_at) VALUES ('req_old_done', 'completed', ?, 1, NOW(3))",
+        [JSON.stringify(completed('req_old_done'))],
+      );
       await conn.execute("INSERT INTO grading_results (request_id, status, attempts) VALUES ('req_old_pending', 'pending', 1)");
       const migrated = await connectStore(old);
       try {

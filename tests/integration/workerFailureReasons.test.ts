@@ -74,7 +74,13 @@ describe('grading worker: failure reasons', function () {
         environment: 'test',
         concurrency: 1,
         maxAttempts: 2,
-        destinations: { requests: '/queue/grading-requests', priority: '/queue/grading-priority', results: '/queue/grading-results', dlq: '/queue/grading-dlq', progress: '/topic/grading-progress' },
+        destinations: {
+          requests: '/queue/grading-requests',
+          priority: '/queue/grading-priority',
+          results: '/queue/grading-results',
+          dlq: '/queue/grading-dlq',
+          progress: '/topic/grading-progress',
+        },
         retry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 20 },
       },
     );
@@ -104,7 +110,8 @@ describe('grading worker: failure reasons', function () {
     const source = 'print(2)\n# attempts\n';
     const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source });
     // Two earlier deliveries that never finished (the worker died on them).
-    const meta = { requestId: request.requestId, requestHash: requestFingerprint(request), sourceSha256: createHash('sha256').update(source).update('\0').digest('hex') };
+    const sourceSha256 = createHash('sha256').update(source).update('\0').digest('hex');
+    const meta = { requestId: request.requestId, requestHash: requestFingerprint(request), sourceSha256 };
     await results.beginAttempt(meta);
     await results.beginAttempt(meta);
     const calls = executorCalls;

@@ -22,5 +22,7 @@ export function publishedValidators(): Record<'request' | 'result' | 'progress',
 /** Asserts that a result document validates against the published result schema. */
 export function assertPublishedResult(result: unknown): void {
   const validate = publishedValidators().result;
-  if (!validate(result)) throw new Error(`result violates docs/contracts/grading-result.schema.json: ${JSON.stringify(validate.errors)}\n${JSON.stringify(result)}`);
+  if (!validate(result)) {
+    throw new Error(`result violates docs/contracts/grading-result.schema.json: ${JSON.stringify(validate.errors)}\n${JSON.stringify(result)}`);
+  }
 }

@@ -19,7 +19,9 @@ import { assertPublishedResult } from './contractSchemas';
 import { DUPLICATE_LOGGED, LineProcess, workerLogged } from './lineProcess';
 
 // Debian libactivemq-java and its dependencies (scripts/install-system-deps.sh installs them).
-const JARS = ['activemq-client', 'geronimo-jms_1.1_spec', 'geronimo-j2ee-management-1.1-spec', 'hawtbuf', 'slf4j-api', 'slf4j-nop'].map((j) => `/usr/share/java/${j}.jar`);
+const JARS = ['activemq-client', 'geronimo-jms_1.1_spec', 'geronimo-j2ee-management-1.1-spec', 'hawtbuf', 'slf4j-api', 'slf4j-nop'].map(
+  (jar) => `/usr/share/java/${jar}.jar`,
+);
 const SOURCE = path.join(__dirname, 'jms/GradingJmsClient.java');
 const ACCEPTED = 'a, b = map(int, input().split())\nprint(a + b)\n';
 
@@ -87,7 +89,8 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     [broker, db, s3] = await Promise.all([privateActiveMq('interop-jms'), sharedMariaDb(), sharedS3()]);
     await seedProblems(s3);
     worker = await startWorker({ broker, db, s3 });
-    proc = await LineProcess.start('java', ['-cp', [dir, ...JARS].join(':'), 'GradingJmsClient', `tcp://127.0.0.1:${broker.openwirePort}`, broker.username, broker.password]);
+    const classpath = [dir, ...JARS].join(':');
+    proc = await LineProcess.start('java', ['-cp', classpath, 'GradingJmsClient', `tcp://127.0.0.1:${broker.openwirePort}`, broker.username, broker.password]);
     jms = new JmsClient(proc, dir);
   });
 
@@ -147,7 +150,8 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     assert.equal(reply.body.reason, 'request-id-reused');
     const published = (await resultsFor(request.requestId)).map((m) => JSON.parse(m.body));
     assert.deepEqual(published.map((r) => r.status).sort(), ['completed', 'failed'], 'one outcome per request: the first and the reuse');
-    assert.equal((await jms.browse('grading-dlq', `grading_request_id = '${request.requestId}' AND grading_error_reason = 'request-id-reused'`)).length, 1);
+    const dead = await jms.browse('grading-dlq', `grading_request_id = '${request.requestId}' AND grading_error_reason = 'request-id-reused'`);
+    assert.equal(dead.length, 1);
   });
 
   it('publishes nothing more for a duplicate of a finished request', async () => {
@@ -187,6 +191,7 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '1' });
     const lowReply = await jms.reply('low');
     const highReply = await jms.reply('high');
-    assert.ok(String(highReply.body.timestamp) < String(lowReply.body.timestamp), `graded first: high ${highReply.body.timestamp}, low ${lowReply.body.timestamp}`);
+    const [highAt, lowAt] = [String(highReply.body.timestamp), String(lowReply.body.timestamp)];
+    assert.ok(highAt < lowAt, `graded first: high ${highAt}, low ${lowAt}`);
   });
 });

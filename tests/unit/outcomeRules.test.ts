@@ -16,7 +16,13 @@ const request: GradingRequest = {
   memoryLimit: 64,
   timestamp: '2026-01-01T00:00:00Z',
 };
-const own = { requests: '/queue/grading-requests', priority: '/queue/grading-priority', results: '/queue/grading-results', dlq: '/queue/grading-dlq', progress: '/topic/grading-progress' };
+const own = {
+  requests: '/queue/grading-requests',
+  priority: '/queue/grading-priority',
+  results: '/queue/grading-results',
+  dlq: '/queue/grading-dlq',
+  progress: '/topic/grading-progress',
+};
 
 describe('worker outcome rules', () => {
   it('retries only allow-listed transient errors', () => {
@@ -51,13 +57,22 @@ describe('worker outcome rules', () => {
   it('fingerprints a request by what changes grading, not by its timestamp', () => {
     const base = requestFingerprint(request);
     assert.equal(requestFingerprint({ ...request, timestamp: '2026-02-02T00:00:00Z' }), base, 'a re-sent request is the same request');
-    for (const change of [{ language: 'c' as const }, { problemId: 'other' }, { timeLimit: 2000 }, { memoryLimit: 128 }, { userId: 'v' }, { sourceFile: 's3://b/x.py' }]) {
+    const changes = [{ language: 'c' as const }, { problemId: 'other' }, { timeLimit: 2000 }, { memoryLimit: 128 }, { userId: 'v' }, { sourceFile: 's3://b/x.py' }];
+    for (const change of changes) {
       assert.notEqual(requestFingerprint({ ...request, ...change }), base, JSON.stringify(change));
     }
   });
 
   it('keys the result cache by grader version and executor as well as the submission', () => {
-    const input = { problemId: 'sum', language: 'python', sourceSha256: 'a'.repeat(64), testSetVersion: 'v1', timeLimit: 1000, memoryLimit: 64, executor: 'sandbox' };
+    const input = {
+      problemId: 'sum',
+      language: 'python',
+      sourceSha256: 'a'.repeat(64),
+      testSetVersion: 'v1',
+      timeLimit: 1000,
+      memoryLimit: 64,
+      executor: 'sandbox',
+    };
     const key = resultCacheKey(input);
     assert.match(key, /^[0-9a-f]{64}$/);
     assert.equal(resultCacheKey({ ...input }), key);
@@ -69,7 +84,8 @@ describe('worker outcome rules', () => {
 
   it('sends replies only to plain destinations that are not the worker’s own queues', () => {
     assert.equal(replyDestination('/queue/site-replies', own), '/queue/site-replies');
-    assert.equal(replyDestination('/remote-temp-queue/ID:host-41233-1700000000000-1:1:1', own), '/remote-temp-queue/ID:host-41233-1700000000000-1:1:1');
+    const temporary = '/remote-temp-queue/ID:host-41233-1700000000000-1:1:1';
+    assert.equal(replyDestination(temporary, own), temporary);
     assert.equal(replyDestination('/temp-queue/replies', own), '/temp-queue/replies');
     assert.equal(replyDestination(undefined, own), undefined);
     assert.equal(replyDestination('/queue/grading-requests', own), undefined, 'a reply there would come back as a request');

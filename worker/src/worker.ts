@@ -239,7 +239,8 @@ export class GradingWorker {
       }
       const graded = await this.grade(request, sourceText!, log);
       outcome = { document: graded.document, cacheKey: graded.cacheKey };
-      log('info', 'graded', { verdict: graded.document.result?.verdict, score: graded.document.result?.score, ms: Date.now() - started, cached: graded.cached });
+      const { verdict, score } = graded.document.result ?? {};
+      log('info', 'graded', { verdict, score, ms: Date.now() - started, cached: graded.cached });
     } catch (error) {
       if (error instanceof ShuttingDown) {
         log('warn', 'left for redelivery: shutting down while the executor is unavailable');
@@ -248,7 +249,9 @@ export class GradingWorker {
       }
       const rejection = asRejection(error);
       log('error', 'grading failed', { reason: rejection.reason, detail: rejection.detail });
-      const document = unfinished ? await this.failedResultWithFile(request.requestId, rejection, log) : failedResult(request.requestId, rejection);
+      const document = unfinished
+        ? await this.failedResultWithFile(request.requestId, rejection, log)
+        : failedResult(request.requestId, rejection);
       outcome = { document, rejection };
     }
     const delivered = await this.conclude(message, source, meta, outcome, log);
@@ -280,7 +283,9 @@ export class GradingWorker {
     } catch (error) {
       return this.handBack(message, error);
     }
-    if (record && record.requestHash !== meta.requestHash) return this.rejectReused(message, source, requestId, `this message is not a valid request (${rejection.detail})`);
+    if (record && record.requestHash !== meta.requestHash) {
+      return this.rejectReused(message, source, requestId, `this message is not a valid request (${rejection.detail})`);
+    }
     if (record?.document) return this.handleFinished(message, source, record, log);
     log('warn', 'invalid request', { reason: rejection.reason, detail: rejection.detail.slice(0, 500) });
     await this.conclude(message, source, meta, { document: await this.failedResultWithFile(requestId, rejection, log), rejection }, log);
@@ -290,7 +295,8 @@ export class GradingWorker {
   private async handleFinished(message: InboundMessage, source: string, record: RequestRecord, log: RequestLog): Promise<void> {
     const document = record.document!;
     if (record.published) {
-      log('info', 'duplicate delivery of a finished request: its result is already published', { redelivered: message.headers.redelivered === 'true' });
+      const redelivered = message.headers.redelivered === 'true';
+      log('info', 'duplicate delivery of a finished request: its result is already published', { redelivered });
       this.stats.duplicates++;
       return this.ack(message);
     }
@@ -365,7 +371,10 @@ export class GradingWorker {
    * earlier request's row and files stay as they are (nothing is stored for this one).
    */
   private async rejectReused(message: InboundMessage, source: string, requestId: string, what: string): Promise<void> {
-    const rejection = new Rejection('request-id-reused', `requestId ${requestId} was already used by another request (${what}); this request was not graded: send it under a new requestId`);
+    const rejection = new Rejection(
+      'request-id-reused',
+      `requestId ${requestId} was already used by another request (${what}); this request was not graded: send it under a new requestId`,
+    );
     this.deps.log('warn', 'requestId reused with other content', { requestId, detail: rejection.detail.slice(0, 500) });
     const result = failedResult(requestId, rejection);
     try {
@@ -381,13 +390,15 @@ export class GradingWorker {
 
   /** Could not record or deliver an outcome: hand the message back (the broker's redelivery policy applies) rather than lose or hold it. */
   private async handBack(message: InboundMessage, error: unknown): Promise<void> {
-    this.deps.log('error', 'could not record or deliver the outcome; returning the message for redelivery', { error: (error as Error).message });
+    const detail = { error: (error as Error).message };
+    this.deps.log('error', 'could not record or deliver the outcome; returning the message for redelivery', detail);
     await this.deps.session.nack(message).catch(() => undefined);
   }
 
   private async grade(request: GradingRequest, source: string, log: RequestLog): Promise<{ document: GradingResult; cacheKey: string; cached: boolean }> {
     const testSet = await this.step('s3', () => this.deps.s3.readTestSet(request.testCases));
-    const cacheKey = resultCacheKey({ ...request, sourceSha256: sha256([source]), testSetVersion: testSet.version, executor: this.deps.executor.name });
+    const executor = this.deps.executor.name;
+    const cacheKey = resultCacheKey({ ...request, sourceSha256: sha256([source]), testSetVersion: testSet.version, executor });
     const resultFile = this.deps.s3.resultUri(request.requestId);
 
     const cached = await this.step('database', () => this.deps.results.findCached(cacheKey));
@@ -396,7 +407,9 @@ export class GradingWorker {
     if (cached?.result) {
       this.stats.cacheHits++;
       document = { requestId: request.requestId, status: 'completed', result: cached.result, resultFile, timestamp: new Date().toISOString() };
-      executionLog = `request ${request.requestId}: identical to ${cached.requestId} (same problem, language, source, test cases, limits and grader); its result is reused.\n`;
+      executionLog =
+        `request ${request.requestId}: identical to ${cached.requestId} ` +
+        '(same problem, language, source, test cases, limits and grader); its result is reused.\n';
       for (const testResult of cached.result.testResults) this.publishCase(request.requestId, testResult, cached.result.testResults.length);
     } else {
       const graded = await this.gradeWithExecutor(request, source, testSet, resultFile, log);
@@ -433,7 +446,8 @@ export class GradingWorker {
   private async publishFinal(result: GradingResult, request: InboundMessage, opts = { progress: true }): Promise<void> {
     const body = JSON.stringify(result);
     const properties = { grading_request_id: result.requestId, grading_status: result.status };
-    await this.step('broker', () => this.deps.session.send(this.opts.destinations.results, body, { persistent: 'true', 'correlation-id': result.requestId, ...properties }));
+    const headers = { persistent: 'true', 'correlation-id': result.requestId, ...properties };
+    await this.step('broker', () => this.deps.session.send(this.opts.destinations.results, body, headers));
     const replyTo = replyDestination(request.headers['reply-to'], this.opts.destinations);
     if (replyTo) {
       // JMS request/reply (Spring's sendAndReceive): the correlation id is the request's, else its message id.
@@ -441,9 +455,13 @@ export class GradingWorker {
       // Best effort and not retried: the requester may have gone (a temporary queue of a closed connection).
       await (this.deps.replies ?? this.deps.session)
         .send(replyTo, body, { persistent: 'true', 'correlation-id': correlationId, ...properties }, 5000)
-        .catch((error) => this.deps.log('warn', 'could not send the result to reply-to', { requestId: result.requestId, replyTo, error: (error as Error).message }));
+        .catch((error) => {
+          const fields = { requestId: result.requestId, replyTo, error: (error as Error).message };
+          this.deps.log('warn', 'could not send the result to reply-to', fields);
+        });
     } else if (request.headers['reply-to']) {
-      this.deps.log('warn', 'reply-to ignored: not a destination results may be sent to', { requestId: result.requestId, replyTo: request.headers['reply-to'] });
+      const fields = { requestId: result.requestId, replyTo: request.headers['reply-to'] };
+      this.deps.log('warn', 'reply-to ignored: not a destination results may be sent to', fields);
     }
     if (!opts.progress) return;
     const event: FinalProgressEvent = { type: 'final', requestId: result.requestId, result };
@@ -459,7 +477,9 @@ export class GradingWorker {
       failedAt: new Date().toISOString(),
     };
     const headers: Headers = { persistent: 'true' };
-    for (const [key, names] of Object.entries(DLQ_HEADERS)) for (const name of names) headers[name] = values[key as keyof typeof DLQ_HEADERS];
+    for (const [key, names] of Object.entries(DLQ_HEADERS)) {
+      for (const name of names) headers[name] = values[key as keyof typeof DLQ_HEADERS];
+    }
     if (requestId) {
       headers['correlation-id'] = requestId;
       headers.grading_request_id = requestId;
@@ -488,7 +508,9 @@ export class GradingWorker {
       return await withRetry(what, {
         ...retry,
         retryable: transient,
-        onRetry: (error, attempt, delayMs) => this.deps.log('warn', 'transient failure; retrying', { kind, error: (error as Error).message, attempt, delayMs }),
+        onRetry: (error, attempt, delayMs) => {
+          this.deps.log('warn', 'transient failure; retrying', { kind, error: (error as Error).message, attempt, delayMs });
+        },
       });
     } catch (error) {
       throw transient(error) ? new RetriesExhausted(kind, error) : error;
@@ -498,13 +520,16 @@ export class GradingWorker {
 
 /** The failed result for a rejection. */
 function failedResult(requestId: string, rejection: Rejection): GradingResult {
-  return { requestId, status: 'failed', reason: rejection.reason, error: `${rejection.reason}: ${rejection.detail}`.slice(0, 4000), timestamp: new Date().toISOString() };
+  const error = `${rejection.reason}: ${rejection.detail}`.slice(0, 4000);
+  return { requestId, status: 'failed', reason: rejection.reason, error, timestamp: new Date().toISOString() };
 }
 
 function asRejection(error: unknown): Rejection {
   if (error instanceof Rejection) return error;
   if (error instanceof SourceNotFoundError) return new Rejection('source-not-found', error.message);
-  if (error instanceof TestSetError || error instanceof ForeignBucketError || error instanceof SourceTooLargeError) return new Rejection('invalid-problem-or-source', error.message);
+  if (error instanceof TestSetError || error instanceof ForeignBucketError || error instanceof SourceTooLargeError) {
+    return new Rejection('invalid-problem-or-source', error.message);
+  }
   if (error instanceof RetriesExhausted) return new Rejection('transient-failure-exhausted', error.message);
   return new Rejection('internal-error', (error as Error)?.message ?? String(error));
 }
@@ -529,8 +554,11 @@ export function resultCacheKey(input: {
   executor: string;
 }): string {
   const { problemId, language, sourceSha256, testSetVersion, timeLimit, memoryLimit, executor } = input;
-  return sha256([`grader-v${GRADER_VERSION}`, executor, problemId, language, sourceSha256, testSetVersion, String(timeLimit), String(memoryLimit)]);
+  const limits = [String(timeLimit), String(memoryLimit)];
+  return sha256([`grader-v${GRADER_VERSION}`, executor, problemId, language, sourceSha256, testSetVersion, ...limits]);
 }
+
+const REPLY_TO = /^\/(queue|topic|temp-queue|temp-topic|remote-temp-queue|remote-temp-topic)\/([A-Za-z0-9._:-]{1,200})$/;
 
 /**
  * The request's reply-to, if results may go there: a queue, topic or (remote) temporary destination
@@ -539,7 +567,7 @@ export function resultCacheKey(input: {
  */
 export function replyDestination(replyTo: string | undefined, own: Destinations): string | undefined {
   if (!replyTo) return undefined;
-  const match = /^\/(queue|topic|temp-queue|temp-topic|remote-temp-queue|remote-temp-topic)\/([A-Za-z0-9._:-]{1,200})$/.exec(replyTo.trim());
+  const match = REPLY_TO.exec(replyTo.trim());
   if (!match) return undefined;
   const ownNames = [own.requests, own.priority, own.results, own.dlq, own.progress].map((d) => d.replace(/^\/(queue|topic)\//, ''));
   if ((match[1] === 'queue' || match[1] === 'topic') && ownNames.includes(match[2])) return undefined;

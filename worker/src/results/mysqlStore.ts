@@ -62,7 +62,11 @@ const ADDED_COLUMNS: Array<{ name: string; definition: string; backfill?: string
   { name: 'request_hash', definition: 'CHAR(64) NULL' },
   { name: 'source_sha256', definition: 'CHAR(64) NULL' },
   // Rows finished before this column existed were published when they finished.
-  { name: 'published_at', definition: 'TIMESTAMP(3) NULL', backfill: "UPDATE grading_results SET published_at = completed_at WHERE status IN ('completed', 'failed')" },
+  {
+    name: 'published_at',
+    definition: 'TIMESTAMP(3) NULL',
+    backfill: "UPDATE grading_results SET published_at = completed_at WHERE status IN ('completed', 'failed')",
+  },
 ];
 
 const FINAL = "status IN ('completed', 'failed')";
@@ -139,7 +143,7 @@ export class MysqlResultStore {
        VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)
        ON DUPLICATE KEY UPDATE attempts = attempts + 1, request_hash = COALESCE(request_hash, VALUES(request_hash)),
          source_sha256 = COALESCE(source_sha256, VALUES(source_sha256))`,
-      [meta.requestId, meta.userId ?? null, meta.problemId ?? null, meta.language ?? null, meta.requestHash ?? null, meta.sourceSha256 ?? null],
+      [meta.requestId, ...optionalColumns(meta)],
     );
     const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT attempts FROM grading_results WHERE request_id = ?', [meta.requestId]);
     return Number(rows[0]?.attempts ?? 1);
@@ -152,7 +156,9 @@ export class MysqlResultStore {
 
   /** The final result, when the request has one (completed or failed). */
   async get(requestId: string): Promise<GradingResult | undefined> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT result_json FROM grading_results WHERE request_id = ? AND ${FINAL}`, [requestId]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT result_json FROM grading_results WHERE request_id = ? AND ${FINAL}`, [
+      requestId,
+    ]);
     return rows.length ? parseJson(rows[0].result_json) : undefined;
   }
 
@@ -177,7 +183,10 @@ export class MysqlResultStore {
 
   /** Records that the final result went out on grading-results. */
   async markPublished(requestId: string): Promise<void> {
-    await this.pool.execute('UPDATE grading_results SET published_at = CURRENT_TIMESTAMP(3) WHERE request_id = ? AND published_at IS NULL', [requestId]);
+    await this.pool.execute(
+      'UPDATE grading_results SET published_at = CURRENT_TIMESTAMP(3) WHERE request_id = ? AND published_at IS NULL',
+      [requestId],
+    );
   }
 
   /** A completed result graded earlier for the same cache key. */
@@ -199,14 +208,16 @@ export class MysqlResultStore {
     // MySQL evaluates these assignments left to right and later ones see earlier new values: every
     // guard reads `status` before it is assigned, so `status` comes last.
     const keep = (column: string, value = `VALUES(${column})`) => `${column} = IF(${FINAL}, ${column}, ${value})`;
+    const keepFirst = (column: string) => keep(column, `COALESCE(${column}, VALUES(${column}))`);
     const updates = [
-      'user_id', 'problem_id', 'language', 'verdict', 'score', 'execution_time_ms', 'memory_mb', 'test_results', 'result_json', 'error', 'cache_key',
-    ].map((column) => keep(column, column.endsWith('_id') || column === 'language' ? `COALESCE(${column}, VALUES(${column}))` : undefined));
-    updates.push(keep('request_hash', 'COALESCE(request_hash, VALUES(request_hash))'), keep('source_sha256', 'COALESCE(source_sha256, VALUES(source_sha256))'));
-    updates.push(keep('completed_at', 'COALESCE(completed_at, VALUES(completed_at))'), keep('status'));
+      ...['user_id', 'problem_id', 'language'].map(keepFirst),
+      ...['verdict', 'score', 'execution_time_ms', 'memory_mb', 'test_results', 'result_json', 'error', 'cache_key'].map((c) => keep(c)),
+      ...['request_hash', 'source_sha256', 'completed_at'].map(keepFirst),
+      keep('status'),
+    ];
     await this.pool.execute(
-      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, verdict, score, execution_time_ms, memory_mb, test_results, result_json,
-         error, cache_key, request_hash, source_sha256, attempts, completed_at)
+      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, verdict, score, execution_time_ms, memory_mb,
+         test_results, result_json, error, cache_key, request_hash, source_sha256, attempts, completed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, CURRENT_TIMESTAMP(3))
        ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
       [
@@ -227,14 +238,18 @@ export class MysqlResultStore {
         meta.sourceSha256 ?? null,
       ],
     );
-    const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT result_json FROM grading_results WHERE request_id = ? AND ${FINAL}`, [meta.requestId]);
-    if (!rows.length) throw new Error(`result of ${meta.requestId} was not stored`);
-    return parseJson(rows[0].result_json);
+    const stored = await this.get(meta.requestId);
+    if (!stored) throw new Error(`result of ${meta.requestId} was not stored`);
+    return stored;
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function optionalColumns(meta: RequestMeta): Array<string | null> {
+  return [meta.userId, meta.problemId, meta.language, meta.requestHash, meta.sourceSha256].map((v) => v ?? null);
 }
 
 function parseJson(value: unknown): GradingResult {

@@ -54,12 +54,15 @@ export class S3Store {
     const key = this.ownKey(uri);
     const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error) => {
       // A missing source stays missing: no point retrying it (NoSuchKey, or 404 without a body).
-      if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) {
         throw new SourceNotFoundError(`source ${uri} does not exist`);
       }
       throw error;
     });
-    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) throw new SourceTooLargeError(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
+    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) {
+      throw new SourceTooLargeError(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
+    }
     return object.Body!.transformToString('utf8');
   }
 
