@@ -151,6 +151,8 @@ describe('grading worker (integration)', function () {
     assert.equal(lang.headers.grading_original_destination, '/queue/grading-requests');
     assert.equal(lang.headers['x-original-destination'], '/queue/grading-requests');
     assert.equal(lang.body, JSON.stringify(badLang), 'the original body is kept');
+    assert.equal(lang.headers['correlation-id'], badLang.requestId, 'correlated when the id is readable');
+    assert.equal(lang.headers.grading_request_id, badLang.requestId);
     assert.match(byBody('_nolimit').headers['x-error-detail'], /timeLimit: is required/);
 
     for (const [requestId, reason, detail] of [
