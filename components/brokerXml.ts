@@ -61,7 +61,7 @@ function brokerChildren(o: Required<BrokerXmlOptions>): string {
   const requestQueues = [QUEUES.requests, QUEUES.priority];
   const deadLetterEntries = requestQueues
     .map(
-      (queue) => `      <policyEntry queue="${queue}" prioritizedMessages="false">
+      (queue) => `      <policyEntry queue="${queue}" prioritizedMessages="${queue === QUEUES.requests}">
         <deadLetterStrategy>
           <sharedDeadLetterStrategy processExpired="true" processNonPersistent="false">
             <deadLetterQueue>

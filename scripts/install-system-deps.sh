@@ -8,9 +8,11 @@
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
 #   chromium        headless browser for the web page test (driven by playwright-core)
 #   openssl         makes the local CA and the broker's/database's certificates (scripts/services/tls.ts)
+#   libactivemq-java, python3-stomp  third-party clients of the interop tests (tests/interop: JMS over OpenWire, stomp.py)
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium openssl)
+packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium openssl
+  libactivemq-java python3-stomp)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

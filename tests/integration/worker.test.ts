@@ -113,41 +113,166 @@ describe('grading worker (integration)', function () {
     assert.equal((await resultOf(tle.requestId)).result.verdict, 'TLE');
   });
 
-  it('dead-letters invalid messages with the reason, and acks them', async () => {
+  /** Waits until the worker has logged `msg` for this request (what it decided), so "nothing else came" can be asserted without a sleep. */
+  const workerLogged = async (requestId: string, msg: string, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    const line = () =>
+      worker
+        .output()
+        .split('\n')
+        .find((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"requestId":"${requestId}"`));
+    while (!line()) {
+      if (Date.now() > deadline) throw new Error(`worker did not log "${msg}" for ${requestId}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const dlqOf = (requestId: string) => dlq.waitFor((m) => m.headers['correlation-id'] === requestId, 30_000).then(([m]) => m);
+
+  it('gives an invalid request with a readable requestId one failed result, and keeps the original in the DLQ', async () => {
     await conn.send('/queue/grading-requests', '{not json', { persistent: 'true' });
     const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(1)' });
-    await conn.send('/queue/grading-requests', JSON.stringify({ ...request, requestId: 'req_badlang', language: 'cobol' }), { persistent: 'true' });
+    const badLang = { ...request, requestId: `${request.requestId}_lang`, language: 'cobol' };
+    await conn.send('/queue/grading-requests', JSON.stringify(badLang), { persistent: 'true' });
     const { timeLimit: _omit, ...noLimit } = request;
-    await conn.send('/queue/grading-requests', JSON.stringify({ ...noLimit, requestId: 'req_nolimit' }), { persistent: 'true' });
-    const dead = await dlq.waitFor(() => true, 30_000, 3);
+    await conn.send('/queue/grading-requests', JSON.stringify({ ...noLimit, requestId: `${request.requestId}_nolimit` }), { persistent: 'true' });
+    const brokenId = `${request.requestId}_broken`;
+    await conn.send('/queue/grading-requests', `{"requestId": "${brokenId}", "userId": `, { persistent: 'true' });
+
+    const dead = await dlq.waitFor((m) => m.body === '{not json' || m.body.includes(request.requestId), 30_000, 4);
     const byBody = (s: string) => dead.find((m) => m.body.includes(s))!;
-    assert.equal(byBody('{not json').headers['x-error-reason'], 'invalid-json');
-    assert.equal(byBody('req_badlang').headers['x-error-reason'], 'schema-validation');
-    assert.match(byBody('req_badlang').headers['x-error-detail'], /language: "cobol" is not one of/);
-    assert.match(byBody('req_nolimit').headers['x-error-detail'], /timeLimit: is required/);
-    assert.equal(byBody('req_badlang').headers['x-original-destination'], '/queue/grading-requests');
-    assert.equal(byBody('req_badlang').body, JSON.stringify({ ...request, requestId: 'req_badlang', language: 'cobol' }), 'the original body is kept');
+    const noId = dead.find((m) => m.body === '{not json')!;
+    assert.equal(noId.headers['x-error-reason'], 'invalid-json');
+    assert.equal(noId.headers.grading_error_reason, 'invalid-json', 'selector-safe name');
+    assert.equal(noId.headers['correlation-id'], undefined, 'no id to correlate');
+    const lang = byBody(badLang.requestId);
+    assert.equal(lang.headers.grading_error_reason, 'schema-validation');
+    assert.equal(lang.headers['x-error-reason'], 'schema-validation', 'the old name, kept for a release');
+    assert.match(lang.headers.grading_error_detail, /language: "cobol" is not one of/);
+    assert.equal(lang.headers.grading_original_destination, '/queue/grading-requests');
+    assert.equal(lang.headers['x-original-destination'], '/queue/grading-requests');
+    assert.equal(lang.body, JSON.stringify(badLang), 'the original body is kept');
+    assert.equal(lang.headers['correlation-id'], badLang.requestId, 'correlated when the id is readable');
+    assert.equal(lang.headers.grading_request_id, badLang.requestId);
+    assert.match(byBody('_nolimit').headers['x-error-detail'], /timeLimit: is required/);
+
+    for (const [requestId, reason, detail] of [
+      [badLang.requestId, 'schema-validation', /language: "cobol" is not one of/],
+      [`${request.requestId}_nolimit`, 'schema-validation', /timeLimit: is required/],
+      [brokenId, 'invalid-json', /body is not JSON/],
+    ] as const) {
+      const result = await resultOf(requestId, 30_000);
+      assert.ok(validateGradingResult(result).ok, JSON.stringify(result));
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, reason);
+      assert.match(result.error, detail);
+      assert.deepEqual(JSON.parse(await readS3Text(s3, `results/${requestId}/result.json`)), result, 'failed results get result.json too');
+      const [row] = await dbRows(db, requestId);
+      assert.equal(row.status, 'failed');
+    }
+
+    // The same invalid message again is a duplicate: acked, nothing more published.
+    await conn.send('/queue/grading-requests', JSON.stringify(badLang), { persistent: 'true' });
+    await workerLogged(badLang.requestId, 'duplicate delivery of a finished request: its result is already published');
+    assert.equal(results.forRequest(badLang.requestId).length, 1, 'one result per request');
   });
 
-  it('dead-letters a request whose test cases do not exist, with a failed result', async () => {
+  it('gives a request whose test cases do not exist one failed result and a DLQ copy', async () => {
     const request = await submit({ problemId: 'no-such-problem', language: 'python', source: 'print(1)' });
     const result = await resultOf(request.requestId);
     assert.equal(result.status, 'failed');
+    assert.equal(result.reason, 'invalid-problem-or-source');
     assert.match(result.error, /invalid-problem-or-source: invalid test case set: no test cases/);
-    const [dead] = await dlq.waitFor((m) => m.headers['correlation-id'] === request.requestId);
+    assert.equal(result.resultFile, `s3://${s3.bucket}/results/${request.requestId}/result.json`);
+    assert.deepEqual(JSON.parse(await readS3Text(s3, `results/${request.requestId}/result.json`)), result);
+    assert.match(await readS3Text(s3, `results/${request.requestId}/execution.log`), /reason: invalid-problem-or-source/);
+    const dead = await dlqOf(request.requestId);
     assert.equal(dead.headers['x-error-reason'], 'invalid-problem-or-source');
+    assert.equal(dead.headers.grading_error_reason, 'invalid-problem-or-source');
   });
 
-  it('grades a duplicate delivery once and publishes the same result again', async () => {
+  it('fails a request whose source is missing at once (source-not-found, not retried)', async () => {
+    const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(1)' });
+    const missing = { ...request, sourceFile: request.sourceFile.replace('solution.py', 'gone.py') };
+    await conn.send('/queue/grading-requests', JSON.stringify(missing), { persistent: 'true' });
+    const result = await resultOf(request.requestId, 30_000);
+    assert.equal(result.reason, 'source-not-found');
+    assert.match(result.error, /gone\.py does not exist/);
+    assert.equal((await dlqOf(request.requestId)).headers.grading_error_reason, 'source-not-found');
+    const retries = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('transient failure; retrying') && l.includes('NoSuchKey'));
+    assert.deepEqual(retries, [], 'a missing source is not retried');
+  });
+
+  it('publishes one result for a duplicate delivery and grades it once', async () => {
     const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: solution('sum/accepted.py') + '\n# dup\n' });
     await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
     const first = await resultOf(request.requestId);
-    await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
-    const both = await results.waitFor((m) => m.headers['correlation-id'] === request.requestId, 30_000, 2);
-    assert.deepEqual(JSON.parse(both[1].body), first);
+    assert.equal(first.result.verdict, 'AC');
+    await conn.send('/queue/grading-requests', JSON.stringify({ ...request, timestamp: new Date().toISOString() }), { persistent: 'true' });
+    await workerLogged(request.requestId, 'duplicate delivery of a finished request: its result is already published');
+    assert.equal(results.forRequest(request.requestId).length, 1, 'published once');
     const rows = await dbRows(db, request.requestId);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].attempts, 1, 'graded once');
+    assert.ok(rows[0].published_at, 'recorded as published');
+  });
+
+  it('fails a reused requestId with other content (request-id-reused) and leaves the first result alone', async () => {
+    const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: solution('sum/accepted.py') + '\n# first\n' });
+    await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
+    const first = await resultOf(request.requestId);
+    assert.equal(first.status, 'completed');
+    const firstFile = await readS3Text(s3, `results/${request.requestId}/result.json`);
+
+    // Other fields under the same id.
+    await conn.send('/queue/grading-requests', JSON.stringify({ ...request, timeLimit: request.timeLimit + 1000 }), { persistent: 'true' });
+    // Same fields, other code at the same source key.
+    await prepareRequest(s3, { requestId: request.requestId, problemId: 'sum', language: 'python', source: solution('sum/wrong-answer.py') });
+    await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
+
+    const all = await results.waitFor((m) => m.headers['correlation-id'] === request.requestId, 60_000, 3);
+    const reused = all.slice(1).map((m) => JSON.parse(m.body));
+    for (const result of reused) {
+      assert.ok(validateGradingResult(result).ok, JSON.stringify(result));
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, 'request-id-reused');
+      assert.equal(result.resultFile, undefined, 'results/{id}/ belongs to the first request');
+    }
+    assert.match(reused.map((r) => r.error).join('\n'), /the fields differ/);
+    assert.match(reused.map((r) => r.error).join('\n'), /the source differs/);
+    const dead = await dlq.waitFor((m) => m.headers['correlation-id'] === request.requestId, 30_000, 2);
+    assert.deepEqual(dead.map((m) => m.headers.grading_error_reason), ['request-id-reused', 'request-id-reused']);
+    const [row] = await dbRows(db, request.requestId);
+    assert.equal(row.status, 'completed', 'the first request keeps its row');
+    assert.deepEqual(typeof row.result_json === 'string' ? JSON.parse(row.result_json) : row.result_json, first);
+    assert.equal(await readS3Text(s3, `results/${request.requestId}/result.json`), firstFile);
+    // Progress events of one publisher arrive in order: once a later request's final event is in, a reuse's would be too.
+    const later = await submit({ problemId: 'sum', language: 'python', source: 'print(3)  # after reuse' });
+    await progress.waitFor((m) => m.headers['correlation-id'] === later.requestId && JSON.parse(m.body).type === 'final');
+    const finals = progress.forRequest(request.requestId).map((m) => JSON.parse(m.body)).filter((e) => e.type === 'final');
+    assert.deepEqual(finals.map((e) => e.result.status), ['completed'], 'watchers of the first request see only its result');
+  });
+
+  it('sends the result to reply-to as well, correlated by the request\'s correlation-id or message-id', async () => {
+    const replies = new Inbox(conn, '/queue/site-replies');
+    const withCorrelation = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: solution('sum/accepted.py') + '\n# reply 1\n' });
+    await conn.send('/queue/grading-requests', JSON.stringify(withCorrelation), { persistent: 'true', 'reply-to': '/queue/site-replies', 'correlation-id': 'site-corr-1' });
+    const [reply] = await replies.waitFor((m) => m.headers['correlation-id'] === 'site-corr-1');
+    assert.deepEqual(JSON.parse(reply.body), await resultOf(withCorrelation.requestId));
+    assert.equal(reply.headers.grading_request_id, withCorrelation.requestId);
+
+    const withoutCorrelation = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(' });
+    await conn.send('/queue/grading-requests', JSON.stringify(withoutCorrelation), { persistent: 'true', 'reply-to': '/queue/site-replies' });
+    const [answer] = await replies.waitFor((m) => m.headers.grading_request_id === withoutCorrelation.requestId);
+    assert.match(answer.headers['correlation-id'], /^ID:/, 'the request\'s message-id');
+
+    // A reply-to naming the request queue is ignored (it would come back as a request).
+    const looping = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(2)' });
+    await conn.send('/queue/grading-requests', JSON.stringify(looping), { persistent: 'true', 'reply-to': '/queue/grading-requests' });
+    await resultOf(looping.requestId);
+    await workerLogged(looping.requestId, 'reply-to ignored: not a destination results may be sent to');
   });
 
   it('reuses the result of an identical earlier submission', async () => {
@@ -170,6 +295,19 @@ describe('grading worker (integration)', function () {
     await resultOf(urgent.requestId);
     const order = results.messages.map((m) => m.headers['correlation-id']).filter((id) => id === normal.requestId || id === urgent.requestId);
     assert.deepEqual(order, [urgent.requestId, normal.requestId]);
+  });
+
+  it('honours message priority within grading-requests (JMSPriority / STOMP priority)', async () => {
+    await worker.stop('SIGTERM');
+    const low = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # low' });
+    const high = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # high' });
+    await conn.send('/queue/grading-requests', JSON.stringify(low), { persistent: 'true', priority: '1' });
+    await conn.send('/queue/grading-requests', JSON.stringify(high), { persistent: 'true', priority: '9' });
+    worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '1' });
+    await resultOf(low.requestId);
+    await resultOf(high.requestId);
+    const order = results.messages.map((m) => m.headers['correlation-id']).filter((id) => id === low.requestId || id === high.requestId);
+    assert.deepEqual(order, [high.requestId, low.requestId]);
   });
 
   it('loses nothing when killed mid-grading: a new worker stores the result exactly once', async () => {

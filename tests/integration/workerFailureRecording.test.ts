@@ -13,7 +13,7 @@ import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
 import { S3Store } from '../../worker/src/storage/s3Store';
 import { GradingWorker } from '../../worker/src/worker';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
-import { prepareRequest } from '../helpers/workerHarness';
+import { prepareRequest, s3Client } from '../helpers/workerHarness';
 
 const never: Executor = {
   name: 'never',
@@ -40,9 +40,8 @@ describe('grading worker: a failure it cannot record', function () {
     probe.subscribe('/queue/grading-dlq', (_body, headers) => {
       if (headers['x-error-reason']) workerDeadLetters.push(headers);
     });
-    const env = s3.env();
     const worker = new GradingWorker(
-      { session, results, executor: never, s3: new S3Store({ bucket: s3.bucket, region: 'us-east-1', endpoint: env.S3_ENDPOINT, forcePathStyle: true, cacheDir }), log: () => undefined },
+      { session, results, executor: never, s3: new S3Store({ bucket: s3.bucket, cacheDir, client: s3Client(s3) }), log: () => undefined },
       {
         environment: 'test',
         concurrency: 1,

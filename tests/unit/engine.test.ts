@@ -45,7 +45,8 @@ describe('grading engine', () => {
     assert.equal(result.result?.verdict, 'TLE');
     assert.equal(result.result?.score, 25);
     assert.equal(result.result?.executionTime, 1001);
-    assert.equal(result.result?.memoryUsage, 7.3);
+    assert.equal(result.result?.memoryUsage, 8, 'whole MB, rounded up');
+    assert.deepEqual(result.result?.testResults.map((t) => t.memory), [8, 5, 5]);
     assert.deepEqual(result.result?.testResults.map((t) => t.status), ['AC', 'WA', 'TLE']);
     assert.equal(result.result?.testResults[1].message, 'line 1: expected "4", got "5"');
     assert.ok(validateGradingResult(result).ok);

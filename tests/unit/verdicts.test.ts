@@ -42,8 +42,11 @@ describe('verdicts', () => {
       { case: 2, status: 'WA' as const },
       { case: 3, status: 'AC' as const },
     ];
-    assert.equal(score(cases, new Map()), 66.67);
+    assert.equal(score(cases, new Map()), 66, 'an integer, rounded down');
     assert.equal(score(cases, new Map([[1, 1], [2, 7], [3, 2]])), 30);
     assert.equal(score([], new Map()), 0);
+    const many = Array.from({ length: 200 }, (_, i) => ({ case: i + 1, status: i === 0 ? ('WA' as const) : ('AC' as const) }));
+    assert.equal(score(many, new Map()), 99, '199 of 200 is not 100');
+    assert.equal(score([{ case: 1, status: 'AC' as const }], new Map([[1, 0.29]])), 100);
   });
 });

@@ -22,14 +22,17 @@ export async function main(): Promise<void> {
   const log = createLogger({ service: 'grading-worker' });
   const config = parseWorkerConfig(await resolveSsmParameters(process.env));
   const logWithEnv = createLogger({ service: 'grading-worker', environment: config.environment });
-  const [session, results, executor] = await Promise.all([
-    BrokerSession.open({ ...config.mq, log: logWithEnv }),
+  const brokerOptions = { ...config.mq, log: logWithEnv };
+  // Replies to reply-to destinations go on their own connection (see WorkerDeps.replies).
+  const [session, replies, results, executor] = await Promise.all([
+    BrokerSession.open(brokerOptions),
+    BrokerSession.open({ ...brokerOptions, log: (level, message, fields) => logWithEnv(level, message, { connection: 'replies', ...fields }) }),
     MysqlResultStore.connect({ ...config.db }),
     createExecutor(config),
   ]);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
   const worker = new GradingWorker(
-    { session, s3, results, executor, log: logWithEnv },
+    { session, replies, s3, results, executor, log: logWithEnv },
     { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },
   );
   const health = await startHealthServer(config.healthPort, {
@@ -45,7 +48,7 @@ export async function main(): Promise<void> {
     stopping = true;
     log('info', 'shutting down', { signal, graceMs: config.shutdownGraceMs });
     await worker.stop(config.shutdownGraceMs);
-    await session.close().catch(() => undefined);
+    await Promise.all([session.close().catch(() => undefined), replies.close().catch(() => undefined)]);
     await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined)]);
     health.close();
     process.exit(0);

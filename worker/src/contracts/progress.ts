@@ -3,7 +3,7 @@
  * (in finishing order), then one `final` event with the whole result.
  */
 import type { GradingResult, Verdict } from './result';
-import { gradingResultSchema } from './result';
+import { gradingResultSchema, VERDICTS } from './result';
 import { validatorFor } from './validator';
 
 export interface CaseProgressEvent {
@@ -25,7 +25,9 @@ export interface FinalProgressEvent {
 export type ProgressEvent = CaseProgressEvent | FinalProgressEvent;
 
 export const progressEventSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://grading-stack/schemas/progress-event.json',
+  title: 'Live progress event (topic grading-progress)',
   oneOf: [
     {
       type: 'object',
@@ -36,9 +38,9 @@ export const progressEventSchema = {
         requestId: { type: 'string' },
         case: { type: 'integer', minimum: 1 },
         total: { type: 'integer', minimum: 1 },
-        status: { type: 'string' },
-        time: { type: 'number' },
-        memory: { type: 'number' },
+        status: { type: 'string', enum: VERDICTS },
+        time: { type: 'integer', minimum: 0, description: 'CPU time, milliseconds' },
+        memory: { type: 'integer', minimum: 0, description: 'peak memory, megabytes rounded up' },
       },
     },
     {

@@ -25,7 +25,9 @@ export interface GradingRequest {
 export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
 export const gradingRequestSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://grading-stack/schemas/grading-request.json',
+  title: 'Grading request (queues grading-requests, grading-priority)',
   type: 'object',
   additionalProperties: false,
   required: ['requestId', 'userId', 'problemId', 'language', 'sourceFile', 'testCases', 'timeLimit', 'memoryLimit', 'timestamp'],
@@ -36,8 +38,8 @@ export const gradingRequestSchema = {
     language: { type: 'string', enum: LANGUAGE_IDS },
     sourceFile: { type: 'string', pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$' },
     testCases: { type: 'string', pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$' },
-    timeLimit: { type: 'integer', minimum: 100, maximum: 20000 },
-    memoryLimit: { type: 'integer', minimum: 16, maximum: 1024 },
+    timeLimit: { type: 'integer', minimum: 100, maximum: 20000, description: 'per test case, milliseconds' },
+    memoryLimit: { type: 'integer', minimum: 16, maximum: 1024, description: 'megabytes' },
     timestamp: { type: 'string', format: 'date-time' },
   },
 } as const;
@@ -54,4 +56,22 @@ export function parseGradingRequest(body: string): { ok: true; value: GradingReq
   }
   const checked = validateGradingRequest(data);
   return checked.ok ? checked : { ok: false, reason: 'schema', errors: checked.errors };
+}
+
+/**
+ * The requestId of a message that is not a valid request, when one can be read: from the parsed
+ * object if the body is JSON, else from a `"requestId": "..."` pair in the text. Only ids that match
+ * the id pattern count, so a result is never published under a malformed id.
+ */
+export function readableRequestId(body: string): string | undefined {
+  let candidate: unknown;
+  try {
+    const data: unknown = JSON.parse(body);
+    candidate = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>).requestId : undefined;
+  } catch {
+    const matches = [...body.matchAll(/"requestId"\s*:\s*"([^"\\]{1,64})"/g)];
+    // Two different ids in one broken body: neither is trustworthy.
+    candidate = new Set(matches.map((m) => m[1])).size === 1 ? matches[0][1] : undefined;
+  }
+  return typeof candidate === 'string' && new RegExp(ID_PATTERN).test(candidate) ? candidate : undefined;
 }

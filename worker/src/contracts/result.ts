@@ -1,29 +1,47 @@
 /**
  * The grading result (ARCHITECTURE.md). Besides the documented fields, a result may carry
- * `result.compileOutput` (for CE) and per-case `message`, and a failed one carries `error`.
+ * `result.compileOutput` (for CE) and per-case `message`; a failed one carries `reason` (one of
+ * FAILURE_REASONS, for programs) and `error` (the reason and its detail, for people).
+ *
+ * Units and types: times are integer milliseconds, memory is integer megabytes rounded up (a
+ * program that used 0.3 MB shows 1, so nothing that ran reads 0), `score` is an integer 0-100
+ * (weights of accepted cases over all, rounded down, so 100 means every case passed).
  */
 import { validatorFor } from './validator';
 
 export const VERDICTS = ['AC', 'WA', 'TLE', 'MLE', 'RE', 'CE', 'OLE', 'IE'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
+/** Why a request ended `failed` (documented in docs/contracts/README.md). */
+export const FAILURE_REASONS = [
+  'invalid-json',
+  'schema-validation',
+  'request-id-reused',
+  'source-not-found',
+  'invalid-problem-or-source',
+  'max-attempts-exceeded',
+  'transient-failure-exhausted',
+  'internal-error',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
 export interface TestResult {
   case: number;
   status: Verdict;
-  /** ms */
+  /** ms, integer */
   time: number;
-  /** MB */
+  /** MB, integer, rounded up */
   memory: number;
   message?: string;
 }
 
 export interface GradingOutcome {
   verdict: Verdict;
-  /** 0..100 */
+  /** Integer 0..100. */
   score: number;
-  /** Max over cases, ms. */
+  /** Max over cases, ms, integer. */
   executionTime: number;
-  /** Max over cases, MB. */
+  /** Max over cases, MB, integer, rounded up. */
   memoryUsage: number;
   testResults: TestResult[];
   compileOutput?: string;
@@ -34,7 +52,9 @@ export interface GradingResult {
   status: 'completed' | 'failed';
   result?: GradingOutcome;
   resultFile?: string;
-  /** Why a failed request could not be graded. */
+  /** Why a failed request could not be graded, as a code. */
+  reason?: FailureReason;
+  /** Why a failed request could not be graded, in words (`<reason>: <detail>`). */
   error?: string;
   timestamp: string;
 }
@@ -46,14 +66,16 @@ const testResultSchema = {
   properties: {
     case: { type: 'integer', minimum: 1 },
     status: { type: 'string', enum: VERDICTS },
-    time: { type: 'number', minimum: 0 },
-    memory: { type: 'number', minimum: 0 },
+    time: { type: 'integer', minimum: 0, description: 'CPU time, milliseconds' },
+    memory: { type: 'integer', minimum: 0, description: 'peak memory, megabytes rounded up' },
     message: { type: 'string', maxLength: 2000 },
   },
 } as const;
 
 export const gradingResultSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://grading-stack/schemas/grading-result.json',
+  title: 'Grading result (queue grading-results, results/{requestId}/result.json)',
   type: 'object',
   additionalProperties: false,
   required: ['requestId', 'status', 'timestamp'],
@@ -66,20 +88,21 @@ export const gradingResultSchema = {
       required: ['verdict', 'score', 'executionTime', 'memoryUsage', 'testResults'],
       properties: {
         verdict: { type: 'string', enum: VERDICTS },
-        score: { type: 'number', minimum: 0, maximum: 100 },
-        executionTime: { type: 'number', minimum: 0 },
-        memoryUsage: { type: 'number', minimum: 0 },
+        score: { type: 'integer', minimum: 0, maximum: 100, description: 'weights of accepted cases over all weights, x100, rounded down' },
+        executionTime: { type: 'integer', minimum: 0, description: 'largest case time, milliseconds' },
+        memoryUsage: { type: 'integer', minimum: 0, description: 'largest case memory, megabytes rounded up' },
         testResults: { type: 'array', items: testResultSchema },
         compileOutput: { type: 'string', maxLength: 65536 },
       },
     },
     resultFile: { type: 'string', pattern: '^(s3|file)://.+$' },
+    reason: { type: 'string', enum: FAILURE_REASONS },
     error: { type: 'string', maxLength: 4000 },
     timestamp: { type: 'string', format: 'date-time' },
   },
   allOf: [
     { if: { properties: { status: { const: 'completed' } } }, then: { required: ['result'] } },
-    { if: { properties: { status: { const: 'failed' } } }, then: { required: ['error'] } },
+    { if: { properties: { status: { const: 'failed' } } }, then: { required: ['reason', 'error'] } },
   ],
 } as const;
 

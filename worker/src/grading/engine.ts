@@ -45,7 +45,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
 
   const judge = (run: CaseRun): TestResult => {
     const verdict = caseVerdict(run.outcome, () => checker(expected.get(run.index) ?? '', run.outcome.stdout));
-    const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(run.outcome.timeMs), memory: roundMb(run.outcome.memoryMb) };
+    const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(run.outcome.timeMs), memory: wholeMbUp(run.outcome.memoryMb) };
     if (verdict.message) result.message = verdict.message.slice(0, 500);
     judged.set(run.index, { result, run });
     return result;
@@ -87,7 +87,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
         verdict,
         score: score(testResults, weights),
         executionTime: Math.max(0, ...testResults.map((r) => r.time)),
-        memoryUsage: roundMb(Math.max(0, ...testResults.map((r) => r.memory))),
+        memoryUsage: Math.max(0, ...testResults.map((r) => r.memory)),
         testResults,
       },
     },
@@ -95,6 +95,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   };
 }
 
-function roundMb(mb: number): number {
-  return Math.round(mb * 10) / 10;
+/** The contract's memory unit: whole MB, rounded up (a run that used any memory never reads 0). */
+function wholeMbUp(mb: number): number {
+  return Math.max(0, Math.ceil(mb - 1e-9));
 }

@@ -4,7 +4,8 @@
  * Overall verdict: AC when every case is AC; otherwise the most severe failing verdict by DMOJ's
  * precedence IE > TLE > MLE > OLE > RE > WA (a judge fault first, then the verdicts that hide what
  * a full run would have shown). CE applies to every case and wins outright.
- * Score: the weights of accepted cases over the total weight, x100, rounded to 2 decimals.
+ * Score: the weights of accepted cases over the total weight, x100, rounded down to an integer
+ * (the contract's type; rounding down keeps 100 for "every case passed").
  */
 import type { RunOutcome } from '../executors/port';
 import type { TestResult, Verdict } from '../contracts/result';
@@ -44,5 +45,6 @@ export function score(cases: Array<Pick<TestResult, 'case' | 'status'>>, weights
   const total = cases.reduce((sum, c) => sum + (weights.get(c.case) ?? 1), 0);
   if (total === 0) return 0;
   const earned = cases.filter((c) => c.status === 'AC').reduce((sum, c) => sum + (weights.get(c.case) ?? 1), 0);
-  return Math.round((earned / total) * 10000) / 100;
+  // The epsilon absorbs binary fractions (0.29 * 100 = 28.999...) before rounding down.
+  return Math.floor((earned / total) * 100 + 1e-9);
 }

@@ -1,7 +1,14 @@
 /**
- * Grading results in MySQL: one row per request (idempotent upsert), attempt counting (the broker
- * redelivers after a crash without limit, so the worker keeps its own count), and the result cache
- * keyed by problem + language + source + test-case version + limits.
+ * Grading results in MySQL: one row per request, attempt counting (the broker redelivers after a
+ * crash without limit, so the worker keeps its own count), and the result cache keyed by problem +
+ * language + source + test-case version + limits + grader version.
+ *
+ * A row's final result is written once: the first final status (completed or failed) wins and is
+ * never overwritten, so a later failure (a publish that fails after the result was saved, a
+ * concurrent duplicate) can never turn `completed` into `failed`. `published_at` records that the
+ * result went out on grading-results, so a redelivery does not publish it twice. `request_hash` and
+ * `source_sha256` fingerprint the request that owns the id, so a reused id with other content is
+ * told apart from a duplicate.
  */
 import mysql, { Pool, RowDataPacket } from 'mysql2/promise';
 import type { GradingResult } from '../contracts/result';
@@ -55,16 +62,50 @@ const SCHEMA = [
     created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
     completed_at TIMESTAMP(3) NULL,
+    request_hash CHAR(64) NULL,
+    source_sha256 CHAR(64) NULL,
+    published_at TIMESTAMP(3) NULL,
     KEY idx_cache (cache_key, status),
     KEY idx_user (user_id, created_at)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
+/** Columns added after the first release: tables created earlier get them at start (MySQL 8 has no ADD COLUMN IF NOT EXISTS). */
+const ADDED_COLUMNS: Array<{ name: string; definition: string; backfill?: string }> = [
+  { name: 'request_hash', definition: 'CHAR(64) NULL' },
+  { name: 'source_sha256', definition: 'CHAR(64) NULL' },
+  // Rows finished before this column existed were published when they finished.
+  {
+    name: 'published_at',
+    definition: 'TIMESTAMP(3) NULL',
+    backfill: "UPDATE grading_results SET published_at = completed_at WHERE status IN ('completed', 'failed')",
+  },
+];
+
+const FINAL = "status IN ('completed', 'failed')";
+
 export interface RequestMeta {
   requestId: string;
-  userId: string;
-  problemId: string;
-  language: string;
+  /** Unknown for a request that failed validation. */
+  userId?: string;
+  problemId?: string;
+  language?: string;
+  /** Fingerprint of the request's fields (see worker.ts requestFingerprint). */
+  requestHash?: string;
+  /** sha256 of the submitted source, once read. */
+  sourceSha256?: string;
+}
+
+/** What the table knows about a request id. */
+export interface RequestRecord {
+  status: 'pending' | 'completed' | 'failed';
+  attempts: number;
+  requestHash: string | null;
+  sourceSha256: string | null;
+  /** The final result has been published on grading-results. */
+  published: boolean;
+  /** The final result (completed or failed rows). */
+  document?: GradingResult;
 }
 
 export class MysqlResultStore {
@@ -84,15 +125,38 @@ export class MysqlResultStore {
     });
     const store = new MysqlResultStore(pool);
     for (const statement of SCHEMA) await pool.query(statement);
+    await store.addMissingColumns();
     return store;
   }
 
-  /** Counts one more attempt at a request and returns the count (1 on first sight). */
+  private async addMissingColumns(): Promise<void> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'grading_results'",
+    );
+    const present = new Set(rows.map((r) => String(r.name).toLowerCase()));
+    for (const column of ADDED_COLUMNS.filter((c) => !present.has(c.name))) {
+      try {
+        await this.pool.query(`ALTER TABLE grading_results ADD COLUMN ${column.name} ${column.definition}`);
+      } catch (error) {
+        // Another worker starting at the same moment added it first.
+        if ((error as { code?: string }).code === 'ER_DUP_FIELDNAME') continue;
+        throw error;
+      }
+      if (column.backfill) await this.pool.query(column.backfill);
+    }
+  }
+
+  /**
+   * Counts one more attempt at a request and returns the count (1 on first sight). The first
+   * attempt records the request's fingerprint; later ones keep it.
+   */
   async beginAttempt(meta: RequestMeta): Promise<number> {
     await this.pool.execute(
-      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, attempts) VALUES (?, ?, ?, ?, 'pending', 1)
-       ON DUPLICATE KEY UPDATE attempts = attempts + 1`,
-      [meta.requestId, meta.userId, meta.problemId, meta.language],
+      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, attempts, request_hash, source_sha256)
+       VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)
+       ON DUPLICATE KEY UPDATE attempts = attempts + 1, request_hash = COALESCE(request_hash, VALUES(request_hash)),
+         source_sha256 = COALESCE(source_sha256, VALUES(source_sha256))`,
+      [meta.requestId, ...optionalColumns(meta)],
     );
     const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT attempts FROM grading_results WHERE request_id = ?', [meta.requestId]);
     return Number(rows[0]?.attempts ?? 1);
@@ -105,8 +169,37 @@ export class MysqlResultStore {
 
   /** The final result, when the request has one (completed or failed). */
   async get(requestId: string): Promise<GradingResult | undefined> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>("SELECT result_json FROM grading_results WHERE request_id = ? AND status IN ('completed', 'failed')", [requestId]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT result_json FROM grading_results WHERE request_id = ? AND ${FINAL}`, [
+      requestId,
+    ]);
     return rows.length ? parseJson(rows[0].result_json) : undefined;
+  }
+
+  /** Everything the worker needs to decide what a delivery of this request id is (new, redelivery, duplicate, reuse). */
+  async getRecord(requestId: string): Promise<RequestRecord | undefined> {
+    const [rows] = await this.pool.execute<RowDataPacket[]>(
+      'SELECT status, attempts, request_hash, source_sha256, published_at, result_json FROM grading_results WHERE request_id = ?',
+      [requestId],
+    );
+    if (!rows.length) return undefined;
+    const row = rows[0];
+    const final = row.status === 'completed' || row.status === 'failed';
+    return {
+      status: row.status,
+      attempts: Number(row.attempts),
+      requestHash: row.request_hash ?? null,
+      sourceSha256: row.source_sha256 ?? null,
+      published: row.published_at !== null && row.published_at !== undefined,
+      document: final && row.result_json !== null ? parseJson(row.result_json) : undefined,
+    };
+  }
+
+  /** Records that the final result went out on grading-results. */
+  async markPublished(requestId: string): Promise<void> {
+    await this.pool.execute(
+      'UPDATE grading_results SET published_at = CURRENT_TIMESTAMP(3) WHERE request_id = ? AND published_at IS NULL',
+      [requestId],
+    );
   }
 
   /** A completed result graded earlier for the same cache key. */
@@ -118,20 +211,33 @@ export class MysqlResultStore {
     return rows.length ? parseJson(rows[0].result_json) : undefined;
   }
 
-  /** Stores the final result; running it twice leaves one row with the same content. */
-  async saveResult(meta: RequestMeta, result: GradingResult, cacheKey?: string): Promise<void> {
+  /**
+   * Stores the final result unless the row already has one, and returns the row's final result
+   * (the earlier one if there was). Running it twice, or with a `failed` result after a `completed`
+   * one, leaves the first final result in place.
+   */
+  async saveResult(meta: RequestMeta, result: GradingResult, cacheKey?: string): Promise<GradingResult> {
     const r = result.result;
+    // MySQL evaluates these assignments left to right and later ones see earlier new values: every
+    // guard reads `status` before it is assigned, so `status` comes last.
+    const keep = (column: string, value = `VALUES(${column})`) => `${column} = IF(${FINAL}, ${column}, ${value})`;
+    const keepFirst = (column: string) => keep(column, `COALESCE(${column}, VALUES(${column}))`);
+    const updates = [
+      ...['user_id', 'problem_id', 'language'].map(keepFirst),
+      ...['verdict', 'score', 'execution_time_ms', 'memory_mb', 'test_results', 'result_json', 'error', 'cache_key'].map((c) => keep(c)),
+      ...['request_hash', 'source_sha256', 'completed_at'].map(keepFirst),
+      keep('status'),
+    ];
     await this.pool.execute(
-      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, verdict, score, execution_time_ms, memory_mb, test_results, result_json, error, cache_key, attempts, completed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, CURRENT_TIMESTAMP(3))
-       ON DUPLICATE KEY UPDATE status = VALUES(status), verdict = VALUES(verdict), score = VALUES(score), execution_time_ms = VALUES(execution_time_ms),
-         memory_mb = VALUES(memory_mb), test_results = VALUES(test_results), result_json = VALUES(result_json), error = VALUES(error),
-         cache_key = VALUES(cache_key), completed_at = COALESCE(completed_at, VALUES(completed_at))`,
+      `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, verdict, score, execution_time_ms, memory_mb,
+         test_results, result_json, error, cache_key, request_hash, source_sha256, attempts, completed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, CURRENT_TIMESTAMP(3))
+       ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
       [
         meta.requestId,
-        meta.userId,
-        meta.problemId,
-        meta.language,
+        meta.userId ?? null,
+        meta.problemId ?? null,
+        meta.language ?? null,
         result.status,
         r?.verdict ?? null,
         r?.score ?? null,
@@ -141,13 +247,22 @@ export class MysqlResultStore {
         JSON.stringify(result),
         result.error ?? null,
         cacheKey ?? null,
+        meta.requestHash ?? null,
+        meta.sourceSha256 ?? null,
       ],
     );
+    const stored = await this.get(meta.requestId);
+    if (!stored) throw new Error(`result of ${meta.requestId} was not stored`);
+    return stored;
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function optionalColumns(meta: RequestMeta): Array<string | null> {
+  return [meta.userId, meta.problemId, meta.language, meta.requestHash, meta.sourceSha256].map((v) => v ?? null);
 }
 
 function parseJson(value: unknown): GradingResult {

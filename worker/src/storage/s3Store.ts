@@ -52,8 +52,17 @@ export class S3Store {
 
   async readSource(uri: string): Promise<string> {
     const key = this.ownKey(uri);
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) throw new Error(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error) => {
+      // A missing source stays missing: no point retrying it (NoSuchKey, or 404 without a body).
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) {
+        throw new SourceNotFoundError(`source ${uri} does not exist`);
+      }
+      throw error;
+    });
+    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) {
+      throw new SourceTooLargeError(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
+    }
     return object.Body!.transformToString('utf8');
   }
 
@@ -104,9 +113,25 @@ export class S3Store {
   }
 }
 
+/** The request points outside the grading bucket. */
 export class ForeignBucketError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ForeignBucketError';
+  }
+}
+
+/** The request's source object does not exist. */
+export class SourceNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceNotFoundError';
+  }
+}
+
+export class SourceTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceTooLargeError';
   }
 }
