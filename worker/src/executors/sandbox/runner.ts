@@ -2,7 +2,7 @@
  * Runs one command in a fresh sandbox and returns the facts of the run; the caller decides what they
  * mean. The chain, started under an empty environment so nothing of the worker's is visible inside:
  *
- *   sh (joins the run's cgroup) -> prlimit -> bwrap (as root: namespaces, mounts, seccomp; its PID 1
+ *   bash (closes inherited descriptors, joins the run's cgroup) -> prlimit -> bwrap (as root: namespaces, mounts, seccomp; its PID 1
  *   stays root) -> setpriv (to the run's unprivileged uid, no capabilities, no new privileges) -> command
  *
  * bwrap reads its options from a pipe (--args), so no process's command line names a host path; the
@@ -53,9 +53,14 @@ const STDERR_LIMIT = 8 * 1024;
 const STDOUT_PREFIX_BYTES = 4 * 1024;
 const CPU_POLL_MS = 50;
 const TMPFS_BYTES = 16 * 1024 * 1024;
-// Shell prologue: move this process into the run's cgroup(s), then exec the sandbox, so every
-// descendant is accounted from its first instruction.
-const JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+// Shell prologue: close every descriptor the worker itself inherited without close-on-exec (above
+// the chain's own 0-5), move this process into the run's cgroup(s), then exec the sandbox, so every
+// descendant is accounted from its first instruction. bash, because dash cannot name fds above 9.
+const PROLOGUE = [
+  'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 5 ]; then eval "exec $n>&-"; fi; done',
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
+  'exec "$@"',
+].join('\n');
 // Extra descriptors of the chain: bwrap's options, the seccomp program, bwrap's status reports.
 const ARGS_FD = 3;
 const SECCOMP_FD = 4;
@@ -115,7 +120,8 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     const cpuSeconds = Math.ceil(limits.timeLimitMs / 1000) + 1;
     const files = cgroup.procsFiles;
     const args = [
-      '-c', JOIN_CGROUP, 'sh', String(files.length), ...files,
+      // --norc: bash would read root's .bashrc when its stdin is a socket (as Node's pipes are).
+      '--norc', '--noprofile', '-c', PROLOGUE, 'sandbox', String(files.length), ...files,
       '/usr/bin/prlimit',
       `--cpu=${cpuSeconds}:${cpuSeconds + 1}`,
       `--fsize=${TMPFS_BYTES}`,
@@ -133,7 +139,7 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     const started = process.hrtime.bigint();
     const seccompFd = openSync(spec.seccompFile, 'r');
     // env {}: the worker's environment (database and queue passwords, cloud keys) never enters the chain.
-    const child = spawn('/bin/sh', args, { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe', seccompFd, 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    const child = spawn('/bin/bash', args, { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe', seccompFd, 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     closeSync(seccompFd);
     const optionsPipe = child.stdio[ARGS_FD] as Writable;
     optionsPipe.on('error', () => undefined);
