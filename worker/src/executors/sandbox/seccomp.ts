@@ -120,10 +120,10 @@ function policyJson(): string {
 }
 
 /** Returns the cached filter for this policy and architecture, compiling it first if needed. */
-export async function ensureSeccompFilter(cacheDir: string): Promise<SeccompFilter> {
+export async function ensureSeccompFilter(cacheDir: string, python = PYTHON): Promise<SeccompFilter> {
   if (!SUPPORTED_ARCHES.has(process.arch)) throw new SeccompUnavailableError(`the sandbox's syscall filter supports x86_64 and aarch64, not ${process.arch}`);
   const policy = policyJson();
-  const key = createHash('sha256').update(GENERATOR).update(policy).update(process.arch).update(os.release()).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(python).update(GENERATOR).update(policy).update(process.arch).update(os.release()).digest('hex').slice(0, 16);
   await fsp.mkdir(cacheDir, { recursive: true, mode: 0o700 });
   const file = path.join(cacheDir, `seccomp-${process.arch}-${key}.bpf`);
   const meta = `${file}.json`;
@@ -132,10 +132,11 @@ export async function ensureSeccompFilter(cacheDir: string): Promise<SeccompFilt
 
   const temp = `${file}.${process.pid}.tmp`;
   const printed = await new Promise<string>((resolve, reject) => {
-    const child = execFile(PYTHON, ['-I', '-', policy, temp], { env: {}, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) reject(new SeccompUnavailableError(`cannot compile the syscall filter with ${PYTHON}: ${stderr.trim() || error.message}`));
+    const child = execFile(python, ['-I', '-', policy, temp], { env: {}, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new SeccompUnavailableError(`cannot compile the syscall filter with ${python}: ${stderr.trim() || error.message}`));
       else resolve(stdout);
     });
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(GENERATOR);
   });
   const { skipped } = JSON.parse(printed) as { skipped: string[] };
