@@ -18,7 +18,7 @@ export interface HostileProgram {
   stdoutMustMatch?: RegExp;
   input?: string;
   memoryLimitMb?: number;
-  /** CPU ms per case (default 700; Java gets more for the JVM's start). */
+  /** CPU ms per case (default 700, 2000 for Java, 300 when only TLE is expected). */
   timeLimitMs?: number;
   /** stdout bytes per case (default 64 KiB). */
   outputLimitBytes?: number;
