@@ -24,7 +24,7 @@ import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { runInSandbox, SandboxLimits } from './runner';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
-import { UidLocks } from './uidLocks';
+import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
 
 export interface SandboxOptions {
   concurrency?: number;
@@ -42,6 +42,9 @@ const REQUIRED_BINARIES: Array<[string, string]> = [
   ['/usr/bin/umount', 'apt-get install -y mount'],
   ['/usr/bin/python3', 'apt-get install -y python3 python3-seccomp'],
 ];
+
+/** Names this process in its job dirs: pid and start time, so a dead owner's dirs can be told apart. */
+const OWNER = `${process.pid}_${startTimeOf(process.pid)}`;
 
 /** Size of a job's tmpfs (source, compiled program, class files). */
 const BOX_BYTES = 128 * 1024 * 1024;
@@ -72,6 +75,7 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   if (uidCount < concurrency) throw new SandboxUnavailableError(`local sandbox: uidCount ${uidCount} is below concurrency ${concurrency}`);
   const locks = new UidLocks(options.lockDir ?? '/run/grading-sandbox/uid-locks', Array.from({ length: uidCount }, (_, i) => uidBase + i));
   const executor = new SandboxExecutor(cgroupVersion, seccomp.file, locks, { concurrency, workRoot });
+  await executor.removeStaleJobDirs();
   await executor.selfTest();
   return executor;
 }
@@ -195,12 +199,12 @@ class SandboxExecutor implements Executor {
     });
   }
 
-  /** A fresh directory with a tmpfs of its own mounted on it. */
+  /** A fresh directory with a tmpfs of its own mounted on it, named after its owner process. */
   private async makeJobDir(id: string): Promise<string> {
     const jobs = path.join(this.opts.workRoot, 'jobs');
     await fsp.mkdir(jobs, { recursive: true, mode: 0o711 });
     const safe = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-    const dir = await fsp.mkdtemp(path.join(jobs, `${safe}-`));
+    const dir = await fsp.mkdtemp(path.join(jobs, `${OWNER}-${safe}-`));
     try {
       await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${BOX_BYTES},mode=0755,nosuid,nodev`, 'box', dir]);
     } catch (error) {
@@ -210,9 +214,18 @@ class SandboxExecutor implements Executor {
     return dir;
   }
 
+  /** Job dirs (and their mounts) of workers that died mid-job; other live workers' are left alone. */
+  async removeStaleJobDirs(): Promise<void> {
+    const jobs = path.join(this.opts.workRoot, 'jobs');
+    for (const name of await fsp.readdir(jobs).catch(() => [] as string[])) {
+      const owner = /^(\d+)_(\d+)-/.exec(name);
+      if (owner && !isProcessAlive(owner[1], owner[2])) await this.removeJobDir(path.join(jobs, name)).catch(() => undefined);
+    }
+  }
+
   private async removeJobDir(dir: string): Promise<void> {
     // Lazy as a fallback: every process of the job is dead by now, but a file may still be open briefly.
-    await run('/usr/bin/umount', [dir]).catch(() => run('/usr/bin/umount', ['-l', dir]));
+    await run('/usr/bin/umount', [dir]).catch(() => run('/usr/bin/umount', ['-l', dir]).catch(() => undefined));
     await fsp.rm(dir, { recursive: true, force: true });
   }
 

@@ -102,7 +102,7 @@ export class UidLocks {
 }
 
 /** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
-function startTimeOf(pid: number): string | undefined {
+export function startTimeOf(pid: number): string | undefined {
   const stat = readOrUndefined(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
@@ -110,6 +110,11 @@ function startTimeOf(pid: number): string | undefined {
 
 function isAlive(holder: string): boolean {
   const [pid, start] = holder.trim().split(' ');
+  return isProcessAlive(pid, start);
+}
+
+/** The process `pid` that started at `start` (not a later one reusing its pid) still runs. */
+export function isProcessAlive(pid: string | undefined, start: string | undefined): boolean {
   if (!/^\d+$/.test(pid ?? '')) return false;
   const current = startTimeOf(Number(pid));
   return current !== undefined && current === start;
