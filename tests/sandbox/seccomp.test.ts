@@ -49,7 +49,7 @@ describe('sandbox: seccomp filter', function () {
     fs.writeFileSync(fakePython, '#!/bin/sh\nexec /usr/bin/python3 -I -c "import sys; sys.modules[\'seccomp\'] = None; exec(sys.stdin.read())" "$@"\n', { mode: 0o755 });
     await assert.rejects(ensureSeccompFilter(path.join(dir, 'other'), fakePython), (error: Error) => {
       assert.ok(error instanceof SeccompUnavailableError);
-      assert.match(error.message, /libseccomp's Python binding) is not installed/);
+      assert.match(error.message, /libseccomp's Python binding\) is not installed/);
       return true;
     });
   });
