@@ -2,8 +2,9 @@
  * Runs one command in a fresh sandbox and returns the facts of the run; the caller decides what they
  * mean. The chain, started under an empty environment so nothing of the worker's is visible inside:
  *
- *   bash (closes inherited descriptors, joins the run's cgroup) -> prlimit -> bwrap (as root: namespaces, mounts, seccomp; its PID 1
- *   stays root) -> setpriv (to the run's unprivileged uid, no capabilities, no new privileges) -> command
+ *   bash (closes inherited descriptors, joins the run's cgroup) -> prlimit -> bwrap (as root:
+ *   namespaces, mounts, seccomp; its PID 1 stays root) -> setpriv (to the run's unprivileged uid,
+ *   no capabilities, no new privileges) -> command
  *
  * bwrap reads its options from a pipe (--args), so no process's command line names a host path; the
  * box is a tmpfs of its own, so mountinfo names none either; /usr/local is hidden.
@@ -138,8 +139,9 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     ];
     const started = process.hrtime.bigint();
     const seccompFd = openSync(spec.seccompFile, 'r');
-    // env {}: the worker's environment (database and queue passwords, cloud keys) never enters the chain.
-    const child = spawn('/bin/bash', args, { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe', seccompFd, 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    // env {}: the worker's environment (database and queue passwords, cloud keys) never enters the
+    // chain; cwd /: nor does the worker's directory (bash would export it as PWD).
+    const child = spawn('/bin/bash', args, { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe', 'pipe', seccompFd, 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     closeSync(seccompFd);
     const optionsPipe = child.stdio[ARGS_FD] as Writable;
     optionsPipe.on('error', () => undefined);
