@@ -182,6 +182,7 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   deniedSyscall('fsopen', 'syscall(SYS_fsopen, "tmpfs", 0)'),
   deniedSyscall('personality without ASLR', 'syscall(SYS_personality, 0x0040000)'),
   deniedSyscall('pidfd_getfd', 'syscall(SYS_pidfd_getfd, 0, 0, 0)'),
+  { ...deniedSyscall('modify_ldt', 'syscall(SYS_modify_ldt, 0, 0, 0)'), arch: 'x64' },
   { name: 'clone3 answers ENOSYS, threads still work (C)', language: 'c', source: `${C_SYSCALL_PROLOGUE}#include <pthread.h>\nstatic void *run(void *x) { return x; }\nint main(void){ long r = syscall(SYS_clone3, 0, 0); int e = errno; pthread_t t; int ok = pthread_create(&t, 0, run, 0) == 0 && pthread_join(t, 0) == 0; printf("%ld %s %d\\n", r, strerror(e), ok); return 0; }`, expect: ['exited-0'], stdoutMustMatch: /^-1 Function not implemented 1/ },
   { name: 'ptrace and add_key through ctypes (Python)', language: 'python', source: 'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nfor name, nr, args in (("ptrace", 101, (16, 1, 0, 0)), ("add_key", 248, (b"user", b"k", b"v", 1, -2)), ("perf_event_open", 298, (0, 0, -1, -1, 0)), ("io_uring_setup", 425, (8, 0))):\n    r = libc.syscall(nr, *args)\n    print(name, r, ctypes.get_errno())', expect: ['exited-0'], stdoutMustMatch: /ptrace -1 1\nadd_key -1 1\nperf_event_open -1 1\nio_uring_setup -1 1\n/, arch: 'x64' },
   { name: 'i386 syscall through int 0x80 is killed', language: 'c', source: 'int main(void){ long r; __asm__ volatile ("int $0x80" : "=a"(r) : "a"(20L)); return r > 0 ? 0 : 1; }', expect: ['signaled'], arch: 'x64' },

@@ -32,7 +32,7 @@ export const DENIED_SYSCALLS = [
   // the host's clock, name, kernel log
   'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex', 'sethostname', 'setdomainname', 'syslog',
   // raw I/O ports, obsolete or handle-based interfaces
-  'iopl', 'ioperm', 'vhangup', 'uselib', 'ustat', 'sysfs', '_sysctl', 'lookup_dcookie', 'nfsservctl',
+  'iopl', 'ioperm', 'modify_ldt', 'vhangup', 'uselib', 'ustat', 'sysfs', '_sysctl', 'lookup_dcookie', 'nfsservctl',
   'name_to_handle_at', 'open_by_handle_at', 'fanotify_init',
   // NUMA page movement across processes
   'move_pages', 'migrate_pages',
