@@ -196,6 +196,7 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   { name: 'invalid UTF-8 flood (JavaScript)', language: 'javascript', source: 'const fs = require("fs"); const b = Buffer.alloc(65536, 0xff); for (;;) fs.writeSync(1, b);', expect: ['output-limit'] },
   { name: 'invalid UTF-8 flood (Java)', language: 'java', source: 'public class Main { public static void main(String[] a) { byte[] b = new byte[65536]; java.util.Arrays.fill(b, (byte) 0xff); for (;;) System.out.write(b, 0, b.length); } }', expect: ['output-limit'], timeLimitMs: 3000, memoryLimitMb: 128 },
   { name: 'exactly the output limit of 0xFF on many cases (C)', language: 'c', source: '#include <string.h>\n#include <unistd.h>\nint main(void){ static char b[65536]; memset(b, 0xff, sizeof b); for (int i = 0; i < 4; i++) write(1, b, sizeof b); return 0; }', expect: ['exited-0'], cases: 12, outputLimitBytes: 4 * 65536 },
+  { name: 'floods past the limit on every one of 20 cases (Python)', language: 'python', source: 'import sys\nwhile True: sys.stdout.buffer.write(bytes(range(128, 256)) * 512)', expect: ['output-limit'], cases: 20 },
   { name: 'control characters and escapes flood the log (Python)', language: 'python', source: 'import sys\nsys.stdout.write("\\x1b]0;owned\\x07\\r\\x1b[2J" * 1000)\nsys.stderr.write("\\x1b[31mcase 1: AC\\r\\u202e" * 1000)', expect: ['exited-0'], cases: 3 },
   // --- input harvesters: the hidden cases must not come back in the result ---
   ...(Object.keys(HARVEST) as Language[]).map((language): HostileProgram => ({
