@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { detectCgroupVersion, prepareCgroups } from '../worker/src/executors/sandbox/cgroup';
 import { createSandboxExecutor } from '../worker/src/executors/sandbox';
 import { runInSandbox } from '../worker/src/executors/sandbox/runner';
+import { ensureSeccompFilter } from '../worker/src/executors/sandbox/seccomp';
 import { hrMs, median, percentile, round, table } from './stats';
 
 const RUNS = Number(process.env.BENCH_SANDBOX_RUNS ?? 200);
@@ -41,11 +42,12 @@ export async function sandboxBench(): Promise<string> {
   const limits = { timeLimitMs: 2000, wallLimitMs: 5000, memoryLimitMb: 256, memoryHeadroomMb: 0, outputLimitBytes: 65536, pids: 16 };
   const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sandbox-executor-'));
   const executor = await createSandboxExecutor({ concurrency: 1, workRoot, uidBase: 62950 });
+  const seccompFile = (await ensureSeccompFilter(path.join(workRoot, 'cache'))).file;
   const inRunner = (name: string, command: string[]) => ({
     name,
     command,
     async sandbox(run: number) {
-      const result = await runInSandbox({ name: `bench-${process.pid}-${run}`, boxDir: box, writableBox: false, command, stdin: '1 2\n', uid: UID, limits, cgroupVersion: version });
+      const result = await runInSandbox({ name: `bench-${process.pid}-${run}`, boxDir: box, writableBox: false, command, stdin: '1 2\n', uid: UID, limits, cgroupVersion: version, seccompFile });
       if (result.status !== 'exited' || result.exitCode !== 0) throw new Error(`${name} in the sandbox: ${result.status} ${result.exitCode} ${result.stderr}`);
     },
   });

@@ -3,6 +3,7 @@
 #   activemq        the message broker (run with the project's own activemq.xml, never the system service)
 #   mariadb-server  the MySQL-compatible result store
 #   bubblewrap      the local sandbox
+#   python3-seccomp compiles the sandbox's syscall filter (libseccomp) on first use
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
 #   shellcheck      lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
@@ -11,8 +12,8 @@
 #   libactivemq-java, python3-stomp  third-party clients of the interop tests (tests/interop: JMS over OpenWire, stomp.py)
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium openssl
-  libactivemq-java python3-stomp)
+packages=(activemq mariadb-server mariadb-client bubblewrap python3 python3-seccomp default-jdk-headless gcc g++ shellcheck
+  cloud-init chromium openssl libactivemq-java python3-stomp)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,11 +1,13 @@
 /** Ordinary programs in the sandbox: every language, accurate figures, parallel cases. */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSandboxExecutor } from '../../worker/src/executors/sandbox';
 import type { CaseRun, Executor } from '../../worker/src/executors/port';
 import type { Language } from '../../worker/src/languages';
+import { startTimeOf } from '../../worker/src/executors/sandbox/uidLocks';
 
 const SUM: Record<Language, string> = {
   python: 'a, b = map(int, input().split())\nprint(a + b)',
@@ -85,5 +87,24 @@ describe('sandbox executor', function () {
     const spans = finished.map((r) => r.outcome.stdout.trim().split(' ').map(Number)).sort((a, b) => a[0] - b[0]);
     const overlaps = spans.some(([start], i) => spans.some(([s, e], j) => j !== i && s <= start && start < e));
     assert.ok(overlaps, `no two runs overlapped: ${JSON.stringify(spans)}`);
+  });
+
+  it('removes the job dirs and mounts a dead worker left behind, and only those', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-stale-'));
+    try {
+      const jobs = path.join(root, 'jobs');
+      fs.mkdirSync(jobs);
+      const dead = spawnSync('/bin/true').pid!;
+      const stale = path.join(jobs, `${dead}_1-req_x-AbCdEf`);
+      const live = path.join(jobs, `${process.pid}_${startTimeOf(process.pid)}-req_y-GhIjKl`);
+      for (const dir of [stale, live]) fs.mkdirSync(dir);
+      execFileSync('/usr/bin/mount', ['-t', 'tmpfs', 'box', stale]);
+      fs.writeFileSync(path.join(stale, 'main'), 'x');
+      await createSandboxExecutor({ concurrency: 1, workRoot: root, uidBase: 62180, uidCount: 1 });
+      assert.deepEqual(fs.readdirSync(jobs), [path.basename(live)]);
+      assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(stale), 'the stale tmpfs is unmounted');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -48,7 +48,9 @@ describe('grading engine', () => {
     assert.equal(result.result?.memoryUsage, 8, 'whole MB, rounded up');
     assert.deepEqual(result.result?.testResults.map((t) => t.memory), [8, 5, 5]);
     assert.deepEqual(result.result?.testResults.map((t) => t.status), ['AC', 'WA', 'TLE']);
-    assert.equal(result.result?.testResults[1].message, 'line 1: expected "4", got "5"');
+    // Case 2 is hidden: what the checker found (it quotes the expected output) stays in the log.
+    assert.equal(result.result?.testResults[1].message, undefined);
+    assert.match(log, /case 2: WA .*line 1: expected "4", got "5"/);
     assert.ok(validateGradingResult(result).ok);
     assert.match(log, /case 3: TLE/);
   });
@@ -74,5 +76,73 @@ describe('grading engine', () => {
   it('propagates an unavailable executor instead of inventing a verdict', async () => {
     const executor = new ScriptedExecutor(() => new ExecutorUnavailableError('judge0 circuit open'));
     await assert.rejects(gradeSubmission({ request, source: '', testSet, executor }), ExecutorUnavailableError);
+  });
+
+  it('keeps hidden cases to verdict, time and memory, and shows details of the manifest samples', async () => {
+    const withSamples = buildTestSet(new Map(Object.entries({ '1.in': '1', '1.out': 'one\n', '2.in': '2', '2.out': 'secret-answer\n', '3.in': '3', '3.out': 'x\n', 'manifest.json': '{"samples":[1]}' })));
+    // An echo-the-input harvester: it prints its input, fails on purpose with an exit code carrying data.
+    const executor = new ScriptedExecutor(() => ({
+      compile: { ok: true, output: '', timeMs: 0 },
+      runs: [
+        { index: 1, outcome: out('1\n') },
+        { index: 2, outcome: out('2\n') },
+        { index: 3, outcome: out('', { exitCode: 42, stderr: 'leaked-input-3' }) },
+      ],
+    }));
+    const { result, log } = await gradeSubmission({ request, source: '', testSet: withSamples, executor });
+    const cases = result.result!.testResults;
+    assert.deepEqual(cases.map((c) => [c.status, c.message]), [['WA', 'line 1: expected "one", got "1"'], ['WA', undefined], ['RE', undefined]]);
+    const published = JSON.stringify(result);
+    for (const hidden of ['secret-answer', 'exit code 42', 'leaked-input-3']) assert.ok(!published.includes(hidden), hidden);
+    assert.match(log, /secret-answer/);
+    assert.match(log, /exit code 42/);
+    const author = await gradeSubmission({ request, source: '', testSet: withSamples, executor, audience: 'author' });
+    assert.match(author.result.result!.testResults[1].message ?? '', /secret-answer/);
+  });
+
+  it('judges streamed output as it arrives, keeps only a prefix, and reports OLE past the limit for any executor', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 0xff);
+    const limited = buildTestSet(new Map(Object.entries({ '1.in': '', '1.out': '7\n', '2.in': '', '2.out': '7\n', '3.in': '', '3.out': '7\n', 'manifest.json': '{"outputLimit":2097152}' })));
+    const outcomes: RunOutcome[] = [];
+    const streaming: Executor = {
+      name: 'streaming',
+      async execute(job, onCase) {
+        const runs: CaseRun[] = [];
+        // Case 1 streams 7 in two pieces; case 2 streams 1 MB of 0xFF; case 3 (not streamed) returns 3 MB as a string.
+        const sink1 = job.openOutput!(1);
+        sink1.write(Buffer.from('7'));
+        sink1.write(Buffer.from('\n'));
+        const sink2 = job.openOutput!(2);
+        for (let i = 0; i < 16; i++) sink2.write(big.subarray(0, 65536));
+        runs.push({ index: 1, outcome: out('7\n', { stdoutBytes: 2 }) });
+        runs.push({ index: 2, outcome: out('\uFFFD'.repeat(10), { stdoutBytes: 1 << 20 }) });
+        runs.push({ index: 3, outcome: out(big.toString('utf8')) });
+        for (const run of runs) {
+          outcomes.push(run.outcome);
+          onCase?.(run);
+        }
+        return { compile: { ok: true, output: '', timeMs: 0 }, runs };
+      },
+      async close() {},
+    };
+    const { result, log } = await gradeSubmission({ request, source: '', testSet: limited, executor: streaming });
+    assert.deepEqual(result.result!.testResults.map((c) => c.status), ['AC', 'WA', 'OLE']);
+    assert.ok(outcomes.every((o) => o.stdout.length <= 256), 'the engine released every stdout but a prefix');
+    assert.match(log, /stdout \(1048576 bytes\) began/);
+  });
+
+  it('escapes control characters from programs in execution.log', async () => {
+    const executor = new ScriptedExecutor(() => ({
+      compile: { ok: true, output: 'warning: \x1b[2J\u202e', timeMs: 1 },
+      runs: [
+        { index: 1, outcome: out('\x1b]0;owned\x07\r\n', { stderr: 'line\rcase 9: AC\n\x1b[31mred\u0085' }) },
+        { index: 2, outcome: out('4\n') },
+        { index: 3, outcome: out('10\n') },
+      ],
+    }));
+    const { log } = await gradeSubmission({ request, source: '', testSet, executor });
+    assert.doesNotMatch(log, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/);
+    assert.match(log, /\\x1b\[2J\\u202e/);
+    assert.doesNotMatch(log, /^case 9/m, 'a program cannot forge a log line');
   });
 });

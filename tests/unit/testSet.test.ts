@@ -50,4 +50,15 @@ describe('test case sets', () => {
     assert.match(problemsOf({}).join(), /no test cases/);
     assert.match(problemsOf({ '1.in': '', '1.out': '', 'manifest.json': '{' }).join(), /manifest\.json is not JSON/);
   });
+
+  it('marks the manifest samples public and every other case hidden', () => {
+    const set = buildTestSet(files({ '1.in': '', '1.out': '', '2.in': '', '2.out': '', '3.in': '', '3.out': '', 'manifest.json': '{"samples":[1,3]}' }));
+    assert.deepEqual(set.cases.map((c) => c.sample), [true, false, true]);
+    assert.deepEqual(buildTestSet(files({ '1.in': '', '1.out': '' })).cases[0].sample, false, 'without a manifest every case is hidden');
+  });
+
+  it('rejects samples that do not exist or are not case numbers', () => {
+    assert.match(problemsOf({ '1.in': '', '1.out': '', 'manifest.json': '{"samples":[4]}' }).join(), /samples case 4, which does not exist/);
+    assert.match(problemsOf({ '1.in': '', '1.out': '', 'manifest.json': '{"samples":["1"]}' }).join(), /manifest\.json samples/);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * grading-stack CLI. `grade` grades one submission against a local problem folder with the local
- * sandbox and prints the result document the worker would publish, so problem authors can check
+ * sandbox and prints the result document the worker would publish, plus the checker's message on
+ * every case (the worker publishes those for sample cases only), so problem authors can check
  * their test cases and reference solutions.
  */
 import { promises as fsp } from 'node:fs';
@@ -75,6 +76,8 @@ async function grade(argv: string[]): Promise<number> {
       testSet,
       executor,
       resultFile: `file://${path.resolve(args.source)}.result.json`,
+      // The author owns the tests: show what the checker found on every case, not only on samples.
+      audience: 'author',
     });
     const valid = validateGradingResult(result);
     if (!valid.ok) throw new Error(`internal: result does not match its schema: ${valid.errors.join('; ')}`);

@@ -16,6 +16,11 @@ export interface ExecutionLimits {
   outputLimitBytes: number;
 }
 
+/** Receives a case's stdout while the program writes it. */
+export interface OutputSink {
+  write(chunk: Buffer): void;
+}
+
 export interface ExecutionJob {
   /** Correlates logs; the worker passes the grading request id. */
   id: string;
@@ -24,6 +29,12 @@ export interface ExecutionJob {
   /** Test case inputs; `index` is the case number n of {n}.in (1-based). */
   cases: Array<{ index: number; input: string }>;
   limits: ExecutionLimits;
+  /**
+   * Optional: where each case's stdout goes as it is written. An executor that streams into it
+   * reports only a bounded prefix in `RunOutcome.stdout` (and the total in `stdoutBytes`), so its
+   * memory does not grow with the output. Executors that cannot stream ignore it.
+   */
+  openOutput?: (index: number) => OutputSink;
 }
 
 /** Why a program stopped, before any output is compared. */
@@ -39,7 +50,14 @@ export interface RunOutcome {
   status: RunStatus;
   exitCode: number | null;
   signal: string | null;
+  /**
+   * The program's stdout; only a prefix when the executor streamed it to the job's `openOutput`.
+   * Consumers of `onCase` may drop it once judged (the engine keeps a bounded prefix), so an
+   * executor hands the outcome over and does not read `stdout` back afterwards.
+   */
   stdout: string;
+  /** Total stdout bytes, when `stdout` holds only a prefix of them. */
+  stdoutBytes?: number;
   /** Truncated stderr, for execution.log only. */
   stderr: string;
   /** CPU time, ms. */

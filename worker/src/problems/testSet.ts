@@ -1,6 +1,6 @@
 /**
  * A problem's test cases: `{n}.in` / `{n}.out` for n = 1..N and an optional manifest.json
- * (checker, per-case score, limit overrides). Built from a name -> content map, so the local folder
+ * (checker, per-case score, limit overrides, which cases are public samples). Built from a name -> content map, so the local folder
  * reader and the S3 loader share every rule.
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +12,8 @@ export interface TestCase {
   input: string;
   expected: string;
   weight: number;
+  /** A public sample: its checker message (which quotes expected and actual output) may be shown. */
+  sample: boolean;
 }
 
 export interface Manifest {
@@ -22,6 +24,11 @@ export interface Manifest {
   timeLimit?: number;
   memoryLimit?: number;
   outputLimit?: number;
+  /**
+   * Case numbers that are public samples (usually the examples in the statement). Only their
+   * per-case messages reach results; every other case's input and output stay hidden.
+   */
+  samples?: number[];
 }
 
 export interface TestSet {
@@ -59,6 +66,7 @@ const manifestSchema = {
     timeLimit: { type: 'integer', minimum: 100, maximum: 20000 },
     memoryLimit: { type: 'integer', minimum: 16, maximum: 1024 },
     outputLimit: { type: 'integer', minimum: 1, maximum: 64 * 1024 * 1024 },
+    samples: { type: 'array', items: { type: 'integer', minimum: 1 }, uniqueItems: true },
   },
 } as const;
 const validateManifest = validatorFor<Manifest>(manifestSchema);
@@ -94,10 +102,14 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
   for (const key of Object.keys(manifest.scores ?? {})) {
     if (!inputs.has(Number(key))) problems.push(`manifest.json scores case ${key}, which does not exist`);
   }
+  for (const n of manifest.samples ?? []) {
+    if (!inputs.has(n)) problems.push(`manifest.json samples case ${n}, which does not exist`);
+  }
   if (problems.length) throw new TestSetError([...new Set(problems)]);
+  const samples = new Set(manifest.samples ?? []);
 
   return {
-    cases: numbers.map((n) => ({ index: n, input: inputs.get(n)!, expected: outputs.get(n)!, weight: manifest.scores?.[String(n)] ?? 1 })),
+    cases: numbers.map((n) => ({ index: n, input: inputs.get(n)!, expected: outputs.get(n)!, weight: manifest.scores?.[String(n)] ?? 1, sample: samples.has(n) })),
     checker: manifest.checker ?? { type: 'whitespace' },
     timeLimitMs: manifest.timeLimit,
     memoryLimitMb: manifest.memoryLimit,

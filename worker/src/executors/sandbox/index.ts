@@ -6,9 +6,15 @@
  * - concurrency: sandboxes running at once across all jobs (default: CPU cores).
  * - workRoot: where job directories live (default /tmp/grading-sandbox); must not be shared with
  *   anything the programs should not see (only the job's own directory is mounted).
- * - uidBase: first of `concurrency` uids the programs run as (default 61000). Separate uids per
- *   slot keep RLIMIT_NPROC per run and stop one run from signalling another.
+ * - uidBase, uidCount: the uids programs run as, uidBase .. uidBase + uidCount - 1 (default 61000,
+ *   64). Each run locks its uid host-wide (see uidLocks.ts), so runs never share one: RLIMIT_NPROC
+ *   stays per run and no run can signal another. Workers on one host may share the range.
+ * - lockDir: where the uid locks live (default /run/grading-sandbox/uid-locks); every worker using
+ *   the same uids must use the same directory.
+ *
+ * Each job's directory is a tmpfs of its own (bounded, and shown inside as a bare tmpfs).
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -16,19 +22,32 @@ import * as path from 'node:path';
 import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError } from '../port';
 import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { runInSandbox, SandboxLimits } from './runner';
+import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
+import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
 
 export interface SandboxOptions {
   concurrency?: number;
   workRoot?: string;
   uidBase?: number;
+  uidCount?: number;
+  lockDir?: string;
 }
 
 const REQUIRED_BINARIES: Array<[string, string]> = [
   ['/usr/bin/bwrap', 'apt-get install -y bubblewrap'],
   ['/usr/bin/prlimit', 'apt-get install -y util-linux'],
   ['/usr/bin/setpriv', 'apt-get install -y util-linux'],
+  ['/usr/bin/mount', 'apt-get install -y mount'],
+  ['/usr/bin/umount', 'apt-get install -y mount'],
+  ['/usr/bin/python3', 'apt-get install -y python3 python3-seccomp'],
 ];
+
+/** Names this process in its job dirs: pid and start time, so a dead owner's dirs can be told apart. */
+const OWNER = `${process.pid}_${startTimeOf(process.pid)}`;
+
+/** Size of a job's tmpfs (source, compiled program, class files). */
+const BOX_BYTES = 128 * 1024 * 1024;
 
 export class SandboxUnavailableError extends Error {
   constructor(message: string) {
@@ -49,11 +68,14 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   await fsp.chmod(workRoot, 0o711);
   const cgroupVersion = detectCgroupVersion();
   await prepareCgroups(cgroupVersion);
-  const executor = new SandboxExecutor(cgroupVersion, {
-    concurrency: options.concurrency ?? Math.max(1, os.cpus().length),
-    workRoot,
-    uidBase: options.uidBase ?? 61000,
-  });
+  const seccomp = await ensureSeccompFilter(path.join(workRoot, 'cache'));
+  const concurrency = options.concurrency ?? Math.max(1, os.cpus().length);
+  const uidBase = options.uidBase ?? 61000;
+  const uidCount = options.uidCount ?? 64;
+  if (uidCount < concurrency) throw new SandboxUnavailableError(`local sandbox: uidCount ${uidCount} is below concurrency ${concurrency}`);
+  const locks = new UidLocks(options.lockDir ?? '/run/grading-sandbox/uid-locks', Array.from({ length: uidCount }, (_, i) => uidBase + i));
+  const executor = new SandboxExecutor(cgroupVersion, seccomp.file, locks, { concurrency, workRoot });
+  await executor.removeStaleJobDirs();
   await executor.selfTest();
   return executor;
 }
@@ -65,7 +87,9 @@ class SandboxExecutor implements Executor {
 
   constructor(
     private readonly cgroupVersion: CgroupVersion,
-    private readonly opts: Required<SandboxOptions>,
+    private readonly seccompFile: string,
+    private readonly locks: UidLocks,
+    private readonly opts: { concurrency: number; workRoot: string },
   ) {
     this.freeSlots = Array.from({ length: opts.concurrency }, (_, i) => i);
   }
@@ -74,9 +98,9 @@ class SandboxExecutor implements Executor {
   async selfTest(): Promise<void> {
     const dir = await this.makeJobDir('selftest');
     try {
-      const result = await this.withSlot((uid, slot) =>
+      const result = await this.withSlot((uid) =>
         runInSandbox({
-          name: `selftest-${process.pid}-${slot}`,
+          name: `selftest-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
           boxDir: dir,
           writableBox: false,
           command: ['/bin/true'],
@@ -84,16 +108,17 @@ class SandboxExecutor implements Executor {
           uid,
           limits: { timeLimitMs: 2000, wallLimitMs: 5000, memoryLimitMb: 64, memoryHeadroomMb: 0, outputLimitBytes: 1024, pids: 8 },
           cgroupVersion: this.cgroupVersion,
+          seccompFile: this.seccompFile,
         }),
       );
       if (result.status !== 'exited' || result.exitCode !== 0) {
         throw new SandboxUnavailableError(
           `local sandbox self-test failed (${result.status}, exit ${result.exitCode}): ${result.stderr.trim() || result.message || ''}. ` +
-            'bubblewrap needs unprivileged user namespaces: sysctl -w user.max_user_namespaces=10000 (and kernel.unprivileged_userns_clone=1 on Debian kernels).',
+            'bubblewrap runs as root and needs mount, pid and network namespaces (CAP_SYS_ADMIN: a privileged container or the host).',
         );
       }
     } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
+      await this.removeJobDir(dir);
     }
   }
 
@@ -120,9 +145,9 @@ class SandboxExecutor implements Executor {
       const command = toolchain.run({ memoryLimitMb: job.limits.memoryLimitMb });
       const runs = await Promise.all(
         job.cases.map((testCase) =>
-          this.withSlot(async (uid, slot) => {
+          this.withSlot(async (uid) => {
             const outcome = await runInSandbox({
-              name: `run-${process.pid}-${slot}-${randomBytes(4).toString('hex')}`,
+              name: `run-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
               boxDir: dir,
               writableBox: false,
               command,
@@ -130,6 +155,8 @@ class SandboxExecutor implements Executor {
               uid,
               limits,
               cgroupVersion: this.cgroupVersion,
+              seccompFile: this.seccompFile,
+              stdoutSink: job.openOutput?.(testCase.index),
             });
             const { memoryLimitHit: _hit, ...facts } = outcome;
             const run: CaseRun = { index: testCase.index, outcome: facts };
@@ -140,7 +167,7 @@ class SandboxExecutor implements Executor {
       );
       return { compile, runs };
     } finally {
-      await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await this.removeJobDir(dir).catch(() => undefined);
     }
   }
 
@@ -152,10 +179,10 @@ class SandboxExecutor implements Executor {
     const toolchain = TOOLCHAINS[job.language];
     if (!toolchain.compile) return { ok: true, output: '', timeMs: 0 };
     const compileCommand = toolchain.compile;
-    return this.withSlot(async (uid, slot) => {
+    return this.withSlot(async (uid) => {
       await fsp.chown(dir, uid, uid);
       const result = await runInSandbox({
-        name: `compile-${process.pid}-${slot}-${randomBytes(4).toString('hex')}`,
+        name: `compile-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
         boxDir: dir,
         writableBox: true,
         command: compileCommand,
@@ -163,6 +190,7 @@ class SandboxExecutor implements Executor {
         uid,
         limits: { ...COMPILE_LIMITS, memoryHeadroomMb: 0 },
         cgroupVersion: this.cgroupVersion,
+        seccompFile: this.seccompFile,
       });
       const output = `${result.stdout}${result.stderr}`.slice(0, COMPILE_LIMITS.outputLimitBytes);
       const ok = result.status === 'exited' && result.exitCode === 0;
@@ -171,25 +199,58 @@ class SandboxExecutor implements Executor {
     });
   }
 
+  /** A fresh directory with a tmpfs of its own mounted on it, named after its owner process. */
   private async makeJobDir(id: string): Promise<string> {
     const jobs = path.join(this.opts.workRoot, 'jobs');
     await fsp.mkdir(jobs, { recursive: true, mode: 0o711 });
     const safe = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-    const dir = await fsp.mkdtemp(path.join(jobs, `${safe}-`));
-    await fsp.chmod(dir, 0o755);
+    const dir = await fsp.mkdtemp(path.join(jobs, `${OWNER}-${safe}-`));
+    try {
+      await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${BOX_BYTES},mode=0755,nosuid,nodev`, 'box', dir]);
+    } catch (error) {
+      await fsp.rmdir(dir).catch(() => undefined);
+      throw new SandboxUnavailableError(`local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`);
+    }
     return dir;
   }
 
-  private async withSlot<T>(work: (uid: number, slot: number) => Promise<T>): Promise<T> {
+  /** Job dirs (and their mounts) of workers that died mid-job; other live workers' are left alone. */
+  async removeStaleJobDirs(): Promise<void> {
+    const jobs = path.join(this.opts.workRoot, 'jobs');
+    for (const name of await fsp.readdir(jobs).catch(() => [] as string[])) {
+      const owner = /^(\d+)_(\d+)-/.exec(name);
+      if (owner && !isProcessAlive(owner[1], owner[2])) await this.removeJobDir(path.join(jobs, name)).catch(() => undefined);
+    }
+  }
+
+  private async removeJobDir(dir: string): Promise<void> {
+    // Lazy as a fallback: every process of the job is dead by now, but a file may still be open briefly.
+    await run('/usr/bin/umount', [dir]).catch(() => run('/usr/bin/umount', ['-l', dir]).catch(() => undefined));
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  /** One of `concurrency` slots in this process, and a uid no other run on the host holds. */
+  private async withSlot<T>(work: (uid: number) => Promise<T>): Promise<T> {
     const slot = this.freeSlots.pop() ?? (await new Promise<number>((resolve) => this.waiting.push(resolve)));
     try {
-      return await work(this.opts.uidBase + slot, slot);
+      const lease = await this.locks.acquire();
+      try {
+        return await work(lease.uid);
+      } finally {
+        lease.release();
+      }
     } finally {
       const next = this.waiting.shift();
       if (next) next(slot);
       else this.freeSlots.push(slot);
     }
   }
+}
+
+function run(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env: {} }, (error, _stdout, stderr) => (error ? reject(new Error(`${path.basename(file)}: ${stderr.trim() || error.message}`)) : resolve()));
+  });
 }
 
 export { ExecutorUnavailableError };
