@@ -158,6 +158,8 @@ export interface Judge0TestServer {
     hang: boolean;
     /** Workers stop taking jobs while true (submissions stay In Queue). */
     stuck: boolean;
+    /** The next N submitted items fail validation with these errors (as a 422 item in a batch). */
+    rejectItems: { count: number; errors: Record<string, string[]> };
   };
   /** Jobs waiting for a worker (Resque.size). */
   queued(): number;
@@ -176,6 +178,8 @@ export interface Judge0TestServerOptions {
   workers?: number;
   /** First uid of the sandbox slots. Default 63000. */
   uidBase?: number;
+  /** Keys of GET /config_info that misreport the settings (a proxy or a patched Judge0 in front). */
+  configInfoOverrides?: Record<string, unknown>;
 }
 
 export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}): Promise<Judge0TestServer> {
@@ -197,7 +201,13 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
   const queue: Row[] = [];
   const requests: string[] = [];
   const posted: Judge0TestServer['posted'] = [];
-  const faults: Judge0TestServer['faults'] = { failNext: { count: 0, status: 500 }, forceStatus: { count: 0, status: 13 }, hang: false, stuck: false };
+  const faults: Judge0TestServer['faults'] = {
+    failNext: { count: 0, status: 500 },
+    forceStatus: { count: 0, status: 13 },
+    hang: false,
+    stuck: false,
+    rejectItems: { count: 0, errors: { language_id: ["can't be blank"] } },
+  };
   const hanging = new Set<http.ServerResponse>();
   const waiters = new Map<string, Array<() => void>>();
   const workers = opts.workers ?? 2;
@@ -338,6 +348,10 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     }
     if (String(columns.command_line_arguments ?? '').trim() !== '' && !s.enableCommandLineArguments) add('command_line_arguments', 'setting command line arguments is not allowed');
     if (additional?.length && !s.enableAdditionalFiles) add('additional_files', 'setting additional files is not allowed');
+    if (faults.rejectItems.count > 0) {
+      faults.rejectItems.count--;
+      return { errors: faults.rejectItems.errors };
+    }
     if (Object.keys(errors).length) return { errors };
     const token = randomUUID();
     columns.token = token;
@@ -383,6 +397,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
       const url = new URL(req.url!, 'http://judge0');
       const raw = Buffer.concat(chunks).toString('utf8');
       requests.push(`${req.method} ${url.pathname}`);
+      pump(); // a test may have cleared `faults.stuck`
       const send = (status: number, payload?: unknown) => {
         if (payload === undefined) {
           res.writeHead(status).end();
@@ -419,7 +434,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
       };
       const queueFull = (n: number) => queue.length + n > settings.maxQueueSize; // submissions_controller.rb:207-212
 
-      if (req.method === 'GET' && url.pathname === '/config_info') return send(200, configInfo(settings));
+      if (req.method === 'GET' && url.pathname === '/config_info') return send(200, { ...configInfo(settings), ...opts.configInfoOverrides });
       if (req.method === 'GET' && url.pathname === '/languages') {
         return send(200, TEST_LANGUAGES.filter((l) => !l.is_archived).sort((a, b) => a.name.localeCompare(b.name)).map(({ id, name }) => ({ id, name })));
       }
