@@ -86,10 +86,11 @@ describe('Judge0 executor', function () {
       await start({ settings: { allowedLanguagesForCompilerOptions: ['C++'] }, configInfoOverrides: { allowed_languages_for_compile_options: [] } });
       const notices: string[] = [];
       const executor = await connect({ onNotice: (m) => notices.push(m) });
+      const before = judge0.created();
       const report = await executor.execute({ id: 'opt', language: 'c', source: '#include <stdio.h>\nint main(){ puts("plain"); }', cases: sumCases(3), limits });
       assert.deepEqual(report.runs.map((r) => [r.outcome.status, r.outcome.stdout]), [['exited', 'plain\n'], ['exited', 'plain\n'], ['exited', 'plain\n']]);
       assert.match(report.compile.output, /compiler options refused \(setting compiler options is only allowed for C\+\+\)/);
-      assert.equal(judge0.created(), 3, 'each case created once');
+      assert.equal(judge0.created() - before, 3, 'each case created once');
       assert.ok(notices.some((n) => /refused compiler_options/.test(n)));
       // From then on the adapter does not send them again for that language.
       await runOne(executor, 'c', '#include <stdio.h>\nint main(){ puts("x"); }');
@@ -233,6 +234,16 @@ describe('Judge0 executor', function () {
       assert.equal(lastPosted().submissions![0].language_id, 89);
     });
 
+    it('falls back to 62/63 when a multi-file program fails on the server although it lists language 89', async () => {
+      await start({ settings: { enableAdditionalFiles: false }, configInfoOverrides: { enable_additional_files: true } });
+      const notices: string[] = [];
+      const executor = await connect({ onNotice: (m) => notices.push(m) });
+      assert.ok(notices.some((n) => /multi-file program \(language 89\) failed on this Judge0 .*additional_files: setting additional files is not allowed/.test(n)), notices.join('\n'));
+      const ok = await runOne(executor, 'javascript', 'console.log("plain")');
+      assert.equal(ok.stdout, 'plain\n');
+      assert.equal(lastPosted().submissions![0].language_id, 63);
+    });
+
     it('falls back to language 62 with the same box headroom when multi-file programs are off', async () => {
       await start({ settings: { enableAdditionalFiles: false } });
       const notices: string[] = [];
@@ -267,11 +278,12 @@ describe('Judge0 executor', function () {
     it('keeps the valid items of a mixed 201 batch and reports the rejected one as an internal error', async () => {
       await start();
       const executor = await connect();
+      const before = judge0.created();
       judge0.faults.rejectItems = { count: 1, errors: { stdin: ['is invalid'] } };
       const report = await executor.execute({ id: 'mixed', language: 'python', source: SUM_PY, cases: sumCases(3), limits });
       assert.deepEqual(report.runs.map((r) => r.outcome.status), ['internal-error', 'exited', 'exited']);
       assert.match(report.runs[0].outcome.message ?? '', /rejected case 1: stdin: is invalid/);
-      assert.equal(judge0.created(), 2);
+      assert.equal(judge0.created() - before, 2);
     });
 
     it('treats maintenance mode (503) as unavailable with a back-off, as a typed error', async () => {
@@ -310,11 +322,12 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect({ jobDeadlineMs: 300, deadlineAttempts: 2 });
       judge0.faults.stuck = true;
+      const before = judge0.created();
       const job = { id: 'stuck', language: 'python' as const, source: SUM_PY, cases: sumCases(2), limits };
       await assert.rejects(executor.execute(job), (e: Error) => e instanceof ExecutorUnavailableError && /stuck In Queue/.test(e.message));
-      assert.equal(judge0.created(), 2);
+      assert.equal(judge0.created() - before, 2);
       const report = await executor.execute(job);
-      assert.equal(judge0.created(), 2, 'the retry polls the same submissions instead of creating new ones');
+      assert.equal(judge0.created() - before, 2, 'the retry polls the same submissions instead of creating new ones');
       assert.deepEqual(report.runs.map((r) => r.outcome.status), ['internal-error', 'internal-error']);
       assert.match(report.runs[0].outcome.message ?? '', /did not finish case 1 after 2 attempt/);
     });
@@ -323,6 +336,7 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect({ jobDeadlineMs: 300 });
       judge0.faults.stuck = true;
+      const before = judge0.created();
       const job = { id: 'late', language: 'python' as const, source: SUM_PY, cases: sumCases(2), limits };
       await assert.rejects(executor.execute(job), ExecutorUnavailableError);
       judge0.faults.stuck = false;
@@ -330,7 +344,7 @@ describe('Judge0 executor', function () {
       patient.opts.jobDeadlineMs = 60_000;
       const report = await executor.execute(job);
       assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n']);
-      assert.equal(judge0.created(), 2);
+      assert.equal(judge0.created() - before, 2);
     });
 
     it('retries 5xx responses and then succeeds', async () => {

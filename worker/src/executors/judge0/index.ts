@@ -138,6 +138,26 @@ export class Judge0Executor implements Executor {
       }
       resolved.multiFile = { projectId: project.id, sourceFile: row.source_file, compileCmd: row.compile_cmd ?? null, runCmd: row.run_cmd };
     }
+    await this.probeMultiFile();
+  }
+
+  /** One tiny multi-file run at start: a server that lists language 89 but cannot run it falls back to 62/63. */
+  private async probeMultiFile(): Promise<void> {
+    const probed = (['javascript', 'java'] as const).find((l) => this.languagesById.get(l)?.multiFile);
+    if (!probed) return;
+    const source = probed === 'javascript' ? 'console.log("multi-file ok")' : 'public class Main { public static void main(String[] a) { System.out.println("multi-file ok"); } }';
+    let why: string;
+    try {
+      const limits = { timeLimitMs: 5000, memoryLimitMb: 128, outputLimitBytes: 1024 };
+      const report = await this.execute({ id: 'judge0-multi-file-probe', language: probed, source, cases: [{ index: 1, input: '' }], limits });
+      const outcome = report.runs[0]?.outcome;
+      if (report.compile.ok && outcome?.stdout === 'multi-file ok\n') return;
+      why = report.compile.ok ? `${outcome?.status}: ${outcome?.message ?? outcome?.stderr.slice(0, 200) ?? ''}` : `compile error: ${report.compile.output.slice(0, 200)}`;
+    } catch (error) {
+      why = (error as Error).message;
+    }
+    for (const language of ['java', 'javascript'] as const) delete this.languagesById.get(language)?.multiFile;
+    this.notice(`Java/JavaScript run without runtime memory flags: a multi-file program (language 89) failed on this Judge0 (${why})`);
   }
 
   get batchSize(): number {
