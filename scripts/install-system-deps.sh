@@ -7,9 +7,10 @@
 #   shellcheck      lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
 #   chromium        headless browser for the web page test (driven by playwright-core)
+#   unzip           the Judge0 test server unpacks multi-file programs with it, as Judge0 does
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium)
+packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium unzip)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
