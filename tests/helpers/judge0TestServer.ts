@@ -147,6 +147,8 @@ export interface Judge0TestServer {
   settings: Judge0Settings;
   /** Requests seen, as "METHOD /path". */
   requests: string[];
+  /** GET paths with their query strings. */
+  gets: string[];
   /** Request bodies of POSTs, parsed (tests check what the adapter sent). */
   posted: Array<{ path: string; query: string; body: unknown }>;
   faults: {
@@ -200,6 +202,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
   const rows = new Map<string, Row>();
   const queue: Row[] = [];
   const requests: string[] = [];
+  const gets: string[] = [];
   const posted: Judge0TestServer['posted'] = [];
   const faults: Judge0TestServer['faults'] = {
     failNext: { count: 0, status: 500 },
@@ -397,6 +400,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
       const url = new URL(req.url!, 'http://judge0');
       const raw = Buffer.concat(chunks).toString('utf8');
       requests.push(`${req.method} ${url.pathname}`);
+      if (req.method === 'GET') gets.push(`${url.pathname}${url.search}`);
       pump(); // a test may have cleared `faults.stuck`
       const send = (status: number, payload?: unknown) => {
         if (payload === undefined) {
@@ -514,6 +518,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     baseUrl: `http://127.0.0.1:${port}`,
     settings,
     requests,
+    gets,
     posted,
     faults,
     queued: () => queue.length,

@@ -200,6 +200,18 @@ describe('Judge0 executor', function () {
       assert.equal(js.status, 'output-limit');
     });
 
+    it('fetches large possible outputs a few at a time: statuses first, then at most 5 full results per GET at a 4 MB cap', async () => {
+      await start();
+      const executor = await connect();
+      judge0.gets.length = 0;
+      const report = await executor.execute({ id: 'heavy', language: 'python', source: SUM_PY, cases: sumCases(8), limits: { ...limits, outputLimitBytes: 16 << 20 } });
+      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n', '4\n', '6\n', '8\n', '10\n', '12\n', '14\n']);
+      const polls = judge0.gets.filter((g) => g.startsWith('/submissions/batch')).map((g) => new URL(g, 'http://x').searchParams);
+      assert.ok(polls.some((q) => q.get('fields') === 'token,status'));
+      const full = polls.filter((q) => q.get('fields')!.includes('stdout'));
+      assert.ok(full.length >= 2 && full.every((q) => q.get('tokens')!.split(',').length <= 5), full.map((q) => q.get('tokens')).join(' | '));
+    });
+
     it('keeps no more output per case than the limit needs', async () => {
       await start();
       const executor = await connect();

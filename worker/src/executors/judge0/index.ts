@@ -86,6 +86,8 @@ interface JobState {
 /** Jobs whose tokens are kept for a retry (only held jobs stay: finished ones are forgotten at once). */
 const MAX_REMEMBERED_JOBS = 100;
 const STDERR_KEEP = 8192;
+/** Largest poll answer the adapter asks for at once (outputs are fetched fewer at a time when large). */
+const RESPONSE_BUDGET_BYTES = 32 * 1024 * 1024;
 
 export async function createJudge0Executor(options: Judge0Options): Promise<Judge0Executor> {
   const executor = new Judge0Executor(options);
@@ -223,7 +225,10 @@ export class Judge0Executor implements Executor {
       }
       if (!state.tokens.size) break;
 
-      const finished = await this.pollUntilFinal(state, deadline, (token, s) => {
+      // Base64 inflates by 4/3; keep one poll answer under RESPONSE_BUDGET_BYTES.
+      const perCase = Math.ceil((ctx.sentMaxFileSizeKb * 1024 * 4) / 3) + 16 * 1024;
+      const fullGetSize = Math.max(1, Math.floor(RESPONSE_BUDGET_BYTES / perCase));
+      const finished = await this.pollUntilFinal(state, deadline, fullGetSize, (token, s) => {
         const testCase = state.tokens.get(token)!;
         if (s.status.id === JUDGE0_STATUS.COMPILATION_ERROR) return 'compile-error';
         if (isRetryableInternal(s.status.id) && testCase.internalRetries < (this.opts.internalErrorRetries ?? 1)) {
@@ -318,6 +323,7 @@ export class Judge0Executor implements Executor {
   private async pollUntilFinal(
     state: JobState,
     deadline: number,
+    fullGetSize: number,
     onFinal: (token: string, s: Judge0Submission) => 'done' | 'retry' | 'compile-error',
   ): Promise<{ compileError?: Judge0Submission; expired?: boolean }> {
     let delay = this.opts.pollInitialMs ?? 100;
@@ -328,10 +334,9 @@ export class Judge0Executor implements Executor {
       const tokens = [...state.tokens.keys()];
       for (let i = 0; i < tokens.length; i += this.batchSize) {
         const chunk = tokens.slice(i, i + this.batchSize);
-        const answers = await this.fetchChunk(chunk);
+        const answers = await this.fetchFinals(chunk, fullGetSize);
         let resubmit = false;
-        for (const [j, s] of answers.entries()) {
-          const token = chunk[j];
+        for (const [token, s] of answers) {
           if (s === null) {
             // Judge0 no longer knows the token (database reset): the case is lost, not the program's fault.
             if (onFinal(token, lostSubmission(token, state.tokens.get(token)!.index)) === 'retry') resubmit = true;
@@ -348,8 +353,25 @@ export class Judge0Executor implements Executor {
     return {};
   }
 
-  private async fetchChunk(tokens: string[]): Promise<Array<Judge0Submission | null>> {
-    const query = `base64_encoded=true&fields=${FIELDS}`;
+  /**
+   * The chunk's submissions that are final (or lost: null), with every field. When a full answer for
+   * the whole chunk could be large (outputs up to max_file_size each), statuses are polled first and
+   * the final ones fetched `fullGetSize` at a time, so one response stays within RESPONSE_BUDGET_BYTES.
+   */
+  private async fetchFinals(chunk: string[], fullGetSize: number): Promise<Array<[string, Judge0Submission | null]>> {
+    if (fullGetSize >= chunk.length) return (await this.fetchChunk(chunk, FIELDS)).map((s, j) => [chunk[j], s]);
+    const statuses = await this.fetchChunk(chunk, 'token,status');
+    const finals = chunk.filter((_, j) => statuses[j] === null || isFinal(statuses[j]!.status.id));
+    const out: Array<[string, Judge0Submission | null]> = [];
+    for (let i = 0; i < finals.length; i += fullGetSize) {
+      const group = finals.slice(i, i + fullGetSize);
+      (await this.fetchChunk(group, FIELDS)).forEach((s, j) => out.push([group[j], s]));
+    }
+    return out;
+  }
+
+  private async fetchChunk(tokens: string[], fields: string): Promise<Array<Judge0Submission | null>> {
+    const query = `base64_encoded=true&fields=${fields}`;
     if (this.batching) {
       try {
         const answer = await this.http.get<{ submissions: Array<Judge0Submission | null> }>(`/submissions/batch?tokens=${tokens.join(',')}&${query}`);
