@@ -205,7 +205,6 @@ export class Judge0Executor implements Executor {
       .filter((c) => !inFlight.has(c.index) && !runs.has(c.index))
       .map((c) => ({ index: c.index, input: c.input, internalRetries: 0, withOptions: compilerOptionsAllowed(this.config, resolved.name) && !this.optionsRefused.has(resolved.id) }));
 
-
     while (toSubmit.length || state.tokens.size) {
       if (toSubmit.length) {
         const rejected = await this.submit(toSubmit, resolved, job, limits, state, deadline);
