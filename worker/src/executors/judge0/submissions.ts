@@ -108,7 +108,8 @@ export function runScript(language: Language, runCmd: string, memoryLimitMb: num
   const [binary, ...rest] = runCmd.trim().split(/\s+/);
   const flags =
     language === 'java'
-      ? [`-Xmx${memoryLimitMb}m`, '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1', '-Xshare:auto']
+      ? // The sandbox's memory and speed flags that OpenJDK 13 accepts as they are (not CICompilerCount=1).
+        [`-Xmx${memoryLimitMb}m`, '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
       : [`--max-old-space-size=${Math.max(16, memoryLimitMb)}`, '--stack-size=65500'];
   return `${[binary, ...flags, ...rest].join(' ')}\n`;
 }
