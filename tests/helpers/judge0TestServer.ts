@@ -87,6 +87,44 @@ export const JUDGE0_DEFAULTS: Judge0Settings = {
 };
 
 /**
+ * Settings from a judge0.conf (KEY=VALUE lines, as `scripts/load-config` sources them), read the way
+ * app/helpers/config.rb:5-43 reads the environment: flags are on unless "false" (or off unless "true"),
+ * numbers fall back to the default when a key is empty or absent.
+ */
+export function settingsFromJudge0Conf(text: string): Partial<Judge0Settings> {
+  const env = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match) env.set(match[1], match[2].trim().replace(/^"(.*)"$/, '$1'));
+  }
+  const out: Partial<Judge0Settings> = {};
+  const set = <K extends keyof Judge0Settings>(key: K, value: Judge0Settings[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  const onUnlessFalse = (k: string) => (env.has(k) ? env.get(k) !== 'false' : undefined);
+  const offUnlessTrue = (k: string) => (env.has(k) ? env.get(k) === 'true' : undefined);
+  const num = (k: string) => (env.get(k) ? Number(env.get(k)) : undefined);
+  set('maintenanceMode', offUnlessTrue('MAINTENANCE_MODE'));
+  set('maintenanceMessage', env.get('MAINTENANCE_MESSAGE') || undefined);
+  set('enableWaitResult', onUnlessFalse('ENABLE_WAIT_RESULT'));
+  set('enableCompilerOptions', onUnlessFalse('ENABLE_COMPILER_OPTIONS'));
+  set('allowedLanguagesForCompilerOptions', env.has('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS') ? env.get('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS')!.split(/\s+/).filter(Boolean) : undefined);
+  set('enableCommandLineArguments', onUnlessFalse('ENABLE_COMMAND_LINE_ARGUMENTS'));
+  set('enableAdditionalFiles', onUnlessFalse('ENABLE_ADDITIONAL_FILES'));
+  set('enableBatchedSubmissions', onUnlessFalse('ENABLE_BATCHED_SUBMISSIONS'));
+  const numbers: Array<[keyof Judge0Settings, string]> = [
+    ['maxSubmissionBatchSize', 'MAX_SUBMISSION_BATCH_SIZE'], ['maxQueueSize', 'MAX_QUEUE_SIZE'], ['cpuTimeLimit', 'CPU_TIME_LIMIT'],
+    ['maxCpuTimeLimit', 'MAX_CPU_TIME_LIMIT'], ['cpuExtraTime', 'CPU_EXTRA_TIME'], ['maxCpuExtraTime', 'MAX_CPU_EXTRA_TIME'],
+    ['wallTimeLimit', 'WALL_TIME_LIMIT'], ['maxWallTimeLimit', 'MAX_WALL_TIME_LIMIT'], ['memoryLimit', 'MEMORY_LIMIT'],
+    ['maxMemoryLimit', 'MAX_MEMORY_LIMIT'], ['stackLimit', 'STACK_LIMIT'], ['maxStackLimit', 'MAX_STACK_LIMIT'],
+    ['maxProcessesAndOrThreads', 'MAX_PROCESSES_AND_OR_THREADS'], ['maxMaxProcessesAndOrThreads', 'MAX_MAX_PROCESSES_AND_OR_THREADS'],
+    ['maxFileSize', 'MAX_FILE_SIZE'], ['maxMaxFileSize', 'MAX_MAX_FILE_SIZE'], ['numberOfRuns', 'NUMBER_OF_RUNS'], ['maxNumberOfRuns', 'MAX_NUMBER_OF_RUNS'],
+  ];
+  for (const [key, name] of numbers) set(key, num(name) as never);
+  return out;
+}
+
+/**
  * Judge0 CE 1.13.1's names and commands (db/languages/active.rb) for the languages tests use, with
  * the local compilers' paths. GCC 9.2 defaults to gnu11 / gnu++14, so the test server says so.
  */

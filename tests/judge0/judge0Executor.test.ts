@@ -3,10 +3,12 @@
  * judge0TestServer.ts) and really runs the programs in the local sandbox as `/bin/bash run`.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createJudge0Executor, Judge0Executor, Judge0MaintenanceError, Judge0QueueFullError } from '../../worker/src/executors/judge0';
 import { ExecutorUnavailableError, ExecutionLimits, RunOutcome } from '../../worker/src/executors/port';
 import type { Language } from '../../worker/src/languages';
-import { Judge0TestServer, Judge0TestServerOptions, startJudge0TestServer } from '../helpers/judge0TestServer';
+import { Judge0TestServer, Judge0TestServerOptions, settingsFromJudge0Conf, startJudge0TestServer } from '../helpers/judge0TestServer';
 
 const SUM_PY = 'a, b = map(int, input().split())\nprint(a + b)';
 const limits: ExecutionLimits = { timeLimitMs: 2000, memoryLimitMb: 128, outputLimitBytes: 1 << 20 };
@@ -269,6 +271,18 @@ describe('Judge0 executor', function () {
   });
 
   describe('server configurations and failures', () => {
+    it('grades correctly on a Judge0 configured by the judge0.conf this project deploys', async () => {
+      const template = fs.readFileSync(path.join(__dirname, '../../judge0-host/judge0.conf.template'), 'utf8');
+      const settings = settingsFromJudge0Conf(template.replace(/\$\{[A-Z0-9_]+\}/g, '2'));
+      await start({ settings });
+      const executor = await connect();
+      const math = '#include <math.h>\n#include <stdio.h>\nint main(){ double x; scanf("%lf", &x); printf("%.1f\\n", sqrt(x)); return 0; }';
+      assert.equal((await runOne(executor, 'c', math, '16\n')).stdout, '4.0\n');
+      const big = await runOne(executor, 'python', 'import sys\nsys.stdout.write("z" * 3000000)', '', { outputLimitBytes: 16 << 20 });
+      assert.deepEqual([big.status, big.stdout.length], ['exited', 3_000_000]);
+      assert.equal((await runOne(executor, 'java', 'public class Main { public static void main(String[] a) { System.out.println(7); } }', '', { timeLimitMs: 5000 })).stdout, '7\n');
+    });
+
     it('submits one by one when batching is disabled (400 on /batch), as /config_info says', async () => {
       await start({ settings: { enableBatchedSubmissions: false } });
       const executor = await connect();
