@@ -16,7 +16,7 @@
  *   without options (and noted in the compile output), anything else is that case's internal error.
  */
 import { createHash } from 'node:crypto';
-import type { Language } from '../../languages';
+import type { Language, OfferedLanguage } from '../../languages';
 import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../port';
 import { ExecutorUnavailableError } from '../port';
 import { CircuitBreaker } from './circuitBreaker';
@@ -58,13 +58,6 @@ export interface Judge0Options {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A language as the user sees it on this executor. */
-export interface ExecutorLanguage {
-  id: Language;
-  /** As the executor reports it, e.g. "Java (OpenJDK 13.0.1)". */
-  name: string;
-  version: string;
-}
 
 interface PendingCase {
   index: number;
@@ -167,7 +160,7 @@ export class Judge0Executor implements Executor {
   }
 
   /** Our languages this server offers, named as Judge0's GET /languages names them. */
-  languages(): ExecutorLanguage[] {
+  languages(): OfferedLanguage[] {
     return [...this.languagesById.values()].map((l) => ({ id: l.language, name: l.name, version: l.version }));
   }
 
