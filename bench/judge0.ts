@@ -1,15 +1,11 @@
 /**
  * Judge0 round trips: the adapter (one batch POST per submission, then batched polls with back-off)
  * against the naive design (one `POST /submissions?wait=true` per test case), both against the
- * test Judge0 server (tests/helpers/fakeJudge0.ts) that runs the code in the local sandbox.
+ * test Judge0 server (tests/helpers/judge0TestServer.ts) that answers like Judge0 1.13.1 and runs the code in the local sandbox.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { startFakeJudge0 } from '../tests/helpers/fakeJudge0';
+import { startJudge0TestServer } from '../tests/helpers/judge0TestServer';
 import { createJudge0Executor } from '../worker/src/executors/judge0';
 import type { ExecutionJob } from '../worker/src/executors/port';
-import { createSandboxExecutor } from '../worker/src/executors/sandbox';
 import { hrMs, median, percentile, round, table } from './stats';
 
 const SUBMISSIONS = Number(process.env.BENCH_JUDGE0_SUBMISSIONS ?? 20);
@@ -42,9 +38,7 @@ async function naive(baseUrl: string, j: ExecutionJob): Promise<void> {
 }
 
 export async function judge0Bench(): Promise<string> {
-  const workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-judge0-'));
-  const sandbox = await createSandboxExecutor({ concurrency: 2, workRoot, uidBase: 63100 });
-  const server = await startFakeJudge0({ executor: sandbox, authToken: TOKEN, maxQueueSize: 1000 });
+  const server = await startJudge0TestServer({ authToken: TOKEN, uidBase: 63100, settings: { maxQueueSize: 1000 } });
   const adapter = await createJudge0Executor({ baseUrl: server.baseUrl, authToken: TOKEN });
   const rows: Array<Array<string | number>> = [];
   try {
@@ -69,15 +63,13 @@ export async function judge0Bench(): Promise<string> {
   } finally {
     await adapter.close();
     await server.close();
-    await sandbox.close();
-    fs.rmSync(workRoot, { recursive: true, force: true });
   }
   return [
     `Judge0 round trips per submission (${SUBMISSIONS} Python submissions per row, test Judge0 server running the sandbox)`,
     table(['design', 'HTTP req/submission', 'max', 'latency p50 ms', 'latency p95 ms'], rows),
     'adapter = one batch POST per 20 cases + batched polls with back-off (adapter defaults 100 ms, x1.5 per poll, at most 2 s); naive = one blocking',
-    'POST /submissions?wait=true per case, in sequence. The test server reports In Queue, then Processing, before',
-    'the final status, so the adapter always polls at least three times: its latency here is mostly poll delay.',
+    'POST /submissions?wait=true per case, in sequence. The test server queues jobs for two workers as Judge0 does',
+    '(In Queue, Processing, final); every job compiles and runs as `/bin/bash run` in the sandbox.',
   ].join('\n');
 }
 

@@ -10,10 +10,11 @@
 #   chromium        headless browser for the web page test (driven by playwright-core)
 #   openssl         makes the local CA and the broker's/database's certificates (scripts/services/tls.ts)
 #   libactivemq-java, python3-stomp  third-party clients of the interop tests (tests/interop: JMS over OpenWire, stomp.py)
+#   unzip           the Judge0 test server unpacks multi-file programs with it, as Judge0 does
 set -euo pipefail
 
 packages=(activemq mariadb-server mariadb-client bubblewrap python3 python3-seccomp default-jdk-headless gcc g++ shellcheck
-  cloud-init chromium openssl libactivemq-java python3-stomp)
+  cloud-init chromium openssl libactivemq-java python3-stomp unzip)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -13,7 +13,6 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import mysql from 'mysql2/promise';
 import { seedProblems } from '../../scripts/local';
@@ -21,9 +20,7 @@ import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { freePort, sleep } from '../../scripts/services/process';
 import type { LocalS3 } from '../../scripts/services/s3';
-import type { Executor } from '../../worker/src/executors/port';
-import { createSandboxExecutor } from '../../worker/src/executors/sandbox';
-import { FakeJudge0, startFakeJudge0 } from '../helpers/fakeJudge0';
+import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
 import { privateActiveMq, privateMariaDb, privateS3, servicesTls } from '../helpers/services';
 import { dockerfileEnv, dockerRun, renderProgram, ROOT, shellWords, ShippedProgram, taskEnvironment } from './shippedArtifacts';
 import { SsmServer, startSsmServer, StoredParameter } from './ssmServer';
@@ -107,9 +104,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
   let broker: LocalActiveMq;
   let db: LocalMariaDb;
   let s3: LocalS3;
-  let sandbox: Executor;
-  let judge0: FakeJudge0;
-  let workRoot: string;
+  let judge0: Judge0TestServer;
   const ssm: { worker?: SsmServer; gateway?: SsmServer } = {};
   const running: Booted[] = [];
   let gatewayUrl: string;
@@ -141,8 +136,6 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     gatewayRun = dockerRun(program.gatewayUserData);
     const value = (envName: string) => parameter(workerEnv[envName]).value;
 
-    workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'boot-'));
-    sandbox = await createSandboxExecutor({ concurrency: 2, workRoot, uidBase: 62700 });
     [broker, db, s3, judge0] = await Promise.all([
       privateActiveMq('boot', { username: value('MQ_USERNAME_PARAM'), password: value('MQ_PASSWORD_PARAM') }),
       privateMariaDb('boot', {
@@ -151,7 +144,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
         password: value('DB_PASSWORD_PARAM'),
       }),
       privateS3('boot', { bucket: workerEnv.GRADING_BUCKET }),
-      startFakeJudge0({ executor: sandbox, authToken: value('JUDGE0_AUTH_TOKEN_PARAM') }),
+      startJudge0TestServer({ authToken: value('JUDGE0_AUTH_TOKEN_PARAM'), uidBase: 62800 }),
     ]);
     await seedProblems(s3.env());
 
@@ -176,8 +169,6 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
   after(async () => {
     await Promise.all(running.map((p) => p.stop()));
     await Promise.all([ssm.worker?.close(), ssm.gateway?.close(), judge0?.close()]);
-    await sandbox?.close();
-    if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
   });
 
   it('starts the worker from the image ENV and the ECS task definition', async () => {

@@ -5,13 +5,8 @@
  * lost and duplicated are counted, printed, and must both be 0.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { seedProblems } from '../../scripts/local';
-import { createSandboxExecutor } from '../../worker/src/executors/sandbox';
-import type { Executor } from '../../worker/src/executors/port';
-import { FakeJudge0, startFakeJudge0 } from '../helpers/fakeJudge0';
+import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
 import { account, Accounting, describeAccounting, FaultServices, OutcomeCollector, submitAll, untilFinished, workload } from '../helpers/faultRun';
 import { privateActiveMq, privateMariaDb, privateS3 } from '../helpers/services';
 import { startWorker, WorkerProcess } from '../helpers/workerHarness';
@@ -103,21 +98,15 @@ describe('fault injection (100 submissions in flight)', function () {
   });
 
   describe('with the Judge0 executor', () => {
-    let sandbox: Executor;
-    let judge0: FakeJudge0;
-    let workRoot: string;
+    let judge0: Judge0TestServer;
 
     before(async function () {
       this.timeout(60_000);
-      workRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'faults-judge0-'));
-      sandbox = await createSandboxExecutor({ concurrency: 2, workRoot, uidBase: 62600 });
-      judge0 = await startFakeJudge0({ executor: sandbox, authToken: 'fault-token', maxQueueSize: 1000 });
+      judge0 = await startJudge0TestServer({ authToken: 'fault-token', uidBase: 62600, settings: { maxQueueSize: 1000 } });
     });
 
     after(async () => {
       await judge0?.close();
-      await sandbox?.close?.();
-      if (workRoot) fs.rmSync(workRoot, { recursive: true, force: true });
     });
 
     it('executor down for 10 s: requests wait for it instead of failing', async () => {

@@ -15,7 +15,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LANGUAGES, LANGUAGE_IDS } from '../../worker/src/languages';
+import { LANGUAGES, LANGUAGE_IDS, OfferedLanguage } from '../../worker/src/languages';
 import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
@@ -76,6 +76,8 @@ export interface GatewayDeps {
   health: () => Promise<HealthReport>;
   /** Code review on request; absent, the review routes answer 503. */
   reviews?: ReviewService;
+  /** Languages of the executor in use (names and versions it reports); absent or undefined: plain labels. */
+  languages?: () => Promise<OfferedLanguage[] | undefined>;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -183,9 +185,7 @@ export class Gateway {
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
     if (problem && method === 'GET') return this.problem(res, decodeURIComponent(problem[1]));
-    if (pathname === '/api/languages' && method === 'GET') {
-      return sendJson(res, 200, { languages: LANGUAGE_IDS.map((id) => ({ id, label: LANGUAGES[id].label, extension: LANGUAGES[id].extension })), maxSourceBytes: this.maxSourceBytes });
-    }
+    if (pathname === '/api/languages' && method === 'GET') return sendJson(res, 200, { languages: await this.languages(), maxSourceBytes: this.maxSourceBytes });
     if (pathname.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
     if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
     throw methodNotAllowed('GET');
@@ -291,6 +291,18 @@ export class Gateway {
       req.removeListener('close', stop);
       res.end();
     }
+  }
+
+  /** The executor's own names ("Java (OpenJDK 13.0.1)") when the worker published them; only languages it offers. */
+  private async languages(): Promise<Array<{ id: string; label: string; version?: string; extension: string }>> {
+    const offered = (await this.deps.languages?.().catch(() => undefined)) ?? [];
+    const byId = new Map(offered.map((l) => [l.id, l]));
+    return LANGUAGE_IDS.filter((id) => !offered.length || byId.has(id)).map((id) => ({
+      id,
+      label: byId.get(id)?.name ?? LANGUAGES[id].label,
+      ...(byId.get(id)?.version ? { version: byId.get(id)!.version } : {}),
+      extension: LANGUAGES[id].extension,
+    }));
   }
 
   private async problem(res: http.ServerResponse, problemId: string): Promise<void> {

@@ -3,6 +3,7 @@
  * broker session, the MySQL result store (table grading_results) and the request schema.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { s3OfferedLanguages } from './offeredLanguages';
 import { validateGradingRequest } from '../../worker/src/contracts';
 import type { Logger } from '../../worker/src/log';
 import { BrokerSession } from '../../worker/src/queue/session';
@@ -22,7 +23,7 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
 }
 
 /** The client and the result store it reads (whose pool the review store shares). */
-async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore }> {
+async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore; s3: S3Client }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
     BrokerSession.open({ ...config.mq, log }),
@@ -48,7 +49,7 @@ async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise
     destinations: config.destinations,
     log,
   });
-  return { client, store };
+  return { client, store, s3 };
 }
 
 /** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
@@ -79,7 +80,7 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const { client, store } = await connectGatewayParts(config, log);
+  const { client, store, s3 } = await connectGatewayParts(config, log);
   client.followProgress();
   let reviews: ReviewService;
   try {
@@ -96,7 +97,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     throw error;
   }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log },
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, languages: s3OfferedLanguages(s3, config.s3.bucket), log },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,

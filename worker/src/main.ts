@@ -1,19 +1,22 @@
 /** Worker entry point: config (env + SSM), connections, executor, then consume until SIGTERM. */
 import * as os from 'node:os';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseWorkerConfig, resolveSsmParameters } from './config';
 import type { Executor } from './executors/port';
 import { createJudge0Executor } from './executors/judge0';
 import { createSandboxExecutor } from './executors/sandbox';
 import { startHealthServer } from './health';
-import { createLogger } from './log';
+import { OFFERED_LANGUAGES_KEY } from './languages';
+import { publishOfferedLanguages } from './offeredLanguages';
+import { createLogger, Logger } from './log';
 import { BrokerSession } from './queue/session';
 import { MysqlResultStore } from './results/mysqlStore';
 import { S3Store } from './storage/s3Store';
 import { GradingWorker } from './worker';
 
-async function createExecutor(config: ReturnType<typeof parseWorkerConfig>): Promise<Executor> {
+async function createExecutor(config: ReturnType<typeof parseWorkerConfig>, log: Logger): Promise<Executor> {
   if (config.executor.kind === 'judge0') {
-    return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken });
+    return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken, onNotice: (m) => log('warn', m) });
   }
   return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || os.cpus().length) });
 }
@@ -28,7 +31,7 @@ export async function main(): Promise<void> {
     BrokerSession.open(brokerOptions),
     BrokerSession.open({ ...brokerOptions, log: (level, message, fields) => logWithEnv(level, message, { connection: 'replies', ...fields }) }),
     MysqlResultStore.connect({ ...config.db }),
-    createExecutor(config),
+    createExecutor(config, logWithEnv),
   ]);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
   const worker = new GradingWorker(
@@ -41,11 +44,18 @@ export async function main(): Promise<void> {
   });
   worker.start();
   log('info', 'worker ready', { healthPort: config.healthPort });
+  // The gateway's /api/languages serves what this executor really runs (names and versions).
+  const stopPublishing = publishOfferedLanguages(
+    executor,
+    (json) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: OFFERED_LANGUAGES_KEY, Body: json, ContentType: 'application/json' })),
+    logWithEnv,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopPublishing();
     log('info', 'shutting down', { signal, graceMs: config.shutdownGraceMs });
     await worker.stop(config.shutdownGraceMs);
     await Promise.all([session.close().catch(() => undefined), replies.close().catch(() => undefined)]);

@@ -1,15 +1,33 @@
 /**
- * Judge0 CE adapter (production executor). Per submission: ceil(N / batch) POSTs of all cases at
- * once (base64, no wait=true), then batched GET polls with back-off until every case is final.
- * Each HTTP call has a timeout and retries on 5xx/network errors; 503 "queue is full" backs off; a
- * circuit breaker turns a dead Judge0 into an immediate ExecutorUnavailableError, so the worker
- * holds the request instead of burning it. Judge0 compiles once per case (its design), so C/C++
- * get -O2 through compiler_options when the server allows it.
+ * Judge0 CE adapter (production executor), written against Judge0 1.13.x. Per job: the cases go out
+ * in batches of the server's batch size (or one by one when batching is off), then batched GET polls
+ * with back-off until every case is final; each final case is turned into run facts at once, so only
+ * bounded output is kept. See docs/judge0-adapter.md for every behaviour and the Judge0 source it
+ * follows.
+ *
+ * Failure policy:
+ * - Judge0 down / circuit open / queue full past the deadline / maintenance: ExecutorUnavailableError,
+ *   the worker holds the request. Tokens already created are remembered per job, so a retry polls
+ *   them instead of submitting the cases again.
+ * - A job still unfinished after `jobDeadlineMs` is held once more (same tokens); after
+ *   `deadlineAttempts` such expiries its unfinished cases are internal errors (a verdict), never an
+ *   endless retry.
+ * - Items Judge0 rejects (422) do not orphan the valid ones: a refused compiler_options is retried
+ *   without options (and noted in the compile output), anything else is that case's internal error.
  */
-import type { Language } from '../../languages';
-import { CaseRun, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError, RunOutcome } from '../port';
+import { createHash } from 'node:crypto';
+import type { Language, OfferedLanguage } from '../../languages';
+import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../port';
+import { ExecutorUnavailableError } from '../port';
 import { CircuitBreaker } from './circuitBreaker';
-import { isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, toRunOutcome } from './statuses';
+import { Judge0LanguageRow, LANGUAGE_PATTERNS, MULTI_FILE_NAME, ResolvedLanguage, resolveLanguages } from './catalog';
+import { Judge0BadRequestError, Judge0HttpError, Judge0QueueFullError } from './errors';
+import { Judge0Http } from './http';
+import { ClampedLimits, clampLimits, COMPILER_OPTIONS, compilerOptionsAllowed, ConfigInfo, CONFIG_DEFAULTS, submissionPayload } from './submissions';
+import { FIELDS, isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, ReadContext, toRunOutcome } from './statuses';
+
+export { Judge0AuthError, Judge0BadRequestError, Judge0MaintenanceError, Judge0QueueFullError } from './errors';
+export type { ResolvedLanguage } from './catalog';
 
 export interface Judge0Options {
   baseUrl: string;
@@ -18,51 +36,53 @@ export interface Judge0Options {
   requestTimeoutMs?: number;
   /** Tries per HTTP request on network errors / 5xx. Default 4. */
   requestAttempts?: number;
-  /** First poll delay (growing x1.5) and cap, ms. Defaults 100 / 2000: most runs finish within a few hundred ms. */
+  /** First poll delay (growing x1.5) and cap, ms. Defaults 100 / 2000. */
   pollInitialMs?: number;
   pollMaxMs?: number;
-  /** A job not finished by then is abandoned as "Judge0 unavailable" (stuck In Queue). Default 120000. */
+  /** How long one attempt at a job may take, ms. Default 120000. */
   jobDeadlineMs?: number;
+  /** Expired attempts (same Judge0 tokens) before unfinished cases become internal errors. Default 2. */
+  deadlineAttempts?: number;
   /** Resubmissions of a case that ended in Internal Error / Exec Format Error. Default 1. */
   internalErrorRetries?: number;
+  /** Back-off the worker is asked for after a 503 that is not "queue is full" (maintenance). Default 30000. */
+  maintenanceRetryMs?: number;
+  /** Run Java/JavaScript as multi-file programs with memory flags when the server allows it. Default true. */
+  multiFile?: boolean;
   breakerFailureThreshold?: number;
   breakerCoolDownMs?: number;
   /** Counts HTTP requests (benchmarks, tests). */
   onRequest?: (method: string, path: string) => void;
+  /** Notes about how the server is used (refused options, fallbacks). */
+  onNotice?: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface ConfigInfo {
-  max_submission_batch_size?: number;
-  enable_batched_submissions?: boolean;
-  enable_compiler_options?: boolean;
-  max_cpu_time_limit?: number;
-  max_wall_time_limit?: number;
-  max_memory_limit?: number;
+
+interface PendingCase {
+  index: number;
+  input: string;
+  internalRetries: number;
+  withOptions: boolean;
 }
 
-const LANGUAGE_NAMES: Record<Language, RegExp> = {
-  python: /^Python \(3\./,
-  javascript: /^JavaScript \(Node\.js/,
-  c: /^C \(GCC/,
-  cpp: /^C\+\+ \(GCC/,
-  java: /^Java \((OpenJDK|JDK)/,
-};
-
-const FIELDS = 'token,status,stdout,stderr,compile_output,message,time,memory,exit_code,exit_signal';
-const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-const unb64 = (s: string | null) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(`Judge0 answered ${status}: ${body.slice(0, 200)}`);
-  }
+/** What survives between attempts at one job: the tokens Judge0 is (still) working on. */
+interface JobState {
+  tokens: Map<string, PendingCase>;
+  /** Cases already final: a retry after an expired deadline does not submit them again. */
+  done: Map<number, RunOutcome>;
+  expiries: number;
+  compileOutput?: string;
+  notes: string[];
 }
 
-export async function createJudge0Executor(options: Judge0Options): Promise<Executor> {
+/** Jobs whose tokens are kept for a retry (only held jobs stay: finished ones are forgotten at once). */
+const MAX_REMEMBERED_JOBS = 100;
+const STDERR_KEEP = 8192;
+/** Largest poll answer the adapter asks for at once (outputs are fetched fewer at a time when large). */
+const RESPONSE_BUDGET_BYTES = 32 * 1024 * 1024;
+
+export async function createJudge0Executor(options: Judge0Options): Promise<Judge0Executor> {
   const executor = new Judge0Executor(options);
   await executor.init();
   return executor;
@@ -70,167 +90,317 @@ export async function createJudge0Executor(options: Judge0Options): Promise<Exec
 
 export class Judge0Executor implements Executor {
   readonly name = 'judge0';
-  private readonly breaker: CircuitBreaker;
+  private readonly http: Judge0Http;
   private config: ConfigInfo = {};
-  private languageIds = new Map<Language, number>();
-  private readonly baseUrl: string;
+  private languagesById = new Map<Language, ResolvedLanguage>();
+  private batching = true;
+  /** Judge0 languages whose compiler_options this server refused (422): sent without from then on. */
+  private readonly optionsRefused = new Set<number>();
+  private readonly jobs = new Map<string, JobState>();
 
   constructor(private readonly opts: Judge0Options) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.breaker = new CircuitBreaker(opts.breakerFailureThreshold ?? 5, opts.breakerCoolDownMs ?? 30_000);
+    this.http = new Judge0Http({
+      baseUrl: opts.baseUrl,
+      authToken: opts.authToken,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+      requestAttempts: opts.requestAttempts ?? 4,
+      maintenanceRetryMs: opts.maintenanceRetryMs ?? 30_000,
+      breaker: new CircuitBreaker(opts.breakerFailureThreshold ?? 5, opts.breakerCoolDownMs ?? 30_000),
+      onRequest: opts.onRequest,
+      sleep: (ms) => this.sleep(ms),
+    });
   }
 
-  /** Reads /config_info and resolves our languages from /languages (cached for the process). */
+  /** Reads /config_info and /languages (cached for the process); Java/JS details from /languages/:id. */
   async init(): Promise<void> {
-    this.config = await this.request<ConfigInfo>('GET', '/config_info');
-    const languages = await this.request<Array<{ id: number; name: string }>>('GET', '/languages');
-    for (const [language, pattern] of Object.entries(LANGUAGE_NAMES) as Array<[Language, RegExp]>) {
-      const candidates = languages.filter((l) => pattern.test(l.name)).sort((a, b) => compareVersions(versionOf(b.name), versionOf(a.name)));
-      if (candidates[0]) this.languageIds.set(language, candidates[0].id);
+    this.config = await this.http.get<ConfigInfo>('/config_info');
+    this.batching = this.config.enable_batched_submissions !== false;
+    const rows = await this.http.get<Judge0LanguageRow[]>('/languages');
+    this.languagesById = resolveLanguages(rows);
+    const project = rows.find((r) => r.name === MULTI_FILE_NAME);
+    if (this.opts.multiFile === false) return;
+    if (!project || this.config.enable_additional_files === false) {
+      this.notice('Java/JavaScript run without runtime memory flags: this Judge0 has no multi-file programs (language 89 or ENABLE_ADDITIONAL_FILES)');
+      return;
     }
+    for (const language of ['java', 'javascript'] as const) {
+      const resolved = this.languagesById.get(language);
+      if (!resolved) continue;
+      const row = await this.http.get<Judge0LanguageRow>(`/languages/${resolved.id}`).catch(() => undefined);
+      if (!row?.run_cmd || !row.source_file) {
+        this.notice(`${language} runs as Judge0 language ${resolved.id} without memory flags: GET /languages/${resolved.id} has no run_cmd`);
+        continue;
+      }
+      resolved.multiFile = { projectId: project.id, sourceFile: row.source_file, compileCmd: row.compile_cmd ?? null, runCmd: row.run_cmd };
+    }
+    await this.probeMultiFile();
+  }
+
+  /** One tiny multi-file run at start: a server that lists language 89 but cannot run it falls back to 62/63. */
+  private async probeMultiFile(): Promise<void> {
+    const probed = (['javascript', 'java'] as const).find((l) => this.languagesById.get(l)?.multiFile);
+    if (!probed) return;
+    const source = probed === 'javascript' ? 'console.log("multi-file ok")' : 'public class Main { public static void main(String[] a) { System.out.println("multi-file ok"); } }';
+    let why: string;
+    try {
+      const limits = { timeLimitMs: 5000, memoryLimitMb: 128, outputLimitBytes: 1024 };
+      const report = await this.execute({ id: 'judge0-multi-file-probe', language: probed, source, cases: [{ index: 1, input: '' }], limits });
+      const outcome = report.runs[0]?.outcome;
+      if (report.compile.ok && outcome?.stdout === 'multi-file ok\n') return;
+      why = report.compile.ok ? `${outcome?.status}: ${outcome?.message ?? outcome?.stderr.slice(0, 200) ?? ''}` : `compile error: ${report.compile.output.slice(0, 200)}`;
+    } catch (error) {
+      why = (error as Error).message;
+    }
+    for (const language of ['java', 'javascript'] as const) delete this.languagesById.get(language)?.multiFile;
+    this.notice(`Java/JavaScript run without runtime memory flags: a multi-file program (language 89) failed on this Judge0 (${why})`);
   }
 
   get batchSize(): number {
-    return this.config.enable_batched_submissions === false ? 1 : Math.max(1, this.config.max_submission_batch_size ?? 20);
+    return this.batching ? Math.max(1, this.config.max_submission_batch_size ?? CONFIG_DEFAULTS.max_submission_batch_size) : 1;
+  }
+
+  /** Our languages this server offers, named as Judge0's GET /languages names them. */
+  languages(): OfferedLanguage[] {
+    return [...this.languagesById.values()].map((l) => ({ id: l.language, name: l.name, version: l.version }));
+  }
+
+  resolved(language: Language): ResolvedLanguage | undefined {
+    return this.languagesById.get(language);
   }
 
   async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
-    const languageId = this.languageIds.get(job.language);
-    if (languageId === undefined) throw new Error(`Judge0 at ${this.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_NAMES[job.language]})`);
+    const resolved = this.languagesById.get(job.language);
+    if (!resolved) throw new Error(`Judge0 at ${this.http.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_PATTERNS[job.language]})`);
     const deadline = Date.now() + (this.opts.jobDeadlineMs ?? 120_000);
-    const limits = this.clampLimits(job);
-    const payload = (input: string) => ({
-      source_code: b64(job.source),
-      language_id: languageId,
-      stdin: b64(input),
-      cpu_time_limit: limits.cpuSeconds,
-      wall_time_limit: limits.wallSeconds,
-      memory_limit: limits.memoryKb,
-      ...((job.language === 'c' || job.language === 'cpp') && this.config.enable_compiler_options ? { compiler_options: '-O2' } : {}),
-    });
+    const limits = clampLimits(job.limits, job.language, this.config);
+    const ctx: ReadContext = {
+      memoryLimitMb: job.limits.memoryLimitMb,
+      sentMemoryKb: limits.memory_limit,
+      outputLimitBytes: job.limits.outputLimitBytes,
+      sentMaxFileSizeKb: limits.max_file_size,
+    };
+    const key = jobKey(job);
+    const state: JobState = this.jobs.get(key) ?? { tokens: new Map(), done: new Map(), expiries: 0, notes: [] };
+    this.remember(key, state);
 
-    const runs = new Map<number, RunOutcome>();
-    let pending = job.cases.map((c) => ({ index: c.index, input: c.input, internalRetries: 0 }));
-    while (pending.length) {
-      const tokens = await this.submitAll(pending.map((c) => payload(c.input)), deadline);
-      const byToken = new Map(tokens.map((token, i) => [token, pending[i]]));
-      const finished = await this.pollUntilFinal([...byToken.keys()], deadline, (s) => {
-        const testCase = byToken.get(s.token)!;
-        if (s.status.id === JUDGE0_STATUS.COMPILATION_ERROR) return;
-        if (isRetryableInternal(s.status.id) && testCase.internalRetries < (this.opts.internalErrorRetries ?? 1)) return;
-        const outcome = toRunOutcome(s, { stdout: unb64(s.stdout), stderr: unb64(s.stderr), message: unb64(s.message) }, job.limits);
-        runs.set(testCase.index, outcome);
-        onCase?.({ index: testCase.index, outcome });
-      });
-      const compileError = finished.find((s) => s.status.id === JUDGE0_STATUS.COMPILATION_ERROR);
-      if (compileError) return { compile: { ok: false, output: unb64(compileError.compile_output), timeMs: 0 }, runs: [] };
-      // Internal errors get another try (Judge0's isolate boxes fail now and then under load).
-      pending = finished
-        .filter((s) => !runs.has(byToken.get(s.token)!.index))
-        .map((s) => {
-          const testCase = byToken.get(s.token)!;
-          return { ...testCase, internalRetries: testCase.internalRetries + 1 };
-        });
+    const runs = state.done;
+    const notes = state.notes;
+    const settle = (index: number, outcome: RunOutcome) => {
+      runs.set(index, outcome);
+      onCase?.({ index, outcome });
+    };
+    for (const [index, outcome] of runs) onCase?.({ index, outcome });
+    if (COMPILER_OPTIONS[job.language] && !resolved.multiFile && !compilerOptionsAllowed(this.config, resolved.name) && !notes.length) {
+      notes.push(`[judge0: this server does not allow compiler options for ${resolved.name}; compiled with Judge0's defaults]`);
     }
-    return { compile: { ok: true, output: '', timeMs: 0 }, runs: job.cases.map((c) => ({ index: c.index, outcome: runs.get(c.index)! })) };
+    const inFlight = new Set([...state.tokens.values()].map((c) => c.index));
+    let toSubmit: PendingCase[] = job.cases
+      .filter((c) => !inFlight.has(c.index) && !runs.has(c.index))
+      .map((c) => ({ index: c.index, input: c.input, internalRetries: 0, withOptions: compilerOptionsAllowed(this.config, resolved.name) && !this.optionsRefused.has(resolved.id) }));
+
+    while (toSubmit.length || state.tokens.size) {
+      if (toSubmit.length) {
+        const rejected = await this.submit(toSubmit, resolved, job, limits, state, deadline);
+        toSubmit = [];
+        for (const { testCase, errors } of rejected) {
+          if (testCase.withOptions && errors.compiler_options) {
+            this.optionsRefused.add(resolved.id);
+            if (!notes.some((n) => n.startsWith('[judge0: compiler options refused'))) notes.push(`[judge0: compiler options refused (${errors.compiler_options.join('; ')}); compiled with Judge0's defaults]`);
+            this.notice(`Judge0 refused compiler_options for ${resolved.name}: ${errors.compiler_options.join('; ')}`);
+            toSubmit.push({ ...testCase, withOptions: false });
+            continue;
+          }
+          const why = Object.entries(errors).map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; ');
+          settle(testCase.index, internalError(`Judge0 rejected case ${testCase.index}: ${why}`));
+        }
+        if (toSubmit.length) continue;
+      }
+      if (!state.tokens.size) break;
+
+      // Base64 inflates by 4/3; keep one poll answer under RESPONSE_BUDGET_BYTES.
+      const perCase = Math.ceil((ctx.sentMaxFileSizeKb * 1024 * 4) / 3) + 16 * 1024;
+      const fullGetSize = Math.max(1, Math.floor(RESPONSE_BUDGET_BYTES / perCase));
+      const finished = await this.pollUntilFinal(state, deadline, fullGetSize, (token, s) => {
+        const testCase = state.tokens.get(token)!;
+        if (s.status.id === JUDGE0_STATUS.COMPILATION_ERROR) return 'compile-error';
+        if (isRetryableInternal(s.status.id) && testCase.internalRetries < (this.opts.internalErrorRetries ?? 1)) {
+          state.tokens.delete(token);
+          toSubmit.push({ ...testCase, internalRetries: testCase.internalRetries + 1 });
+          return 'retry';
+        }
+        if (state.compileOutput === undefined && s.compile_output) state.compileOutput = unb64(s.compile_output, 64 * 1024).text;
+        settle(testCase.index, this.read(s, ctx));
+        state.tokens.delete(token);
+        return 'done';
+      });
+      if (finished.compileError) {
+        this.jobs.delete(key);
+        const output = [unb64(finished.compileError.compile_output, 64 * 1024).text, ...notes].filter(Boolean).join('\n');
+        return { compile: { ok: false, output, timeMs: 0 }, runs: [] };
+      }
+      if (finished.expired) {
+        state.expiries++;
+        const left = state.tokens.size;
+        if (state.expiries < (this.opts.deadlineAttempts ?? 2)) {
+          throw new ExecutorUnavailableError(`Judge0 did not finish ${left} case(s) of ${job.id} in time (stuck In Queue?); the same submissions are polled on retry`, 5000);
+        }
+        for (const testCase of state.tokens.values()) {
+          settle(testCase.index, internalError(`Judge0 did not finish case ${testCase.index} after ${state.expiries} attempt(s) of ${Math.round((this.opts.jobDeadlineMs ?? 120_000) / 1000)} s`));
+        }
+        state.tokens.clear();
+        toSubmit = [];
+      }
+    }
+    this.jobs.delete(key);
+    return {
+      compile: { ok: true, output: [state.compileOutput ?? '', ...notes].filter(Boolean).join('\n'), timeMs: 0 },
+      runs: job.cases.map((c) => ({ index: c.index, outcome: runs.get(c.index) ?? internalError('Judge0 returned nothing for this case') })),
+    };
   }
 
   async close(): Promise<void> {}
 
-  private clampLimits(job: ExecutionJob) {
-    const cpu = job.limits.timeLimitMs / 1000;
-    const wall = (job.limits.wallLimitMs ?? job.limits.timeLimitMs * 2 + 1000) / 1000;
-    return {
-      cpuSeconds: Math.min(cpu, this.config.max_cpu_time_limit ?? 15),
-      wallSeconds: Math.max(1, Math.min(wall, this.config.max_wall_time_limit ?? 20)),
-      memoryKb: Math.max(2048, Math.min(job.limits.memoryLimitMb * 1024, this.config.max_memory_limit ?? 512_000)),
-    };
+  /** Creates submissions (batched, or one by one when batching is off); returns the items Judge0 rejected. */
+  private async submit(cases: PendingCase[], resolved: ResolvedLanguage, job: ExecutionJob, limits: ClampedLimits, state: JobState, deadline: number) {
+    const rejected: Array<{ testCase: PendingCase; errors: Record<string, string[]> }> = [];
+    const payload = (c: PendingCase) => submissionPayload({ resolved, source: job.source, stdin: c.input, limits, memoryLimitMb: job.limits.memoryLimitMb, withCompilerOptions: c.withOptions });
+    let i = 0;
+    while (i < cases.length) {
+      const chunk = cases.slice(i, i + this.batchSize);
+      let answers: Array<{ token?: string } & Record<string, unknown>>;
+      try {
+        answers = await this.withQueueBackOff(deadline, () => this.createChunk(chunk.map(payload)));
+      } catch (error) {
+        if (error instanceof Judge0BadRequestError && error.batchingDisabled && this.batching) {
+          this.batching = false;
+          this.notice('Judge0 answered that batched submissions are not allowed: submitting one by one');
+          continue;
+        }
+        throw error;
+      }
+      chunk.forEach((testCase, j) => {
+        const answer = answers[j] ?? {};
+        if (typeof answer.token === 'string') state.tokens.set(answer.token, testCase);
+        else rejected.push({ testCase, errors: validationErrors(answer) });
+      });
+      i += chunk.length;
+    }
+    return rejected;
   }
 
-  /** POSTs in chunks of the server's batch size; 503 (queue full) waits and resends that chunk. */
-  private async submitAll(submissions: object[], deadline: number): Promise<string[]> {
-    const tokens: string[] = [];
-    for (let i = 0; i < submissions.length; i += this.batchSize) {
-      const chunk = submissions.slice(i, i + this.batchSize);
-      for (let wait = 500; ; wait = Math.min(wait * 2, 8000)) {
-        try {
-          const answer = await this.request<Array<{ token?: string; error?: unknown }>>('POST', '/submissions/batch?base64_encoded=true', { submissions: chunk });
-          const bad = answer.map((a, j) => (a.token ? undefined : `case ${i + j + 1}: ${JSON.stringify(a)}`)).filter(Boolean);
-          if (bad.length) throw new Error(`Judge0 rejected submissions: ${bad.join('; ')}`);
-          tokens.push(...answer.map((a) => a.token!));
-          break;
-        } catch (error) {
-          if (!(error instanceof ExecutorUnavailableError && /queue is full/.test(error.message)) || Date.now() + wait > deadline) throw error;
-          await this.sleep(wait);
-        }
+  private async createChunk(payloads: Array<Record<string, unknown>>): Promise<Array<{ token?: string } & Record<string, unknown>>> {
+    if (this.batching) {
+      const answer = await this.http.post<unknown>('/submissions/batch?base64_encoded=true', { submissions: payloads });
+      if (!Array.isArray(answer.body)) throw new ExecutorUnavailableError(`Judge0 answered POST /submissions/batch with ${JSON.stringify(answer.body).slice(0, 200)}`);
+      return answer.body as Array<{ token?: string } & Record<string, unknown>>;
+    }
+    const answers = [];
+    for (const p of payloads) answers.push((await this.http.post<{ token?: string } & Record<string, unknown>>('/submissions?base64_encoded=true', p)).body);
+    return answers;
+  }
+
+  /** "queue is full" waits (doubling to 8 s) and tries again until the deadline; then the worker holds the job. */
+  private async withQueueBackOff<T>(deadline: number, send: () => Promise<T>): Promise<T> {
+    for (let wait = 500; ; wait = Math.min(wait * 2, 8000)) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof Judge0QueueFullError) || Date.now() + wait > deadline) throw error;
+        await this.sleep(wait);
       }
     }
-    return tokens;
   }
 
-  private async pollUntilFinal(tokens: string[], deadline: number, onFinal: (s: Judge0Submission) => void): Promise<Judge0Submission[]> {
-    const done = new Map<string, Judge0Submission>();
+  /** Polls the state's tokens until each is final or the deadline passes; `onFinal` decides what a final one means. */
+  private async pollUntilFinal(
+    state: JobState,
+    deadline: number,
+    fullGetSize: number,
+    onFinal: (token: string, s: Judge0Submission) => 'done' | 'retry' | 'compile-error',
+  ): Promise<{ compileError?: Judge0Submission; expired?: boolean }> {
     let delay = this.opts.pollInitialMs ?? 100;
-    while (done.size < tokens.length) {
-      if (Date.now() > deadline) throw new ExecutorUnavailableError(`Judge0 did not finish ${tokens.length - done.size} submission(s) in time (stuck In Queue?)`);
+    while (state.tokens.size) {
+      if (Date.now() > deadline) return { expired: true };
       await this.sleep(delay);
       delay = Math.min(delay * 1.5, this.opts.pollMaxMs ?? 2000);
-      const waiting = tokens.filter((t) => !done.has(t));
-      for (let i = 0; i < waiting.length; i += this.batchSize) {
-        const chunk = waiting.slice(i, i + this.batchSize);
-        const answer = await this.request<{ submissions: Judge0Submission[] }>('GET', `/submissions/batch?tokens=${chunk.join(',')}&base64_encoded=true&fields=${FIELDS}`);
-        for (const s of answer.submissions) {
-          if (s && isFinal(s.status.id) && !done.has(s.token)) {
-            done.set(s.token, s);
-            onFinal(s);
+      const tokens = [...state.tokens.keys()];
+      for (let i = 0; i < tokens.length; i += this.batchSize) {
+        const chunk = tokens.slice(i, i + this.batchSize);
+        const answers = await this.fetchFinals(chunk, fullGetSize);
+        let resubmit = false;
+        for (const [token, s] of answers) {
+          if (s === null) {
+            // Judge0 no longer knows the token (database reset): the case is lost, not the program's fault.
+            if (onFinal(token, lostSubmission(token, state.tokens.get(token)!.index)) === 'retry') resubmit = true;
+            continue;
           }
+          if (!isFinal(s.status.id)) continue;
+          const verdict = onFinal(token, s);
+          if (verdict === 'compile-error') return { compileError: s };
+          if (verdict === 'retry') resubmit = true;
         }
+        if (resubmit) return {};
       }
     }
-    return tokens.map((t) => done.get(t)!);
+    return {};
   }
 
-  /** One HTTP call: timeout, retries with back-off, breaker bookkeeping, clear errors. */
-  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const attempts = this.opts.requestAttempts ?? 4;
-    let lastError: Error = new Error('no attempt made');
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const waitMs = this.breaker.acquire();
-      if (waitMs > 0) throw new ExecutorUnavailableError(`Judge0 circuit open after repeated failures; retry in ${Math.ceil(waitMs / 1000)} s`, waitMs);
-      this.opts.onRequest?.(method, path.split('?')[0]);
+  /**
+   * The chunk's submissions that are final (or lost: null), with every field. When a full answer for
+   * the whole chunk could be large (outputs up to max_file_size each), statuses are polled first and
+   * the final ones fetched `fullGetSize` at a time, so one response stays within RESPONSE_BUDGET_BYTES.
+   */
+  private async fetchFinals(chunk: string[], fullGetSize: number): Promise<Array<[string, Judge0Submission | null]>> {
+    if (fullGetSize >= chunk.length) return (await this.fetchChunk(chunk, FIELDS)).map((s, j) => [chunk[j], s]);
+    const statuses = await this.fetchChunk(chunk, 'token,status');
+    const finals = chunk.filter((_, j) => statuses[j] === null || isFinal(statuses[j]!.status.id));
+    const out: Array<[string, Judge0Submission | null]> = [];
+    for (let i = 0; i < finals.length; i += fullGetSize) {
+      const group = finals.slice(i, i + fullGetSize);
+      (await this.fetchChunk(group, FIELDS)).forEach((s, j) => out.push([group[j], s]));
+    }
+    return out;
+  }
+
+  private async fetchChunk(tokens: string[], fields: string): Promise<Array<Judge0Submission | null>> {
+    const query = `base64_encoded=true&fields=${fields}`;
+    if (this.batching) {
       try {
-        const response = await fetch(`${this.baseUrl}${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', ...(this.opts.authToken ? { 'X-Auth-Token': this.opts.authToken } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
-        });
-        const text = await response.text();
-        if (response.ok) {
-          this.breaker.success();
-          return JSON.parse(text) as T;
-        }
-        throw new HttpError(response.status, text);
+        const answer = await this.http.get<{ submissions: Array<Judge0Submission | null> }>(`/submissions/batch?tokens=${tokens.join(',')}&${query}`);
+        return tokens.map((_, i) => answer.submissions?.[i] ?? null);
       } catch (error) {
-        if (error instanceof HttpError && (error.status === 401 || error.status === 403)) {
-          this.breaker.failure();
-          throw new ExecutorUnavailableError(`Judge0 rejected the auth token (HTTP ${error.status}); check /<env>/judge0/auth-token`);
-        }
-        if (error instanceof HttpError && error.status === 503) {
-          // Busy, not broken: not a breaker failure.
-          this.breaker.success();
-          throw new ExecutorUnavailableError(`Judge0 queue is full (${error.body.slice(0, 100)})`, 1000);
-        }
-        if (error instanceof HttpError && error.status < 500) {
-          this.breaker.success();
-          throw new Error(`Judge0 refused ${method} ${path.split('?')[0]}: ${error.message}`);
-        }
-        this.breaker.failure();
-        lastError = error as Error;
-        if (attempt < attempts) await this.sleep(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+        if (!(error instanceof Judge0BadRequestError && error.batchingDisabled)) throw error;
+        this.batching = false;
       }
     }
-    throw new ExecutorUnavailableError(`Judge0 unreachable after ${attempts} tries: ${lastError.message}`);
+    const answers: Array<Judge0Submission | null> = [];
+    for (const token of tokens) {
+      try {
+        answers.push(await this.http.get<Judge0Submission>(`/submissions/${encodeURIComponent(token)}?${query}`));
+      } catch (error) {
+        if (!(error instanceof Judge0HttpError && error.status === 404)) throw error;
+        answers.push(null);
+      }
+    }
+    return answers;
+  }
+
+  /** Decodes only what a verdict needs: stdout up to the output limit (+1 byte to see it was passed), stderr 8 KB. */
+  private read(s: Judge0Submission, ctx: ReadContext): RunOutcome {
+    const stdout = unb64(s.stdout, ctx.outputLimitBytes + 1);
+    const stderr = unb64(s.stderr, STDERR_KEEP);
+    const message = unb64(s.message, 1024);
+    return toRunOutcome(s, { stdout: stdout.text, stdoutBytes: stdout.bytes, stderr: stderr.text, message: message.text }, ctx);
+  }
+
+  private remember(key: string, state: JobState): void {
+    this.jobs.delete(key);
+    this.jobs.set(key, state);
+    while (this.jobs.size > MAX_REMEMBERED_JOBS) this.jobs.delete(this.jobs.keys().next().value!);
+  }
+
+  private notice(message: string): void {
+    this.opts.onNotice?.(message);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -238,11 +408,31 @@ export class Judge0Executor implements Executor {
   }
 }
 
-function versionOf(name: string): number[] {
-  return (/\(([^)]*)\)/.exec(name)?.[1].match(/\d+/g) ?? []).map(Number);
+/** Same request id, source, language, inputs and limits: the same Judge0 work. */
+function jobKey(job: ExecutionJob): string {
+  const hash = createHash('sha256').update(job.language).update('\0').update(job.source).update('\0').update(JSON.stringify(job.limits));
+  for (const c of job.cases) hash.update('\0').update(String(c.index)).update('\0').update(c.input);
+  return `${job.id}:${hash.digest('hex')}`;
 }
 
-function compareVersions(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
-  return 0;
+/** Base64 (Judge0 sends Ruby's encode64, with line breaks) to text, keeping at most `keep` bytes. */
+function unb64(value: string | null | undefined, keep: number): { text: string; bytes: number } {
+  if (!value) return { text: '', bytes: 0 };
+  const bytes = Buffer.from(value, 'base64');
+  return { text: bytes.subarray(0, keep).toString('utf8'), bytes: bytes.length };
+}
+
+function validationErrors(answer: Record<string, unknown>): Record<string, string[]> {
+  const errors: Record<string, string[]> = {};
+  for (const [field, messages] of Object.entries(answer)) errors[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+  return Object.keys(errors).length ? errors : { submission: ['rejected without a reason'] };
+}
+
+function internalError(message: string): RunOutcome {
+  return { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message };
+}
+
+function lostSubmission(token: string, index: number): Judge0Submission {
+  const message = Buffer.from(`Judge0 no longer knows submission ${token} (case ${index})`).toString('base64');
+  return { token, status: { id: JUDGE0_STATUS.INTERNAL_ERROR, description: 'Internal Error' }, stdout: null, stderr: null, compile_output: null, message, time: null, memory: null, exit_code: null, exit_signal: null };
 }
