@@ -5,6 +5,7 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { parseWorkerConfig, resolveSsmParameters, WorkerConfig, WorkerConfigError } from '../../worker/src/config';
+import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 
 export interface GatewayConfig {
@@ -31,7 +32,15 @@ export interface GatewayConfig {
     apiKey?: string;
     timeoutMs: number;
     userRateLimit: { capacity: number; refillPerSecond: number };
+    /** Generations per client address (REVIEW_ADDRESS_RATE_LIMIT_BURST / _PER_HOUR). */
+    addressRateLimit: { capacity: number; refillPerSecond: number };
+    /** Model calls per UTC day for everyone, across instances (REVIEW_DAILY_BUDGET). */
+    dailyModelCalls: number;
   };
+  /** Who is calling: see auth/config.ts for the AUTH_* variables. */
+  auth: AuthConfig;
+  /** DB_AUTO_MIGRATE: the gateway creates the tables itself at start (local stack only; refused in production). */
+  autoMigrate: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -41,7 +50,11 @@ export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClie
   let resolved: Env;
   try {
     // In AWS the review key comes from the SecureString /<env>/review/api-key (REVIEW_API_KEY_PARAM).
-    resolved = await resolveSsmParameters(env, ssm, [['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM']]);
+    // ... and the HMAC token secret from AUTH_HMAC_SECRET_PARAM.
+    resolved = await resolveSsmParameters(env, ssm, [
+      ['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM'],
+      ['AUTH_HMAC_SECRET', 'AUTH_HMAC_SECRET_PARAM'],
+    ]);
   } catch (error) {
     if (error instanceof WorkerConfigError) throw gatewayError(error.problems);
     throw error;
@@ -86,6 +99,12 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewTimeoutMs = int('REVIEW_TIMEOUT_MS', 60_000, 1000, 600_000);
   const reviewBurst = int('REVIEW_RATE_LIMIT_BURST', 3, 1, 1000);
   const reviewsPerHour = int('REVIEW_RATE_LIMIT_PER_HOUR', 10, 1, 100_000);
+  const reviewAddressBurst = int('REVIEW_ADDRESS_RATE_LIMIT_BURST', 10, 1, 10_000);
+  const reviewsPerAddressHour = int('REVIEW_ADDRESS_RATE_LIMIT_PER_HOUR', 30, 1, 1_000_000);
+  const reviewDailyBudget = int('REVIEW_DAILY_BUDGET', 1000, 0, 10_000_000);
+  const auth = parseAuthConfig(env, problems);
+  const autoMigrate = bool('DB_AUTO_MIGRATE');
+  if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
   if (problems.length || !shared) throw gatewayError(problems);
@@ -115,7 +134,11 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       apiKey: env.REVIEW_API_KEY || undefined,
       timeoutMs: reviewTimeoutMs,
       userRateLimit: { capacity: reviewBurst, refillPerSecond: reviewsPerHour / 3600 },
+      addressRateLimit: { capacity: reviewAddressBurst, refillPerSecond: reviewsPerAddressHour / 3600 },
+      dailyModelCalls: reviewDailyBudget,
     },
+    auth,
+    autoMigrate,
   };
 }
 

@@ -2,12 +2,15 @@
  * The gateway's HTTP API (node:http, no framework) and the web page.
  *
  *   POST /api/submissions              submit; 202 {requestId, status: "submitted"}
+ *   GET  /api/submissions[?mine]       the caller's own submissions, newest first (limit, cursor)
  *   GET  /api/submissions/:id          pending, or the grading result document
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
  *   GET  /api/problems, /api/problems/:id, /api/languages, /health, and the page itself.
  *
+ * Every /api/ route needs a bearer token (auth/authenticator.ts); the user is the token's `sub`,
+ * never a body field. A submission's routes answer its author and staff, 404 to everyone else.
  * State lives in S3 and the database, live progress comes from the topic every instance
  * subscribes to, so any instance behind the load balancer can answer any request.
  * See docs/web-integration.md for the contract with examples.
@@ -15,6 +18,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LANGUAGES, LANGUAGE_IDS } from '../../worker/src/languages';
+import { AuthError, Authenticator, Principal } from './auth/authenticator';
 import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
@@ -24,7 +28,8 @@ import { TokenBucketLimiter } from './rateLimit';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
-import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmission } from './validation';
+import { CursorError, SubmissionIndex } from './submissionIndex';
+import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 
 export interface PendingSubmission {
   requestId: string;
@@ -69,8 +74,16 @@ export interface HealthReport {
   checks: Record<string, string>;
 }
 
+/** POST /api/dev/login on the local stack: a token for whoever asks (AUTH_DEV_LOGIN, never in production). */
+export type DevLogin = (userId: string, roles: string[]) => Promise<{ token: string; expiresIn: number }>;
+
 export interface GatewayDeps {
   submissions: SubmissionService;
+  /** Verifies the bearer token of every /api/ request. */
+  auth: Authenticator;
+  /** Who submitted what: ownership and the caller's list. */
+  index: SubmissionIndex;
+  devLogin?: DevLogin;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
   /** Code review on request; absent, the review routes answer 503. */
@@ -163,42 +176,106 @@ export class Gateway {
     if (pathname.startsWith('/api/') && this.cors(req, res, method)) return;
 
     if (pathname === '/health' && method === 'GET') return this.health(res);
-    if (pathname === '/api/submissions') {
-      if (method === 'POST') return this.submit(req, res);
-      throw methodNotAllowed('POST');
+    if (!pathname.startsWith('/api/')) {
+      if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
+      throw methodNotAllowed('GET');
     }
+    if (pathname === '/api/dev/login' && this.deps.devLogin) {
+      if (method !== 'POST') throw methodNotAllowed('POST');
+      return this.devLogin(req, res);
+    }
+
     const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review)?$/.exec(pathname);
+    // EventSource cannot send headers: the events route alone also takes the token as ?access_token=.
+    const caller = await this.authenticate(req, submission?.[2] === '/events' ? url.searchParams.get('access_token') : null);
+    if (pathname === '/api/submissions') {
+      if (method === 'POST') return this.submit(req, res, caller);
+      if (method === 'GET') return this.list(res, caller, url);
+      throw methodNotAllowed('GET, POST');
+    }
     if (submission) {
       const [, encodedId, part] = submission;
       const allowed = part === '/review' ? ['GET', 'POST'] : ['GET'];
       if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
-      const requestId = decodeURIComponent(encodedId);
+      const requestId = decodePathSegment(encodedId);
       if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
-      if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId) : this.review(res, requestId);
+      await this.authorize(caller, requestId);
+      if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId, caller) : this.review(res, requestId);
       if (part === '/events') return this.events(req, res, requestId, url);
       return this.lookup(res, requestId);
     }
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
-    if (problem && method === 'GET') return this.problem(res, decodeURIComponent(problem[1]));
+    if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
     if (pathname === '/api/languages' && method === 'GET') {
       return sendJson(res, 200, { languages: LANGUAGE_IDS.map((id) => ({ id, label: LANGUAGES[id].label, extension: LANGUAGES[id].extension })), maxSourceBytes: this.maxSourceBytes });
     }
-    if (pathname.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
-    if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
-    throw methodNotAllowed('GET');
+    if (pathname === '/api/me' && method === 'GET') return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
+    throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
   }
 
-  private async submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** The caller from `Authorization: Bearer` (or the events route's query token); 401 with WWW-Authenticate otherwise. */
+  private async authenticate(req: http.IncomingMessage, queryToken: string | null): Promise<Principal> {
+    const header = headerValue(req.headers.authorization);
+    let token: string | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
+      if (!match) throw unauthorized(new AuthError(401, 'invalid_token', 'the Authorization header must be "Bearer <token>"'));
+      token = match[1];
+    } else if (queryToken) {
+      token = queryToken;
+    }
+    try {
+      return await this.deps.auth.authenticate(token, headerValue(req.headers['x-dev-user']));
+    } catch (error) {
+      if (error instanceof AuthError) throw unauthorized(error);
+      throw error;
+    }
+  }
+
+  /** Author or staff; anyone else gets the same 404 as for an id that does not exist. */
+  private async authorize(caller: Principal, requestId: string): Promise<void> {
+    if (caller.staff) return;
+    const owner = await this.deps.index.owner(requestId);
+    if (owner !== caller.userId) throw new HttpError(404, 'not_found', `no submission ${requestId}`);
+  }
+
+  private async devLogin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = (await readJsonBody(req, 4096, this.opts.bodyTimeoutMs)) as Record<string, unknown> | null;
+    const userId = body?.userId;
+    const roles = body?.roles ?? [];
+    const errors = [];
+    if (typeof userId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(userId)) errors.push({ field: 'userId', message: 'must be 1-64 letters, digits or _ . @ -' });
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(r))) errors.push({ field: 'roles', message: 'must be a list of role names' });
+    if (errors.length) throw new HttpError(400, 'invalid_login', 'the login is invalid', errors);
+    sendJson(res, 200, await this.deps.devLogin!(userId as string, roles as string[]));
+  }
+
+  private async list(res: http.ServerResponse, caller: Principal, url: URL): Promise<void> {
+    const rawLimit = url.searchParams.get('limit');
+    const limit = rawLimit === null ? 20 : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_query', `limit must be an integer 1..100 (got "${rawLimit}")`);
+    try {
+      sendJson(res, 200, await this.deps.index.list(caller.userId, { limit, cursor: url.searchParams.get('cursor') ?? undefined }));
+    } catch (error) {
+      if (error instanceof CursorError) throw new HttpError(400, 'invalid_query', error.message);
+      throw error;
+    }
+  }
+
+  private async submit(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal): Promise<void> {
     const address = this.clientAddress(req);
     const byAddress = this.ipLimiter.take(address);
     if (!byAddress.allowed) throw rateLimited(byAddress.retryAfterSeconds, 'this address');
 
     // JSON escaping can double the source's size, plus room for the other fields.
     const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
-    const validation = validateSubmission(body, { maxSourceBytes: this.maxSourceBytes });
+    const validation = validateSubmissionBody(body, { maxSourceBytes: this.maxSourceBytes });
     if (!validation.ok) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
-    const input = validation.value;
+    const input: SubmissionInput = { ...validation.value, userId: caller.userId };
+    if (input.priority && !caller.mayPrioritize) {
+      throw new HttpError(403, 'forbidden', 'queueing on the priority queue needs a staff or priority role', [{ field: 'priority', message: 'needs a staff or priority role' }]);
+    }
 
     // Debounce before the rate limit: a double click must not cost two tokens.
     const key = submissionKey(input);
@@ -209,19 +286,24 @@ export class Gateway {
     const byUser = this.userLimiter.take(input.userId);
     if (!byUser.allowed) {
       this.debouncer.release(key, candidateId);
-      throw rateLimited(byUser.retryAfterSeconds, `user ${input.userId}`);
+      throw rateLimited(byUser.retryAfterSeconds, 'your account');
     }
+    let recorded = false;
     try {
       if (!(await this.deps.problems.exists(input.problemId))) {
         throw new HttpError(400, 'invalid_submission', `the submission is invalid: problemId "${input.problemId}" is not a known problem`, [
           { field: 'problemId', message: `"${input.problemId}" is not a known problem` },
         ]);
       }
+      // Recorded before it is queued, so its owner is known by the time any event about it exists.
+      await this.deps.index.record({ requestId: candidateId, userId: input.userId, problemId: input.problemId, language: input.language, priority: Boolean(input.priority), createdAt: new Date().toISOString() });
+      recorded = true;
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
       this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });
       sendJson(res, 202, submitted, { location: `/api/submissions/${submitted.requestId}` });
     } catch (error) {
       this.debouncer.release(key, candidateId);
+      if (recorded) await this.deps.index.forget(candidateId).catch(() => undefined);
       throw error;
     }
   }
@@ -231,11 +313,11 @@ export class Gateway {
     return this.deps.reviews;
   }
 
-  private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+  private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
     const reviews = this.reviewService();
     const validation = validateReviewRequest(await readJsonBody(req, 4096, this.opts.bodyTimeoutMs));
     if (!validation.ok) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
-    const outcome = await reviews.request(requestId, validation.value.userId, { regenerate: validation.value.regenerate });
+    const outcome = await reviews.request(requestId, caller.userId, { regenerate: validation.value.regenerate, clientAddress: this.clientAddress(req) });
     sendJson(res, outcome.created ? 201 : 200, outcome.review);
   }
 
@@ -333,7 +415,7 @@ export class Gateway {
     if (method !== 'OPTIONS') return false;
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type, last-event-id',
+      'access-control-allow-headers': 'authorization, content-type, last-event-id',
       'access-control-max-age': '600',
     });
     res.end();
@@ -372,6 +454,22 @@ export function ssePayload(event: GatewayEvent): unknown {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A path segment, percent-decoded; malformed encoding (`%E0%A4%A`) is the client's error: 400. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'invalid_path', `the path segment "${segment.slice(0, 80)}" is not valid percent-encoding`);
+  }
+}
+
+/** RFC 6750: 401 with a WWW-Authenticate challenge; 503 when the identity provider's keys are unreachable. */
+function unauthorized(error: AuthError): HttpError {
+  if (error.status === 503) return new HttpError(503, error.code, error.message, undefined, { 'retry-after': '5' });
+  const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${error.message.replace(/["\\]/g, "'")}"`;
+  return new HttpError(401, error.code, error.message, undefined, { 'www-authenticate': challenge });
 }
 
 function methodNotAllowed(allowed: string): HttpError {

@@ -15,6 +15,8 @@ export interface MysqlOptions {
   /** Amazon RDS requires TLS (require_secure_transport); local MariaDB has none. */
   ssl?: boolean;
   connectionLimit?: number;
+  /** Run the table's DDL at connect (default true). False for users without CREATE (the gateway's). */
+  createSchema?: boolean;
 }
 
 export interface StoredResult {
@@ -23,7 +25,8 @@ export interface StoredResult {
   document: GradingResult;
 }
 
-const SCHEMA = [
+/** The results table's DDL (also run by the deploy-time migration, web/src/db/migrate.ts). */
+export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS grading_results (
     request_id VARCHAR(64) NOT NULL PRIMARY KEY,
     user_id VARCHAR(128) NULL,
@@ -70,7 +73,7 @@ export class MysqlResultStore {
       enableKeepAlive: true,
     });
     const store = new MysqlResultStore(pool);
-    for (const statement of SCHEMA) await pool.query(statement);
+    if (opts.createSchema !== false) for (const statement of SCHEMA) await pool.query(statement);
     return store;
   }
 
