@@ -118,15 +118,18 @@ function describeFailure(error: unknown): AuthError {
   if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError(401, 'invalid_token', 'the token was refused: its signing algorithm is not accepted');
   if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError(401, 'invalid_token', 'the token was refused: the signature does not verify');
   if (error instanceof errors.JWKSNoMatchingKey) return new AuthError(401, 'invalid_token', 'the token was refused: no key of the identity provider matches it');
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isNetworkError(error)) {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isKeyFetchFailure(error)) {
     return new AuthError(503, 'auth_unavailable', 'the identity provider\'s keys could not be read; try again shortly');
   }
   if (error instanceof errors.JOSEError) return new AuthError(401, 'invalid_token', `the token was refused: ${error.code}`);
   return new AuthError(401, 'invalid_token', 'the token was refused: it is not a well-formed JWT');
 }
 
-function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError && /fetch|network|ECONNREFUSED/i.test(String((error as Error).message) + String((error as { cause?: unknown }).cause ?? ''));
+/** The JWKS request failed: a socket error (ECONNREFUSED...) or a non-200 answer from the key set URL. */
+function isKeyFetchFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (!(error instanceof errors.JOSEError) && typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  return error instanceof errors.JOSEError && /JSON Web Key Set HTTP response/.test(error.message);
 }
 
 /**

@@ -67,8 +67,12 @@ export class ReviewService {
 
     const reviewer = this.deps.reviewer;
     if (reviewer instanceof ReviewNotConfiguredError) throw new HttpError(503, 'review_unavailable', reviewer.message);
-    await this.takeBudget(userId, opts.clientAddress ?? 'unknown');
-    const generation = this.generate(reviewer, { ...submission, verdict: submission.verdict }, Boolean(opts.regenerate));
+    const verdict = submission.verdict;
+    // Registered before the first await, so a second click joins this generation instead of starting one.
+    const generation = (async () => {
+      await this.takeBudget(userId, opts.clientAddress ?? 'unknown');
+      return this.generate(reviewer, { ...submission, verdict }, Boolean(opts.regenerate));
+    })();
     this.inFlight.set(requestId, generation);
     try {
       return await generation;
