@@ -6,7 +6,7 @@
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BrokerXmlOptions, renderLocalActiveMqXml } from '../../components/brokerXml';
+import { BrokerXmlOptions, LocalBrokerUser, renderLocalActiveMqXml } from '../../components/brokerXml';
 import { findExecutable, freePort, spawnService, stopProcess, killProcess, waitForPort } from './process';
 
 const ACTIVEMQ_JAR = '/usr/share/activemq/bin/activemq.jar';
@@ -19,6 +19,8 @@ export interface ActiveMqOptions {
   password?: string;
   broker?: BrokerXmlOptions;
   heapMb?: number;
+  /** More broker users besides the admin one (e.g. per-tier users; see BROKER_GROUPS). */
+  users?: LocalBrokerUser[];
 }
 
 export class LocalActiveMq {
@@ -54,6 +56,7 @@ export class LocalActiveMq {
         openwirePort: broker.openwirePort,
         username: broker.username,
         password: broker.password,
+        users: opts.users,
       }),
     );
     fs.writeFileSync(
