@@ -7,7 +7,8 @@
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
- *   GET  /api/problems, /api/problems/:id, /api/languages, /health, and the page itself.
+ *   GET  /api/problems, /api/problems/:id, /api/languages, /api/me (who the token names)
+ *   GET  /api/auth (public: how to sign in), POST /api/dev/login (local stack only), /health, the page.
  *
  * Every /api/ route needs a bearer token (auth/authenticator.ts); the user is the token's `sub`,
  * never a body field. A submission's routes answer its author and staff, 404 to everyone else.
@@ -180,6 +181,8 @@ export class Gateway {
       if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
       throw methodNotAllowed('GET');
     }
+    // Public: how the page should sign in (no token needed to ask).
+    if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin) });
     if (pathname === '/api/dev/login' && this.deps.devLogin) {
       if (method !== 'POST') throw methodNotAllowed('POST');
       return this.devLogin(req, res);
