@@ -27,6 +27,7 @@ describe('web page in headless Chromium', function () {
   let page: Page;
   let chat: FakeChatServer;
   const pageErrors: string[] = [];
+  const requestedUrls: string[] = [];
 
   before(async function () {
     this.timeout(240_000);
@@ -45,6 +46,7 @@ describe('web page in headless Chromium', function () {
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('request', (request) => requestedUrls.push(request.url()));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
@@ -110,6 +112,10 @@ describe('web page in headless Chromium', function () {
     assert.match((await page.textContent('#verdict')) ?? '', /Accepted/);
     assert.match((await page.textContent('#metric-time')) ?? '', /^\d+ ms$/);
     assert.match((await page.textContent('#metric-memory')) ?? '', /MB$/);
+    // Live progress came over the event stream, opened with a ticket: the token never appears in a URL.
+    const token = (await page.evaluate(() => sessionStorage.getItem('grading.token')))!;
+    assert.ok(requestedUrls.some((u) => /\/api\/submissions\/req_\w+\/events\?ticket=[\w-]{43}$/.test(u)), requestedUrls.join('\n'));
+    assert.ok(!requestedUrls.some((u) => u.includes(token) || u.includes('access_token')), 'no bearer token in any URL');
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict.png'), fullPage: true });
   });
 

@@ -10,6 +10,7 @@ import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { main as dbCli } from '../../web/src/db/cli';
 import { checkMigrationOptions } from '../../web/src/db/migrate';
 import { MysqlReviewStore } from '../../web/src/review/store';
+import { MysqlStreamTicketStore } from '../../web/src/streamTickets';
 import { MysqlSubmissionIndex } from '../../web/src/submissionIndex';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
 import { sharedMariaDb } from '../helpers/services';
@@ -98,6 +99,17 @@ describe('database users per tier (migration and grants on MariaDB)', function (
       const day = new Date('2031-05-05T12:00:00Z');
       const granted = await Promise.all([a, b, a, b, a].map((s) => s.reserveModelCall(3, day)));
       assert.equal(granted.filter(Boolean).length, 3);
+
+      // Stream tickets: issued by one instance, redeemed by another, for one submission, until they expire.
+      const tickets = new MysqlStreamTicketStore(store.pool);
+      const ticket = await tickets.issue('u1', 'req_grants_1', 60);
+      assert.equal(await new MysqlStreamTicketStore(store.pool).redeem(ticket, 'req_grants_1'), 'u1');
+      assert.equal(await tickets.redeem(ticket, 'req_grants_2'), undefined);
+      assert.equal(await tickets.redeem('x'.repeat(43), 'req_grants_1'), undefined);
+      const shortLived = await tickets.issue('u1', 'req_grants_1', 0);
+      assert.equal(await tickets.redeem(shortLived, 'req_grants_1'), undefined, 'expired at once');
+      const [rows] = await store.pool.query('SELECT ticket_hash FROM stream_tickets');
+      assert.ok(!JSON.stringify(rows).includes(ticket), 'only the hash is stored');
     } finally {
       await store.close();
     }

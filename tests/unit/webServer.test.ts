@@ -12,6 +12,7 @@ import { DeliveryCursor } from '../../web/src/eventCursor';
 import type { GradingResult } from '../../web/src/progressItems';
 import { Gateway, GatewayOptions, HealthReport, ProblemSource, SubmissionService, SubmissionView } from '../../web/src/server';
 import { decodeEventId } from '../../web/src/sse';
+import { hashTicket, newTicket, StreamTicketStore } from '../../web/src/streamTickets';
 import { encodeCursor, SubmissionIndex, SubmissionPage, SubmissionRecord } from '../../web/src/submissionIndex';
 import type { SubmissionInput } from '../../web/src/validation';
 
@@ -68,6 +69,21 @@ class MemoryIndex implements SubmissionIndex {
   }
 }
 
+/** Stream tickets in memory, with an injected clock; the MySQL store is tested in tests/integration/dbGrants.test.ts. */
+class MemoryTickets implements StreamTicketStore {
+  readonly issued = new Map<string, { userId: string; requestId: string; expiresAt: number }>();
+  now = Date.now();
+  async issue(userId: string, requestId: string, ttlSeconds: number) {
+    const { ticket, hash } = newTicket();
+    this.issued.set(hash, { userId, requestId, expiresAt: this.now + ttlSeconds * 1000 });
+    return ticket;
+  }
+  async redeem(ticket: string, requestId: string) {
+    const entry = this.issued.get(hashTicket(ticket));
+    return entry && entry.requestId === requestId && entry.expiresAt > this.now ? entry.userId : undefined;
+  }
+}
+
 const SECRET = 'unit-test-secret-that-is-at-least-32-bytes';
 const authConfig = parseAuthConfig({ AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: 'https://site.example', AUTH_AUDIENCE: 'grading' }, []);
 const tokenFor = (sub: string, roles: string[] = []) => mintHs256Token(SECRET, { sub, roles, issuer: 'https://site.example', audience: 'grading' });
@@ -83,6 +99,7 @@ describe('web gateway HTTP layer', () => {
   let base: string;
   let submissions: FakeSubmissions;
   let index: MemoryIndex;
+  let tickets: MemoryTickets;
   let health: HealthReport;
   let tokens: Record<string, string>;
 
@@ -93,8 +110,9 @@ describe('web gateway HTTP layer', () => {
   async function start(opts: GatewayOptions = {}) {
     submissions = new FakeSubmissions();
     index = new MemoryIndex();
+    tickets = new MemoryTickets();
     health = { ok: true, checks: { broker: 'connected', database: 'ok' } };
-    gateway = new Gateway({ submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index }, { maxSourceBytes: 1000, ...opts });
+    gateway = new Gateway({ submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index, tickets }, { maxSourceBytes: 1000, ...opts });
     await gateway.listen(0);
     base = gateway.url;
   }
@@ -271,19 +289,33 @@ describe('web gateway HTTP layer', () => {
     assert.deepEqual(await (await get('/api/me', 'staff')).json(), { userId: 'teacher', roles: ['staff'], staff: true, mayPrioritize: true });
   });
 
-  it('takes ?access_token= on the event stream only (EventSource cannot send headers)', async () => {
+  it('opens an event stream with a short-lived ticket bound to one submission, never with a token in the URL', async () => {
     await start();
-    const stream = await rawGet(`${base}/api/submissions/req_done/events?access_token=${tokens.u1}`);
+    const ticketFor = (as: string) => fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[as]}` } });
+    assert.equal((await ticketFor('u2')).status, 404, 'only the author (or staff) gets a ticket');
+    const issued = await ticketFor('u1');
+    assert.equal(issued.status, 201);
+    const { ticket, expiresIn, eventsUrl } = await issued.json();
+    assert.equal(expiresIn, 300);
+    assert.equal(eventsUrl, `/api/submissions/req_done/events?ticket=${ticket}`);
+    const stream = await rawGet(`${base}${eventsUrl}`);
     assert.equal(stream.status, 200);
     assert.equal(parseSse(stream.text).pop()?.event, 'final');
-    assert.equal((await fetch(`${base}/api/submissions/req_done?access_token=${tokens.u1}`)).status, 401);
-    assert.equal((await fetch(`${base}/api/problems?access_token=${tokens.u1}`)).status, 401);
-    assert.equal((await rawGet(`${base}/api/submissions/req_done/events?access_token=${tokens.u2}`)).status, 404);
+    // Bound to its submission, refused once expired, useless on any other route.
+    index.rows.push({ requestId: 'req_other', userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt: '2026-01-02T00:00:00.000Z' });
+    assert.equal((await rawGet(`${base}/api/submissions/req_other/events?ticket=${ticket}`)).status, 401);
+    assert.equal((await fetch(`${base}/api/submissions/req_done?ticket=${ticket}`)).status, 401);
+    assert.equal((await rawGet(`${base}/api/submissions/req_done/events?ticket=forged`)).status, 401);
+    tickets.now += 301_000;
+    assert.equal((await rawGet(`${base}${eventsUrl}`)).status, 401);
+    // A bearer token in the query is not accepted anywhere (it would end up in access logs).
+    assert.equal((await rawGet(`${base}/api/submissions/req_done/events?access_token=${tokens.u1}`)).status, 401);
   });
 
   it('shows a submission, its events and its review to its author and staff only (404 to anyone else)', async () => {
     await start();
     const routes = ['/api/submissions/req_done', '/api/submissions/req_done/events', '/api/submissions/req_done/review'];
+    assert.equal((await fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens.u2}` } })).status, 404);
     for (const route of routes) {
       const other = await get(route, 'u2');
       assert.equal(other.status, 404, route);

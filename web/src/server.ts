@@ -4,6 +4,7 @@
  *   POST /api/submissions              submit; 202 {requestId, status: "submitted"}
  *   GET  /api/submissions[?mine]       the caller's own submissions, newest first (limit, cursor)
  *   GET  /api/submissions/:id          pending, or the grading result document
+ *   POST /api/submissions/:id/stream-ticket  a short-lived ticket that opens the event stream (EventSource)
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
@@ -29,6 +30,7 @@ import { TokenBucketLimiter } from './rateLimit';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
+import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 
@@ -84,6 +86,8 @@ export interface GatewayDeps {
   auth: Authenticator;
   /** Who submitted what: ownership and the caller's list. */
   index: SubmissionIndex;
+  /** Tickets that open an event stream without a header. */
+  tickets: StreamTicketStore;
   devLogin?: DevLogin;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
@@ -104,6 +108,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Reconnect delay suggested to EventSource, ms. Default 2000. */
   sseRetryMs?: number;
+  /** Lifetime of a stream ticket, seconds. Default 300. */
+  streamTicketTtlSeconds?: number;
   /** Time allowed to receive a submission's body, ms. Default 30000. */
   bodyTimeoutMs?: number;
   /** Use the address the load balancer appended to X-Forwarded-For for the per-address limit. */
@@ -188,9 +194,18 @@ export class Gateway {
       return this.devLogin(req, res);
     }
 
-    const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review)?$/.exec(pathname);
-    // EventSource cannot send headers: the events route alone also takes the token as ?access_token=.
-    const caller = await this.authenticate(req, submission?.[2] === '/events' ? url.searchParams.get('access_token') : null);
+    const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review|\/stream-ticket)?$/.exec(pathname);
+    const ticket = url.searchParams.get('ticket');
+    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization) {
+      // EventSource cannot send headers: the stream opens with a ticket its owner asked for instead.
+      if (method !== 'GET') throw methodNotAllowed('GET');
+      const requestId = this.requestIdFrom(submission[1]);
+      if (!(await this.deps.tickets.redeem(ticket, requestId))) {
+        throw unauthorized(new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'));
+      }
+      return this.events(req, res, requestId, url);
+    }
+    const caller = await this.authenticate(req);
     if (pathname === '/api/submissions') {
       if (method === 'POST') return this.submit(req, res, caller);
       if (method === 'GET') return this.list(res, caller, url);
@@ -198,12 +213,12 @@ export class Gateway {
     }
     if (submission) {
       const [, encodedId, part] = submission;
-      const allowed = part === '/review' ? ['GET', 'POST'] : ['GET'];
+      const allowed = part === '/review' ? ['GET', 'POST'] : part === '/stream-ticket' ? ['POST'] : ['GET'];
       if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
-      const requestId = decodePathSegment(encodedId);
-      if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+      const requestId = this.requestIdFrom(encodedId);
       await this.authorize(caller, requestId);
       if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId, caller) : this.review(res, requestId);
+      if (part === '/stream-ticket') return this.streamTicket(res, requestId, caller);
       if (part === '/events') return this.events(req, res, requestId, url);
       return this.lookup(res, requestId);
     }
@@ -217,16 +232,20 @@ export class Gateway {
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
   }
 
-  /** The caller from `Authorization: Bearer` (or the events route's query token); 401 with WWW-Authenticate otherwise. */
-  private async authenticate(req: http.IncomingMessage, queryToken: string | null): Promise<Principal> {
+  private requestIdFrom(encodedId: string): string {
+    const requestId = decodePathSegment(encodedId);
+    if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+    return requestId;
+  }
+
+  /** The caller from `Authorization: Bearer` (never from the query: URLs end up in access logs); 401 with WWW-Authenticate otherwise. */
+  private async authenticate(req: http.IncomingMessage): Promise<Principal> {
     const header = headerValue(req.headers.authorization);
     let token: string | undefined;
     if (header !== undefined) {
       const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
       if (!match) throw unauthorized(new AuthError(401, 'invalid_token', 'the Authorization header must be "Bearer <token>"'));
       token = match[1];
-    } else if (queryToken) {
-      token = queryToken;
     }
     try {
       return await this.deps.auth.authenticate(token, headerValue(req.headers['x-dev-user']));
@@ -252,6 +271,12 @@ export class Gateway {
     if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(r))) errors.push({ field: 'roles', message: 'must be a list of role names' });
     if (errors.length) throw new HttpError(400, 'invalid_login', 'the login is invalid', errors);
     sendJson(res, 200, await this.deps.devLogin!(userId as string, roles as string[]));
+  }
+
+  private async streamTicket(res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
+    const ttl = this.opts.streamTicketTtlSeconds ?? 300;
+    const ticket = await this.deps.tickets.issue(caller.userId, requestId, ttl);
+    sendJson(res, 201, { ticket, expiresIn: ttl, eventsUrl: `/api/submissions/${requestId}/events?ticket=${ticket}` });
   }
 
   private async list(res: http.ServerResponse, caller: Principal, url: URL): Promise<void> {

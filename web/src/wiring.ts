@@ -18,6 +18,7 @@ import { ReviewService } from './review/service';
 import { MysqlReviewStore } from './review/store';
 import { GATEWAY_MIGRATIONS } from './db/schema';
 import { Gateway, HealthReport, DevLogin } from './server';
+import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
 import { SCHEMA as RESULTS_SCHEMA } from '../../worker/src/results/mysqlStore';
 
@@ -118,7 +119,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     throw error;
   }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log, auth: createAuthenticator(config.auth), index, devLogin: devLoginFrom(config.auth) },
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log, auth: createAuthenticator(config.auth), index, tickets: new MysqlStreamTicketStore(store.pool), devLogin: devLoginFrom(config.auth) },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,

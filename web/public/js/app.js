@@ -271,8 +271,20 @@
     var count = (state.problem && state.problem.testCaseCount) || 0;
     for (var n = 1; n <= count; n++) caseChip(n);
 
-    // EventSource cannot send an Authorization header: the event route alone takes the token in the query.
-    var stream = new EventSource('/api/submissions/' + encodeURIComponent(requestId) + '/events?access_token=' + encodeURIComponent(state.token || ''));
+    openStream(requestId).catch(function (error) {
+      // No stream (no ticket): poll the status instead; a 401 has already asked to log in again.
+      if (!(error instanceof SessionExpired) && state.requestId === requestId) poll(requestId);
+    });
+  }
+
+  // EventSource cannot send an Authorization header, and a token in a URL ends up in access logs:
+  // ask (with the token) for a short-lived ticket good for this submission's events only.
+  async function openStream(requestId) {
+    var response = await api('/api/submissions/' + encodeURIComponent(requestId) + '/stream-ticket', { method: 'POST' });
+    if (!response.ok) throw new Error('no stream ticket (' + response.status + ')');
+    var ticket = await response.json();
+    if (state.requestId !== requestId) return;
+    var stream = new EventSource(ticket.eventsUrl);
     state.stream = stream;
     stream.addEventListener('case', function (event) {
       var data = JSON.parse(event.data);
@@ -284,8 +296,8 @@
       showFinal(JSON.parse(event.data));
     });
     stream.addEventListener('error', function () {
-      // EventSource reconnects by itself (with Last-Event-ID); if it gave up, poll instead.
-      // A refused token also closes it: the poll's 401 then asks to log in again.
+      // EventSource reconnects by itself (with Last-Event-ID); if it gave up (e.g. the ticket expired
+      // during a long outage: 401), poll with the token instead, whose own 401 asks to log in again.
       if (stream.readyState === EventSource.CLOSED && state.stream === stream) poll(requestId);
     });
   }

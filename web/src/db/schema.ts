@@ -12,6 +12,7 @@ export const GATEWAY_TABLES = {
   submissions: 'submissions',
   reviews: 'submission_reviews',
   reviewBudget: 'review_budget',
+  streamTickets: 'stream_tickets',
 } as const;
 
 export const GATEWAY_MIGRATIONS: string[] = [
@@ -41,6 +42,14 @@ export const GATEWAY_MIGRATIONS: string[] = [
     day DATE NOT NULL PRIMARY KEY,
     calls INT NOT NULL DEFAULT 0
   ) ENGINE=InnoDB`,
+  // Short-lived tickets that open one submission's event stream (EventSource cannot send headers).
+  `CREATE TABLE IF NOT EXISTS stream_tickets (
+    ticket_hash CHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(128) NOT NULL,
+    request_id VARCHAR(64) NOT NULL,
+    expires_at TIMESTAMP(3) NOT NULL,
+    KEY idx_expires (expires_at)
+  ) ENGINE=InnoDB`,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -49,6 +58,7 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   [GATEWAY_TABLES.submissions, 'SELECT, INSERT, DELETE'],
   [GATEWAY_TABLES.reviews, 'SELECT, INSERT, UPDATE'],
   [GATEWAY_TABLES.reviewBudget, 'SELECT, INSERT, UPDATE'],
+  [GATEWAY_TABLES.streamTickets, 'SELECT, INSERT, DELETE'],
 ];
 
 /**
