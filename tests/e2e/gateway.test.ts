@@ -1,15 +1,18 @@
 /**
  * The gateway end to end: HTTP in, the real broker, worker (sandbox), MariaDB and s3rver behind
  * it, Server-Sent Events out. Two gateway instances share the work as they would behind the ALB.
- * Every request carries a bearer token (hmac mode); the user is whoever the token names.
+ * Every request carries a bearer token (hmac mode); the user is whoever the token names. The gateway
+ * and the worker run as their own broker and database users, with the grants the migration gives them.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParsedSseEvent } from '../../web/src/sse';
 import { readEventStream } from '../../web/src/sseClient';
 import type { RunningGateway } from '../../web/src/wiring';
 import { bearer, E2E_GATEWAY_AUTH_ENV } from '../helpers/gatewayAuth';
+import { E2E_BROKER_USERS, migrateForTiers } from '../helpers/tierUsers';
 import { E2eStack, startE2eStack } from './stack';
 
 const SOLUTIONS = path.join(__dirname, '../../examples/solutions');
@@ -45,11 +48,22 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
   let a: RunningGateway;
   let b: RunningGateway;
   let acceptedId: string;
+  let gatewayEnv: Record<string, string>;
 
   before(async function () {
     this.timeout(240_000);
-    stack = await startE2eStack('gateway-e2e');
-    [a, b] = await Promise.all([stack.gateway(E2E_GATEWAY_AUTH_ENV), stack.gateway(E2E_GATEWAY_AUTH_ENV)]);
+    let tierEnv: Record<string, string> = {};
+    stack = await startE2eStack('gateway-e2e', {
+      brokerUsers: E2E_BROKER_USERS,
+      prepare: async ({ db }) => {
+        const users = await migrateForTiers(db);
+        tierEnv = users.gateway;
+        return users.worker;
+      },
+    });
+    // The tables come from the migration: the gateway's user could not create them anyway.
+    gatewayEnv = { ...E2E_GATEWAY_AUTH_ENV, DB_AUTO_MIGRATE: 'false', ...tierEnv };
+    [a, b] = await Promise.all([stack.gateway(gatewayEnv), stack.gateway(gatewayEnv)]);
   });
 
   after(async function () {
@@ -67,6 +81,9 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
     const health = await fetch(`${a.url}/health`);
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok', broker: 'connected', database: 'ok', streams: 0 });
+    // Each tier is connected to the database as its own user (root's view of every session).
+    const sessions = execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${stack.db.socket}`, '-uroot', '-N', '-e', 'SELECT DISTINCT USER FROM information_schema.PROCESSLIST'], { encoding: 'utf8' });
+    assert.ok(sessions.split('\n').includes('e2e_gateway') && sessions.split('\n').includes('e2e_worker'), sessions);
   });
 
   it('grades an accepted submission: one case event per test case, then final; any instance can stream it', async () => {
@@ -113,7 +130,7 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
   });
 
   it('a connection opened after grading finished (on a fresh instance) still gets every case, then final', async () => {
-    const fresh = await stack.gateway(E2E_GATEWAY_AUTH_ENV); // empty progress buffer: everything comes from the database
+    const fresh = await stack.gateway(gatewayEnv); // empty progress buffer: everything comes from the database
     const events = await collect(fresh.url, acceptedId);
     assert.deepEqual(events.map((e) => `${e.event}${e.event === 'case' ? JSON.parse(e.data).case : ''}`), ['case1', 'case2', 'case3', 'case4', 'final']);
     assert.equal(JSON.parse(events[4].data).result.verdict, 'AC');
@@ -159,7 +176,7 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
   });
 
   it('rate-limits a user (429 with Retry-After) and debounces a double submit to one request', async () => {
-    const limited = await stack.gateway({ ...E2E_GATEWAY_AUTH_ENV, RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_MINUTE: '1' });
+    const limited = await stack.gateway({ ...gatewayEnv, RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_MINUTE: '1' });
     const submission = (n: number) => ({ problemId: 'sum', language: 'python', sourceCode: `print(${n})\n` });
     const first = await post(limited.url, submission(1), 'e2e_busy');
     const again = await post(limited.url, submission(1), 'e2e_busy');

@@ -4,7 +4,6 @@
  * their jobs and nothing else (a gateway user cannot UPDATE grading_results).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import mysql, { Connection } from 'mysql2/promise';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { main as dbCli } from '../../web/src/db/cli';
@@ -14,9 +13,10 @@ import { MysqlStreamTicketStore } from '../../web/src/streamTickets';
 import { MysqlSubmissionIndex } from '../../web/src/submissionIndex';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
 import { sharedMariaDb } from '../helpers/services';
+import { createMasterUser, MASTER_USER } from '../helpers/tierUsers';
 
 const DATABASE = 'grants_test';
-const MASTER = { username: 'master_user', password: 'master-password-123' };
+const MASTER = MASTER_USER;
 const GATEWAY = { username: 'gateway_app', password: 'gateway-password-0123456789' };
 const WORKER = { username: 'worker_app', password: 'worker-password-0123456789' };
 
@@ -32,14 +32,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   before(async function () {
     this.timeout(120_000);
     db = await sharedMariaDb();
-    // What RDS gives its master user, made over the root socket.
-    const sql = [
-      `CREATE DATABASE IF NOT EXISTS ${DATABASE}`,
-      `CREATE USER IF NOT EXISTS '${MASTER.username}'@'127.0.0.1' IDENTIFIED BY '${MASTER.password}'`,
-      `GRANT ALL PRIVILEGES ON ${DATABASE}.* TO '${MASTER.username}'@'127.0.0.1' WITH GRANT OPTION`,
-      `GRANT CREATE USER ON *.* TO '${MASTER.username}'@'127.0.0.1'`,
-    ].join(';\n');
-    execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${db.socket}`, '-uroot'], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
+    createMasterUser(db, DATABASE);
     const env = {
       DB_HOST: `127.0.0.1:${db.port}`,
       DB_NAME: DATABASE,
