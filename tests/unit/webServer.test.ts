@@ -10,7 +10,8 @@ import { parseAuthConfig } from '../../web/src/auth/config';
 import type { GatewayEvent } from '../../web/src/eventCursor';
 import { DeliveryCursor } from '../../web/src/eventCursor';
 import type { GradingResult } from '../../web/src/progressItems';
-import { Gateway, GatewayOptions, HealthReport, ProblemSource, SubmissionService, SubmissionView } from '../../web/src/server';
+import { DevLogin, Gateway, GatewayOptions, HealthReport, ProblemSource, SubmissionService, SubmissionView } from '../../web/src/server';
+import { devLoginFrom } from '../../web/src/wiring';
 import { decodeEventId } from '../../web/src/sse';
 import { hashTicket, newTicket, StreamTicketStore } from '../../web/src/streamTickets';
 import { encodeCursor, SubmissionIndex, SubmissionPage, SubmissionRecord } from '../../web/src/submissionIndex';
@@ -107,12 +108,12 @@ describe('web gateway HTTP layer', () => {
     tokens = { u1: await tokenFor('u1'), u2: await tokenFor('u2'), u9: await tokenFor('u9'), staff: await tokenFor('teacher', ['staff']), prio: await tokenFor('vip', ['priority']) };
   });
 
-  async function start(opts: GatewayOptions = {}) {
+  async function start(opts: GatewayOptions = {}, devLogin?: DevLogin) {
     submissions = new FakeSubmissions();
     index = new MemoryIndex();
     tickets = new MemoryTickets();
     health = { ok: true, checks: { broker: 'connected', database: 'ok' } };
-    gateway = new Gateway({ submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index, tickets }, { maxSourceBytes: 1000, ...opts });
+    gateway = new Gateway({ submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index, tickets, devLogin }, { maxSourceBytes: 1000, ...opts });
     await gateway.listen(0);
     base = gateway.url;
   }
@@ -355,6 +356,23 @@ describe('web gateway HTTP layer', () => {
     assert.equal((await post({ ...good, priority: true }, {}, 'staff')).status, 202);
     assert.equal((await post({ ...good, priority: true, sourceCode: 'p' }, {}, 'prio')).status, 202);
     assert.deepEqual(submissions.submitted.map((s) => [s.userId, s.priority]), [['teacher', true], ['vip', true]]);
+  });
+
+  it('mints dev-login tokens (local stack) that pass the same verification, and says so on /api/auth', async () => {
+    await start();
+    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: false });
+    assert.equal((await fetch(`${base}/api/dev/login`, { method: 'POST' })).status, 401, 'no dev login unless configured');
+    await gateway.close();
+    await start({}, devLoginFrom({ ...authConfig, devLogin: true }));
+    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: true });
+    const login = (body: unknown) => fetch(`${base}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const { token, expiresIn } = await (await login({ userId: 'dev_teacher', roles: ['staff'] })).json();
+    assert.equal(expiresIn, 3600);
+    const me = await (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.deepEqual(me, { userId: 'dev_teacher', roles: ['staff'], staff: true, mayPrioritize: true });
+    const bad = await login({ userId: 'has space', roles: 'staff' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual((await bad.json()).errors.map((e: { field: string }) => e.field), ['userId', 'roles']);
   });
 
   it('reports health as 200 or 503', async () => {

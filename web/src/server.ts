@@ -124,6 +124,7 @@ export class Gateway {
   private readonly assets: Map<string, StaticAsset>;
   private readonly userLimiter: TokenBucketLimiter;
   private readonly ipLimiter: TokenBucketLimiter;
+  private readonly ticketLimiter = new TokenBucketLimiter({ capacity: 30, refillPerSecond: 1 });
   private readonly debouncer: SubmissionDebouncer;
   private readonly maxSourceBytes: number;
   private readonly streams = new Set<http.ServerResponse>();
@@ -191,6 +192,8 @@ export class Gateway {
     if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin) });
     if (pathname === '/api/dev/login' && this.deps.devLogin) {
       if (method !== 'POST') throw methodNotAllowed('POST');
+      // Local development only, and only from this machine: never hand out tokens over a network.
+      if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'forbidden', 'the development login answers loopback clients only');
       return this.devLogin(req, res);
     }
 
@@ -274,6 +277,9 @@ export class Gateway {
   }
 
   private async streamTicket(res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
+    // Each ticket is a row: a per-account bucket keeps one account from filling the table.
+    const allowed = this.ticketLimiter.take(caller.userId);
+    if (!allowed.allowed) throw new HttpError(429, 'rate_limited', `too many stream tickets for your account; retry in ${allowed.retryAfterSeconds} s`, undefined, { 'retry-after': String(allowed.retryAfterSeconds) });
     const ttl = this.opts.streamTicketTtlSeconds ?? 300;
     const ticket = await this.deps.tickets.issue(caller.userId, requestId, ttl);
     sendJson(res, 201, { ticket, expiresIn: ttl, eventsUrl: `/api/submissions/${requestId}/events?ticket=${ticket}` });
@@ -496,8 +502,13 @@ function decodePathSegment(segment: string): string {
 /** RFC 6750: 401 with a WWW-Authenticate challenge; 503 when the identity provider's keys are unreachable. */
 function unauthorized(error: AuthError): HttpError {
   if (error.status === 503) return new HttpError(503, error.code, error.message, undefined, { 'retry-after': '5' });
-  const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${error.message.replace(/["\\]/g, "'")}"`;
+  const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, ' ');
+  const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${description}"`;
   return new HttpError(401, error.code, error.message, undefined, { 'www-authenticate': challenge });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function methodNotAllowed(allowed: string): HttpError {
