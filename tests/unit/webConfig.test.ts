@@ -95,7 +95,7 @@ describe('web gateway config', () => {
       apiKey: 'sk-from-ssm',
       timeoutMs: 60_000,
       userRateLimit: { capacity: 3, refillPerSecond: 0.01 },
-      addressRateLimit: { capacity: 10, refillPerSecond: 30 / 3600 },
+      addressRateLimit: { capacity: 5, refillPerSecond: 30 / 3600 },
       dailyModelCalls: 1000,
     });
     assert.equal(parseGatewayConfig({ ...local, REVIEW_DAILY_BUDGET: '50' }).review.dailyModelCalls, 50);

@@ -99,7 +99,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewTimeoutMs = int('REVIEW_TIMEOUT_MS', 60_000, 1000, 600_000);
   const reviewBurst = int('REVIEW_RATE_LIMIT_BURST', 3, 1, 1000);
   const reviewsPerHour = int('REVIEW_RATE_LIMIT_PER_HOUR', 10, 1, 100_000);
-  const reviewAddressBurst = int('REVIEW_ADDRESS_RATE_LIMIT_BURST', 10, 1, 10_000);
+  const reviewAddressBurst = int('REVIEW_ADDRESS_RATE_LIMIT_BURST', 5, 1, 10_000);
   const reviewsPerAddressHour = int('REVIEW_ADDRESS_RATE_LIMIT_PER_HOUR', 30, 1, 1_000_000);
   const reviewDailyBudget = int('REVIEW_DAILY_BUDGET', 1000, 0, 10_000_000);
   const auth = parseAuthConfig(env, problems);

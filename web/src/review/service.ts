@@ -20,7 +20,7 @@ export interface ReviewServiceDeps {
   readSource(requestId: string, language: Language): Promise<string | undefined>;
   /** Generations per user. Default 3 at once, then 10 per hour. */
   userRateLimit?: { capacity: number; refillPerSecond: number };
-  /** Generations per client address. Default 10 at once, then 30 per hour. */
+  /** Generations per client address. Default 5 at once, then 30 per hour. */
   addressRateLimit?: { capacity: number; refillPerSecond: number };
   /** Model calls per UTC day across every gateway instance. Default 1000. */
   dailyModelCalls?: number;
@@ -41,7 +41,7 @@ export class ReviewService {
 
   constructor(private readonly deps: ReviewServiceDeps) {
     this.limiter = new TokenBucketLimiter(deps.userRateLimit ?? { capacity: 3, refillPerSecond: 10 / 3600 });
-    this.addressLimiter = new TokenBucketLimiter(deps.addressRateLimit ?? { capacity: 10, refillPerSecond: 30 / 3600 });
+    this.addressLimiter = new TokenBucketLimiter(deps.addressRateLimit ?? { capacity: 5, refillPerSecond: 30 / 3600 });
   }
 
   async get(requestId: string): Promise<StoredReview> {
