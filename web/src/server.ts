@@ -199,32 +199,14 @@ export class Gateway {
 
     const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review|\/stream-ticket)?$/.exec(pathname);
     const ticket = url.searchParams.get('ticket');
-    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization) {
-      // EventSource cannot send headers: the stream opens with a ticket its owner asked for instead.
-      if (method !== 'GET') throw methodNotAllowed('GET');
-      const requestId = this.requestIdFrom(submission[1]);
-      if (!(await this.deps.tickets.redeem(ticket, requestId))) {
-        throw unauthorized(new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'));
-      }
-      return this.events(req, res, requestId, url);
-    }
+    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization) return this.eventsByTicket(req, res, submission[1], ticket, url);
     const caller = await this.authenticate(req);
     if (pathname === '/api/submissions') {
       if (method === 'POST') return this.submit(req, res, caller);
       if (method === 'GET') return this.list(res, caller, url);
       throw methodNotAllowed('GET, POST');
     }
-    if (submission) {
-      const [, encodedId, part] = submission;
-      const allowed = part === '/review' ? ['GET', 'POST'] : part === '/stream-ticket' ? ['POST'] : ['GET'];
-      if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
-      const requestId = this.requestIdFrom(encodedId);
-      await this.authorize(caller, requestId);
-      if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId, caller) : this.review(res, requestId);
-      if (part === '/stream-ticket') return this.streamTicket(res, requestId, caller);
-      if (part === '/events') return this.events(req, res, requestId, url);
-      return this.lookup(res, requestId);
-    }
+    if (submission) return this.submissionRoute(req, res, caller, url, submission[1], submission[2]);
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
     if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
@@ -233,6 +215,29 @@ export class Gateway {
     }
     if (pathname === '/api/me' && method === 'GET') return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
+  }
+
+  /** /api/submissions/:id[/events|/review|/stream-ticket]: the author or staff only. */
+  private async submissionRoute(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal, url: URL, encodedId: string, part?: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const allowed = part === '/review' ? ['GET', 'POST'] : part === '/stream-ticket' ? ['POST'] : ['GET'];
+    if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
+    const requestId = this.requestIdFrom(encodedId);
+    await this.authorize(caller, requestId);
+    if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId, caller) : this.review(res, requestId);
+    if (part === '/stream-ticket') return this.streamTicket(res, requestId, caller);
+    if (part === '/events') return this.events(req, res, requestId, url);
+    return this.lookup(res, requestId);
+  }
+
+  /** EventSource cannot send headers: the stream opens with a ticket its owner asked for instead (ownership was checked then). */
+  private async eventsByTicket(req: http.IncomingMessage, res: http.ServerResponse, encodedId: string, ticket: string, url: URL): Promise<void> {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    const requestId = this.requestIdFrom(encodedId);
+    if (!(await this.deps.tickets.redeem(ticket, requestId))) {
+      throw unauthorized(new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'));
+    }
+    return this.events(req, res, requestId, url);
   }
 
   private requestIdFrom(encodedId: string): string {
