@@ -16,6 +16,28 @@ export const QUEUES = {
 /** Live progress: a topic every gateway instance subscribes to (see ARCHITECTURE.md). */
 export const PROGRESS_TOPIC = 'grading-progress';
 
+/**
+ * Broker groups (Amazon MQ: each user's `groups`; locally: simpleAuthenticationPlugin). Rights are
+ * the union of every entry matching a destination, so `>` grants only operators and each tier gets
+ * exactly the destinations it uses:
+ *   gateways  write grading-requests, grading-priority; read the progress topic
+ *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress topic
+ *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
+ * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
+ */
+export const BROKER_GROUPS = {
+  admins: 'admins',
+  gateways: 'grading-gateways',
+  workers: 'grading-workers',
+  console: 'activemq-webconsole',
+} as const;
+
+/** Broker user names per tier (Amazon MQ users are created by the Messaging component). */
+export const BROKER_USERS = {
+  gateway: 'grading-gateway',
+  worker: 'grading-worker',
+} as const;
+
 export interface BrokerXmlOptions {
   /** Broker-side redeliveries of a NACKed grading request before it is dead-lettered. Default 3. */
   maximumRedeliveries?: number;
@@ -27,6 +49,8 @@ export interface BrokerXmlOptions {
   maximumRedeliveryDelayMs?: number;
   /** Store usage cap for persistent messages, MB. Default 1024. */
   storeUsageMb?: number;
+  /** Per-tier authorization entries (authorizationPlugin). Default true. */
+  authorization?: boolean;
 }
 
 const DEFAULTS: Required<BrokerXmlOptions> = {
@@ -35,6 +59,7 @@ const DEFAULTS: Required<BrokerXmlOptions> = {
   backOffMultiplier: 2,
   maximumRedeliveryDelayMs: 120000,
   storeUsageMb: 1024,
+  authorization: true,
 };
 
 export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<BrokerXmlOptions> {
@@ -78,6 +103,7 @@ function brokerChildren(o: Required<BrokerXmlOptions>): string {
         `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
     )
     .join('\n');
+  const authorization = o.authorization ? authorizationPlugin() : '';
   return `  <destinationPolicy>
     <policyMap>
       <policyEntries>
@@ -110,8 +136,37 @@ ${redeliveryEntries}
           </defaultEntry>
         </redeliveryPolicyMap>
       </redeliveryPolicyMap>
-    </redeliveryPlugin>
+    </redeliveryPlugin>${authorization}
   </plugins>`;
+}
+
+/** The authorizationPlugin: the elements Amazon MQ permits (authorizationPlugin/map/authorizationMap/authorizationEntries). */
+function authorizationPlugin(): string {
+  const g = BROKER_GROUPS;
+  const operators = `${g.admins},${g.console}`;
+  const entry = (kind: 'queue' | 'topic', name: string, rights: { read?: string; write?: string }) =>
+    `            <authorizationEntry ${kind}="${name}" read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
+  const allTiers = `${operators},${g.gateways},${g.workers}`;
+  const entries = [
+    entry('queue', '>', {}),
+    entry('topic', '>', {}),
+    entry('queue', QUEUES.requests, { read: g.workers, write: g.gateways }),
+    entry('queue', QUEUES.priority, { read: g.workers, write: g.gateways }),
+    entry('queue', QUEUES.results, { write: g.workers }),
+    entry('queue', QUEUES.dlq, { write: g.workers }),
+    entry('topic', PROGRESS_TOPIC, { read: g.gateways, write: g.workers }),
+    `            <authorizationEntry topic="ActiveMQ.Advisory.>" read="${allTiers}" write="${allTiers}" admin="${allTiers}"/>`,
+  ];
+  return `
+    <authorizationPlugin>
+      <map>
+        <authorizationMap>
+          <authorizationEntries>
+${entries.join('\n')}
+          </authorizationEntries>
+        </authorizationMap>
+      </map>
+    </authorizationPlugin>`;
 }
 
 /** The Amazon MQ configuration document (`aws.mq.Configuration.data`). */
@@ -133,9 +188,17 @@ export interface LocalBrokerXmlOptions extends BrokerXmlOptions {
   /** Loopback port for OpenWire (the broker always needs one transport; tools such as `activemq browse` use it). */
   openwirePort: number;
   host?: string;
-  /** Require this user on every connection, as Amazon MQ does. */
+  /** Require this user on every connection, as Amazon MQ does (group admins). */
   username?: string;
   password?: string;
+  /** More users, e.g. one per tier with the groups of BROKER_GROUPS. */
+  users?: LocalBrokerUser[];
+}
+
+export interface LocalBrokerUser {
+  username: string;
+  password: string;
+  groups: string[];
 }
 
 /**
@@ -145,15 +208,15 @@ export interface LocalBrokerXmlOptions extends BrokerXmlOptions {
 export function renderLocalActiveMqXml(opts: LocalBrokerXmlOptions): string {
   const o = resolveBrokerXmlOptions(opts);
   const host = opts.host ?? '127.0.0.1';
-  const auth =
-    opts.username && opts.password
-      ? `
+  const users = [...(opts.username && opts.password ? [{ username: opts.username, password: opts.password, groups: [BROKER_GROUPS.admins] }] : []), ...(opts.users ?? [])];
+  const auth = users.length
+    ? `
     <simpleAuthenticationPlugin>
       <users>
-        <authenticationUser username="${xmlAttr(opts.username)}" password="${xmlAttr(opts.password)}" groups="admins"/>
+${users.map((u) => `        <authenticationUser username="${xmlAttr(u.username)}" password="${xmlAttr(u.password)}" groups="${xmlAttr(u.groups.join(','))}"/>`).join('\n')}
       </users>
     </simpleAuthenticationPlugin>`
-      : '';
+    : '';
   const shared = brokerChildren(o).replace('  <plugins>\n', `  <plugins>${auth}\n`);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <beans xmlns="http://www.springframework.org/schema/beans"

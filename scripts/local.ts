@@ -18,6 +18,7 @@ import { LocalMariaDb } from './services/mariadb';
 import { freePort, sleep, spawnService, stopProcess, tail } from './services/process';
 import { LocalS3 } from './services/s3';
 import { ensureLocalTls } from './services/tls';
+import { localIssuer } from '../web/src/auth/localIssuer';
 import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
 
@@ -236,21 +237,22 @@ export function loadSamples(solutionsDir = SOLUTIONS_DIR): Sample[] {
   return samples;
 }
 
-/** Submits every sample through the HTTP API and follows its event stream to the final verdict. */
-export async function gradeSamples(gatewayUrl: string, samples: Sample[], timeoutMs = 120_000): Promise<SampleOutcome[]> {
+/** Submits every sample through the HTTP API (as user sample_N, with a token from `token`) and follows its event stream to the final verdict. */
+export async function gradeSamples(gatewayUrl: string, samples: Sample[], token: (userId: string) => Promise<string>, timeoutMs = 120_000): Promise<SampleOutcome[]> {
   return Promise.all(
     samples.map(async (sample, index): Promise<SampleOutcome> => {
       try {
+        const auth = { authorization: `Bearer ${await token(`sample_${index + 1}`)}` };
         const response = await fetch(`${gatewayUrl}/api/submissions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ userId: `sample_${index + 1}`, problemId: sample.problemId, language: sample.language, sourceCode: fs.readFileSync(sample.file, 'utf8') }),
+          headers: { 'content-type': 'application/json', ...auth },
+          body: JSON.stringify({ problemId: sample.problemId, language: sample.language, sourceCode: fs.readFileSync(sample.file, 'utf8') }),
         });
         const body = await response.json();
         if (response.status !== 202) return { ...sample, error: `POST /api/submissions answered ${response.status}: ${body.message}` };
         const signal = AbortSignal.timeout(timeoutMs);
         let seen = 0;
-        for await (const event of readEventStream(`${gatewayUrl}/api/submissions/${body.requestId}/events`, { signal })) {
+        for await (const event of readEventStream(`${gatewayUrl}/api/submissions/${body.requestId}/events`, { signal, headers: auth })) {
           if (event.event === 'case') seen++;
           if (event.event !== 'final') continue;
           const doc = JSON.parse(event.data);
@@ -368,14 +370,15 @@ async function main(): Promise<number> {
     say(`seeded ${problems.length} problems: ${problems.join(', ')}`);
     say('starting the worker (local sandbox)...');
     running.push(await startWorker(services, logDir));
-    say('starting the gateway...');
-    const gateway = await startGateway(services, args.port, logDir);
+    say('starting the gateway (signing in through a local issuer: the page has a login form)...');
+    const issuer = localIssuer();
+    const gateway = await startGateway(services, args.port, logDir, issuer.env);
     running.push(gateway);
     say(`\n  Grading Stack is running: open ${gateway.url}\n`);
 
     const samples = loadSamples();
     say(`grading ${samples.length} sample submissions through ${gateway.url}/api/submissions ...`);
-    const outcomes = await gradeSamples(gateway.url, samples);
+    const outcomes = await gradeSamples(gateway.url, samples, issuer.token);
     say(formatOutcomes(outcomes));
     const failed = outcomes.filter((o) => o.verdict !== o.expected);
     say(failed.length ? `\n${failed.length} sample(s) did not get the expected verdict (see ${logDir}/worker.log)` : '\nevery sample got its expected verdict');

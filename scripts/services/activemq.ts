@@ -8,7 +8,7 @@
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BrokerXmlOptions, renderLocalActiveMqXml } from '../../components/brokerXml';
+import { BrokerXmlOptions, LocalBrokerUser, renderLocalActiveMqXml } from '../../components/brokerXml';
 import type { StompEndpoint } from '../../worker/src/queue/stomp';
 import type { LocalTls } from './tls';
 import { findExecutable, freePort, spawnService, stopProcess, killProcess, waitForPort } from './process';
@@ -25,6 +25,8 @@ export interface ActiveMqOptions {
   password?: string;
   broker?: BrokerXmlOptions;
   heapMb?: number;
+  /** More broker users besides the admin one (e.g. per-tier users; see BROKER_GROUPS). */
+  users?: LocalBrokerUser[];
 }
 
 export class LocalActiveMq {
@@ -63,6 +65,7 @@ export class LocalActiveMq {
           openwirePort: broker.openwirePort,
           username: broker.username,
           password: broker.password,
+          users: opts.users,
         }),
         opts.tls,
       ),

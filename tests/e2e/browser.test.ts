@@ -1,6 +1,7 @@
 /**
  * The web page in headless Chromium (Debian's chromium, driven by playwright-core) against the
- * whole system: pick a problem, type code, submit, watch the test cases and the verdict appear.
+ * whole system: log in through the gateway's local issuer, pick a problem, type code, submit,
+ * watch the test cases and the verdict appear; a refused token sends the user back to log in.
  * Screenshots go to test-output/.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import type { RunningGateway } from '../../web/src/wiring';
 import { FakeChatServer, startFakeChatServer } from '../helpers/fakeChatCompletions';
+import { E2E_GATEWAY_AUTH_ENV } from '../helpers/gatewayAuth';
 import { E2eStack, startE2eStack } from './stack';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,13 +27,14 @@ describe('web page in headless Chromium', function () {
   let page: Page;
   let chat: FakeChatServer;
   const pageErrors: string[] = [];
+  const requestedUrls: string[] = [];
 
   before(async function () {
     this.timeout(240_000);
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (apt-get install -y chromium)`);
     chat = await startFakeChatServer('sk-browser-test');
     stack = await startE2eStack('browser-e2e');
-    gateway = await stack.gateway({ REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model', REVIEW_API_KEY: 'sk-browser-test' });
+    gateway = await stack.gateway({ ...E2E_GATEWAY_AUTH_ENV, REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model', REVIEW_API_KEY: 'sk-browser-test' });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -43,6 +46,7 @@ describe('web page in headless Chromium', function () {
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('request', (request) => requestedUrls.push(request.url()));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
@@ -76,8 +80,21 @@ describe('web page in headless Chromium', function () {
     return (await verdict.getAttribute('data-verdict'))!;
   }
 
-  it('shows the problems and the selected statement', async () => {
+  it('asks to log in, and logs in through the local issuer (a real token, verified by the gateway)', async () => {
     await page.goto(gateway.url);
+    await page.waitForSelector('#login-form:not([hidden])');
+    assert.equal(await page.isHidden('#app'), true, 'nothing but the login until signed in');
+    assert.equal(await page.locator('#user-id').count(), 0, 'no user id box');
+    await page.fill('#login-user', 'browser_student');
+    await page.click('#login-button');
+    await page.waitForSelector('#app:not([hidden])');
+    assert.equal(await page.textContent('#who'), 'browser_student');
+    const token = await page.evaluate(() => sessionStorage.getItem('grading.token'));
+    assert.match(token ?? '', /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'a signed JWT');
+    await page.screenshot({ path: path.join(OUTPUT, 'browser-login.png'), fullPage: true });
+  });
+
+  it('shows the problems and the selected statement', async () => {
     await page.waitForSelector('#problem-select:not([disabled])');
     const options = await page.$$eval('#problem-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     assert.deepEqual(options, ['circle-area', 'max-subarray', 'sum']);
@@ -95,6 +112,10 @@ describe('web page in headless Chromium', function () {
     assert.match((await page.textContent('#verdict')) ?? '', /Accepted/);
     assert.match((await page.textContent('#metric-time')) ?? '', /^\d+ ms$/);
     assert.match((await page.textContent('#metric-memory')) ?? '', /MB$/);
+    // Live progress came over the event stream, opened with a ticket: the token never appears in a URL.
+    const token = (await page.evaluate(() => sessionStorage.getItem('grading.token')))!;
+    assert.ok(requestedUrls.some((u) => /\/api\/submissions\/req_\w+\/events\?ticket=[\w-]{43}$/.test(u)), requestedUrls.join('\n'));
+    assert.ok(!requestedUrls.some((u) => u.includes(token) || u.includes('access_token')), 'no bearer token in any URL');
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict.png'), fullPage: true });
   });
 
@@ -120,5 +141,19 @@ describe('web page in headless Chromium', function () {
     assert.match((await page.textContent('#verdict-detail')) ?? '', /1 \/ 4 test cases passed/);
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict-wa.png'), fullPage: true });
     assert.deepEqual(pageErrors, [], 'no script errors or failed loads on the page');
+  });
+
+  it('sends the user back to log in when the gateway refuses the token (401)', async () => {
+    // A token that no longer verifies, as after expiry or a secret rotation.
+    await page.evaluate(() => sessionStorage.setItem('grading.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad'));
+    await page.reload();
+    await page.waitForSelector('#login-form:not([hidden])');
+    assert.match((await page.textContent('#login-message')) ?? '', /log in again/i);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('grading.token')), null, 'the refused token is forgotten');
+    assert.equal(await page.isHidden('#app'), true);
+    // Logging in again restores the page.
+    await page.fill('#login-user', 'browser_student');
+    await page.click('#login-button');
+    await page.waitForSelector('#problem-select:not([disabled])');
   });
 });

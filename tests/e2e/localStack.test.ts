@@ -92,7 +92,11 @@ describe('npm run local (scripts/local.sh)', function () {
     current = runLocal(['--state-dir', dir, '--port', '0']);
     await waitForOutput(current, /Ctrl-C stops everything/, 240_000);
     const [, url] = await waitForOutput(current, /Grading Stack is running: open (http:\/\/127\.0\.0\.1:\d+)/, 1000);
-    const problems = await (await fetch(`${url}/api/problems`)).json();
+    // Signed in through the local issuer's dev login, as the page does.
+    const login = await fetch(`${url}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'local_check' }) });
+    const { token } = await login.json();
+    assert.equal((await fetch(`${url}/api/problems`)).status, 401, 'the API needs a token');
+    const problems = await (await fetch(`${url}/api/problems`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.equal(problems.problems.length, 3);
 
     process.kill(-current.child.pid!, 'SIGINT');

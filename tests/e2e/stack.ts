@@ -3,6 +3,7 @@
  * these requests), the shared MariaDB and s3rver, the sample problems seeded, the real worker
  * (child process, local sandbox) and gateway instances in this process.
  */
+import type { LocalBrokerUser } from '../../components/brokerXml';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
@@ -22,14 +23,21 @@ export interface E2eStack {
   stop(): Promise<void>;
 }
 
-export async function startE2eStack(name: string): Promise<E2eStack> {
-  const [broker, db, s3] = await Promise.all([privateActiveMq(name), sharedMariaDb(), sharedS3()]);
+export interface E2eStackOptions {
+  /** More broker users (e.g. per-tier users with BROKER_GROUPS). */
+  brokerUsers?: LocalBrokerUser[];
+  /** Runs before the worker starts; what it returns is added to the worker's env (e.g. its own users). */
+  prepare?: (services: { broker: LocalActiveMq; db: LocalMariaDb }) => Promise<Record<string, string>>;
+}
+
+export async function startE2eStack(name: string, opts: E2eStackOptions = {}): Promise<E2eStack> {
+  const [broker, db, s3] = await Promise.all([privateActiveMq(name, { users: opts.brokerUsers }), sharedMariaDb(), sharedS3()]);
   // The in-process gateways' S3 client reads credentials the standard way (env), as on AWS.
   const savedCredentials = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   process.env.AWS_ACCESS_KEY_ID = s3.env().AWS_ACCESS_KEY_ID;
   process.env.AWS_SECRET_ACCESS_KEY = s3.env().AWS_SECRET_ACCESS_KEY;
   await seedProblems(s3.env());
-  const worker = await startWorker({ broker, db, s3 });
+  const worker = await startWorker({ broker, db, s3 }, opts.prepare ? await opts.prepare({ broker, db }) : {});
   const gateways: RunningGateway[] = [];
   return {
     broker,

@@ -8,6 +8,7 @@ const PERMITTED = new Set([
   'sharedDeadLetterStrategy', 'individualDeadLetterStrategy', 'discarding', 'deadLetterQueue', 'destinations', 'queue', 'topic',
   'plugins', 'redeliveryPlugin', 'redeliveryPolicyMap', 'redeliveryPolicyEntries', 'redeliveryPolicy', 'persistenceAdapter', 'kahaDB',
   'systemUsage', 'forcePersistencyModeBrokerPlugin', 'timeStampingBrokerPlugin', 'statisticsBrokerPlugin', 'discardingDLQBrokerPlugin',
+  'authorizationPlugin', 'map', 'authorizationMap', 'authorizationEntries', 'authorizationEntry',
 ]);
 
 function elementNames(xml: string): string[] {
@@ -50,5 +51,21 @@ describe('broker XML', () => {
     assert.match(local, /password="p&amp;&quot;"/);
     const shared = renderBrokerConfigXml().split('\n').filter((l) => l.includes('policyEntry') || l.includes('redeliveryPolicy '));
     for (const line of shared) assert.ok(local.includes(line.trim()), `local XML lacks: ${line.trim()}`);
+  });
+
+  it('grants each tier only its destinations, operators everything, and every tier the advisory topics', () => {
+    const xml = renderBrokerConfigXml();
+    const entry = (attrs: string) => assert.match(xml, new RegExp(`<authorizationEntry ${attrs}`), attrs);
+    entry('queue=">" read="admins,activemq-webconsole" write="admins,activemq-webconsole" admin="admins,activemq-webconsole"/>');
+    entry('queue="grading-requests" read="grading-workers" write="grading-gateways" admin="admins,activemq-webconsole"/>');
+    entry('queue="grading-priority" read="grading-workers" write="grading-gateways"');
+    entry('queue="grading-results" read="admins,activemq-webconsole" write="grading-workers"');
+    entry('topic="grading-progress" read="grading-gateways" write="grading-workers"');
+    entry('topic="ActiveMQ.Advisory.>" read="[^"]*grading-gateways,grading-workers"');
+    assert.doesNotMatch(renderBrokerConfigXml({ authorization: false }), /authorizationPlugin/);
+    const local = renderLocalActiveMqXml({ dataDirectory: '/d', stompPort: 1, openwirePort: 2, username: 'admin', password: 'p', users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }] });
+    assert.match(local, /<authenticationUser username="admin" password="p" groups="admins"\/>/);
+    assert.match(local, /<authenticationUser username="gw" password="q" groups="grading-gateways"\/>/);
+    assert.ok(local.includes('<authorizationEntry queue="grading-requests"'));
   });
 });

@@ -8,6 +8,7 @@ import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gateway, HealthReport } from '../../web/src/server';
 import { startHealthServer } from '../../worker/src/health';
+import { unitGatewayAuthDeps } from '../helpers/gatewayAuth';
 
 const noProblems = { list: async () => [], get: async () => undefined, exists: async () => false };
 const noSubmissions = {
@@ -23,7 +24,7 @@ const noSubmissions = {
 describe('health: liveness apart from readiness', () => {
   it('gateway: /health/live answers 200 while the broker and database are down; /health/ready and /health say 503', async () => {
     let report: HealthReport = { ok: false, checks: { broker: 'disconnected', database: 'unreachable: connect ECONNREFUSED' } };
-    const gateway = new Gateway({ submissions: noSubmissions, problems: noProblems, health: async () => report });
+    const gateway = new Gateway({ submissions: noSubmissions, problems: noProblems, health: async () => report, ...unitGatewayAuthDeps() });
     await gateway.listen(0, '127.0.0.1');
     try {
       const live = await fetch(`${gateway.url}/health/live`);

@@ -13,16 +13,17 @@ import { offeredLanguages, publishOfferedLanguages } from '../../worker/src/offe
 import { s3OfferedLanguages } from '../../web/src/offeredLanguages';
 import { Gateway } from '../../web/src/server';
 import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
+import { bearer, unitGatewayAuthDeps } from '../helpers/gatewayAuth';
 import { sharedS3 } from '../helpers/services';
 
 const problems = { list: async () => [], get: async () => undefined, exists: async () => false };
 const submissions = { submit: async () => ({ requestId: 'x', status: 'submitted' as const }), lookup: async () => undefined, events: async function* () {} };
 
 async function languagesFrom(languages?: () => Promise<OfferedLanguage[] | undefined>) {
-  const gateway = new Gateway({ submissions, problems, health: async () => ({ ok: true, checks: {} }), ...(languages ? { languages } : {}) }, {});
+  const gateway = new Gateway({ submissions, problems, health: async () => ({ ok: true, checks: {} }), ...unitGatewayAuthDeps(), ...(languages ? { languages } : {}) }, {});
   await gateway.listen(0);
   try {
-    return ((await (await fetch(`${gateway.url}/api/languages`)).json()) as { languages: Array<{ id: string; label: string; version?: string }> }).languages;
+    return ((await (await fetch(`${gateway.url}/api/languages`, { headers: await bearer('user_1') })).json()) as { languages: Array<{ id: string; label: string; version?: string }> }).languages;
   } finally {
     await gateway.close();
   }

@@ -18,6 +18,15 @@ class MemoryStore implements ReviewStore {
     if (opts.replace || !this.reviews.has(review.requestId)) this.reviews.set(review.requestId, review);
     return this.reviews.get(review.requestId)!;
   }
+  /** Model calls per day, as the review_budget table counts them (MySQL version tested in tests/e2e/review.test.ts). */
+  calls = new Map<string, number>();
+  async reserveModelCall(limit: number, now = new Date()) {
+    const day = now.toISOString().slice(0, 10);
+    const used = this.calls.get(day) ?? 0;
+    if (used >= limit) return false;
+    this.calls.set(day, used + 1);
+    return true;
+  }
 }
 
 class SlowReviewer implements Reviewer {
@@ -35,10 +44,19 @@ const problems: ProblemSource = {
   get: async (id) => ({ id, title: 'T', description: `statement of ${id}`, timeLimit: 1000, memoryLimit: 64, testCaseCount: 1 }),
 };
 
-function setup(reviewer: Reviewer | ReviewNotConfiguredError = new SlowReviewer()) {
+function setup(reviewer: Reviewer | ReviewNotConfiguredError = new SlowReviewer(), budgets: { address?: number; daily?: number } = {}) {
   const store = new MemoryStore();
-  const add = (requestId: string, status: GradedSubmission['status'], verdict?: string) => store.submissions.set(requestId, { requestId, userId: 'u1', problemId: 'sum', language: 'python', status, verdict });
-  const service = new ReviewService({ store, reviewer, problems, readSource: async () => 'print(1)', userRateLimit: { capacity: 2, refillPerSecond: 0.001 } });
+  const add = (requestId: string, status: GradedSubmission['status'], verdict?: string, userId = 'u1') =>
+    store.submissions.set(requestId, { requestId, userId, problemId: 'sum', language: 'python', status, verdict });
+  const service = new ReviewService({
+    store,
+    reviewer,
+    problems,
+    readSource: async () => 'print(1)',
+    userRateLimit: { capacity: 2, refillPerSecond: 0.001 },
+    addressRateLimit: { capacity: budgets.address ?? 100, refillPerSecond: 0.001 },
+    dailyModelCalls: budgets.daily,
+  });
   return { store, add, service };
 }
 
@@ -86,5 +104,30 @@ describe('ReviewService', () => {
     const { add, service } = setup(new ReviewNotConfiguredError('code review is not configured: missing apiKey'));
     add('req_a', 'completed', 'AC');
     await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => e instanceof HttpError && e.status === 503 && /missing apiKey/.test(e.message));
+  });
+
+  it('limits generations per client address across fresh accounts (429 naming the address budget)', async () => {
+    const reviewer = new SlowReviewer();
+    const { add, service } = setup(reviewer, { address: 2 });
+    for (const n of [1, 2, 3]) add(`req_${n}`, 'completed', 'AC', `fresh_${n}`);
+    await service.request('req_1', 'fresh_1', { clientAddress: '203.0.113.9' });
+    await service.request('req_2', 'fresh_2', { clientAddress: '203.0.113.9' });
+    await assert.rejects(service.request('req_3', 'fresh_3', { clientAddress: '203.0.113.9' }), (e: unknown) => {
+      return e instanceof HttpError && e.status === 429 && e.headers['x-budget'] === 'address' && /network address/.test(e.message);
+    });
+    await service.request('req_3', 'fresh_3', { clientAddress: '198.51.100.1' });
+    assert.equal(reviewer.calls.length, 3);
+  });
+
+  it('stops every account once the global daily budget of model calls is spent', async () => {
+    const reviewer = new SlowReviewer();
+    const { add, service } = setup(reviewer, { daily: 2 });
+    for (const n of [1, 2, 3]) add(`req_${n}`, 'completed', 'AC', `user_${n}`);
+    await service.request('req_1', 'user_1', { clientAddress: 'a' });
+    await service.request('req_2', 'user_2', { clientAddress: 'b' });
+    await assert.rejects(service.request('req_3', 'user_3', { clientAddress: 'c' }), (e: unknown) => {
+      return e instanceof HttpError && e.status === 429 && e.headers['x-budget'] === 'daily' && /daily code review budget \(2 reviews/.test(e.message) && Number(e.headers['retry-after']) > 0;
+    });
+    assert.equal(reviewer.calls.length, 2);
   });
 });

@@ -11,6 +11,7 @@ const local = {
   DB_USERNAME: 'grader',
   DB_PASSWORD: 'dbpw',
   GRADING_BUCKET: 'local-grading-files',
+  AUTH_MODE: 'none',
 };
 
 /** Answers GetParameters from a map, as SSM does (unknown names come back as InvalidParameters). */
@@ -52,15 +53,34 @@ describe('web gateway config', () => {
   it('reads secrets and endpoints from SSM parameters when only their names are given', async () => {
     const reads: string[] = [];
     const c = await gatewayConfigFromEnv(
-      { MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint', MQ_USERNAME: 'grader', MQ_PASSWORD_PARAM: '/prod/mq/password', DB_ENDPOINT_PARAM: '/prod/db/endpoint', DB_USERNAME: 'app', DB_PASSWORD_PARAM: '/prod/db/password', GRADING_BUCKET: 'prod-grading-files' },
-      fakeSsm({ '/prod/mq/broker-endpoint': 'stomp+ssl://b-1.mq:61614,stomp+ssl://b-2.mq:61614', '/prod/mq/password': 's3cret', '/prod/db/endpoint': 'db.internal:3306', '/prod/db/password': 'dbs3cret' }, reads),
+      {
+        MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint',
+        MQ_USERNAME: 'grader',
+        MQ_PASSWORD_PARAM: '/prod/mq/password',
+        DB_ENDPOINT_PARAM: '/prod/db/endpoint',
+        DB_USERNAME: 'app',
+        DB_PASSWORD_PARAM: '/prod/db/password',
+        GRADING_BUCKET: 'prod-grading-files',
+        ...{ ENVIRONMENT: 'production', AUTH_MODE: 'hmac', AUTH_HMAC_SECRET_PARAM: '/prod/web/token-secret', AUTH_ISSUER: 'https://site.example', AUTH_AUDIENCE: 'grading' },
+      },
+      fakeSsm(
+        {
+          '/prod/mq/broker-endpoint': 'stomp+ssl://b-1.mq:61614,stomp+ssl://b-2.mq:61614',
+          '/prod/mq/password': 's3cret',
+          '/prod/db/endpoint': 'db.internal:3306',
+          '/prod/db/password': 'dbs3cret',
+          '/prod/web/token-secret': 'h'.repeat(48),
+        },
+        reads,
+      ),
     );
+    assert.equal(c.auth.hmacSecret, 'h'.repeat(48), 'the token secret comes from its SecureString');
     assert.deepEqual(c.mq.endpoints.map((e) => `${e.host}:${e.port}:${e.ssl}`), ['b-1.mq:61614:true', 'b-2.mq:61614:true']);
     assert.equal(c.mq.password, 's3cret');
     assert.equal(c.db.host, 'db.internal');
     assert.equal(c.db.port, 3306);
     assert.equal(c.db.ca, undefined, 'no DB_TLS_CA: the Amazon RDS bundle');
-    assert.deepEqual(reads.sort(), ['/prod/db/endpoint', '/prod/db/password', '/prod/mq/broker-endpoint', '/prod/mq/password']);
+    assert.deepEqual(reads.sort(), ['/prod/db/endpoint', '/prod/db/password', '/prod/mq/broker-endpoint', '/prod/mq/password', '/prod/web/token-secret']);
   });
 
   it('starts in the worker image, whose EXECUTOR=judge0 is the worker\'s business: no Judge0 setting is read', async () => {
@@ -85,7 +105,16 @@ describe('web gateway config', () => {
       { ...local, REVIEW_BASE_URL: 'https://llm.example/v1', REVIEW_MODEL: 'gpt-x', REVIEW_API_KEY_PARAM: '/prod/review/api-key', REVIEW_RATE_LIMIT_PER_HOUR: '36' },
       fakeSsm({ '/prod/review/api-key': 'sk-from-ssm' }),
     );
-    assert.deepEqual(c.review, { baseUrl: 'https://llm.example/v1', model: 'gpt-x', apiKey: 'sk-from-ssm', timeoutMs: 60_000, userRateLimit: { capacity: 3, refillPerSecond: 0.01 } });
+    assert.deepEqual(c.review, {
+      baseUrl: 'https://llm.example/v1',
+      model: 'gpt-x',
+      apiKey: 'sk-from-ssm',
+      timeoutMs: 60_000,
+      userRateLimit: { capacity: 3, refillPerSecond: 0.01 },
+      addressRateLimit: { capacity: 5, refillPerSecond: 30 / 3600 },
+      dailyModelCalls: 1000,
+    });
+    assert.equal(parseGatewayConfig({ ...local, REVIEW_DAILY_BUDGET: '50' }).review.dailyModelCalls, 50);
     assert.equal(parseGatewayConfig(local).review.apiKey, undefined, 'review is off unless configured');
     assert.throws(() => parseGatewayConfig({ ...local, REVIEW_BASE_URL: 'llm.example' }), /REVIEW_BASE_URL must be an http\(s\) URL/);
   });

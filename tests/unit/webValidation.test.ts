@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { validateSubmission } from '../../web/src/validation';
+import { validateReviewRequest, validateSubmission, validateSubmissionBody } from '../../web/src/validation';
 
 const good = { userId: 'user_001', problemId: 'sum-two', language: 'python', sourceCode: 'print(1)' };
 
@@ -49,12 +49,28 @@ describe('web submission validation', () => {
   it('keeps ids to a safe alphabet (they become S3 keys)', () => {
     assert.deepEqual(fieldsOf({ ...good, problemId: '../etc' }), ['problemId']);
     assert.deepEqual(fieldsOf({ ...good, problemId: 'a/b' }), ['problemId']);
-    assert.deepEqual(fieldsOf({ ...good, userId: 'x'.repeat(65) }), ['userId']);
+    assert.deepEqual(fieldsOf({ ...good, userId: 'x'.repeat(129) }), ['userId']);
+    assert.deepEqual(fieldsOf({ ...good, userId: 'a b' }), ['userId']);
+    // Identity providers' subjects such as Auth0's are user ids too.
+    assert.equal(validateSubmission({ ...good, userId: 'auth0|5f7c8ec7c33c6c004bbafe82' }).ok, true);
     assert.deepEqual(fieldsOf({ ...good, userId: 7 }), ['userId']);
   });
 
   it('refuses a non-boolean priority and unknown fields', () => {
     assert.deepEqual(fieldsOf({ ...good, priority: 'yes' }), ['priority']);
     assert.deepEqual(fieldsOf({ ...good, timeLimit: 1 }), ['timeLimit']);
+  });
+
+  it('refuses a userId in an HTTP body (the user comes from the token), with the other problems at once', () => {
+    const { userId: _u, ...body } = good;
+    assert.deepEqual(validateSubmissionBody(body), { ok: true, value: body });
+    const v = validateSubmissionBody({ ...body, userId: 'someone_else', language: 'cobol' });
+    assert.equal(v.ok, false);
+    if (!v.ok) {
+      assert.deepEqual(v.errors.map((e) => e.field), ['userId', 'language']);
+      assert.match(v.errors[0].message, /bearer token/);
+    }
+    assert.deepEqual(validateReviewRequest({ regenerate: true }), { ok: true, value: { regenerate: true } });
+    assert.equal(validateReviewRequest({ userId: 'u1' }).ok, false);
   });
 });

@@ -15,6 +15,7 @@ import {
   SsmBackedSetting,
   WorkerConfigError,
 } from '../../worker/src/config';
+import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 
 export interface GatewayConfig {
@@ -41,13 +42,28 @@ export interface GatewayConfig {
     apiKey?: string;
     timeoutMs: number;
     userRateLimit: { capacity: number; refillPerSecond: number };
+    /** Generations per client address (REVIEW_ADDRESS_RATE_LIMIT_BURST / _PER_HOUR). */
+    addressRateLimit: { capacity: number; refillPerSecond: number };
+    /** Model calls per UTC day for everyone, across instances (REVIEW_DAILY_BUDGET). */
+    dailyModelCalls: number;
   };
+  /** Who is calling: see auth/config.ts for the AUTH_* variables. */
+  auth: AuthConfig;
+  /** DB_AUTO_MIGRATE: the gateway creates the tables itself at start (local stack only; refused in production). */
+  autoMigrate: boolean;
 }
 
 type Env = Record<string, string | undefined>;
 
-/** What the gateway reads from SSM: broker, database and, in AWS, the review key (/<env>/review/api-key). */
-export const GATEWAY_PARAMETERS: SsmBackedSetting[] = [...CONNECTION_PARAMETERS, ['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM']];
+/**
+ * What the gateway reads from SSM: broker, database and, in AWS, the review key (/<env>/review/api-key)
+ * and the HMAC token secret (AUTH_HMAC_SECRET_PARAM).
+ */
+export const GATEWAY_PARAMETERS: SsmBackedSetting[] = [
+  ...CONNECTION_PARAMETERS,
+  ['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM'],
+  ['AUTH_HMAC_SECRET', 'AUTH_HMAC_SECRET_PARAM'],
+];
 
 /** Resolves SSM parameter names (WithDecryption), then parses. */
 export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClient): Promise<GatewayConfig> {
@@ -83,6 +99,12 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewTimeoutMs = int('REVIEW_TIMEOUT_MS', 60_000, 1000, 600_000);
   const reviewBurst = int('REVIEW_RATE_LIMIT_BURST', 3, 1, 1000);
   const reviewsPerHour = int('REVIEW_RATE_LIMIT_PER_HOUR', 10, 1, 100_000);
+  const reviewAddressBurst = int('REVIEW_ADDRESS_RATE_LIMIT_BURST', 5, 1, 10_000);
+  const reviewsPerAddressHour = int('REVIEW_ADDRESS_RATE_LIMIT_PER_HOUR', 30, 1, 1_000_000);
+  const reviewDailyBudget = int('REVIEW_DAILY_BUDGET', 1000, 0, 10_000_000);
+  const auth = parseAuthConfig(env, problems);
+  const autoMigrate = bool('DB_AUTO_MIGRATE');
+  if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
   if (problems.length) throw gatewayError(problems);
@@ -112,7 +134,11 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       apiKey: env.REVIEW_API_KEY || undefined,
       timeoutMs: reviewTimeoutMs,
       userRateLimit: { capacity: reviewBurst, refillPerSecond: reviewsPerHour / 3600 },
+      addressRateLimit: { capacity: reviewAddressBurst, refillPerSecond: reviewsPerAddressHour / 3600 },
+      dailyModelCalls: reviewDailyBudget,
     },
+    auth,
+    autoMigrate,
   };
 }
 

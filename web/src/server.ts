@@ -2,13 +2,18 @@
  * The gateway's HTTP API (node:http, no framework) and the web page.
  *
  *   POST /api/submissions              submit; 202 {requestId, status: "submitted"}
+ *   GET  /api/submissions[?mine]       the caller's own submissions, newest first (limit, cursor)
  *   GET  /api/submissions/:id          pending, or the grading result document
+ *   POST /api/submissions/:id/stream-ticket  a short-lived ticket that opens the event stream (EventSource)
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
- *   GET  /api/problems, /api/problems/:id, /api/languages, and the page itself.
+ *   GET  /api/problems, /api/problems/:id, /api/languages, /api/me (who the token names)
+ *   GET  /api/auth (public: how to sign in), POST /api/dev/login (local stack only), the page.
  *   GET  /health/live (200 while serving: load balancer), /health/ready and /health (broker, database).
  *
+ * Every /api/ route needs a bearer token (auth/authenticator.ts); the user is the token's `sub`,
+ * never a body field. A submission's routes answer its author and staff, 404 to everyone else.
  * State lives in S3 and the database, live progress comes from the topic every instance
  * subscribes to, so any instance behind the load balancer can answer any request.
  * See docs/web-integration.md for the contract with examples.
@@ -16,6 +21,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LANGUAGES, LANGUAGE_IDS, OfferedLanguage } from '../../worker/src/languages';
+import { AuthError, Authenticator, Principal } from './auth/authenticator';
 import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
@@ -25,7 +31,9 @@ import { TokenBucketLimiter } from './rateLimit';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
-import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmission } from './validation';
+import type { StreamTicketStore } from './streamTickets';
+import { CursorError, SubmissionIndex } from './submissionIndex';
+import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 
 export interface PendingSubmission {
   requestId: string;
@@ -70,8 +78,18 @@ export interface HealthReport {
   checks: Record<string, string>;
 }
 
+/** POST /api/dev/login on the local stack: a token for whoever asks (AUTH_DEV_LOGIN, never in production). */
+export type DevLogin = (userId: string, roles: string[]) => Promise<{ token: string; expiresIn: number }>;
+
 export interface GatewayDeps {
   submissions: SubmissionService;
+  /** Verifies the bearer token of every /api/ request. */
+  auth: Authenticator;
+  /** Who submitted what: ownership and the caller's list. */
+  index: SubmissionIndex;
+  /** Tickets that open an event stream without a header. */
+  tickets: StreamTicketStore;
+  devLogin?: DevLogin;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
   /** Code review on request; absent, the review routes answer 503. */
@@ -93,6 +111,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Reconnect delay suggested to EventSource, ms. Default 2000. */
   sseRetryMs?: number;
+  /** Lifetime of a stream ticket, seconds. Default 300. */
+  streamTicketTtlSeconds?: number;
   /** Time allowed to receive a submission's body, ms. Default 30000. */
   bodyTimeoutMs?: number;
   /** Use the address the load balancer appended to X-Forwarded-For for the per-address limit. */
@@ -107,6 +127,7 @@ export class Gateway {
   private readonly assets: Map<string, StaticAsset>;
   private readonly userLimiter: TokenBucketLimiter;
   private readonly ipLimiter: TokenBucketLimiter;
+  private readonly ticketLimiter = new TokenBucketLimiter({ capacity: 30, refillPerSecond: 1 });
   private readonly debouncer: SubmissionDebouncer;
   private readonly maxSourceBytes: number;
   private readonly streams = new Set<http.ServerResponse>();
@@ -167,40 +188,135 @@ export class Gateway {
 
     if (pathname === '/health/live' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if ((pathname === '/health' || pathname === '/health/ready') && method === 'GET') return this.health(res);
+    if (!pathname.startsWith('/api/')) {
+      if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
+      throw methodNotAllowed('GET');
+    }
+    // Public: how the page should sign in (no token needed to ask).
+    if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin) });
+    if (pathname === '/api/dev/login' && this.deps.devLogin) {
+      if (method !== 'POST') throw methodNotAllowed('POST');
+      // Local development only, and only from this machine: never hand out tokens over a network.
+      if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'forbidden', 'the development login answers loopback clients only');
+      return this.devLogin(req, res);
+    }
+
+    const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review|\/stream-ticket)?$/.exec(pathname);
+    const ticket = url.searchParams.get('ticket');
+    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization) return this.eventsByTicket(req, res, submission[1], ticket, url);
+    const caller = await this.authenticate(req);
     if (pathname === '/api/submissions') {
-      if (method === 'POST') return this.submit(req, res);
-      throw methodNotAllowed('POST');
+      if (method === 'POST') return this.submit(req, res, caller);
+      if (method === 'GET') return this.list(res, caller, url);
+      throw methodNotAllowed('GET, POST');
     }
-    const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review)?$/.exec(pathname);
-    if (submission) {
-      const [, encodedId, part] = submission;
-      const allowed = part === '/review' ? ['GET', 'POST'] : ['GET'];
-      if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
-      const requestId = decodeURIComponent(encodedId);
-      if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
-      if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId) : this.review(res, requestId);
-      if (part === '/events') return this.events(req, res, requestId, url);
-      return this.lookup(res, requestId);
-    }
+    if (submission) return this.submissionRoute(req, res, caller, url, submission[1], submission[2]);
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
-    if (problem && method === 'GET') return this.problem(res, decodeURIComponent(problem[1]));
+    if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
     if (pathname === '/api/languages' && method === 'GET') return sendJson(res, 200, { languages: await this.languages(), maxSourceBytes: this.maxSourceBytes });
-    if (pathname.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
-    if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
-    throw methodNotAllowed('GET');
+    if (pathname === '/api/me' && method === 'GET') return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
+    throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
   }
 
-  private async submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** /api/submissions/:id[/events|/review|/stream-ticket]: the author or staff only. */
+  private async submissionRoute(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal, url: URL, encodedId: string, part?: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const allowed = part === '/review' ? ['GET', 'POST'] : part === '/stream-ticket' ? ['POST'] : ['GET'];
+    if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
+    const requestId = this.requestIdFrom(encodedId);
+    await this.authorize(caller, requestId);
+    if (part === '/review') return method === 'POST' ? this.requestReview(req, res, requestId, caller) : this.review(res, requestId);
+    if (part === '/stream-ticket') return this.streamTicket(res, requestId, caller);
+    if (part === '/events') return this.events(req, res, requestId, url);
+    return this.lookup(res, requestId);
+  }
+
+  /** EventSource cannot send headers: the stream opens with a ticket its owner asked for instead (ownership was checked then). */
+  private async eventsByTicket(req: http.IncomingMessage, res: http.ServerResponse, encodedId: string, ticket: string, url: URL): Promise<void> {
+    if (req.method !== 'GET') throw methodNotAllowed('GET');
+    const requestId = this.requestIdFrom(encodedId);
+    if (!(await this.deps.tickets.redeem(ticket, requestId))) {
+      throw unauthorized(new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'));
+    }
+    return this.events(req, res, requestId, url);
+  }
+
+  private requestIdFrom(encodedId: string): string {
+    const requestId = decodePathSegment(encodedId);
+    if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+    return requestId;
+  }
+
+  /** The caller from `Authorization: Bearer` (never from the query: URLs end up in access logs); 401 with WWW-Authenticate otherwise. */
+  private async authenticate(req: http.IncomingMessage): Promise<Principal> {
+    const header = headerValue(req.headers.authorization);
+    let token: string | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
+      if (!match) throw unauthorized(new AuthError(401, 'invalid_token', 'the Authorization header must be "Bearer <token>"'));
+      token = match[1];
+    }
+    try {
+      return await this.deps.auth.authenticate(token, headerValue(req.headers['x-dev-user']));
+    } catch (error) {
+      if (error instanceof AuthError) throw unauthorized(error);
+      throw error;
+    }
+  }
+
+  /** Author or staff; anyone else gets the same 404 as for an id that does not exist. */
+  private async authorize(caller: Principal, requestId: string): Promise<void> {
+    if (caller.staff) return;
+    const owner = await this.deps.index.owner(requestId);
+    if (owner !== caller.userId) throw new HttpError(404, 'not_found', `no submission ${requestId}`);
+  }
+
+  private async devLogin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = (await readJsonBody(req, 4096, this.opts.bodyTimeoutMs)) as Record<string, unknown> | null;
+    const userId = body?.userId;
+    const roles = body?.roles ?? [];
+    const errors = [];
+    if (typeof userId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(userId)) errors.push({ field: 'userId', message: 'must be 1-64 letters, digits or _ . @ -' });
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(r))) errors.push({ field: 'roles', message: 'must be a list of role names' });
+    if (errors.length) throw new HttpError(400, 'invalid_login', 'the login is invalid', errors);
+    sendJson(res, 200, await this.deps.devLogin!(userId as string, roles as string[]));
+  }
+
+  private async streamTicket(res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
+    // Each ticket is a row: a per-account bucket keeps one account from filling the table.
+    const allowed = this.ticketLimiter.take(caller.userId);
+    if (!allowed.allowed) throw new HttpError(429, 'rate_limited', `too many stream tickets for your account; retry in ${allowed.retryAfterSeconds} s`, undefined, { 'retry-after': String(allowed.retryAfterSeconds) });
+    const ttl = this.opts.streamTicketTtlSeconds ?? 300;
+    const ticket = await this.deps.tickets.issue(caller.userId, requestId, ttl);
+    sendJson(res, 201, { ticket, expiresIn: ttl, eventsUrl: `/api/submissions/${requestId}/events?ticket=${ticket}` });
+  }
+
+  private async list(res: http.ServerResponse, caller: Principal, url: URL): Promise<void> {
+    const rawLimit = url.searchParams.get('limit');
+    const limit = rawLimit === null ? 20 : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_query', `limit must be an integer 1..100 (got "${rawLimit}")`);
+    try {
+      sendJson(res, 200, await this.deps.index.list(caller.userId, { limit, cursor: url.searchParams.get('cursor') ?? undefined }));
+    } catch (error) {
+      if (error instanceof CursorError) throw new HttpError(400, 'invalid_query', error.message);
+      throw error;
+    }
+  }
+
+  private async submit(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal): Promise<void> {
     const address = this.clientAddress(req);
     const byAddress = this.ipLimiter.take(address);
     if (!byAddress.allowed) throw rateLimited(byAddress.retryAfterSeconds, 'this address');
 
     // JSON escaping can double the source's size, plus room for the other fields.
     const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
-    const validation = validateSubmission(body, { maxSourceBytes: this.maxSourceBytes });
+    const validation = validateSubmissionBody(body, { maxSourceBytes: this.maxSourceBytes });
     if (!validation.ok) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
-    const input = validation.value;
+    const input: SubmissionInput = { ...validation.value, userId: caller.userId };
+    if (input.priority && !caller.mayPrioritize) {
+      throw new HttpError(403, 'forbidden', 'queueing on the priority queue needs a staff or priority role', [{ field: 'priority', message: 'needs a staff or priority role' }]);
+    }
 
     // Debounce before the rate limit: a double click must not cost two tokens.
     const key = submissionKey(input);
@@ -211,19 +327,24 @@ export class Gateway {
     const byUser = this.userLimiter.take(input.userId);
     if (!byUser.allowed) {
       this.debouncer.release(key, candidateId);
-      throw rateLimited(byUser.retryAfterSeconds, `user ${input.userId}`);
+      throw rateLimited(byUser.retryAfterSeconds, 'your account');
     }
+    let recorded = false;
     try {
       if (!(await this.deps.problems.exists(input.problemId))) {
         throw new HttpError(400, 'invalid_submission', `the submission is invalid: problemId "${input.problemId}" is not a known problem`, [
           { field: 'problemId', message: `"${input.problemId}" is not a known problem` },
         ]);
       }
+      // Recorded before it is queued, so its owner is known by the time any event about it exists.
+      await this.deps.index.record({ requestId: candidateId, userId: input.userId, problemId: input.problemId, language: input.language, priority: Boolean(input.priority), createdAt: new Date().toISOString() });
+      recorded = true;
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
       this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });
       sendJson(res, 202, submitted, { location: `/api/submissions/${submitted.requestId}` });
     } catch (error) {
       this.debouncer.release(key, candidateId);
+      if (recorded) await this.deps.index.forget(candidateId).catch(() => undefined);
       throw error;
     }
   }
@@ -233,11 +354,11 @@ export class Gateway {
     return this.deps.reviews;
   }
 
-  private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
+  private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
     const reviews = this.reviewService();
     const validation = validateReviewRequest(await readJsonBody(req, 4096, this.opts.bodyTimeoutMs));
     if (!validation.ok) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
-    const outcome = await reviews.request(requestId, validation.value.userId, { regenerate: validation.value.regenerate });
+    const outcome = await reviews.request(requestId, caller.userId, { regenerate: validation.value.regenerate, clientAddress: this.clientAddress(req) });
     sendJson(res, outcome.created ? 201 : 200, outcome.review);
   }
 
@@ -347,7 +468,7 @@ export class Gateway {
     if (method !== 'OPTIONS') return false;
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type, last-event-id',
+      'access-control-allow-headers': 'authorization, content-type, last-event-id',
       'access-control-max-age': '600',
     });
     res.end();
@@ -386,6 +507,27 @@ export function ssePayload(event: GatewayEvent): unknown {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A path segment, percent-decoded; malformed encoding (`%E0%A4%A`) is the client's error: 400. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'invalid_path', `the path segment "${segment.slice(0, 80)}" is not valid percent-encoding`);
+  }
+}
+
+/** RFC 6750: 401 with a WWW-Authenticate challenge; 503 when the identity provider's keys are unreachable. */
+function unauthorized(error: AuthError): HttpError {
+  if (error.status === 503) return new HttpError(503, error.code, error.message, undefined, { 'retry-after': '5' });
+  const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, ' ');
+  const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${description}"`;
+  return new HttpError(401, error.code, error.message, undefined, { 'www-authenticate': challenge });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function methodNotAllowed(allowed: string): HttpError {

@@ -8,10 +8,12 @@ import { ParsedSseEvent, SseParser } from './sse';
 export interface ReadEventsOptions {
   lastEventId?: string;
   signal?: AbortSignal;
+  /** Sent with the request, e.g. `{ authorization: 'Bearer <token>' }`. */
+  headers?: Record<string, string>;
 }
 
 export async function* readEventStream(url: string, opts: ReadEventsOptions = {}): AsyncGenerator<ParsedSseEvent> {
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { ...opts.headers, accept: 'text/event-stream' };
   if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;
   const response = await fetch(url, { headers, signal: opts.signal });
   if (response.status === 204) return;

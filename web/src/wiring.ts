@@ -8,6 +8,7 @@ import { validateGradingRequest } from '../../worker/src/contracts';
 import type { Logger } from '../../worker/src/log';
 import { BrokerSession } from '../../worker/src/queue/session';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
 import type { GatewayConfig } from './config';
 import { S3ProblemCatalog } from './problems';
@@ -16,7 +17,11 @@ import { OpenAiReviewer } from './review/openAiReviewer';
 import { Reviewer, ReviewNotConfiguredError } from './review/port';
 import { ReviewService } from './review/service';
 import { MysqlReviewStore } from './review/store';
-import { Gateway, HealthReport } from './server';
+import { GATEWAY_MIGRATIONS } from './db/schema';
+import { Gateway, HealthReport, DevLogin } from './server';
+import { MysqlStreamTicketStore } from './streamTickets';
+import { MysqlSubmissionIndex } from './submissionIndex';
+import { SCHEMA as RESULTS_SCHEMA } from '../../worker/src/results/mysqlStore';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
@@ -27,8 +32,13 @@ async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
     BrokerSession.open({ ...config.mq, log }),
-    MysqlResultStore.connect({ ...config.db, connectionLimit: 10 }),
+    // The gateway's database user may read results but not create tables: the migration did that.
+    MysqlResultStore.connect({ ...config.db, connectionLimit: 10, createSchema: false }),
   ]);
+  if (config.autoMigrate) {
+    // Local stack only (refused in production): the tables the deploy-time migration would create.
+    for (const statement of [...RESULTS_SCHEMA, ...GATEWAY_MIGRATIONS]) await store.pool.query(statement);
+  }
   const client = new GradingClient({
     s3,
     bucket: config.s3.bucket,
@@ -71,6 +81,15 @@ export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Prom
   };
 }
 
+/** AUTH_DEV_LOGIN (local stack, hmac mode): tokens minted with the gateway's own secret, verified like any other. */
+export function devLoginFrom(auth: GatewayConfig['auth']): DevLogin | undefined {
+  if (!auth.devLogin || auth.mode !== 'hmac') return undefined;
+  return async (userId, roles) => ({
+    token: await mintHs256Token(auth.hmacSecret!, { sub: userId, roles, rolesClaim: auth.rolesClaim, issuer: auth.issuer!, audience: auth.audience!, ttlSeconds: auth.devTokenTtlSeconds }),
+    expiresIn: auth.devTokenTtlSeconds,
+  });
+}
+
 /** A running gateway: the HTTP server and the client it is built on, following the progress topic. */
 export interface RunningGateway {
   gateway: Gateway;
@@ -83,13 +102,17 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const { client, store, s3 } = await connectGatewayParts(config, log);
   client.followProgress();
   let reviews: ReviewService;
+  const index = new MysqlSubmissionIndex(store.pool);
   try {
+    await index.check();
     reviews = new ReviewService({
       store: await MysqlReviewStore.create(store.pool),
       reviewer: reviewerFromConfig(config.review),
       problems: client.problems,
       readSource: (requestId, language) => client.source(requestId, language),
       userRateLimit: config.review.userRateLimit,
+      addressRateLimit: config.review.addressRateLimit,
+      dailyModelCalls: config.review.dailyModelCalls,
       log,
     });
   } catch (error) {
@@ -97,7 +120,18 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     throw error;
   }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, languages: s3OfferedLanguages(s3, config.s3.bucket), log },
+    {
+      submissions: client,
+      problems: client.problems,
+      health: gatewayHealth(client),
+      reviews,
+      languages: s3OfferedLanguages(s3, config.s3.bucket),
+      log,
+      auth: createAuthenticator(config.auth),
+      index,
+      tickets: new MysqlStreamTicketStore(store.pool),
+      devLogin: devLoginFrom(config.auth),
+    },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,

@@ -2,6 +2,10 @@
  * The submission page: pick a problem, write code, submit, watch each test case turn green or red
  * as the worker finishes it (Server-Sent Events), then the final verdict, time and memory.
  * Plain browser JavaScript against the gateway's HTTP API (docs/web-integration.md).
+ *
+ * Every API call carries the user's bearer token. A site that embeds the page hands it over in
+ * the URL fragment (#access_token=..., never sent to a server); on the local stack the login form
+ * asks the gateway's local issuer for one. A 401 forgets the token and asks to log in again.
  */
 (function () {
   'use strict';
@@ -28,7 +32,16 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var els = {
-    user: $('user-id'),
+    app: $('app'),
+    session: $('session'),
+    who: $('who'),
+    logout: $('logout-button'),
+    loginPanel: $('login-panel'),
+    loginMessage: $('login-message'),
+    loginForm: $('login-form'),
+    loginUser: $('login-user'),
+    loginStaff: $('login-staff'),
+    loginError: $('login-error'),
     problem: $('problem-select'),
     limits: $('problem-limits'),
     description: $('problem-description'),
@@ -51,7 +64,7 @@
     reviewText: $('review-text'),
   };
 
-  var state = { problem: null, stream: null, poller: null, lastStarter: '', requestId: null };
+  var state = { problem: null, stream: null, poller: null, lastStarter: '', requestId: null, token: null };
 
   function store(key, value) {
     try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
@@ -60,17 +73,93 @@
     try { return localStorage.getItem('grading.' + key); } catch { return null; }
   }
 
-  function randomUserId() {
-    var bytes = new Uint8Array(4);
-    crypto.getRandomValues(bytes);
-    return 'user_' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  // ---- the session (bearer token) ---------------------------------------------------------------
+
+  // sessionStorage: the token lives as long as the tab, and is never sent anywhere but the gateway.
+  function token() {
+    try { return sessionStorage.getItem('grading.token'); } catch { return null; }
+  }
+  function setToken(value) {
+    try {
+      if (value) sessionStorage.setItem('grading.token', value);
+      else sessionStorage.removeItem('grading.token');
+    } catch { /* private mode: the token lives in this page only */ }
+    state.token = value;
+  }
+
+  function SessionExpired(message) {
+    this.message = message;
+  }
+
+  // fetch with the bearer token; a 401 ends the session and shows the login panel.
+  async function api(url, options) {
+    options = options || {};
+    var headers = Object.assign({ accept: 'application/json' }, options.headers || {});
+    if (state.token) headers.authorization = 'Bearer ' + state.token;
+    var response = await fetch(url, Object.assign({}, options, { headers: headers }));
+    if (response.status === 401) {
+      var body = await response.json().catch(function () { return {}; });
+      loggedOut(body.error === 'token_expired' ? 'Your session has expired: log in again.' : 'Please log in again (' + (body.message || 'not signed in') + ').');
+      throw new SessionExpired('not signed in');
+    }
+    return response;
   }
 
   async function getJson(url) {
-    var response = await fetch(url, { headers: { accept: 'application/json' } });
+    var response = await api(url);
     var body = await response.json().catch(function () { return {}; });
     if (!response.ok) throw new Error(body.message || body.error || response.status + ' ' + response.statusText);
     return body;
+  }
+
+  async function showLogin(message) {
+    els.app.hidden = true;
+    els.session.hidden = true;
+    els.loginPanel.hidden = false;
+    els.loginMessage.textContent = message || '';
+    var info = await fetch('/api/auth', { headers: { accept: 'application/json' } }).then(function (r) { return r.json(); }).catch(function () { return {}; });
+    els.loginForm.hidden = !info.devLogin;
+    if (!info.devLogin && !message) els.loginMessage.textContent = 'Open this page from your site to sign in.';
+    if (info.devLogin) els.loginUser.focus();
+  }
+
+  function loggedOut(message) {
+    stopFollowing();
+    setToken(null);
+    showLogin(message);
+  }
+
+  async function devLogin(event) {
+    event.preventDefault();
+    els.loginError.textContent = '';
+    try {
+      var response = await fetch('/api/dev/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ userId: els.loginUser.value.trim(), roles: els.loginStaff.checked ? ['staff'] : [] }),
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (!response.ok) throw new Error((body.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ') || body.message || 'login failed');
+      setToken(body.token);
+      await start();
+    } catch (error) {
+      els.loginError.textContent = error.message;
+    }
+  }
+
+  // Signed in: who am I (from the token), then the problems and languages.
+  async function start() {
+    try {
+      var me = await getJson('/api/me');
+      els.who.textContent = me.userId + (me.staff ? ' (staff)' : '');
+      els.loginPanel.hidden = true;
+      els.session.hidden = false;
+      els.app.hidden = false;
+      await Promise.all([loadLanguages(), loadProblems()]);
+    } catch (error) {
+      if (error instanceof SessionExpired) return;
+      els.formError.textContent = 'Could not reach the gateway: ' + error.message;
+    }
   }
 
   // ---- problems and languages ----------------------------------------------------------------
@@ -145,14 +234,12 @@
 
   async function submit() {
     els.formError.textContent = '';
-    var userId = els.user.value.trim();
-    store('userId', userId);
     els.submit.disabled = true;
     try {
-      var response = await fetch('/api/submissions', {
+      var response = await api('/api/submissions', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ userId: userId, problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value }),
       });
       var body = await response.json().catch(function () { return {}; });
       if (response.status === 429) {
@@ -164,7 +251,7 @@
       }
       follow(body.requestId);
     } catch (error) {
-      els.formError.textContent = error.message;
+      if (!(error instanceof SessionExpired)) els.formError.textContent = error.message;
     } finally {
       // Debounced: a second click within a few seconds maps to the same request anyway.
       setTimeout(function () { els.submit.disabled = false; }, 800);
@@ -184,7 +271,20 @@
     var count = (state.problem && state.problem.testCaseCount) || 0;
     for (var n = 1; n <= count; n++) caseChip(n);
 
-    var stream = new EventSource('/api/submissions/' + encodeURIComponent(requestId) + '/events');
+    openStream(requestId).catch(function (error) {
+      // No stream (no ticket): poll the status instead; a 401 has already asked to log in again.
+      if (!(error instanceof SessionExpired) && state.requestId === requestId) poll(requestId);
+    });
+  }
+
+  // EventSource cannot send an Authorization header, and a token in a URL ends up in access logs:
+  // ask (with the token) for a short-lived ticket good for this submission's events only.
+  async function openStream(requestId) {
+    var response = await api('/api/submissions/' + encodeURIComponent(requestId) + '/stream-ticket', { method: 'POST' });
+    if (!response.ok) throw new Error('no stream ticket (' + response.status + ')');
+    var ticket = await response.json();
+    if (state.requestId !== requestId) return;
+    var stream = new EventSource(ticket.eventsUrl);
     state.stream = stream;
     stream.addEventListener('case', function (event) {
       var data = JSON.parse(event.data);
@@ -196,7 +296,8 @@
       showFinal(JSON.parse(event.data));
     });
     stream.addEventListener('error', function () {
-      // EventSource reconnects by itself (with Last-Event-ID); if it gave up, poll instead.
+      // EventSource reconnects by itself (with Last-Event-ID); if it gave up (e.g. the ticket expired
+      // during a long outage: 401), poll with the token instead, whose own 401 asks to log in again.
       if (stream.readyState === EventSource.CLOSED && state.stream === stream) poll(requestId);
     });
   }
@@ -209,7 +310,9 @@
           stopFollowing();
           showFinal(body);
         }
-      } catch { /* keep trying */ }
+      } catch (error) {
+        if (error instanceof SessionExpired) stopFollowing(); // else keep trying
+      }
     }, 2000);
   }
 
@@ -298,16 +401,16 @@
     els.reviewButton.disabled = true;
     els.reviewStatus.textContent = 'Reviewing your code...';
     try {
-      var response = await fetch('/api/submissions/' + encodeURIComponent(requestId) + '/review', {
+      var response = await api('/api/submissions/' + encodeURIComponent(requestId) + '/review', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ userId: els.user.value.trim(), regenerate: regenerate }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ regenerate: regenerate }),
       });
       var body = await response.json().catch(function () { return {}; });
       if (!response.ok) throw new Error(body.message || body.error || 'review failed (' + response.status + ')');
       if (state.requestId === requestId) showReview(body);
     } catch (error) {
-      els.reviewStatus.textContent = error.message;
+      if (!(error instanceof SessionExpired)) els.reviewStatus.textContent = error.message;
     } finally {
       els.reviewButton.disabled = false;
     }
@@ -332,8 +435,8 @@
 
   // ---- wiring ----------------------------------------------------------------------------------
 
-  els.user.value = load('userId') || randomUserId();
-  store('userId', els.user.value);
+  els.loginForm.addEventListener('submit', devLogin);
+  els.logout.addEventListener('click', function () { loggedOut('Logged out.'); });
   els.problem.addEventListener('change', function () { showProblem(els.problem.value); });
   els.language.addEventListener('change', function () {
     store('language', els.language.value);
@@ -354,7 +457,14 @@
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
   });
 
-  Promise.all([loadLanguages(), loadProblems()]).catch(function (error) {
-    els.formError.textContent = 'Could not reach the gateway: ' + error.message;
-  });
+  // A site hands the token over in the fragment, which browsers never send to a server.
+  var handedOver = (location.hash.match(/access_token=([^&]+)/) || [])[1];
+  if (handedOver) {
+    setToken(decodeURIComponent(handedOver));
+    history.replaceState(null, '', location.pathname + location.search + location.hash.replace(/&?access_token=[^&]+/, '').replace(/^#$/, ''));
+  } else {
+    state.token = token();
+  }
+  if (state.token) start();
+  else showLogin();
 })();

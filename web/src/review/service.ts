@@ -1,7 +1,9 @@
 /**
  * Code review on request: only for a graded submission, only by its author, one stored review per
- * submission unless the author asks to regenerate, and a per-user limit on generations (each one
- * costs a model call; reading a stored review costs nothing and is not limited).
+ * submission unless the author asks to regenerate. Each generation costs a model call, so three
+ * budgets apply, checked in this order: per account, per client address (both per instance), and
+ * a global daily budget shared by every instance through the database. Reading a stored review
+ * costs nothing and is not limited.
  */
 import { isLanguage, Language } from '../../../worker/src/languages';
 import { HttpError } from '../http';
@@ -18,6 +20,10 @@ export interface ReviewServiceDeps {
   readSource(requestId: string, language: Language): Promise<string | undefined>;
   /** Generations per user. Default 3 at once, then 10 per hour. */
   userRateLimit?: { capacity: number; refillPerSecond: number };
+  /** Generations per client address. Default 5 at once, then 30 per hour. */
+  addressRateLimit?: { capacity: number; refillPerSecond: number };
+  /** Model calls per UTC day across every gateway instance. Default 1000. */
+  dailyModelCalls?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -29,11 +35,13 @@ export interface ReviewOutcome {
 
 export class ReviewService {
   private readonly limiter: TokenBucketLimiter;
+  private readonly addressLimiter: TokenBucketLimiter;
   /** One generation per submission at a time in this instance; a second request waits for it. */
   private readonly inFlight = new Map<string, Promise<ReviewOutcome>>();
 
   constructor(private readonly deps: ReviewServiceDeps) {
     this.limiter = new TokenBucketLimiter(deps.userRateLimit ?? { capacity: 3, refillPerSecond: 10 / 3600 });
+    this.addressLimiter = new TokenBucketLimiter(deps.addressRateLimit ?? { capacity: 5, refillPerSecond: 30 / 3600 });
   }
 
   async get(requestId: string): Promise<StoredReview> {
@@ -42,7 +50,7 @@ export class ReviewService {
     return review;
   }
 
-  async request(requestId: string, userId: string, opts: { regenerate?: boolean } = {}): Promise<ReviewOutcome> {
+  async request(requestId: string, userId: string, opts: { regenerate?: boolean; clientAddress?: string } = {}): Promise<ReviewOutcome> {
     const submission = await this.deps.store.submission(requestId);
     if (!submission) throw new HttpError(404, 'not_found', `no graded submission ${requestId}`);
     if (submission.userId !== userId) throw new HttpError(403, 'forbidden', 'only the author of a submission can ask for its review');
@@ -59,16 +67,32 @@ export class ReviewService {
 
     const reviewer = this.deps.reviewer;
     if (reviewer instanceof ReviewNotConfiguredError) throw new HttpError(503, 'review_unavailable', reviewer.message);
-    const allowed = this.limiter.take(userId);
-    if (!allowed.allowed) {
-      throw new HttpError(429, 'rate_limited', `too many review requests from user ${userId}; retry in ${allowed.retryAfterSeconds} s`, undefined, { 'retry-after': String(allowed.retryAfterSeconds) });
-    }
-    const generation = this.generate(reviewer, { ...submission, verdict: submission.verdict }, Boolean(opts.regenerate));
+    const verdict = submission.verdict;
+    // Registered before the first await, so a second click joins this generation instead of starting one.
+    const generation = (async () => {
+      await this.takeBudget(userId, opts.clientAddress ?? 'unknown');
+      return this.generate(reviewer, { ...submission, verdict }, Boolean(opts.regenerate));
+    })();
     this.inFlight.set(requestId, generation);
     try {
       return await generation;
     } finally {
       this.inFlight.delete(requestId);
+    }
+  }
+
+  /** Per account, per address, then the shared daily budget; each refusal is a 429 naming which budget ran out. */
+  private async takeBudget(userId: string, clientAddress: string): Promise<void> {
+    const byUser = this.limiter.take(userId);
+    if (!byUser.allowed) throw tooManyReviews(`too many review requests from your account; retry in ${byUser.retryAfterSeconds} s`, 'account', byUser.retryAfterSeconds);
+    const byAddress = this.addressLimiter.take(clientAddress);
+    if (!byAddress.allowed) throw tooManyReviews(`too many review requests from your network address; retry in ${byAddress.retryAfterSeconds} s`, 'address', byAddress.retryAfterSeconds);
+    const limit = this.deps.dailyModelCalls ?? 1000;
+    if (!(await this.deps.store.reserveModelCall(limit))) {
+      const midnight = new Date();
+      midnight.setUTCHours(24, 0, 0, 0);
+      const seconds = Math.max(1, Math.ceil((midnight.getTime() - Date.now()) / 1000));
+      throw tooManyReviews(`the daily code review budget (${limit} reviews for everyone) is used up; it resets at 00:00 UTC`, 'daily', seconds);
     }
   }
 
@@ -89,4 +113,8 @@ export class ReviewService {
     this.deps.log?.('info', 'review stored', { requestId, model: stored.model, regenerated: replace });
     return { review: stored, created: true };
   }
+}
+
+function tooManyReviews(message: string, budget: 'account' | 'address' | 'daily', retryAfterSeconds: number): HttpError {
+  return new HttpError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds), 'x-budget': budget });
 }

@@ -1,8 +1,9 @@
 /**
  * Reviews in MySQL, next to the grading results they are about: one row per submission
- * (request id), replaced only when the author asks to regenerate.
+ * (request id), replaced only when the author asks to regenerate; and the daily count of model
+ * calls. The tables are created by the migration (web/src/db/schema.ts), not here.
  */
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Review } from './port';
 
 /** What the review needs to know about a graded submission (from grading_results). */
@@ -26,26 +27,25 @@ export interface ReviewStore {
   get(requestId: string): Promise<StoredReview | undefined>;
   /** Stores the review; without `replace`, an existing one wins (two instances racing keep the first). */
   save(review: StoredReview, userId: string, opts: { replace: boolean }): Promise<StoredReview>;
+  /** Counts one model call against today's (UTC) budget; false when `limit` calls were already made today. */
+  reserveModelCall(limit: number, now?: Date): Promise<boolean>;
 }
-
-const SCHEMA = `CREATE TABLE IF NOT EXISTS submission_reviews (
-  request_id VARCHAR(64) NOT NULL PRIMARY KEY,
-  user_id VARCHAR(128) NOT NULL,
-  verdict VARCHAR(4) NOT NULL,
-  review_text MEDIUMTEXT NOT NULL,
-  model VARCHAR(128) NOT NULL,
-  prompt_version VARCHAR(32) NOT NULL,
-  created_at TIMESTAMP(3) NOT NULL,
-  generations INT NOT NULL DEFAULT 1
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
 export class MysqlReviewStore implements ReviewStore {
   private constructor(private readonly pool: Pool) {}
 
-  /** Uses the gateway's pool; creates the table when missing. */
+  /** Uses the gateway's pool; the tables come from the deploy-time migration (web/src/db/schema.ts). */
   static async create(pool: Pool): Promise<MysqlReviewStore> {
-    await pool.query(SCHEMA);
+    await pool.query('SELECT 1 FROM submission_reviews, review_budget LIMIT 0');
     return new MysqlReviewStore(pool);
+  }
+
+  async reserveModelCall(limit: number, now = new Date()): Promise<boolean> {
+    const day = now.toISOString().slice(0, 10);
+    await this.pool.execute('INSERT IGNORE INTO review_budget (day, calls) VALUES (?, 0)', [day]);
+    // One atomic conditional increment: every gateway instance shares the same count.
+    const [result] = await this.pool.execute<ResultSetHeader>('UPDATE review_budget SET calls = calls + 1 WHERE day = ? AND calls < ?', [day, limit]);
+    return result.affectedRows === 1;
   }
 
   async submission(requestId: string): Promise<GradedSubmission | undefined> {

@@ -26,6 +26,8 @@ export interface MysqlOptions {
    */
   ca?: string;
   connectionLimit?: number;
+  /** Run the table's DDL at connect (default true). False for users without CREATE (the gateway's). */
+  createSchema?: boolean;
 }
 
 /**
@@ -43,7 +45,8 @@ export interface StoredResult {
   document: GradingResult;
 }
 
-const SCHEMA = [
+/** The results table's DDL (also run by the deploy-time migration, web/src/db/migrate.ts). */
+export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS grading_results (
     request_id VARCHAR(64) NOT NULL PRIMARY KEY,
     user_id VARCHAR(128) NULL,
@@ -124,8 +127,10 @@ export class MysqlResultStore {
       enableKeepAlive: true,
     });
     const store = new MysqlResultStore(pool);
-    for (const statement of SCHEMA) await pool.query(statement);
-    await store.addMissingColumns();
+    if (opts.createSchema !== false) {
+      for (const statement of SCHEMA) await pool.query(statement);
+      await store.addMissingColumns();
+    }
     return store;
   }
 

@@ -1,0 +1,48 @@
+/**
+ * Gateway authentication for the end-to-end suites: hmac mode with a secret generated per run,
+ * tokens minted as a site's back end would, so every request takes the real verification path.
+ */
+import { randomBytes } from 'node:crypto';
+import { createAuthenticator, mintHs256Token } from '../../web/src/auth/authenticator';
+import { parseAuthConfig } from '../../web/src/auth/config';
+import type { GatewayDeps } from '../../web/src/server';
+
+const SECRET = randomBytes(32).toString('base64url');
+const ISSUER = 'https://e2e.grading.test';
+const AUDIENCE = 'grading-gateway';
+
+/** Env for stack.gateway(): hmac tokens, the dev login for the page, the tables created at start (local only). */
+export const E2E_GATEWAY_AUTH_ENV: Record<string, string> = {
+  AUTH_MODE: 'hmac',
+  AUTH_HMAC_SECRET: SECRET,
+  AUTH_ISSUER: ISSUER,
+  AUTH_AUDIENCE: AUDIENCE,
+  AUTH_DEV_LOGIN: 'true',
+  DB_AUTO_MIGRATE: 'true',
+};
+
+export function tokenFor(userId: string, roles: string[] = []): Promise<string> {
+  return mintHs256Token(SECRET, { sub: userId, roles, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 600 });
+}
+
+export async function bearer(userId: string, roles: string[] = []): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await tokenFor(userId, roles)}` };
+}
+
+/**
+ * Auth dependencies for gateway unit tests that are about something else (health, languages): the real
+ * hmac verification path with this module's secret, and no submissions to own (index and tickets unused).
+ */
+export function unitGatewayAuthDeps(): Pick<GatewayDeps, 'auth' | 'index' | 'tickets'> {
+  const problems: string[] = [];
+  const config = parseAuthConfig({ AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE }, problems);
+  if (problems.length) throw new Error(problems.join('; '));
+  const unused = async (): Promise<never> => {
+    throw new Error('not used by this test');
+  };
+  return {
+    auth: createAuthenticator(config),
+    index: { record: unused, forget: unused, owner: unused, list: unused },
+    tickets: { issue: unused, redeem: unused },
+  };
+}

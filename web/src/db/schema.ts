@@ -1,0 +1,69 @@
+/**
+ * MIGRATION: the gateway's own tables. This is the only place their DDL lives; it runs at deploy
+ * time through `npm run db:migrate` (web/src/db/cli.ts) as the master user, never at run time by
+ * the gateway (whose database user has no CREATE privilege). The worker's table, grading_results,
+ * keeps its DDL in worker/src/results/mysqlStore.ts; the migration creates it through that module.
+ *
+ * Changing a table: add a statement at the end of GATEWAY_MIGRATIONS (never edit an applied one);
+ * each statement must be safe to run again (IF NOT EXISTS / IF EXISTS).
+ */
+
+export const GATEWAY_TABLES = {
+  submissions: 'submissions',
+  reviews: 'submission_reviews',
+  reviewBudget: 'review_budget',
+  streamTickets: 'stream_tickets',
+} as const;
+
+export const GATEWAY_MIGRATIONS: string[] = [
+  // Who submitted what: ownership (404 to anyone else) and GET /api/submissions (the caller's own, newest first).
+  `CREATE TABLE IF NOT EXISTS submissions (
+    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(128) NOT NULL,
+    problem_id VARCHAR(64) NOT NULL,
+    language VARCHAR(16) NOT NULL,
+    priority TINYINT(1) NOT NULL DEFAULT 0,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    KEY idx_user_created (user_id, created_at, request_id)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // Code reviews: one row per submission, replaced only when the author asks to regenerate.
+  `CREATE TABLE IF NOT EXISTS submission_reviews (
+    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(128) NOT NULL,
+    verdict VARCHAR(4) NOT NULL,
+    review_text MEDIUMTEXT NOT NULL,
+    model VARCHAR(128) NOT NULL,
+    prompt_version VARCHAR(32) NOT NULL,
+    created_at TIMESTAMP(3) NOT NULL,
+    generations INT NOT NULL DEFAULT 1
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // Model calls per UTC day, shared by every gateway instance (the global review budget).
+  `CREATE TABLE IF NOT EXISTS review_budget (
+    day DATE NOT NULL PRIMARY KEY,
+    calls INT NOT NULL DEFAULT 0
+  ) ENGINE=InnoDB`,
+  // Short-lived tickets that open one submission's event stream (EventSource cannot send headers).
+  `CREATE TABLE IF NOT EXISTS stream_tickets (
+    ticket_hash CHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(128) NOT NULL,
+    request_id VARCHAR(64) NOT NULL,
+    expires_at TIMESTAMP(3) NOT NULL,
+    KEY idx_expires (expires_at)
+  ) ENGINE=InnoDB`,
+];
+
+/** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
+export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
+  ['grading_results', 'SELECT'],
+  [GATEWAY_TABLES.submissions, 'SELECT, INSERT, DELETE'],
+  [GATEWAY_TABLES.reviews, 'SELECT, INSERT, UPDATE'],
+  [GATEWAY_TABLES.reviewBudget, 'SELECT, INSERT, UPDATE'],
+  [GATEWAY_TABLES.streamTickets, 'SELECT, INSERT, DELETE'],
+];
+
+/**
+ * The worker reads and writes results. CREATE on its one table only, because the worker's store
+ * runs `CREATE TABLE IF NOT EXISTS grading_results` at start, which MySQL checks even when the
+ * table exists; it grants nothing on any other table.
+ */
+export const WORKER_GRANTS: Array<[table: string, privileges: string]> = [['grading_results', 'SELECT, INSERT, UPDATE, CREATE']];
