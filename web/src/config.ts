@@ -6,6 +6,7 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { parseWorkerConfig, resolveSsmParameters, WorkerConfig, WorkerConfigError } from '../../worker/src/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
+import { presenceSettingsFromEnv } from './workerPresence';
 
 export interface GatewayConfig {
   environment: string;
@@ -24,6 +25,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   /** The web page's files; default web/public next to the sources (or the compiled tree). */
   publicDir?: string;
+  /** Worker heartbeats: topic and how long a worker counts after its last beat. */
+  presence: { windowMs: number; topic: string };
   /** Code review: an OpenAI-compatible endpoint. Unset fields leave review switched off (503 naming them). */
   review: {
     baseUrl?: string;
@@ -109,6 +112,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       .map((s) => s.trim())
       .filter(Boolean),
     publicDir: env.WEB_PUBLIC_DIR || undefined,
+    presence: presenceSettingsFromEnv(env),
     review: {
       baseUrl: reviewBaseUrl,
       model: env.REVIEW_MODEL || undefined,

@@ -6,6 +6,7 @@
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
+ *   GET  /api/workers                  whether any worker is taking submissions (from their heartbeats)
  *   GET  /api/problems, /api/problems/:id, /api/languages, /health, and the page itself.
  *
  * State lives in S3 and the database, live progress comes from the topic every instance
@@ -24,6 +25,7 @@ import { TokenBucketLimiter } from './rateLimit';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
+import type { WorkerPresenceReport } from './workerPresence';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmission } from './validation';
 
 export interface PendingSubmission {
@@ -73,6 +75,8 @@ export interface GatewayDeps {
   submissions: SubmissionService;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
+  /** Worker presence from heartbeats; absent, /api/workers answers status "unknown". */
+  workers?: () => WorkerPresenceReport;
   /** Code review on request; absent, the review routes answer 503. */
   reviews?: ReviewService;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -178,6 +182,7 @@ export class Gateway {
       if (part === '/events') return this.events(req, res, requestId, url);
       return this.lookup(res, requestId);
     }
+    if (pathname === '/api/workers' && method === 'GET') return sendJson(res, 200, this.workers(), { 'cache-control': 'no-store' });
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
     if (problem && method === 'GET') return this.problem(res, decodeURIComponent(problem[1]));
@@ -300,7 +305,12 @@ export class Gateway {
 
   private async health(res: http.ServerResponse): Promise<void> {
     const report = await this.deps.health();
-    sendJson(res, report.ok ? 200 : 503, { status: report.ok ? 'ok' : 'unavailable', ...report.checks, streams: this.streams.size });
+    // Workers are reported, not required: without them this gateway still queues submissions.
+    sendJson(res, report.ok ? 200 : 503, { status: report.ok ? 'ok' : 'unavailable', ...report.checks, streams: this.streams.size, workers: this.workers() });
+  }
+
+  private workers(): WorkerPresenceReport {
+    return this.deps.workers?.() ?? { status: 'unknown', workers: 0, message: 'worker presence is not tracked by this gateway', lastHeartbeatAt: null };
   }
 
   private staticFile(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {

@@ -16,13 +16,14 @@ import { Reviewer, ReviewNotConfiguredError } from './review/port';
 import { ReviewService } from './review/service';
 import { MysqlReviewStore } from './review/store';
 import { Gateway, HealthReport } from './server';
+import { WorkerPresence } from './workerPresence';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
 }
 
-/** The client and the result store it reads (whose pool the review store shares). */
-async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore }> {
+/** The client, the result store it reads (whose pool the review store shares) and the broker session. */
+async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore; broker: BrokerSession }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
     BrokerSession.open({ endpoints: config.mq.endpoints, username: config.mq.username, password: config.mq.password, log }),
@@ -48,7 +49,7 @@ async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise
     destinations: config.destinations,
     log,
   });
-  return { client, store };
+  return { client, store, broker };
 }
 
 /** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
@@ -79,8 +80,10 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const { client, store } = await connectGatewayParts(config, log);
+  const { client, store, broker } = await connectGatewayParts(config, log);
   client.followProgress();
+  const presence = new WorkerPresence(config.presence.windowMs);
+  broker.subscribe(config.presence.topic, (body) => presence.observe(body));
   let reviews: ReviewService;
   try {
     reviews = new ReviewService({
@@ -96,7 +99,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     throw error;
   }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log },
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), workers: () => presence.report(), reviews, log },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,

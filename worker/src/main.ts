@@ -6,6 +6,7 @@ import { createJudge0Executor } from './executors/judge0';
 import { createSandboxExecutor } from './executors/sandbox';
 import { startHealthServer } from './health';
 import { createLogger } from './log';
+import { Heartbeat, heartbeatSettingsFromEnv, judge0HealthProbe } from './ops/heartbeat';
 import { BrokerSession } from './queue/session';
 import { MysqlResultStore } from './results/mysqlStore';
 import { S3Store } from './storage/s3Store';
@@ -37,6 +38,16 @@ export async function main(): Promise<void> {
     details: () => ({ lastMessageAt: session.lastMessageAt?.toISOString() ?? null, inFlight: worker.inFlightCount, executor: executor.name, ...worker.stats }),
   });
   worker.start();
+  const heartbeat = new Heartbeat({
+    ...heartbeatSettingsFromEnv(process.env),
+    send: (destination, body, headers) => session.send(destination, body, headers, 5000),
+    environment: config.environment,
+    snapshot: () => ({ executor: executor.name, inFlight: worker.inFlightCount, concurrency: config.concurrency, executorAvailable: worker.executorStatus.available, executorError: worker.executorStatus.error }),
+    probe: config.executor.kind === 'judge0' ? judge0HealthProbe(config.executor.judge0Endpoint!, config.executor.judge0AuthToken) : undefined,
+    metrics: (line) => process.stdout.write(line),
+    log: logWithEnv,
+  });
+  heartbeat.start();
   log('info', 'worker ready', { healthPort: config.healthPort });
 
   let stopping = false;
@@ -44,6 +55,7 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal, graceMs: config.shutdownGraceMs });
+    await heartbeat.stop();
     await worker.stop(config.shutdownGraceMs);
     await session.close().catch(() => undefined);
     await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined)]);

@@ -19,7 +19,7 @@ import type { CaseProgressEvent, FinalProgressEvent } from './contracts/progress
 import { ExecutorUnavailableError, Executor } from './executors/port';
 import { gradeSubmission } from './grading/engine';
 import type { Logger } from './log';
-import { gradedMetricLine } from './metrics';
+import { executorUnavailableMetricLine, gradedMetricLine } from './metrics';
 import { TestSetError } from './problems/testSet';
 import { BrokerSession } from './queue/session';
 import { Headers, InboundMessage, StaleMessageError } from './queue/stomp';
@@ -86,6 +86,8 @@ export class GradingWorker {
   private dispatchFrom = 0;
   private dispatchTimer?: NodeJS.Timeout;
   readonly stats = { graded: 0, deadLettered: 0, republished: 0, cacheHits: 0, failed: 0 };
+  /** The executor as the last grading found it (the heartbeat reports it). */
+  readonly executorStatus: { available: boolean; since: Date; error?: string } = { available: true, since: new Date() };
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -242,15 +244,25 @@ export class GradingWorker {
   private async gradeWithExecutor(request: GradingRequest, source: string, testSet: Awaited<ReturnType<S3Store['readTestSet']>>, resultFile: string, log: (level: Parameters<Logger>[0], msg: string, fields?: Record<string, unknown>) => void) {
     for (;;) {
       try {
-        return await gradeSubmission({ request, source, testSet, executor: this.deps.executor, resultFile, onCase: (r, total) => this.publishCase(request.requestId, r, total) });
+        const graded = await gradeSubmission({ request, source, testSet, executor: this.deps.executor, resultFile, onCase: (r, total) => this.publishCase(request.requestId, r, total) });
+        this.noteExecutor(true);
+        return graded;
       } catch (error) {
         if (!(error instanceof ExecutorUnavailableError)) throw error;
+        this.noteExecutor(false, error.message);
+        this.opts.metrics?.(executorUnavailableMetricLine(this.opts.environment, { requestId: request.requestId, executor: this.deps.executor.name, error: error.message }));
         if (this.stopping) throw new ShuttingDown();
         const wait = error.retryAfterMs ?? this.opts.executorRetryMs ?? 5000;
         log('warn', 'executor unavailable; holding the request and retrying', { error: error.message, retryInMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
+  }
+
+  private noteExecutor(available: boolean, error?: string): void {
+    if (available !== this.executorStatus.available) this.executorStatus.since = new Date();
+    this.executorStatus.available = available;
+    this.executorStatus.error = error;
   }
 
   /** Progress is best effort: a lost event is recovered by the final result. */
