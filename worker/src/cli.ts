@@ -9,6 +9,7 @@ import { validateGradingResult } from './contracts/result';
 import { createSandboxExecutor } from './executors/sandbox';
 import { gradeSubmission } from './grading/engine';
 import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from './languages';
+import { runDlqCommand } from './ops/dlq';
 import { readTestSetFromFolder } from './problems/localFolder';
 
 const USAGE = `usage: grading-stack grade --problem <dir> --language <${LANGUAGE_IDS.join('|')}> --source <file> [--time-limit ms] [--memory-limit MB] [--log]
@@ -17,7 +18,9 @@ const USAGE = `usage: grading-stack grade --problem <dir> --language <${LANGUAGE
   --language      language of the source; inferred from the file extension when omitted
   --time-limit    per test case, ms (default 2000)
   --memory-limit  MB (default 256)
-  --log           also print execution.log to stderr`;
+  --log           also print execution.log to stderr
+
+       grading-stack dlq list|show|replay|purge ...   (grading-dlq tools; grading-stack dlq for help)`;
 
 class UsageError extends Error {}
 
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'grade') return await grade(rest);
+    if (command === 'dlq') return await runDlqCommand(rest);
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   } catch (error) {
     if (error instanceof UsageError) {

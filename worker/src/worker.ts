@@ -4,7 +4,8 @@
  *
  * Failure handling, in order of what can go wrong with a message:
  * - not a valid request: to grading-dlq with the reason, acked (never dropped, never retried);
- * - already graded (redelivery, duplicate): the stored result is published again, acked;
+ * - already graded (redelivery, duplicate): the stored result is published again, acked (a failed
+ *   one is graded again when the message is a replay from grading-dlq: header x-dlq-replay);
  * - seen more than maxAttempts times (it keeps crashing workers): grading-dlq + a failed result;
  * - S3/database/broker trouble: retried with back-off, then grading-dlq + a failed result;
  * - executor unavailable (Judge0 down): waits and retries without limit and without counting an
@@ -168,7 +169,12 @@ export class GradingWorker {
     const log = (level: Parameters<Logger>[0], msg: string, fields: Record<string, unknown> = {}) => this.deps.log(level, msg, { requestId: request.requestId, ...fields });
 
     try {
-      const stored = await this.step(() => this.deps.results.get(request.requestId));
+      let stored = await this.step(() => this.deps.results.get(request.requestId));
+      if (stored?.status === 'failed' && message.headers['x-dlq-replay'] === 'true' && (await this.step(() => this.deps.results.reopenFailed(request.requestId)))) {
+        // Replayed from grading-dlq after a fix: grade again instead of re-publishing the failure.
+        log('info', 'replayed from grading-dlq: grading again', { replayedFrom: message.headers['x-replayed-from'] });
+        stored = undefined;
+      }
       if (stored) {
         log('info', 'already graded: publishing the stored result again', { redelivered: message.headers.redelivered === 'true' });
         await this.publishFinal(stored);
