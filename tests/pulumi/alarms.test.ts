@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Alarms, AlarmsArgs } from '../../components/alarms';
+import { plan, readStackConfig } from '../../scripts/plan';
 import { ofType, one, settled, useMocks } from './harness';
 
 const base: AlarmsArgs = {
@@ -167,5 +168,20 @@ describe('Alarms', () => {
     assert.equal(dlq[0][0].expression, 'FILL(d1, 0) + FILL(d2, 0)');
     assert.deepEqual(dlq[2], ['AWS/AmazonMQ', 'EnqueueCount', 'Broker', 'production-grading-2', 'Queue', 'grading-dlq', { stat: 'Sum', id: 'd2', visible: false }]);
     assert.equal(metrics[0].properties.region, 'us-east-1');
+  });
+
+  it('gives every alarm the whole stack creates a runbook section (production, and scaled to zero)', async function () {
+    this.timeout(60_000);
+    const anchors = runbookAnchors();
+    for (const config of [readStackConfig('production'), { ...readStackConfig('production'), ecsMinCapacity: 0, ecsDesiredCount: 0 }]) {
+      const { resources } = await plan('production', config);
+      const alarms = resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm');
+      assert.ok(alarms.length >= 20, `only ${alarms.length} alarms`);
+      for (const a of alarms) {
+        const anchor = /Runbook: docs\/runbook\.md#([\w-]+)$/.exec(a.inputs.alarmDescription)?.[1];
+        assert.ok(anchor && anchors.has(anchor), `${a.name}: no runbook section for "${a.inputs.alarmDescription}"`);
+      }
+      assert.equal(alarms.some((a) => a.name.endsWith('tasks-below-minimum')), config.ecsMinCapacity !== 0);
+    }
   });
 });
