@@ -118,6 +118,8 @@ export async function startFakeJudge0(opts: FakeJudge0Options): Promise<FakeJudg
         return send(200, { enable_batched_submissions: true, max_submission_batch_size: maxBatch, max_queue_size: maxQueue, enable_compiler_options: opts.enableCompilerOptions ?? true, enable_wait_result: false, max_cpu_time_limit: 15, max_wall_time_limit: 20, max_memory_limit: 512000 });
       }
       if (req.method === 'GET' && url.pathname === '/languages') return send(200, LANGUAGES.map(({ id, name }) => ({ id, name })));
+      // judge0 v1.13.1 app/controllers/health_controller.rb: one entry per Resque queue, 200 when all COUNT workers run.
+      if (req.method === 'GET' && url.pathname === '/workers') return send(200, [{ queue: 'default', total: 1, available: 1, idle: 1, working: 0, paused: 0, failed: 0 }]);
       if (req.method === 'POST' && url.pathname === '/submissions/batch') {
         if (url.searchParams.get('base64_encoded') !== 'true') return send(400, { error: 'this test server expects base64_encoded=true' });
         const submissions = (JSON.parse(raw || '{}').submissions ?? []) as Array<Record<string, string | number>>;
