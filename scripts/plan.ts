@@ -244,11 +244,23 @@ ${parts.join('\n')}
 `;
 }
 
+/** Lets the config check quote values as the stack file writes them (components/config.ts). */
+async function withStackFile<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const saved = process.env.GRADING_STACK_FILE;
+  process.env.GRADING_STACK_FILE = file;
+  try {
+    return await run();
+  } finally {
+    if (saved === undefined) delete process.env.GRADING_STACK_FILE;
+    else process.env.GRADING_STACK_FILE = saved;
+  }
+}
+
 export async function main(argv: string[], root = ROOT): Promise<number> {
   const stackIndex = argv.indexOf('--stack');
   const stack = stackIndex >= 0 ? argv[stackIndex + 1] : 'production';
   const outDir = path.join(root, 'docs');
-  const result = await plan(stack, readStackConfig(stack, root));
+  const result = await withStackFile(path.join(root, `Pulumi.${stack}.yaml`), () => plan(stack, readStackConfig(stack, root)));
   console.log(`Plan for stack "${stack}": ${result.resources.length} resources\n`);
   console.log(result.tree);
   const mandatory = result.violations.filter((v) => v.enforcement === 'mandatory');

@@ -146,7 +146,7 @@ describe('stack config', () => {
       /^dbEngineVersion: 8\.0 is written without quotes, so YAML reads it as the number 8 .*quote it in the stack file: grading:dbEngineVersion: "8\.0"/m,
       /^dbPassword: stored in plain text; it must be a Pulumi secret\. .*pulumi config set --secret grading:dbPassword <value>/m,
       /^mqDeploymentMode: must be one of SINGLE_INSTANCE, ACTIVE_STANDBY_MULTI_AZ \(got "ACTIVE_STANDBY"\)/m,
-      /^logRetentionDays: must be one of 1, 3, 5, 7, 14, 30,.* \(got 10\)/m,
+      /^logRetentionDays: must be one of 1, 3, 5, 7, 14, 30,.* \(got 10\) \(nearest: 7 or 14\)/m,
       /^enableS3Versioning: must be true or false \(got "yes"\)/m,
       /^alarmEmails: production needs at least one alarm recipient.*pulumi config set --path 'grading:alarmEmails\[0\]'/m,
       /^natStrategy: must be one of Single, OnePerAz \(got "single"\) \(did you mean Single\?\)/m,
