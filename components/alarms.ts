@@ -178,7 +178,8 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
   const requests = queueMetric('r', 'QueueSize', QUEUES.requests, 'Maximum');
   const priority = queueMetric('p', 'QueueSize', QUEUES.priority, 'Maximum');
   const consumers = queueMetric('c', 'ConsumerCount', QUEUES.requests, 'Minimum');
-  const consumerMax = `MAX([${consumers.map((r) => `FILL(${r.id}, 0)`).join(', ')}])`;
+  // Per point, the larger of the brokers' counts (the standby reports nothing: FILL makes it 0).
+  const consumerMax = `MAX(FILL([${consumers.map((r) => r.id).join(', ')}], 0))`;
   const backlog = a.queueBacklogThreshold ?? 100;
   const worker = (metricName: string, stat: string): MetricRef => ({ id: 'm1', namespace: METRIC_NAMESPACE, metricName, dimensions: { Environment: env }, stat });
   const ecs = { ClusterName: a.clusterName, ServiceName: a.serviceName };

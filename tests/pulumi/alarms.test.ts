@@ -79,7 +79,7 @@ describe('Alarms', () => {
   it('counts consumers on whichever broker is active', async () => {
     new Alarms('a', base);
     await settled();
-    assert.equal(queries('no-consumers').find((q) => q.returnData)!.expression, 'MAX([FILL(c1, 0), FILL(c2, 0)])');
+    assert.equal(queries('no-consumers').find((q) => q.returnData)!.expression, 'MAX(FILL([c1, c2], 0))');
     const a = alarm('no-consumers');
     assert.deepEqual([a.comparisonOperator, a.threshold, a.treatMissingData], ['LessThanThreshold', 1, 'breaching']);
     assert.deepEqual(alarm('tasks-below-minimum').threshold, 1);
@@ -90,7 +90,7 @@ describe('Alarms', () => {
     await settled();
     assert.equal(ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((r) => r.name.includes('tasks-below-minimum')), false);
     const a = alarm('no-consumers');
-    assert.equal(queries('no-consumers').find((q) => q.returnData)!.expression, 'IF((FILL(r1, 0) + FILL(r2, 0) + FILL(p1, 0) + FILL(p2, 0)) > 0 AND MAX([FILL(c1, 0), FILL(c2, 0)]) < 1, 1, 0)');
+    assert.equal(queries('no-consumers').find((q) => q.returnData)!.expression, 'IF((FILL(r1, 0) + FILL(r2, 0) + FILL(p1, 0) + FILL(p2, 0)) > 0 AND MAX(FILL([c1, c2], 0)) < 1, 1, 0)');
     assert.deepEqual([a.comparisonOperator, a.threshold, a.evaluationPeriods, a.treatMissingData], ['GreaterThanOrEqualToThreshold', 1, 10, 'notBreaching']);
   });
 
