@@ -90,12 +90,18 @@ export class Alarms extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     const topic = this.createTopic(name, env, tags);
-    args.alarmEmails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, parent));
+    args.alarmEmails.forEach(
+      (email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, parent),
+    );
     this.topicArn = topic.arn;
 
     const specs = alarmSpecs(args);
     for (const spec of specs) {
-      const alarm = new aws.cloudwatch.MetricAlarm(`${name}-${spec.id}`, { name: `${env}-grading-${spec.id}`, ...alarmProperties(spec, args.runbookBaseUrl), alarmActions: [topic.arn], okActions: [topic.arn], tags }, parent);
+      const alarm = new aws.cloudwatch.MetricAlarm(
+        `${name}-${spec.id}`,
+        { name: `${env}-grading-${spec.id}`, ...alarmProperties(spec, args.runbookBaseUrl), alarmActions: [topic.arn], okActions: [topic.arn], tags },
+        parent,
+      );
       this.alarmNames.push(alarm.name);
     }
 
@@ -126,7 +132,13 @@ export class Alarms extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: pulumi.interpolate`arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+            {
+              Sid: 'AccountAdministers',
+              Effect: 'Allow',
+              Principal: { AWS: pulumi.interpolate`arn:aws:iam::${account}:root` },
+              Action: 'kms:*',
+              Resource: '*',
+            },
             {
               Sid: 'CloudWatchAlarmsPublish',
               Effect: 'Allow',
@@ -159,38 +171,60 @@ export function alarmProperties(spec: AlarmSpec, runbookBaseUrl = DEFAULT_RUNBOO
     return {
       ...common,
       metricQueries: [
-        ...spec.math.metrics.map((m) => ({ id: m.id, returnData: false, metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period, stat: m.stat } })),
+        ...spec.math.metrics.map((m) => ({
+          id: m.id,
+          returnData: false,
+          metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period, stat: m.stat },
+        })),
         { id: 'e1', expression: spec.math.expression, label: spec.math.label, returnData: true },
       ],
     };
   }
   const m = spec.metric!;
   const percentile = /^p\d/.test(m.stat);
-  return { ...common, namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period, ...(percentile ? { extendedStatistic: m.stat } : { statistic: m.stat }) };
+  const statistic = percentile ? { extendedStatistic: m.stat } : { statistic: m.stat };
+  return { ...common, namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period, ...statistic };
 }
 
 export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
   const env = a.environmentName;
   const brokers = a.brokerActiveStandby ? [`${a.brokerName}-1`, `${a.brokerName}-2`] : [`${a.brokerName}-1`];
   const queueMetric = (prefix: string, metricName: string, queue: string, stat: string): MetricRef[] =>
-    brokers.map((broker, i) => ({ id: `${prefix}${i + 1}`, namespace: 'AWS/AmazonMQ', metricName, dimensions: { Broker: broker, Queue: queue }, stat }));
+    brokers.map((broker, i) => ({
+      id: `${prefix}${i + 1}`,
+      namespace: 'AWS/AmazonMQ',
+      metricName,
+      dimensions: { Broker: broker, Queue: queue },
+      stat,
+    }));
   const sum = (refs: MetricRef[]) => refs.map((r) => `FILL(${r.id}, 0)`).join(' + ');
   const requests = queueMetric('r', 'QueueSize', QUEUES.requests, 'Maximum');
   const priority = queueMetric('p', 'QueueSize', QUEUES.priority, 'Maximum');
   const consumers = queueMetric('c', 'ConsumerCount', QUEUES.requests, 'Minimum');
   // Per point, the larger of the brokers' counts (the standby reports nothing: FILL makes it 0).
   const consumerMax = `MAX(FILL([${consumers.map((r) => r.id).join(', ')}], 0))`;
+  const arrivals = queueMetric('d', 'EnqueueCount', QUEUES.dlq, 'Sum');
+  const waiting = `${sum(requests)} + ${sum(priority)}`;
   const backlog = a.queueBacklogThreshold ?? 100;
-  const worker = (metricName: string, stat: string): MetricRef => ({ id: 'm1', namespace: METRIC_NAMESPACE, metricName, dimensions: { Environment: env }, stat });
+  const worker = (metricName: string, stat: string): MetricRef =>
+    ({ id: 'm1', namespace: METRIC_NAMESPACE, metricName, dimensions: { Environment: env }, stat });
   const ecs = { ClusterName: a.clusterName, ServiceName: a.serviceName };
-  const metric = (namespace: string, metricName: string, dimensions: Dimensions, stat: string): MetricRef => ({ id: 'm1', namespace, metricName, dimensions, stat });
+  const targetGroup = { LoadBalancer: a.albArnSuffix, TargetGroup: a.targetGroupArnSuffix };
+  const database = { DBInstanceIdentifier: a.databaseIdentifier };
+  const metric = (namespace: string, metricName: string, dimensions: Dimensions, stat: string): MetricRef =>
+    ({ id: 'm1', namespace, metricName, dimensions, stat });
+  type Missing = AlarmSpec['treatMissingData'];
+  const above = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
+    ({ comparison: 'GreaterThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
+  const below = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
+    ({ comparison: 'LessThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
 
   const specs: AlarmSpec[] = [
     {
       id: 'queue-backlog',
       runbook: 'queue-backlog',
       meaning: `More than ${backlog} grading requests (normal + priority, both brokers) waiting for 5 minutes: workers are not keeping up.`,
-      math: { expression: `${sum(requests)} + ${sum(priority)}`, label: 'queued requests', metrics: [...requests, ...priority] },
+      math: { expression: waiting, label: 'queued requests', metrics: [...requests, ...priority] },
       comparison: 'GreaterThanThreshold',
       threshold: backlog,
       treatMissingData: 'notBreaching',
@@ -199,7 +233,7 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       id: 'dlq-growing',
       runbook: 'dlq-growing',
       meaning: 'New messages arrived in grading-dlq this minute: requests that could not be graded (each new arrival pages again).',
-      math: { expression: sum(queueMetric('d', 'EnqueueCount', QUEUES.dlq, 'Sum')), label: 'dead letters per minute', metrics: queueMetric('d', 'EnqueueCount', QUEUES.dlq, 'Sum') },
+      math: { expression: sum(arrivals), label: 'dead letters per minute', metrics: arrivals },
       comparison: 'GreaterThanThreshold',
       threshold: 0,
       evaluationPeriods: 1,
@@ -220,7 +254,11 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
           id: 'no-consumers',
           runbook: 'no-consumers',
           meaning: 'Requests have waited 10 minutes with no worker consuming them (workers scale to zero, so an empty queue without consumers is fine).',
-          math: { expression: `IF((${sum(requests)} + ${sum(priority)}) > 0 AND ${consumerMax} < 1, 1, 0)`, label: 'waiting without consumers', metrics: [...requests, ...priority, ...consumers] },
+          math: {
+            expression: `IF((${waiting}) > 0 AND ${consumerMax} < 1, 1, 0)`,
+            label: 'waiting without consumers',
+            metrics: [...requests, ...priority, ...consumers],
+          },
           comparison: 'GreaterThanOrEqualToThreshold',
           threshold: 1,
           evaluationPeriods: 10,
@@ -247,13 +285,55 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       evaluationPeriods: 3,
       treatMissingData: 'notBreaching',
     },
-    { id: 'ecs-cpu-high', runbook: 'ecs-cpu-high', meaning: 'Worker CPU above 90% for 10 minutes.', metric: metric('AWS/ECS', 'CPUUtilization', ecs, 'Average'), comparison: 'GreaterThanThreshold', threshold: 90, evaluationPeriods: 10, treatMissingData: 'missing' },
-    { id: 'ecs-memory-high', runbook: 'ecs-memory-high', meaning: 'Worker memory above 90% for 10 minutes.', metric: metric('AWS/ECS', 'MemoryUtilization', ecs, 'Average'), comparison: 'GreaterThanThreshold', threshold: 90, evaluationPeriods: 10, treatMissingData: 'missing' },
-    { id: 'alb-5xx', runbook: 'alb-5xx', meaning: 'The load balancer itself returned more than 10 5xx a minute for 5 minutes (no healthy gateway, timeouts).', metric: metric('AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', { LoadBalancer: a.albArnSuffix }, 'Sum'), comparison: 'GreaterThanThreshold', threshold: 10, treatMissingData: 'notBreaching' },
-    { id: 'gateway-5xx', runbook: 'gateway-5xx', meaning: 'The gateway returned more than 10 5xx a minute for 5 minutes.', metric: metric('AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', { LoadBalancer: a.albArnSuffix, TargetGroup: a.targetGroupArnSuffix }, 'Sum'), comparison: 'GreaterThanThreshold', threshold: 10, treatMissingData: 'notBreaching' },
-    { id: 'gateway-unhealthy', runbook: 'gateway-unhealthy', meaning: 'A gateway instance has failed its /health check for 3 minutes.', metric: metric('AWS/ApplicationELB', 'UnHealthyHostCount', { LoadBalancer: a.albArnSuffix, TargetGroup: a.targetGroupArnSuffix }, 'Maximum'), comparison: 'GreaterThanThreshold', threshold: 0, evaluationPeriods: 3, treatMissingData: 'notBreaching' },
-    { id: 'rds-cpu-high', runbook: 'rds-cpu-high', meaning: 'Database CPU above 80% for 10 minutes.', metric: metric('AWS/RDS', 'CPUUtilization', { DBInstanceIdentifier: a.databaseIdentifier }, 'Average'), comparison: 'GreaterThanThreshold', threshold: 80, evaluationPeriods: 10, treatMissingData: 'missing' },
-    { id: 'rds-storage-low', runbook: 'rds-storage-low', meaning: 'Database free storage below 2 GiB.', metric: metric('AWS/RDS', 'FreeStorageSpace', { DBInstanceIdentifier: a.databaseIdentifier }, 'Minimum'), comparison: 'LessThanThreshold', threshold: 2 * 1024 ** 3, treatMissingData: 'missing' },
+    {
+      id: 'ecs-cpu-high',
+      runbook: 'ecs-cpu-high',
+      meaning: 'Worker CPU above 90% for 10 minutes.',
+      metric: metric('AWS/ECS', 'CPUUtilization', ecs, 'Average'),
+      ...above(90, 10, 'missing'),
+    },
+    {
+      id: 'ecs-memory-high',
+      runbook: 'ecs-memory-high',
+      meaning: 'Worker memory above 90% for 10 minutes.',
+      metric: metric('AWS/ECS', 'MemoryUtilization', ecs, 'Average'),
+      ...above(90, 10, 'missing'),
+    },
+    {
+      id: 'alb-5xx',
+      runbook: 'alb-5xx',
+      meaning: 'The load balancer itself returned more than 10 5xx a minute for 5 minutes (no healthy gateway, timeouts).',
+      metric: metric('AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', { LoadBalancer: a.albArnSuffix }, 'Sum'),
+      ...above(10, 5, 'notBreaching'),
+    },
+    {
+      id: 'gateway-5xx',
+      runbook: 'gateway-5xx',
+      meaning: 'The gateway returned more than 10 5xx a minute for 5 minutes.',
+      metric: metric('AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', targetGroup, 'Sum'),
+      ...above(10, 5, 'notBreaching'),
+    },
+    {
+      id: 'gateway-unhealthy',
+      runbook: 'gateway-unhealthy',
+      meaning: 'A gateway instance has failed its /health check for 3 minutes.',
+      metric: metric('AWS/ApplicationELB', 'UnHealthyHostCount', targetGroup, 'Maximum'),
+      ...above(0, 3, 'notBreaching'),
+    },
+    {
+      id: 'rds-cpu-high',
+      runbook: 'rds-cpu-high',
+      meaning: 'Database CPU above 80% for 10 minutes.',
+      metric: metric('AWS/RDS', 'CPUUtilization', database, 'Average'),
+      ...above(80, 10, 'missing'),
+    },
+    {
+      id: 'rds-storage-low',
+      runbook: 'rds-storage-low',
+      meaning: 'Database free storage below 2 GiB.',
+      metric: metric('AWS/RDS', 'FreeStorageSpace', database, 'Minimum'),
+      ...below(2 * 1024 ** 3, 5, 'missing'),
+    },
   ];
   if (a.minRunningTasks > 0) {
     specs.push({
@@ -280,12 +360,30 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
     });
   }
   a.judge0InstanceIds.forEach((instanceId, i) =>
-    specs.push({ id: `judge0-${i + 1}-status-check`, runbook: 'judge0-status-check', meaning: `Judge0 host ${i + 1} fails its EC2 status checks.`, metric: metric('AWS/EC2', 'StatusCheckFailed', { InstanceId: instanceId }, 'Maximum'), comparison: 'GreaterThanOrEqualToThreshold', threshold: 1, evaluationPeriods: 2, treatMissingData: 'breaching' }),
+    specs.push({
+      id: `judge0-${i + 1}-status-check`,
+      runbook: 'judge0-status-check',
+      meaning: `Judge0 host ${i + 1} fails its EC2 status checks.`,
+      metric: metric('AWS/EC2', 'StatusCheckFailed', { InstanceId: instanceId }, 'Maximum'),
+      ...above(0, 2, 'breaching'),
+    }),
   );
   brokers.forEach((broker, i) => {
     const b = { Broker: broker };
-    specs.push({ id: `broker-${i + 1}-cpu-high`, runbook: 'broker-cpu-high', meaning: `Broker ${broker} CPU above 80% for 10 minutes.`, metric: metric('AWS/AmazonMQ', 'CpuUtilization', b, 'Average'), comparison: 'GreaterThanThreshold', threshold: 80, evaluationPeriods: 10, treatMissingData: 'missing' });
-    specs.push({ id: `broker-${i + 1}-heap-high`, runbook: 'broker-heap-high', meaning: `Broker ${broker} JVM heap above 80%: producer flow control is near.`, metric: metric('AWS/AmazonMQ', 'HeapUsage', b, 'Maximum'), comparison: 'GreaterThanThreshold', threshold: 80, evaluationPeriods: 5, treatMissingData: 'missing' });
+    specs.push({
+      id: `broker-${i + 1}-cpu-high`,
+      runbook: 'broker-cpu-high',
+      meaning: `Broker ${broker} CPU above 80% for 10 minutes.`,
+      metric: metric('AWS/AmazonMQ', 'CpuUtilization', b, 'Average'),
+      ...above(80, 10, 'missing'),
+    });
+    specs.push({
+      id: `broker-${i + 1}-heap-high`,
+      runbook: 'broker-heap-high',
+      meaning: `Broker ${broker} JVM heap above 80%: producer flow control is near.`,
+      metric: metric('AWS/AmazonMQ', 'HeapUsage', b, 'Maximum'),
+      ...above(80, 5, 'missing'),
+    });
     specs.push({
       id: `broker-${i + 1}-store-high`,
       runbook: 'broker-store-high',
@@ -311,23 +409,32 @@ function resolveSpec(spec: AlarmSpec): pulumi.Output<ResolvedSpec> {
 const metricLine = (r: ResolvedRef, extra: Record<string, unknown> = {}) => [r.namespace, r.metricName, ...Object.entries(r.dimensions).flat(), { stat: r.stat, ...extra }];
 
 function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args: AlarmsArgs): string {
-  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({ type: 'metric', width: 8, height: 6, properties: { title, region, period: 60, metrics, ...extra } });
-  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) => [METRIC_NAMESPACE, metricName, 'Environment', env, ...dims, { stat, label }];
+  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) =>
+    ({ type: 'metric', width: 8, height: 6, properties: { title, region, period: 60, metrics, ...extra } });
+  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) =>
+    [METRIC_NAMESPACE, metricName, 'Environment', env, ...dims, { stat, label }];
   const workerWidgets = [
     widget('worker: graded per verdict', VERDICTS.map((v) => worker('Graded', 'Sum', v, ['Verdict', v])), { stacked: true }),
     widget('worker: grading latency (ms)', [worker('GradingLatency', 'p50', 'p50'), worker('GradingLatency', 'p99', 'p99')], { period: 300 }),
-    widget('worker: executor', [worker('ExecutorUnavailable', 'Sum', 'requests held: executor unavailable'), worker('ExecutorHealthy', 'Minimum', 'executor healthy (min over workers)')]),
+    widget('worker: executor', [
+      worker('ExecutorUnavailable', 'Sum', 'requests held: executor unavailable'),
+      worker('ExecutorHealthy', 'Minimum', 'executor healthy (min over workers)'),
+    ]),
   ];
   const alarmWidgets = specs.map((s) =>
     widget(
       s.id,
       s.math
-        ? [[{ expression: s.math.expression, label: s.math.label, id: 'e1' }], ...s.math.metrics.map((m) => metricLine(m, { id: m.id, visible: false }))]
+        ? [
+            [{ expression: s.math.expression, label: s.math.label, id: 'e1' }],
+            ...s.math.metrics.map((m) => metricLine(m, { id: m.id, visible: false })),
+          ]
         : [metricLine(s.metric!)],
       { period: s.periodSeconds ?? 60, annotations: { horizontal: [{ label: 'alarm', value: s.threshold }] } },
     ),
   );
   const widgets = [...workerWidgets, ...alarmWidgets].map((w, i) => ({ ...w, x: (i % 3) * 8, y: 1 + Math.floor(i / 3) * 6 }));
   const runbook = args.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  return JSON.stringify({ widgets: [{ type: 'text', x: 0, y: 0, width: 24, height: 1, properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` } }, ...widgets] });
+  const heading = { type: 'text', x: 0, y: 0, width: 24, height: 1, properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` } };
+  return JSON.stringify({ widgets: [heading, ...widgets] });
 }
