@@ -33,7 +33,15 @@ export const RDS_INSTANCE_CLASSES: ReadonlySet<string> = new Set([
 ]);
 
 /** Amazon MQ for ActiveMQ broker instance types (Amazon MQ developer guide). */
-export const MQ_ACTIVEMQ_INSTANCE_TYPES: ReadonlySet<string> = new Set(['mq.t2.micro', 'mq.t3.micro', 'mq.m4.large', 'mq.m5.large', 'mq.m5.xlarge', 'mq.m5.2xlarge', 'mq.m5.4xlarge']);
+export const MQ_ACTIVEMQ_INSTANCE_TYPES: ReadonlySet<string> = new Set([
+  'mq.t2.micro',
+  'mq.t3.micro',
+  'mq.m4.large',
+  'mq.m5.large',
+  'mq.m5.xlarge',
+  'mq.m5.2xlarge',
+  'mq.m5.4xlarge',
+]);
 
 /** Types that only run a single-instance broker (Amazon MQ developer guide). */
 export const MQ_SINGLE_INSTANCE_ONLY: ReadonlySet<string> = new Set(['mq.t2.micro', 'mq.t3.micro']);

@@ -28,7 +28,8 @@ export function noticeDeaths(parts: WatchedPart[], say: (line: string) => void, 
   const listeners: Array<() => void> = [];
   for (const part of parts) {
     if (!part.child) continue;
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => report(part, `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      report(part, `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`);
     part.child.once('exit', onExit);
     listeners.push(() => part.child!.removeListener('exit', onExit));
   }

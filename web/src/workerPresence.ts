@@ -45,8 +45,11 @@ export class WorkerPresence {
     const live = [...this.seen.values()].map((e) => e.message);
     const lastHeartbeatAt = this.lastAt === undefined ? null : new Date(this.lastAt).toISOString();
     if (live.length === 0) {
-      if (this.lastAt === undefined && now - this.startedAt < this.windowMs) return { status: 'unknown', workers: 0, message: 'waiting for worker heartbeats', lastHeartbeatAt };
-      return { status: 'none', workers: 0, message: 'no worker is taking submissions: they wait in the queue until a worker is back', lastHeartbeatAt };
+      if (this.lastAt === undefined && now - this.startedAt < this.windowMs) {
+        return { status: 'unknown', workers: 0, message: 'waiting for worker heartbeats', lastHeartbeatAt };
+      }
+      const message = 'no worker is taking submissions: they wait in the queue until a worker is back';
+      return { status: 'none', workers: 0, message, lastHeartbeatAt };
     }
     const healthy = live.filter((m) => m.executorHealthy);
     if (healthy.length === 0) {
@@ -54,7 +57,8 @@ export class WorkerPresence {
       return {
         status: 'degraded',
         workers: live.length,
-        message: `${live.length} worker(s) up, but their executor (${live[0].executor}) is unavailable${detail ? `: ${detail}` : ''}; submissions wait`,
+        message: `${live.length} worker(s) up, but their executor (${live[0].executor}) is unavailable${detail ? `: ${detail}` : ''}; `
+          + 'submissions wait',
         lastHeartbeatAt,
       };
     }

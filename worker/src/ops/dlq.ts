@@ -107,7 +107,9 @@ export class DeadLetterQueue {
   /** Sends the message back to its original queue, then removes it from the DLQ. */
   async replay(messageId: string): Promise<DeadLetter> {
     return this.take(messageId, async (letter) => {
-      if (!letter.originalDestination) throw new Error(`${messageId} does not say which queue it came from (no x-original-destination or original-destination header); nothing sent`);
+      if (!letter.originalDestination) {
+        throw new Error(`${messageId} does not say which queue it came from (no x-original-destination or original-destination header); nothing sent`);
+      }
       const headers: Headers = {
         persistent: 'true',
         'content-type': letter.headers['content-type'] ?? 'application/json',
@@ -138,7 +140,8 @@ export class DeadLetterQueue {
         if (error) reject(error);
         else resolve(letter!);
       };
-      const timer = setTimeout(() => finish(new Error(`no message ${messageId} in ${this.destination} (already replayed or purged?)`)), this.timeoutMs);
+      const missing = () => finish(new Error(`no message ${messageId} in ${this.destination} (already replayed or purged?)`));
+      const timer = setTimeout(missing, this.timeoutMs);
       const subscription = this.session.subscribe(
         this.destination,
         (body, headers, message: InboundMessage) => {
@@ -172,7 +175,9 @@ interface DlqArgs {
 
 export function parseDlqArgs(argv: string[]): DlqArgs {
   const [command, ...rest] = argv;
-  if (!['list', 'show', 'replay', 'purge'].includes(command)) throw new DlqUsageError(command ? `unknown dlq command "${command}"` : 'no dlq command given');
+  if (!['list', 'show', 'replay', 'purge'].includes(command)) {
+    throw new DlqUsageError(command ? `unknown dlq command "${command}"` : 'no dlq command given');
+  }
   const args: DlqArgs = { command: command as DlqArgs['command'], ids: [], all: false, json: false, yes: false };
   const problems: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -231,7 +236,8 @@ export async function runDlqCommand(argv: string[], io: DlqIo = defaultIo()): Pr
 async function execute(dlq: DeadLetterQueue, args: DlqArgs, io: DlqIo): Promise<number> {
   const letters = (await dlq.browse()).filter((l) => !args.reason || l.reason === args.reason);
   if (args.command === 'list') {
-    io.out(args.json ? `${JSON.stringify(letters.map(({ headers: _h, body: _b, ...rest }) => rest), null, 2)}\n` : formatList(letters, dlq.destination, io.now?.() ?? Date.now()));
+    const summaries = letters.map(({ headers: _h, body: _b, ...rest }) => rest);
+    io.out(args.json ? `${JSON.stringify(summaries, null, 2)}\n` : formatList(letters, dlq.destination, io.now?.() ?? Date.now()));
     return 0;
   }
   if (args.command === 'show') {
@@ -268,7 +274,8 @@ async function execute(dlq: DeadLetterQueue, args: DlqArgs, io: DlqIo): Promise<
   for (const id of chosen) {
     try {
       const letter = args.command === 'replay' ? await dlq.replay(id) : await dlq.purge(id);
-      io.out(args.command === 'replay' ? `replayed ${id} (${letter.requestId ?? 'no request id'}) to ${letter.originalDestination}\n` : `purged ${id} (${letter.requestId ?? 'no request id'})\n`);
+      const what = `${id} (${letter.requestId ?? 'no request id'})`;
+      io.out(args.command === 'replay' ? `replayed ${what} to ${letter.originalDestination}\n` : `purged ${what}\n`);
     } catch (error) {
       failed++;
       io.err(`${id}: ${(error as Error).message}\n`);
@@ -279,11 +286,19 @@ async function execute(dlq: DeadLetterQueue, args: DlqArgs, io: DlqIo): Promise<
 
 async function connect(envName: string | undefined, env: Record<string, string | undefined>): Promise<BrokerSession> {
   const named = envName
-    ? { MQ_ENDPOINT_PARAM: `/${envName}/mq/broker-endpoint`, MQ_USERNAME_PARAM: `/${envName}/mq/username`, MQ_PASSWORD_PARAM: `/${envName}/mq/password`, MQ_ENDPOINTS: undefined, MQ_USERNAME: undefined, MQ_PASSWORD: undefined }
+    ? {
+        MQ_ENDPOINT_PARAM: `/${envName}/mq/broker-endpoint`,
+        MQ_USERNAME_PARAM: `/${envName}/mq/username`,
+        MQ_PASSWORD_PARAM: `/${envName}/mq/password`,
+        MQ_ENDPOINTS: undefined,
+        MQ_USERNAME: undefined,
+        MQ_PASSWORD: undefined,
+      }
     : {};
   const resolved = await resolveSsmParameters({ ...env, ...named });
   if (!resolved.MQ_ENDPOINTS) throw new Error('no broker: give --env <name> (SSM) or set MQ_ENDPOINTS (and MQ_USERNAME, MQ_PASSWORD)');
-  return BrokerSession.open({ endpoints: parseEndpoints(resolved.MQ_ENDPOINTS), username: resolved.MQ_USERNAME, password: resolved.MQ_PASSWORD, maxBackoffMs: 2000 }, 20_000);
+  const endpoints = parseEndpoints(resolved.MQ_ENDPOINTS);
+  return BrokerSession.open({ endpoints, username: resolved.MQ_USERNAME, password: resolved.MQ_PASSWORD, maxBackoffMs: 2000 }, 20_000);
 }
 
 function age(iso: string | undefined, now: number): string {
@@ -297,7 +312,14 @@ function age(iso: string | undefined, now: number): string {
 
 export function formatList(letters: DeadLetter[], destination: string, now: number): string {
   if (letters.length === 0) return `${destination} is empty\n`;
-  const rows = letters.map((l) => [l.messageId, age(l.failedAt, now), l.reason, l.originalDestination ?? '?', l.requestId ?? '-', (l.detail ?? '').slice(0, 80)]);
+  const rows = letters.map((l) => [
+    l.messageId,
+    age(l.failedAt, now),
+    l.reason,
+    l.originalDestination ?? '?',
+    l.requestId ?? '-',
+    (l.detail ?? '').slice(0, 80),
+  ]);
   const header = ['MESSAGE ID', 'AGE', 'REASON', 'FROM', 'REQUEST', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
@@ -315,7 +337,15 @@ function formatOne(l: DeadLetter): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `  ${k}: ${v}`)
     .join('\n');
-  return `message ${l.messageId}\nreason: ${l.reason}\ndetail: ${l.detail ?? '-'}\nfrom: ${l.originalDestination ?? '?'}\nrequest: ${l.requestId ?? '-'}\nfailed at: ${l.failedAt ?? '?'}\nheaders:\n${headers}\nbody:\n${body}\n`;
+  const facts = [
+    `message ${l.messageId}`,
+    `reason: ${l.reason}`,
+    `detail: ${l.detail ?? '-'}`,
+    `from: ${l.originalDestination ?? '?'}`,
+    `request: ${l.requestId ?? '-'}`,
+    `failed at: ${l.failedAt ?? '?'}`,
+  ];
+  return `${facts.join('\n')}\nheaders:\n${headers}\nbody:\n${body}\n`;
 }
 
 function defaultIo(): DlqIo {

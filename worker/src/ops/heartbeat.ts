@@ -81,7 +81,8 @@ export class Heartbeat {
       if (this.opts.probe) {
         health = await this.opts.probe().catch((error: Error) => ({ healthy: false, detail: `probe failed: ${error.message}` }));
       }
-      this.opts.metrics?.(executorHealthMetricLine(this.opts.environment, health.healthy, { workerId: this.workerId, executor: now.executor, detail: health.detail }));
+      const fields = { workerId: this.workerId, executor: now.executor, detail: health.detail };
+      this.opts.metrics?.(executorHealthMetricLine(this.opts.environment, health.healthy, fields));
       const message: HeartbeatMessage = {
         type: 'heartbeat',
         workerId: this.workerId,
@@ -95,7 +96,8 @@ export class Heartbeat {
         intervalMs: this.intervalMs,
         sentAt: new Date().toISOString(),
       };
-      await this.opts.send(this.opts.destination ?? DEFAULT_HEARTBEAT_TOPIC, JSON.stringify(message), { 'content-type': 'application/json' });
+      const destination = this.opts.destination ?? DEFAULT_HEARTBEAT_TOPIC;
+      await this.opts.send(destination, JSON.stringify(message), { 'content-type': 'application/json' });
     };
     this.beating = run().catch((error: Error) => this.opts.log?.('warn', 'heartbeat not sent', { error: error.message }));
     await this.beating;
@@ -141,7 +143,9 @@ export function judge0HealthProbe(baseUrl: string, authToken?: string, timeoutMs
     const queues = (await response.json().catch(() => [])) as Array<{ queue?: string; total?: number; available?: number }>;
     const available = Array.isArray(queues) ? queues.reduce((sum, q) => sum + (Number(q.available) || 0), 0) : 0;
     const total = Array.isArray(queues) ? queues.reduce((sum, q) => sum + (Number(q.total) || 0), 0) : 0;
-    if (!response.ok) return { healthy: available > 0, detail: `Judge0 /workers answered HTTP ${response.status}: ${available} of ${total} workers available` };
+    if (!response.ok) {
+      return { healthy: available > 0, detail: `Judge0 /workers answered HTTP ${response.status}: ${available} of ${total} workers available` };
+    }
     return available > 0 ? { healthy: true } : { healthy: false, detail: `Judge0 reports no available workers (${total} configured)` };
   };
 }
