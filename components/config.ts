@@ -10,7 +10,14 @@ import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import * as YAML from 'yaml';
-import { EC2_INSTANCE_TYPES, explainUnknownType, isGraviton, MQ_ACTIVEMQ_INSTANCE_TYPES, MQ_SINGLE_INSTANCE_ONLY, RDS_INSTANCE_CLASSES } from './instanceTypes';
+import {
+  EC2_INSTANCE_TYPES,
+  explainUnknownType,
+  isGraviton,
+  MQ_ACTIVEMQ_INSTANCE_TYPES,
+  MQ_SINGLE_INSTANCE_ONLY,
+  RDS_INSTANCE_CLASSES,
+} from './instanceTypes';
 import { didYouMean, editDistance } from './suggest';
 
 export type NatStrategy = 'Single' | 'OnePerAz';
@@ -302,7 +309,8 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
   delete (cfg as Record<string, unknown>).dbPassword;
   delete (cfg as Record<string, unknown>).reviewApiKey;
 
-  problems.push(...crossFieldProblems(cfg, { environmentGiven: 'environmentName' in input, reviewKeyGiven: 'reviewApiKey' in input, badKeys }));
+  const context = { environmentGiven: 'environmentName' in input, reviewKeyGiven: 'reviewApiKey' in input, badKeys };
+  problems.push(...crossFieldProblems(cfg, context));
   if (problems.length) throw new StackConfigError(problems);
   return cfg;
 }
@@ -318,53 +326,59 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     const found = problem();
     if (found) problems.push(found);
   };
-  check(['environmentName'], () =>
-    !ctx.environmentGiven && !/^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)
-      ? `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; set grading:environmentName (lowercase letters, digits, dashes)`
-      : undefined,
-  );
-  check(['ecsMinCapacity', 'ecsMaxCapacity'], () =>
-    cfg.ecsMinCapacity > cfg.ecsMaxCapacity ? `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); lower ecsMinCapacity or raise ecsMaxCapacity` : undefined,
-  );
-  check(['enableEcsAutoscaling', 'ecsDesiredCount', 'ecsMinCapacity', 'ecsMaxCapacity'], () =>
-    cfg.enableEcsAutoscaling && (cfg.ecsDesiredCount < cfg.ecsMinCapacity || cfg.ecsDesiredCount > cfg.ecsMaxCapacity)
-      ? `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`
-      : undefined,
-  );
+  check(['environmentName'], () => {
+    if (ctx.environmentGiven || /^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) return undefined;
+    return `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; `
+      + 'set grading:environmentName (lowercase letters, digits, dashes)';
+  });
+  check(['ecsMinCapacity', 'ecsMaxCapacity'], () => {
+    if (cfg.ecsMinCapacity <= cfg.ecsMaxCapacity) return undefined;
+    return `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); lower ecsMinCapacity or raise ecsMaxCapacity`;
+  });
+  check(['enableEcsAutoscaling', 'ecsDesiredCount', 'ecsMinCapacity', 'ecsMaxCapacity'], () => {
+    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity)) return undefined;
+    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`;
+  });
   check(['ecsTaskCpu', 'ecsTaskMemory'], () => {
     const memory = FARGATE_MEMORY[cfg.ecsTaskCpu];
-    return memory && !memory.includes(cfg.ecsTaskMemory)
-      ? `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`
-      : undefined;
+    if (!memory || memory.includes(cfg.ecsTaskMemory)) return undefined;
+    return `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; `
+      + `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`;
   });
-  check(['webMinSize', 'webMaxSize'], () => (cfg.webMinSize > cfg.webMaxSize ? `webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})` : undefined));
-  check(['webDesiredCapacity', 'webMinSize', 'webMaxSize'], () =>
-    cfg.webDesiredCapacity < cfg.webMinSize || cfg.webDesiredCapacity > cfg.webMaxSize
-      ? `webDesiredCapacity (${cfg.webDesiredCapacity}) must lie within webMinSize..webMaxSize (${cfg.webMinSize}..${cfg.webMaxSize})`
-      : undefined,
+  check(['webMinSize', 'webMaxSize'], () =>
+    cfg.webMinSize > cfg.webMaxSize ? `webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})` : undefined,
   );
-  check(['dbAllocatedStorage', 'dbMaxAllocatedStorage'], () =>
-    cfg.dbMaxAllocatedStorage < cfg.dbAllocatedStorage ? `dbMaxAllocatedStorage (${cfg.dbMaxAllocatedStorage}) must be >= dbAllocatedStorage (${cfg.dbAllocatedStorage})` : undefined,
-  );
-  check(['mqDeploymentMode', 'mqInstanceType'], () =>
-    cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' && MQ_SINGLE_INSTANCE_ONLY.has(cfg.mqInstanceType)
-      ? `mqInstanceType ${cfg.mqInstanceType} supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ`
-      : undefined,
-  );
+  check(['webDesiredCapacity', 'webMinSize', 'webMaxSize'], () => {
+    if (cfg.webDesiredCapacity >= cfg.webMinSize && cfg.webDesiredCapacity <= cfg.webMaxSize) return undefined;
+    return `webDesiredCapacity (${cfg.webDesiredCapacity}) must lie within webMinSize..webMaxSize (${cfg.webMinSize}..${cfg.webMaxSize})`;
+  });
+  check(['dbAllocatedStorage', 'dbMaxAllocatedStorage'], () => {
+    if (cfg.dbMaxAllocatedStorage >= cfg.dbAllocatedStorage) return undefined;
+    return `dbMaxAllocatedStorage (${cfg.dbMaxAllocatedStorage}) must be >= dbAllocatedStorage (${cfg.dbAllocatedStorage})`;
+  });
+  check(['mqDeploymentMode', 'mqInstanceType'], () => {
+    if (cfg.mqDeploymentMode !== 'ACTIVE_STANDBY_MULTI_AZ' || !MQ_SINGLE_INSTANCE_ONLY.has(cfg.mqInstanceType)) return undefined;
+    return `mqInstanceType ${cfg.mqInstanceType} supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ`;
+  });
   for (const key of ['judge0InstanceType', 'webInstanceType'] as const) {
-    check([key], () =>
-      isGraviton(cfg[key]) ? `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${key === 'judge0InstanceType' ? 'Judge0 host' : 'gateway'} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}` : undefined,
-    );
+    check([key], () => {
+      if (!isGraviton(cfg[key])) return undefined;
+      const runs = key === 'judge0InstanceType' ? 'Judge0 host' : 'gateway';
+      return `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}`;
+    });
   }
-  check(['enableSshAccess', 'sshKeyName'], () => (cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined));
-  check(['enableCodeReview', 'reviewApiKey'], () =>
-    cfg.enableCodeReview && !ctx.reviewKeyGiven ? 'reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)' : undefined,
+  check(['enableSshAccess', 'sshKeyName'], () =>
+    cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
   );
-  check(['alarmEmails', 'environmentName', 'isProduction'], () =>
-    cfg.isProduction && cfg.alarmEmails.length === 0
-      ? 'alarmEmails: production needs at least one alarm recipient, or no one is paged; add one: pulumi config set --path \'grading:alarmEmails[0]\' oncall@example.com'
-      : undefined,
-  );
+  check(['enableCodeReview', 'reviewApiKey'], () => {
+    if (!cfg.enableCodeReview || ctx.reviewKeyGiven) return undefined;
+    return 'reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)';
+  });
+  check(['alarmEmails', 'environmentName', 'isProduction'], () => {
+    if (!cfg.isProduction || cfg.alarmEmails.length > 0) return undefined;
+    return 'alarmEmails: production needs at least one alarm recipient, or no one is paged; '
+      + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
+  });
   return problems;
 }
 
@@ -372,7 +386,8 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
 function plainSecretProblems(raw: Record<string, unknown>, secretKeys: Set<string>): string[] {
   return Object.keys(raw)
     .filter((key) => (SENSITIVE_KEYS.includes(key) || looksSecret(key)) && !secretKeys.has(key))
-    .map((key) => `${key}: stored in plain text; it must be a Pulumi secret. Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`);
+    .map((key) => `${key}: stored in plain text; it must be a Pulumi secret. `
+      + `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`);
 }
 
 /** Names that say they hold a secret, even when the key itself is unknown. */
@@ -397,12 +412,14 @@ function unquotedNumberProblem(key: string, value: unknown, written: string | un
     // 5.18 survives as "5.18"; only a whole number lost its ".0" (or was never a version).
     if (!Number.isInteger(value) && (written === undefined || written === String(value))) return undefined;
     number = value;
-  } else if (typeof value === 'string' && written !== undefined && written !== value && /^-?\d+(\.\d+)?$/.test(written) && Number(written) === Number(value)) {
+  } else if (typeof value === 'string' && written !== undefined && written !== value && /^-?\d+(\.\d+)?$/.test(written)
+    && Number(written) === Number(value)) {
     number = Number(value);
   }
   if (number === undefined) return undefined;
   const asWritten = written !== undefined && Number(written) === number ? written : `${number}.0`;
-  return `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; quote it in the stack file: grading:${key}: "${asWritten}"`;
+  return `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; `
+    + `quote it in the stack file: grading:${key}: "${asWritten}"`;
 }
 
 /** Instance types that have the right shape but do not exist. */
@@ -533,7 +550,8 @@ export function loadStackConfig(): StackConfig {
     if (isConfigSecret(pulumi, fullKey)) secretKeys.push(key);
   }
   const stack = pulumi.getStack();
-  return parseStackConfig(raw, stack, { secretKeys, written: writtenValues(stackFile(stack)), extraProblems: namespaceProblems(Object.keys(all)) });
+  const written = writtenValues(stackFile(stack));
+  return parseStackConfig(raw, stack, { secretKeys, written, extraProblems: namespaceProblems(Object.keys(all)) });
 }
 
 /**
@@ -547,7 +565,8 @@ export function namespaceProblems(fullKeys: string[], project = 'grading-stack')
     const [namespace, key] = fullKey.split(':');
     if (!key || namespace === 'grading' || present.has(`grading:${key}`)) continue;
     if (namespace === project || (editDistance(namespace, 'grading') <= 2 && !['aws', 'pulumi'].includes(namespace))) {
-      problems.push(`${fullKey}: this stack reads settings from the "grading" namespace only; rename it to grading:${key}${KNOWN_KEYS.has(key) ? '' : didYouMean(key, KNOWN_KEYS)}`);
+      const guess = KNOWN_KEYS.has(key) ? '' : didYouMean(key, KNOWN_KEYS);
+      problems.push(`${fullKey}: this stack reads settings from the "grading" namespace only; rename it to grading:${key}${guess}`);
     }
   }
   return problems;
@@ -585,8 +604,9 @@ export function writtenValues(file: string): Record<string, string> {
   if (!YAML.isMap(config)) return written;
   for (const item of config.items) {
     const key = YAML.isScalar(item.key) ? String(item.key.value) : '';
-    if (key.startsWith('grading:') && YAML.isScalar(item.value) && typeof item.value.value === 'number' && item.value.source !== undefined) {
-      written[key.slice('grading:'.length)] = item.value.source;
+    const number = YAML.isScalar(item.value) && typeof item.value.value === 'number' ? item.value.source : undefined;
+    if (key.startsWith('grading:') && number !== undefined) {
+      written[key.slice('grading:'.length)] = number;
     }
   }
   return written;
