@@ -76,7 +76,8 @@ describe('worker presence', () => {
     assert.deepEqual([presence.report().status, presence.report().workers], ['ok', 1]);
     presence.observe(beat('b', { executorHealthy: false, executorDetail: 'Judge0 unreachable at http://j:2358/workers' }));
     assert.equal(presence.report().status, 'degraded');
-    assert.match(presence.report().message, /executor \(judge0\) is unavailable: Judge0 unreachable/);
+    assert.match(presence.report().message, /^1 worker\(s\) up, but their executor \(judge0\) is unavailable; submissions wait$/);
+    assert.doesNotMatch(JSON.stringify(presence.report()), /j:2358/, 'the internal Judge0 address stays private');
     presence.observe(beat('b', { accepting: false }));
     const none = presence.report();
     assert.deepEqual([none.status, none.workers], ['none', 0]);

@@ -53,14 +53,9 @@ export class WorkerPresence {
     }
     const healthy = live.filter((m) => m.executorHealthy);
     if (healthy.length === 0) {
-      const detail = live.find((m) => m.executorDetail)?.executorDetail;
-      return {
-        status: 'degraded',
-        workers: live.length,
-        message: `${live.length} worker(s) up, but their executor (${live[0].executor}) is unavailable${detail ? `: ${detail}` : ''}; `
-          + 'submissions wait',
-        lastHeartbeatAt,
-      };
+      // The workers' own detail (Judge0's address, HTTP status) stays in their logs and metrics: this report is public.
+      const message = `${live.length} worker(s) up, but their executor (${live[0].executor}) is unavailable; submissions wait`;
+      return { status: 'degraded', workers: live.length, message, lastHeartbeatAt };
     }
     return { status: 'ok', workers: live.length, message: `${live.length} worker(s) taking submissions`, lastHeartbeatAt };
   }
