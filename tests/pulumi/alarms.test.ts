@@ -182,6 +182,13 @@ describe('Alarms', () => {
         assert.ok(anchor && anchors.has(anchor), `${a.name}: no runbook section for "${a.inputs.alarmDescription}"`);
       }
       assert.equal(alarms.some((a) => a.name.endsWith('tasks-below-minimum')), config.ecsMinCapacity !== 0);
+      // The seam: the worker's metrics carry ENVIRONMENT from its task definition; the alarms must ask for that value.
+      const task = resources.find((r) => r.type === 'aws:ecs/taskDefinition:TaskDefinition')!;
+      const containers = JSON.parse(task.inputs.containerDefinitions) as Array<{ environment: Array<{ name: string; value: string }> }>;
+      const environment = containers[0].environment.find((e) => e.name === 'ENVIRONMENT')!.value;
+      for (const id of ['executor-unavailable', 'judge0-unhealthy', 'grading-latency-p99']) {
+        assert.deepEqual(alarms.find((a) => a.name.endsWith(id))!.inputs.dimensions, { Environment: environment }, id);
+      }
     }
   });
 });
