@@ -477,7 +477,7 @@ function describeError(error: ErrorObject): string {
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
       const guess = typeof error.data === 'string' ? didYouMean(error.data, allowed.map(String)) : nearestNumbers(error.data, allowed);
-      return `${key}: must be one of ${allowed.join(', ')}${got}${guess}`;
+      return `${key}: must be one of ${allowed.join(', ')}${got}${guess}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
     }
     case 'const':
       return key === 'useFargate'
@@ -489,10 +489,12 @@ function describeError(error: ErrorObject): string {
       return `${error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '')}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
     case 'not':
       return `${key}: "${error.data as string}" is reserved by the engine; choose another name`;
-    case 'type':
-      return `${key}: must be ${TYPE_WORDS[(error.params as { type: string }).type] ?? (error.params as { type: string }).type}${got}`;
+    case 'type': {
+      const type = (error.params as { type: string }).type;
+      return `${key}: must be ${(TYPE_WORDS[type] ?? type).replace('<key>', key)}${got}`;
+    }
     default:
-      return `${key || '(root)'}: ${error.message}${got}`;
+      return `${key || '(root)'}: ${error.message}${got}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
   }
 }
 
@@ -505,6 +507,16 @@ function nearestNumbers(value: unknown, allowed: unknown[]): string {
   const near = [below, above].filter((n) => n !== undefined);
   return near.length ? ` (nearest: ${near.join(' or ')})` : '';
 }
+
+/** Why a bound exists, where it is not obvious. */
+const RANGE_HINTS: Record<string, string> = {
+  availabilityZoneCount: 'RDS and an active/standby broker need subnets in at least 2 availability zones',
+  ecsTaskCpu: 'Fargate CPU units: 1024 = 1 vCPU',
+  mqMaximumRedeliveries: 'broker-side redeliveries of a rejected request before grading-dlq',
+  dbBackupRetentionDays: 'RDS keeps automated backups 1 to 35 days',
+  dbAllocatedStorage: 'RDS MySQL gp storage is 20 to 65536 GiB',
+  dbMaxAllocatedStorage: 'RDS MySQL gp storage is 20 to 65536 GiB',
+};
 
 const TYPE_WORDS: Record<string, string> = {
   integer: 'a whole number',
@@ -526,7 +538,7 @@ const PATTERN_HINTS: Record<string, string> = {
   mqAdminPassword: 'Amazon MQ passwords cannot contain commas, colons, equals signs or whitespace',
   dbPassword: 'RDS MySQL passwords cannot contain /, ", @ or whitespace',
   graderImage: 'a full image reference with a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/grader:1.2.3',
-  certificateArn: 'an ACM certificate ARN',
+  certificateArn: 'an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>',
   s3KmsKeyArn: 'a KMS key or alias ARN',
   dbUsername: 'a letter then letters, digits or underscores, at most 32 characters',
   mqAdminUsername: 'letters, digits and _ . ~ -, 2-100 characters',
