@@ -15,6 +15,7 @@ import type { LocalS3 } from '../../scripts/services/s3';
 import { DlqIo, runDlqCommand } from '../../worker/src/ops/dlq';
 import { StompConnection } from '../../worker/src/queue/stomp';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
+import { startSsmServer } from '../helpers/ssmServer';
 import { collect, connectTo } from '../helpers/stompProbe';
 import { CopyObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { dbRows, prepareRequest, s3Client, seedProblems, startWorker } from '../helpers/workerHarness';
@@ -125,6 +126,30 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
     assert.equal(code, 2);
     assert.match(err, /replay needs message ids, --all or --reason/);
     assert.match(err, /usage: grading-stack dlq/);
+  });
+
+  it('reads the broker and its credentials from SSM with --env, as on AWS', async () => {
+    const ssm = await startSsmServer({
+      '/qa/mq/broker-endpoint': { value: broker.env().MQ_ENDPOINTS },
+      '/qa/mq/username': { value: broker.username },
+      '/qa/mq/password': { value: broker.password, secure: true },
+    });
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SSM: ssm.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    try {
+      let out = '';
+      const code = await runDlqCommand(['list', '--env', 'qa'], { out: (t) => void (out += t), err: (t) => void (out += t), env: { AWS_REGION: 'us-east-1' } });
+      assert.equal(code, 0, out);
+      assert.match(out, /\/queue\/grading-dlq is empty/);
+      assert.deepEqual([...ssm.asked].sort(), ['/qa/mq/broker-endpoint', '/qa/mq/password', '/qa/mq/username']);
+      await assert.rejects(runDlqCommand(['list', '--env', 'nope'], { out: () => undefined, err: () => undefined, env: {} }), /SSM parameter \/nope\/mq\/broker-endpoint does not exist/);
+    } finally {
+      for (const key of ['AWS_ENDPOINT_URL_SSM', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+      await ssm.close();
+    }
   });
 
   it('runs as grading-stack dlq from the command line', async () => {
