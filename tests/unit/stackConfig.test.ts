@@ -177,6 +177,12 @@ describe('stack config', () => {
     assert.equal(cfg.enableCodeReview, true);
   });
 
+  it('takes secure: values read straight from a stack file as secrets', () => {
+    const cfg = parseStackConfig({ dbPassword: { secure: 'v1:AAAABBBB' }, reviewApiKey: { secure: 'v1:CCCC' }, enableCodeReview: true }, 'dev');
+    assert.equal(cfg.enableCodeReview, true);
+    assert.equal((cfg as unknown as Record<string, unknown>).dbPassword, undefined, 'secrets never land in the typed config');
+  });
+
   it('quotes an unquoted version the way it was written in the stack file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-'));
     const file = path.join(dir, 'Pulumi.staging.yaml');
