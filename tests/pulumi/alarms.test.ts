@@ -182,6 +182,16 @@ describe('Alarms', () => {
         assert.ok(anchor && anchors.has(anchor), `${a.name}: no runbook section for "${a.inputs.alarmDescription}"`);
       }
       assert.equal(alarms.some((a) => a.name.endsWith('tasks-below-minimum')), config.ecsMinCapacity !== 0);
+      // Active/standby: every queue alarm reads both brokers (only the active one reports).
+      for (const a of alarms) {
+        const queueMetrics = ((a.inputs.metricQueries ?? []) as Query[]).filter((q) => q.metric?.dimensions.Queue);
+        if (a.inputs.dimensions?.Queue) assert.fail(`${a.name} watches one broker's queue`);
+        const series = (q: Query) => `${q.metric!.metricName} ${q.metric!.dimensions.Queue}`;
+        for (const watched of new Set(queueMetrics.map(series))) {
+          const brokers = queueMetrics.filter((q) => series(q) === watched).map((q) => q.metric!.dimensions.Broker);
+          assert.deepEqual(brokers.sort(), ['production-grading-1', 'production-grading-2'], `${a.name}: ${watched}`);
+        }
+      }
       // The seam: the worker's metrics carry ENVIRONMENT from its task definition; the alarms must ask for that value.
       const task = resources.find((r) => r.type === 'aws:ecs/taskDefinition:TaskDefinition')!;
       const containers = JSON.parse(task.inputs.containerDefinitions) as Array<{ environment: Array<{ name: string; value: string }> }>;
