@@ -141,12 +141,13 @@ const alarms = new Alarms(`${env}-alarms`, {
   brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
   clusterName: grading.clusterName,
   serviceName: grading.serviceName,
-  minRunningTasks: Math.max(1, cfg.enableEcsAutoscaling ? cfg.ecsMinCapacity : cfg.ecsDesiredCount),
+  minRunningTasks: cfg.enableEcsAutoscaling ? cfg.ecsMinCapacity : cfg.ecsDesiredCount,
   albArnSuffix: web.albArnSuffix,
   targetGroupArnSuffix: web.targetGroupArnSuffix,
   judge0InstanceIds: judge0.instanceIds,
   databaseIdentifier: database.instanceIdentifier,
   queueBacklogThreshold: cfg.queueBacklogAlarmThreshold,
+  runbookBaseUrl: cfg.runbookBaseUrl,
 });
 
 // Non-secret outputs only: passwords stay in SSM SecureString parameters.

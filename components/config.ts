@@ -5,8 +5,20 @@
  * config throws one StackConfigError listing every bad key, before any resource exists. Secret
  * values never appear in error messages.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import Ajv, { ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
+import * as YAML from 'yaml';
+import {
+  EC2_INSTANCE_TYPES,
+  explainUnknownType,
+  isGraviton,
+  MQ_ACTIVEMQ_INSTANCE_TYPES,
+  MQ_SINGLE_INSTANCE_ONLY,
+  RDS_INSTANCE_CLASSES,
+} from './instanceTypes';
+import { didYouMean, editDistance } from './suggest';
 
 export type NatStrategy = 'Single' | 'OnePerAz';
 export type MqDeploymentMode = 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
@@ -86,6 +98,8 @@ export interface StackConfig {
 
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
+  /** Where alarm descriptions link their runbook section; default: the repository path docs/runbook.md. */
+  runbookBaseUrl?: string;
   logRetentionDays: number;
 }
 
@@ -223,6 +237,7 @@ const SCHEMA = {
     reviewModel: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
+    runbookBaseUrl: { type: 'string', pattern: '^https://[^\\s#]+$' },
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     // Secrets: validated for shape only; their values never reach an error message.
     mqAdminPassword: { type: 'string', minLength: 12, maxLength: 250, pattern: '^[^,:=\\s]+$' },
@@ -242,65 +257,208 @@ export class StackConfigError extends Error {
   }
 }
 
+/** What else the caller knows about the raw values. */
+export interface ParseOptions {
+  /** Keys (without namespace) that Pulumi holds as secrets (`pulumi config set --secret`). */
+  secretKeys?: Iterable<string>;
+  /** The text written in the stack file per key, where it differs from the value (YAML numbers such as 8.0). */
+  written?: Record<string, string>;
+  /** Problems found outside the namespace (misplaced keys), reported with the rest. */
+  extraProblems?: string[];
+}
+
 /**
  * Validates raw config values (strings as Pulumi stores them, or already-typed values) and applies
- * defaults. `stackName` is the default environmentName.
+ * defaults. `stackName` is the default environmentName. Every problem is reported in one round:
+ * schema, instance type catalogs, secrets and the checks across keys (those run on every key that
+ * is valid on its own).
  */
-export function parseStackConfig(raw: Record<string, unknown>, stackName: string): StackConfig {
+export function parseStackConfig(raw: Record<string, unknown>, stackName: string, opts: ParseOptions = {}): StackConfig {
+  const problems: string[] = [...(opts.extraProblems ?? [])];
+  const badKeys = new Set<string>();
+  const secretKeys = new Set(opts.secretKeys ?? []);
   const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) input[key] = coerce(key, value);
-  const problems: string[] = [];
-  if (!validateSchema(input)) problems.push(...(validateSchema.errors ?? []).map(describeError));
+  for (const [key, value] of Object.entries(raw)) {
+    if (isSecureEnvelope(value)) {
+      // `grading:key: {secure: v1:...}` read straight from a stack file: Pulumi ciphertext, a secret by definition.
+      secretKeys.add(key);
+      if (SENSITIVE_KEYS.includes(key)) input[key] = SECRET_PLACEHOLDER[key as keyof typeof SECRET_PLACEHOLDER] ?? value;
+      else input[key] = value;
+      continue;
+    }
+    const unquoted = unquotedNumberProblem(key, value, opts.written?.[key]);
+    if (unquoted) {
+      problems.push(unquoted);
+      badKeys.add(key);
+    } else input[key] = coerce(key, value);
+  }
+  if (!validateSchema(input)) {
+    for (const error of validateSchema.errors ?? []) {
+      problems.push(describeError(error));
+      badKeys.add(error.instancePath.split('/')[1] || String((error.params as { additionalProperty?: string }).additionalProperty ?? ''));
+    }
+  }
+  for (const [key, problem] of catalogProblems(input, badKeys)) {
+    problems.push(problem);
+    badKeys.add(key);
+  }
+  problems.push(...plainSecretProblems(raw, secretKeys));
 
-  const environmentName = (input.environmentName as string | undefined) ?? stackName;
-  const merged = { ...DEFAULTS, ...input, environmentName } as Record<string, unknown>;
-  const isProduction = (input.isProduction as boolean | undefined) ?? environmentName === 'production';
+  const valid = Object.fromEntries(Object.entries(input).filter(([key]) => !badKeys.has(key)));
+  const environmentName = (valid.environmentName as string | undefined) ?? stackName;
+  const merged = { ...DEFAULTS, ...valid, environmentName } as Record<string, unknown>;
+  const isProduction = (valid.isProduction as boolean | undefined) ?? environmentName === 'production';
   const cfg = {
     ...merged,
     isProduction,
-    deletionProtection: (input.deletionProtection as boolean | undefined) ?? isProduction,
+    deletionProtection: (valid.deletionProtection as boolean | undefined) ?? isProduction,
   } as unknown as StackConfig & Record<SecretKey, unknown>;
   delete (cfg as Record<string, unknown>).mqAdminPassword;
   delete (cfg as Record<string, unknown>).dbPassword;
   delete (cfg as Record<string, unknown>).reviewApiKey;
 
-  if (problems.length === 0) problems.push(...crossFieldProblems(cfg, 'environmentName' in input, 'reviewApiKey' in input));
+  const context = { environmentGiven: 'environmentName' in input, reviewKeyGiven: 'reviewApiKey' in input, badKeys };
+  problems.push(...crossFieldProblems(cfg, context));
   if (problems.length) throw new StackConfigError(problems);
   return cfg;
 }
 
-function crossFieldProblems(cfg: StackConfig, environmentGiven: boolean, reviewKeyGiven: boolean): string[] {
+/**
+ * Checks across keys. Each names the keys it reads and is skipped when one of them is already
+ * reported (its value would be a default, not what the user wrote).
+ */
+function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; reviewKeyGiven: boolean; badKeys: Set<string> }): string[] {
   const problems: string[] = [];
-  if (!environmentGiven && !/^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) {
-    problems.push(`environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; set grading:environmentName (lowercase letters, digits, dashes)`);
+  const check = (keys: Array<keyof StackConfig | 'reviewApiKey'>, problem: () => string | undefined) => {
+    if (keys.some((key) => ctx.badKeys.has(key))) return;
+    const found = problem();
+    if (found) problems.push(found);
+  };
+  check(['environmentName'], () => {
+    if (ctx.environmentGiven || /^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) return undefined;
+    return `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; `
+      + 'set grading:environmentName (lowercase letters, digits, dashes)';
+  });
+  check(['ecsMinCapacity', 'ecsMaxCapacity'], () => {
+    if (cfg.ecsMinCapacity <= cfg.ecsMaxCapacity) return undefined;
+    return `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); lower ecsMinCapacity or raise ecsMaxCapacity`;
+  });
+  check(['enableEcsAutoscaling', 'ecsDesiredCount', 'ecsMinCapacity', 'ecsMaxCapacity'], () => {
+    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity)) return undefined;
+    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`;
+  });
+  check(['ecsTaskCpu', 'ecsTaskMemory'], () => {
+    const memory = FARGATE_MEMORY[cfg.ecsTaskCpu];
+    if (!memory || memory.includes(cfg.ecsTaskMemory)) return undefined;
+    return `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; `
+      + `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`;
+  });
+  check(['webMinSize', 'webMaxSize'], () =>
+    cfg.webMinSize > cfg.webMaxSize ? `webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})` : undefined,
+  );
+  check(['webDesiredCapacity', 'webMinSize', 'webMaxSize'], () => {
+    if (cfg.webDesiredCapacity >= cfg.webMinSize && cfg.webDesiredCapacity <= cfg.webMaxSize) return undefined;
+    return `webDesiredCapacity (${cfg.webDesiredCapacity}) must lie within webMinSize..webMaxSize (${cfg.webMinSize}..${cfg.webMaxSize})`;
+  });
+  check(['dbAllocatedStorage', 'dbMaxAllocatedStorage'], () => {
+    if (cfg.dbMaxAllocatedStorage >= cfg.dbAllocatedStorage) return undefined;
+    return `dbMaxAllocatedStorage (${cfg.dbMaxAllocatedStorage}) must be >= dbAllocatedStorage (${cfg.dbAllocatedStorage})`;
+  });
+  check(['mqDeploymentMode', 'mqInstanceType'], () => {
+    if (cfg.mqDeploymentMode !== 'ACTIVE_STANDBY_MULTI_AZ' || !MQ_SINGLE_INSTANCE_ONLY.has(cfg.mqInstanceType)) return undefined;
+    return `mqInstanceType ${cfg.mqInstanceType} supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ`;
+  });
+  for (const key of ['judge0InstanceType', 'webInstanceType'] as const) {
+    check([key], () => {
+      if (!isGraviton(cfg[key])) return undefined;
+      const runs = key === 'judge0InstanceType' ? 'Judge0 host' : 'gateway';
+      return `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}`;
+    });
   }
-  if (cfg.ecsMinCapacity > cfg.ecsMaxCapacity) problems.push(`ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity})`);
-  if (cfg.enableEcsAutoscaling && (cfg.ecsDesiredCount < cfg.ecsMinCapacity || cfg.ecsDesiredCount > cfg.ecsMaxCapacity)) {
-    problems.push(`ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`);
-  }
-  const memory = FARGATE_MEMORY[cfg.ecsTaskCpu];
-  if (memory && !memory.includes(cfg.ecsTaskMemory)) {
-    problems.push(`ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`);
-  }
-  if (cfg.webMinSize > cfg.webMaxSize) problems.push(`webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})`);
-  if (cfg.webDesiredCapacity < cfg.webMinSize || cfg.webDesiredCapacity > cfg.webMaxSize) {
-    problems.push(`webDesiredCapacity (${cfg.webDesiredCapacity}) must lie within webMinSize..webMaxSize (${cfg.webMinSize}..${cfg.webMaxSize})`);
-  }
-  if (cfg.dbMaxAllocatedStorage < cfg.dbAllocatedStorage) {
-    problems.push(`dbMaxAllocatedStorage (${cfg.dbMaxAllocatedStorage}) must be >= dbAllocatedStorage (${cfg.dbAllocatedStorage})`);
-  }
-  if (cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' && cfg.mqInstanceType === 'mq.t3.micro') {
-    problems.push('mqInstanceType mq.t3.micro supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ');
-  }
-  if (cfg.enableSshAccess && !cfg.sshKeyName) problems.push('sshKeyName is required when enableSshAccess is true');
-  if (cfg.enableCodeReview && !reviewKeyGiven) {
-    problems.push('reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)');
-  }
+  check(['enableSshAccess', 'sshKeyName'], () =>
+    cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
+  );
+  check(['enableCodeReview', 'reviewApiKey'], () => {
+    if (!cfg.enableCodeReview || ctx.reviewKeyGiven) return undefined;
+    return 'reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)';
+  });
+  check(['alarmEmails', 'environmentName', 'isProduction'], () => {
+    if (!cfg.isProduction || cfg.alarmEmails.length > 0) return undefined;
+    return 'alarmEmails: production needs at least one alarm recipient, or no one is paged; '
+      + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
+  });
   return problems;
+}
+
+/** A value as a stack file stores a secret: `{secure: <ciphertext>}`. */
+function isSecureEnvelope(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { secure?: unknown }).secure === 'string';
+}
+
+/** Stand-ins of a valid shape for encrypted secrets, whose shape cannot be checked before Pulumi decrypts them. */
+const SECRET_PLACEHOLDER = { mqAdminPassword: 'encrypted-placeholder', dbPassword: 'encrypted-placeholder', reviewApiKey: 'encrypted-placeholder' };
+
+/** Secrets must be stored encrypted by Pulumi; a plain value sits readable in Pulumi.<stack>.yaml. */
+function plainSecretProblems(raw: Record<string, unknown>, secretKeys: Set<string>): string[] {
+  return Object.keys(raw)
+    .filter((key) => (SENSITIVE_KEYS.includes(key) || looksSecret(key)) && !secretKeys.has(key))
+    .map((key) => `${key}: stored in plain text; it must be a Pulumi secret. `
+      + `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`);
+}
+
+/** Names that say they hold a secret, even when the key itself is unknown. */
+function looksSecret(key: string): boolean {
+  return /(password|passwd|secret|token|api-?key|private-?key|credential)/i.test(key);
+}
+
+/** Keys whose schema wants a string. */
+function wantsString(key: string): boolean {
+  const prop = (SCHEMA.properties as unknown as Record<string, { type?: string }>)[key];
+  return prop?.type === 'string';
+}
+
+/**
+ * YAML reads an unquoted `8.0` as the number 8; Pulumi then hands the program "8". Reported as
+ * written (when the stack file is known) with the fix: quote it.
+ */
+function unquotedNumberProblem(key: string, value: unknown, written: string | undefined): string | undefined {
+  if (!wantsString(key) || SENSITIVE_KEYS.includes(key)) return undefined;
+  let number: number | undefined;
+  if (typeof value === 'number') {
+    // 5.18 survives as "5.18"; only a whole number lost its ".0" (or was never a version).
+    if (!Number.isInteger(value) && (written === undefined || written === String(value))) return undefined;
+    number = value;
+  } else if (typeof value === 'string' && written !== undefined && written !== value && /^-?\d+(\.\d+)?$/.test(written)
+    && Number(written) === Number(value)) {
+    number = Number(value);
+  }
+  if (number === undefined) return undefined;
+  const asWritten = written !== undefined && Number(written) === number ? written : `${number}.0`;
+  return `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; `
+    + `quote it in the stack file: grading:${key}: "${asWritten}"`;
+}
+
+/** Instance types that have the right shape but do not exist. */
+function catalogProblems(input: Record<string, unknown>, badKeys: Set<string>): Array<[string, string]> {
+  const catalogs: Array<[string, ReadonlySet<string>, string]> = [
+    ['judge0InstanceType', EC2_INSTANCE_TYPES, 'EC2 instance type'],
+    ['webInstanceType', EC2_INSTANCE_TYPES, 'EC2 instance type'],
+    ['dbInstanceClass', RDS_INSTANCE_CLASSES, 'RDS for MySQL instance class'],
+    ['mqInstanceType', MQ_ACTIVEMQ_INSTANCE_TYPES, 'Amazon MQ for ActiveMQ instance type'],
+  ];
+  const found: Array<[string, string]> = [];
+  for (const [key, known, what] of catalogs) {
+    const value = input[key];
+    if (typeof value !== 'string' || badKeys.has(key) || known.has(value)) continue;
+    const hint = key === 'mqInstanceType' ? `; use one of ${[...known].join(', ')}` : `; e.g. ${DEFAULTS[key as keyof typeof DEFAULTS]}`;
+    found.push([key, `${key}: ${explainUnknownType(value, known, what)}${hint}`]);
+  }
+  return found;
 }
 
 /** Pulumi hands config values over as strings; structured values arrive as JSON text. */
 function coerce(key: string, value: unknown): unknown {
+  if (typeof value === 'number' && wantsString(key)) return String(value);
   if (typeof value !== 'string') return value;
   const prop = (SCHEMA.properties as unknown as Record<string, { type?: string; enum?: readonly unknown[] }>)[key];
   if (!prop) return value;
@@ -325,31 +483,69 @@ const KNOWN_KEYS = new Set(Object.keys(SCHEMA.properties));
 function describeError(error: ErrorObject): string {
   const key = error.instancePath.split('/')[1] ?? '';
   const secret = SENSITIVE_KEYS.includes(key);
+  const got = secret || error.data === undefined || typeof error.data === 'object' ? '' : ` (got ${JSON.stringify(error.data)})`;
   switch (error.keyword) {
     case 'additionalProperties': {
       const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
-      return `${unknown}: unknown key (typo?); known keys: ${[...KNOWN_KEYS].sort().join(', ')}`;
+      const guess = didYouMean(unknown, KNOWN_KEYS);
+      return `${unknown}: unknown key${guess || '; it is not a grading setting (every key is listed in docs/deploy.md)'}; rename or remove it`;
     }
-    case 'enum':
-      return `${key}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      const guess = typeof error.data === 'string' ? didYouMean(error.data, allowed.map(String)) : nearestNumbers(error.data, allowed);
+      return `${key}: must be one of ${allowed.join(', ')}${got}${guess}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
+    }
     case 'const':
       return key === 'useFargate'
         ? 'useFargate: only true is supported (the worker runs on ECS Fargate)'
-        : `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}`;
+        : `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
     case 'pattern':
       return `${key}: ${secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`} (${PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`})`;
     case 'format':
-      return `${error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '')}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format}`;
+      return `${error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '')}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
     case 'not':
-      return `${key}: "${error.data as string}" is reserved by the engine`;
+      return `${key}: "${error.data as string}" is reserved by the engine; choose another name`;
+    case 'type': {
+      const type = (error.params as { type: string }).type;
+      return `${key}: must be ${(TYPE_WORDS[type] ?? type).replace('<key>', key)}${got}`;
+    }
     default:
-      return `${key || '(root)'}: ${error.message}${secret ? '' : `${error.data !== undefined && typeof error.data !== 'object' ? ` (got ${JSON.stringify(error.data)})` : ''}`}`;
+      return `${key || '(root)'}: ${error.message}${got}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
   }
 }
+
+/** " (nearest: 7 or 14)" for a number between allowed numbers. */
+function nearestNumbers(value: unknown, allowed: unknown[]): string {
+  if (typeof value !== 'number' || !allowed.every((a) => typeof a === 'number')) return '';
+  const numbers = allowed as number[];
+  const below = numbers.filter((a) => a < value).pop();
+  const above = numbers.find((a) => a > value);
+  const near = [below, above].filter((n) => n !== undefined);
+  return near.length ? ` (nearest: ${near.join(' or ')})` : '';
+}
+
+/** Why a bound exists, where it is not obvious. */
+const RANGE_HINTS: Record<string, string> = {
+  availabilityZoneCount: 'RDS and an active/standby broker need subnets in at least 2 availability zones',
+  ecsTaskCpu: 'Fargate CPU units: 1024 = 1 vCPU',
+  mqMaximumRedeliveries: 'broker-side redeliveries of a rejected request before grading-dlq',
+  dbBackupRetentionDays: 'RDS keeps automated backups 1 to 35 days',
+  dbAllocatedStorage: 'RDS MySQL gp storage is 20 to 65536 GiB',
+  dbMaxAllocatedStorage: 'RDS MySQL gp storage is 20 to 65536 GiB',
+};
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  string: 'text',
+  array: "a list (YAML list items, or pulumi config set --path 'grading:<key>[0]' <value>)",
+};
 
 const PATTERN_HINTS: Record<string, string> = {
   environmentName: 'lowercase letters, digits and dashes, 2-21 characters, starting with a letter',
   mqEngineVersion: 'a supported Amazon MQ ActiveMQ version: 5.18 or 5.19 (5.17 and older are out of support)',
+  dbEngineVersion: 'RDS MySQL 8.0 or 8.4 (optionally with a minor version such as 8.4.5), quoted in YAML: "8.4"',
   mqInstanceType: 'an Amazon MQ instance type such as mq.m5.large',
   dbInstanceClass: 'an RDS instance class such as db.t4g.micro',
   judge0InstanceType: 'an EC2 instance type such as t3.medium',
@@ -358,13 +554,14 @@ const PATTERN_HINTS: Record<string, string> = {
   mqAdminPassword: 'Amazon MQ passwords cannot contain commas, colons, equals signs or whitespace',
   dbPassword: 'RDS MySQL passwords cannot contain /, ", @ or whitespace',
   graderImage: 'a full image reference with a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/grader:1.2.3',
-  certificateArn: 'an ACM certificate ARN',
+  certificateArn: 'an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>',
   s3KmsKeyArn: 'a KMS key or alias ARN',
   dbUsername: 'a letter then letters, digits or underscores, at most 32 characters',
   mqAdminUsername: 'letters, digits and _ . ~ -, 2-100 characters',
   reviewBaseUrl: 'an https URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1',
   reviewModel: 'a model name such as gpt-4o-mini',
   reviewApiKey: 'an API key without whitespace',
+  runbookBaseUrl: 'an https URL of docs/runbook.md without #anchor, e.g. https://github.com/acme/grading-stack/blob/main/docs/runbook.md',
 };
 
 /** Reads the `grading:` namespace of the running Pulumi program and validates it. */
@@ -373,9 +570,72 @@ export function loadStackConfig(): StackConfig {
   const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
   const all = pulumi.runtime.allConfig();
   const raw: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
   for (const [fullKey, value] of Object.entries(all)) {
     const [namespace, key] = fullKey.split(':');
-    if (namespace === 'grading' && key) raw[key] = value;
+    if (namespace !== 'grading' || !key) continue;
+    raw[key] = value;
+    if (isConfigSecret(pulumi, fullKey)) secretKeys.push(key);
   }
-  return parseStackConfig(raw, pulumi.getStack());
+  const stack = pulumi.getStack();
+  const written = writtenValues(stackFile(stack));
+  return parseStackConfig(raw, stack, { secretKeys, written, extraProblems: namespaceProblems(Object.keys(all)) });
+}
+
+/**
+ * Keys meant for `grading` that landed elsewhere: `pulumi config set key v` without a namespace
+ * writes `<project>:key` (grading-stack), and a misspelt namespace is silently ignored.
+ */
+export function namespaceProblems(fullKeys: string[], project = 'grading-stack'): string[] {
+  const present = new Set(fullKeys);
+  const problems: string[] = [];
+  for (const fullKey of fullKeys) {
+    const [namespace, key] = fullKey.split(':');
+    if (!key || namespace === 'grading' || present.has(`grading:${key}`)) continue;
+    if (namespace === project || (editDistance(namespace, 'grading') <= 2 && !['aws', 'pulumi'].includes(namespace))) {
+      const guess = KNOWN_KEYS.has(key) ? '' : didYouMean(key, KNOWN_KEYS);
+      problems.push(`${fullKey}: this stack reads settings from the "grading" namespace only; rename it to grading:${key}${guess}`);
+    }
+  }
+  return problems;
+}
+
+/** Pulumi's own check (internal in the SDK), else the variable its language host sets. */
+function isConfigSecret(pulumi: typeof import('@pulumi/pulumi'), fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  if (typeof runtime.isConfigSecret === 'function') return runtime.isConfigSecret(fullKey);
+  try {
+    return (JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? '[]') as string[]).includes(fullKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Pulumi runs the program in the project directory; the offline plan names the file it read. */
+function stackFile(stack: string): string {
+  return process.env.GRADING_STACK_FILE ?? path.join(process.cwd(), `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * The text of each plain `grading:` number in the stack file as written (8.0, not 8), so a
+ * message can quote what the user typed. Empty when the file is absent or unreadable.
+ */
+export function writtenValues(file: string): Record<string, string> {
+  let document: YAML.Document.Parsed;
+  try {
+    document = YAML.parseDocument(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+  const config = document.get('config', true);
+  const written: Record<string, string> = {};
+  if (!YAML.isMap(config)) return written;
+  for (const item of config.items) {
+    const key = YAML.isScalar(item.key) ? String(item.key.value) : '';
+    const number = YAML.isScalar(item.value) && typeof item.value.value === 'number' ? item.value.source : undefined;
+    if (key.startsWith('grading:') && number !== undefined) {
+      written[key.slice('grading:'.length)] = number;
+    }
+  }
+  return written;
 }

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalActiveMq } from './services/activemq';
 import { LocalMariaDb } from './services/mariadb';
+import { noticeDeaths } from './services/deathWatch';
 import { freePort, sleep, spawnService, stopProcess, tail } from './services/process';
 import { LocalS3 } from './services/s3';
 import { ensureLocalTls } from './services/tls';
@@ -369,11 +370,14 @@ async function main(): Promise<number> {
     const problems = await seedProblems(services.env);
     say(`seeded ${problems.length} problems: ${problems.join(', ')}`);
     say('starting the worker (local sandbox)...');
-    running.push(await startWorker(services, logDir));
+    const worker = await startWorker(services, logDir);
+    running.push(worker);
     say('starting the gateway (signing in through a local issuer: the page has a login form)...');
     const issuer = localIssuer();
     const gateway = await startGateway(services, args.port, logDir, issuer.env);
     running.push(gateway);
+    const unwatch = noticeDeaths([worker, gateway, { name: 'ActiveMQ', logFile: services.activeMq.logFile, alive: () => services.activeMq.running }], say, () => stopping !== undefined);
+    running.push({ stop: async () => unwatch() });
     say(`\n  Grading Stack is running: open ${gateway.url}\n`);
 
     const samples = loadSamples();

@@ -3,7 +3,8 @@
  *
  * Runs the Pulumi program (index.ts) under mocks with Pulumi.<stack>.yaml (no CLI, no AWS), prints
  * the resource tree with the properties that matter, runs the CrossGuard policies over it, and
- * writes an architecture diagram (Mermaid + SVG) to docs/. Exits 1 on a mandatory violation.
+ * writes the architecture diagram (Mermaid + SVG) to docs/ only for the production stack or with
+ * `--write` (the tracked files describe production). Exits 1 on a mandatory violation.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,7 +40,10 @@ export function readStackConfig(stack: string, root = ROOT): Record<string, unkn
 
 /** Builds the program under mocks with `config` and checks it. */
 export async function plan(stack: string, config: Record<string, unknown>): Promise<Plan> {
-  await useMocks(config, { stack });
+  // `secure:` values of the stack file are ciphertext: plan with a placeholder held as a secret.
+  const secretKeys = Object.keys(config).filter((k) => typeof config[k] === 'object' && config[k] !== null && 'secure' in (config[k] as object));
+  const planned = { ...config, ...Object.fromEntries(secretKeys.map((k) => [k, 'plan-placeholder-secret'])) };
+  await useMocks(planned, { stack, secretKeys });
   const entry = require.resolve('../index');
   delete require.cache[entry];
   require(entry);
@@ -240,20 +244,34 @@ ${parts.join('\n')}
 `;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Lets the config check quote values as the stack file writes them (components/config.ts). */
+async function withStackFile<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const saved = process.env.GRADING_STACK_FILE;
+  process.env.GRADING_STACK_FILE = file;
+  try {
+    return await run();
+  } finally {
+    if (saved === undefined) delete process.env.GRADING_STACK_FILE;
+    else process.env.GRADING_STACK_FILE = saved;
+  }
+}
+
+export async function main(argv: string[], root = ROOT): Promise<number> {
   const stackIndex = argv.indexOf('--stack');
   const stack = stackIndex >= 0 ? argv[stackIndex + 1] : 'production';
-  const outDir = path.join(ROOT, 'docs');
-  const result = await plan(stack, readStackConfig(stack));
+  const outDir = path.join(root, 'docs');
+  const result = await withStackFile(path.join(root, `Pulumi.${stack}.yaml`), () => plan(stack, readStackConfig(stack, root)));
   console.log(`Plan for stack "${stack}": ${result.resources.length} resources\n`);
   console.log(result.tree);
   const mandatory = result.violations.filter((v) => v.enforcement === 'mandatory');
   console.log(`\nPolicy violations: ${mandatory.length} mandatory, ${result.violations.length - mandatory.length} advisory`);
   for (const v of result.violations) console.log(`  [${v.enforcement}] ${v.policy}: ${v.message} (${v.resource})`);
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'architecture.mmd'), result.mermaid);
-  fs.writeFileSync(path.join(outDir, 'architecture.svg'), result.svg);
-  console.log(`\nWrote docs/architecture.mmd and docs/architecture.svg`);
+  if (argv.includes('--write') || stack === 'production') {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, 'architecture.mmd'), result.mermaid);
+    fs.writeFileSync(path.join(outDir, 'architecture.svg'), result.svg);
+    console.log(`\nWrote docs/architecture.mmd and docs/architecture.svg`);
+  } else console.log('\ndocs/architecture.* left as they are (they show production); --write rewrites them from this stack');
   return mandatory.length ? 1 : 0;
 }
 

@@ -141,8 +141,9 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
   for (const [key, value] of Object.entries(config)) {
     all[key.includes(':') ? key : `${PROJECT}:${key}`] = typeof value === 'string' ? value : JSON.stringify(value);
   }
-  // Our code reads the `grading` namespace; mirror it so both spellings work.
-  for (const key of Object.keys(all)) if (key.startsWith(`${PROJECT}:`)) all[`grading:${key.slice(PROJECT.length + 1)}`] = all[key];
+  // Our code reads the `grading` namespace; keys given without one land in both. A key a stack file
+  // puts in the project namespace stays there, as Pulumi would leave it (the config check reports it).
+  for (const key of Object.keys(config)) if (!key.includes(':')) all[`grading:${key}`] = all[`${PROJECT}:${key}`];
   pulumi.runtime.setAllConfig(all, (opts.secretKeys ?? []).map((k) => `grading:${k}`));
   await pulumi.runtime.setMocks(
     {

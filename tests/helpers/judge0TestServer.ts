@@ -477,6 +477,15 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
       };
       const queueFull = (n: number) => queue.length + n > settings.maxQueueSize; // submissions_controller.rb:207-212
 
+      // judge0 v1.13.1 config/routes.rb:26 `get 'workers', to: 'health#workers'`; health_controller.rb: one entry per
+      // queue Resque knows (a queue exists once a job was pushed to it; IsolateJob queue_as JUDGE0_VERSION), always 200.
+      // `stuck` plays workers that died: none available.
+      if (req.method === 'GET' && url.pathname === '/workers') {
+        if (!rows.size) return send(200, []);
+        const busy = workers - freeUids.length;
+        const available = faults.stuck ? 0 : workers;
+        return send(200, [{ queue: '1.13.1', size: queue.length, available, idle: Math.max(0, available - busy), working: busy, paused: 0, failed: 0 }]);
+      }
       if (req.method === 'GET' && url.pathname === '/config_info') return send(200, { ...configInfo(settings), ...opts.configInfoOverrides });
       if (req.method === 'GET' && url.pathname === '/languages') {
         return send(200, TEST_LANGUAGES.filter((l) => !l.is_archived).sort((a, b) => a.name.localeCompare(b.name)).map(({ id, name }) => ({ id, name })));

@@ -17,6 +17,7 @@ import {
 } from '../../worker/src/config';
 import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
+import { presenceSettingsFromEnv } from './workerPresence';
 
 export interface GatewayConfig {
   environment: string;
@@ -35,6 +36,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   /** The web page's files; default web/public next to the sources (or the compiled tree). */
   publicDir?: string;
+  /** Worker heartbeats: topic and how long a worker counts after its last beat. */
+  presence: { windowMs: number; topic: string };
   /** Code review: an OpenAI-compatible endpoint. Unset fields leave review switched off (503 naming them). */
   review: {
     baseUrl?: string;
@@ -128,6 +131,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       .map((s) => s.trim())
       .filter(Boolean),
     publicDir: env.WEB_PUBLIC_DIR || undefined,
+    presence: presenceSettingsFromEnv(env),
     review: {
       baseUrl: reviewBaseUrl,
       model: env.REVIEW_MODEL || undefined,

@@ -8,6 +8,7 @@
  *   GET  /api/submissions/:id/events   Server-Sent Events: `case` per finished test case, then `final`
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
+ *   GET  /api/workers                  whether any worker is taking submissions (from their heartbeats)
  *   GET  /api/problems, /api/problems/:id, /api/languages, /api/me (who the token names)
  *   GET  /api/auth (public: how to sign in), POST /api/dev/login (local stack only), the page.
  *   GET  /health/live (200 while serving: load balancer), /health/ready and /health (broker, database).
@@ -34,6 +35,7 @@ import { loadStaticAssets, StaticAsset } from './staticAssets';
 import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
+import type { WorkerPresenceReport } from './workerPresence';
 
 export interface PendingSubmission {
   requestId: string;
@@ -92,6 +94,8 @@ export interface GatewayDeps {
   devLogin?: DevLogin;
   problems: ProblemSource;
   health: () => Promise<HealthReport>;
+  /** Worker presence from heartbeats; absent, /api/workers answers status "unknown". */
+  workers?: () => WorkerPresenceReport;
   /** Code review on request; absent, the review routes answer 503. */
   reviews?: ReviewService;
   /** Languages of the executor in use (names and versions it reports); absent or undefined: plain labels. */
@@ -211,6 +215,7 @@ export class Gateway {
       throw methodNotAllowed('GET, POST');
     }
     if (submission) return this.submissionRoute(req, res, caller, url, submission[1], submission[2]);
+    if (pathname === '/api/workers' && method === 'GET') return sendJson(res, 200, this.workers(), { 'cache-control': 'no-store' });
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
     if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
@@ -435,7 +440,12 @@ export class Gateway {
 
   private async health(res: http.ServerResponse): Promise<void> {
     const report = await this.deps.health();
-    sendJson(res, report.ok ? 200 : 503, { status: report.ok ? 'ok' : 'unavailable', ...report.checks, streams: this.streams.size });
+    // Workers are reported, not required: without them this gateway still queues submissions.
+    sendJson(res, report.ok ? 200 : 503, { status: report.ok ? 'ok' : 'unavailable', ...report.checks, streams: this.streams.size, workers: this.workers() });
+  }
+
+  private workers(): WorkerPresenceReport {
+    return this.deps.workers?.() ?? { status: 'unknown', workers: 0, message: 'worker presence is not tracked by this gateway', lastHeartbeatAt: null };
   }
 
   private staticFile(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {

@@ -22,13 +22,17 @@ import { Gateway, HealthReport, DevLogin } from './server';
 import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
 import { SCHEMA as RESULTS_SCHEMA } from '../../worker/src/results/mysqlStore';
+import { WorkerPresence } from './workerPresence';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
 }
 
-/** The client and the result store it reads (whose pool the review store shares). */
-async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; store: MysqlResultStore; s3: S3Client }> {
+/** The client, the result store it reads (whose pool the review store shares), the bucket client and the broker session. */
+async function connectGatewayParts(
+  config: GatewayConfig,
+  log?: Logger,
+): Promise<{ client: GradingClient; store: MysqlResultStore; s3: S3Client; broker: BrokerSession }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [broker, store] = await Promise.all([
     BrokerSession.open({ ...config.mq, log }),
@@ -59,7 +63,7 @@ async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise
     destinations: config.destinations,
     log,
   });
-  return { client, store, s3 };
+  return { client, store, s3, broker };
 }
 
 /** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
@@ -99,8 +103,10 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const { client, store, s3 } = await connectGatewayParts(config, log);
+  const { client, store, s3, broker } = await connectGatewayParts(config, log);
   client.followProgress();
+  const presence = new WorkerPresence(config.presence.windowMs);
+  broker.subscribe(config.presence.topic, (body) => presence.observe(body));
   let reviews: ReviewService;
   const index = new MysqlSubmissionIndex(store.pool);
   try {
@@ -124,6 +130,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       submissions: client,
       problems: client.problems,
       health: gatewayHealth(client),
+      workers: () => presence.report(),
       reviews,
       languages: s3OfferedLanguages(s3, config.s3.bucket),
       log,

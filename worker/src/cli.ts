@@ -17,6 +17,7 @@ import type { Executor } from './executors/port';
 import { createSandboxExecutor } from './executors/sandbox';
 import { gradeSubmission } from './grading/engine';
 import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from './languages';
+import { runDlqCommand } from './ops/dlq';
 import { readTestSetFromFolder } from './problems/localFolder';
 
 const GRADE_USAGE = `usage: grading-stack grade --problem <dir> --source <file> [--language <${LANGUAGE_IDS.join('|')}>]
@@ -47,6 +48,7 @@ const USAGE = `usage: grading-stack <command> [options]
 commands:
   grade          grade a submission against a problem folder (sandbox or Judge0)
   judge0-check   conformance run against a Judge0 deployment
+  dlq            list, show, replay or purge grading-dlq (grading-stack dlq for its help)
 
 grading-stack <command> --help shows a command's options.`;
 
@@ -215,6 +217,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'grade') return await grade(rest);
     if (command === 'judge0-check') return await judge0Check(rest);
+    if (command === 'dlq') return await runDlqCommand(rest);
     if (command === '--help' || command === '-h' || command === 'help') throw new HelpRequested(USAGE);
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given', USAGE);
   } catch (error) {

@@ -9,6 +9,7 @@ import { startHealthServer } from './health';
 import { OFFERED_LANGUAGES_KEY } from './languages';
 import { publishOfferedLanguages } from './offeredLanguages';
 import { createLogger, Logger } from './log';
+import { Heartbeat, heartbeatSettingsFromEnv, judge0HealthProbe } from './ops/heartbeat';
 import { BrokerSession } from './queue/session';
 import { MysqlResultStore } from './results/mysqlStore';
 import { S3Store } from './storage/s3Store';
@@ -43,6 +44,16 @@ export async function main(): Promise<void> {
     details: () => ({ lastMessageAt: session.lastMessageAt?.toISOString() ?? null, inFlight: worker.inFlightCount, executor: executor.name, ...worker.stats }),
   });
   worker.start();
+  const heartbeat = new Heartbeat({
+    ...heartbeatSettingsFromEnv(process.env),
+    send: (destination, body, headers) => session.send(destination, body, headers, 5000),
+    environment: config.environment,
+    snapshot: () => ({ executor: executor.name, inFlight: worker.inFlightCount, concurrency: config.concurrency, executorAvailable: worker.executorStatus.available, executorError: worker.executorStatus.error }),
+    probe: config.executor.kind === 'judge0' ? judge0HealthProbe(config.executor.judge0Endpoint!, config.executor.judge0AuthToken) : undefined,
+    metrics: (line) => process.stdout.write(line),
+    log: logWithEnv,
+  });
+  heartbeat.start();
   log('info', 'worker ready', { healthPort: config.healthPort });
   // The gateway's /api/languages serves what this executor really runs (names and versions).
   const stopPublishing = publishOfferedLanguages(
@@ -57,6 +68,7 @@ export async function main(): Promise<void> {
     stopping = true;
     stopPublishing();
     log('info', 'shutting down', { signal, graceMs: config.shutdownGraceMs });
+    await heartbeat.stop();
     await worker.stop(config.shutdownGraceMs);
     await Promise.all([session.close().catch(() => undefined), replies.close().catch(() => undefined)]);
     await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined)]);

@@ -9,7 +9,8 @@
  *   read, and the original to grading-dlq with the reason (only the DLQ copy when no id is readable);
  * - a requestId already used by a request with other content (fields or source): a failed result
  *   `request-id-reused` and a DLQ copy; the earlier request's row and files are left alone;
- * - a redelivery or duplicate of a request whose result is published: acked, nothing published;
+ * - a redelivery or duplicate of a request whose result is published: acked, nothing published (a
+ *   failed one is graded again when the message is a replay from grading-dlq: header x-dlq-replay);
  *   one whose result is stored but not yet published (the worker died in between): published now;
  * - seen more than maxAttempts times (it keeps crashing workers): failed `max-attempts-exceeded`;
  * - unknown problem, foreign bucket, oversized source: failed `invalid-problem-or-source`; a missing
@@ -32,7 +33,7 @@ import { ExecutorUnavailableError, Executor } from './executors/port';
 import { gradeSubmission } from './grading/engine';
 import { GRADER_VERSION } from './grading/version';
 import type { Logger } from './log';
-import { gradedMetricLine } from './metrics';
+import { executorUnavailableMetricLine, gradedMetricLine } from './metrics';
 import { TestSetError } from './problems/testSet';
 import { BrokerSession } from './queue/session';
 import { Headers, InboundMessage, StaleMessageError } from './queue/stomp';
@@ -127,6 +128,8 @@ export class GradingWorker {
   private dispatchFrom = 0;
   private dispatchTimer?: NodeJS.Timeout;
   readonly stats = { graded: 0, deadLettered: 0, republished: 0, duplicates: 0, cacheHits: 0, failed: 0 };
+  /** The executor as the last grading found it (the heartbeat reports it). */
+  readonly executorStatus: { available: boolean; since: Date; error?: string } = { available: true, since: new Date() };
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -216,7 +219,13 @@ export class GradingWorker {
     // Known to have no final result yet: only then may a failure write results/{id}/ (it could hold a completed result).
     let unfinished = false;
     try {
-      const record = await this.step('database', () => this.deps.results.getRecord(request.requestId));
+      let record = await this.step('database', () => this.deps.results.getRecord(request.requestId));
+      const replay = message.headers['x-dlq-replay'] === 'true';
+      if (replay && record?.document?.status === 'failed' && (await this.step('database', () => this.deps.results.reopenFailed(request.requestId)))) {
+        // Replayed from grading-dlq after a fix (grading-stack dlq replay): grade again, publish the new outcome.
+        log('info', 'replayed from grading-dlq: grading again', { replayedFrom: message.headers['x-replayed-from'] });
+        record = await this.step('database', () => this.deps.results.getRecord(request.requestId));
+      }
       if (record && record.requestHash && record.requestHash !== meta.requestHash) {
         return this.rejectReused(message, source, request.requestId, 'the fields differ');
       }
@@ -425,15 +434,25 @@ export class GradingWorker {
   private async gradeWithExecutor(request: GradingRequest, source: string, testSet: Awaited<ReturnType<S3Store['readTestSet']>>, resultFile: string, log: RequestLog) {
     for (;;) {
       try {
-        return await gradeSubmission({ request, source, testSet, executor: this.deps.executor, resultFile, onCase: (r, total) => this.publishCase(request.requestId, r, total) });
+        const graded = await gradeSubmission({ request, source, testSet, executor: this.deps.executor, resultFile, onCase: (r, total) => this.publishCase(request.requestId, r, total) });
+        this.noteExecutor(true);
+        return graded;
       } catch (error) {
         if (!(error instanceof ExecutorUnavailableError)) throw error;
+        this.noteExecutor(false, error.message);
+        this.opts.metrics?.(executorUnavailableMetricLine(this.opts.environment, { requestId: request.requestId, executor: this.deps.executor.name, error: error.message }));
         if (this.stopping) throw new ShuttingDown();
         const wait = error.retryAfterMs ?? this.opts.executorRetryMs ?? 5000;
         log('warn', 'executor unavailable; holding the request and retrying', { error: error.message, retryInMs: wait });
         await new Promise((r) => setTimeout(r, wait));
       }
     }
+  }
+
+  private noteExecutor(available: boolean, error?: string): void {
+    if (available !== this.executorStatus.available) this.executorStatus.since = new Date();
+    this.executorStatus.available = available;
+    this.executorStatus.error = error;
   }
 
   /** Progress is best effort: a lost event is recovered by the final result. */

@@ -64,7 +64,7 @@
     reviewText: $('review-text'),
   };
 
-  var state = { problem: null, stream: null, poller: null, lastStarter: '', requestId: null, token: null };
+  var state = { problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null };
 
   function store(key, value) {
     try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
@@ -266,6 +266,7 @@
     resetReview();
     setVerdict(null);
     els.verdictDetail.textContent = 'Waiting for a worker...';
+    watchWorkers();
     els.score.textContent = els.time.textContent = els.memory.textContent = '-';
     els.cases.innerHTML = '';
     var count = (state.problem && state.problem.testCaseCount) || 0;
@@ -288,11 +289,13 @@
     state.stream = stream;
     stream.addEventListener('case', function (event) {
       var data = JSON.parse(event.data);
+      stopWatchingWorkers();
       els.verdictDetail.textContent = 'Running test cases...';
       showCase(data);
     });
     stream.addEventListener('final', function (event) {
       stream.close();
+      stopWatchingWorkers();
       showFinal(JSON.parse(event.data));
     });
     stream.addEventListener('error', function () {
@@ -320,6 +323,33 @@
     if (state.stream) state.stream.close();
     if (state.poller) clearInterval(state.poller);
     state.stream = state.poller = null;
+    stopWatchingWorkers();
+  }
+
+  // While a submission waits, say so when no worker is taking submissions (workers' heartbeats).
+  function watchWorkers() {
+    stopWatchingWorkers();
+    var check = async function () {
+      try {
+        var presence = await getJson('/api/workers');
+        if (!state.workerWatch) return;
+        if (presence.status === 'none' || presence.status === 'degraded') {
+          els.verdictDetail.textContent = presence.status === 'none' ? 'No worker is taking submissions right now: yours is queued and will be graded when one is back.' : 'Workers are up but cannot run code right now (' + presence.message + ').';
+          els.verdictDetail.dataset.workers = presence.status;
+        } else if (els.verdictDetail.dataset.workers) {
+          els.verdictDetail.textContent = 'Waiting for a worker...';
+          delete els.verdictDetail.dataset.workers;
+        }
+      } catch { /* the next check tries again */ }
+    };
+    state.workerWatch = setInterval(check, 5000);
+    check();
+  }
+
+  function stopWatchingWorkers() {
+    if (state.workerWatch) clearInterval(state.workerWatch);
+    state.workerWatch = null;
+    delete els.verdictDetail.dataset.workers;
   }
 
   function caseChip(n) {

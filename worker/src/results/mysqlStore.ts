@@ -172,6 +172,18 @@ export class MysqlResultStore {
     await this.pool.execute("UPDATE grading_results SET attempts = GREATEST(attempts - 1, 0) WHERE request_id = ? AND status = 'pending'", [requestId]);
   }
 
+  /**
+   * Opens a failed request again for a replay from grading-dlq (`grading-stack dlq replay`): back
+   * to pending with no attempts. A completed result is never reopened.
+   */
+  async reopenFailed(requestId: string): Promise<boolean> {
+    const [result] = await this.pool.execute(
+      "UPDATE grading_results SET status = 'pending', attempts = 0, verdict = NULL, score = NULL, result_json = NULL, error = NULL, completed_at = NULL, published_at = NULL WHERE request_id = ? AND status = 'failed'",
+      [requestId],
+    );
+    return (result as { affectedRows?: number }).affectedRows === 1;
+  }
+
   /** The final result, when the request has one (completed or failed). */
   async get(requestId: string): Promise<GradingResult | undefined> {
     const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT result_json FROM grading_results WHERE request_id = ? AND ${FINAL}`, [
