@@ -4,9 +4,11 @@
  * gateway and the worker run with exactly the rights production gives them.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { BROKER_GROUPS, BROKER_USERS, LocalBrokerUser } from '../../components/brokerXml';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { migrateDatabase } from '../../web/src/db/migrate';
+import { servicesTls } from './services';
 
 export const MASTER_USER = { username: 'master_user', password: 'master-password-123' };
 
@@ -32,7 +34,15 @@ const WORKER_DB = { username: 'e2e_worker', password: 'e2e-worker-db-password-01
 /** Runs the migration on the stack's database; returns the env each tier connects with. */
 export async function migrateForTiers(db: LocalMariaDb): Promise<{ gateway: Record<string, string>; worker: Record<string, string> }> {
   createMasterUser(db, db.database);
-  await migrateDatabase({ host: '127.0.0.1', port: db.port, database: db.database, master: MASTER_USER, gateway: GATEWAY_DB, worker: WORKER_DB });
+  await migrateDatabase({
+    host: '127.0.0.1',
+    port: db.port,
+    database: db.database,
+    master: MASTER_USER,
+    gateway: GATEWAY_DB,
+    worker: WORKER_DB,
+    ca: fs.readFileSync(servicesTls().caFile, 'utf8'),
+  });
   const [gatewayMq, workerMq] = E2E_BROKER_USERS;
   return {
     gateway: { MQ_USERNAME: gatewayMq.username, MQ_PASSWORD: gatewayMq.password, DB_USERNAME: GATEWAY_DB.username, DB_PASSWORD: GATEWAY_DB.password },

@@ -19,7 +19,8 @@ describe('broker authorization per tier (real ActiveMQ)', function () {
   let broker: LocalActiveMq;
   const open: StompConnection[] = [];
   const as = async (user: { username: string; password: string }) => {
-    const conn = await StompConnection.open({ host: '127.0.0.1', port: broker.stompPort, ssl: false }, { username: user.username, password: user.password, heartbeatMs: 0 });
+    const { endpoints, ca } = broker.connectOptions();
+    const conn = await StompConnection.open(endpoints[0], { username: user.username, password: user.password, ca, heartbeatMs: 0 });
     open.push(conn);
     return conn;
   };

@@ -4,6 +4,7 @@
  * their jobs and nothing else (a gateway user cannot UPDATE grading_results).
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import mysql, { Connection } from 'mysql2/promise';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { main as dbCli } from '../../web/src/db/cli';
@@ -12,8 +13,10 @@ import { MysqlReviewStore } from '../../web/src/review/store';
 import { MysqlStreamTicketStore } from '../../web/src/streamTickets';
 import { MysqlSubmissionIndex } from '../../web/src/submissionIndex';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
-import { sharedMariaDb } from '../helpers/services';
+import { servicesTls, sharedMariaDb } from '../helpers/services';
 import { createMasterUser, MASTER_USER } from '../helpers/tierUsers';
+
+const caPem = () => fs.readFileSync(servicesTls().caFile, 'utf8');
 
 const DATABASE = 'grants_test';
 const MASTER = MASTER_USER;
@@ -24,7 +27,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   this.timeout(60_000);
   let db: LocalMariaDb;
   const connect = (user: { username: string; password: string }): Promise<Connection> =>
-    mysql.createConnection({ host: '127.0.0.1', port: db.port, user: user.username, password: user.password, database: DATABASE });
+    mysql.createConnection({ host: '127.0.0.1', port: db.port, user: user.username, password: user.password, database: DATABASE, ssl: { ca: caPem() } });
   const denied = async (conn: Connection, sql: string, params: unknown[] = []) => {
     await assert.rejects(conn.query(sql, params), (e: { code?: string }) => /DENIED/.test(e.code ?? ''), sql);
   };
@@ -42,6 +45,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
       GATEWAY_DB_PASSWORD: GATEWAY.password,
       WORKER_DB_USERNAME: WORKER.username,
       WORKER_DB_PASSWORD: WORKER.password,
+      DB_TLS_CA: servicesTls().caFile,
     };
     assert.equal(await dbCli(['migrate'], env), 0);
     // Again: idempotent, and the grants are rebuilt rather than added to.
@@ -49,7 +53,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   });
 
   it('lets the worker create its table if missing, write results and read them, and nothing else', async () => {
-    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: WORKER.username, password: WORKER.password });
+    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: WORKER.username, password: WORKER.password, ca: caPem() });
     try {
       const meta = { requestId: 'req_grants_1', userId: 'u1', problemId: 'sum', language: 'python' };
       assert.equal(await store.beginAttempt(meta), 1);
@@ -71,7 +75,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   });
 
   it('lets the gateway read results and use its own tables, but never change results or the schema', async () => {
-    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: GATEWAY.username, password: GATEWAY.password, createSchema: false });
+    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: GATEWAY.username, password: GATEWAY.password, createSchema: false, ca: caPem() });
     try {
       assert.equal((await store.get('req_grants_1'))?.status, 'completed');
       const index = new MysqlSubmissionIndex(store.pool);

@@ -115,7 +115,7 @@ describe('gateway token verification', () => {
   });
 
   describe('config', () => {
-    const base = { MQ_ENDPOINTS: 'stomp://127.0.0.1:61613', DB_HOST: '127.0.0.1', DB_USERNAME: 'g', DB_PASSWORD: 'p', GRADING_BUCKET: 'b' };
+    const base = { MQ_ENDPOINTS: 'stomp+ssl://127.0.0.1:61614', DB_HOST: '127.0.0.1', DB_USERNAME: 'g', DB_PASSWORD: 'p', GRADING_BUCKET: 'b' };
 
     it('requires a mode and reports every missing setting at once', () => {
       assert.throws(() => parseGatewayConfig(base), /AUTH_MODE must be oidc, hmac or none/);

@@ -2,18 +2,29 @@
  * `npm run db:migrate` (or `node dist/web/src/db/cli.js migrate` in the image): the deploy-time
  * database step. Settings from env, secrets from SSM SecureStrings where a *_PARAM names one:
  *
- *   DB_HOST (or DB_ENDPOINT_PARAM; host or host:port), DB_PORT (default 3306), DB_NAME (default grading), DB_SSL
+ *   DB_HOST (or DB_ENDPOINT_PARAM; host or host:port), DB_PORT (default 3306), DB_NAME (default grading),
+ *   DB_TLS_CA (PEM file the server's certificate chains to; default: the Amazon RDS bundle; always TLS)
  *   DB_MASTER_USERNAME / DB_MASTER_PASSWORD          (or *_PARAM)  the RDS master user, used only here
  *   GATEWAY_DB_USERNAME / GATEWAY_DB_PASSWORD        (or *_PARAM)  created with the gateway's grants
  *   WORKER_DB_USERNAME / WORKER_DB_PASSWORD          (or *_PARAM)  created with the worker's grants
  *
  * Prints each step (never a password); exits 1 listing every missing setting at once.
  */
+import { readFileSync } from 'node:fs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { resolveSsmParameters, WorkerConfigError } from '../../../worker/src/config';
 import { migrateDatabase, MigrationOptions } from './migrate';
 
 type Env = Record<string, string | undefined>;
+
+function readCa(file: string, problems: string[]): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`DB_TLS_CA: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return undefined;
+  }
+}
 
 const SECRET_SETTINGS: Array<[string, string]> = [
   ['DB_HOST', 'DB_ENDPOINT_PARAM'],
@@ -41,7 +52,7 @@ export function migrationOptionsFromEnv(env: Env): MigrationOptions {
     master: { username: required('DB_MASTER_USERNAME'), password: required('DB_MASTER_PASSWORD') },
     gateway: { username: required('GATEWAY_DB_USERNAME'), password: required('GATEWAY_DB_PASSWORD') },
     worker: { username: required('WORKER_DB_USERNAME'), password: required('WORKER_DB_PASSWORD') },
-    ssl: ['true', '1', 'yes'].includes((env.DB_SSL ?? '').toLowerCase()),
+    ca: env.DB_TLS_CA ? readCa(env.DB_TLS_CA, problems) : undefined,
     userHost: env.DB_USER_HOST || undefined,
   };
   if (problems.length) throw new Error(`Invalid database migration settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -5,7 +5,7 @@
  * grants are rebuilt from nothing, so a privilege removed here is removed from the server too.
  */
 import mysql, { Connection } from 'mysql2/promise';
-import { SCHEMA as WORKER_SCHEMA } from '../../../worker/src/results/mysqlStore';
+import { mysqlTls, SCHEMA as WORKER_SCHEMA } from '../../../worker/src/results/mysqlStore';
 import { GATEWAY_GRANTS, GATEWAY_MIGRATIONS, WORKER_GRANTS } from './schema';
 
 export interface TierUser {
@@ -21,8 +21,11 @@ export interface MigrationOptions {
   master: TierUser;
   gateway: TierUser;
   worker: TierUser;
-  /** TLS to the server (RDS), and REQUIRE SSL on the tier users. */
-  ssl?: boolean;
+  /**
+   * PEM CA bundle the server's certificate must chain to (DB_TLS_CA); absent: mysql2's Amazon RDS bundle.
+   * The connection is always TLS, as the worker's and the gateway's are, and the tier users REQUIRE SSL.
+   */
+  ca?: string;
   /** Host part of the tier users. Default '%' (tasks and instances have changing addresses). */
   userHost?: string;
 }
@@ -53,7 +56,7 @@ export async function migrateDatabase(o: MigrationOptions): Promise<string[]> {
     database: o.database,
     user: o.master.username,
     password: o.master.password,
-    ssl: o.ssl ? 'Amazon RDS' : undefined,
+    ssl: mysqlTls(o.ca),
     connectTimeout: 10_000,
   });
   try {
@@ -74,7 +77,7 @@ export async function migrateDatabase(o: MigrationOptions): Promise<string[]> {
 
 async function createTierUser(connection: Connection, o: MigrationOptions, user: TierUser, grants: Array<[string, string]>): Promise<void> {
   const account = `${connection.escape(user.username)}@${connection.escape(o.userHost ?? '%')}`;
-  const tls = o.ssl ? ' REQUIRE SSL' : '';
+  const tls = ' REQUIRE SSL';
   await connection.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY ${connection.escape(user.password)}${tls}`);
   await connection.query(`ALTER USER ${account} IDENTIFIED BY ${connection.escape(user.password)}${tls}`);
   // Start from nothing, so the grants below are all the user has.
