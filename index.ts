@@ -78,6 +78,7 @@ const judge0 = new Judge0Host(`${env}-judge0`, {
   workerSecurityGroupId: access.workerSecurityGroupId,
   instanceType: cfg.judge0InstanceType,
   instanceCount: cfg.judge0InstanceCount,
+  amiId: cfg.judge0AmiId,
   enableSshAccess: cfg.enableSshAccess,
   sshKeyName: cfg.sshKeyName,
 });
@@ -88,7 +89,8 @@ const grading = new EcsGrading(`${env}-workers`, {
   workerSecurityGroupId: access.workerSecurityGroupId,
   brokerSecurityGroupId: messaging.securityGroupId,
   databaseSecurityGroupId: database.securityGroupId,
-  judge0SecurityGroupId: judge0.securityGroupId,
+  // Workers reach Judge0 through its internal load balancer.
+  judge0SecurityGroupId: judge0.endpointSecurityGroupId,
   bucketName: storage.bucketName,
   bucketArn: storage.bucketArn,
   brokerName: messaging.brokerName,

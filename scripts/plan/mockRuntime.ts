@@ -20,11 +20,14 @@ export interface RecordedResource {
   id: string;
   /** "type::name" of the parent resource (components), when there is one. */
   parent?: string;
+  /** Resource options that change what `pulumi up` does (mocks never see them otherwise). */
+  options?: { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean };
 }
 
 // Mocks do not see parents, so registration is observed one level up: the SDK calls
 // runtime/resource.registerResource(res, parent, type, name, ...) for every resource.
 const parents = new Map<string, string>();
+const options = new Map<string, NonNullable<RecordedResource['options']>>();
 let parentTrackingInstalled = false;
 function trackParents(): void {
   if (parentTrackingInstalled) return;
@@ -35,6 +38,9 @@ function trackParents(): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   runtimeResource.registerResource = function (res: any, parent: any, t: string, name: string, ...rest: unknown[]) {
     if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack') parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
+    // rest: custom, remote, newDependency, props, opts, ...
+    const opts = (rest[4] ?? {}) as NonNullable<RecordedResource['options']>;
+    options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace });
     return original.call(this, res, parent, t, name, ...rest);
   };
 }
@@ -136,6 +142,7 @@ function callResult(token: string, args: Record<string, any>): Record<string, an
 export async function useMocks(config: Record<string, unknown> = {}, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<void> {
   recorded.length = 0;
   parents.clear();
+  options.clear();
   trackParents();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
@@ -150,7 +157,7 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
         const id = args.type === 'aws:ec2/securityGroup:SecurityGroup' ? `sg-${args.name}` : `${args.name}-id`;
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(`${args.type}::${args.name}`) });
+        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(`${args.type}::${args.name}`), options: options.get(`${args.type}::${args.name}`) ?? {} });
         return { id, state: { ...args.inputs, ...outputsFor(args.type, args.name, inputs) } };
       },
       call(args) {

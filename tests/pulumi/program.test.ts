@@ -78,7 +78,8 @@ describe('program (production stack)', () => {
     for (const instance of ofType('aws:ec2/instance:Instance')) assert.equal(instance.inputs.associatePublicIpAddress, false);
     assert.equal(one('aws:mq/broker:Broker').inputs.publiclyAccessible, false);
     assert.equal(one('aws:rds/instance:Instance').inputs.publiclyAccessible, false);
-    assert.equal(one('aws:lb/loadBalancer:LoadBalancer').inputs.internal, false);
+    assert.equal(one('aws:lb/loadBalancer:LoadBalancer', 'web-alb').inputs.internal, false);
+    assert.equal(one('aws:lb/loadBalancer:LoadBalancer', 'judge0-nlb').inputs.internal, true);
   });
 
   it('fails before creating anything when the config is invalid', async () => {
