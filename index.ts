@@ -12,7 +12,7 @@ import { Judge0Host } from './components/judge0Host';
 import { Messaging } from './components/messaging';
 import { Network } from './components/network';
 import { Storage } from './components/storage';
-import { WebTier } from './components/webTier';
+import { WebTier, ecrRepositoryArnOf } from './components/webTier';
 
 const cfg = loadStackConfig();
 const secrets = new pulumi.Config('grading');
@@ -127,12 +127,14 @@ const web = new WebTier(`${env}-web`, {
   bucketArn: storage.bucketArn,
   parameters: { mq: messaging.parameterNames, db: database.parameterNames },
   image: grading.image,
-  repositoryArn: grading.repositoryArn,
+  // The built image's repository, or a prebuilt graderImage's when it lives in ECR.
+  repositoryArn: grading.repositoryArn ?? (cfg.graderImage ? ecrRepositoryArnOf(cfg.graderImage) : undefined),
   certificateArn: cfg.certificateArn,
   instanceType: cfg.webInstanceType,
   minSize: cfg.webMinSize,
   maxSize: cfg.webMaxSize,
   desiredCapacity: cfg.webDesiredCapacity,
+  logRetentionDays: cfg.logRetentionDays,
   review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
 });
 

@@ -27,6 +27,13 @@ export interface BrokerXmlOptions {
   maximumRedeliveryDelayMs?: number;
   /** Store usage cap for persistent messages, MB. Default 1024. */
   storeUsageMb?: number;
+  /**
+   * Lifetime the broker gives a message sent without one, ms. Default 7 days. grading-results is
+   * kept for consumers that may never come: without an expiry it fills the store until the broker
+   * blocks the workers' sends. Expired requests go to grading-dlq; expired results are dropped
+   * (the result stays in S3 and the database).
+   */
+  messageTtlMs?: number;
 }
 
 const DEFAULTS: Required<BrokerXmlOptions> = {
@@ -35,6 +42,7 @@ const DEFAULTS: Required<BrokerXmlOptions> = {
   backOffMultiplier: 2,
   maximumRedeliveryDelayMs: 120000,
   storeUsageMb: 1024,
+  messageTtlMs: 7 * 24 * 3600 * 1000,
 };
 
 export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<BrokerXmlOptions> {
@@ -43,7 +51,7 @@ export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<B
   if (!Number.isInteger(merged.maximumRedeliveries) || merged.maximumRedeliveries < 0 || merged.maximumRedeliveries > 20) {
     problems.push(`maximumRedeliveries must be an integer 0..20 (got ${merged.maximumRedeliveries})`);
   }
-  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs', 'storeUsageMb'] as const) {
+  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs', 'storeUsageMb', 'messageTtlMs'] as const) {
     if (!Number.isInteger(merged[key]) || merged[key] <= 0) problems.push(`${key} must be a positive integer (got ${merged[key]})`);
   }
   // ActiveMQ's RedeliveryPlugin refuses to start unless every delay exceeds 1000 ms (found on the local broker).
@@ -87,6 +95,11 @@ ${deadLetterEntries}
           <discarding/>
         </deadLetterStrategy>
       </policyEntry>
+      <policyEntry queue="${QUEUES.results}" expireMessagesPeriod="30000">
+        <deadLetterStrategy>
+          <discarding/>
+        </deadLetterStrategy>
+      </policyEntry>
       <policyEntry topic="${PROGRESS_TOPIC}"/>
       </policyEntries>
     </policyMap>
@@ -99,6 +112,7 @@ ${deadLetterEntries}
     <topic physicalName="${PROGRESS_TOPIC}"/>
   </destinations>
   <plugins>
+    <timeStampingBrokerPlugin zeroExpirationOverride="${o.messageTtlMs}" futureOnly="true"/>
     <redeliveryPlugin fallbackToDeadLetter="true" sendToDlqIfMaxRetriesExceeded="true">
       <redeliveryPolicyMap>
         <redeliveryPolicyMap>

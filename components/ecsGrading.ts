@@ -72,7 +72,9 @@ export class EcsGrading extends pulumi.ComponentResource {
     } else {
       const repository = new aws.ecr.Repository(
         `${name}-repo`,
-        { name: `${env}-grading-worker`, imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: 'AES256' }], forceDelete: false, tags },
+        // MUTABLE: docker-build pushes the content-hash tag again whenever its build context changes
+        // (IMMUTABLE refuses that second push); what runs is pinned by digest, never by tag.
+        { name: `${env}-grading-worker`, imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: 'AES256' }], forceDelete: false, tags },
         parent,
       );
       new aws.ecr.LifecyclePolicy(
@@ -91,7 +93,7 @@ export class EcsGrading extends pulumi.ComponentResource {
           dockerfile: { location: path.join(__dirname, '..', 'worker', 'Dockerfile') },
           platforms: ['linux/amd64'],
           push: true,
-          // Immutable tags: one per content of what goes into the image.
+          // One tag per content of what goes into the image; the task definition uses the digest.
           tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageContentHash()}`],
           registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
         },

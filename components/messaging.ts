@@ -2,6 +2,8 @@
  * Amazon MQ for ActiveMQ: the grading queues, with the dead-letter and redelivery policy from
  * brokerXml.ts (the same XML the local broker runs). Private, TLS-only STOMP, reachable only from
  * the security groups given; its endpoint and credentials go to SSM for the worker and gateway.
+ * Its general and audit logs reach CloudWatch only through a CloudWatch Logs resource policy that
+ * lets mq.amazonaws.com write to /aws/amazonmq/*, which this component creates before the broker.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -88,6 +90,14 @@ export class Messaging extends pulumi.ComponentResource {
       parent,
     );
 
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const logPolicy = new aws.cloudwatch.LogResourcePolicy(
+      `${name}-log-policy`,
+      { policyName: `${this.brokerName}-amazonmq-logs`, policyDocument: pulumi.jsonStringify(amazonMqLogPolicy(region, account)) },
+      parent,
+    );
+
     const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
       const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
       if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
@@ -114,7 +124,8 @@ export class Messaging extends pulumi.ComponentResource {
         applyImmediately: false,
         tags,
       },
-      { parent: this, additionalSecretOutputs: ['users'] },
+      // Without the log policy in place the broker's logs are silently never published.
+      { parent: this, additionalSecretOutputs: ['users'], dependsOn: [logPolicy] },
     );
     this.brokerId = broker.id;
 
@@ -136,4 +147,21 @@ export class Messaging extends pulumi.ComponentResource {
 
     this.registerOutputs({ brokerName: this.brokerName, brokerId: this.brokerId, stompEndpoints: this.stompEndpoints, securityGroupId: this.securityGroupId });
   }
+}
+
+/** Lets Amazon MQ (brokers of this account only) write its logs to /aws/amazonmq/* (AWS Amazon MQ developer guide). */
+export function amazonMqLogPolicy(region: pulumi.Input<string>, account: pulumi.Input<string>) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AmazonMqLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'mq.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: pulumi.interpolate`arn:aws:logs:${region}:${account}:log-group:/aws/amazonmq/*`,
+        Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': pulumi.interpolate`arn:aws:mq:${region}:${account}:broker:*` } },
+      },
+    ],
+  };
 }

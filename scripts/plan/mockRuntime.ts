@@ -21,7 +21,7 @@ export interface RecordedResource {
   /** "type::name" of the parent resource (components), when there is one. */
   parent?: string;
   /** Resource options that change what `pulumi up` does (mocks never see them otherwise). */
-  options?: { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean };
+  options?: { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean; dependsOn?: string[] };
 }
 
 // Mocks do not see parents, so registration is observed one level up: the SDK calls
@@ -39,8 +39,9 @@ function trackParents(): void {
   runtimeResource.registerResource = function (res: any, parent: any, t: string, name: string, ...rest: unknown[]) {
     if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack') parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
     // rest: custom, remote, newDependency, props, opts, ...
-    const opts = (rest[4] ?? {}) as NonNullable<RecordedResource['options']>;
-    options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace });
+    const opts = (rest[4] ?? {}) as { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean; dependsOn?: unknown };
+    const dependsOn = [opts.dependsOn ?? []].flat().map((d: any) => `${d?.__pulumiType}::${d?.__name}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace, dependsOn });
     return original.call(this, res, parent, t, name, ...rest);
   };
 }
@@ -76,8 +77,11 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
         publicSubnetIds: ['subnet-pub-a', 'subnet-pub-b'],
         privateSubnetIds: ['subnet-priv-a', 'subnet-priv-b'],
       };
-    case 'aws:s3/bucket:Bucket':
-      return { bucket: inputs.bucket, arn: `arn:aws:s3:::${inputs.bucket}` };
+    case 'aws:s3/bucket:Bucket': {
+      // A prefix gets a unique suffix, as S3 (through the provider) does.
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? 'terraform-'}20261123000000000000000001`;
+      return { bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
     case 'aws:mq/broker:Broker': {
       const count = inputs.deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
       return {
@@ -103,6 +107,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { dnsName: `${inputs.name}-123.${REGION}.elb.amazonaws.com`, arnSuffix: `app/${inputs.name}/123`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${inputs.name}/123` };
     case 'aws:lb/targetGroup:TargetGroup':
       return { arnSuffix: `targetgroup/${inputs.name}/456`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${inputs.name}/456` };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { latestVersion: 3 };
     case 'aws:ec2/instance:Instance':
       return { privateIp: '10.0.100.10' };
     case 'aws:ssm/parameter:Parameter':
@@ -128,6 +134,8 @@ function callResult(token: string, args: Record<string, any>): Record<string, an
       return { userName: 'AWS', password: 'mock-registry-password', authorizationToken: 'mock' };
     case 'aws:ssm/getParameter:getParameter':
       return { value: 'ami-0al2023', name: args.name };
+    case 'aws:elb/getServiceAccount:getServiceAccount':
+      return { arn: 'arn:aws:iam::127311923021:root', id: '127311923021' };
     case 'aws:ec2/getAmi:getAmi':
       return { id: 'ami-0123456789abcdef0', imageId: 'ami-0123456789abcdef0' };
     default:

@@ -70,4 +70,22 @@ describe('Messaging', () => {
     assert.equal(one('aws:mq/broker:Broker').inputs.users[0].password, 'configured-Passw0rd!');
     assert.ok(await pulumi.isSecret(m.adminPassword));
   });
+
+  it('lets mq.amazonaws.com write its logs to /aws/amazonmq/* through a resource policy made before the broker', async () => {
+    new Messaging('mq', base);
+    await settled();
+    const policy = one('aws:cloudwatch/logResourcePolicy:LogResourcePolicy');
+    assert.equal(policy.inputs.policyName, 'staging-grading-amazonmq-logs');
+    assert.deepEqual(JSON.parse(policy.inputs.policyDocument).Statement, [
+      {
+        Sid: 'AmazonMqLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'mq.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/*',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:mq:us-east-1:123456789012:broker:*' } },
+      },
+    ]);
+    assert.deepEqual(one('aws:mq/broker:Broker').options?.dependsOn, ['aws:cloudwatch/logResourcePolicy:LogResourcePolicy::mq-log-policy']);
+  });
 });

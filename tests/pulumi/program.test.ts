@@ -32,7 +32,7 @@ describe('program (production stack)', () => {
   it('composes the components for the production environment', async () => {
     const components = recorded.filter((r) => r.type.startsWith('grading:index:')).map((r) => r.type);
     for (const c of ['Network', 'Storage', 'Messaging', 'Database', 'EcsGrading', 'Judge0Host', 'WebTier', 'Alarms']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
-    assert.equal(await promiseOf(outputs.bucketName as pulumi.Output<string>), 'production-grading-files');
+    assert.match(await promiseOf(outputs.bucketName as pulumi.Output<string>), /^production-grading-files-/);
     const broker = one('aws:mq/broker:Broker').inputs;
     assert.equal(broker.deploymentMode, 'ACTIVE_STANDBY_MULTI_AZ');
     assert.equal(broker.subnetIds.length, 2);
@@ -122,5 +122,22 @@ describe('program (code review enabled)', () => {
     await useMocks({ enableCodeReview: 'true' }, { stack: 'staging' });
     await assert.rejects(async () => runProgram(), /reviewApiKey is required when enableCodeReview is true/);
     assert.equal(recorded.length, 0);
+  });
+});
+
+describe('program (prebuilt graderImage in ECR)', () => {
+  const image = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/grader:1.4.0';
+  before(async () => {
+    await useMocks({ ...stackConfig('production'), graderImage: image }, { stack: 'production' });
+    await runProgram();
+  });
+
+  it('builds nothing and lets the gateway instances pull that repository', () => {
+    assert.equal(ofType('aws:ecr/repository:Repository').length, 0);
+    const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy', 'web-policy').inputs.policy);
+    const pull = policy.Statement.find((s: { Sid: string }) => s.Sid === 'PullGatewayImage');
+    assert.deepEqual(pull?.Resource, 'arn:aws:ecr:eu-west-1:111122223333:repository/team/grader');
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /docker login --username AWS --password-stdin 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
   });
 });

@@ -51,4 +51,11 @@ describe('broker XML', () => {
     const shared = renderBrokerConfigXml().split('\n').filter((l) => l.includes('policyEntry') || l.includes('redeliveryPolicy '));
     for (const line of shared) assert.ok(local.includes(line.trim()), `local XML lacks: ${line.trim()}`);
   });
+
+  it('gives messages sent without an expiry a lifetime (7 days by default) and drops expired results', () => {
+    assert.match(renderBrokerConfigXml(), /<timeStampingBrokerPlugin zeroExpirationOverride="604800000" futureOnly="true"\/>/);
+    assert.match(renderBrokerConfigXml({ messageTtlMs: 60000 }), /zeroExpirationOverride="60000"/);
+    assert.match(renderBrokerConfigXml(), new RegExp(`<policyEntry queue="${QUEUES.results}"[^>]*>\\s*<deadLetterStrategy>\\s*<discarding/>`));
+    assert.throws(() => renderBrokerConfigXml({ messageTtlMs: 0 }), /messageTtlMs must be a positive integer/);
+  });
 });
