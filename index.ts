@@ -96,7 +96,7 @@ const grading = new EcsGrading(`${env}-workers`, {
   brokerName: messaging.brokerName,
   brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
   parameters: {
-    mq: messaging.parameterNames,
+    mq: messaging.tierParameterNames.worker,
     db: database.parameterNames,
     judge0: { endpoint: judge0.parameterNames.endpoint, authToken: judge0.parameterNames.authToken },
   },
@@ -125,7 +125,7 @@ const web = new WebTier(`${env}-web`, {
   databaseSecurityGroupId: database.securityGroupId,
   bucketName: storage.bucketName,
   bucketArn: storage.bucketArn,
-  parameters: { mq: messaging.parameterNames, db: database.parameterNames },
+  parameters: { mq: messaging.tierParameterNames.gateway, db: database.parameterNames },
   image: grading.image,
   // The built image's repository, or a prebuilt graderImage's when it lives in ECR.
   repositoryArn: grading.repositoryArn ?? (cfg.graderImage ? ecrRepositoryArnOf(cfg.graderImage) : undefined),
@@ -161,7 +161,7 @@ export const bucketName = storage.bucketName;
 export const brokerName = messaging.brokerName;
 export const brokerStompEndpoints = messaging.stompEndpoints;
 export const databaseAddress = database.address;
-export const parameterNames = { mq: messaging.parameterNames, db: database.parameterNames, judge0: judge0.parameterNames };
+export const parameterNames = { mq: messaging.parameterNames, mqTiers: messaging.tierParameterNames, db: database.parameterNames, judge0: judge0.parameterNames };
 export const judge0Endpoint = judge0.endpoint;
 export const workerImage = grading.image;
 export const workerCluster = grading.clusterName;

@@ -4,6 +4,11 @@
  * the security groups given; its endpoint and credentials go to SSM for the worker and gateway.
  * Its general and audit logs reach CloudWatch only through a CloudWatch Logs resource policy that
  * lets mq.amazonaws.com write to /aws/amazonmq/*, which this component creates before the broker.
+ *
+ * Users: the admin (for operators; no tier reads its password) and one user per tier, `workers`
+ * and `gateways` groups, each with its own generated password in its own SSM parameters, so one
+ * tier's credentials can be rotated or revoked alone (ActiveMQ authorization entries per group
+ * belong in the broker XML).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -11,6 +16,10 @@ import { renderBrokerConfigXml } from './brokerXml';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
 
 export const STOMP_SSL_PORT = 61614;
+
+/** The tiers that connect to the broker, each as its own user. */
+export const BROKER_TIERS = { worker: { username: 'grading-worker', group: 'workers' }, gateway: { username: 'grading-gateway', group: 'gateways' } } as const;
+export type BrokerTier = keyof typeof BROKER_TIERS;
 
 export interface MessagingArgs {
   environmentName: string;
@@ -46,7 +55,10 @@ export class Messaging extends pulumi.ComponentResource {
   readonly adminUsername: string;
   readonly adminPassword: pulumi.Output<string>;
   readonly configurationXml: string;
+  /** The admin user's parameters (operators only). */
   readonly parameterNames: { endpoint: string; username: string; password: string };
+  /** Each tier's parameters: the shared endpoint, its own username and password. */
+  readonly tierParameterNames: Record<BrokerTier, { endpoint: string; username: string; password: string }>;
 
   constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:Messaging', name, {}, opts);
@@ -98,6 +110,12 @@ export class Messaging extends pulumi.ComponentResource {
       parent,
     );
 
+    const tierUsers = (Object.keys(BROKER_TIERS) as BrokerTier[]).map((tier) => ({
+      tier,
+      ...BROKER_TIERS[tier],
+      password: passwordOrGenerated(`${name}-${tier}-password`, undefined, this),
+    }));
+
     const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
       const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
       if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
@@ -120,7 +138,10 @@ export class Messaging extends pulumi.ComponentResource {
         logs: { general: true, audit: args.auditLogs ?? true },
         encryptionOptions: { useAwsOwnedKey: true },
         maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
-        users: [{ username: this.adminUsername, password: this.adminPassword, consoleAccess: false }],
+        users: [
+          { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: ['admins'] },
+          ...tierUsers.map((t) => ({ username: t.username, password: t.password, consoleAccess: false, groups: [t.group] })),
+        ],
         applyImmediately: false,
         tags,
       },
@@ -144,6 +165,15 @@ export class Messaging extends pulumi.ComponentResource {
     ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: this.stompEndpoints, description: 'STOMP+SSL endpoints of the grading broker (comma-separated)', secure: false }, tags, this);
     ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: this.adminUsername, description: 'grading broker user', secure: true }, tags, this);
     ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.adminPassword, description: 'grading broker password', secure: true }, tags, this);
+
+    const tierParameters = {} as Record<BrokerTier, { endpoint: string; username: string; password: string }>;
+    for (const t of tierUsers) {
+      const names = { endpoint: this.parameterNames.endpoint, username: parameterName(env, 'mq', `${t.tier}/username`), password: parameterName(env, 'mq', `${t.tier}/password`) };
+      ssmParameter(`${name}-param-${t.tier}-username`, { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true }, tags, this);
+      ssmParameter(`${name}-param-${t.tier}-password`, { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true }, tags, this);
+      tierParameters[t.tier] = names;
+    }
+    this.tierParameterNames = tierParameters;
 
     this.registerOutputs({ brokerName: this.brokerName, brokerId: this.brokerId, stompEndpoints: this.stompEndpoints, securityGroupId: this.securityGroupId });
   }

@@ -35,6 +35,25 @@ const T = {
   instance: 'aws:ec2/instance:Instance',
   launchTemplate: 'aws:ec2/launchTemplate:LaunchTemplate',
   alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
+  listener: ['aws:lb/listener:Listener', 'aws:alb/listener:Listener', 'aws:elasticloadbalancingv2/listener:Listener'],
+  loadBalancers: ['aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'aws:elasticloadbalancingv2/loadBalancer:LoadBalancer'],
+  userPolicy: 'aws:iam/userPolicy:UserPolicy',
+  groupPolicy: 'aws:iam/groupPolicy:GroupPolicy',
+  ssmParameter: 'aws:ssm/parameter:Parameter',
+  rdsParameterGroup: 'aws:rds/parameterGroup:ParameterGroup',
+  rdsClusterParameterGroup: 'aws:rds/clusterParameterGroup:ClusterParameterGroup',
+  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
+  logResourcePolicy: 'aws:cloudwatch/logResourcePolicy:LogResourcePolicy',
+  snsTopic: 'aws:sns/topic:Topic',
+  kmsKey: 'aws:kms/key:Key',
+  resourcePolicies: {
+    'aws:s3/bucketPolicy:BucketPolicy': 'policy',
+    'aws:sns/topicPolicy:TopicPolicy': 'policy',
+    'aws:sqs/queuePolicy:QueuePolicy': 'policy',
+    'aws:kms/key:Key': 'policy',
+    'aws:ecr/repositoryPolicy:RepositoryPolicy': 'policy',
+    'aws:cloudwatch/logResourcePolicy:LogResourcePolicy': 'policyDocument',
+  } as Record<string, string>,
 };
 
 type Validation = (args: ResourceValidationArgs, report: ReportViolation) => void;
@@ -104,7 +123,7 @@ export const s3TlsOnly = bucketStackPolicy('s3-tls-only', 'Every bucket policy d
   const ok = policies.some((p) => {
     if (p.props.policy === undefined) return true;
     const doc = parseDocument(p.props.policy);
-    return statements(doc).some((s) => s.Effect === 'Deny' && JSON.stringify(s.Condition ?? {}).includes('"aws:SecureTransport":"false"'));
+    return statements(doc).some((s) => s.effect === 'deny' && /"aws:securetransport":\["?false"?\]|"aws:securetransport":"?false"?/i.test(JSON.stringify(s.condition ?? {})));
   });
   return ok ? undefined : `S3 bucket ${bucket.name} needs a bucket policy that denies aws:SecureTransport=false.`;
 });
@@ -179,7 +198,18 @@ function publicIngresses(resources: StackValidationArgs['resources']): IngressVi
       }
     }
   }
-  return out.filter((i) => i.cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0'));
+  return out.filter((i) => i.cidrs.some(openToWorld));
+}
+
+/**
+ * Whether a CIDR reaches (a large share of) the internet: any prefix shorter than /8, so split
+ * ranges such as 0.0.0.0/1 + 128.0.0.0/1 or ::/1 count like 0.0.0.0/0.
+ */
+export function openToWorld(cidr: unknown): boolean {
+  if (typeof cidr !== 'string') return false;
+  const match = /^\s*([0-9a-fA-F:.]+)\s*\/\s*(\d{1,3})\s*$/.exec(cidr);
+  if (!match) return false;
+  return Number(match[2]) < 8;
 }
 
 const coversPort = (i: Pick<IngressView, 'fromPort' | 'toPort'>, port: number) => i.fromPort === undefined || i.toPort === undefined || (i.fromPort <= port && port <= i.toPort) || i.fromPort === -1;
@@ -212,37 +242,24 @@ export const noPublicSsh: StackValidationPolicy = {
   },
 };
 
-// ---- ECS and IAM -----------------------------------------------------------------------------
+// ---- Policy documents --------------------------------------------------------------------------
 
-export const ecsNoPublicIp = resourcePolicy('ecs-no-public-ip', 'ECS services do not give tasks public IPs.', [T.ecsService], ({ name, props }, report) => {
-  if ((props.networkConfiguration as { assignPublicIp?: boolean } | undefined)?.assignPublicIp === true) report(`ECS service ${name} must not assign public IPs to its tasks.`);
-});
-
-function containers(props: Record<string, unknown>): Array<Record<string, unknown>> | undefined {
-  if (typeof props.containerDefinitions !== 'string') return undefined;
-  try {
-    return JSON.parse(props.containerDefinitions);
-  } catch {
-    return undefined;
-  }
+/** One statement, normalized: effect and actions lower-cased, every list a list, principals split. */
+interface NormalStatement {
+  effect: string;
+  actions: string[];
+  notActions: string[];
+  resources: string[];
+  notResources: string[];
+  /** Service principals, AWS principals (ARNs or "*"), and whether the statement has any principal at all. */
+  services: string[];
+  awsPrincipals: string[];
+  hasPrincipal: boolean;
+  condition: unknown;
+  sid?: string;
 }
 
-export const ecsNoPrivileged = resourcePolicy('ecs-no-privileged-containers', 'No ECS container runs privileged.', [T.taskDefinition], ({ name, props }, report) => {
-  for (const c of containers(props) ?? []) if (c.privileged === true) report(`ECS task definition ${name}: container ${String(c.name)} must not be privileged.`);
-});
-
-export const ecsLogsConfigured = resourcePolicy('ecs-logs-configured', 'Every ECS container sends its logs somewhere.', [T.taskDefinition], ({ name, props }, report) => {
-  for (const c of containers(props) ?? []) if (!c.logConfiguration) report(`ECS task definition ${name}: container ${String(c.name)} has no logConfiguration.`);
-});
-
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  NotAction?: string | string[];
-  Resource?: string | string[];
-  Condition?: unknown;
-}
-
+/** A policy document as JSON text or an object; undefined when unknown or unparsable. */
 function parseDocument(doc: unknown): unknown {
   if (typeof doc !== 'string') return doc;
   try {
@@ -252,25 +269,236 @@ function parseDocument(doc: unknown): unknown {
   }
 }
 
-function statements(doc: unknown): Statement[] {
-  const s = (doc as { Statement?: Statement | Statement[] } | undefined)?.Statement;
-  return s === undefined ? [] : Array.isArray(s) ? s : [s];
+const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string'));
+
+/** Statements of a document (object or JSON text; Statement as one object or an array). */
+function statements(doc: unknown): NormalStatement[] {
+  const parsed = parseDocument(doc) as { Statement?: unknown } | undefined;
+  const raw = parsed && typeof parsed === 'object' ? parsed.Statement : undefined;
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list
+    .filter((s): s is Record<string, unknown> => !!s && typeof s === 'object')
+    .map((s) => {
+      const principal = s.Principal;
+      const services = principal && typeof principal === 'object' ? asList((principal as Record<string, unknown>).Service) : [];
+      const awsPrincipals = principal === '*' ? ['*'] : principal && typeof principal === 'object' ? asList((principal as Record<string, unknown>).AWS) : [];
+      return {
+        effect: String(s.Effect ?? '').toLowerCase(),
+        actions: asList(s.Action).map((a) => a.toLowerCase()),
+        notActions: asList(s.NotAction).map((a) => a.toLowerCase()),
+        resources: asList(s.Resource),
+        notResources: asList(s.NotResource),
+        services: services.map((x) => x.toLowerCase()),
+        awsPrincipals,
+        hasPrincipal: principal !== undefined,
+        condition: s.Condition,
+        sid: typeof s.Sid === 'string' ? s.Sid : undefined,
+      };
+    });
 }
 
-const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+/** IAM's wildcard match (`*`, `?`), case-insensitive, as IAM matches actions. */
+function globMatches(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(value);
+}
 
-export const iamNoStarOnStar = resourcePolicy('iam-no-star-action-on-star-resource', 'No IAM policy allows every action on every resource.', [T.iamPolicy, T.rolePolicy, T.role], ({ name, props, type }, report) => {
-  const documents = type === T.role ? ((props.inlinePolicies ?? []) as Array<{ policy?: unknown }>).map((p) => p.policy) : [props.policy];
-  for (const doc of documents) {
-    for (const s of statements(parseDocument(doc))) {
-      if (s.Effect === 'Allow' && list(s.Action).includes('*') && list(s.Resource).includes('*')) report(`IAM policy ${name} allows "*" actions on "*" resources.`);
+/** Whether an action pattern of a statement grants `action` (e.g. "iam:Pass*" grants iam:PassRole). */
+const grants = (s: NormalStatement, action: string) => s.actions.some((pattern) => globMatches(pattern, action));
+
+/** Identity policies (attached to roles, users, groups): every document a resource carries. */
+function identityDocuments(type: string, props: Record<string, unknown>): unknown[] {
+  if ([T.iamPolicy, T.rolePolicy, T.userPolicy, T.groupPolicy].includes(type)) return [props.policy];
+  if (type === T.role) return ((props.inlinePolicies ?? []) as Array<{ policy?: unknown }>).map((p) => p?.policy);
+  return [];
+}
+
+/** Resource policies (who may use this bucket, key, topic, log group...). */
+function resourceDocuments(type: string, props: Record<string, unknown>): unknown[] {
+  const key = T.resourcePolicies[type];
+  if (key) return [props[key]];
+  if (type === T.snsTopic) return [props.policy];
+  return [];
+}
+
+const IDENTITY_TYPES = [T.iamPolicy, T.rolePolicy, T.userPolicy, T.groupPolicy, T.role];
+const RESOURCE_POLICY_TYPES = [...Object.keys(T.resourcePolicies), T.snsTopic];
+
+/** A statement that delegates to a whole account (the usual first statement of a KMS key policy). */
+const accountDelegation = (s: NormalStatement) => s.hasPrincipal && s.services.length === 0 && s.awsPrincipals.length > 0 && s.awsPrincipals.every((p) => /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(p) || /^\d{12}$/.test(p));
+
+export const iamNoNotActionAllow = resourcePolicy(
+  'iam-no-notaction-allow',
+  'No policy allows through NotAction or NotResource (they grant everything not listed, including actions AWS adds later).',
+  [...IDENTITY_TYPES, ...RESOURCE_POLICY_TYPES],
+  ({ name, props, type }, report) => {
+    for (const doc of [...identityDocuments(type, props), ...resourceDocuments(type, props)]) {
+      for (const s of statements(doc)) {
+        if (s.effect !== 'allow') continue;
+        if (s.notActions.length) report(`Policy ${name} allows with NotAction (${s.notActions.join(', ')}): list the actions it may take instead.`);
+        if (s.notResources.length) report(`Policy ${name} allows with NotResource (${s.notResources.join(', ')}): list the resources instead.`);
+      }
     }
+  },
+);
+
+export const iamNoServiceWildcards = resourcePolicy(
+  'iam-no-service-wildcards',
+  'No policy allows "*" or a whole service ("s3:*", "iam:*"); only a KMS-style delegation to an account root may.',
+  [...IDENTITY_TYPES, ...RESOURCE_POLICY_TYPES],
+  ({ name, props, type }, report) => {
+    for (const doc of [...identityDocuments(type, props), ...resourceDocuments(type, props)]) {
+      for (const s of statements(doc)) {
+        if (s.effect !== 'allow' || accountDelegation(s)) continue;
+        const wild = s.actions.filter((a) => a === '*' || /^[a-z0-9-]+:\*+$/.test(a));
+        if (wild.length) report(`Policy ${name} allows ${wild.map((a) => `"${a}"`).join(', ')}: name the actions the role needs.`);
+      }
+    }
+  },
+);
+
+/** Resources that stand for every role: "*", arn:...:iam::<any>:*, or role/* (any path, any account). */
+const anyRole = (resource: string) => resource === '*' || /^arn:[^:]*:iam::[^:]*:(\*|role\/\*|role\/.*\/\*)$/i.test(resource);
+
+export const iamNoPassRoleOnStar = resourcePolicy(
+  'iam-no-passrole-on-any-role',
+  'iam:PassRole is allowed only on named roles (PassRole on "*" lets the holder hand any role, admin included, to a service).',
+  IDENTITY_TYPES,
+  ({ name, props, type }, report) => {
+    for (const doc of identityDocuments(type, props)) {
+      for (const s of statements(doc)) {
+        if (s.effect !== 'allow' || !grants(s, 'iam:PassRole')) continue;
+        const broad = s.resources.filter(anyRole);
+        if (broad.length || s.notResources.length) report(`Policy ${name} allows iam:PassRole on ${broad.length ? broad.join(', ') : 'NotResource'}: name the roles it may pass.`);
+      }
+    }
+  },
+);
+
+/** AWS managed policies that hand out administration or a whole service. */
+export function privilegedManagedPolicy(arn: string): boolean {
+  const match = /^arn:aws[a-z-]*:iam::aws:policy\/(.+)$/i.exec(arn.trim());
+  if (!match) return false;
+  const name = match[1].split('/').pop() ?? '';
+  return (
+    /^AdministratorAccess/i.test(name) ||
+    /^(PowerUserAccess|IAMFullAccess|SecurityAudit|AWSOrganizationsFullAccess|SystemAdministrator|NetworkAdministrator|DatabaseAdministrator)$/i.test(name) ||
+    /FullAccess$/i.test(name) ||
+    /^job-function\//i.test(match[1])
+  );
+}
+
+export const iamNoPrivilegedManagedPolicies = resourcePolicy(
+  'iam-no-privileged-managed-policy',
+  'No role, user or group gets AdministratorAccess, PowerUserAccess, IAMFullAccess or another *FullAccess AWS managed policy.',
+  [...T.attachments, T.role, 'aws:iam/user:User', 'aws:iam/group:Group'],
+  ({ name, props, type }, report) => {
+    const arns = type === T.role ? asList(props.managedPolicyArns) : asList(props.policyArn);
+    for (const arn of arns) if (privilegedManagedPolicy(arn)) report(`IAM ${type === T.role ? 'role' : 'attachment'} ${name} grants the privileged AWS managed policy ${arn.split('/').pop()}.`);
+  },
+);
+
+// ---- Secrets -----------------------------------------------------------------------------------
+
+const SECRET_WORD = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|CREDENTIAL|PRIVATE_?KEY|ACCESS_?KEY)/i;
+const SECRET_SEGMENT = /^(PWD|TOKEN|KEY|APIKEY|AUTH|AUTHTOKEN|SECRETS|CREDENTIALS|PASS)$/i;
+/** Names that carry where a secret lives, not the secret (MQ_PASSWORD_PARAM=/env/mq/password). */
+const REFERENCE_SUFFIX = /_(PARAM|PARAMS|PARAMETER|PARAMETER_NAME|ARN|NAME|FILE|PATH|HEADER|URL|URI|ENDPOINT|ID_PARAM|SECRET_ID)$/i;
+
+/** Whether an environment variable name says it holds a secret (DB_PASSWORD, API_KEY, JUDGE0_AUTH_TOKEN...). */
+export function secretName(name: string): boolean {
+  if (REFERENCE_SUFFIX.test(name)) return false;
+  const normalized = name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/[-.]/g, '_');
+  return SECRET_WORD.test(normalized) || normalized.split('_').some((segment) => SECRET_SEGMENT.test(segment));
+}
+
+export const ssmSecretsAreSecure = resourcePolicy(
+  'ssm-secrets-are-securestring',
+  'SSM parameters that hold a password, secret, token or key are SecureString.',
+  [T.ssmParameter],
+  ({ name, props }, report) => {
+    const type = typeof props.type === 'string' ? props.type : undefined;
+    if (type === undefined || type === 'SecureString') return;
+    const label = [props.name, name].filter((x): x is string => typeof x === 'string').join(' ');
+    const words = label.split(/[/\s]+/).filter(Boolean);
+    const secret = words.some((w) => /password|passwd|secret|token|api[-_]?key|private[-_]?key|credential/i.test(w));
+    if (secret) report(`SSM parameter ${typeof props.name === 'string' ? props.name : name} holds a secret as ${type}: use SecureString.`);
+  },
+);
+
+/** User data as text: launch templates carry it base64-encoded. */
+function userDataText(props: Record<string, unknown>): string {
+  const raw = [props.userData, props.userDataBase64].filter((v): v is string => typeof v === 'string');
+  return raw
+    .map((text) => {
+      const compact = text.replace(/\s+/g, '');
+      if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0 && compact.length >= 8) {
+        const decoded = Buffer.from(compact, 'base64').toString('utf8');
+        if (!decoded.includes('\uFFFD')) return decoded;
+      }
+      return text;
+    })
+    .join('\n');
+}
+
+/** NAME=value (or NAME: value) assignments of secret-named variables with a literal value. */
+export function secretAssignments(text: string): string[] {
+  const found: string[] = [];
+  const assignment = /([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|:)\s*(['"]?)([^\s'"\\]+)/g;
+  for (const m of text.matchAll(assignment)) {
+    const [, name, , value] = m;
+    if (!secretName(name)) continue;
+    // A reference, not a value: another variable, a command, an SSM path, an ARN, a placeholder.
+    if (/^(\$|`|\/|arn:|\{\{|<|%)/.test(value) || value === '-' || value === '') continue;
+    found.push(name);
   }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) found.push('PRIVATE KEY block');
+  if (/\bAKIA[0-9A-Z]{16}\b/.test(text)) found.push('AWS access key id');
+  return [...new Set(found)];
+}
+
+export const noSecretsInUserData = resourcePolicy(
+  'no-secrets-in-user-data',
+  'EC2 user data carries no secret (it is stored and shown in clear text): fetch secrets from SSM at boot.',
+  [T.instance, T.launchTemplate],
+  ({ name, props, type }, report) => {
+    const found = secretAssignments(userDataText(props));
+    if (found.length) report(`${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} has secrets in its user data (${found.join(', ')}): read them from SSM at boot.`);
+  },
+);
+
+// ---- ECS ---------------------------------------------------------------------------------------
+
+export const ecsNoPublicIp = resourcePolicy('ecs-no-public-ip', 'ECS services do not give tasks public IPs.', [T.ecsService], ({ name, props }, report) => {
+  if ((props.networkConfiguration as { assignPublicIp?: boolean } | undefined)?.assignPublicIp === true) report(`ECS service ${name} must not assign public IPs to its tasks.`);
 });
 
-export const iamNoAdminAttachment = resourcePolicy('iam-no-admin-policy', 'Nobody gets AdministratorAccess through this stack.', T.attachments, ({ name, props }, report) => {
-  if (typeof props.policyArn === 'string' && /:policy\/AdministratorAccess$/.test(props.policyArn)) report(`IAM attachment ${name} grants AdministratorAccess.`);
+/** Container definitions as JSON text or an array. */
+function containers(props: Record<string, unknown>): Array<Record<string, unknown>> {
+  const raw = parseDocument(props.containerDefinitions);
+  return Array.isArray(raw) ? raw.filter((c) => c && typeof c === 'object') : [];
+}
+
+export const ecsNoPrivileged = resourcePolicy('ecs-no-privileged-containers', 'No ECS container runs privileged.', [T.taskDefinition], ({ name, props }, report) => {
+  for (const c of containers(props)) if (c.privileged === true) report(`ECS task definition ${name}: container ${String(c.name)} must not be privileged.`);
 });
+
+export const ecsLogsConfigured = resourcePolicy('ecs-logs-configured', 'Every ECS container sends its logs somewhere.', [T.taskDefinition], ({ name, props }, report) => {
+  for (const c of containers(props)) if (!c.logConfiguration) report(`ECS task definition ${name}: container ${String(c.name)} has no logConfiguration.`);
+});
+
+export const ecsNoSecretsInEnvironment = resourcePolicy(
+  'ecs-no-secrets-in-environment',
+  'Task environment variables carry no secret (they show in the console and API): use `secrets` (SSM/Secrets Manager) or a parameter name.',
+  [T.taskDefinition],
+  ({ name, props }, report) => {
+    for (const c of containers(props)) {
+      const env = Array.isArray(c.environment) ? (c.environment as Array<{ name?: unknown; value?: unknown }>) : [];
+      const secrets = env.filter((e) => typeof e?.name === 'string' && secretName(e.name) && !(typeof e.value === 'string' && /^(\/|arn:)/.test(e.value))).map((e) => e.name as string);
+      if (secrets.length) report(`ECS task definition ${name}: container ${String(c.name)} has secrets in its environment (${secrets.join(', ')}): use secrets or a parameter name.`);
+    }
+  },
+);
 
 // ---- EC2 -------------------------------------------------------------------------------------
 
@@ -294,25 +522,297 @@ export const alarmsHaveActions = resourcePolicy('alarms-have-actions', 'Every Cl
   if (!Array.isArray(props.alarmActions) || props.alarmActions.length === 0) report(`CloudWatch alarm ${name} has no alarm action.`);
 });
 
+// ---- Load balancers ----------------------------------------------------------------------------
+
+type StackResource = StackValidationArgs['resources'][number];
+
+const isPublicAlb = (lb: StackResource) => lb.props.internal !== true && (lb.props.loadBalancerType ?? 'application') === 'application';
+
+/** The load balancer a listener belongs to, or undefined when it cannot be told (unknown in a preview). */
+function listenerBalancer(listener: StackResource, all: StackResource[]): StackResource | undefined {
+  const arn = listener.props.loadBalancerArn;
+  const lbs = all.filter((r) => T.loadBalancers.includes(r.type));
+  if (typeof arn === 'string') return lbs.find((lb) => lb.props.arn === arn || lb.props.id === arn || (typeof lb.props.name === 'string' && arn.includes(`/${lb.props.name}/`)));
+  return lbs.length === 1 ? lbs[0] : undefined;
+}
+
+const listenerProtocol = (l: StackResource) => (typeof l.props.protocol === 'string' ? l.props.protocol.toUpperCase() : l.props.certificateArn ? 'HTTPS' : 'HTTP');
+const actionTypes = (l: StackResource) => ((l.props.defaultActions ?? []) as Array<{ type?: string; forward?: unknown }>).map((a) => (a?.forward ? 'forward' : String(a?.type ?? '').toLowerCase()));
+
+export const albNoPlainHttpForwarding: StackValidationPolicy = {
+  name: 'alb-no-plain-http-forwarding',
+  description: 'A public load balancer never forwards plain HTTP to targets: port 80 only redirects to HTTPS.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    for (const l of args.resources.filter((r) => T.listener.includes(r.type))) {
+      if (listenerProtocol(l) !== 'HTTP') continue;
+      const lb = listenerBalancer(l, args.resources);
+      if (lb && !isPublicAlb(lb)) continue;
+      const types = actionTypes(l);
+      if (types.some((t) => t === 'forward' || t.startsWith('authenticate'))) report(`Listener ${l.name} forwards plain HTTP from a public load balancer: redirect port 80 to HTTPS instead.`, l.urn);
+    }
+  },
+};
+
+export const productionHttpsOnly: StackValidationPolicy = {
+  name: 'production-https-only',
+  description: 'In production every public load balancer serves HTTPS with a certificate.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    if (!production(args)) return;
+    const listeners = args.resources.filter((r) => T.listener.includes(r.type));
+    for (const lb of args.resources.filter((r) => T.loadBalancers.includes(r.type) && isPublicAlb(r))) {
+      // Listeners whose balancer cannot be told (unknown ARN in a preview) count for every balancer.
+      const own = listeners.filter((l) => [lb, undefined].includes(listenerBalancer(l, args.resources)));
+      const https = own.some((l) => listenerProtocol(l) === 'HTTPS' && l.props.certificateArn !== '' && l.props.certificateArn !== null);
+      if (!https) report(`Load balancer ${lb.name} has no HTTPS listener with a certificate: production serves HTTPS only (set certificateArn).`, lb.urn);
+    }
+  },
+};
+
+export const albHardened = resourcePolicy(
+  'alb-drops-invalid-headers-and-logs',
+  'A public application load balancer drops invalid header fields and writes access logs to S3.',
+  T.loadBalancers,
+  ({ name, props }, report) => {
+    if (props.internal === true || (props.loadBalancerType ?? 'application') !== 'application') return;
+    if (props.dropInvalidHeaderFields !== true) report(`Load balancer ${name} must drop invalid header fields (dropInvalidHeaderFields = true).`);
+    const logs = props.accessLogs as { enabled?: boolean; bucket?: unknown } | undefined;
+    if (!logs || logs.enabled === false || (logs.bucket !== undefined && !logs.bucket)) report(`Load balancer ${name} must write access logs to S3 (accessLogs with a bucket, enabled).`);
+  },
+);
+
+// ---- Databases ---------------------------------------------------------------------------------
+
+/** Whether a parameter group's parameters make clients use TLS (MySQL/MariaDB or PostgreSQL). */
+function requiresTls(group: { props: Record<string, unknown> }): boolean {
+  const params = (Array.isArray(group.props.parameters) ? group.props.parameters : []) as Array<{ name?: string; value?: unknown }>;
+  return params.some((p) => /^(require_secure_transport|rds\.force_ssl)$/i.test(String(p?.name ?? '')) && /^(1|on|true)$/i.test(String(p?.value ?? '')));
+}
+
+const tlsCapableFamily = (family: unknown) => typeof family !== 'string' || /mysql|mariadb|postgres/i.test(family);
+
+export const rdsParameterGroupRequiresTls = resourcePolicy(
+  'rds-parameter-group-requires-tls',
+  'RDS parameter groups set require_secure_transport (MySQL/MariaDB) or rds.force_ssl (PostgreSQL).',
+  [T.rdsParameterGroup, T.rdsClusterParameterGroup],
+  ({ name, props }, report) => {
+    if (tlsCapableFamily(props.family) && !requiresTls({ props })) report(`RDS parameter group ${name} must require TLS (require_secure_transport = 1, or rds.force_ssl = 1 for PostgreSQL).`);
+  },
+);
+
+export const rdsRequiresTls: StackValidationPolicy = {
+  name: 'rds-require-secure-transport',
+  description: 'Every RDS instance uses a parameter group of this stack that requires TLS (the default group does not).',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const groups = args.resources.filter((r) => r.type === T.rdsParameterGroup);
+    for (const db of args.resources.filter((r) => r.type === T.rds)) {
+      const named = db.props.parameterGroupName;
+      let ok: boolean;
+      if (typeof named === 'string') {
+        const group = groups.find((g) => g.props.name === named || g.props.id === named || (typeof g.props.namePrefix === 'string' && named.startsWith(g.props.namePrefix)));
+        ok = !!group && requiresTls(group);
+      } else {
+        // Unknown until created: accept when the stack has a TLS-requiring group for it to be.
+        ok = groups.some(requiresTls);
+      }
+      if (!ok) report(`RDS instance ${db.name} must use a parameter group that sets require_secure_transport = 1 (got ${typeof named === 'string' ? named : 'the default group'}).`, db.urn);
+    }
+  },
+};
+
+// ---- Logs, brokers, alarms ---------------------------------------------------------------------
+
+export const logGroupsHaveRetention = resourcePolicy('log-groups-have-retention', 'Every CloudWatch log group expires its events (retentionInDays set).', [T.logGroup], ({ name, props }, report) => {
+  const days = props.retentionInDays;
+  if (typeof days !== 'number' || days <= 0) report(`CloudWatch log group ${name} keeps its logs forever: set retentionInDays.`);
+});
+
+export const mqNoConsoleUsers = resourcePolicy('mq-no-console-users', 'No Amazon MQ user has web console access.', [T.broker], ({ name, props }, report) => {
+  for (const user of (Array.isArray(props.users) ? props.users : []) as Array<{ username?: string; consoleAccess?: unknown }>) {
+    if (user?.consoleAccess === true || user?.consoleAccess === 'true') report(`Amazon MQ broker ${name}: user ${user.username ?? '(unnamed)'} must not have console access.`);
+  }
+});
+
+const awsManagedSnsKey = (key: unknown) => typeof key === 'string' && /(^|:)alias\/aws\/sns$/i.test(key.trim());
+
+export const snsNoAwsManagedKey = resourcePolicy(
+  'sns-topic-not-under-aws-managed-key',
+  'SNS topics are not encrypted with alias/aws/sns: CloudWatch alarms (and other AWS services) cannot publish to them.',
+  [T.snsTopic],
+  ({ name, props }, report) => {
+    if (awsManagedSnsKey(props.kmsMasterKeyId)) report(`SNS topic ${name} uses alias/aws/sns, which CloudWatch alarms cannot publish through: use a customer managed key that lets cloudwatch.amazonaws.com use it.`);
+  },
+);
+
+export const alarmTopicKeyUsable: StackValidationPolicy = {
+  name: 'alarm-topic-key-usable-by-cloudwatch',
+  description: "An alarm topic's customer managed key lets cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*).",
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const keys = args.resources.filter((r) => r.type === T.kmsKey);
+    const alarmTargets = new Set(args.resources.filter((r) => r.type === T.alarm).flatMap((a) => [...asList(a.props.alarmActions), ...asList(a.props.okActions)]));
+    for (const topic of args.resources.filter((r) => r.type === T.snsTopic)) {
+      const keyRef = topic.props.kmsMasterKeyId;
+      if (typeof keyRef !== 'string' || awsManagedSnsKey(keyRef)) continue;
+      const usedByAlarms = [topic.props.arn, topic.props.id].some((x) => typeof x === 'string' && alarmTargets.has(x)) || alarmTargets.size > 0;
+      if (!usedByAlarms) continue;
+      const key = keys.find((k) => [k.props.arn, k.props.id, k.props.keyId].some((x) => typeof x === 'string' && (keyRef === x || keyRef.endsWith(`/${x}`)))) ?? (keys.length === 1 ? keys[0] : undefined);
+      if (!key || key.props.policy === undefined) continue;
+      const cloudwatch = statements(key.props.policy).filter((s) => s.effect === 'allow' && s.services.some((p) => p === 'cloudwatch.amazonaws.com'));
+      const ok = ['kms:Decrypt', 'kms:GenerateDataKey'].every((action) => cloudwatch.some((s) => grants(s, action)));
+      if (!ok) report(`KMS key ${key.name} of alarm topic ${topic.name} must let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*.`, key.urn);
+    }
+  },
+};
+
+export const mqLogsResourcePolicy: StackValidationPolicy = {
+  name: 'mq-logs-resource-policy',
+  description: 'A broker that publishes logs has a CloudWatch Logs resource policy letting mq.amazonaws.com write /aws/amazonmq/*.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const policies = args.resources.filter((r) => r.type === T.logResourcePolicy);
+    const allowsMq = policies.some((p) => {
+      if (p.props.policyDocument === undefined) return true;
+      return statements(p.props.policyDocument).some(
+        (s) =>
+          s.effect === 'allow' &&
+          s.services.includes('mq.amazonaws.com') &&
+          grants(s, 'logs:PutLogEvents') &&
+          grants(s, 'logs:CreateLogStream') &&
+          s.resources.some((r) => r === '*' || /log-group:\/aws\/amazonmq\/\*/.test(r) || /log-group:\*/.test(r) || globMatches(r, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/broker/b-1/general:*')),
+      );
+    });
+    for (const broker of args.resources.filter((r) => r.type === T.broker)) {
+      const logs = broker.props.logs as { general?: unknown; audit?: unknown } | undefined;
+      const publishes = logs && (logs.general === true || logs.audit === true || logs.general === 'true' || logs.audit === 'true');
+      if (publishes && !allowsMq) report(`Amazon MQ broker ${broker.name} publishes logs, but no CloudWatch Logs resource policy lets mq.amazonaws.com write to /aws/amazonmq/*: its logs would never arrive.`, broker.urn);
+    }
+  },
+};
+
+/** Every (namespace, metric, other dimensions) an alarm watches per Broker dimension value. */
+function brokerMetricsWatched(alarm: StackResource): Array<{ broker: string; signature: string }> {
+  const metrics: Array<{ namespace?: unknown; metricName?: unknown; dimensions?: unknown }> = [];
+  if (alarm.props.metricName !== undefined) metrics.push(alarm.props);
+  for (const q of (Array.isArray(alarm.props.metricQueries) ? alarm.props.metricQueries : []) as Array<{ metric?: Record<string, unknown> }>) if (q?.metric) metrics.push(q.metric);
+  const out: Array<{ broker: string; signature: string }> = [];
+  for (const m of metrics) {
+    const dims = (m.dimensions && typeof m.dimensions === 'object' ? m.dimensions : {}) as Record<string, unknown>;
+    if (typeof dims.Broker !== 'string') continue;
+    const others = Object.entries(dims).filter(([k]) => k !== 'Broker').sort(([a], [b]) => a.localeCompare(b));
+    out.push({ broker: dims.Broker, signature: `${String(m.metricName)}${others.length ? ` (${others.map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : ''}` });
+  }
+  return out;
+}
+
+export const alarmsCoverBothBrokers: StackValidationPolicy = {
+  name: 'alarms-cover-both-brokers',
+  description: 'Alarms on an active/standby broker watch both instances (<name>-1 and <name>-2): after a failover only -2 reports.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const watched = args.resources.filter((r) => r.type === T.alarm).flatMap(brokerMetricsWatched);
+    for (const broker of args.resources.filter((r) => r.type === T.broker && r.props.deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ')) {
+      const brokerName = broker.props.brokerName;
+      if (typeof brokerName !== 'string') continue;
+      const coverage = new Map<string, Set<string>>();
+      for (const w of watched) {
+        const suffix = w.broker === `${brokerName}-1` ? '1' : w.broker === `${brokerName}-2` ? '2' : undefined;
+        if (!suffix) continue;
+        coverage.set(w.signature, (coverage.get(w.signature) ?? new Set()).add(suffix));
+      }
+      for (const [signature, suffixes] of coverage) {
+        if (suffixes.size < 2) report(`Alarms on ${signature} watch only ${brokerName}-${[...suffixes][0]} of active/standby broker ${broker.name}: also watch ${brokerName}-${suffixes.has('1') ? '2' : '1'} (or use metric math over both).`, broker.urn);
+      }
+    }
+  },
+};
+
+/** Which roles' policies may read an SSM parameter (by name in the resource ARN, wildcards included). */
+function readersOf(parameterName: string, all: StackResource[]): string[] {
+  const readers = new Set<string>();
+  for (const r of all) {
+    const docs = identityDocuments(r.type, r.props);
+    const owner = r.type === T.role ? r.name : typeof r.props.role === 'string' ? r.props.role : r.name;
+    for (const doc of docs) {
+      for (const s of statements(doc)) {
+        if (s.effect !== 'allow' || !(grants(s, 'ssm:GetParameter') || grants(s, 'ssm:GetParameters'))) continue;
+        if (s.resources.some((res) => res === '*' || globMatches(res.replace(/^.*:parameter/, ''), parameterName))) readers.add(owner);
+      }
+    }
+  }
+  return [...readers];
+}
+
+export const mqNoSharedAdminUser: StackValidationPolicy = {
+  name: 'mq-no-shared-admin-user',
+  description: 'In production no broker user (its SSM password) is shared by more than one tier, and no tier runs as the broker admin.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    if (!production(args)) return;
+    const passwords = args.resources.filter((r) => r.type === T.ssmParameter && typeof r.props.name === 'string' && /\/mq\/(.*\/)?password$/i.test(r.props.name));
+    for (const p of passwords) {
+      const readers = readersOf(p.props.name as string, args.resources);
+      if (readers.length > 1) report(`Broker password ${String(p.props.name)} is readable by ${readers.length} roles (${readers.join(', ')}): give each tier its own broker user.`, p.urn);
+    }
+    for (const broker of args.resources.filter((r) => r.type === T.broker)) {
+      const users = (Array.isArray(broker.props.users) ? broker.props.users : []) as Array<{ username?: string }>;
+      if (users.length === 1) report(`Amazon MQ broker ${broker.name} has a single user, so every tier shares it: create one user per tier.`, broker.urn);
+    }
+  },
+};
+
 export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   mqNotPublic,
   mqLogs,
   mqMultiAzInProduction,
   mqMultiAzAdvisory,
+  mqNoConsoleUsers,
   rdsEncrypted,
   rdsNotPublic,
   rdsBackups,
   rdsDeletionProtectionInProduction,
+  rdsParameterGroupRequiresTls,
   ecsNoPublicIp,
   ecsNoPrivileged,
   ecsLogsConfigured,
-  iamNoStarOnStar,
-  iamNoAdminAttachment,
+  ecsNoSecretsInEnvironment,
+  iamNoNotActionAllow,
+  iamNoServiceWildcards,
+  iamNoPassRoleOnStar,
+  iamNoPrivilegedManagedPolicies,
+  ssmSecretsAreSecure,
+  noSecretsInUserData,
   ec2Imdsv2,
   ec2EncryptedRoot,
+  albHardened,
+  logGroupsHaveRetention,
+  snsNoAwsManagedKey,
   alarmsHaveActions,
 ];
 
-export const STACK_POLICIES: StackValidationPolicy[] = [s3Encryption, s3VersioningInProduction, s3PublicAccessBlocked, s3TlsOnly, noPublicIngress, noPublicSsh];
+export const STACK_POLICIES: StackValidationPolicy[] = [
+  s3Encryption,
+  s3VersioningInProduction,
+  s3PublicAccessBlocked,
+  s3TlsOnly,
+  noPublicIngress,
+  noPublicSsh,
+  albNoPlainHttpForwarding,
+  productionHttpsOnly,
+  rdsRequiresTls,
+  alarmTopicKeyUsable,
+  mqLogsResourcePolicy,
+  alarmsCoverBothBrokers,
+  mqNoSharedAdminUser,
+];
 
 export const ALL_POLICIES = [...RESOURCE_POLICIES, ...STACK_POLICIES];

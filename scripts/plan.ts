@@ -167,7 +167,7 @@ export function componentGraph(resources: RecordedResource[]): Graph {
     has('WebTier') && { id: 'web', label: 'WebTier', detail: `ALB + gateway ASG ${asg?.minSize ?? '?'}..${asg?.maxSize ?? '?'}` },
     has('Messaging') && { id: 'mq', label: 'Messaging', detail: `Amazon MQ ${broker?.engineVersion ?? ''} ${broker?.deploymentMode ?? ''}` },
     has('EcsGrading') && { id: 'ecs', label: 'EcsGrading', detail: `Fargate workers ${target?.minCapacity ?? '?'}..${target?.maxCapacity ?? '?'}` },
-    has('Judge0Host') && { id: 'judge0', label: 'Judge0Host', detail: `${count('aws:ec2/instance:Instance')} EC2 host(s), Judge0 CE` },
+    has('Judge0Host') && { id: 'judge0', label: 'Judge0Host', detail: `${count('aws:ec2/instance:Instance')} EC2 host(s) behind an internal NLB, Judge0 CE` },
     has('Storage') && { id: 's3', label: 'Storage', detail: 'S3 grading files' },
     has('Database') && { id: 'db', label: 'Database', detail: `RDS MySQL ${rds?.engineVersion ?? ''}` },
     has('Alarms') && { id: 'alarms', label: 'Alarms', detail: `${count('aws:cloudwatch/metricAlarm:MetricAlarm')} alarms -> SNS` },

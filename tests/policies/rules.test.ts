@@ -108,6 +108,13 @@ describe('CrossGuard policies', () => {
       const inline = { type: 'aws:ec2/securityGroup:SecurityGroup', name: 'legacy', props: { id: 'sg-legacy', ingress: [{ fromPort: 5432, toPort: 5432, ipv6CidrBlocks: ['::/0'] }] } };
       assert.deepEqual(stackViolations(rules.noPublicIngress, [inline]), ['Security group ingress legacy is open to the internet on ports 5432-5432; only 80/443 on a load balancer may be.']);
     });
+    it('counts any prefix shorter than /8 as the whole internet (split ranges too)', () => {
+      for (const cidr of ['0.0.0.0/1', '128.0.0.0/1', '64.0.0.0/2', ' 0.0.0.0/7 ']) assert.equal(stackViolations(rules.noPublicIngress, [ingress('split', 'sg-app', 5432, cidr)]).length, 1, cidr);
+      const v6 = { type: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', name: 'v6', props: { securityGroupId: 'sg-app', fromPort: 22, toPort: 22, cidrIpv6: '::/1' } };
+      assert.equal(stackViolations(rules.noPublicSsh, [v6]).length, 1);
+      assert.deepEqual(stackViolations(rules.noPublicIngress, [ingress('corp', 'sg-app', 5432, '10.0.0.0/8')]), []);
+      assert.equal(rules.openToWorld(undefined), false);
+    });
     it('never opens SSH to the internet', () => {
       assert.deepEqual(stackViolations(rules.noPublicSsh, [ingress('ssh-vpc', 'sg-j', 22, '10.0.0.0/16')]), []);
       assert.deepEqual(stackViolations(rules.noPublicSsh, [ingress('ssh', 'sg-j', 22)]), ['Security group ingress ssh opens SSH (22) to the internet.']);
@@ -128,15 +135,165 @@ describe('CrossGuard policies', () => {
       assert.deepEqual(resourceViolations(rules.ecsLogsConfigured, 'aws:ecs/taskDefinition:TaskDefinition', taskDef({})), []);
       assert.deepEqual(resourceViolations(rules.ecsLogsConfigured, 'aws:ecs/taskDefinition:TaskDefinition', taskDef({ logConfiguration: undefined })), ['ECS task definition r: container worker has no logConfiguration.']);
     });
-    it('allows no "*" action on "*" resource', () => {
-      const doc = (Action: unknown, Resource: unknown) => JSON.stringify({ Statement: [{ Effect: 'Allow', Action, Resource }] });
-      assert.deepEqual(resourceViolations(rules.iamNoStarOnStar, 'aws:iam/rolePolicy:RolePolicy', { policy: doc('ecr:GetAuthorizationToken', '*') }), []);
-      assert.deepEqual(resourceViolations(rules.iamNoStarOnStar, 'aws:iam/rolePolicy:RolePolicy', { policy: doc(['*'], '*') }), ['IAM policy r allows "*" actions on "*" resources.']);
-      assert.deepEqual(resourceViolations(rules.iamNoStarOnStar, 'aws:iam/role:Role', { inlinePolicies: [{ policy: doc('*', ['*']) }] }), ['IAM policy r allows "*" actions on "*" resources.']);
+    it('finds no secret in a task environment, only parameter names', () => {
+      const td = 'aws:ecs/taskDefinition:TaskDefinition';
+      const env = (environment: unknown) => ({ containerDefinitions: JSON.stringify([{ name: 'worker', logConfiguration: {}, environment }]) });
+      assert.deepEqual(resourceViolations(rules.ecsNoSecretsInEnvironment, td, env([{ name: 'DB_PASSWORD_PARAM', value: '/prod/db/password' }, { name: 'JUDGE0_AUTH_TOKEN_PARAM', value: '/prod/judge0/auth-token' }, { name: 'MAX_TOKENS', value: '500' }])), []);
+      assert.deepEqual(resourceViolations(rules.ecsNoSecretsInEnvironment, td, env([{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'API_KEY', value: 'k' }, { name: 'JWT_SECRET', value: 's' }, { name: 'AUTH_TOKEN', value: 't' }])), [
+        'ECS task definition r: container worker has secrets in its environment (DB_PASSWORD, API_KEY, JWT_SECRET, AUTH_TOKEN): use secrets or a parameter name.',
+      ]);
+      // containerDefinitions as an array too, and unknown ones tolerated.
+      assert.equal(resourceViolations(rules.ecsNoSecretsInEnvironment, td, { containerDefinitions: [{ name: 'w', environment: [{ name: 'SecretKey', value: 'x' }] }] }).length, 1);
+      assert.deepEqual(resourceViolations(rules.ecsNoSecretsInEnvironment, td, {}), []);
     });
-    it('attaches no AdministratorAccess', () => {
-      assert.deepEqual(resourceViolations(rules.iamNoAdminAttachment, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', { policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }), []);
-      assert.deepEqual(resourceViolations(rules.iamNoAdminAttachment, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', { policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }), ['IAM attachment r grants AdministratorAccess.']);
+  });
+
+  describe('IAM', () => {
+    const rp = 'aws:iam/rolePolicy:RolePolicy';
+    const doc = (statement: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: statement });
+    it('allows nothing through NotAction or NotResource', () => {
+      assert.deepEqual(resourceViolations(rules.iamNoNotActionAllow, rp, { policy: doc([{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }, { Effect: 'Deny', NotAction: 's3:*', Resource: '*' }]) }), []);
+      assert.deepEqual(resourceViolations(rules.iamNoNotActionAllow, rp, { policy: doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }) }), ['Policy r allows with NotAction (iam:*): list the actions it may take instead.']);
+      // Statement as an object, the policy as an object, Effect in any case: same answer.
+      assert.equal(resourceViolations(rules.iamNoNotActionAllow, 'aws:iam/policy:Policy', { policy: { Statement: { Effect: 'allow', NotAction: ['s3:DeleteBucket'], Resource: '*' } } }).length, 1);
+      assert.equal(resourceViolations(rules.iamNoNotActionAllow, 'aws:s3/bucketPolicy:BucketPolicy', { policy: doc([{ Effect: 'Allow', Principal: '*', NotAction: 's3:DeleteObject', Resource: '*' }]) }).length, 1);
+    });
+    it('allows no "*" and no whole service', () => {
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: doc([{ Effect: 'Allow', Action: ['s3:GetObject', 'ecr:GetAuthorizationToken'], Resource: '*' }, { Effect: 'Deny', Action: 's3:*', Resource: '*' }]) }), []);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: doc({ Effect: 'Allow', Action: ['S3:*', 'sqs:SendMessage'], Resource: 'arn:aws:s3:::b' }) }), ['Policy r allows "s3:*": name the actions the role needs.']);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, 'aws:iam/role:Role', { inlinePolicies: [{ policy: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) }] }), ['Policy r allows "*": name the actions the role needs.']);
+      // A KMS key policy's usual delegation to the account root is not a grant to anyone in particular.
+      const keyPolicy = doc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }]);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, 'aws:kms/key:Key', { policy: keyPolicy }), []);
+      assert.equal(resourceViolations(rules.iamNoServiceWildcards, 'aws:kms/key:Key', { policy: doc([{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'kms:*', Resource: '*' }]) }).length, 1);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: 'not json' }), []);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, {}), []);
+    });
+    it('allows iam:PassRole only on named roles', () => {
+      assert.deepEqual(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: 'iam:PassRole', Resource: 'arn:aws:iam::123456789012:role/grading-task' }) }), []);
+      assert.deepEqual(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: 'iam:passrole', Resource: '*' }) }), ['Policy r allows iam:PassRole on *: name the roles it may pass.']);
+      assert.equal(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: ['iam:Pass*'], Resource: ['arn:aws:iam::123456789012:role/*'] }) }).length, 1);
+      assert.equal(resourceViolations(rules.iamNoPassRoleOnStar, 'aws:iam/policy:Policy', { policy: { Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: 'arn:aws:iam::*:*' }] } }).length, 1);
+    });
+    it('attaches no privileged AWS managed policy', () => {
+      const attachment = 'aws:iam/rolePolicyAttachment:RolePolicyAttachment';
+      for (const ok of ['AmazonSSMManagedInstanceCore', 'service-role/AmazonECSTaskExecutionRolePolicy', 'ReadOnlyAccess']) assert.deepEqual(resourceViolations(rules.iamNoPrivilegedManagedPolicies, attachment, { policyArn: `arn:aws:iam::aws:policy/${ok}` }), [], ok);
+      assert.deepEqual(resourceViolations(rules.iamNoPrivilegedManagedPolicies, attachment, { policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }), ['IAM attachment r grants the privileged AWS managed policy AdministratorAccess.']);
+      for (const bad of ['PowerUserAccess', 'IAMFullAccess', 'AmazonS3FullAccess', 'job-function/SystemAdministrator']) assert.equal(resourceViolations(rules.iamNoPrivilegedManagedPolicies, 'aws:iam/userPolicyAttachment:UserPolicyAttachment', { policyArn: `arn:aws:iam::aws:policy/${bad}` }).length, 1, bad);
+      assert.deepEqual(resourceViolations(rules.iamNoPrivilegedManagedPolicies, 'aws:iam/role:Role', { managedPolicyArns: ['arn:aws:iam::aws:policy/PowerUserAccess'] }), ['IAM role r grants the privileged AWS managed policy PowerUserAccess.']);
+    });
+  });
+
+  describe('secrets', () => {
+    it('keeps passwords, tokens and keys in SecureString parameters', () => {
+      const param = 'aws:ssm/parameter:Parameter';
+      assert.deepEqual(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/db/password', type: 'SecureString' }), []);
+      assert.deepEqual(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/db/endpoint', type: 'String' }), []);
+      assert.deepEqual(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/db/password', type: 'String' }), ['SSM parameter /prod/db/password holds a secret as String: use SecureString.']);
+      for (const name of ['/prod/judge0/auth-token', '/prod/review/api-key', '/prod/jwt-secret']) assert.equal(resourceViolations(rules.ssmSecretsAreSecure, param, { name, type: 'StringList' }).length, 1, name);
+    });
+    it('finds secrets in user data, base64 or not, but not parameter names', () => {
+      const lt = 'aws:ec2/launchTemplate:LaunchTemplate';
+      const b64 = (text: string) => Buffer.from(text).toString('base64');
+      const good = '#!/bin/bash\ndocker run -e DB_PASSWORD_PARAM=/prod/db/password -e PASSWORD="$(aws ssm get-parameter ...)" img';
+      assert.deepEqual(resourceViolations(rules.noSecretsInUserData, lt, { userData: b64(good), metadataOptions: { httpTokens: 'required' } }), []);
+      assert.deepEqual(resourceViolations(rules.noSecretsInUserData, lt, { userData: b64('#!/bin/bash\ndocker run -e DB_PASSWORD=hunter2 -e API_KEY=sk-123 img') }), ['Launch template r has secrets in its user data (DB_PASSWORD, API_KEY): read them from SSM at boot.']);
+      assert.equal(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', { userData: 'export REDIS_PASSWORD=\'x$y\'' }).length, 1);
+      assert.deepEqual(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', {}), []);
+    });
+  });
+
+  describe('databases', () => {
+    const group = (name: string, parameters: unknown[]) => ({ type: 'aws:rds/parameterGroup:ParameterGroup', name, props: { name, family: 'mysql8.4', parameters } });
+    const db = (parameterGroupName?: string) => ({ type: 'aws:rds/instance:Instance', name: 'db', props: { parameterGroupName } });
+    it('requires a parameter group that requires TLS', () => {
+      const tls = group('tls', [{ name: 'require_secure_transport', value: '1' }]);
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [tls, db('tls')]), []);
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [tls, db(undefined)]), [], 'unknown name with a TLS group in the stack');
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [group('plain', [{ name: 'character_set_server', value: 'utf8mb4' }]), db('plain')]), ['RDS instance db must use a parameter group that sets require_secure_transport = 1 (got plain).']);
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [db(undefined)]), ['RDS instance db must use a parameter group that sets require_secure_transport = 1 (got the default group).']);
+      assert.equal(stackViolations(rules.rdsRequiresTls, [tls, db('default.mysql8.4')]).length, 1);
+    });
+    it('checks each parameter group itself', () => {
+      assert.deepEqual(resourceViolations(rules.rdsParameterGroupRequiresTls, 'aws:rds/parameterGroup:ParameterGroup', { family: 'mysql8.4', parameters: [{ name: 'require_secure_transport', value: 'ON' }] }), []);
+      assert.deepEqual(resourceViolations(rules.rdsParameterGroupRequiresTls, 'aws:rds/parameterGroup:ParameterGroup', { family: 'mysql8.4', parameters: [{ name: 'require_secure_transport', value: '0' }] }), ['RDS parameter group r must require TLS (require_secure_transport = 1, or rds.force_ssl = 1 for PostgreSQL).']);
+    });
+  });
+
+  describe('load balancers', () => {
+    const lb = (props: Props) => ({ type: 'aws:lb/loadBalancer:LoadBalancer', name: 'alb', props: { arn: 'arn:lb/app/alb/1', name: 'alb', internal: false, ...props } });
+    const listener = (name: string, props: Props) => ({ type: 'aws:lb/listener:Listener', name, props: { loadBalancerArn: 'arn:lb/app/alb/1', ...props } });
+    const forward = [{ type: 'forward', targetGroupArn: 'tg' }];
+    const redirect = [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }];
+    it('forwards no plain HTTP on a public ALB', () => {
+      assert.deepEqual(stackViolations(rules.albNoPlainHttpForwarding, [lb({}), listener('http', { port: 80, protocol: 'HTTP', defaultActions: redirect }), listener('https', { port: 443, protocol: 'HTTPS', certificateArn: 'c', defaultActions: forward })]), []);
+      assert.deepEqual(stackViolations(rules.albNoPlainHttpForwarding, [lb({}), listener('http', { port: 80, protocol: 'HTTP', defaultActions: forward })]), ['Listener http forwards plain HTTP from a public load balancer: redirect port 80 to HTTPS instead.']);
+      assert.deepEqual(stackViolations(rules.albNoPlainHttpForwarding, [lb({ internal: true }), listener('http', { port: 80, protocol: 'HTTP', defaultActions: forward })]), [], 'internal balancer');
+      assert.equal(stackViolations(rules.albNoPlainHttpForwarding, [lb({}), listener('http', { port: 8080, protocol: 'http', loadBalancerArn: undefined, defaultActions: [{ forward: { targetGroups: [] } }] })]).length, 1);
+    });
+    it('requires HTTPS in production', () => {
+      const http = listener('http', { port: 80, protocol: 'HTTP', defaultActions: redirect });
+      assert.deepEqual(stackViolations(rules.productionHttpsOnly, [lb({}), http, listener('https', { port: 443, protocol: 'HTTPS', certificateArn: 'c', defaultActions: forward })], 'production'), []);
+      assert.deepEqual(stackViolations(rules.productionHttpsOnly, [lb({}), http], 'production'), ['Load balancer alb has no HTTPS listener with a certificate: production serves HTTPS only (set certificateArn).']);
+      assert.deepEqual(stackViolations(rules.productionHttpsOnly, [lb({}), http], 'staging'), []);
+    });
+    it('drops invalid headers and writes access logs', () => {
+      const alb = 'aws:lb/loadBalancer:LoadBalancer';
+      assert.deepEqual(resourceViolations(rules.albHardened, alb, { dropInvalidHeaderFields: true, accessLogs: { bucket: 'logs', enabled: true } }), []);
+      assert.deepEqual(resourceViolations(rules.albHardened, alb, { loadBalancerType: 'network', internal: true }), []);
+      assert.deepEqual(resourceViolations(rules.albHardened, alb, {}), ['Load balancer r must drop invalid header fields (dropInvalidHeaderFields = true).', 'Load balancer r must write access logs to S3 (accessLogs with a bucket, enabled).']);
+    });
+  });
+
+  describe('logs, brokers and alarms', () => {
+    it('keeps no log group forever', () => {
+      assert.deepEqual(resourceViolations(rules.logGroupsHaveRetention, 'aws:cloudwatch/logGroup:LogGroup', { retentionInDays: 30 }), []);
+      assert.deepEqual(resourceViolations(rules.logGroupsHaveRetention, 'aws:cloudwatch/logGroup:LogGroup', {}), ['CloudWatch log group r keeps its logs forever: set retentionInDays.']);
+      assert.equal(resourceViolations(rules.logGroupsHaveRetention, 'aws:cloudwatch/logGroup:LogGroup', { retentionInDays: 0 }).length, 1);
+    });
+    it('gives no broker user console access', () => {
+      assert.deepEqual(resourceViolations(rules.mqNoConsoleUsers, 'aws:mq/broker:Broker', { users: [{ username: 'a', consoleAccess: false }] }), []);
+      assert.deepEqual(resourceViolations(rules.mqNoConsoleUsers, 'aws:mq/broker:Broker', { users: [{ username: 'ops', consoleAccess: true }] }), ['Amazon MQ broker r: user ops must not have console access.']);
+    });
+    it('puts no topic under alias/aws/sns, and an alarm topic key lets CloudWatch use it', () => {
+      assert.deepEqual(resourceViolations(rules.snsNoAwsManagedKey, 'aws:sns/topic:Topic', { kmsMasterKeyId: 'arn:aws:kms:us-east-1:1:key/k' }), []);
+      assert.equal(resourceViolations(rules.snsNoAwsManagedKey, 'aws:sns/topic:Topic', { kmsMasterKeyId: 'alias/aws/sns' }).length, 1);
+      const alarm = { type: 'aws:cloudwatch/metricAlarm:MetricAlarm', name: 'a', props: { alarmActions: ['arn:aws:sns:us-east-1:1:alarms'] } };
+      const topic = { type: 'aws:sns/topic:Topic', name: 'alarms', props: { arn: 'arn:aws:sns:us-east-1:1:alarms', kmsMasterKeyId: 'arn:aws:kms:us-east-1:1:key/k1' } };
+      const key = (statement: unknown[]) => ({ type: 'aws:kms/key:Key', name: 'k', props: { arn: 'arn:aws:kms:us-east-1:1:key/k1', policy: JSON.stringify({ Statement: statement }) } });
+      const root = { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' }, Action: 'kms:*', Resource: '*' };
+      assert.deepEqual(stackViolations(rules.alarmTopicKeyUsable, [alarm, topic, key([root, { Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }])]), []);
+      assert.deepEqual(stackViolations(rules.alarmTopicKeyUsable, [alarm, topic, key([root])]), ['KMS key k of alarm topic alarms must let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*.']);
+    });
+    it('requires the mq.amazonaws.com log resource policy for a broker with logs', () => {
+      const broker = { type: 'aws:mq/broker:Broker', name: 'b', props: { logs: { general: true, audit: true } } };
+      const policy = (doc: unknown) => ({ type: 'aws:cloudwatch/logResourcePolicy:LogResourcePolicy', name: 'p', props: { policyName: 'mq', policyDocument: JSON.stringify(doc) } });
+      const allow = { Effect: 'Allow', Principal: { Service: 'mq.amazonaws.com' }, Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'arn:aws:logs:*:*:log-group:/aws/amazonmq/*' };
+      assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [broker, policy({ Statement: [allow] })]), []);
+      assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [broker]), ['Amazon MQ broker b publishes logs, but no CloudWatch Logs resource policy lets mq.amazonaws.com write to /aws/amazonmq/*: its logs would never arrive.']);
+      assert.equal(stackViolations(rules.mqLogsResourcePolicy, [broker, policy({ Statement: [{ ...allow, Principal: { Service: 'es.amazonaws.com' } }] })]).length, 1);
+      assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [{ ...broker, props: { logs: { general: false, audit: false } } }]), []);
+    });
+    it('alarms on both brokers of an active/standby pair', () => {
+      const broker = { type: 'aws:mq/broker:Broker', name: 'mq', props: { brokerName: 'prod', deploymentMode: 'ACTIVE_STANDBY_MULTI_AZ' } };
+      const alarm = (name: string, brokerValue: string) => ({ type: 'aws:cloudwatch/metricAlarm:MetricAlarm', name, props: { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: { Broker: brokerValue, Queue: 'q' } } });
+      const math = { type: 'aws:cloudwatch/metricAlarm:MetricAlarm', name: 'm', props: { metricQueries: ['prod-1', 'prod-2'].map((b, i) => ({ id: `q${i}`, metric: { namespace: 'AWS/AmazonMQ', metricName: 'ConsumerCount', dimensions: { Broker: b, Queue: 'q' } } })) } };
+      assert.deepEqual(stackViolations(rules.alarmsCoverBothBrokers, [broker, alarm('a1', 'prod-1'), alarm('a2', 'prod-2'), math]), []);
+      assert.deepEqual(stackViolations(rules.alarmsCoverBothBrokers, [broker, alarm('a1', 'prod-1'), math]), ['Alarms on QueueSize (Queue=q) watch only prod-1 of active/standby broker mq: also watch prod-2 (or use metric math over both).']);
+      assert.deepEqual(stackViolations(rules.alarmsCoverBothBrokers, [{ ...broker, props: { brokerName: 'prod', deploymentMode: 'SINGLE_INSTANCE' } }, alarm('a1', 'prod-1')]), []);
+    });
+    it('shares no broker user between tiers in production', () => {
+      const param = (name: string) => ({ type: 'aws:ssm/parameter:Parameter', name, props: { name, type: 'SecureString' } });
+      const reader = (role: string, names: string[]) => ({ type: 'aws:iam/rolePolicy:RolePolicy', name: `${role}-policy`, props: { role, policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: names.map((n) => `arn:aws:ssm:us-east-1:1:parameter${n}`) }] }) } });
+      const broker = (users: number) => ({ type: 'aws:mq/broker:Broker', name: 'mq', props: { users: Array.from({ length: users }, (_, i) => ({ username: `u${i}` })) } });
+      const separate = [broker(3), param('/prod/mq/worker/password'), param('/prod/mq/gateway/password'), reader('worker', ['/prod/mq/worker/password']), reader('gateway', ['/prod/mq/gateway/password'])];
+      assert.deepEqual(stackViolations(rules.mqNoSharedAdminUser, separate, 'production'), []);
+      const shared = [broker(1), param('/prod/mq/password'), reader('worker', ['/prod/mq/password']), reader('gateway', ['/prod/mq/*'])];
+      assert.deepEqual(stackViolations(rules.mqNoSharedAdminUser, shared, 'production'), [
+        'Broker password /prod/mq/password is readable by 2 roles (worker, gateway): give each tier its own broker user.',
+        'Amazon MQ broker mq has a single user, so every tier shares it: create one user per tier.',
+      ]);
+      assert.deepEqual(stackViolations(rules.mqNoSharedAdminUser, shared, 'staging'), []);
     });
   });
 
@@ -157,6 +314,24 @@ describe('CrossGuard policies', () => {
   it('requires an action on every alarm', () => {
     assert.deepEqual(resourceViolations(rules.alarmsHaveActions, 'aws:cloudwatch/metricAlarm:MetricAlarm', { alarmActions: ['arn:aws:sns:us-east-1:1:t'] }), []);
     assert.deepEqual(resourceViolations(rules.alarmsHaveActions, 'aws:cloudwatch/metricAlarm:MetricAlarm', { alarmActions: [] }), ['CloudWatch alarm r has no alarm action.']);
+  });
+
+  it('tolerates unknown (undefined) properties in every rule, as a preview shows them', () => {
+    const types = [
+      'aws:s3/bucket:Bucket', 'aws:s3/bucketPolicy:BucketPolicy', 'aws:mq/broker:Broker', 'aws:rds/instance:Instance', 'aws:rds/parameterGroup:ParameterGroup',
+      'aws:ec2/securityGroup:SecurityGroup', 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'aws:ec2/securityGroupRule:SecurityGroupRule',
+      'aws:lb/loadBalancer:LoadBalancer', 'aws:lb/listener:Listener', 'aws:ecs/service:Service', 'aws:ecs/taskDefinition:TaskDefinition',
+      'aws:iam/policy:Policy', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/role:Role', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+      'aws:ec2/instance:Instance', 'aws:ec2/launchTemplate:LaunchTemplate', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:cloudwatch/logGroup:LogGroup',
+      'aws:cloudwatch/logResourcePolicy:LogResourcePolicy', 'aws:sns/topic:Topic', 'aws:kms/key:Key', 'aws:ssm/parameter:Parameter',
+    ];
+    const shapes: Props[] = [{}, { policy: undefined, users: undefined, logs: undefined, containerDefinitions: undefined, defaultActions: undefined, ingress: [{}], inlinePolicies: [{}], metricQueries: [{}] }];
+    for (const environmentName of ['staging', 'production']) {
+      for (const props of shapes) {
+        for (const policy of rules.RESOURCE_POLICIES) for (const type of types) assert.doesNotThrow(() => resourceViolations(policy, type, props, environmentName), `${policy.name} on ${type}`);
+        for (const policy of rules.STACK_POLICIES) assert.doesNotThrow(() => stackViolations(policy, types.map((type, i) => ({ type, name: `r${i}`, props })), environmentName), policy.name);
+      }
+    }
   });
 
   it('ignores resources of other types', () => {

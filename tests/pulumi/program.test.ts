@@ -42,7 +42,7 @@ describe('program (production stack)', () => {
 
   it('keeps generated passwords out of plain text: only SecureString parameters and secret inputs hold them', async () => {
     const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
-    assert.equal(secrets.length, 5, 'broker, database, Judge0 token and Judge0 database/cache passwords are generated');
+    assert.equal(secrets.length, 7, 'broker admin, worker and gateway, database, Judge0 token and Judge0 database/cache passwords are generated');
     for (const resource of recorded) {
       const text = JSON.stringify(resource.inputs);
       for (const secret of secrets) {
@@ -56,6 +56,18 @@ describe('program (production stack)', () => {
       const resolved = JSON.stringify(await promiseOf(value as pulumi.Output<unknown>));
       for (const secret of secrets) assert.ok(!resolved?.includes(secret), `stack output ${name} exposes a password`);
     }
+  });
+
+  it('lets each tier read only its own broker credentials', () => {
+    const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
+    const readers = (name: string) => Object.keys(policies).filter((p) => policies[p].includes(`parameter${name}"`)).sort();
+    assert.deepEqual(readers('/production/mq/worker/password'), ['production-workers-task-policy']);
+    assert.deepEqual(readers('/production/mq/gateway/password'), ['production-web-policy']);
+    assert.deepEqual(readers('/production/mq/password'), [], 'no tier runs as the broker admin');
+    const taskEnv = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions)[0].environment;
+    assert.deepEqual(taskEnv.find((e: { name: string }) => e.name === 'MQ_PASSWORD_PARAM'), { name: 'MQ_PASSWORD_PARAM', value: '/production/mq/worker/password' });
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /-e MQ_USERNAME_PARAM=\/production\/mq\/gateway\/username /);
   });
 
   it('gives every alarm an action', () => {
