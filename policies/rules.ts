@@ -350,7 +350,8 @@ export const iamNoServiceWildcards = resourcePolicy(
     for (const doc of [...identityDocuments(type, props), ...resourceDocuments(type, props)]) {
       for (const s of statements(doc)) {
         if (s.effect !== 'allow' || accountDelegation(s)) continue;
-        const wild = s.actions.filter((a) => a === '*' || /^[a-z0-9-]+:\*+$/.test(a));
+        // "*", "s3:*", "*:*", "s*:*": every action of one or more services.
+        const wild = s.actions.filter((a) => a === '*' || /^[^:]*\*[^:]*:/.test(a) || /^[^:]+:\*+$/.test(a));
         if (wild.length) report(`Policy ${name} allows ${wild.map((a) => `"${a}"`).join(', ')}: name the actions the role needs.`);
       }
     }
@@ -401,7 +402,7 @@ export const iamNoPrivilegedManagedPolicies = resourcePolicy(
 // ---- Secrets -----------------------------------------------------------------------------------
 
 const SECRET_WORD = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|CREDENTIAL|PRIVATE_?KEY|ACCESS_?KEY)/i;
-const SECRET_SEGMENT = /^(PWD|TOKEN|KEY|APIKEY|AUTH|AUTHTOKEN|SECRETS|CREDENTIALS|PASS)$/i;
+const SECRET_SEGMENT = /^(PWD|TOKEN|KEY|APIKEY|AUTHTOKEN|SECRETS|CREDENTIALS)$/i;
 /** Names that carry where a secret lives, not the secret (MQ_PASSWORD_PARAM=/env/mq/password). */
 const REFERENCE_SUFFIX = /_(PARAM|PARAMS|PARAMETER|PARAMETER_NAME|ARN|NAME|FILE|PATH|HEADER|URL|URI|ENDPOINT|ID_PARAM|SECRET_ID)$/i;
 
@@ -419,8 +420,8 @@ export const ssmSecretsAreSecure = resourcePolicy(
   ({ name, props }, report) => {
     const type = typeof props.type === 'string' ? props.type : undefined;
     if (type === undefined || type === 'SecureString') return;
-    const label = [props.name, name].filter((x): x is string => typeof x === 'string').join(' ');
-    const words = label.split(/[/\s]+/).filter(Boolean);
+    const label = [props.name, name, props.description].filter((x): x is string => typeof x === 'string').join(' ');
+    const words = label.split(/[/\s,.:;()]+/).filter(Boolean);
     const secret = words.some((w) => /password|passwd|secret|token|api[-_]?key|private[-_]?key|credential/i.test(w));
     if (secret) report(`SSM parameter ${typeof props.name === 'string' ? props.name : name} holds a secret as ${type}: use SecureString.`);
   },
@@ -448,10 +449,15 @@ export function secretAssignments(text: string): string[] {
   for (const m of text.matchAll(assignment)) {
     const [, name, , value] = m;
     if (!secretName(name)) continue;
-    // A reference, not a value: another variable, a command, an SSM path, an ARN, a placeholder.
-    if (/^(\$|`|\/|arn:|\{\{|<|%)/.test(value) || value === '-' || value === '') continue;
+    // A reference, not a value: another variable, a command, an SSM path, an ARN, a placeholder,
+    // or the start of a structure (YAML `chpasswd: {expire: false}`).
+    if (/^(\$|`|\/|arn:|\{|\[|<|%|\||>|&)/.test(value) || value === '-' || value === '') continue;
     found.push(name);
   }
+  // Secrets given as command-line flags: --password X, -pX for mysql, aws configure set aws_secret_access_key X.
+  for (const m of text.matchAll(/--(?:password|passwd|secret|token|api-key)(?:=|\s+)(['"]?)([^\s'"-][^\s'"]*)/gi)) if (!/^(\$|`|\/)/.test(m[2])) found.push(`--${m[0].slice(2).split(/[=\s]/)[0]}`);
+  for (const m of text.matchAll(/\bmysql(?:admin|dump)?\b[^\n]*\s-p([^\s$`'"][^\s]*)/g)) if (m[1]) found.push('mysql -p');
+  if (/aws\s+configure\s+set\s+aws_secret_access_key\s+[^\s$`]/i.test(text)) found.push('aws_secret_access_key');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) found.push('PRIVATE KEY block');
   if (/\bAKIA[0-9A-Z]{16}\b/.test(text)) found.push('AWS access key id');
   return [...new Set(found)];
@@ -609,9 +615,13 @@ export const rdsRequiresTls: StackValidationPolicy = {
   enforcementLevel: 'mandatory',
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
-    const groups = args.resources.filter((r) => r.type === T.rdsParameterGroup);
-    for (const db of args.resources.filter((r) => r.type === T.rds)) {
-      const named = db.props.parameterGroupName;
+    const checks: Array<[StackResource, unknown, StackResource[]]> = [
+      ...args.resources.filter((r) => r.type === T.rds).map((db): [StackResource, unknown, StackResource[]] => [db, db.props.parameterGroupName, args.resources.filter((r) => r.type === T.rdsParameterGroup)]),
+      ...args.resources
+        .filter((r) => r.type === 'aws:rds/cluster:Cluster')
+        .map((c): [StackResource, unknown, StackResource[]] => [c, c.props.dbClusterParameterGroupName, args.resources.filter((r) => r.type === T.rdsClusterParameterGroup)]),
+    ];
+    for (const [db, named, groups] of checks) {
       let ok: boolean;
       if (typeof named === 'string') {
         const group = groups.find((g) => g.props.name === named || g.props.id === named || (typeof g.props.namePrefix === 'string' && named.startsWith(g.props.namePrefix)));
@@ -620,7 +630,7 @@ export const rdsRequiresTls: StackValidationPolicy = {
         // Unknown until created: accept when the stack has a TLS-requiring group for it to be.
         ok = groups.some(requiresTls);
       }
-      if (!ok) report(`RDS instance ${db.name} must use a parameter group that sets require_secure_transport = 1 (got ${typeof named === 'string' ? named : 'the default group'}).`, db.urn);
+      if (!ok) report(`RDS ${db.type === T.rds ? 'instance' : 'cluster'} ${db.name} must use a parameter group that sets require_secure_transport = 1 (got ${typeof named === 'string' ? named : 'the default group'}).`, db.urn);
     }
   },
 };

@@ -166,6 +166,8 @@ describe('CrossGuard policies', () => {
       const keyPolicy = doc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' }]);
       assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, 'aws:kms/key:Key', { policy: keyPolicy }), []);
       assert.equal(resourceViolations(rules.iamNoServiceWildcards, 'aws:kms/key:Key', { policy: doc([{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'kms:*', Resource: '*' }]) }).length, 1);
+      assert.equal(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: doc({ Effect: 'Allow', Action: '*:*', Resource: 'arn:aws:s3:::b' }) }).length, 1);
+      assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: doc({ Effect: 'Allow', Action: 's3:Get*', Resource: 'arn:aws:s3:::b/*' }) }), [], 'a verb prefix is not a whole service');
       assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, { policy: 'not json' }), []);
       assert.deepEqual(resourceViolations(rules.iamNoServiceWildcards, rp, {}), []);
     });
@@ -173,6 +175,7 @@ describe('CrossGuard policies', () => {
       assert.deepEqual(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: 'iam:PassRole', Resource: 'arn:aws:iam::123456789012:role/grading-task' }) }), []);
       assert.deepEqual(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: 'iam:passrole', Resource: '*' }) }), ['Policy r allows iam:PassRole on *: name the roles it may pass.']);
       assert.equal(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: ['iam:Pass*'], Resource: ['arn:aws:iam::123456789012:role/*'] }) }).length, 1);
+      assert.equal(resourceViolations(rules.iamNoPassRoleOnStar, rp, { policy: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) }).length, 1, '"*" includes PassRole');
       assert.equal(resourceViolations(rules.iamNoPassRoleOnStar, 'aws:iam/policy:Policy', { policy: { Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: 'arn:aws:iam::*:*' }] } }).length, 1);
     });
     it('attaches no privileged AWS managed policy', () => {
@@ -191,6 +194,7 @@ describe('CrossGuard policies', () => {
       assert.deepEqual(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/db/endpoint', type: 'String' }), []);
       assert.deepEqual(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/db/password', type: 'String' }), ['SSM parameter /prod/db/password holds a secret as String: use SecureString.']);
       for (const name of ['/prod/judge0/auth-token', '/prod/review/api-key', '/prod/jwt-secret']) assert.equal(resourceViolations(rules.ssmSecretsAreSecure, param, { name, type: 'StringList' }).length, 1, name);
+      assert.equal(resourceViolations(rules.ssmSecretsAreSecure, param, { name: '/prod/app/db', type: 'String', description: 'the database password' }).length, 1);
     });
     it('finds secrets in user data, base64 or not, but not parameter names', () => {
       const lt = 'aws:ec2/launchTemplate:LaunchTemplate';
@@ -200,6 +204,9 @@ describe('CrossGuard policies', () => {
       assert.deepEqual(resourceViolations(rules.noSecretsInUserData, lt, { userData: b64('#!/bin/bash\ndocker run -e DB_PASSWORD=hunter2 -e API_KEY=sk-123 img') }), ['Launch template r has secrets in its user data (DB_PASSWORD, API_KEY): read them from SSM at boot.']);
       assert.equal(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', { userData: 'export REDIS_PASSWORD=\'x$y\'' }).length, 1);
       assert.deepEqual(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', {}), []);
+      assert.deepEqual(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', { userData: '#cloud-config\nchpasswd: {expire: false}\nruncmd:\n  - [docker, login, --password-stdin]\n  - AUTH_MODE=jwt' }), []);
+      const flags = '#!/bin/bash\nmysql -h db -u admin -pS3cr3t grading < schema.sql\ncurl --token abc123 https://x\naws configure set aws_secret_access_key wJalrXUt';
+      assert.deepEqual(resourceViolations(rules.noSecretsInUserData, 'aws:ec2/instance:Instance', { userData: flags }), ['EC2 instance r has secrets in its user data (--token, mysql -p, aws_secret_access_key): read them from SSM at boot.']);
     });
   });
 
@@ -213,6 +220,10 @@ describe('CrossGuard policies', () => {
       assert.deepEqual(stackViolations(rules.rdsRequiresTls, [group('plain', [{ name: 'character_set_server', value: 'utf8mb4' }]), db('plain')]), ['RDS instance db must use a parameter group that sets require_secure_transport = 1 (got plain).']);
       assert.deepEqual(stackViolations(rules.rdsRequiresTls, [db(undefined)]), ['RDS instance db must use a parameter group that sets require_secure_transport = 1 (got the default group).']);
       assert.equal(stackViolations(rules.rdsRequiresTls, [tls, db('default.mysql8.4')]).length, 1);
+      const cluster = { type: 'aws:rds/cluster:Cluster', name: 'aurora', props: { dbClusterParameterGroupName: 'cpg' } };
+      const clusterGroup = (value: string) => ({ type: 'aws:rds/clusterParameterGroup:ClusterParameterGroup', name: 'cpg', props: { name: 'cpg', parameters: [{ name: 'require_secure_transport', value }] } });
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [cluster, clusterGroup('ON')]), []);
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [cluster, clusterGroup('OFF')]), ['RDS cluster aurora must use a parameter group that sets require_secure_transport = 1 (got cpg).']);
     });
     it('checks each parameter group itself', () => {
       assert.deepEqual(resourceViolations(rules.rdsParameterGroupRequiresTls, 'aws:rds/parameterGroup:ParameterGroup', { family: 'mysql8.4', parameters: [{ name: 'require_secure_transport', value: 'ON' }] }), []);
