@@ -125,7 +125,19 @@ function keyFacts(r: RecordedResource): string {
       facts.push(['type', i.instanceType], ['imds', i.metadataOptions?.httpTokens], ['encryptedRoot', i.rootBlockDevice?.encrypted]);
       break;
     case 'aws:autoscaling/group:Group':
-      facts.push(['min', i.minSize], ['max', i.maxSize], ['desired', i.desiredCapacity]);
+      facts.push(['min', i.minSize], ['max', i.maxSize], ['desired', i.desiredCapacity], ['template', i.launchTemplate?.version], ['refresh', i.instanceRefresh?.strategy]);
+      break;
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      facts.push(['type', i.loadBalancerType], ['internal', i.internal], ['dropInvalidHeaders', i.dropInvalidHeaderFields], ['accessLogs', i.accessLogs?.enabled]);
+      break;
+    case 'aws:rds/parameterGroup:ParameterGroup':
+      facts.push(['family', i.family], ['tls', i.parameters?.find((p: { name: string }) => p.name === 'require_secure_transport')?.value]);
+      break;
+    case 'aws:ecr/repository:Repository':
+      facts.push(['tags', i.imageTagMutability]);
+      break;
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      facts.push(['name', i.name], ['retention', i.retentionInDays]);
       break;
     case 'aws:lb/listener:Listener':
       facts.push(['port', i.port], ['protocol', i.protocol], ['action', i.defaultActions?.[0]?.type]);
@@ -137,7 +149,7 @@ function keyFacts(r: RecordedResource): string {
       facts.push(['name', i.name], ['type', i.type]);
       break;
     case 'aws:s3/bucket:Bucket':
-      facts.push(['bucket', i.bucket]);
+      facts.push(['bucket', i.bucket], ['prefix', i.bucketPrefix]);
       break;
     case 'awsx:ec2:Vpc':
       facts.push(['cidr', i.cidrBlock], ['azs', i.numberOfAvailabilityZones], ['nat', i.natGateways?.strategy]);

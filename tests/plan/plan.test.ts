@@ -19,6 +19,14 @@ describe('offline plan', function () {
     assert.match(result.tree, /aws:mq\/broker:Broker production-mq-broker {2}\[engine=ActiveMQ 5\.18, instance=mq\.m5\.large, mode=ACTIVE_STANDBY_MULTI_AZ, public=false\]/);
     assert.match(result.tree, /aws:appautoscaling\/target:Target production-workers-scaling-target {2}\[min=1, max=10\]/);
     assert.match(result.tree, /^ {2}- aws:rds\/instance:Instance production-db-mysql/m, 'children are nested under their component');
+    // The deploy breakers of issue 13, as the plan shows them.
+    assert.match(result.tree, /aws:rds\/parameterGroup:ParameterGroup production-db-params {2}\[family=mysql8\.4, tls=1\]/);
+    assert.match(result.tree, /aws:lb\/loadBalancer:LoadBalancer production-judge0-nlb {2}\[type=network, internal=true\]/);
+    assert.match(result.tree, /aws:lb\/loadBalancer:LoadBalancer production-web-alb {2}\[type=application, internal=false, dropInvalidHeaders=true, accessLogs=true\]/);
+    assert.match(result.tree, /aws:autoscaling\/group:Group production-web-asg {2}\[min=2, max=4, desired=2, template=3, refresh=Rolling\]/);
+    assert.match(result.tree, /aws:lb\/listener:Listener production-web-http {2}\[port=80, protocol=HTTP, action=redirect\]/);
+    assert.match(result.tree, /aws:s3\/bucket:Bucket production-storage-bucket {2}\[prefix=production-grading-files-\]/);
+    assert.match(result.tree, /aws:ecr\/repository:Repository production-workers-repo {2}\[tags=MUTABLE\]/);
     assert.match(result.mermaid, /^flowchart LR/);
     assert.match(result.mermaid, /ecs -->\|HTTP 2358\| judge0/);
     assert.match(result.svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
