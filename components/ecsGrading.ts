@@ -295,7 +295,9 @@ export function workerTaskPolicy(o: { region: pulumi.Input<string>; account: pul
       { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: o.parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${o.region}:${o.account}:parameter${n}`) },
       { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
       { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${o.bucketArn}/submissions/*`, pulumi.interpolate`${o.bucketArn}/problems/*`] },
-      { Sid: 'ListTestCases', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*'] } } },
+      // Unconditional: S3 answers a GetObject of a missing key with 404 only to callers that may list the
+      // bucket, 403 AccessDenied to everyone else (a missing submission would look like a permissions fault).
+      { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn },
       { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: [pulumi.interpolate`${o.bucketArn}/results/*`, pulumi.interpolate`${o.bucketArn}/temp/*`] },
     ],
   };

@@ -167,8 +167,10 @@ export class WebTier extends pulumi.ComponentResource {
             { Sid: 'ReadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: pulumi.interpolate`${args.bucketArn}/results/*` },
             // Statements and limits only (web/src/problems.ts): never a test case's input or expected output.
             { Sid: 'ReadProblemStatements', Effect: 'Allow', Action: 's3:GetObject', Resource: gatewayProblemObjects(args.bucketArn) },
-            // Listing shows names (how many cases), not contents.
-            { Sid: 'ListProblems', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*', 'problems/'] } } },
+            // Names, not contents (how many cases a problem has). Unconditional: S3 answers a GetObject of a
+            // missing key (an optional manifest.json, an unknown request id) with 404 only to callers that may
+            // list the bucket, 403 AccessDenied to everyone else.
+            { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn },
             { Sid: 'WriteGatewayLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*` },
             { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
             { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },

@@ -71,6 +71,7 @@ describe('WebTier', () => {
     assert.ok(!JSON.stringify(policy).includes('/review/'), 'no review key to read when review is off');
     assert.equal(ofType('aws:ssm/parameter:Parameter').length, 0);
     assert.equal(bySid.ReadResults.Resource, 'arn:aws:s3:::staging-grading-files/results/*');
+    assert.deepEqual(bySid.ListBucket, { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::staging-grading-files' });
     // Statements and manifests (web/src/problems.ts), never test inputs or expected outputs.
     assert.deepEqual(bySid.ReadProblemStatements.Resource, ['arn:aws:s3:::staging-grading-files/problems/*/description.md', 'arn:aws:s3:::staging-grading-files/problems/*/testcases/manifest.json']);
     const reads = policy.Statement.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('s3:GetObject')).flatMap((s: { Resource: string | string[] }) => [s.Resource].flat());
