@@ -780,6 +780,112 @@ export const mqNoSharedAdminUser: StackValidationPolicy = {
   },
 };
 
+// ---- Deploy breakers: settings AWS refuses or that break later -----------------------------------
+
+const minorVersion = (v: unknown) => (typeof v === 'string' ? /^(\d+)\.(\d+)/.exec(v.trim()) : null);
+
+export const mqAutoMinorVersionUpgrade = resourcePolicy(
+  'mq-auto-minor-version-upgrade',
+  'ActiveMQ 5.18 and later brokers have autoMinorVersionUpgrade on (Amazon MQ rejects false).',
+  [T.broker],
+  ({ name, props }, report) => {
+    const v = minorVersion(props.engineVersion);
+    const modern = !v || Number(v[1]) > 5 || (Number(v[1]) === 5 && Number(v[2]) >= 18);
+    if (modern && (props.autoMinorVersionUpgrade === false || props.autoMinorVersionUpgrade === 'false')) report(`Amazon MQ broker ${name} must set autoMinorVersionUpgrade = true (required for ActiveMQ 5.18 and later).`);
+  },
+);
+
+export const mqMessagesExpire = resourcePolicy(
+  'mq-messages-expire',
+  'The broker configuration gives messages sent without an expiry a lifetime, so queues nobody consumes cannot fill the store.',
+  ['aws:mq/configuration:Configuration'],
+  ({ name, props }, report) => {
+    if (typeof props.data !== 'string' || props.engineType === 'RabbitMQ') return;
+    const plugin = /<timeStampingBrokerPlugin\b[^>]*\bzeroExpirationOverride="(\d+)"/.exec(props.data);
+    if (!plugin || Number(plugin[1]) <= 0) report(`Amazon MQ configuration ${name} must give messages a lifetime (timeStampingBrokerPlugin zeroExpirationOverride > 0).`);
+  },
+);
+
+export const rdsSupportedMysql = resourcePolicy(
+  'rds-mysql-in-standard-support',
+  'RDS MySQL runs a version in standard support (8.4): 8.0 and older enrol new instances in paid Extended Support.',
+  [T.rds, T.rdsParameterGroup],
+  ({ name, props, type }, report) => {
+    if (type === T.rds) {
+      if (props.engine === 'mysql' && typeof props.engineVersion === 'string' && /^(5\.|8\.0)/.test(props.engineVersion)) report(`RDS instance ${name} runs MySQL ${props.engineVersion}, past standard support: use 8.4.`);
+    } else if (typeof props.family === 'string' && /^mysql(5\.|8\.0)/.test(props.family)) {
+      report(`RDS parameter group ${name} is for ${props.family}, past standard support: use mysql8.4.`);
+    }
+  },
+);
+
+export const s3NoFixedBucketName = resourcePolicy(
+  's3-bucket-name-not-fixed',
+  'Buckets are named by prefix (bucketPrefix): S3 names are global, so a fixed name can already be taken in another account.',
+  [T.bucket],
+  ({ name, props }, report) => {
+    if (typeof props.bucket === 'string' && props.bucket !== '') report(`S3 bucket ${name} has the fixed global name "${props.bucket}": use bucketPrefix and read the name from the stack.`);
+  },
+);
+
+export const asgFollowsLaunchTemplate = resourcePolicy(
+  'asg-launch-template-version-and-refresh',
+  'An Auto Scaling group names a launch template version number (not $Latest/$Default) and has an instance refresh, so a new template replaces instances.',
+  ['aws:autoscaling/group:Group'],
+  ({ name, props }, report) => {
+    const specs = [props.launchTemplate, (props.mixedInstancesPolicy as { launchTemplate?: { launchTemplateSpecification?: unknown } } | undefined)?.launchTemplate?.launchTemplateSpecification];
+    const version = specs.map((s) => (s as { version?: unknown } | undefined)?.version).find((v) => v !== undefined);
+    if (specs.every((s) => s === undefined)) return;
+    if (typeof version === 'string' && /^\$(Latest|Default)$/i.test(version.trim())) report(`Auto Scaling group ${name} uses launch template version ${version}: a template change never replaces instances; use the template's latestVersion.`);
+    if (!props.instanceRefresh) report(`Auto Scaling group ${name} has no instanceRefresh: a new launch template version would reach only new instances.`);
+  },
+);
+
+export const asgHasScalingPolicy: StackValidationPolicy = {
+  name: 'asg-has-scaling-policy',
+  description: 'An Auto Scaling group that may grow (maxSize > minSize) has a scaling policy.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const policies = args.resources.filter((r) => r.type === 'aws:autoscaling/policy:Policy');
+    for (const asg of args.resources.filter((r) => r.type === 'aws:autoscaling/group:Group')) {
+      if (typeof asg.props.maxSize === 'number' && typeof asg.props.minSize === 'number' && asg.props.maxSize <= asg.props.minSize) continue;
+      const names = [asg.props.name, asg.props.id, asg.name].filter((x) => typeof x === 'string');
+      const own = policies.filter((p) => p.props.autoscalingGroupName === undefined || names.includes(p.props.autoscalingGroupName));
+      if (own.length === 0) report(`Auto Scaling group ${asg.name} has no scaling policy: it stays at its desired capacity under any load.`, asg.urn);
+    }
+  },
+};
+
+export const ecrTagsRepushable: StackValidationPolicy = {
+  name: 'ecr-built-image-tags-repushable',
+  description: 'A repository that docker-build pushes to takes a second push of a tag (MUTABLE): docker-build pushes its tag again whenever the build context changes.',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const images = args.resources.filter((r) => r.type === 'docker-build:index:Image' && r.props.push !== false);
+    if (images.length === 0) return;
+    const tags = images.flatMap((i) => asList(i.props.tags));
+    for (const repo of args.resources.filter((r) => r.type === 'aws:ecr/repository:Repository' && r.props.imageTagMutability === 'IMMUTABLE')) {
+      const pushedTo = tags.length === 0 || tags.some((t) => typeof repo.props.name !== 'string' || t.includes(`/${repo.props.name}:`));
+      if (pushedTo) report(`ECR repository ${repo.name} is IMMUTABLE but docker-build pushes its tag again on every context change: make it MUTABLE and run images by digest.`, repo.urn);
+    }
+  },
+};
+
+export const dockerLogsToCloudWatch = resourcePolicy(
+  'ec2-containers-log-to-cloudwatch',
+  'Containers started from user data send their output to CloudWatch Logs (docker run --log-driver awslogs).',
+  [T.instance, T.launchTemplate],
+  ({ name, props, type }, report) => {
+    const text = userDataText(props);
+    // A docker run may continue over several lines (trailing backslashes): look at the whole command.
+    const commands = text.split(/\n(?=\S)/).filter((c) => /\bdocker run\b/.test(c));
+    const missing = commands.filter((c) => !/--log-driver[=\s]+awslogs\b/.test(c));
+    if (missing.length) report(`${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} starts a container whose output never reaches CloudWatch: add --log-driver awslogs with a log group.`);
+  },
+);
+
 export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   mqNotPublic,
   mqLogs,
@@ -807,6 +913,12 @@ export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   logGroupsHaveRetention,
   snsNoAwsManagedKey,
   alarmsHaveActions,
+  mqAutoMinorVersionUpgrade,
+  mqMessagesExpire,
+  rdsSupportedMysql,
+  s3NoFixedBucketName,
+  asgFollowsLaunchTemplate,
+  dockerLogsToCloudWatch,
 ];
 
 export const STACK_POLICIES: StackValidationPolicy[] = [
@@ -823,6 +935,8 @@ export const STACK_POLICIES: StackValidationPolicy[] = [
   mqLogsResourcePolicy,
   alarmsCoverBothBrokers,
   mqNoSharedAdminUser,
+  asgHasScalingPolicy,
+  ecrTagsRepushable,
 ];
 
 export const ALL_POLICIES = [...RESOURCE_POLICIES, ...STACK_POLICIES];

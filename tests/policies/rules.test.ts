@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ResourceValidationPolicy, StackValidationPolicy } from '@pulumi/policy';
+import { renderBrokerConfigXml } from '../../components/brokerXml';
 import * as rules from '../../policies/rules';
 
 type Props = Record<string, unknown>;
@@ -327,6 +328,57 @@ describe('CrossGuard policies', () => {
     assert.deepEqual(resourceViolations(rules.alarmsHaveActions, 'aws:cloudwatch/metricAlarm:MetricAlarm', { alarmActions: [] }), ['CloudWatch alarm r has no alarm action.']);
   });
 
+  describe('deploy breakers', () => {
+    it('keeps autoMinorVersionUpgrade on for ActiveMQ 5.18+', () => {
+      const broker = 'aws:mq/broker:Broker';
+      assert.deepEqual(resourceViolations(rules.mqAutoMinorVersionUpgrade, broker, { engineVersion: '5.18', autoMinorVersionUpgrade: true }), []);
+      assert.deepEqual(resourceViolations(rules.mqAutoMinorVersionUpgrade, broker, { engineVersion: '5.17.6', autoMinorVersionUpgrade: false }), []);
+      assert.deepEqual(resourceViolations(rules.mqAutoMinorVersionUpgrade, broker, { engineVersion: '5.19', autoMinorVersionUpgrade: false }), ['Amazon MQ broker r must set autoMinorVersionUpgrade = true (required for ActiveMQ 5.18 and later).']);
+    });
+    it('gives broker messages a lifetime', () => {
+      const config = 'aws:mq/configuration:Configuration';
+      assert.deepEqual(resourceViolations(rules.mqMessagesExpire, config, { engineType: 'ActiveMQ', data: renderBrokerConfigXml() }), []);
+      assert.deepEqual(resourceViolations(rules.mqMessagesExpire, config, { engineType: 'ActiveMQ', data: '<broker xmlns="http://activemq.apache.org/schema/core"><plugins/></broker>' }), ['Amazon MQ configuration r must give messages a lifetime (timeStampingBrokerPlugin zeroExpirationOverride > 0).']);
+    });
+    it('runs MySQL in standard support', () => {
+      assert.deepEqual(resourceViolations(rules.rdsSupportedMysql, 'aws:rds/instance:Instance', { engine: 'mysql', engineVersion: '8.4' }), []);
+      assert.deepEqual(resourceViolations(rules.rdsSupportedMysql, 'aws:rds/instance:Instance', { engine: 'mysql', engineVersion: '8.0.39' }), ['RDS instance r runs MySQL 8.0.39, past standard support: use 8.4.']);
+      assert.deepEqual(resourceViolations(rules.rdsSupportedMysql, 'aws:rds/parameterGroup:ParameterGroup', { family: 'mysql8.0' }), ['RDS parameter group r is for mysql8.0, past standard support: use mysql8.4.']);
+    });
+    it('names buckets by prefix', () => {
+      assert.deepEqual(resourceViolations(rules.s3NoFixedBucketName, 'aws:s3/bucket:Bucket', { bucketPrefix: 'prod-grading-files-' }), []);
+      assert.deepEqual(resourceViolations(rules.s3NoFixedBucketName, 'aws:s3/bucket:Bucket', { bucket: 'prod-grading-files' }), ['S3 bucket r has the fixed global name "prod-grading-files": use bucketPrefix and read the name from the stack.']);
+    });
+    it('follows the launch template version with an instance refresh', () => {
+      const asg = 'aws:autoscaling/group:Group';
+      assert.deepEqual(resourceViolations(rules.asgFollowsLaunchTemplate, asg, { launchTemplate: { id: 'lt', version: '3' }, instanceRefresh: { strategy: 'Rolling' } }), []);
+      assert.deepEqual(resourceViolations(rules.asgFollowsLaunchTemplate, asg, { launchTemplate: { id: 'lt', version: '$Latest' } }), [
+        'Auto Scaling group r uses launch template version $Latest: a template change never replaces instances; use the template\'s latestVersion.',
+        'Auto Scaling group r has no instanceRefresh: a new launch template version would reach only new instances.',
+      ]);
+    });
+    it('gives a growing Auto Scaling group a scaling policy', () => {
+      const asg = { type: 'aws:autoscaling/group:Group', name: 'web', props: { name: 'web-asg', minSize: 1, maxSize: 4 } };
+      const policy = { type: 'aws:autoscaling/policy:Policy', name: 'cpu', props: { autoscalingGroupName: 'web-asg', policyType: 'TargetTrackingScaling' } };
+      assert.deepEqual(stackViolations(rules.asgHasScalingPolicy, [asg, policy]), []);
+      assert.deepEqual(stackViolations(rules.asgHasScalingPolicy, [asg]), ['Auto Scaling group web has no scaling policy: it stays at its desired capacity under any load.']);
+      assert.deepEqual(stackViolations(rules.asgHasScalingPolicy, [{ ...asg, props: { minSize: 2, maxSize: 2 } }]), [], 'a fixed-size group');
+    });
+    it('lets docker-build push its tag again', () => {
+      const image = { type: 'docker-build:index:Image', name: 'img', props: { push: true, tags: ['1.dkr.ecr.us-east-1.amazonaws.com/prod-worker:abc'] } };
+      const repo = (imageTagMutability: string) => ({ type: 'aws:ecr/repository:Repository', name: 'repo', props: { name: 'prod-worker', imageTagMutability } });
+      assert.deepEqual(stackViolations(rules.ecrTagsRepushable, [image, repo('MUTABLE')]), []);
+      assert.deepEqual(stackViolations(rules.ecrTagsRepushable, [repo('IMMUTABLE')]), [], 'no build in the stack');
+      assert.deepEqual(stackViolations(rules.ecrTagsRepushable, [image, repo('IMMUTABLE')]), ['ECR repository repo is IMMUTABLE but docker-build pushes its tag again on every context change: make it MUTABLE and run images by digest.']);
+    });
+    it('sends containers started from user data to CloudWatch Logs', () => {
+      const lt = 'aws:ec2/launchTemplate:LaunchTemplate';
+      const b64 = (text: string) => Buffer.from(text).toString('base64');
+      assert.deepEqual(resourceViolations(rules.dockerLogsToCloudWatch, lt, { userData: b64('#!/bin/bash\ndocker run -d \\\n  --log-driver awslogs --log-opt awslogs-group=/g \\\n  img') }), []);
+      assert.deepEqual(resourceViolations(rules.dockerLogsToCloudWatch, lt, { userData: b64('#!/bin/bash\ndocker run -d -p 3000:3000 img') }), ['Launch template r starts a container whose output never reaches CloudWatch: add --log-driver awslogs with a log group.']);
+    });
+  });
+
   it('tolerates unknown (undefined) properties in every rule, as a preview shows them', () => {
     const types = [
       'aws:s3/bucket:Bucket', 'aws:s3/bucketPolicy:BucketPolicy', 'aws:mq/broker:Broker', 'aws:rds/instance:Instance', 'aws:rds/parameterGroup:ParameterGroup',
@@ -335,8 +387,14 @@ describe('CrossGuard policies', () => {
       'aws:iam/policy:Policy', 'aws:iam/rolePolicy:RolePolicy', 'aws:iam/role:Role', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
       'aws:ec2/instance:Instance', 'aws:ec2/launchTemplate:LaunchTemplate', 'aws:cloudwatch/metricAlarm:MetricAlarm', 'aws:cloudwatch/logGroup:LogGroup',
       'aws:cloudwatch/logResourcePolicy:LogResourcePolicy', 'aws:sns/topic:Topic', 'aws:kms/key:Key', 'aws:ssm/parameter:Parameter',
+      'aws:autoscaling/group:Group', 'aws:autoscaling/policy:Policy', 'aws:mq/configuration:Configuration', 'docker-build:index:Image',
+      'aws:ecr/repository:Repository', 'aws:rds/cluster:Cluster', 'aws:rds/clusterParameterGroup:ClusterParameterGroup',
     ];
-    const shapes: Props[] = [{}, { policy: undefined, users: undefined, logs: undefined, containerDefinitions: undefined, defaultActions: undefined, ingress: [{}], inlinePolicies: [{}], metricQueries: [{}] }];
+    const shapes: Props[] = [
+      {},
+      { policy: undefined, users: undefined, logs: undefined, containerDefinitions: undefined, defaultActions: undefined, ingress: [{}], inlinePolicies: [{}], metricQueries: [{}] },
+      { policy: null, users: [null], containerDefinitions: '[null]', defaultActions: [null], parameters: [null], launchTemplate: null, tags: null, data: 42, userData: 7 },
+    ];
     for (const environmentName of ['staging', 'production']) {
       for (const props of shapes) {
         for (const policy of rules.RESOURCE_POLICIES) for (const type of types) assert.doesNotThrow(() => resourceViolations(policy, type, props, environmentName), `${policy.name} on ${type}`);
