@@ -161,7 +161,12 @@ export const bucketName = storage.bucketName;
 export const brokerName = messaging.brokerName;
 export const brokerStompEndpoints = messaging.stompEndpoints;
 export const databaseAddress = database.address;
-export const parameterNames = { mq: messaging.parameterNames, mqTiers: messaging.tierParameterNames, db: database.parameterNames, judge0: judge0.parameterNames };
+export const parameterNames = {
+  mq: messaging.parameterNames,
+  mqTiers: messaging.tierParameterNames,
+  db: database.parameterNames,
+  judge0: judge0.parameterNames,
+};
 export const judge0Endpoint = judge0.endpoint;
 export const workerImage = grading.image;
 export const workerCluster = grading.clusterName;

@@ -29,16 +29,35 @@ export function albLogBucket(name: string, args: AlbLogBucketArgs, parent: pulum
   const tags = args.tags;
   const bucket = new aws.s3.Bucket(name, { bucketPrefix: bucketPrefix(args.environmentName, 'alb-logs'), forceDestroy: false, tags }, opts);
   new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, opts);
-  new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, opts);
-  new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] }, opts);
+  new aws.s3.BucketPublicAccessBlock(
+    `${name}-public-access`,
+    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    opts,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-encryption`,
+    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
+    opts,
+  );
   new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, opts);
   new aws.s3.BucketLifecycleConfiguration(
     `${name}-lifecycle`,
     {
       bucket: bucket.id,
       rules: [
-        { id: 'expire-logs', status: 'Enabled', filter: { prefix: '' }, expiration: { days: args.retentionDays }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
-        { id: 'abort-incomplete-uploads', status: 'Enabled', filter: { prefix: '' }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+        {
+          id: 'expire-logs',
+          status: 'Enabled',
+          filter: { prefix: '' },
+          expiration: { days: args.retentionDays },
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+        },
+        {
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: { prefix: '' },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
       ],
     },
     opts,

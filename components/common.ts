@@ -61,6 +61,7 @@ export function passwordOrGenerated(resourceName: string, provided: pulumi.Input
  * may appear there.
  */
 export function generatedWord(resourceName: string, parent: pulumi.Resource): pulumi.Output<string> {
-  const generated = new random.RandomPassword(resourceName, { length: 40, special: false, minLower: 2, minUpper: 2, minNumeric: 2 }, { parent });
+  const spec = { length: 40, special: false, minLower: 2, minUpper: 2, minNumeric: 2 };
+  const generated = new random.RandomPassword(resourceName, spec, { parent });
   return pulumi.secret(generated.result);
 }

@@ -296,10 +296,12 @@ function crossFieldProblems(cfg: StackConfig, environmentGiven: boolean, reviewK
     problems.push('mqInstanceType mq.t3.micro supports SINGLE_INSTANCE only; use mq.m5.large or larger for ACTIVE_STANDBY_MULTI_AZ');
   }
   if (!cfg.mqAutoMinorVersionUpgrade) {
-    problems.push(`mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} (5.18 and later upgrade minor versions automatically)`);
+    const version = cfg.mqEngineVersion;
+    problems.push(`mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${version} (5.18 and later upgrade minor versions automatically)`);
   }
   if (cfg.isProduction && !cfg.certificateArn) {
-    problems.push('certificateArn is required in production: the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN');
+    const why = 'the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN';
+    problems.push(`certificateArn is required in production: ${why}`);
   }
   if (cfg.enableSshAccess && !cfg.sshKeyName) problems.push('sshKeyName is required when enableSshAccess is true');
   if (cfg.enableCodeReview && !reviewKeyGiven) {

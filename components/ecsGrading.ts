@@ -74,7 +74,14 @@ export class EcsGrading extends pulumi.ComponentResource {
         `${name}-repo`,
         // MUTABLE: docker-build pushes the content-hash tag again whenever its build context changes
         // (IMMUTABLE refuses that second push); what runs is pinned by digest, never by tag.
-        { name: `${env}-grading-worker`, imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: 'AES256' }], forceDelete: false, tags },
+        {
+          name: `${env}-grading-worker`,
+          imageTagMutability: 'MUTABLE',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: 'AES256' }],
+          forceDelete: false,
+          tags,
+        },
         parent,
       );
       new aws.ecr.LifecyclePolicy(

@@ -81,31 +81,107 @@ export class Judge0Host extends pulumi.ComponentResource {
     ];
     for (const [id, parameter, description] of secrets) {
       // Letters and digits: judge0.conf is shell code and PostgreSQL's password goes into YAML (render-conf.sh).
-      ssmParameter(`${name}-param-${id}`, { name: parameter, value: generatedWord(`${name}-${id}`, this), description, secure: true }, tags, this);
+      ssmParameter(
+        `${name}-param-${id}`,
+        { name: parameter, value: generatedWord(`${name}-${id}`, this), description, secure: true },
+        tags,
+        this,
+      );
     }
 
     // Workers -> internal NLB -> hosts; each hop admits only the one before it.
-    const lbSg = new aws.ec2.SecurityGroup(`${name}-lb-sg`, { vpcId: args.vpcId, description: `Judge0 ${env} internal balancer: API from grading workers only`, tags: { ...tags, Name: `${env}-judge0-lb` } }, parent);
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `Judge0 ${env}: API from its internal balancer only`, tags: { ...tags, Name: `${env}-judge0` } }, parent);
+    const lbSg = new aws.ec2.SecurityGroup(
+      `${name}-lb-sg`,
+      {
+        vpcId: args.vpcId,
+        description: `Judge0 ${env} internal balancer: API from grading workers only`,
+        tags: { ...tags, Name: `${env}-judge0-lb` },
+      },
+      parent,
+    );
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      { vpcId: args.vpcId, description: `Judge0 ${env}: API from its internal balancer only`, tags: { ...tags, Name: `${env}-judge0` } },
+      parent,
+    );
     const api = { ipProtocol: 'tcp', fromPort: JUDGE0_PORT, toPort: JUDGE0_PORT, tags };
-    new aws.vpc.SecurityGroupIngressRule(`${name}-lb-from-workers`, { securityGroupId: lbSg.id, referencedSecurityGroupId: args.workerSecurityGroupId, description: 'Judge0 API', ...api }, parent);
-    new aws.vpc.SecurityGroupEgressRule(`${name}-lb-to-hosts`, { securityGroupId: lbSg.id, referencedSecurityGroupId: sg.id, description: 'Judge0 hosts', ...api }, parent);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-api-from-lb`, { securityGroupId: sg.id, referencedSecurityGroupId: lbSg.id, description: 'Judge0 API and health checks', ...api }, parent);
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-lb-from-workers`,
+      { securityGroupId: lbSg.id, referencedSecurityGroupId: args.workerSecurityGroupId, description: 'Judge0 API', ...api },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-lb-to-hosts`,
+      { securityGroupId: lbSg.id, referencedSecurityGroupId: sg.id, description: 'Judge0 hosts', ...api },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-api-from-lb`,
+      { securityGroupId: sg.id, referencedSecurityGroupId: lbSg.id, description: 'Judge0 API and health checks', ...api },
+      parent,
+    );
     if (args.enableSshAccess) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-ssh-from-vpc`, { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: 'tcp', fromPort: 22, toPort: 22, description: 'SSH from inside the VPC', tags }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-ssh-from-vpc`,
+        {
+          securityGroupId: sg.id,
+          cidrIpv4: args.vpcCidr,
+          ipProtocol: 'tcp',
+          fromPort: 22,
+          toPort: 22,
+          description: 'SSH from inside the VPC',
+          tags,
+        },
+        parent,
+      );
     }
     // Image pulls, apt and SSM go out through the NAT gateway.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress-https`, { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'HTTPS: Docker Hub, apt, SSM', tags }, parent);
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress-http`, { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 80, toPort: 80, description: 'HTTP: Ubuntu apt mirrors', tags }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-egress-https`,
+      {
+        securityGroupId: sg.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'HTTPS: Docker Hub, apt, SSM',
+        tags,
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-egress-http`,
+      {
+        securityGroupId: sg.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 80,
+        toPort: 80,
+        description: 'HTTP: Ubuntu apt mirrors',
+        tags,
+      },
+      parent,
+    );
     this.securityGroupId = sg.id;
     this.endpointSecurityGroupId = lbSg.id;
 
     const role = new aws.iam.Role(
       `${name}-role`,
-      { assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), description: 'Judge0 host', tags },
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+        description: 'Judge0 host',
+        tags,
+      },
       parent,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
+    new aws.iam.RolePolicyAttachment(
+      `${name}-ssm-core`,
+      { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+      parent,
+    );
     const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
     new aws.iam.RolePolicy(
       `${name}-read-secrets`,
@@ -114,8 +190,19 @@ export class Judge0Host extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'ReadJudge0Secrets', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: secrets.map(([, p]) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${p}`) },
-            { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
+            {
+              Sid: 'ReadJudge0Secrets',
+              Effect: 'Allow',
+              Action: 'ssm:GetParameter',
+              Resource: secrets.map(([, p]) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${p}`),
+            },
+            {
+              Sid: 'DecryptSecureStrings',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: ssmKey.targetKeyArn,
+              Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } },
+            },
           ],
         }),
       },
@@ -155,7 +242,15 @@ export class Judge0Host extends pulumi.ComponentResource {
 
     const nlb = new aws.lb.LoadBalancer(
       `${name}-nlb`,
-      { name: `${env}-judge0`, loadBalancerType: 'network', internal: true, subnets: args.privateSubnetIds, securityGroups: [lbSg.id], enableCrossZoneLoadBalancing: true, tags },
+      {
+        name: `${env}-judge0`,
+        loadBalancerType: 'network',
+        internal: true,
+        subnets: args.privateSubnetIds,
+        securityGroups: [lbSg.id],
+        enableCrossZoneLoadBalancing: true,
+        tags,
+      },
       parent,
     );
     const targetGroup = new aws.lb.TargetGroup(
@@ -177,12 +272,34 @@ export class Judge0Host extends pulumi.ComponentResource {
       },
       parent,
     );
-    instances.forEach((instance, i) => new aws.lb.TargetGroupAttachment(`${name}-target-${i + 1}`, { targetGroupArn: targetGroup.arn, targetId: instance.id, port: JUDGE0_PORT }, parent));
-    new aws.lb.Listener(`${name}-listener`, { loadBalancerArn: nlb.arn, port: JUDGE0_PORT, protocol: 'TCP', defaultActions: [{ type: 'forward', targetGroupArn: targetGroup.arn }], tags }, parent);
+    instances.forEach(
+      (instance, i) =>
+        new aws.lb.TargetGroupAttachment(
+          `${name}-target-${i + 1}`,
+          { targetGroupArn: targetGroup.arn, targetId: instance.id, port: JUDGE0_PORT },
+          parent,
+        ),
+    );
+    new aws.lb.Listener(
+      `${name}-listener`,
+      {
+        loadBalancerArn: nlb.arn,
+        port: JUDGE0_PORT,
+        protocol: 'TCP',
+        defaultActions: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
+        tags,
+      },
+      parent,
+    );
 
     // A stable name for all hosts: the worker reads it once at start and keeps it across host replacements.
     this.endpoint = pulumi.interpolate`http://${nlb.dnsName}:${JUDGE0_PORT}`;
-    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false }, tags, this);
+    ssmParameter(
+      `${name}-param-endpoint`,
+      { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false },
+      tags,
+      this,
+    );
 
     this.registerOutputs({ securityGroupId: this.securityGroupId, endpoint: this.endpoint });
   }

@@ -18,7 +18,10 @@ import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './com
 export const STOMP_SSL_PORT = 61614;
 
 /** The tiers that connect to the broker, each as its own user. */
-export const BROKER_TIERS = { worker: { username: 'grading-worker', group: 'workers' }, gateway: { username: 'grading-gateway', group: 'gateways' } } as const;
+export const BROKER_TIERS = {
+  worker: { username: 'grading-worker', group: 'workers' },
+  gateway: { username: 'grading-gateway', group: 'gateways' },
+} as const;
 export type BrokerTier = keyof typeof BROKER_TIERS;
 
 export interface MessagingArgs {
@@ -168,9 +171,15 @@ export class Messaging extends pulumi.ComponentResource {
 
     const tierParameters = {} as Record<BrokerTier, { endpoint: string; username: string; password: string }>;
     for (const t of tierUsers) {
-      const names = { endpoint: this.parameterNames.endpoint, username: parameterName(env, 'mq', `${t.tier}/username`), password: parameterName(env, 'mq', `${t.tier}/password`) };
-      ssmParameter(`${name}-param-${t.tier}-username`, { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true }, tags, this);
-      ssmParameter(`${name}-param-${t.tier}-password`, { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true }, tags, this);
+      const names = {
+        endpoint: this.parameterNames.endpoint,
+        username: parameterName(env, 'mq', `${t.tier}/username`),
+        password: parameterName(env, 'mq', `${t.tier}/password`),
+      };
+      const user = { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true };
+      const password = { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true };
+      ssmParameter(`${name}-param-${t.tier}-username`, user, tags, this);
+      ssmParameter(`${name}-param-${t.tier}-password`, password, tags, this);
       tierParameters[t.tier] = names;
     }
     this.tierParameterNames = tierParameters;
@@ -190,7 +199,10 @@ export function amazonMqLogPolicy(region: pulumi.Input<string>, account: pulumi.
         Principal: { Service: 'mq.amazonaws.com' },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: pulumi.interpolate`arn:aws:logs:${region}:${account}:log-group:/aws/amazonmq/*`,
-        Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': pulumi.interpolate`arn:aws:mq:${region}:${account}:broker:*` } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': pulumi.interpolate`arn:aws:mq:${region}:${account}:broker:*` },
+        },
       },
     ],
   };

@@ -139,7 +139,11 @@ export class WebTier extends pulumi.ComponentResource {
     this.albArnSuffix = alb.arnSuffix;
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
 
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/grading/${env}/gateway`, retentionInDays: logRetentionDays, tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/grading/${env}/gateway`, retentionInDays: logRetentionDays, tags },
+      parent,
+    );
     this.logGroupName = logGroup.name;
 
     const role = new aws.iam.Role(
@@ -171,7 +175,12 @@ export class WebTier extends pulumi.ComponentResource {
             // missing key (an optional manifest.json, an unknown request id) with 404 only to callers that may
             // list the bucket, 403 AccessDenied to everyone else.
             { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn },
-            { Sid: 'WriteGatewayLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*` },
+            {
+              Sid: 'WriteGatewayLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*`,
+            },
             { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
             { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
             ...(args.repositoryArn
@@ -192,7 +201,10 @@ export class WebTier extends pulumi.ComponentResource {
     const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
     const userData = pulumi
       .all([args.image, region, args.bucketName, logGroup.name])
-      .apply(([image, r, bucket, logGroupName]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, logGroupName })).toString('base64'));
+      .apply(([image, r, bucket, logGroupName]) => {
+        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, logGroupName });
+        return Buffer.from(script).toString('base64');
+      });
     const launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
@@ -238,7 +250,10 @@ export class WebTier extends pulumi.ComponentResource {
         autoscalingGroupName: asg.name,
         policyType: 'TargetTrackingScaling',
         estimatedInstanceWarmup: 180,
-        targetTrackingConfiguration: { predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' }, targetValue: args.cpuTargetValue ?? 60 },
+        targetTrackingConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
+          targetValue: args.cpuTargetValue ?? 60,
+        },
       },
       parent,
     );
@@ -302,11 +317,15 @@ export function gatewayUserData(o: {
     'set -euo pipefail',
     'dnf install -y docker',
     'systemctl enable --now docker',
-    registry.includes('.dkr.ecr.') ? `aws ecr get-login-password --region ${registryRegion} | docker login --username AWS --password-stdin ${registry}` : '',
+    registry.includes('.dkr.ecr.')
+      ? `aws ecr get-login-password --region ${registryRegion} | docker login --username AWS --password-stdin ${registry}`
+      : '',
     // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
     // Output goes to CloudWatch Logs with the instance role's credentials; a stream per container.
-    o.logGroupName ? `  --log-driver awslogs --log-opt awslogs-region=${o.region} --log-opt awslogs-group=${o.logGroupName} --log-opt tag='gateway/{{.ID}}' \\` : '',
+    o.logGroupName
+      ? `  --log-driver awslogs --log-opt awslogs-region=${o.region} --log-opt awslogs-group=${o.logGroupName} --log-opt tag='gateway/{{.ID}}' \\`
+      : '',
     ...Object.entries(env).map(([k, v]) => `  -e ${k}=${v} \\`),
     `  ${o.image} node dist/web/src/main.js`,
     '',

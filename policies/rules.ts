@@ -5,7 +5,13 @@
  * Resources are matched by type token, and every rule tolerates unknown (undefined) properties,
  * which is what a preview shows for values that depend on resources not yet created.
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from '@pulumi/policy';
+import type {
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from '@pulumi/policy';
 
 export interface GradingPolicyConfig {
   /** "production" turns on the production-only rules. */
@@ -31,12 +37,21 @@ const T = {
   iamPolicy: 'aws:iam/policy:Policy',
   rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
   role: 'aws:iam/role:Role',
-  attachments: ['aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/userPolicyAttachment:UserPolicyAttachment', 'aws:iam/groupPolicyAttachment:GroupPolicyAttachment', 'aws:iam/policyAttachment:PolicyAttachment'],
+  attachments: [
+    'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+    'aws:iam/userPolicyAttachment:UserPolicyAttachment',
+    'aws:iam/groupPolicyAttachment:GroupPolicyAttachment',
+    'aws:iam/policyAttachment:PolicyAttachment',
+  ],
   instance: 'aws:ec2/instance:Instance',
   launchTemplate: 'aws:ec2/launchTemplate:LaunchTemplate',
   alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
   listener: ['aws:lb/listener:Listener', 'aws:alb/listener:Listener', 'aws:elasticloadbalancingv2/listener:Listener'],
-  loadBalancers: ['aws:lb/loadBalancer:LoadBalancer', 'aws:alb/loadBalancer:LoadBalancer', 'aws:elasticloadbalancingv2/loadBalancer:LoadBalancer'],
+  loadBalancers: [
+    'aws:lb/loadBalancer:LoadBalancer',
+    'aws:alb/loadBalancer:LoadBalancer',
+    'aws:elasticloadbalancingv2/loadBalancer:LoadBalancer',
+  ],
   userPolicy: 'aws:iam/userPolicy:UserPolicy',
   groupPolicy: 'aws:iam/groupPolicy:GroupPolicy',
   ssmParameter: 'aws:ssm/parameter:Parameter',
@@ -59,7 +74,13 @@ const T = {
 type Validation = (args: ResourceValidationArgs, report: ReportViolation) => void;
 const production = (args: { getConfig<C extends object>(): C }) => args.getConfig<GradingPolicyConfig>().environmentName === 'production';
 
-function resourcePolicy(name: string, description: string, types: string[], validate: Validation, enforcementLevel: 'mandatory' | 'advisory' = 'mandatory'): ResourceValidationPolicy {
+function resourcePolicy(
+  name: string,
+  description: string,
+  types: string[],
+  validate: Validation,
+  enforcementLevel: 'mandatory' | 'advisory' = 'mandatory',
+): ResourceValidationPolicy {
   return {
     name,
     description,
@@ -75,10 +96,20 @@ function resourcePolicy(name: string, description: string, types: string[], vali
 
 /** Which of `candidates` (resources with a `bucket` prop) belong to `bucket`; unknown props count as a match. */
 function attached(bucket: { props: Record<string, unknown> }, candidates: Array<{ props: Record<string, unknown> }>) {
-  return candidates.filter((c) => c.props.bucket === undefined || c.props.bucket === bucket.props.bucket || c.props.bucket === bucket.props.id);
+  return candidates.filter(
+    (c) => c.props.bucket === undefined || c.props.bucket === bucket.props.bucket || c.props.bucket === bucket.props.id,
+  );
 }
 
-function bucketStackPolicy(name: string, description: string, check: (bucket: StackValidationArgs['resources'][number], all: StackValidationArgs['resources'], args: StackValidationArgs) => string | undefined): StackValidationPolicy {
+function bucketStackPolicy(
+  name: string,
+  description: string,
+  check: (
+    bucket: StackValidationArgs['resources'][number],
+    all: StackValidationArgs['resources'],
+    args: StackValidationArgs,
+  ) => string | undefined,
+): StackValidationPolicy {
   return {
     name,
     description,
@@ -93,64 +124,114 @@ function bucketStackPolicy(name: string, description: string, check: (bucket: St
   };
 }
 
-export const s3Encryption = bucketStackPolicy('s3-server-side-encryption', 'Every bucket has default server-side encryption (AES256 or aws:kms).', (bucket, all) => {
-  const configs = attached(bucket, all.filter((r) => r.type === T.sse));
-  const ok = configs.some((c) => {
-    const algorithm = (c.props.rules as Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }> | undefined)?.[0]?.applyServerSideEncryptionByDefault?.sseAlgorithm;
-    return algorithm === undefined || ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(algorithm);
-  });
-  return ok ? undefined : `S3 bucket ${bucket.name} has no default server-side encryption configuration.`;
-});
+export const s3Encryption = bucketStackPolicy(
+  's3-server-side-encryption',
+  'Every bucket has default server-side encryption (AES256 or aws:kms).',
+  (bucket, all) => {
+    const configs = attached(
+      bucket,
+      all.filter((r) => r.type === T.sse),
+    );
+    const ok = configs.some((c) => {
+      const algorithm = (c.props.rules as Array<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }> | undefined)?.[0]
+        ?.applyServerSideEncryptionByDefault?.sseAlgorithm;
+      return algorithm === undefined || ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(algorithm);
+    });
+    return ok ? undefined : `S3 bucket ${bucket.name} has no default server-side encryption configuration.`;
+  },
+);
 
-export const s3VersioningInProduction = bucketStackPolicy('s3-versioning-in-production', 'Buckets are versioned in production.', (bucket, all, args) => {
-  if (!production(args)) return undefined;
-  const versioning = attached(bucket, all.filter((r) => r.type === T.versioning));
-  const ok = versioning.some((v) => {
-    const status = (v.props.versioningConfiguration as { status?: string } | undefined)?.status;
-    return status === undefined || status === 'Enabled';
-  });
-  return ok ? undefined : `S3 bucket ${bucket.name} must have versioning enabled in production.`;
-});
+export const s3VersioningInProduction = bucketStackPolicy(
+  's3-versioning-in-production',
+  'Buckets are versioned in production.',
+  (bucket, all, args) => {
+    if (!production(args)) return undefined;
+    const versioning = attached(
+      bucket,
+      all.filter((r) => r.type === T.versioning),
+    );
+    const ok = versioning.some((v) => {
+      const status = (v.props.versioningConfiguration as { status?: string } | undefined)?.status;
+      return status === undefined || status === 'Enabled';
+    });
+    return ok ? undefined : `S3 bucket ${bucket.name} must have versioning enabled in production.`;
+  },
+);
 
-export const s3PublicAccessBlocked = bucketStackPolicy('s3-public-access-blocked', 'Every bucket blocks all public access.', (bucket, all) => {
-  const blocks = attached(bucket, all.filter((r) => r.type === T.publicAccessBlock));
-  const ok = blocks.some((b) => ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'].every((k) => b.props[k] === undefined || b.props[k] === true));
-  return ok ? undefined : `S3 bucket ${bucket.name} must block all public access (all four settings true).`;
-});
+export const s3PublicAccessBlocked = bucketStackPolicy(
+  's3-public-access-blocked',
+  'Every bucket blocks all public access.',
+  (bucket, all) => {
+    const blocks = attached(
+      bucket,
+      all.filter((r) => r.type === T.publicAccessBlock),
+    );
+    const ok = blocks.some((b) =>
+      ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'].every(
+        (k) => b.props[k] === undefined || b.props[k] === true,
+      ),
+    );
+    return ok ? undefined : `S3 bucket ${bucket.name} must block all public access (all four settings true).`;
+  },
+);
 
 export const s3TlsOnly = bucketStackPolicy('s3-tls-only', 'Every bucket policy denies requests without TLS.', (bucket, all) => {
-  const policies = attached(bucket, all.filter((r) => r.type === T.bucketPolicy));
+  const policies = attached(
+    bucket,
+    all.filter((r) => r.type === T.bucketPolicy),
+  );
   const ok = policies.some((p) => {
     if (p.props.policy === undefined) return true;
     const doc = parseDocument(p.props.policy);
-    return statements(doc).some((s) => s.effect === 'deny' && /"aws:securetransport":\["?false"?\]|"aws:securetransport":"?false"?/i.test(JSON.stringify(s.condition ?? {})));
+    return statements(doc).some(
+      (s) =>
+        s.effect === 'deny' &&
+        /"aws:securetransport":\["?false"?\]|"aws:securetransport":"?false"?/i.test(JSON.stringify(s.condition ?? {})),
+    );
   });
   return ok ? undefined : `S3 bucket ${bucket.name} needs a bucket policy that denies aws:SecureTransport=false.`;
 });
 
 // ---- Amazon MQ -------------------------------------------------------------------------------
 
-export const mqNotPublic = resourcePolicy('mq-not-publicly-accessible', 'Amazon MQ brokers are private.', [T.broker], ({ name, props }, report) => {
-  if (props.publiclyAccessible === true) report(`Amazon MQ broker ${name} must not be publicly accessible.`);
-});
+export const mqNotPublic = resourcePolicy(
+  'mq-not-publicly-accessible',
+  'Amazon MQ brokers are private.',
+  [T.broker],
+  ({ name, props }, report) => {
+    if (props.publiclyAccessible === true) report(`Amazon MQ broker ${name} must not be publicly accessible.`);
+  },
+);
 
-export const mqLogs = resourcePolicy('mq-logs-enabled', 'Amazon MQ brokers send general and audit logs to CloudWatch.', [T.broker], ({ name, props }, report) => {
-  const logs = props.logs as { general?: boolean; audit?: boolean } | undefined;
-  if (logs === undefined || logs.general !== true || logs.audit !== true) report(`Amazon MQ broker ${name} must enable both general and audit logs.`);
-});
+export const mqLogs = resourcePolicy(
+  'mq-logs-enabled',
+  'Amazon MQ brokers send general and audit logs to CloudWatch.',
+  [T.broker],
+  ({ name, props }, report) => {
+    const logs = props.logs as { general?: boolean; audit?: boolean } | undefined;
+    if (logs === undefined || logs.general !== true || logs.audit !== true)
+      report(`Amazon MQ broker ${name} must enable both general and audit logs.`);
+  },
+);
 
 const multiAz = (props: Record<string, unknown>) => props.deploymentMode === undefined || props.deploymentMode !== 'SINGLE_INSTANCE';
 
-export const mqMultiAzInProduction = resourcePolicy('mq-multi-az-in-production', 'Production brokers run active/standby across AZs.', [T.broker], (args, report) => {
-  if (production(args) && !multiAz(args.props)) report(`Amazon MQ broker ${args.name} must use ACTIVE_STANDBY_MULTI_AZ in production.`);
-});
+export const mqMultiAzInProduction = resourcePolicy(
+  'mq-multi-az-in-production',
+  'Production brokers run active/standby across AZs.',
+  [T.broker],
+  (args, report) => {
+    if (production(args) && !multiAz(args.props)) report(`Amazon MQ broker ${args.name} must use ACTIVE_STANDBY_MULTI_AZ in production.`);
+  },
+);
 
 export const mqMultiAzAdvisory = resourcePolicy(
   'mq-multi-az-advisory',
   'Outside production, a single-instance broker is allowed but noted.',
   [T.broker],
   (args, report) => {
-    if (!production(args) && !multiAz(args.props)) report(`Amazon MQ broker ${args.name} is a single instance: a broker restart stops grading.`);
+    if (!production(args) && !multiAz(args.props))
+      report(`Amazon MQ broker ${args.name} is a single instance: a broker restart stops grading.`);
   },
   'advisory',
 );
@@ -165,14 +246,26 @@ export const rdsNotPublic = resourcePolicy('rds-not-public', 'RDS instances are 
   if (props.publiclyAccessible === true) report(`RDS instance ${name} must not be publicly accessible.`);
 });
 
-export const rdsBackups = resourcePolicy('rds-backups-7-days', 'RDS keeps automated backups for at least 7 days.', [T.rds], ({ name, props }, report) => {
-  const days = props.backupRetentionPeriod as number | undefined;
-  if (days === undefined || days < 7) report(`RDS instance ${name} must keep backups for at least 7 days (backupRetentionPeriod is ${days ?? 'unset'}).`);
-});
+export const rdsBackups = resourcePolicy(
+  'rds-backups-7-days',
+  'RDS keeps automated backups for at least 7 days.',
+  [T.rds],
+  ({ name, props }, report) => {
+    const days = props.backupRetentionPeriod as number | undefined;
+    if (days === undefined || days < 7)
+      report(`RDS instance ${name} must keep backups for at least 7 days (backupRetentionPeriod is ${days ?? 'unset'}).`);
+  },
+);
 
-export const rdsDeletionProtectionInProduction = resourcePolicy('rds-deletion-protection-in-production', 'Production databases have deletion protection.', [T.rds], (args, report) => {
-  if (production(args) && args.props.deletionProtection !== true) report(`RDS instance ${args.name} must have deletion protection in production.`);
-});
+export const rdsDeletionProtectionInProduction = resourcePolicy(
+  'rds-deletion-protection-in-production',
+  'Production databases have deletion protection.',
+  [T.rds],
+  (args, report) => {
+    if (production(args) && args.props.deletionProtection !== true)
+      report(`RDS instance ${args.name} must have deletion protection in production.`);
+  },
+);
 
 // ---- Network ---------------------------------------------------------------------------------
 
@@ -189,12 +282,38 @@ function publicIngresses(resources: StackValidationArgs['resources']): IngressVi
   const out: IngressView[] = [];
   for (const r of resources) {
     if (r.type === T.ingressRule) {
-      out.push({ name: r.name, urn: r.urn, securityGroupId: r.props.securityGroupId, fromPort: r.props.fromPort, toPort: r.props.toPort, cidrs: [r.props.cidrIpv4, r.props.cidrIpv6].filter(Boolean) });
+      out.push({
+        name: r.name,
+        urn: r.urn,
+        securityGroupId: r.props.securityGroupId,
+        fromPort: r.props.fromPort,
+        toPort: r.props.toPort,
+        cidrs: [r.props.cidrIpv4, r.props.cidrIpv6].filter(Boolean),
+      });
     } else if (r.type === T.sgRule && r.props.type === 'ingress') {
-      out.push({ name: r.name, urn: r.urn, securityGroupId: r.props.securityGroupId, fromPort: r.props.fromPort, toPort: r.props.toPort, cidrs: [...(r.props.cidrBlocks ?? []), ...(r.props.ipv6CidrBlocks ?? [])] });
+      out.push({
+        name: r.name,
+        urn: r.urn,
+        securityGroupId: r.props.securityGroupId,
+        fromPort: r.props.fromPort,
+        toPort: r.props.toPort,
+        cidrs: [...(r.props.cidrBlocks ?? []), ...(r.props.ipv6CidrBlocks ?? [])],
+      });
     } else if (r.type === T.sg) {
-      for (const rule of (r.props.ingress ?? []) as Array<{ fromPort?: number; toPort?: number; cidrBlocks?: string[]; ipv6CidrBlocks?: string[] }>) {
-        out.push({ name: r.name, urn: r.urn, securityGroupId: r.props.id ?? r.name, fromPort: rule.fromPort, toPort: rule.toPort, cidrs: [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])] });
+      for (const rule of (r.props.ingress ?? []) as Array<{
+        fromPort?: number;
+        toPort?: number;
+        cidrBlocks?: string[];
+        ipv6CidrBlocks?: string[];
+      }>) {
+        out.push({
+          name: r.name,
+          urn: r.urn,
+          securityGroupId: r.props.id ?? r.name,
+          fromPort: rule.fromPort,
+          toPort: rule.toPort,
+          cidrs: [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])],
+        });
       }
     }
   }
@@ -212,7 +331,8 @@ export function openToWorld(cidr: unknown): boolean {
   return Number(match[2]) < 8;
 }
 
-const coversPort = (i: Pick<IngressView, 'fromPort' | 'toPort'>, port: number) => i.fromPort === undefined || i.toPort === undefined || (i.fromPort <= port && port <= i.toPort) || i.fromPort === -1;
+const coversPort = (i: Pick<IngressView, 'fromPort' | 'toPort'>, port: number) =>
+  i.fromPort === undefined || i.toPort === undefined || (i.fromPort <= port && port <= i.toPort) || i.fromPort === -1;
 
 export const noPublicIngress: StackValidationPolicy = {
   name: 'no-public-ingress',
@@ -222,12 +342,23 @@ export const noPublicIngress: StackValidationPolicy = {
   validateStack: (args, report) => {
     // Security group ids (or, before creation, names) used by load balancers.
     const albGroups = new Set<unknown>();
-    for (const lb of args.resources.filter((r) => r.type === T.alb)) for (const g of (lb.props.securityGroups ?? []) as unknown[]) albGroups.add(g);
-    const albGroupNames = new Set(args.resources.filter((r) => r.type === T.sg && (albGroups.has(r.props.id) || albGroups.has(r.name))).map((r) => r.props.id ?? r.name));
+    for (const lb of args.resources.filter((r) => r.type === T.alb))
+      for (const g of (lb.props.securityGroups ?? []) as unknown[]) albGroups.add(g);
+    const albGroupNames = new Set(
+      args.resources
+        .filter((r) => r.type === T.sg && (albGroups.has(r.props.id) || albGroups.has(r.name)))
+        .map((r) => r.props.id ?? r.name),
+    );
     for (const ingress of publicIngresses(args.resources)) {
-      const webPortsOnly = ingress.fromPort !== undefined && ingress.fromPort === ingress.toPort && (ingress.fromPort === 80 || ingress.fromPort === 443);
-      const onAlb = albGroups.has(ingress.securityGroupId) || albGroupNames.has(ingress.securityGroupId) || ingress.securityGroupId === undefined;
-      if (!(webPortsOnly && onAlb)) report(`Security group ingress ${ingress.name} is open to the internet on ports ${ingress.fromPort}-${ingress.toPort}; only 80/443 on a load balancer may be.`, ingress.urn);
+      const webPortsOnly =
+        ingress.fromPort !== undefined && ingress.fromPort === ingress.toPort && (ingress.fromPort === 80 || ingress.fromPort === 443);
+      const onAlb =
+        albGroups.has(ingress.securityGroupId) || albGroupNames.has(ingress.securityGroupId) || ingress.securityGroupId === undefined;
+      if (!(webPortsOnly && onAlb))
+        report(
+          `Security group ingress ${ingress.name} is open to the internet on ports ${ingress.fromPort}-${ingress.toPort}; only 80/443 on a load balancer may be.`,
+          ingress.urn,
+        );
     }
   },
 };
@@ -238,7 +369,8 @@ export const noPublicSsh: StackValidationPolicy = {
   enforcementLevel: 'mandatory',
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
-    for (const ingress of publicIngresses(args.resources)) if (coversPort(ingress, 22)) report(`Security group ingress ${ingress.name} opens SSH (22) to the internet.`, ingress.urn);
+    for (const ingress of publicIngresses(args.resources))
+      if (coversPort(ingress, 22)) report(`Security group ingress ${ingress.name} opens SSH (22) to the internet.`, ingress.urn);
   },
 };
 
@@ -269,7 +401,8 @@ function parseDocument(doc: unknown): unknown {
   }
 }
 
-const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string'));
+const asList = (v: unknown): string[] =>
+  v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
 
 /** Statements of a document (object or JSON text; Statement as one object or an array). */
 function statements(doc: unknown): NormalStatement[] {
@@ -281,7 +414,8 @@ function statements(doc: unknown): NormalStatement[] {
     .map((s) => {
       const principal = s.Principal;
       const services = principal && typeof principal === 'object' ? asList((principal as Record<string, unknown>).Service) : [];
-      const awsPrincipals = principal === '*' ? ['*'] : principal && typeof principal === 'object' ? asList((principal as Record<string, unknown>).AWS) : [];
+      const awsPrincipals =
+        principal === '*' ? ['*'] : principal && typeof principal === 'object' ? asList((principal as Record<string, unknown>).AWS) : [];
       return {
         effect: String(s.Effect ?? '').toLowerCase(),
         actions: asList(s.Action).map((a) => a.toLowerCase()),
@@ -299,7 +433,13 @@ function statements(doc: unknown): NormalStatement[] {
 
 /** IAM's wildcard match (`*`, `?`), case-insensitive, as IAM matches actions. */
 function globMatches(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(value);
 }
 
@@ -325,7 +465,11 @@ const IDENTITY_TYPES = [T.iamPolicy, T.rolePolicy, T.userPolicy, T.groupPolicy, 
 const RESOURCE_POLICY_TYPES = [...Object.keys(T.resourcePolicies), T.snsTopic];
 
 /** A statement that delegates to a whole account (the usual first statement of a KMS key policy). */
-const accountDelegation = (s: NormalStatement) => s.hasPrincipal && s.services.length === 0 && s.awsPrincipals.length > 0 && s.awsPrincipals.every((p) => /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(p) || /^\d{12}$/.test(p));
+const accountDelegation = (s: NormalStatement) =>
+  s.hasPrincipal &&
+  s.services.length === 0 &&
+  s.awsPrincipals.length > 0 &&
+  s.awsPrincipals.every((p) => /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(p) || /^\d{12}$/.test(p));
 
 export const iamNoNotActionAllow = resourcePolicy(
   'iam-no-notaction-allow',
@@ -335,8 +479,10 @@ export const iamNoNotActionAllow = resourcePolicy(
     for (const doc of [...identityDocuments(type, props), ...resourceDocuments(type, props)]) {
       for (const s of statements(doc)) {
         if (s.effect !== 'allow') continue;
-        if (s.notActions.length) report(`Policy ${name} allows with NotAction (${s.notActions.join(', ')}): list the actions it may take instead.`);
-        if (s.notResources.length) report(`Policy ${name} allows with NotResource (${s.notResources.join(', ')}): list the resources instead.`);
+        if (s.notActions.length)
+          report(`Policy ${name} allows with NotAction (${s.notActions.join(', ')}): list the actions it may take instead.`);
+        if (s.notResources.length)
+          report(`Policy ${name} allows with NotResource (${s.notResources.join(', ')}): list the resources instead.`);
       }
     }
   },
@@ -370,7 +516,8 @@ export const iamNoPassRoleOnStar = resourcePolicy(
       for (const s of statements(doc)) {
         if (s.effect !== 'allow' || !grants(s, 'iam:PassRole')) continue;
         const broad = s.resources.filter(anyRole);
-        if (broad.length || s.notResources.length) report(`Policy ${name} allows iam:PassRole on ${broad.length ? broad.join(', ') : 'NotResource'}: name the roles it may pass.`);
+        if (broad.length || s.notResources.length)
+          report(`Policy ${name} allows iam:PassRole on ${broad.length ? broad.join(', ') : 'NotResource'}: name the roles it may pass.`);
       }
     }
   },
@@ -383,7 +530,9 @@ export function privilegedManagedPolicy(arn: string): boolean {
   const name = match[1].split('/').pop() ?? '';
   return (
     /^AdministratorAccess/i.test(name) ||
-    /^(PowerUserAccess|IAMFullAccess|SecurityAudit|AWSOrganizationsFullAccess|SystemAdministrator|NetworkAdministrator|DatabaseAdministrator)$/i.test(name) ||
+    /^(PowerUserAccess|IAMFullAccess|SecurityAudit|AWSOrganizationsFullAccess|SystemAdministrator|NetworkAdministrator|DatabaseAdministrator)$/i.test(
+      name,
+    ) ||
     /FullAccess$/i.test(name) ||
     /^job-function\//i.test(match[1])
   );
@@ -395,7 +544,9 @@ export const iamNoPrivilegedManagedPolicies = resourcePolicy(
   [...T.attachments, T.role, 'aws:iam/user:User', 'aws:iam/group:Group'],
   ({ name, props, type }, report) => {
     const arns = type === T.role ? asList(props.managedPolicyArns) : asList(props.policyArn);
-    for (const arn of arns) if (privilegedManagedPolicy(arn)) report(`IAM ${type === T.role ? 'role' : 'attachment'} ${name} grants the privileged AWS managed policy ${arn.split('/').pop()}.`);
+    for (const arn of arns)
+      if (privilegedManagedPolicy(arn))
+        report(`IAM ${type === T.role ? 'role' : 'attachment'} ${name} grants the privileged AWS managed policy ${arn.split('/').pop()}.`);
   },
 );
 
@@ -455,7 +606,8 @@ export function secretAssignments(text: string): string[] {
     found.push(name);
   }
   // Secrets given as command-line flags: --password X, -pX for mysql, aws configure set aws_secret_access_key X.
-  for (const m of text.matchAll(/--(?:password|passwd|secret|token|api-key)(?:=|\s+)(['"]?)([^\s'"-][^\s'"]*)/gi)) if (!/^(\$|`|\/)/.test(m[2])) found.push(`--${m[0].slice(2).split(/[=\s]/)[0]}`);
+  for (const m of text.matchAll(/--(?:password|passwd|secret|token|api-key)(?:=|\s+)(['"]?)([^\s'"-][^\s'"]*)/gi))
+    if (!/^(\$|`|\/)/.test(m[2])) found.push(`--${m[0].slice(2).split(/[=\s]/)[0]}`);
   for (const m of text.matchAll(/\bmysql(?:admin|dump)?\b[^\n]*\s-p([^\s$`'"][^\s]*)/g)) if (m[1]) found.push('mysql -p');
   if (/aws\s+configure\s+set\s+aws_secret_access_key\s+[^\s$`]/i.test(text)) found.push('aws_secret_access_key');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) found.push('PRIVATE KEY block');
@@ -469,15 +621,24 @@ export const noSecretsInUserData = resourcePolicy(
   [T.instance, T.launchTemplate],
   ({ name, props, type }, report) => {
     const found = secretAssignments(userDataText(props));
-    if (found.length) report(`${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} has secrets in its user data (${found.join(', ')}): read them from SSM at boot.`);
+    if (found.length)
+      report(
+        `${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} has secrets in its user data (${found.join(', ')}): read them from SSM at boot.`,
+      );
   },
 );
 
 // ---- ECS ---------------------------------------------------------------------------------------
 
-export const ecsNoPublicIp = resourcePolicy('ecs-no-public-ip', 'ECS services do not give tasks public IPs.', [T.ecsService], ({ name, props }, report) => {
-  if ((props.networkConfiguration as { assignPublicIp?: boolean } | undefined)?.assignPublicIp === true) report(`ECS service ${name} must not assign public IPs to its tasks.`);
-});
+export const ecsNoPublicIp = resourcePolicy(
+  'ecs-no-public-ip',
+  'ECS services do not give tasks public IPs.',
+  [T.ecsService],
+  ({ name, props }, report) => {
+    if ((props.networkConfiguration as { assignPublicIp?: boolean } | undefined)?.assignPublicIp === true)
+      report(`ECS service ${name} must not assign public IPs to its tasks.`);
+  },
+);
 
 /** Container definitions as JSON text or an array. */
 function containers(props: Record<string, unknown>): Array<Record<string, unknown>> {
@@ -485,13 +646,25 @@ function containers(props: Record<string, unknown>): Array<Record<string, unknow
   return Array.isArray(raw) ? raw.filter((c) => c && typeof c === 'object') : [];
 }
 
-export const ecsNoPrivileged = resourcePolicy('ecs-no-privileged-containers', 'No ECS container runs privileged.', [T.taskDefinition], ({ name, props }, report) => {
-  for (const c of containers(props)) if (c.privileged === true) report(`ECS task definition ${name}: container ${String(c.name)} must not be privileged.`);
-});
+export const ecsNoPrivileged = resourcePolicy(
+  'ecs-no-privileged-containers',
+  'No ECS container runs privileged.',
+  [T.taskDefinition],
+  ({ name, props }, report) => {
+    for (const c of containers(props))
+      if (c.privileged === true) report(`ECS task definition ${name}: container ${String(c.name)} must not be privileged.`);
+  },
+);
 
-export const ecsLogsConfigured = resourcePolicy('ecs-logs-configured', 'Every ECS container sends its logs somewhere.', [T.taskDefinition], ({ name, props }, report) => {
-  for (const c of containers(props)) if (!c.logConfiguration) report(`ECS task definition ${name}: container ${String(c.name)} has no logConfiguration.`);
-});
+export const ecsLogsConfigured = resourcePolicy(
+  'ecs-logs-configured',
+  'Every ECS container sends its logs somewhere.',
+  [T.taskDefinition],
+  ({ name, props }, report) => {
+    for (const c of containers(props))
+      if (!c.logConfiguration) report(`ECS task definition ${name}: container ${String(c.name)} has no logConfiguration.`);
+  },
+);
 
 export const ecsNoSecretsInEnvironment = resourcePolicy(
   'ecs-no-secrets-in-environment',
@@ -500,33 +673,58 @@ export const ecsNoSecretsInEnvironment = resourcePolicy(
   ({ name, props }, report) => {
     for (const c of containers(props)) {
       const env = Array.isArray(c.environment) ? (c.environment as Array<{ name?: unknown; value?: unknown }>) : [];
-      const secrets = env.filter((e) => typeof e?.name === 'string' && secretName(e.name) && !(typeof e.value === 'string' && /^(\/|arn:)/.test(e.value))).map((e) => e.name as string);
-      if (secrets.length) report(`ECS task definition ${name}: container ${String(c.name)} has secrets in its environment (${secrets.join(', ')}): use secrets or a parameter name.`);
+      const secrets = env
+        .filter((e) => typeof e?.name === 'string' && secretName(e.name) && !(typeof e.value === 'string' && /^(\/|arn:)/.test(e.value)))
+        .map((e) => e.name as string);
+      if (secrets.length)
+        report(
+          `ECS task definition ${name}: container ${String(c.name)} has secrets in its environment (${secrets.join(', ')}): use secrets or a parameter name.`,
+        );
     }
   },
 );
 
 // ---- EC2 -------------------------------------------------------------------------------------
 
-export const ec2Imdsv2 = resourcePolicy('ec2-imdsv2-required', 'Instances and launch templates require IMDSv2 tokens.', [T.instance, T.launchTemplate], ({ name, props, type }, report) => {
-  const tokens = (props.metadataOptions as { httpTokens?: string } | undefined)?.httpTokens;
-  if (tokens !== 'required') report(`${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} must require IMDSv2 (metadataOptions.httpTokens = "required").`);
-});
+export const ec2Imdsv2 = resourcePolicy(
+  'ec2-imdsv2-required',
+  'Instances and launch templates require IMDSv2 tokens.',
+  [T.instance, T.launchTemplate],
+  ({ name, props, type }, report) => {
+    const tokens = (props.metadataOptions as { httpTokens?: string } | undefined)?.httpTokens;
+    if (tokens !== 'required')
+      report(
+        `${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} must require IMDSv2 (metadataOptions.httpTokens = "required").`,
+      );
+  },
+);
 
-export const ec2EncryptedRoot = resourcePolicy('ec2-encrypted-root-volume', 'Root volumes are encrypted.', [T.instance, T.launchTemplate], ({ name, props, type }, report) => {
-  if (type === T.instance) {
-    if ((props.rootBlockDevice as { encrypted?: boolean } | undefined)?.encrypted !== true) report(`EC2 instance ${name} must encrypt its root volume.`);
-    return;
-  }
-  const mappings = (props.blockDeviceMappings ?? []) as Array<{ ebs?: { encrypted?: string | boolean } }>;
-  if (mappings.length === 0 || mappings.some((m) => m.ebs && String(m.ebs.encrypted) !== 'true')) report(`Launch template ${name} must encrypt its EBS volumes.`);
-});
+export const ec2EncryptedRoot = resourcePolicy(
+  'ec2-encrypted-root-volume',
+  'Root volumes are encrypted.',
+  [T.instance, T.launchTemplate],
+  ({ name, props, type }, report) => {
+    if (type === T.instance) {
+      if ((props.rootBlockDevice as { encrypted?: boolean } | undefined)?.encrypted !== true)
+        report(`EC2 instance ${name} must encrypt its root volume.`);
+      return;
+    }
+    const mappings = (props.blockDeviceMappings ?? []) as Array<{ ebs?: { encrypted?: string | boolean } }>;
+    if (mappings.length === 0 || mappings.some((m) => m.ebs && String(m.ebs.encrypted) !== 'true'))
+      report(`Launch template ${name} must encrypt its EBS volumes.`);
+  },
+);
 
 // ---- Alarms ----------------------------------------------------------------------------------
 
-export const alarmsHaveActions = resourcePolicy('alarms-have-actions', 'Every CloudWatch alarm notifies someone.', [T.alarm], ({ name, props }, report) => {
-  if (!Array.isArray(props.alarmActions) || props.alarmActions.length === 0) report(`CloudWatch alarm ${name} has no alarm action.`);
-});
+export const alarmsHaveActions = resourcePolicy(
+  'alarms-have-actions',
+  'Every CloudWatch alarm notifies someone.',
+  [T.alarm],
+  ({ name, props }, report) => {
+    if (!Array.isArray(props.alarmActions) || props.alarmActions.length === 0) report(`CloudWatch alarm ${name} has no alarm action.`);
+  },
+);
 
 // ---- Load balancers ----------------------------------------------------------------------------
 
@@ -538,12 +736,19 @@ const isPublicAlb = (lb: StackResource) => lb.props.internal !== true && (lb.pro
 function listenerBalancer(listener: StackResource, all: StackResource[]): StackResource | undefined {
   const arn = listener.props.loadBalancerArn;
   const lbs = all.filter((r) => T.loadBalancers.includes(r.type));
-  if (typeof arn === 'string') return lbs.find((lb) => lb.props.arn === arn || lb.props.id === arn || (typeof lb.props.name === 'string' && arn.includes(`/${lb.props.name}/`)));
+  if (typeof arn === 'string')
+    return lbs.find(
+      (lb) => lb.props.arn === arn || lb.props.id === arn || (typeof lb.props.name === 'string' && arn.includes(`/${lb.props.name}/`)),
+    );
   return lbs.length === 1 ? lbs[0] : undefined;
 }
 
-const listenerProtocol = (l: StackResource) => (typeof l.props.protocol === 'string' ? l.props.protocol.toUpperCase() : l.props.certificateArn ? 'HTTPS' : 'HTTP');
-const actionTypes = (l: StackResource) => ((l.props.defaultActions ?? []) as Array<{ type?: string; forward?: unknown }>).map((a) => (a?.forward ? 'forward' : String(a?.type ?? '').toLowerCase()));
+const listenerProtocol = (l: StackResource) =>
+  typeof l.props.protocol === 'string' ? l.props.protocol.toUpperCase() : l.props.certificateArn ? 'HTTPS' : 'HTTP';
+const actionTypes = (l: StackResource) =>
+  ((l.props.defaultActions ?? []) as Array<{ type?: string; forward?: unknown }>).map((a) =>
+    a?.forward ? 'forward' : String(a?.type ?? '').toLowerCase(),
+  );
 
 export const albNoPlainHttpForwarding: StackValidationPolicy = {
   name: 'alb-no-plain-http-forwarding',
@@ -556,7 +761,8 @@ export const albNoPlainHttpForwarding: StackValidationPolicy = {
       const lb = listenerBalancer(l, args.resources);
       if (lb && !isPublicAlb(lb)) continue;
       const types = actionTypes(l);
-      if (types.some((t) => t === 'forward' || t.startsWith('authenticate'))) report(`Listener ${l.name} forwards plain HTTP from a public load balancer: redirect port 80 to HTTPS instead.`, l.urn);
+      if (types.some((t) => t === 'forward' || t.startsWith('authenticate')))
+        report(`Listener ${l.name} forwards plain HTTP from a public load balancer: redirect port 80 to HTTPS instead.`, l.urn);
     }
   },
 };
@@ -573,7 +779,11 @@ export const productionHttpsOnly: StackValidationPolicy = {
       // Listeners whose balancer cannot be told (unknown ARN in a preview) count for every balancer.
       const own = listeners.filter((l) => [lb, undefined].includes(listenerBalancer(l, args.resources)));
       const https = own.some((l) => listenerProtocol(l) === 'HTTPS' && l.props.certificateArn !== '' && l.props.certificateArn !== null);
-      if (!https) report(`Load balancer ${lb.name} has no HTTPS listener with a certificate: production serves HTTPS only (set certificateArn).`, lb.urn);
+      if (!https)
+        report(
+          `Load balancer ${lb.name} has no HTTPS listener with a certificate: production serves HTTPS only (set certificateArn).`,
+          lb.urn,
+        );
     }
   },
 };
@@ -584,9 +794,11 @@ export const albHardened = resourcePolicy(
   T.loadBalancers,
   ({ name, props }, report) => {
     if (props.internal === true || (props.loadBalancerType ?? 'application') !== 'application') return;
-    if (props.dropInvalidHeaderFields !== true) report(`Load balancer ${name} must drop invalid header fields (dropInvalidHeaderFields = true).`);
+    if (props.dropInvalidHeaderFields !== true)
+      report(`Load balancer ${name} must drop invalid header fields (dropInvalidHeaderFields = true).`);
     const logs = props.accessLogs as { enabled?: boolean; bucket?: unknown } | undefined;
-    if (!logs || logs.enabled === false || (logs.bucket !== undefined && !logs.bucket)) report(`Load balancer ${name} must write access logs to S3 (accessLogs with a bucket, enabled).`);
+    if (!logs || logs.enabled === false || (logs.bucket !== undefined && !logs.bucket))
+      report(`Load balancer ${name} must write access logs to S3 (accessLogs with a bucket, enabled).`);
   },
 );
 
@@ -595,7 +807,9 @@ export const albHardened = resourcePolicy(
 /** Whether a parameter group's parameters make clients use TLS (MySQL/MariaDB or PostgreSQL). */
 function requiresTls(group: { props: Record<string, unknown> }): boolean {
   const params = (Array.isArray(group.props.parameters) ? group.props.parameters : []) as Array<{ name?: string; value?: unknown }>;
-  return params.some((p) => /^(require_secure_transport|rds\.force_ssl)$/i.test(String(p?.name ?? '')) && /^(1|on|true)$/i.test(String(p?.value ?? '')));
+  return params.some(
+    (p) => /^(require_secure_transport|rds\.force_ssl)$/i.test(String(p?.name ?? '')) && /^(1|on|true)$/i.test(String(p?.value ?? '')),
+  );
 }
 
 const tlsCapableFamily = (family: unknown) => typeof family !== 'string' || /mysql|mariadb|postgres/i.test(family);
@@ -605,7 +819,8 @@ export const rdsParameterGroupRequiresTls = resourcePolicy(
   'RDS parameter groups set require_secure_transport (MySQL/MariaDB) or rds.force_ssl (PostgreSQL).',
   [T.rdsParameterGroup, T.rdsClusterParameterGroup],
   ({ name, props }, report) => {
-    if (tlsCapableFamily(props.family) && !requiresTls({ props })) report(`RDS parameter group ${name} must require TLS (require_secure_transport = 1, or rds.force_ssl = 1 for PostgreSQL).`);
+    if (tlsCapableFamily(props.family) && !requiresTls({ props }))
+      report(`RDS parameter group ${name} must require TLS (require_secure_transport = 1, or rds.force_ssl = 1 for PostgreSQL).`);
   },
 );
 
@@ -616,37 +831,67 @@ export const rdsRequiresTls: StackValidationPolicy = {
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
     const checks: Array<[StackResource, unknown, StackResource[]]> = [
-      ...args.resources.filter((r) => r.type === T.rds).map((db): [StackResource, unknown, StackResource[]] => [db, db.props.parameterGroupName, args.resources.filter((r) => r.type === T.rdsParameterGroup)]),
+      ...args.resources
+        .filter((r) => r.type === T.rds)
+        .map((db): [StackResource, unknown, StackResource[]] => [
+          db,
+          db.props.parameterGroupName,
+          args.resources.filter((r) => r.type === T.rdsParameterGroup),
+        ]),
       ...args.resources
         .filter((r) => r.type === 'aws:rds/cluster:Cluster')
-        .map((c): [StackResource, unknown, StackResource[]] => [c, c.props.dbClusterParameterGroupName, args.resources.filter((r) => r.type === T.rdsClusterParameterGroup)]),
+        .map((c): [StackResource, unknown, StackResource[]] => [
+          c,
+          c.props.dbClusterParameterGroupName,
+          args.resources.filter((r) => r.type === T.rdsClusterParameterGroup),
+        ]),
     ];
     for (const [db, named, groups] of checks) {
       let ok: boolean;
       if (typeof named === 'string') {
-        const group = groups.find((g) => g.props.name === named || g.props.id === named || (typeof g.props.namePrefix === 'string' && named.startsWith(g.props.namePrefix)));
+        const group = groups.find(
+          (g) =>
+            g.props.name === named ||
+            g.props.id === named ||
+            (typeof g.props.namePrefix === 'string' && named.startsWith(g.props.namePrefix)),
+        );
         ok = !!group && requiresTls(group);
       } else {
         // Unknown until created: accept when the stack has a TLS-requiring group for it to be.
         ok = groups.some(requiresTls);
       }
-      if (!ok) report(`RDS ${db.type === T.rds ? 'instance' : 'cluster'} ${db.name} must use a parameter group that sets require_secure_transport = 1 (got ${typeof named === 'string' ? named : 'the default group'}).`, db.urn);
+      if (!ok)
+        report(
+          `RDS ${db.type === T.rds ? 'instance' : 'cluster'} ${db.name} must use a parameter group that sets require_secure_transport = 1 (got ${typeof named === 'string' ? named : 'the default group'}).`,
+          db.urn,
+        );
     }
   },
 };
 
 // ---- Logs, brokers, alarms ---------------------------------------------------------------------
 
-export const logGroupsHaveRetention = resourcePolicy('log-groups-have-retention', 'Every CloudWatch log group expires its events (retentionInDays set).', [T.logGroup], ({ name, props }, report) => {
-  const days = props.retentionInDays;
-  if (typeof days !== 'number' || days <= 0) report(`CloudWatch log group ${name} keeps its logs forever: set retentionInDays.`);
-});
+export const logGroupsHaveRetention = resourcePolicy(
+  'log-groups-have-retention',
+  'Every CloudWatch log group expires its events (retentionInDays set).',
+  [T.logGroup],
+  ({ name, props }, report) => {
+    const days = props.retentionInDays;
+    if (typeof days !== 'number' || days <= 0) report(`CloudWatch log group ${name} keeps its logs forever: set retentionInDays.`);
+  },
+);
 
-export const mqNoConsoleUsers = resourcePolicy('mq-no-console-users', 'No Amazon MQ user has web console access.', [T.broker], ({ name, props }, report) => {
-  for (const user of (Array.isArray(props.users) ? props.users : []) as Array<{ username?: string; consoleAccess?: unknown }>) {
-    if (user?.consoleAccess === true || user?.consoleAccess === 'true') report(`Amazon MQ broker ${name}: user ${user.username ?? '(unnamed)'} must not have console access.`);
-  }
-});
+export const mqNoConsoleUsers = resourcePolicy(
+  'mq-no-console-users',
+  'No Amazon MQ user has web console access.',
+  [T.broker],
+  ({ name, props }, report) => {
+    for (const user of (Array.isArray(props.users) ? props.users : []) as Array<{ username?: string; consoleAccess?: unknown }>) {
+      if (user?.consoleAccess === true || user?.consoleAccess === 'true')
+        report(`Amazon MQ broker ${name}: user ${user.username ?? '(unnamed)'} must not have console access.`);
+    }
+  },
+);
 
 const awsManagedSnsKey = (key: unknown) => typeof key === 'string' && /(^|:)alias\/aws\/sns$/i.test(key.trim());
 
@@ -655,7 +900,10 @@ export const snsNoAwsManagedKey = resourcePolicy(
   'SNS topics are not encrypted with alias/aws/sns: CloudWatch alarms (and other AWS services) cannot publish to them.',
   [T.snsTopic],
   ({ name, props }, report) => {
-    if (awsManagedSnsKey(props.kmsMasterKeyId)) report(`SNS topic ${name} uses alias/aws/sns, which CloudWatch alarms cannot publish through: use a customer managed key that lets cloudwatch.amazonaws.com use it.`);
+    if (awsManagedSnsKey(props.kmsMasterKeyId))
+      report(
+        `SNS topic ${name} uses alias/aws/sns, which CloudWatch alarms cannot publish through: use a customer managed key that lets cloudwatch.amazonaws.com use it.`,
+      );
   },
 );
 
@@ -666,17 +914,29 @@ export const alarmTopicKeyUsable: StackValidationPolicy = {
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
     const keys = args.resources.filter((r) => r.type === T.kmsKey);
-    const alarmTargets = new Set(args.resources.filter((r) => r.type === T.alarm).flatMap((a) => [...asList(a.props.alarmActions), ...asList(a.props.okActions)]));
+    const alarmTargets = new Set(
+      args.resources.filter((r) => r.type === T.alarm).flatMap((a) => [...asList(a.props.alarmActions), ...asList(a.props.okActions)]),
+    );
     for (const topic of args.resources.filter((r) => r.type === T.snsTopic)) {
       const keyRef = topic.props.kmsMasterKeyId;
       if (typeof keyRef !== 'string' || awsManagedSnsKey(keyRef)) continue;
-      const usedByAlarms = [topic.props.arn, topic.props.id].some((x) => typeof x === 'string' && alarmTargets.has(x)) || alarmTargets.size > 0;
+      const usedByAlarms =
+        [topic.props.arn, topic.props.id].some((x) => typeof x === 'string' && alarmTargets.has(x)) || alarmTargets.size > 0;
       if (!usedByAlarms) continue;
-      const key = keys.find((k) => [k.props.arn, k.props.id, k.props.keyId].some((x) => typeof x === 'string' && (keyRef === x || keyRef.endsWith(`/${x}`)))) ?? (keys.length === 1 ? keys[0] : undefined);
+      const key =
+        keys.find((k) =>
+          [k.props.arn, k.props.id, k.props.keyId].some((x) => typeof x === 'string' && (keyRef === x || keyRef.endsWith(`/${x}`))),
+        ) ?? (keys.length === 1 ? keys[0] : undefined);
       if (!key || key.props.policy === undefined) continue;
-      const cloudwatch = statements(key.props.policy).filter((s) => s.effect === 'allow' && s.services.some((p) => p === 'cloudwatch.amazonaws.com'));
+      const cloudwatch = statements(key.props.policy).filter(
+        (s) => s.effect === 'allow' && s.services.some((p) => p === 'cloudwatch.amazonaws.com'),
+      );
       const ok = ['kms:Decrypt', 'kms:GenerateDataKey'].every((action) => cloudwatch.some((s) => grants(s, action)));
-      if (!ok) report(`KMS key ${key.name} of alarm topic ${topic.name} must let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*.`, key.urn);
+      if (!ok)
+        report(
+          `KMS key ${key.name} of alarm topic ${topic.name} must let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*.`,
+          key.urn,
+        );
     }
   },
 };
@@ -696,13 +956,23 @@ export const mqLogsResourcePolicy: StackValidationPolicy = {
           s.services.includes('mq.amazonaws.com') &&
           grants(s, 'logs:PutLogEvents') &&
           grants(s, 'logs:CreateLogStream') &&
-          s.resources.some((r) => r === '*' || /log-group:\/aws\/amazonmq\/\*/.test(r) || /log-group:\*/.test(r) || globMatches(r, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/broker/b-1/general:*')),
+          s.resources.some(
+            (r) =>
+              r === '*' ||
+              /log-group:\/aws\/amazonmq\/\*/.test(r) ||
+              /log-group:\*/.test(r) ||
+              globMatches(r, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/broker/b-1/general:*'),
+          ),
       );
     });
     for (const broker of args.resources.filter((r) => r.type === T.broker)) {
       const logs = broker.props.logs as { general?: unknown; audit?: unknown } | undefined;
       const publishes = logs && (logs.general === true || logs.audit === true || logs.general === 'true' || logs.audit === 'true');
-      if (publishes && !allowsMq) report(`Amazon MQ broker ${broker.name} publishes logs, but no CloudWatch Logs resource policy lets mq.amazonaws.com write to /aws/amazonmq/*: its logs would never arrive.`, broker.urn);
+      if (publishes && !allowsMq)
+        report(
+          `Amazon MQ broker ${broker.name} publishes logs, but no CloudWatch Logs resource policy lets mq.amazonaws.com write to /aws/amazonmq/*: its logs would never arrive.`,
+          broker.urn,
+        );
     }
   },
 };
@@ -711,13 +981,21 @@ export const mqLogsResourcePolicy: StackValidationPolicy = {
 function brokerMetricsWatched(alarm: StackResource): Array<{ broker: string; signature: string }> {
   const metrics: Array<{ namespace?: unknown; metricName?: unknown; dimensions?: unknown }> = [];
   if (alarm.props.metricName !== undefined) metrics.push(alarm.props);
-  for (const q of (Array.isArray(alarm.props.metricQueries) ? alarm.props.metricQueries : []) as Array<{ metric?: Record<string, unknown> }>) if (q?.metric) metrics.push(q.metric);
+  for (const q of (Array.isArray(alarm.props.metricQueries) ? alarm.props.metricQueries : []) as Array<{
+    metric?: Record<string, unknown>;
+  }>)
+    if (q?.metric) metrics.push(q.metric);
   const out: Array<{ broker: string; signature: string }> = [];
   for (const m of metrics) {
     const dims = (m.dimensions && typeof m.dimensions === 'object' ? m.dimensions : {}) as Record<string, unknown>;
     if (typeof dims.Broker !== 'string') continue;
-    const others = Object.entries(dims).filter(([k]) => k !== 'Broker').sort(([a], [b]) => a.localeCompare(b));
-    out.push({ broker: dims.Broker, signature: `${String(m.metricName)}${others.length ? ` (${others.map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : ''}` });
+    const others = Object.entries(dims)
+      .filter(([k]) => k !== 'Broker')
+      .sort(([a], [b]) => a.localeCompare(b));
+    out.push({
+      broker: dims.Broker,
+      signature: `${String(m.metricName)}${others.length ? ` (${others.map(([k, v]) => `${k}=${String(v)}`).join(', ')})` : ''}`,
+    });
   }
   return out;
 }
@@ -739,7 +1017,11 @@ export const alarmsCoverBothBrokers: StackValidationPolicy = {
         coverage.set(w.signature, (coverage.get(w.signature) ?? new Set()).add(suffix));
       }
       for (const [signature, suffixes] of coverage) {
-        if (suffixes.size < 2) report(`Alarms on ${signature} watch only ${brokerName}-${[...suffixes][0]} of active/standby broker ${broker.name}: also watch ${brokerName}-${suffixes.has('1') ? '2' : '1'} (or use metric math over both).`, broker.urn);
+        if (suffixes.size < 2)
+          report(
+            `Alarms on ${signature} watch only ${brokerName}-${[...suffixes][0]} of active/standby broker ${broker.name}: also watch ${brokerName}-${suffixes.has('1') ? '2' : '1'} (or use metric math over both).`,
+            broker.urn,
+          );
       }
     }
   },
@@ -768,14 +1050,21 @@ export const mqNoSharedAdminUser: StackValidationPolicy = {
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
     if (!production(args)) return;
-    const passwords = args.resources.filter((r) => r.type === T.ssmParameter && typeof r.props.name === 'string' && /\/mq\/(.*\/)?password$/i.test(r.props.name));
+    const passwords = args.resources.filter(
+      (r) => r.type === T.ssmParameter && typeof r.props.name === 'string' && /\/mq\/(.*\/)?password$/i.test(r.props.name),
+    );
     for (const p of passwords) {
       const readers = readersOf(p.props.name as string, args.resources);
-      if (readers.length > 1) report(`Broker password ${String(p.props.name)} is readable by ${readers.length} roles (${readers.join(', ')}): give each tier its own broker user.`, p.urn);
+      if (readers.length > 1)
+        report(
+          `Broker password ${String(p.props.name)} is readable by ${readers.length} roles (${readers.join(', ')}): give each tier its own broker user.`,
+          p.urn,
+        );
     }
     for (const broker of args.resources.filter((r) => r.type === T.broker)) {
       const users = (Array.isArray(broker.props.users) ? broker.props.users : []) as Array<{ username?: string }>;
-      if (users.length === 1) report(`Amazon MQ broker ${broker.name} has a single user, so every tier shares it: create one user per tier.`, broker.urn);
+      if (users.length === 1)
+        report(`Amazon MQ broker ${broker.name} has a single user, so every tier shares it: create one user per tier.`, broker.urn);
     }
   },
 };
@@ -791,7 +1080,8 @@ export const mqAutoMinorVersionUpgrade = resourcePolicy(
   ({ name, props }, report) => {
     const v = minorVersion(props.engineVersion);
     const modern = !v || Number(v[1]) > 5 || (Number(v[1]) === 5 && Number(v[2]) >= 18);
-    if (modern && (props.autoMinorVersionUpgrade === false || props.autoMinorVersionUpgrade === 'false')) report(`Amazon MQ broker ${name} must set autoMinorVersionUpgrade = true (required for ActiveMQ 5.18 and later).`);
+    if (modern && (props.autoMinorVersionUpgrade === false || props.autoMinorVersionUpgrade === 'false'))
+      report(`Amazon MQ broker ${name} must set autoMinorVersionUpgrade = true (required for ActiveMQ 5.18 and later).`);
   },
 );
 
@@ -802,7 +1092,8 @@ export const mqMessagesExpire = resourcePolicy(
   ({ name, props }, report) => {
     if (typeof props.data !== 'string' || props.engineType === 'RabbitMQ') return;
     const plugin = /<timeStampingBrokerPlugin\b[^>]*\bzeroExpirationOverride="(\d+)"/.exec(props.data);
-    if (!plugin || Number(plugin[1]) <= 0) report(`Amazon MQ configuration ${name} must give messages a lifetime (timeStampingBrokerPlugin zeroExpirationOverride > 0).`);
+    if (!plugin || Number(plugin[1]) <= 0)
+      report(`Amazon MQ configuration ${name} must give messages a lifetime (timeStampingBrokerPlugin zeroExpirationOverride > 0).`);
   },
 );
 
@@ -812,7 +1103,8 @@ export const rdsSupportedMysql = resourcePolicy(
   [T.rds, T.rdsParameterGroup],
   ({ name, props, type }, report) => {
     if (type === T.rds) {
-      if (props.engine === 'mysql' && typeof props.engineVersion === 'string' && /^(5\.|8\.0)/.test(props.engineVersion)) report(`RDS instance ${name} runs MySQL ${props.engineVersion}, past standard support: use 8.4.`);
+      if (props.engine === 'mysql' && typeof props.engineVersion === 'string' && /^(5\.|8\.0)/.test(props.engineVersion))
+        report(`RDS instance ${name} runs MySQL ${props.engineVersion}, past standard support: use 8.4.`);
     } else if (typeof props.family === 'string' && /^mysql(5\.|8\.0)/.test(props.family)) {
       report(`RDS parameter group ${name} is for ${props.family}, past standard support: use mysql8.4.`);
     }
@@ -824,7 +1116,8 @@ export const s3NoFixedBucketName = resourcePolicy(
   'Buckets are named by prefix (bucketPrefix): S3 names are global, so a fixed name can already be taken in another account.',
   [T.bucket],
   ({ name, props }, report) => {
-    if (typeof props.bucket === 'string' && props.bucket !== '') report(`S3 bucket ${name} has the fixed global name "${props.bucket}": use bucketPrefix and read the name from the stack.`);
+    if (typeof props.bucket === 'string' && props.bucket !== '')
+      report(`S3 bucket ${name} has the fixed global name "${props.bucket}": use bucketPrefix and read the name from the stack.`);
   },
 );
 
@@ -833,11 +1126,19 @@ export const asgFollowsLaunchTemplate = resourcePolicy(
   'An Auto Scaling group names a launch template version number (not $Latest/$Default) and has an instance refresh, so a new template replaces instances.',
   ['aws:autoscaling/group:Group'],
   ({ name, props }, report) => {
-    const specs = [props.launchTemplate, (props.mixedInstancesPolicy as { launchTemplate?: { launchTemplateSpecification?: unknown } } | undefined)?.launchTemplate?.launchTemplateSpecification];
+    const specs = [
+      props.launchTemplate,
+      (props.mixedInstancesPolicy as { launchTemplate?: { launchTemplateSpecification?: unknown } } | undefined)?.launchTemplate
+        ?.launchTemplateSpecification,
+    ];
     const version = specs.map((s) => (s as { version?: unknown } | undefined)?.version).find((v) => v !== undefined);
     if (specs.every((s) => s === undefined)) return;
-    if (typeof version === 'string' && /^\$(Latest|Default)$/i.test(version.trim())) report(`Auto Scaling group ${name} uses launch template version ${version}: a template change never replaces instances; use the template's latestVersion.`);
-    if (!props.instanceRefresh) report(`Auto Scaling group ${name} has no instanceRefresh: a new launch template version would reach only new instances.`);
+    if (typeof version === 'string' && /^\$(Latest|Default)$/i.test(version.trim()))
+      report(
+        `Auto Scaling group ${name} uses launch template version ${version}: a template change never replaces instances; use the template's latestVersion.`,
+      );
+    if (!props.instanceRefresh)
+      report(`Auto Scaling group ${name} has no instanceRefresh: a new launch template version would reach only new instances.`);
   },
 );
 
@@ -849,26 +1150,35 @@ export const asgHasScalingPolicy: StackValidationPolicy = {
   validateStack: (args, report) => {
     const policies = args.resources.filter((r) => r.type === 'aws:autoscaling/policy:Policy');
     for (const asg of args.resources.filter((r) => r.type === 'aws:autoscaling/group:Group')) {
-      if (typeof asg.props.maxSize === 'number' && typeof asg.props.minSize === 'number' && asg.props.maxSize <= asg.props.minSize) continue;
+      if (typeof asg.props.maxSize === 'number' && typeof asg.props.minSize === 'number' && asg.props.maxSize <= asg.props.minSize)
+        continue;
       const names = [asg.props.name, asg.props.id, asg.name].filter((x) => typeof x === 'string');
       const own = policies.filter((p) => p.props.autoscalingGroupName === undefined || names.includes(p.props.autoscalingGroupName));
-      if (own.length === 0) report(`Auto Scaling group ${asg.name} has no scaling policy: it stays at its desired capacity under any load.`, asg.urn);
+      if (own.length === 0)
+        report(`Auto Scaling group ${asg.name} has no scaling policy: it stays at its desired capacity under any load.`, asg.urn);
     }
   },
 };
 
 export const ecrTagsRepushable: StackValidationPolicy = {
   name: 'ecr-built-image-tags-repushable',
-  description: 'A repository that docker-build pushes to takes a second push of a tag (MUTABLE): docker-build pushes its tag again whenever the build context changes.',
+  description:
+    'A repository that docker-build pushes to takes a second push of a tag (MUTABLE): docker-build pushes its tag again whenever the build context changes.',
   enforcementLevel: 'mandatory',
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
     const images = args.resources.filter((r) => r.type === 'docker-build:index:Image' && r.props.push !== false);
     if (images.length === 0) return;
     const tags = images.flatMap((i) => asList(i.props.tags));
-    for (const repo of args.resources.filter((r) => r.type === 'aws:ecr/repository:Repository' && r.props.imageTagMutability === 'IMMUTABLE')) {
+    for (const repo of args.resources.filter(
+      (r) => r.type === 'aws:ecr/repository:Repository' && r.props.imageTagMutability === 'IMMUTABLE',
+    )) {
       const pushedTo = tags.length === 0 || tags.some((t) => typeof repo.props.name !== 'string' || t.includes(`/${repo.props.name}:`));
-      if (pushedTo) report(`ECR repository ${repo.name} is IMMUTABLE but docker-build pushes its tag again on every context change: make it MUTABLE and run images by digest.`, repo.urn);
+      if (pushedTo)
+        report(
+          `ECR repository ${repo.name} is IMMUTABLE but docker-build pushes its tag again on every context change: make it MUTABLE and run images by digest.`,
+          repo.urn,
+        );
     }
   },
 };
@@ -882,7 +1192,10 @@ export const dockerLogsToCloudWatch = resourcePolicy(
     // A docker run may continue over several lines (trailing backslashes): look at the whole command.
     const commands = text.split(/\n(?=\S)/).filter((c) => /\bdocker run\b/.test(c));
     const missing = commands.filter((c) => !/--log-driver[=\s]+awslogs\b/.test(c));
-    if (missing.length) report(`${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} starts a container whose output never reaches CloudWatch: add --log-driver awslogs with a log group.`);
+    if (missing.length)
+      report(
+        `${type === T.instance ? 'EC2 instance' : 'Launch template'} ${name} starts a container whose output never reaches CloudWatch: add --log-driver awslogs with a log group.`,
+      );
   },
 );
 

@@ -47,7 +47,11 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
   const call = async (step: string, pathname: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> => {
     let response: Response;
     try {
-      response = await fetch(`${base}${pathname}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) }, redirect: 'follow' });
+      response = await fetch(`${base}${pathname}`, {
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+        redirect: 'follow',
+      });
     } catch (error) {
       throw new StepError(`${step}: cannot reach ${base}${pathname} (${(error as Error).cause ?? (error as Error).message})`);
     }
@@ -70,12 +74,20 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
     const problems = await call('problems', '/api/problems');
     if (problems.status !== 200) throw new StepError(`problems: GET /api/problems answered ${problems.status}: ${describe(problems.body)}`);
     const ids = ((problems.body as { problems?: Array<{ id?: string }> }).problems ?? []).map((p) => p.id);
-    if (!ids.includes(o.problem)) throw new StepError(`problems: "${o.problem}" is not in the bucket (found: ${ids.join(', ') || 'none'}); load the problems first (docs/deploy.md)`);
+    if (!ids.includes(o.problem))
+      throw new StepError(
+        `problems: "${o.problem}" is not in the bucket (found: ${ids.join(', ') || 'none'}); load the problems first (docs/deploy.md)`,
+      );
 
     const submission = { problemId: o.problem, language: o.language, sourceCode: o.sourceCode, ...(o.userId ? { userId: o.userId } : {}) };
-    const submitted = await call('submit', '/api/submissions', { method: 'POST', body: JSON.stringify(submission), headers: { 'content-type': 'application/json' } });
+    const submitted = await call('submit', '/api/submissions', {
+      method: 'POST',
+      body: JSON.stringify(submission),
+      headers: { 'content-type': 'application/json' },
+    });
     requestId = (submitted.body as { requestId?: string }).requestId;
-    if (submitted.status !== 202 || !requestId) throw new StepError(`submit: POST /api/submissions answered ${submitted.status}: ${describe(submitted.body)}`);
+    if (submitted.status !== 202 || !requestId)
+      throw new StepError(`submit: POST /api/submissions answered ${submitted.status}: ${describe(submitted.body)}`);
     log(`submitted ${requestId} (${o.problem}, ${o.language})`);
 
     const deadline = Date.now() + o.timeoutMs;
@@ -83,16 +95,25 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
     for (;;) {
       const status = await call('result', `/api/submissions/${encodeURIComponent(requestId)}`);
       const view = status.body as { status?: string; result?: { verdict?: string }; reason?: string };
-      if (status.status !== 200) throw new StepError(`result: GET /api/submissions/${requestId} answered ${status.status}: ${describe(status.body)}`);
+      if (status.status !== 200)
+        throw new StepError(`result: GET /api/submissions/${requestId} answered ${status.status}: ${describe(status.body)}`);
       if (view.status === 'completed' || view.status === 'failed') {
         const verdict = view.result?.verdict;
         log(`graded ${requestId}: ${view.status}${verdict ? ` ${verdict}` : ''}`);
         if (view.status !== 'completed' || verdict !== o.expect) {
-          return { ok: false, requestId, verdict, problem: `result: expected ${o.expect}, got ${view.status} ${verdict ?? ''} ${describe(view)}`.trim() };
+          return {
+            ok: false,
+            requestId,
+            verdict,
+            problem: `result: expected ${o.expect}, got ${view.status} ${verdict ?? ''} ${describe(view)}`.trim(),
+          };
         }
         return { ok: true, requestId, verdict };
       }
-      if (Date.now() + wait > deadline) throw new StepError(`result: ${requestId} still ${view.status ?? 'unknown'} after ${Math.round(o.timeoutMs / 1000)} s (are workers running? check the queue-backlog alarm and the worker logs)`);
+      if (Date.now() + wait > deadline)
+        throw new StepError(
+          `result: ${requestId} still ${view.status ?? 'unknown'} after ${Math.round(o.timeoutMs / 1000)} s (are workers running? check the queue-backlog alarm and the worker logs)`,
+        );
       await new Promise((resolve) => setTimeout(resolve, wait));
       wait = Math.min(wait * 2, 5000);
     }
@@ -123,7 +144,8 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const problem = values.problem ?? 'sum';
   const language = values.language ?? 'python';
   const extension = EXTENSIONS[language];
-  if (!extension && !values.source) problems.push(`--language ${language}: give --source for it (known defaults: ${Object.keys(EXTENSIONS).join(', ')})`);
+  if (!extension && !values.source)
+    problems.push(`--language ${language}: give --source for it (known defaults: ${Object.keys(EXTENSIONS).join(', ')})`);
   const source = values.source ?? path.join(ROOT, 'examples', 'solutions', problem, `accepted.${extension}`);
   let sourceCode = '';
   if (fs.existsSync(source)) sourceCode = fs.readFileSync(source, 'utf8');
@@ -131,7 +153,16 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const timeout = Number(values.timeout ?? 300);
   if (!(timeout > 0)) problems.push(`--timeout must be a positive number of seconds (got ${values.timeout})`);
   if (problems.length) throw new Error(`smoke: ${problems.join('; ')}`);
-  return { url: url!, problem, language, sourceCode, expect: values.expect ?? 'AC', token: values.token ?? env.SMOKE_TOKEN, userId: values['user-id'], timeoutMs: timeout * 1000 };
+  return {
+    url: url!,
+    problem,
+    language,
+    sourceCode,
+    expect: values.expect ?? 'AC',
+    token: values.token ?? env.SMOKE_TOKEN,
+    userId: values['user-id'],
+    timeoutMs: timeout * 1000,
+  };
 }
 
 if (require.main === module) {

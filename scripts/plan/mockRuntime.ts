@@ -39,8 +39,9 @@ function trackParents(): void {
   runtimeResource.registerResource = function (res: any, parent: any, t: string, name: string, ...rest: unknown[]) {
     if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack') parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
     // rest: custom, remote, newDependency, props, opts, ...
-    const opts = (rest[4] ?? {}) as { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean; dependsOn?: unknown };
-    const dependsOn = [opts.dependsOn ?? []].flat().map((d: any) => `${d?.__pulumiType}::${d?.__name}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const opts = (rest[4] ?? {}) as NonNullable<RecordedResource['options']> & { dependsOn?: unknown };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const dependsOn = [opts.dependsOn ?? []].flat().map((d: any) => `${d?.__pulumiType}::${d?.__name}`);
     options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace, dependsOn });
     return original.call(this, res, parent, t, name, ...rest);
   };
@@ -165,7 +166,8 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
         const id = args.type === 'aws:ec2/securityGroup:SecurityGroup' ? `sg-${args.name}` : `${args.name}-id`;
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(`${args.type}::${args.name}`), options: options.get(`${args.type}::${args.name}`) ?? {} });
+        const key = `${args.type}::${args.name}`;
+        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(key), options: options.get(key) ?? {} });
         return { id, state: { ...args.inputs, ...outputsFor(args.type, args.name, inputs) } };
       },
       call(args) {

@@ -31,11 +31,17 @@ describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', fu
     assert.equal(outcome.problem, undefined);
     assert.deepEqual([outcome.ok, outcome.verdict], [true, 'AC']);
     assert.match(outcome.requestId ?? '', /^req_/);
-    assert.ok(lines.some((l) => l.startsWith('graded ')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('graded ')),
+      lines.join('\n'),
+    );
   });
 
   it('fails, naming the step, when the verdict differs or the problem is missing', async () => {
-    const wrong = parseSmokeArgs(['--url', gateway.url, '--user-id', 'smoke-test', '--source', path.join(__dirname, '../../examples/solutions/sum/wrong-answer.py')], {});
+    const wrong = parseSmokeArgs(
+      ['--url', gateway.url, '--user-id', 'smoke-test', '--source', path.join(__dirname, '../../examples/solutions/sum/wrong-answer.py')],
+      {},
+    );
     const graded = await runSmoke({ ...wrong, log: () => undefined });
     assert.equal(graded.ok, false);
     assert.equal(graded.verdict, 'WA');
@@ -48,7 +54,11 @@ describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', fu
   it('reports an unreachable URL and bad arguments clearly', async () => {
     const outcome = await runSmoke({ ...parseSmokeArgs(['--url', 'http://127.0.0.1:9'], {}), log: () => undefined });
     assert.match(outcome.problem ?? '', /^health: cannot reach http:\/\/127\.0\.0\.1:9\/health/);
-    const cli = spawnSync('npx', ['tsx', path.join(__dirname, '../../scripts/smoke.ts'), '--url', 'ftp://x', '--timeout', '-1', '--bogus'], { encoding: 'utf8', env: { ...process.env, SMOKE_URL: '' } });
+    const cli = spawnSync(
+      'npx',
+      ['tsx', path.join(__dirname, '../../scripts/smoke.ts'), '--url', 'ftp://x', '--timeout', '-1', '--bogus'],
+      { encoding: 'utf8', env: { ...process.env, SMOKE_URL: '' } },
+    );
     assert.equal(cli.status, 2);
     assert.match(cli.stderr, /unknown argument --bogus/);
     assert.match(cli.stderr, /--url "ftp:\/\/x" must start with https:\/\//);

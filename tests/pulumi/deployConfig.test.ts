@@ -10,7 +10,11 @@ import { parseStackConfig, StackConfigError } from '../../components/config';
 
 function productionConfig(): Record<string, unknown> {
   const file = parse(fs.readFileSync(path.join(__dirname, '../../Pulumi.production.yaml'), 'utf8')).config as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('grading:')).map(([k, v]) => [k.slice('grading:'.length), v]));
+  return Object.fromEntries(
+    Object.entries(file)
+      .filter(([k]) => k.startsWith('grading:'))
+      .map(([k, v]) => [k.slice('grading:'.length), v]),
+  );
 }
 
 function problemsOf(raw: Record<string, unknown>, stack: string): string[] {
@@ -48,6 +52,9 @@ describe('stack config: deploy breakers', () => {
     const cfg = parseStackConfig({ judge0AmiId: 'ami-0123456789abcdef0' }, 'staging');
     assert.equal(cfg.dbEngineVersion, '8.4');
     assert.equal(cfg.judge0AmiId, 'ami-0123456789abcdef0');
-    assert.match(problemsOf({ judge0AmiId: 'ubuntu-latest' }, 'staging')[0], /^judge0AmiId: "ubuntu-latest" has the wrong form \(an AMI id/);
+    assert.match(
+      problemsOf({ judge0AmiId: 'ubuntu-latest' }, 'staging')[0],
+      /^judge0AmiId: "ubuntu-latest" has the wrong form \(an AMI id/,
+    );
   });
 });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { Judge0Host } from '../../components/judge0Host';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
-const base = { environmentName: 'staging', vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-a', 'subnet-b'], workerSecurityGroupId: 'sg-worker' };
+const base = {
+  environmentName: 'staging',
+  vpcId: 'vpc-1',
+  vpcCidr: '10.0.0.0/16',
+  privateSubnetIds: ['subnet-a', 'subnet-b'],
+  workerSecurityGroupId: 'sg-worker',
+};
 
 describe('Judge0Host', () => {
   beforeEach(() => useMocks());
@@ -23,13 +29,24 @@ describe('Judge0Host', () => {
     const host = new Judge0Host('j', { ...base, instanceCount: 2 });
     await settled();
     const nlb = one('aws:lb/loadBalancer:LoadBalancer').inputs;
-    assert.deepEqual([nlb.loadBalancerType, nlb.internal, nlb.subnets, nlb.securityGroups, nlb.enableCrossZoneLoadBalancing], ['network', true, ['subnet-a', 'subnet-b'], ['sg-j-lb-sg'], true]);
+    assert.deepEqual(
+      [nlb.loadBalancerType, nlb.internal, nlb.subnets, nlb.securityGroups, nlb.enableCrossZoneLoadBalancing],
+      ['network', true, ['subnet-a', 'subnet-b'], ['sg-j-lb-sg'], true],
+    );
     const tg = one('aws:lb/targetGroup:TargetGroup').inputs;
-    assert.deepEqual([tg.port, tg.protocol, tg.preserveClientIp, tg.stickiness], [2358, 'TCP', 'false', { enabled: true, type: 'source_ip' }]);
-    const attachments = ofType('aws:lb/targetGroupAttachment:TargetGroupAttachment').map((a) => a.inputs.targetId).sort();
+    assert.deepEqual(
+      [tg.port, tg.protocol, tg.preserveClientIp, tg.stickiness],
+      [2358, 'TCP', 'false', { enabled: true, type: 'source_ip' }],
+    );
+    const attachments = ofType('aws:lb/targetGroupAttachment:TargetGroupAttachment')
+      .map((a) => a.inputs.targetId)
+      .sort();
     assert.deepEqual(attachments, ['j-1-id', 'j-2-id']);
     const listener = one('aws:lb/listener:Listener').inputs;
-    assert.deepEqual([listener.port, listener.protocol, listener.defaultActions[0].type, listener.defaultActions[0].targetGroupArn], [2358, 'TCP', 'forward', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/staging-judge0/456']);
+    assert.deepEqual(
+      [listener.port, listener.protocol, listener.defaultActions[0].type, listener.defaultActions[0].targetGroupArn],
+      [2358, 'TCP', 'forward', 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/staging-judge0/456'],
+    );
     const endpoint = 'http://staging-judge0-123.us-east-1.elb.amazonaws.com:2358';
     assert.equal(await promiseOf(host.endpoint), endpoint);
     const param = ofType('aws:ssm/parameter:Parameter').find((p) => p.inputs.name === '/staging/judge0/endpoint')!;
@@ -93,6 +110,9 @@ describe('Judge0Host', () => {
     new Judge0Host('j', base);
     await settled();
     const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
-    assert.deepEqual(policy.Statement[0].Resource.sort(), ['auth-token', 'postgres-password', 'redis-password'].map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter/staging/judge0/${n}`));
+    assert.deepEqual(
+      policy.Statement[0].Resource.sort(),
+      ['auth-token', 'postgres-password', 'redis-password'].map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter/staging/judge0/${n}`),
+    );
   });
 });

@@ -32,7 +32,15 @@ describe('judge0-host files', function () {
 
   it('judge0.conf template takes every secret from the environment and turns telemetry and wait off', () => {
     const conf = read('judge0.conf.template');
-    for (const line of ["AUTHN_HEADER=X-Auth-Token", "AUTHN_TOKEN='${JUDGE0_AUTH_TOKEN}'", "REDIS_PASSWORD='${REDIS_PASSWORD}'", "POSTGRES_PASSWORD='${POSTGRES_PASSWORD}'", 'JUDGE0_TELEMETRY_ENABLE=false', 'ENABLE_WAIT_RESULT=false', 'MAX_SUBMISSION_BATCH_SIZE=20']) {
+    for (const line of [
+      'AUTHN_HEADER=X-Auth-Token',
+      "AUTHN_TOKEN='${JUDGE0_AUTH_TOKEN}'",
+      "REDIS_PASSWORD='${REDIS_PASSWORD}'",
+      "POSTGRES_PASSWORD='${POSTGRES_PASSWORD}'",
+      'JUDGE0_TELEMETRY_ENABLE=false',
+      'ENABLE_WAIT_RESULT=false',
+      'MAX_SUBMISSION_BATCH_SIZE=20',
+    ]) {
       assert.ok(conf.split('\n').includes(line), `missing ${line}`);
     }
   });
@@ -42,7 +50,10 @@ describe('judge0-host files', function () {
   });
 
   it('bootstrap.sh renders judge0.conf with render-conf.sh', () => {
-    assert.match(read('bootstrap.sh'), /\n"\$\{APP_DIR\}\/render-conf\.sh" "\$\{APP_DIR\}\/judge0\.conf\.template" "\$\{APP_DIR\}\/judge0\.conf"\n/);
+    assert.match(
+      read('bootstrap.sh'),
+      /\n"\$\{APP_DIR\}\/render-conf\.sh" "\$\{APP_DIR\}\/judge0\.conf\.template" "\$\{APP_DIR\}\/judge0\.conf"\n/,
+    );
   });
 
   it('sets only keys Judge0 1.13.1 knows (its judge0.conf), so no setting is silently ignored', () => {
@@ -67,12 +78,20 @@ describe('judge0-host files', function () {
     const out = execFileSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
     assert.match(out, /Valid cloud-config/);
     const doc = parse(rendered);
-    const written = Object.fromEntries(doc.write_files.map((f: { path: string; content: string; encoding?: string }) => [f.path, f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString() : f.content]));
+    const written = Object.fromEntries(
+      doc.write_files.map((f: { path: string; content: string; encoding?: string }) => [
+        f.path,
+        f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString() : f.content,
+      ]),
+    );
     assert.equal(written['/opt/judge0/bootstrap.sh'], read('bootstrap.sh'));
     assert.equal(written['/opt/judge0/docker-compose.yml'], read('docker-compose.yml'));
     assert.equal(written['/opt/judge0/render-conf.sh'], read('render-conf.sh'));
     assert.equal(written['/opt/judge0/judge0.conf.template'], read('judge0.conf.template'));
-    assert.match(written['/etc/systemd/system/judge0-bootstrap.service'], /Environment=ENVIRONMENT=production\nEnvironment=AWS_REGION=eu-west-1/);
+    assert.match(
+      written['/etc/systemd/system/judge0-bootstrap.service'],
+      /Environment=ENVIRONMENT=production\nEnvironment=AWS_REGION=eu-west-1/,
+    );
     assert.doesNotMatch(rendered, /__[A-Z0-9_]+__|\$\{ENVIRONMENT\}|\$\{AWS_REGION\}/);
   });
 });
@@ -110,7 +129,9 @@ const JUDGE0_LIMITS: Array<[string, string, number, number]> = [
 
 /** KEY=value lines of the template, unrendered. */
 function templateValues(): Record<string, string> {
-  const lines = read('judge0.conf.template').split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l));
+  const lines = read('judge0.conf.template')
+    .split('\n')
+    .filter((l) => /^[A-Z0-9_]+=/.test(l));
   return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
@@ -133,7 +154,20 @@ function renderConf(secrets: Record<string, string>): { file: string; status: nu
 function loadAsJudge0(file: string, uid = JUDGE0_UID): { env: Record<string, string>; status: number; stderr: string } {
   const result = spawnSync(
     'setpriv',
-    ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', 'env', '-i', 'PATH=/usr/bin:/bin', 'bash', '-c', 'set -o allexport; source $0; set +o allexport; env -0', file],
+    [
+      '--reuid',
+      String(uid),
+      '--regid',
+      String(uid),
+      '--clear-groups',
+      'env',
+      '-i',
+      'PATH=/usr/bin:/bin',
+      'bash',
+      '-c',
+      'set -o allexport; source $0; set +o allexport; env -0',
+      file,
+    ],
     { encoding: 'utf8' },
   );
   const env = Object.fromEntries(
@@ -173,7 +207,10 @@ describe('judge0.conf as Judge0 1.13.1 loads it', function () {
     assert.equal(loaded.env.REDIS_PASSWORD, secrets.REDIS_PASSWORD);
     assert.equal(loaded.env.POSTGRES_PASSWORD, secrets.POSTGRES_PASSWORD);
     // Lines after the secrets survive too (an unquoted `(` used to end the file there).
-    assert.deepEqual([loaded.env.POSTGRES_HOST, loaded.env.REDIS_HOST, loaded.env.COUNT, loaded.env.JUDGE0_TELEMETRY_ENABLE], ['db', 'redis', '4', 'false']);
+    assert.deepEqual(
+      [loaded.env.POSTGRES_HOST, loaded.env.REDIS_HOST, loaded.env.COUNT, loaded.env.JUDGE0_TELEMETRY_ENABLE],
+      ['db', 'redis', '4', 'false'],
+    );
     // Every other line comes through exactly as written.
     for (const [key, value] of Object.entries(templateValues())) {
       if (!value.includes('${')) assert.equal(loaded.env[key], value, key);
