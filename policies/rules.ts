@@ -72,7 +72,28 @@ const T = {
 };
 
 type Validation = (args: ResourceValidationArgs, report: ReportViolation) => void;
-const production = (args: { getConfig<C extends object>(): C }) => args.getConfig<GradingPolicyConfig>().environmentName === 'production';
+/**
+ * Whether production rules apply: the pack's environmentName config, or, when that is not set, the
+ * resources' own `Environment: production` tag (the tag every component of this stack carries).
+ */
+function production(args: {
+  getConfig<C extends object>(): C;
+  props?: Record<string, unknown>;
+  resources?: Array<{ props: Record<string, unknown> }>;
+}) {
+  let configured: string | undefined;
+  try {
+    configured = args.getConfig<GradingPolicyConfig>()?.environmentName;
+  } catch {
+    configured = undefined;
+  }
+  if (configured) return configured === 'production';
+  const tagged = (props: Record<string, unknown> | undefined) => {
+    const tags = props?.tags as Record<string, unknown> | undefined;
+    return !!tags && typeof tags === 'object' && String(tags.Environment ?? tags.environment ?? '').toLowerCase() === 'production';
+  };
+  return args.props ? tagged(args.props) : (args.resources ?? []).some((r) => tagged(r.props));
+}
 
 function resourcePolicy(
   name: string,
@@ -530,7 +551,7 @@ export function privilegedManagedPolicy(arn: string): boolean {
   const name = match[1].split('/').pop() ?? '';
   return (
     /^AdministratorAccess/i.test(name) ||
-    /^(PowerUserAccess|IAMFullAccess|SecurityAudit|AWSOrganizationsFullAccess|SystemAdministrator|NetworkAdministrator|DatabaseAdministrator)$/i.test(
+    /^(PowerUserAccess|IAMFullAccess|AWSOrganizationsFullAccess|SystemAdministrator|NetworkAdministrator|DatabaseAdministrator)$/i.test(
       name,
     ) ||
     /FullAccess$/i.test(name) ||
@@ -853,9 +874,12 @@ export const rdsRequiresTls: StackValidationPolicy = {
           (g) =>
             g.props.name === named ||
             g.props.id === named ||
+            g.name === named ||
             (typeof g.props.namePrefix === 'string' && named.startsWith(g.props.namePrefix)),
         );
-        ok = !!group && requiresTls(group);
+        // A default group never requires TLS; an unmatched name may be a group's generated physical name.
+        if (group) ok = requiresTls(group);
+        else ok = !/^default[.:]/i.test(named) && groups.some(requiresTls);
       } else {
         // Unknown until created: accept when the stack has a TLS-requiring group for it to be.
         ok = groups.some(requiresTls);
@@ -1043,6 +1067,15 @@ function readersOf(parameterName: string, all: StackResource[]): string[] {
   return [...readers];
 }
 
+/** Whether a task definition or an instance's user data names `parameterName` (in its env, secrets or script). */
+function computeMentions(r: StackResource, parameterName: string): boolean {
+  const mentions = (text: string) =>
+    text.split(/[\s"'=,]+/).some((word) => word === parameterName || word.endsWith(`:parameter${parameterName}`));
+  if (r.type === T.taskDefinition) return mentions(JSON.stringify(containers(r.props)));
+  if (r.type === T.instance || r.type === T.launchTemplate) return mentions(userDataText(r.props));
+  return false;
+}
+
 export const mqNoSharedAdminUser: StackValidationPolicy = {
   name: 'mq-no-shared-admin-user',
   description: 'In production no broker user (its SSM password) is shared by more than one tier, and no tier runs as the broker admin.',
@@ -1050,14 +1083,26 @@ export const mqNoSharedAdminUser: StackValidationPolicy = {
   configSchema: CONFIG_SCHEMA,
   validateStack: (args, report) => {
     if (!production(args)) return;
-    const passwords = args.resources.filter(
-      (r) => r.type === T.ssmParameter && typeof r.props.name === 'string' && /\/mq\/(.*\/)?password$/i.test(r.props.name),
+    const credentials = args.resources.filter(
+      (r) =>
+        r.type === T.ssmParameter &&
+        typeof r.props.name === 'string' &&
+        /(^|[/_-])(mq|broker|activemq|amazonmq)([/_-]|$)/i.test(r.props.name) &&
+        /(password|passwd|secret)$/i.test(r.props.name),
     );
-    for (const p of passwords) {
-      const readers = readersOf(p.props.name as string, args.resources);
+    for (const p of credentials) {
+      const name = p.props.name as string;
+      const readers = readersOf(name, args.resources);
       if (readers.length > 1)
         report(
-          `Broker password ${String(p.props.name)} is readable by ${readers.length} roles (${readers.join(', ')}): give each tier its own broker user.`,
+          `Broker password ${name} is readable by ${readers.length} roles (${readers.join(', ')}): give each tier its own broker user.`,
+          p.urn,
+        );
+      // The same credential handed to more than one kind of compute (task definitions, instances, launch templates).
+      const users = args.resources.filter((r) => computeMentions(r, name));
+      if (users.length > 1)
+        report(
+          `Broker password ${name} is given to ${users.length} tiers (${users.map((u) => u.name).join(', ')}): give each tier its own broker user.`,
           p.urn,
         );
     }

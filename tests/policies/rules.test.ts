@@ -511,6 +511,13 @@ describe('CrossGuard policies', () => {
         'RDS instance db must use a parameter group that sets require_secure_transport = 1 (got the default group).',
       ]);
       assert.equal(stackViolations(rules.rdsRequiresTls, [tls, db('default.mysql8.4')]).length, 1);
+      const byResourceName = {
+        type: 'aws:rds/parameterGroup:ParameterGroup',
+        name: 'pg',
+        props: { family: 'mysql8.4', parameters: [{ name: 'require_secure_transport', value: 1 }] },
+      };
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [byResourceName, db('pg')]), [], 'matched by resource name');
+      assert.deepEqual(stackViolations(rules.rdsRequiresTls, [byResourceName, db('pg-0a1b2c')]), [], 'a generated physical name');
       const cluster = { type: 'aws:rds/cluster:Cluster', name: 'aurora', props: { dbClusterParameterGroupName: 'cpg' } };
       const clusterGroup = (value: string) => ({
         type: 'aws:rds/clusterParameterGroup:ClusterParameterGroup',
@@ -767,6 +774,25 @@ describe('CrossGuard policies', () => {
         'Amazon MQ broker mq has a single user, so every tier shares it: create one user per tier.',
       ]);
       assert.deepEqual(stackViolations(rules.mqNoSharedAdminUser, shared, 'staging'), []);
+      // The same credential given to two tiers' compute (a task definition and a launch template's user data).
+      const task = {
+        type: 'aws:ecs/taskDefinition:TaskDefinition',
+        name: 'worker-td',
+        props: {
+          containerDefinitions: JSON.stringify([{ name: 'w', environment: [{ name: 'MQ_PASSWORD_PARAM', value: '/prod/mq/password' }] }]),
+        },
+      };
+      const lt = {
+        type: 'aws:ec2/launchTemplate:LaunchTemplate',
+        name: 'web-lt',
+        props: { userData: Buffer.from('docker run -e MQ_PASSWORD_PARAM=/prod/mq/password img').toString('base64') },
+      };
+      assert.deepEqual(stackViolations(rules.mqNoSharedAdminUser, [broker(3), param('/prod/mq/password'), task, lt], 'production'), [
+        'Broker password /prod/mq/password is given to 2 tiers (worker-td, web-lt): give each tier its own broker user.',
+      ]);
+      // Without the pack's environmentName, the resources' Environment tag says production.
+      const tagged = shared.map((r) => ({ ...r, props: { ...r.props, tags: { Environment: 'production' } } }));
+      assert.equal(stackViolations(rules.mqNoSharedAdminUser, tagged, '').length, 2);
     });
   });
 
@@ -1002,6 +1028,18 @@ describe('CrossGuard policies', () => {
             policy.name,
           );
       }
+    }
+  });
+
+  it('names every policy uniquely, in the form the policy engine accepts, with a description', () => {
+    const names = rules.ALL_POLICIES.map((p) => p.name);
+    assert.deepEqual(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+    );
+    for (const p of rules.ALL_POLICIES) {
+      assert.match(p.name, /^[a-z0-9][a-z0-9-]{2,99}$/, p.name);
+      assert.ok(p.description.length > 10, p.name);
     }
   });
 
