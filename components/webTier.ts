@@ -241,7 +241,8 @@ export class WebTier extends pulumi.ComponentResource {
         instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } },
         tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       },
-      parent,
+      // The scaling policy owns the instance count after the first deploy.
+      { parent: this, ignoreChanges: ['desiredCapacity'] },
     );
     this.autoScalingGroupName = asg.name;
     new aws.autoscaling.Policy(

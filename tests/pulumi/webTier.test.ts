@@ -89,6 +89,7 @@ describe('WebTier', () => {
     assert.equal(asg.launchTemplate.version, '3');
     assert.deepEqual(asg.instanceRefresh, { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } });
     assert.equal(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.updateDefaultVersion, true);
+    assert.deepEqual(one('aws:autoscaling/group:Group').options?.ignoreChanges, ['desiredCapacity'], 'scaling owns the count');
     const policy = one('aws:autoscaling/policy:Policy').inputs;
     assert.deepEqual([policy.policyType, policy.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType, policy.targetTrackingConfiguration.targetValue], ['TargetTrackingScaling', 'ASGAverageCPUUtilization', 55]);
   });
