@@ -965,6 +965,14 @@ export const alarmTopicKeyUsable: StackValidationPolicy = {
   },
 };
 
+/** Whether a resource pattern covers the log groups Amazon MQ writes (/aws/amazonmq/broker/<id>/general...), any region/account. */
+function coversAmazonMqLogs(resource: string): boolean {
+  if (resource === '*') return true;
+  // Region and account of the pattern do not matter here: compare the log-group part.
+  const group = /:log-group:(.*)$/.exec(resource)?.[1];
+  return group !== undefined && globMatches(group, '/aws/amazonmq/broker/b-1234/general:log-stream:x');
+}
+
 export const mqLogsResourcePolicy: StackValidationPolicy = {
   name: 'mq-logs-resource-policy',
   description: 'A broker that publishes logs has a CloudWatch Logs resource policy letting mq.amazonaws.com write /aws/amazonmq/*.',
@@ -980,13 +988,7 @@ export const mqLogsResourcePolicy: StackValidationPolicy = {
           s.services.includes('mq.amazonaws.com') &&
           grants(s, 'logs:PutLogEvents') &&
           grants(s, 'logs:CreateLogStream') &&
-          s.resources.some(
-            (r) =>
-              r === '*' ||
-              /log-group:\/aws\/amazonmq\/\*/.test(r) ||
-              /log-group:\*/.test(r) ||
-              globMatches(r, 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/broker/b-1/general:*'),
-          ),
+          s.resources.some((r) => coversAmazonMqLogs(r)),
       );
     });
     for (const broker of args.resources.filter((r) => r.type === T.broker)) {

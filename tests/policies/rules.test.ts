@@ -700,6 +700,10 @@ describe('CrossGuard policies', () => {
         Resource: 'arn:aws:logs:*:*:log-group:/aws/amazonmq/*',
       };
       assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [broker, policy({ Statement: [allow] })]), []);
+      const scoped = { ...allow, Action: 'logs:*', Resource: ['arn:aws:logs:eu-west-1:111122223333:log-group:/aws/amazonmq/*:*'] };
+      assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [broker, policy({ Statement: scoped })]), [], 'Statement as one object');
+      const elsewhere = { ...allow, Resource: 'arn:aws:logs:*:*:log-group:/aws/lambda/*' };
+      assert.equal(stackViolations(rules.mqLogsResourcePolicy, [broker, policy({ Statement: [elsewhere] })]).length, 1);
       assert.deepEqual(stackViolations(rules.mqLogsResourcePolicy, [broker]), [
         'Amazon MQ broker b publishes logs, but no CloudWatch Logs resource policy lets mq.amazonaws.com write to /aws/amazonmq/*: its logs would never arrive.',
       ]);
