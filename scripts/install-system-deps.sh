@@ -6,10 +6,11 @@
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
 #   shellcheck      lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
+#   gettext-base    envsubst, which renders judge0.conf in the Judge0 host's boot script (run by its tests)
 #   chromium        headless browser for the web page test (driven by playwright-core)
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init chromium)
+packages=(activemq mariadb-server mariadb-client bubblewrap default-jdk-headless gcc g++ shellcheck cloud-init gettext-base chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

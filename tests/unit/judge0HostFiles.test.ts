@@ -251,3 +251,116 @@ describe('judge0.conf as Judge0 1.13.1 loads it', function () {
     assert.equal(fs.existsSync(bad.file), false, 'nothing written');
   });
 });
+
+/**
+ * The host's boot as shipped: the files cloud-init writes (decoded from the rendered user data),
+ * bootstrap.sh run as root in a bubblewrap root with /opt/judge0, /var/lib/judge0 and a cgroup-v1
+ * /proc/cmdline of its own, and stand-ins on PATH for the AWS CLI (SSM values from files), docker
+ * and curl that record how they were called.
+ */
+function bootAsShipped(ssm: Record<string, string>): { status: number; stderr: string; appDir: string; calls: string[] } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'judge0-boot-'));
+  fs.chmodSync(root, 0o755);
+  const appDir = path.join(root, 'opt-judge0');
+  const dirs = {
+    appDir,
+    state: path.join(root, 'state'),
+    stubs: path.join(root, 'stubs'),
+    ssm: path.join(root, 'ssm'),
+    calls: path.join(root, 'calls'),
+  };
+  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+
+  const doc = parse(renderCloudInit('production', 'us-east-1')) as {
+    write_files: Array<{ path: string; content: string; encoding?: string; permissions: string }>;
+  };
+  for (const file of doc.write_files.filter((f) => f.path.startsWith('/opt/judge0/'))) {
+    const target = path.join(appDir, path.basename(file.path));
+    fs.writeFileSync(target, file.encoding === 'b64' ? Buffer.from(file.content, 'base64') : file.content);
+    fs.chmodSync(target, parseInt(file.permissions, 8));
+  }
+  for (const [name, value] of Object.entries(ssm)) {
+    fs.mkdirSync(path.dirname(path.join(dirs.ssm, name)), { recursive: true });
+    fs.writeFileSync(path.join(dirs.ssm, name), value);
+  }
+  const stub = (name: string, body: string) => fs.writeFileSync(path.join(dirs.stubs, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  // aws ssm get-parameter --with-decryption --name N --query Parameter.Value --output text
+  stub(
+    'aws',
+    'printf "aws %s\\n" "$*" >> /calls/log\nwhile [ $# -gt 0 ]; do [ "$1" = --name ] && name="$2"; shift; done\ncat "/ssm${name:?}" && echo',
+  );
+  stub('docker', 'printf "docker %s (in %s)\\n" "$*" "$PWD" >> /calls/log');
+  stub('curl', 'printf "curl %s\\n" "$*" >> /calls/log');
+  fs.writeFileSync(path.join(root, 'cmdline'), 'BOOT_IMAGE=/vmlinuz ro systemd.unified_cgroup_hierarchy=0\n');
+
+  const result = spawnSync(
+    'bwrap',
+    [
+      ...['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64'],
+      ...['--symlink', 'usr/sbin', '/sbin', '--ro-bind', '/etc', '/etc', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'],
+      ...['--ro-bind', path.join(root, 'cmdline'), '/proc/cmdline', '--tmpfs', '/opt', '--bind', appDir, '/opt/judge0'],
+      ...['--tmpfs', '/var', '--bind', dirs.state, '/var/lib/judge0', '--ro-bind', dirs.stubs, '/stubs', '--ro-bind', dirs.ssm, '/ssm'],
+      ...['--bind', dirs.calls, '/calls', '--unshare-pid', '--die-with-parent'],
+      ...['env', '-i', 'PATH=/stubs:/usr/bin:/bin', 'ENVIRONMENT=production', 'AWS_REGION=us-east-1', '/opt/judge0/bootstrap.sh'],
+    ],
+    { encoding: 'utf8' },
+  );
+  const log = path.join(dirs.calls, 'log');
+  return {
+    status: result.status ?? -1,
+    stderr: result.stderr,
+    appDir,
+    calls: fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [],
+  };
+}
+
+describe('Judge0 host boot from the shipped cloud-init files', function () {
+  this.timeout(30_000);
+  before(function () {
+    // bubblewrap without a user namespace, chown to uid 1000 and setpriv need root.
+    if (process.getuid?.() !== 0) this.skip();
+  });
+
+  it('renders judge0.conf from SSM that Judge0 (uid 1000) loads with every value intact, then starts the containers', () => {
+    const ssm = {
+      '/production/judge0/auth-token': `tok${GENERATED_PASSWORD_SPECIALS}`,
+      '/production/judge0/redis-password': `r3d!s$(reboot)&{x}<y>`,
+      '/production/judge0/postgres-password': 'Pg0Password0With0Digits0And0Letters0Only',
+    };
+    const boot = bootAsShipped(ssm);
+    assert.equal(boot.status, 0, boot.stderr);
+    const conf = path.join(boot.appDir, 'judge0.conf');
+    const stat = fs.statSync(conf);
+    assert.deepEqual([stat.uid, stat.mode & 0o777], [JUDGE0_UID, 0o400]);
+    const { env, stderr } = loadAsJudge0(conf);
+    assert.equal(stderr, '');
+    assert.equal(env.AUTHN_TOKEN, ssm['/production/judge0/auth-token']);
+    assert.equal(env.REDIS_PASSWORD, ssm['/production/judge0/redis-password']);
+    assert.equal(env.POSTGRES_PASSWORD, ssm['/production/judge0/postgres-password']);
+    assert.match(env.COUNT, /^[1-9]\d*$/);
+    // Database and cache first, then Judge0, from the app directory; the readiness probe sends the token.
+    const docker = boot.calls.filter((c) => c.startsWith('docker '));
+    assert.deepEqual(docker, ['docker compose up -d db redis (in /opt/judge0)', 'docker compose up -d server workers (in /opt/judge0)']);
+    assert.ok(
+      boot.calls.includes(`curl -fsS -H X-Auth-Token: ${ssm['/production/judge0/auth-token']} http://127.0.0.1:2358/about`),
+      boot.calls.join('\n'),
+    );
+    assert.ok(!boot.stderr.includes(ssm['/production/judge0/redis-password']), 'no secret in the boot log');
+  });
+
+  it('stops before starting anything when an SSM value cannot go into judge0.conf', () => {
+    const boot = bootAsShipped({
+      '/production/judge0/auth-token': 'token',
+      '/production/judge0/redis-password': "it's",
+      '/production/judge0/postgres-password': 'not-a-word!',
+    });
+    assert.notEqual(boot.status, 0);
+    assert.match(boot.stderr, /REDIS_PASSWORD contains a single quote/);
+    assert.match(boot.stderr, /POSTGRES_PASSWORD must be letters and digits only/);
+    assert.deepEqual(
+      boot.calls.filter((c) => c.startsWith('docker ')),
+      [],
+    );
+    assert.equal(fs.existsSync(path.join(boot.appDir, 'judge0.conf')), false);
+  });
+});
