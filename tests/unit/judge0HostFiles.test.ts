@@ -150,7 +150,11 @@ function renderConf(secrets: Record<string, string>): { file: string; status: nu
   return { file, status: result.status ?? -1, stderr: result.stderr };
 }
 
-/** The environment Judge0's scripts/load-config produces from `file`, loaded as `uid` with nothing inherited. */
+/**
+ * The environment Judge0's scripts/load-config produces from `file` (v1.13.1 lines 8-14:
+ * `set -o allexport`, `source $CONFIG_FILE`, `set +o allexport`), loaded as `uid` with nothing
+ * inherited; the image runs as uid 1000 (Dockerfile lines 40 and 44: `useradd -u 1000`, `USER judge0`).
+ */
 function loadAsJudge0(file: string, uid = JUDGE0_UID): { env: Record<string, string>; status: number; stderr: string } {
   const result = spawnSync(
     'setpriv',
@@ -237,7 +241,7 @@ describe('judge0.conf as Judge0 1.13.1 loads it', function () {
   });
 
   it("puts PostgreSQL's password into Judge0's database.yml as the same string", () => {
-    // config/database.yml: `password: <%= ENV["POSTGRES_PASSWORD"] %>` (ERB, unquoted YAML).
+    // config/database.yml line 8 at v1.13.1: `password: <%= ENV["POSTGRES_PASSWORD"] %>` (ERB, unquoted YAML).
     const { env } = loadAsJudge0(renderConf(secrets).file);
     assert.equal(parse(`password: ${env.POSTGRES_PASSWORD}`).password, secrets.POSTGRES_PASSWORD);
   });
