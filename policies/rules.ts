@@ -301,41 +301,27 @@ interface IngressView {
 
 function publicIngresses(resources: StackValidationArgs['resources']): IngressView[] {
   const out: IngressView[] = [];
+  const port = (v: unknown) => (v === undefined || v === null || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+  // Protocol -1 ("all") opens every port whatever fromPort/toPort say (AWS stores 0/0 or -1/-1 for it).
+  const allTraffic = (protocol: unknown) => protocol !== undefined && /^(-1|all)$/i.test(String(protocol));
+  const view = (r: StackResource, group: unknown, rule: Record<string, unknown>, cidrs: unknown[]): IngressView => ({
+    name: r.name,
+    urn: r.urn,
+    securityGroupId: group,
+    fromPort: allTraffic(rule.ipProtocol ?? rule.protocol) ? undefined : port(rule.fromPort),
+    toPort: allTraffic(rule.ipProtocol ?? rule.protocol) ? undefined : port(rule.toPort),
+    cidrs: cidrs.filter((c): c is string => typeof c === 'string'),
+  });
   for (const r of resources) {
     if (r.type === T.ingressRule) {
-      out.push({
-        name: r.name,
-        urn: r.urn,
-        securityGroupId: r.props.securityGroupId,
-        fromPort: r.props.fromPort,
-        toPort: r.props.toPort,
-        cidrs: [r.props.cidrIpv4, r.props.cidrIpv6].filter(Boolean),
-      });
-    } else if (r.type === T.sgRule && r.props.type === 'ingress') {
-      out.push({
-        name: r.name,
-        urn: r.urn,
-        securityGroupId: r.props.securityGroupId,
-        fromPort: r.props.fromPort,
-        toPort: r.props.toPort,
-        cidrs: [...(r.props.cidrBlocks ?? []), ...(r.props.ipv6CidrBlocks ?? [])],
-      });
+      out.push(view(r, r.props.securityGroupId, r.props, [r.props.cidrIpv4, r.props.cidrIpv6]));
+    } else if (r.type === T.sgRule && String(r.props.type).toLowerCase() === 'ingress') {
+      out.push(view(r, r.props.securityGroupId, r.props, [...asList(r.props.cidrBlocks), ...asList(r.props.ipv6CidrBlocks)]));
     } else if (r.type === T.sg) {
-      for (const rule of (r.props.ingress ?? []) as Array<{
-        fromPort?: number;
-        toPort?: number;
-        cidrBlocks?: string[];
-        ipv6CidrBlocks?: string[];
-      }>) {
-        out.push({
-          name: r.name,
-          urn: r.urn,
-          securityGroupId: r.props.id ?? r.name,
-          fromPort: rule.fromPort,
-          toPort: rule.toPort,
-          cidrs: [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])],
-        });
-      }
+      const rules = (Array.isArray(r.props.ingress) ? r.props.ingress : []).filter(
+        (x): x is Record<string, unknown> => !!x && typeof x === 'object',
+      );
+      for (const rule of rules) out.push(view(r, r.props.id ?? r.name, rule, [...asList(rule.cidrBlocks), ...asList(rule.ipv6CidrBlocks)]));
     }
   }
   return out.filter((i) => i.cidrs.some(openToWorld));

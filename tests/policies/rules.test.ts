@@ -229,6 +229,19 @@ describe('CrossGuard policies', () => {
       assert.equal(stackViolations(rules.noPublicSsh, [v6]).length, 1);
       assert.deepEqual(stackViolations(rules.noPublicIngress, [ingress('corp', 'sg-app', 5432, '10.0.0.0/8')]), []);
       assert.equal(rules.openToWorld(undefined), false);
+      // All traffic (-1) opens every port whatever fromPort/toPort say; ports given as text are numbers.
+      const all = {
+        type: 'aws:ec2/securityGroupRule:SecurityGroupRule',
+        name: 'all',
+        props: { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] },
+      };
+      assert.equal(stackViolations(rules.noPublicSsh, [all]).length, 1);
+      const textPorts = {
+        type: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+        name: 'https',
+        props: { securityGroupId: 'sg-alb', fromPort: '443', toPort: '443', cidrIpv4: '0.0.0.0/0' },
+      };
+      assert.deepEqual(stackViolations(rules.noPublicIngress, [sg('alb'), alb, textPorts]), []);
     });
     it('never opens SSH to the internet', () => {
       assert.deepEqual(stackViolations(rules.noPublicSsh, [ingress('ssh-vpc', 'sg-j', 22, '10.0.0.0/16')]), []);
@@ -1014,6 +1027,14 @@ describe('CrossGuard policies', () => {
         tags: null,
         data: 42,
         userData: 7,
+      },
+      {
+        ingress: [null, { cidrBlocks: '0.0.0.0/0' }],
+        cidrBlocks: null,
+        type: 'ingress',
+        dimensions: null,
+        metricQueries: [null],
+        inlinePolicies: [null],
       },
     ];
     for (const environmentName of ['staging', 'production']) {
