@@ -1232,6 +1232,44 @@ export const dockerLogsToCloudWatch = resourcePolicy(
   },
 );
 
+/** ECR images a script runs or pulls: [registry account, region, repository]. */
+function ecrImagesIn(text: string): Array<{ account: string; region: string; repository: string }> {
+  const found = new Map<string, { account: string; region: string; repository: string }>();
+  for (const m of text.matchAll(/\b(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+?)(?=[:@\s'"]|$)/g)) {
+    found.set(m[0], { account: m[1], region: m[2], repository: m[3] });
+  }
+  return [...found.values()];
+}
+
+export const instancesCanPullTheirImages: StackValidationPolicy = {
+  name: 'ec2-can-pull-its-ecr-images',
+  description: 'An ECR image that EC2 user data pulls is readable by some role of the stack (ecr:BatchGetImage on its repository).',
+  enforcementLevel: 'mandatory',
+  configSchema: CONFIG_SCHEMA,
+  validateStack: (args, report) => {
+    const allows = args.resources.flatMap((r) => identityDocuments(r.type, r.props).flatMap((d) => statements(d)));
+    const managedReadOnly = args.resources.some((r) =>
+      [...asList(r.props.policyArn), ...asList(r.props.managedPolicyArns)].some((arn) =>
+        /:policy\/AmazonEC2ContainerRegistry(ReadOnly|PullOnly|PowerUser)$/.test(arn),
+      ),
+    );
+    if (managedReadOnly) return;
+    for (const r of args.resources.filter((x) => x.type === T.instance || x.type === T.launchTemplate)) {
+      for (const image of ecrImagesIn(userDataText(r.props))) {
+        const arn = `arn:aws:ecr:${image.region}:${image.account}:repository/${image.repository}`;
+        const ok = allows.some(
+          (s) => s.effect === 'allow' && grants(s, 'ecr:BatchGetImage') && s.resources.some((res) => globMatches(res, arn)),
+        );
+        if (!ok)
+          report(
+            `${r.name} pulls ${image.repository} from ECR, but no role of the stack may read it: allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on ${arn}.`,
+            r.urn,
+          );
+      }
+    }
+  },
+};
+
 export const RESOURCE_POLICIES: ResourceValidationPolicy[] = [
   mqNotPublic,
   mqLogs,
@@ -1283,6 +1321,7 @@ export const STACK_POLICIES: StackValidationPolicy[] = [
   mqNoSharedAdminUser,
   asgHasScalingPolicy,
   ecrTagsRepushable,
+  instancesCanPullTheirImages,
 ];
 
 export const ALL_POLICIES = [...RESOURCE_POLICIES, ...STACK_POLICIES];

@@ -955,6 +955,45 @@ describe('CrossGuard policies', () => {
         'ECR repository repo is IMMUTABLE but docker-build pushes its tag again on every context change: make it MUTABLE and run images by digest.',
       ]);
     });
+    it('lets instances pull the ECR image their user data runs', () => {
+      const image = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/grader:1.4.0';
+      const lt = {
+        type: 'aws:ec2/launchTemplate:LaunchTemplate',
+        name: 'web-lt',
+        props: { userData: Buffer.from(`docker run -d ${image} node main.js`).toString('base64') },
+      };
+      const role = (resource: string) => ({
+        type: 'aws:iam/rolePolicy:RolePolicy',
+        name: 'web-policy',
+        props: {
+          policy: JSON.stringify({
+            Statement: [{ Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Resource: resource }],
+          }),
+        },
+      });
+      assert.deepEqual(
+        stackViolations(rules.instancesCanPullTheirImages, [lt, role('arn:aws:ecr:eu-west-1:111122223333:repository/team/grader')]),
+        [],
+      );
+      assert.deepEqual(
+        stackViolations(rules.instancesCanPullTheirImages, [lt, role('arn:aws:ecr:eu-west-1:111122223333:repository/other')]),
+        [
+          'web-lt pulls team/grader from ECR, but no role of the stack may read it: allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on arn:aws:ecr:eu-west-1:111122223333:repository/team/grader.',
+        ],
+      );
+      const managed = {
+        type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+        name: 'ro',
+        props: { policyArn: 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly' },
+      };
+      assert.deepEqual(stackViolations(rules.instancesCanPullTheirImages, [lt, managed]), []);
+      assert.deepEqual(
+        stackViolations(rules.instancesCanPullTheirImages, [{ ...lt, props: { userData: 'docker run ghcr.io/acme/x:1' } }]),
+        [],
+        'not ECR',
+      );
+    });
+
     it('sends containers started from user data to CloudWatch Logs', () => {
       const lt = 'aws:ec2/launchTemplate:LaunchTemplate';
       const b64 = (text: string) => Buffer.from(text).toString('base64');
