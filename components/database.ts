@@ -104,6 +104,8 @@ export class Database extends pulumi.ComponentResource {
         backupWindow: '02:00-03:00',
         maintenanceWindow: 'sun:03:30-sun:04:30',
         autoMinorVersionUpgrade: true,
+        // A stack made on 8.0 moves to 8.4 by changing dbEngineVersion (with its new parameter group family).
+        allowMajorVersionUpgrade: true,
         copyTagsToSnapshot: true,
         deletionProtection: args.deletionProtection ?? production,
         skipFinalSnapshot: !production,

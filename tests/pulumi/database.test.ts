@@ -15,6 +15,7 @@ describe('Database', () => {
     assert.equal(db.engine, 'mysql');
     assert.equal(db.engineVersion, '8.4');
     assert.equal(one('aws:rds/parameterGroup:ParameterGroup').inputs.family, 'mysql8.4');
+    assert.equal(db.allowMajorVersionUpgrade, true);
     assert.equal(db.storageEncrypted, true);
     assert.equal(db.publiclyAccessible, false);
     assert.equal(db.backupRetentionPeriod, 7);
