@@ -131,7 +131,7 @@ ${redeliveryEntries}
 /** The Amazon MQ configuration document (`aws.mq.Configuration.data`). */
 export function renderBrokerConfigXml(opts: BrokerXmlOptions = {}): string {
   const o = resolveBrokerXmlOptions(opts);
-  // schedulerSupport is what lets redeliveryPlugin delay redeliveries (NOTES.md).
+  // schedulerSupport is what lets redeliveryPlugin delay redeliveries (ActiveMQ redelivery plugin docs).
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <broker xmlns="http://activemq.apache.org/schema/core" schedulerSupport="true">
 ${brokerChildren(o)}
