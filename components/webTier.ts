@@ -278,6 +278,11 @@ export function ecrRepositoryArnOf(image: string): string | undefined {
   return `arn:${china ? 'aws-cn' : 'aws'}:ecr:${region}:${account}:repository/${repository}`;
 }
 
+/** One shell word: as is when it holds only characters the shell leaves alone, else in single quotes. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** What the gateway instances are told about code review: the key's parameter name, never the key. */
 export interface GatewayReviewSettings {
   baseUrl: string;
@@ -319,16 +324,21 @@ export function gatewayUserData(o: {
     'dnf install -y docker',
     'systemctl enable --now docker',
     registry.includes('.dkr.ecr.')
-      ? `aws ecr get-login-password --region ${registryRegion} | docker login --username AWS --password-stdin ${registry}`
+      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | docker login --username AWS --password-stdin ${shellWord(registry)}`
       : '',
     // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
     // Output goes to CloudWatch Logs with the instance role's credentials; a stream per container.
     o.logGroupName
-      ? `  --log-driver awslogs --log-opt awslogs-region=${o.region} --log-opt awslogs-group=${o.logGroupName} --log-opt tag='gateway/{{.ID}}' \\`
+      ? [
+          '  --log-driver awslogs',
+          `--log-opt ${shellWord(`awslogs-region=${o.region}`)}`,
+          `--log-opt ${shellWord(`awslogs-group=${o.logGroupName}`)}`,
+          "--log-opt tag='gateway/{{.ID}}' \\",
+        ].join(' ')
       : '',
-    ...Object.entries(env).map(([k, v]) => `  -e ${k}=${v} \\`),
-    `  ${o.image} node dist/web/src/main.js`,
+    ...Object.entries(env).map(([k, v]) => `  -e ${shellWord(`${k}=${v}`)} \\`),
+    `  ${shellWord(o.image)} node dist/web/src/main.js`,
     '',
   ]
     .filter((line) => line !== '')

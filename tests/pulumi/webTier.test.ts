@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { WebTier, ecrRepositoryArnOf, gatewayUserData } from '../../components/webTier';
 import { ofType, one, promiseOf, settled, useMocks } from './harness';
 
@@ -137,5 +141,43 @@ describe('WebTier', () => {
     assert.equal(ecrRepositoryArnOf('ghcr.io/acme/grader:1'), undefined);
     const userData = gatewayUserData({ image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader:1', region: 'us-east-1', bucket: 'b', environment: 'staging', parameters: base.parameters });
     assert.match(userData, /aws ecr get-login-password --region eu-west-1 \| docker login --username AWS --password-stdin 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
+  });
+
+  it('boots: the user data runs under bash and hands docker every value exactly, whatever characters it holds', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-boot-'));
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    for (const name of ['dnf', 'systemctl']) stub(name, 'exit 0');
+    stub('aws', 'echo registry-password');
+    // One file per docker call, one argument per line.
+    stub('docker', `n=$(ls "${dir}"/call-* 2>/dev/null | wc -l); printf '%s\\n' "$@" > "${dir}/call-$n"; cat > /dev/null`);
+    // A URL with & $( ) and a quote, a model name with spaces: each must reach the container unchanged.
+    const review = { baseUrl: "https://llm.example.com/v1?a=1&b=$(id)'x", model: 'model with spaces', apiKeyParameter: '/staging/review/api-key' };
+    const script = gatewayUserData({
+      ...base,
+      region: 'us-east-1',
+      bucket: 'staging-grading-files-abc',
+      environment: 'staging',
+      review,
+      logGroupName: '/grading/staging/gateway',
+    });
+    const file = path.join(dir, 'user-data.sh');
+    fs.writeFileSync(file, script);
+    execFileSync('shellcheck', ['-s', 'bash', '-e', 'SC2016', file]);
+    execFileSync('bash', [file], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+    const calls = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('call-'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(0, -1));
+    assert.deepEqual(calls[0], ['login', '--username', 'AWS', '--password-stdin', '123456789012.dkr.ecr.us-east-1.amazonaws.com']);
+    const run = calls[1];
+    assert.equal(run[0], 'run');
+    const envOf = (name: string) => run.find((arg, i) => run[i - 1] === '-e' && arg.startsWith(`${name}=`))?.slice(name.length + 1);
+    assert.equal(envOf('REVIEW_BASE_URL'), review.baseUrl);
+    assert.equal(envOf('REVIEW_MODEL'), review.model);
+    assert.equal(envOf('GRADING_BUCKET'), 'staging-grading-files-abc');
+    assert.equal(envOf('MQ_PASSWORD_PARAM'), '/staging/mq/password');
+    assert.deepEqual(run.slice(-3), [base.image, 'node', 'dist/web/src/main.js']);
+    assert.ok(run.includes('tag=gateway/{{.ID}}') && run.includes('awslogs-group=/grading/staging/gateway'));
   });
 });
