@@ -73,6 +73,8 @@ describe('judge0-host files', function () {
 
   it('the rendered cloud-config is valid for cloud-init and embeds the files', () => {
     const rendered = renderCloudInit('production', 'eu-west-1');
+    // EC2 refuses user data over 16 KB (before base64): the embedded files must stay under it.
+    assert.ok(Buffer.byteLength(rendered) <= 16384, `user data is ${Buffer.byteLength(rendered)} bytes`);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-init-')), 'user-data.yaml');
     fs.writeFileSync(file, rendered);
     const out = execFileSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
