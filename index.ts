@@ -158,6 +158,7 @@ export const environmentName = env;
 export const vpcId = network.vpcId;
 export const privateSubnetIds = network.privateSubnetIds;
 export const bucketName = storage.bucketName;
+export const albLogBucketName = web.accessLogBucketName;
 export const brokerName = messaging.brokerName;
 export const brokerStompEndpoints = messaging.stompEndpoints;
 export const databaseAddress = database.address;
