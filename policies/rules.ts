@@ -619,8 +619,12 @@ export function secretAssignments(text: string): string[] {
   if (/aws\s+configure\s+set\s+aws_secret_access_key\s+[^\s$`]/i.test(text)) found.push('aws_secret_access_key');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) found.push('PRIVATE KEY block');
   if (/\bAKIA[0-9A-Z]{16}\b/.test(text)) found.push('AWS access key id');
+  if (CREDENTIAL_URL.test(text)) found.push('password in a URL');
   return [...new Set(found)];
 }
+
+/** scheme://user:password@host, a password in a connection string (mysql://, amqp+ssl://, redis://...). */
+const CREDENTIAL_URL = /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@'"]+:(?!\$)[^/\s@'"]+@/i;
 
 export const noSecretsInUserData = resourcePolicy(
   'no-secrets-in-user-data',
@@ -680,8 +684,13 @@ export const ecsNoSecretsInEnvironment = resourcePolicy(
   ({ name, props }, report) => {
     for (const c of containers(props)) {
       const env = Array.isArray(c.environment) ? (c.environment as Array<{ name?: unknown; value?: unknown }>) : [];
+      const reference = (value: unknown) => typeof value === 'string' && /^(\/|arn:)/.test(value);
       const secrets = env
-        .filter((e) => typeof e?.name === 'string' && secretName(e.name) && !(typeof e.value === 'string' && /^(\/|arn:)/.test(e.value)))
+        .filter(
+          (e) =>
+            typeof e?.name === 'string' &&
+            ((secretName(e.name) && !reference(e.value)) || (typeof e.value === 'string' && CREDENTIAL_URL.test(e.value))),
+        )
         .map((e) => e.name as string);
       if (secrets.length)
         report(

@@ -310,6 +310,19 @@ describe('CrossGuard policies', () => {
           'ECS task definition r: container worker has secrets in its environment (DB_PASSWORD, API_KEY, JWT_SECRET, AUTH_TOKEN): use secrets or a parameter name.',
         ],
       );
+      // A password inside a connection string, whatever the variable is called.
+      assert.equal(
+        resourceViolations(
+          rules.ecsNoSecretsInEnvironment,
+          td,
+          env([{ name: 'DATABASE_URL', value: 'mysql://app:hunter2@db:3306/grading' }]),
+        ).length,
+        1,
+      );
+      assert.deepEqual(
+        resourceViolations(rules.ecsNoSecretsInEnvironment, td, env([{ name: 'DATABASE_URL', value: 'mysql://db:3306/grading' }])),
+        [],
+      );
       // containerDefinitions as an array too, and unknown ones tolerated.
       assert.equal(
         resourceViolations(rules.ecsNoSecretsInEnvironment, td, {
