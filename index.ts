@@ -12,7 +12,7 @@ import { Judge0Host } from './components/judge0Host';
 import { Messaging } from './components/messaging';
 import { Network } from './components/network';
 import { Storage } from './components/storage';
-import { WebTier } from './components/webTier';
+import { WebTier, ecrRepositoryArnOf } from './components/webTier';
 
 const cfg = loadStackConfig();
 const secrets = new pulumi.Config('grading');
@@ -78,6 +78,7 @@ const judge0 = new Judge0Host(`${env}-judge0`, {
   workerSecurityGroupId: access.workerSecurityGroupId,
   instanceType: cfg.judge0InstanceType,
   instanceCount: cfg.judge0InstanceCount,
+  amiId: cfg.judge0AmiId,
   enableSshAccess: cfg.enableSshAccess,
   sshKeyName: cfg.sshKeyName,
 });
@@ -88,13 +89,14 @@ const grading = new EcsGrading(`${env}-workers`, {
   workerSecurityGroupId: access.workerSecurityGroupId,
   brokerSecurityGroupId: messaging.securityGroupId,
   databaseSecurityGroupId: database.securityGroupId,
-  judge0SecurityGroupId: judge0.securityGroupId,
+  // Workers reach Judge0 through its internal load balancer.
+  judge0SecurityGroupId: judge0.endpointSecurityGroupId,
   bucketName: storage.bucketName,
   bucketArn: storage.bucketArn,
   brokerName: messaging.brokerName,
   brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
   parameters: {
-    mq: messaging.parameterNames,
+    mq: messaging.tierParameterNames.worker,
     db: database.parameterNames,
     judge0: { endpoint: judge0.parameterNames.endpoint, authToken: judge0.parameterNames.authToken },
   },
@@ -123,14 +125,16 @@ const web = new WebTier(`${env}-web`, {
   databaseSecurityGroupId: database.securityGroupId,
   bucketName: storage.bucketName,
   bucketArn: storage.bucketArn,
-  parameters: { mq: messaging.parameterNames, db: database.parameterNames },
+  parameters: { mq: messaging.tierParameterNames.gateway, db: database.parameterNames },
   image: grading.image,
-  repositoryArn: grading.repositoryArn,
+  // The built image's repository, or a prebuilt graderImage's when it lives in ECR.
+  repositoryArn: grading.repositoryArn ?? (cfg.graderImage ? ecrRepositoryArnOf(cfg.graderImage) : undefined),
   certificateArn: cfg.certificateArn,
   instanceType: cfg.webInstanceType,
   minSize: cfg.webMinSize,
   maxSize: cfg.webMaxSize,
   desiredCapacity: cfg.webDesiredCapacity,
+  logRetentionDays: cfg.logRetentionDays,
   review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
 });
 
@@ -155,10 +159,16 @@ export const environmentName = env;
 export const vpcId = network.vpcId;
 export const privateSubnetIds = network.privateSubnetIds;
 export const bucketName = storage.bucketName;
+export const albLogBucketName = web.accessLogBucketName;
 export const brokerName = messaging.brokerName;
 export const brokerStompEndpoints = messaging.stompEndpoints;
 export const databaseAddress = database.address;
-export const parameterNames = { mq: messaging.parameterNames, db: database.parameterNames, judge0: judge0.parameterNames };
+export const parameterNames = {
+  mq: messaging.parameterNames,
+  mqTiers: messaging.tierParameterNames,
+  db: database.parameterNames,
+  judge0: judge0.parameterNames,
+};
 export const judge0Endpoint = judge0.endpoint;
 export const workerImage = grading.image;
 export const workerCluster = grading.clusterName;

@@ -51,6 +51,13 @@ export interface BrokerXmlOptions {
   storeUsageMb?: number;
   /** Per-tier authorization entries (authorizationPlugin). Default true. */
   authorization?: boolean;
+  /**
+   * Lifetime the broker gives a message sent without one, ms. Default 7 days. grading-results is
+   * kept for consumers that may never come: without an expiry it fills the store until the broker
+   * blocks the workers' sends. Expired requests go to grading-dlq; expired results are dropped
+   * (the result stays in S3 and the database).
+   */
+  messageTtlMs?: number;
 }
 
 const DEFAULTS: Required<BrokerXmlOptions> = {
@@ -60,6 +67,7 @@ const DEFAULTS: Required<BrokerXmlOptions> = {
   maximumRedeliveryDelayMs: 120000,
   storeUsageMb: 1024,
   authorization: true,
+  messageTtlMs: 7 * 24 * 3600 * 1000,
 };
 
 export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<BrokerXmlOptions> {
@@ -68,7 +76,7 @@ export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<B
   if (!Number.isInteger(merged.maximumRedeliveries) || merged.maximumRedeliveries < 0 || merged.maximumRedeliveries > 20) {
     problems.push(`maximumRedeliveries must be an integer 0..20 (got ${merged.maximumRedeliveries})`);
   }
-  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs', 'storeUsageMb'] as const) {
+  for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs', 'storeUsageMb', 'messageTtlMs'] as const) {
     if (!Number.isInteger(merged[key]) || merged[key] <= 0) problems.push(`${key} must be a positive integer (got ${merged[key]})`);
   }
   // ActiveMQ's RedeliveryPlugin refuses to start unless every delay exceeds 1000 ms (found on the local broker).
@@ -113,6 +121,11 @@ ${deadLetterEntries}
           <discarding/>
         </deadLetterStrategy>
       </policyEntry>
+      <policyEntry queue="${QUEUES.results}" expireMessagesPeriod="30000">
+        <deadLetterStrategy>
+          <discarding/>
+        </deadLetterStrategy>
+      </policyEntry>
       <policyEntry topic="${PROGRESS_TOPIC}"/>
       </policyEntries>
     </policyMap>
@@ -125,6 +138,7 @@ ${deadLetterEntries}
     <topic physicalName="${PROGRESS_TOPIC}"/>
   </destinations>
   <plugins>
+    <timeStampingBrokerPlugin zeroExpirationOverride="${o.messageTtlMs}" futureOnly="true"/>
     <redeliveryPlugin fallbackToDeadLetter="true" sendToDlqIfMaxRetriesExceeded="true">
       <redeliveryPolicyMap>
         <redeliveryPolicyMap>
@@ -172,7 +186,7 @@ ${entries.join('\n')}
 /** The Amazon MQ configuration document (`aws.mq.Configuration.data`). */
 export function renderBrokerConfigXml(opts: BrokerXmlOptions = {}): string {
   const o = resolveBrokerXmlOptions(opts);
-  // schedulerSupport is what lets redeliveryPlugin delay redeliveries (NOTES.md).
+  // schedulerSupport is what lets redeliveryPlugin delay redeliveries (ActiveMQ redelivery plugin docs).
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <broker xmlns="http://activemq.apache.org/schema/core" schedulerSupport="true">
 ${brokerChildren(o)}

@@ -38,16 +38,30 @@ export function ssmParameter(resourceName: string, spec: ParameterSpec, tags: Re
   );
 }
 
+/** Special characters of generated passwords: none of Amazon MQ's (, : =) nor RDS MySQL's (/ " @ space). */
+export const GENERATED_PASSWORD_SPECIALS = '!#$%^&*()-_+[]{}<>?';
+
 /**
- * The password given in config (a Pulumi secret), or a generated one. Its characters suit both
- * Amazon MQ (no , : =) and RDS MySQL (no / " @ or spaces).
+ * The password given in config (a Pulumi secret), or a generated one (letters, digits and
+ * GENERATED_PASSWORD_SPECIALS), which suits both Amazon MQ and RDS MySQL.
  */
 export function passwordOrGenerated(resourceName: string, provided: pulumi.Input<string> | undefined, parent: pulumi.Resource): pulumi.Output<string> {
   if (provided !== undefined) return pulumi.secret(provided);
   const generated = new random.RandomPassword(
     resourceName,
-    { length: 32, special: true, overrideSpecial: '!#$%^&*()-_+[]{}<>?', minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 1 },
+    { length: 32, special: true, overrideSpecial: GENERATED_PASSWORD_SPECIALS, minLower: 2, minUpper: 2, minNumeric: 2, minSpecial: 1 },
     { parent },
   );
+  return pulumi.secret(generated.result);
+}
+
+/**
+ * A generated secret of letters and digits only, for places that parse it as a bare word: Judge0
+ * puts its PostgreSQL password unquoted into YAML (config/database.yml), so no special character
+ * may appear there.
+ */
+export function generatedWord(resourceName: string, parent: pulumi.Resource): pulumi.Output<string> {
+  const spec = { length: 40, special: false, minLower: 2, minUpper: 2, minNumeric: 2 };
+  const generated = new random.RandomPassword(resourceName, spec, { parent });
   return pulumi.secret(generated.result);
 }

@@ -81,6 +81,8 @@ export interface StackConfig {
 
   judge0InstanceType: string;
   judge0InstanceCount: number;
+  /** Pinned Judge0 host AMI; default: the current Ubuntu 22.04 image at creation, never followed afterwards. */
+  judge0AmiId?: string;
   enableSshAccess: boolean;
   sshKeyName?: string;
 
@@ -88,7 +90,7 @@ export interface StackConfig {
   webMinSize: number;
   webMaxSize: number;
   webDesiredCapacity: number;
-  /** ACM certificate for the ALB's HTTPS listener; without it the ALB serves HTTP only. */
+  /** ACM certificate for the ALB's HTTPS listener; required in production; without it the ALB serves HTTP only. */
   certificateArn?: string;
 
   /** Code review on request through an OpenAI-compatible endpoint; needs the secret reviewApiKey. */
@@ -145,7 +147,7 @@ export const DEFAULTS = {
   mqEnableAuditLogs: true,
   mqMaximumRedeliveries: 3,
   dbInstanceClass: 'db.t4g.micro',
-  dbEngineVersion: '8.0',
+  dbEngineVersion: '8.4',
   dbAllocatedStorage: 20,
   dbMaxAllocatedStorage: 100,
   dbUsername: 'grading',
@@ -225,6 +227,7 @@ const SCHEMA = {
     s3KmsKeyArn: { type: 'string', pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key|alias)/.+$' },
     judge0InstanceType: instanceType(''),
     judge0InstanceCount: { type: 'integer', minimum: 1, maximum: 10 },
+    judge0AmiId: { type: 'string', pattern: '^ami-[0-9a-f]{8}([0-9a-f]{9})?$' },
     enableSshAccess: { type: 'boolean' },
     sshKeyName: { type: 'string', minLength: 1, maxLength: 255 },
     webInstanceType: instanceType(''),
@@ -375,6 +378,14 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
       return `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}`;
     });
   }
+  check(['mqAutoMinorVersionUpgrade', 'mqEngineVersion'], () => {
+    if (cfg.mqAutoMinorVersionUpgrade) return undefined;
+    return `mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} (5.18 and later upgrade minor versions automatically)`;
+  });
+  check(['certificateArn', 'environmentName', 'isProduction'], () => {
+    if (!cfg.isProduction || cfg.certificateArn) return undefined;
+    return 'certificateArn is required in production: the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN';
+  });
   check(['enableSshAccess', 'sshKeyName'], () =>
     cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
   );
@@ -553,6 +564,7 @@ const PATTERN_HINTS: Record<string, string> = {
   vpcCidr: 'an IPv4 CIDR with a /16../24 mask',
   mqAdminPassword: 'Amazon MQ passwords cannot contain commas, colons, equals signs or whitespace',
   dbPassword: 'RDS MySQL passwords cannot contain /, ", @ or whitespace',
+  judge0AmiId: 'an AMI id such as ami-0123456789abcdef0',
   graderImage: 'a full image reference with a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/grader:1.2.3',
   certificateArn: 'an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>',
   s3KmsKeyArn: 'a KMS key or alias ARN',

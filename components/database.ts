@@ -1,5 +1,5 @@
 /**
- * RDS MySQL 8 for grading result metadata: private, encrypted, TLS required, backed up; deletion
+ * RDS MySQL 8.4 for grading result metadata: private, encrypted, TLS required, backed up; deletion
  * protection and a final snapshot in production. Endpoint and credentials go to SSM.
  */
 import * as aws from '@pulumi/aws';
@@ -17,7 +17,7 @@ export interface DatabaseArgs {
   clientSecurityGroupIds: pulumi.Input<string>[];
   /** Default db.t4g.micro. */
   instanceClass?: string;
-  /** Default "8.0". */
+  /** Default "8.4" (8.0 left RDS standard support: new 8.0 instances enrol in paid Extended Support). */
   engineVersion?: string;
   /** GiB; default 20, grows automatically up to maxAllocatedStorage (default 100). */
   allocatedStorage?: number;
@@ -63,7 +63,7 @@ export class Database extends pulumi.ComponentResource {
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags }, parent);
 
-    const engineVersion = args.engineVersion ?? '8.0';
+    const engineVersion = args.engineVersion ?? '8.4';
     const family = `mysql${engineVersion.split('.').slice(0, 2).join('.')}`;
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
@@ -104,6 +104,8 @@ export class Database extends pulumi.ComponentResource {
         backupWindow: '02:00-03:00',
         maintenanceWindow: 'sun:03:30-sun:04:30',
         autoMinorVersionUpgrade: true,
+        // A stack made on 8.0 moves to 8.4 by changing dbEngineVersion (with its new parameter group family).
+        allowMajorVersionUpgrade: true,
         copyTagsToSnapshot: true,
         deletionProtection: args.deletionProtection ?? production,
         skipFinalSnapshot: !production,

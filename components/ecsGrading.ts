@@ -72,7 +72,16 @@ export class EcsGrading extends pulumi.ComponentResource {
     } else {
       const repository = new aws.ecr.Repository(
         `${name}-repo`,
-        { name: `${env}-grading-worker`, imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, encryptionConfigurations: [{ encryptionType: 'AES256' }], forceDelete: false, tags },
+        // MUTABLE: docker-build pushes the content-hash tag again whenever its build context changes
+        // (IMMUTABLE refuses that second push); what runs is pinned by digest, never by tag.
+        {
+          name: `${env}-grading-worker`,
+          imageTagMutability: 'MUTABLE',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: 'AES256' }],
+          forceDelete: false,
+          tags,
+        },
         parent,
       );
       new aws.ecr.LifecyclePolicy(
@@ -91,7 +100,7 @@ export class EcsGrading extends pulumi.ComponentResource {
           dockerfile: { location: path.join(__dirname, '..', 'worker', 'Dockerfile') },
           platforms: ['linux/amd64'],
           push: true,
-          // Immutable tags: one per content of what goes into the image.
+          // One tag per content of what goes into the image; the task definition uses the digest.
           tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageContentHash()}`],
           registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
         },
@@ -293,7 +302,9 @@ export function workerTaskPolicy(o: { region: pulumi.Input<string>; account: pul
       { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: o.parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${o.region}:${o.account}:parameter${n}`) },
       { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
       { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${o.bucketArn}/submissions/*`, pulumi.interpolate`${o.bucketArn}/problems/*`] },
-      { Sid: 'ListTestCases', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*'] } } },
+      // Unconditional: S3 answers a GetObject of a missing key with 404 only to callers that may list the
+      // bucket, 403 AccessDenied to everyone else (a missing submission would look like a permissions fault).
+      { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn },
       { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: [pulumi.interpolate`${o.bucketArn}/results/*`, pulumi.interpolate`${o.bucketArn}/temp/*`] },
     ],
   };

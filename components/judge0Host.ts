@@ -1,16 +1,21 @@
 /**
- * Judge0 CE on EC2 in a private subnet (docker compose: server, workers, PostgreSQL, Redis), set up
- * by cloud-init from judge0-host/. Its auth token and database/cache passwords are generated and
- * live only in SSM SecureString parameters that the host reads at boot: EC2 user data is stored in
- * clear text, so it carries none of them.
+ * Judge0 CE on EC2 in private subnets (docker compose: server, workers, PostgreSQL, Redis), set up
+ * by cloud-init from judge0-host/, behind an internal Network Load Balancer: the workers get the
+ * balancer's DNS name, so they use every host and keep working when a host is replaced. Its auth
+ * token and database/cache passwords are generated and live only in SSM SecureString parameters
+ * that the host reads at boot: EC2 user data is stored in clear text, so it carries none of them.
+ * The AMI is pinned (config, or the current Ubuntu 22.04 image at creation, then ignored) so a new
+ * Ubuntu release never replaces the hosts behind the operators' backs.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+import { generatedWord, parameterName, ssmParameter, tagsFor } from './common';
 
 export const JUDGE0_PORT = 2358;
+/** Canonical's public SSM parameter for the current Ubuntu 22.04 image (read once, at creation). */
+export const UBUNTU_AMI_PARAMETER = '/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id';
 const HOST_FILES = path.join(__dirname, '..', 'judge0-host');
 
 export interface Judge0HostArgs {
@@ -18,8 +23,10 @@ export interface Judge0HostArgs {
   vpcId: pulumi.Input<string>;
   vpcCidr: string;
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  /** The workers' security group: the only source allowed on 2358. */
+  /** The workers' security group: the only source allowed on the balancer's 2358. */
   workerSecurityGroupId: pulumi.Input<string>;
+  /** Pinned AMI; default: the current Ubuntu 22.04 image when a host is created, never followed afterwards. */
+  amiId?: string;
   /** Default t3.medium. */
   instanceType?: string;
   /** Default 1. */
@@ -37,6 +44,7 @@ export function renderCloudInit(environmentName: string, region: string): string
     .replace('__DOCKER_COMPOSE_B64__', b64('docker-compose.yml'))
     .replace('__JUDGE0_CONF_B64__', b64('judge0.conf.template'))
     .replace('__BOOTSTRAP_B64__', b64('bootstrap.sh'))
+    .replace('__RENDER_CONF_B64__', b64('render-conf.sh'))
     .split('${ENVIRONMENT}')
     .join(environmentName)
     .split('${AWS_REGION}')
@@ -44,7 +52,10 @@ export function renderCloudInit(environmentName: string, region: string): string
 }
 
 export class Judge0Host extends pulumi.ComponentResource {
+  /** The hosts' security group. */
   readonly securityGroupId: pulumi.Output<string>;
+  /** The internal load balancer's security group: what clients (the workers) send to. */
+  readonly endpointSecurityGroupId: pulumi.Output<string>;
   readonly instanceIds: pulumi.Output<string>[];
   readonly endpoint: pulumi.Output<string>;
   readonly parameterNames: { endpoint: string; authToken: string; postgresPassword: string; redisPassword: string };
@@ -69,25 +80,108 @@ export class Judge0Host extends pulumi.ComponentResource {
       ['redis-password', this.parameterNames.redisPassword, 'Judge0 Redis password'],
     ];
     for (const [id, parameter, description] of secrets) {
-      ssmParameter(`${name}-param-${id}`, { name: parameter, value: passwordOrGenerated(`${name}-${id}`, undefined, this), description, secure: true }, tags, this);
+      // Letters and digits: judge0.conf is shell code and PostgreSQL's password goes into YAML (render-conf.sh).
+      ssmParameter(
+        `${name}-param-${id}`,
+        { name: parameter, value: generatedWord(`${name}-${id}`, this), description, secure: true },
+        tags,
+        this,
+      );
     }
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `Judge0 ${env}: API from grading workers only`, tags: { ...tags, Name: `${env}-judge0` } }, parent);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-api-from-workers`, { securityGroupId: sg.id, referencedSecurityGroupId: args.workerSecurityGroupId, ipProtocol: 'tcp', fromPort: JUDGE0_PORT, toPort: JUDGE0_PORT, description: 'Judge0 API', tags }, parent);
+    // Workers -> internal NLB -> hosts; each hop admits only the one before it.
+    const lbSg = new aws.ec2.SecurityGroup(
+      `${name}-lb-sg`,
+      {
+        vpcId: args.vpcId,
+        description: `Judge0 ${env} internal balancer: API from grading workers only`,
+        tags: { ...tags, Name: `${env}-judge0-lb` },
+      },
+      parent,
+    );
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      { vpcId: args.vpcId, description: `Judge0 ${env}: API from its internal balancer only`, tags: { ...tags, Name: `${env}-judge0` } },
+      parent,
+    );
+    const api = { ipProtocol: 'tcp', fromPort: JUDGE0_PORT, toPort: JUDGE0_PORT, tags };
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-lb-from-workers`,
+      { securityGroupId: lbSg.id, referencedSecurityGroupId: args.workerSecurityGroupId, description: 'Judge0 API', ...api },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-lb-to-hosts`,
+      { securityGroupId: lbSg.id, referencedSecurityGroupId: sg.id, description: 'Judge0 hosts', ...api },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-api-from-lb`,
+      { securityGroupId: sg.id, referencedSecurityGroupId: lbSg.id, description: 'Judge0 API and health checks', ...api },
+      parent,
+    );
     if (args.enableSshAccess) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-ssh-from-vpc`, { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: 'tcp', fromPort: 22, toPort: 22, description: 'SSH from inside the VPC', tags }, parent);
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-ssh-from-vpc`,
+        {
+          securityGroupId: sg.id,
+          cidrIpv4: args.vpcCidr,
+          ipProtocol: 'tcp',
+          fromPort: 22,
+          toPort: 22,
+          description: 'SSH from inside the VPC',
+          tags,
+        },
+        parent,
+      );
     }
     // Image pulls, apt and SSM go out through the NAT gateway.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress-https`, { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'HTTPS: Docker Hub, apt, SSM', tags }, parent);
-    new aws.vpc.SecurityGroupEgressRule(`${name}-egress-http`, { securityGroupId: sg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 80, toPort: 80, description: 'HTTP: Ubuntu apt mirrors', tags }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-egress-https`,
+      {
+        securityGroupId: sg.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'HTTPS: Docker Hub, apt, SSM',
+        tags,
+      },
+      parent,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-egress-http`,
+      {
+        securityGroupId: sg.id,
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 80,
+        toPort: 80,
+        description: 'HTTP: Ubuntu apt mirrors',
+        tags,
+      },
+      parent,
+    );
     this.securityGroupId = sg.id;
+    this.endpointSecurityGroupId = lbSg.id;
 
     const role = new aws.iam.Role(
       `${name}-role`,
-      { assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), description: 'Judge0 host', tags },
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+        description: 'Judge0 host',
+        tags,
+      },
       parent,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
+    new aws.iam.RolePolicyAttachment(
+      `${name}-ssm-core`,
+      { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+      parent,
+    );
     const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
     new aws.iam.RolePolicy(
       `${name}-read-secrets`,
@@ -96,8 +190,19 @@ export class Judge0Host extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'ReadJudge0Secrets', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: secrets.map(([, p]) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${p}`) },
-            { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
+            {
+              Sid: 'ReadJudge0Secrets',
+              Effect: 'Allow',
+              Action: 'ssm:GetParameter',
+              Resource: secrets.map(([, p]) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${p}`),
+            },
+            {
+              Sid: 'DecryptSecureStrings',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: ssmKey.targetKeyArn,
+              Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } },
+            },
           ],
         }),
       },
@@ -105,19 +210,16 @@ export class Judge0Host extends pulumi.ComponentResource {
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
 
-    const ami = aws.ec2.getAmiOutput(
-      { mostRecent: true, owners: ['099720109477'], filters: [{ name: 'name', values: ['ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*'] }, { name: 'virtualization-type', values: ['hvm'] }] },
-      parent,
-    );
+    const amiId = args.amiId ?? aws.ssm.getParameterOutput({ name: UBUNTU_AMI_PARAMETER }, parent).value;
     const userData = region.apply((r) => renderCloudInit(env, r));
     const subnets = pulumi.output(args.privateSubnetIds);
     this.instanceIds = [];
-    const privateIps: pulumi.Output<string>[] = [];
+    const instances: aws.ec2.Instance[] = [];
     for (let i = 0; i < (args.instanceCount ?? 1); i++) {
       const instance = new aws.ec2.Instance(
         `${name}-${i + 1}`,
         {
-          ami: ami.id,
+          ami: amiId,
           instanceType: args.instanceType ?? 't3.medium',
           subnetId: subnets.apply((ids) => ids[i % ids.length]),
           vpcSecurityGroupIds: [sg.id],
@@ -131,14 +233,73 @@ export class Judge0Host extends pulumi.ComponentResource {
           monitoring: true,
           tags: { ...tags, Name: `${env}-judge0-${i + 1}` },
         },
-        parent,
+        // A pinned AMI changes only through amiId; the default image is read once, not followed.
+        { parent: this, ignoreChanges: args.amiId ? [] : ['ami'] },
       );
       this.instanceIds.push(instance.id);
-      privateIps.push(instance.privateIp);
+      instances.push(instance);
     }
-    // The worker talks to the first host; more hosts are standbys until a load balancer fronts them.
-    this.endpoint = pulumi.interpolate`http://${privateIps[0]}:${JUDGE0_PORT}`;
-    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false }, tags, this);
+
+    const nlb = new aws.lb.LoadBalancer(
+      `${name}-nlb`,
+      {
+        name: `${env}-judge0`,
+        loadBalancerType: 'network',
+        internal: true,
+        subnets: args.privateSubnetIds,
+        securityGroups: [lbSg.id],
+        enableCrossZoneLoadBalancing: true,
+        tags,
+      },
+      parent,
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        name: `${env}-judge0`,
+        port: JUDGE0_PORT,
+        protocol: 'TCP',
+        targetType: 'instance',
+        vpcId: args.vpcId,
+        // Hosts then see the balancer as the source, which their security group admits.
+        preserveClientIp: 'false',
+        // A token lives on the host that took the submission (its own PostgreSQL): every connection
+        // of one worker task goes to the same host, so its polls find their submissions.
+        stickiness: { enabled: true, type: 'source_ip' },
+        deregistrationDelay: 60,
+        healthCheck: { protocol: 'TCP', port: String(JUDGE0_PORT), interval: 10, healthyThreshold: 3, unhealthyThreshold: 3 },
+        tags,
+      },
+      parent,
+    );
+    instances.forEach(
+      (instance, i) =>
+        new aws.lb.TargetGroupAttachment(
+          `${name}-target-${i + 1}`,
+          { targetGroupArn: targetGroup.arn, targetId: instance.id, port: JUDGE0_PORT },
+          parent,
+        ),
+    );
+    new aws.lb.Listener(
+      `${name}-listener`,
+      {
+        loadBalancerArn: nlb.arn,
+        port: JUDGE0_PORT,
+        protocol: 'TCP',
+        defaultActions: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
+        tags,
+      },
+      parent,
+    );
+
+    // A stable name for all hosts: the worker reads it once at start and keeps it across host replacements.
+    this.endpoint = pulumi.interpolate`http://${nlb.dnsName}:${JUDGE0_PORT}`;
+    ssmParameter(
+      `${name}-param-endpoint`,
+      { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false },
+      tags,
+      this,
+    );
 
     this.registerOutputs({ securityGroupId: this.securityGroupId, endpoint: this.endpoint });
   }

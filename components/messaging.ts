@@ -2,6 +2,13 @@
  * Amazon MQ for ActiveMQ: the grading queues, with the dead-letter and redelivery policy from
  * brokerXml.ts (the same XML the local broker runs). Private, TLS-only STOMP, reachable only from
  * the security groups given; its endpoint and credentials go to SSM for the worker and gateway.
+ * Its general and audit logs reach CloudWatch only through a CloudWatch Logs resource policy that
+ * lets mq.amazonaws.com write to /aws/amazonmq/*, which this component creates before the broker.
+ *
+ * Users: the admin (for operators; no tier reads its password) and one user per tier, `workers`
+ * and `gateways` groups, each with its own generated password in its own SSM parameters, so one
+ * tier's credentials can be rotated or revoked alone (ActiveMQ authorization entries per group
+ * belong in the broker XML).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -9,6 +16,13 @@ import { renderBrokerConfigXml } from './brokerXml';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
 
 export const STOMP_SSL_PORT = 61614;
+
+/** The tiers that connect to the broker, each as its own user. */
+export const BROKER_TIERS = {
+  worker: { username: 'grading-worker', group: 'workers' },
+  gateway: { username: 'grading-gateway', group: 'gateways' },
+} as const;
+export type BrokerTier = keyof typeof BROKER_TIERS;
 
 export interface MessagingArgs {
   environmentName: string;
@@ -44,7 +58,10 @@ export class Messaging extends pulumi.ComponentResource {
   readonly adminUsername: string;
   readonly adminPassword: pulumi.Output<string>;
   readonly configurationXml: string;
+  /** The admin user's parameters (operators only). */
   readonly parameterNames: { endpoint: string; username: string; password: string };
+  /** Each tier's parameters: the shared endpoint, its own username and password. */
+  readonly tierParameterNames: Record<BrokerTier, { endpoint: string; username: string; password: string }>;
 
   constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:Messaging', name, {}, opts);
@@ -88,6 +105,20 @@ export class Messaging extends pulumi.ComponentResource {
       parent,
     );
 
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const logPolicy = new aws.cloudwatch.LogResourcePolicy(
+      `${name}-log-policy`,
+      { policyName: `${this.brokerName}-amazonmq-logs`, policyDocument: pulumi.jsonStringify(amazonMqLogPolicy(region, account)) },
+      parent,
+    );
+
+    const tierUsers = (Object.keys(BROKER_TIERS) as BrokerTier[]).map((tier) => ({
+      tier,
+      ...BROKER_TIERS[tier],
+      password: passwordOrGenerated(`${name}-${tier}-password`, undefined, this),
+    }));
+
     const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
       const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
       if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
@@ -110,11 +141,15 @@ export class Messaging extends pulumi.ComponentResource {
         logs: { general: true, audit: args.auditLogs ?? true },
         encryptionOptions: { useAwsOwnedKey: true },
         maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
-        users: [{ username: this.adminUsername, password: this.adminPassword, consoleAccess: false }],
+        users: [
+          { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: ['admins'] },
+          ...tierUsers.map((t) => ({ username: t.username, password: t.password, consoleAccess: false, groups: [t.group] })),
+        ],
         applyImmediately: false,
         tags,
       },
-      { parent: this, additionalSecretOutputs: ['users'] },
+      // Without the log policy in place the broker's logs are silently never published.
+      { parent: this, additionalSecretOutputs: ['users'], dependsOn: [logPolicy] },
     );
     this.brokerId = broker.id;
 
@@ -134,6 +169,41 @@ export class Messaging extends pulumi.ComponentResource {
     ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: this.adminUsername, description: 'grading broker user', secure: true }, tags, this);
     ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.adminPassword, description: 'grading broker password', secure: true }, tags, this);
 
+    const tierParameters = {} as Record<BrokerTier, { endpoint: string; username: string; password: string }>;
+    for (const t of tierUsers) {
+      const names = {
+        endpoint: this.parameterNames.endpoint,
+        username: parameterName(env, 'mq', `${t.tier}/username`),
+        password: parameterName(env, 'mq', `${t.tier}/password`),
+      };
+      const user = { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true };
+      const password = { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true };
+      ssmParameter(`${name}-param-${t.tier}-username`, user, tags, this);
+      ssmParameter(`${name}-param-${t.tier}-password`, password, tags, this);
+      tierParameters[t.tier] = names;
+    }
+    this.tierParameterNames = tierParameters;
+
     this.registerOutputs({ brokerName: this.brokerName, brokerId: this.brokerId, stompEndpoints: this.stompEndpoints, securityGroupId: this.securityGroupId });
   }
+}
+
+/** Lets Amazon MQ (brokers of this account only) write its logs to /aws/amazonmq/* (AWS Amazon MQ developer guide). */
+export function amazonMqLogPolicy(region: pulumi.Input<string>, account: pulumi.Input<string>) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AmazonMqLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'mq.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: pulumi.interpolate`arn:aws:logs:${region}:${account}:log-group:/aws/amazonmq/*`,
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': pulumi.interpolate`arn:aws:mq:${region}:${account}:broker:*` },
+        },
+      },
+    ],
+  };
 }

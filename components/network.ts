@@ -30,7 +30,7 @@ export class Network extends pulumi.ComponentResource {
     const tags = tagsFor(args.environmentName, 'Network');
     this.cidrBlock = args.cidrBlock ?? '10.0.0.0/16';
 
-    // awsx builds subnets, route tables and NAT gateways; we only read its ids (see NOTES.md).
+    // awsx builds subnets, route tables and NAT gateways; we only read its ids (awsx components are one opaque resource under mocks).
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
       {

@@ -1,5 +1,6 @@
 /**
- * The grading bucket `<env>-grading-files`: submissions/, problems/, results/, temp/ (ARCHITECTURE.md).
+ * The grading bucket `<env>-grading-files-<suffix>` (S3 names are global: a fixed name can already be
+ * taken, so AWS completes the prefix): submissions/, problems/, results/, temp/ (ARCHITECTURE.md).
  * Encrypted, never public, TLS only, versioned if asked; lifecycle rules keep it from growing
  * forever, but never expire problems/ (the test cases).
  */
@@ -36,7 +37,7 @@ export class Storage extends pulumi.ComponentResource {
 
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
-      { bucket: `${args.environmentName}-grading-files`, forceDestroy: false, tags },
+      { bucketPrefix: bucketPrefix(args.environmentName, 'grading-files'), forceDestroy: false, tags },
       { parent: this, protect: args.protect ?? true },
     );
     this.bucketName = bucket.bucket;
@@ -86,6 +87,13 @@ export class Storage extends pulumi.ComponentResource {
 
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
   }
+}
+
+/** `<env>-<purpose>-`: S3 adds a unique suffix (prefixes may be at most 37 characters). */
+export function bucketPrefix(environmentName: string, purpose: string): string {
+  const prefix = `${environmentName}-${purpose}-`;
+  if (prefix.length > 37) throw new Error(`bucket prefix ${prefix} is longer than S3's 37 characters`);
+  return prefix;
 }
 
 export function denyInsecureTransport(bucketArn: pulumi.Input<string>) {

@@ -1,11 +1,15 @@
 /**
- * The public entry: an internet-facing ALB (HTTP, HTTPS when a certificate is configured, HTTP
- * redirecting to it) in front of an Auto Scaling group of gateway instances in private subnets.
- * The instances run the gateway (web/) from the worker image with a different command; they reach
- * the bucket, broker and database with their own least-privilege role.
+ * The public entry: an internet-facing ALB (HTTPS when a certificate is configured, with port 80
+ * only redirecting to it; plain HTTP otherwise, outside production) in front of an Auto Scaling
+ * group of gateway instances in private subnets. The ALB drops invalid header fields and writes
+ * access logs to its own bucket. The instances run the gateway (web/) from the worker image with a
+ * different command and send its logs to CloudWatch; they reach the bucket, broker and database with
+ * their own least-privilege role. The group follows the launch template's latest version with a
+ * rolling instance refresh, and scales on CPU.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { albLogBucket } from './albLogBucket';
 import { parameterName, ssmParameter, tagsFor } from './common';
 import type { ParameterNames } from './ecsGrading';
 
@@ -25,6 +29,7 @@ export interface WebTierArgs {
   parameters: { mq: ParameterNames; db: ParameterNames };
   /** The image with dist/web (the worker image); pulled from ECR when repositoryArn is given. */
   image: pulumi.Input<string>;
+  /** The ECR repository of `image` (see ecrRepositoryArnOf for a prebuilt ECR image). */
   repositoryArn?: pulumi.Input<string>;
   certificateArn?: string;
   /** Default t3.small. */
@@ -32,6 +37,10 @@ export interface WebTierArgs {
   minSize?: number;
   maxSize?: number;
   desiredCapacity?: number;
+  /** Average CPU percent the group's target tracking aims for. Default 60. */
+  cpuTargetValue?: number;
+  /** Days the gateway's CloudWatch logs and the ALB access logs are kept. Default 30. */
+  logRetentionDays?: number;
   /**
    * Code review on request (web/src/review): an OpenAI-compatible endpoint. The key becomes the
    * SecureString /<env>/review/api-key, readable by the gateway instances only.
@@ -46,6 +55,8 @@ export class WebTier extends pulumi.ComponentResource {
   readonly targetGroupArnSuffix: pulumi.Output<string>;
   readonly autoScalingGroupName: pulumi.Output<string>;
   readonly instanceRoleName: pulumi.Output<string>;
+  readonly logGroupName: pulumi.Output<string>;
+  readonly accessLogBucketName: pulumi.Output<string>;
 
   constructor(name: string, args: WebTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:WebTier', name, {}, opts);
@@ -73,10 +84,24 @@ export class WebTier extends pulumi.ComponentResource {
     egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
     egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
 
+    const logRetentionDays = args.logRetentionDays ?? 30;
+    const accessLogs = albLogBucket(`${name}-alb-logs`, { environmentName: env, account, retentionDays: logRetentionDays, tags }, this);
+    this.accessLogBucketName = accessLogs.bucketName;
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,
-      { name: `${env}-grading`, loadBalancerType: 'application', internal: false, subnets: args.publicSubnetIds, securityGroups: [albSg.id], dropInvalidHeaderFields: true, idleTimeout: 120, tags },
-      parent,
+      {
+        name: `${env}-grading`,
+        loadBalancerType: 'application',
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [albSg.id],
+        dropInvalidHeaderFields: true,
+        idleTimeout: 120,
+        accessLogs: { bucket: accessLogs.bucketName, prefix: accessLogs.prefix, enabled: true },
+        tags,
+      },
+      // ELB checks that it may write to the bucket when logging is turned on.
+      { parent: this, dependsOn: [accessLogs.policy] },
     );
     const targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
@@ -114,6 +139,13 @@ export class WebTier extends pulumi.ComponentResource {
     this.albArnSuffix = alb.arnSuffix;
     this.targetGroupArnSuffix = targetGroup.arnSuffix;
 
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/grading/${env}/gateway`, retentionInDays: logRetentionDays, tags },
+      parent,
+    );
+    this.logGroupName = logGroup.name;
+
     const role = new aws.iam.Role(
       `${name}-role`,
       { assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), description: 'grading gateway instances', tags },
@@ -136,8 +168,19 @@ export class WebTier extends pulumi.ComponentResource {
           Statement: [
             // Read back too: a pending submission's metadata.json, and the source for a code review.
             { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: pulumi.interpolate`${args.bucketArn}/submissions/*` },
-            { Sid: 'ReadResultsAndProblems', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${args.bucketArn}/results/*`, pulumi.interpolate`${args.bucketArn}/problems/*`] },
-            { Sid: 'ListProblems', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn, Condition: { StringLike: { 's3:prefix': ['problems/*', 'problems/'] } } },
+            { Sid: 'ReadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: pulumi.interpolate`${args.bucketArn}/results/*` },
+            // Statements and limits only (web/src/problems.ts): never a test case's input or expected output.
+            { Sid: 'ReadProblemStatements', Effect: 'Allow', Action: 's3:GetObject', Resource: gatewayProblemObjects(args.bucketArn) },
+            // Names, not contents (how many cases a problem has). Unconditional: S3 answers a GetObject of a
+            // missing key (an optional manifest.json, an unknown request id) with 404 only to callers that may
+            // list the bucket, 403 AccessDenied to everyone else.
+            { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn },
+            {
+              Sid: 'WriteGatewayLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*`,
+            },
             { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
             { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
             ...(args.repositoryArn
@@ -157,8 +200,11 @@ export class WebTier extends pulumi.ComponentResource {
 
     const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
     const userData = pulumi
-      .all([args.image, region, args.bucketName])
-      .apply(([image, r, bucket]) => Buffer.from(gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review })).toString('base64'));
+      .all([args.image, region, args.bucketName, logGroup.name])
+      .apply(([image, r, bucket, logGroupName]) => {
+        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, logGroupName });
+        return Buffer.from(script).toString('base64');
+      });
     const launchTemplate = new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
@@ -186,18 +232,55 @@ export class WebTier extends pulumi.ComponentResource {
         minSize: args.minSize ?? 1,
         maxSize: args.maxSize ?? 2,
         desiredCapacity: args.desiredCapacity ?? 1,
-        launchTemplate: { id: launchTemplate.id, version: '$Latest' },
+        // The version number itself (not $Latest): a new template version changes the group, which
+        // starts the instance refresh below.
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
         targetGroupArns: [targetGroup.arn],
         healthCheckType: 'ELB',
         healthCheckGracePeriod: 180,
         instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } },
         tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       },
-      parent,
+      // The scaling policy owns the instance count after the first deploy.
+      { parent: this, ignoreChanges: ['desiredCapacity'] },
     );
     this.autoScalingGroupName = asg.name;
+    new aws.autoscaling.Policy(
+      `${name}-scale-cpu`,
+      {
+        autoscalingGroupName: asg.name,
+        policyType: 'TargetTrackingScaling',
+        estimatedInstanceWarmup: 180,
+        targetTrackingConfiguration: {
+          predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
+          targetValue: args.cpuTargetValue ?? 60,
+        },
+      },
+      parent,
+    );
     this.registerOutputs({ albDnsName: this.albDnsName, autoScalingGroupName: this.autoScalingGroupName });
   }
+}
+
+/** The S3 objects the gateway reads under problems/: statements and manifests, never test data. */
+export function gatewayProblemObjects(bucketArn: pulumi.Input<string>): pulumi.Output<string>[] {
+  return [pulumi.interpolate`${bucketArn}/problems/*/description.md`, pulumi.interpolate`${bucketArn}/problems/*/testcases/manifest.json`];
+}
+
+/**
+ * The repository ARN of an ECR image reference (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`
+ * or `@sha256:...`), so the gateway may pull a prebuilt graderImage; undefined for other registries.
+ */
+export function ecrRepositoryArnOf(image: string): string | undefined {
+  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/.exec(image);
+  if (!match) return undefined;
+  const [, account, region, china, repository] = match;
+  return `arn:${china ? 'aws-cn' : 'aws'}:ecr:${region}:${account}:repository/${repository}`;
+}
+
+/** One shell word: as is when it holds only characters the shell leaves alone, else in single quotes. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What the gateway instances are told about code review: the key's parameter name, never the key. */
@@ -215,8 +298,12 @@ export function gatewayUserData(o: {
   environment: string;
   parameters: WebTierArgs['parameters'];
   review?: GatewayReviewSettings;
+  /** CloudWatch Logs group for the container's output (docker's awslogs driver); docker's default log without it. */
+  logGroupName?: string;
 }): string {
   const registry = o.image.split('/')[0];
+  // Log in to the registry's own region (a prebuilt image may live elsewhere).
+  const registryRegion = /\.dkr\.ecr\.([a-z0-9-]+)\./.exec(registry)?.[1] ?? o.region;
   const env: Record<string, string> = {
     ENVIRONMENT: o.environment,
     AWS_REGION: o.region,
@@ -236,11 +323,22 @@ export function gatewayUserData(o: {
     'set -euo pipefail',
     'dnf install -y docker',
     'systemctl enable --now docker',
-    registry.includes('.dkr.ecr.') ? `aws ecr get-login-password --region ${o.region} | docker login --username AWS --password-stdin ${registry}` : '',
+    registry.includes('.dkr.ecr.')
+      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | docker login --username AWS --password-stdin ${shellWord(registry)}`
+      : '',
     // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
-    ...Object.entries(env).map(([k, v]) => `  -e ${k}=${v} \\`),
-    `  ${o.image} node dist/web/src/main.js`,
+    // Output goes to CloudWatch Logs with the instance role's credentials; a stream per container.
+    o.logGroupName
+      ? [
+          '  --log-driver awslogs',
+          `--log-opt ${shellWord(`awslogs-region=${o.region}`)}`,
+          `--log-opt ${shellWord(`awslogs-group=${o.logGroupName}`)}`,
+          "--log-opt tag='gateway/{{.ID}}' \\",
+        ].join(' ')
+      : '',
+    ...Object.entries(env).map(([k, v]) => `  -e ${shellWord(`${k}=${v}`)} \\`),
+    `  ${shellWord(o.image)} node dist/web/src/main.js`,
     '',
   ]
     .filter((line) => line !== '')

@@ -2,7 +2,8 @@
 # Brings Judge0 up on this host. Runs at every boot (judge0-bootstrap.service) and is idempotent:
 #  1. Judge0's isolate needs cgroup v1: if the kernel booted with cgroup v2, switch GRUB to v1 and
 #     reboot, once (a marker file stops a reboot loop if the switch did not take).
-#  2. Fetch the secrets from SSM, render judge0.conf (root-only), start the containers, wait for the API.
+#  2. Fetch the secrets from SSM, render judge0.conf (render-conf.sh: quoted, readable by Judge0's uid 1000
+#     only), start the containers, wait for the API.
 set -euo pipefail
 
 ENVIRONMENT="${ENVIRONMENT:?ENVIRONMENT is required}"
@@ -42,10 +43,7 @@ POSTGRES_PASSWORD="$(param postgres-password)"
 REDIS_PASSWORD="$(param redis-password)"
 JUDGE0_WORKERS="$(nproc)"
 export JUDGE0_AUTH_TOKEN POSTGRES_PASSWORD REDIS_PASSWORD JUDGE0_WORKERS
-# shellcheck disable=SC2016 # the variable names are envsubst's allow-list, not expansions
-envsubst '${JUDGE0_AUTH_TOKEN} ${POSTGRES_PASSWORD} ${REDIS_PASSWORD} ${JUDGE0_WORKERS}' \
-  < "${APP_DIR}/judge0.conf.template" > "${APP_DIR}/judge0.conf"
-chmod 600 "${APP_DIR}/judge0.conf"
+"${APP_DIR}/render-conf.sh" "${APP_DIR}/judge0.conf.template" "${APP_DIR}/judge0.conf"
 
 cd "${APP_DIR}"
 # Database and cache first: the server migrates the schema at start.

@@ -7,6 +7,7 @@
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
 #   shellcheck      lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
+#   gettext-base    envsubst, which renders judge0.conf in the Judge0 host's boot script (run by its tests)
 #   chromium        headless browser for the web page test (driven by playwright-core)
 #   openssl         makes the local CA and the broker's/database's certificates (scripts/services/tls.ts)
 #   libactivemq-java, python3-stomp  third-party clients of the interop tests (tests/interop: JMS over OpenWire, stomp.py)
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 packages=(activemq mariadb-server mariadb-client bubblewrap python3 python3-seccomp default-jdk-headless gcc g++ shellcheck
-  cloud-init chromium openssl libactivemq-java python3-stomp unzip)
+  cloud-init gettext-base chromium openssl libactivemq-java python3-stomp unzip)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

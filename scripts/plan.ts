@@ -130,6 +130,20 @@ function keyFacts(r: RecordedResource): string {
       break;
     case 'aws:autoscaling/group:Group':
       facts.push(['min', i.minSize], ['max', i.maxSize], ['desired', i.desiredCapacity]);
+      facts.push(['template', i.launchTemplate?.version], ['refresh', i.instanceRefresh?.strategy]);
+      break;
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      facts.push(['type', i.loadBalancerType], ['internal', i.internal]);
+      facts.push(['dropInvalidHeaders', i.dropInvalidHeaderFields], ['accessLogs', i.accessLogs?.enabled]);
+      break;
+    case 'aws:rds/parameterGroup:ParameterGroup':
+      facts.push(['family', i.family], ['tls', i.parameters?.find((p: { name: string }) => p.name === 'require_secure_transport')?.value]);
+      break;
+    case 'aws:ecr/repository:Repository':
+      facts.push(['tags', i.imageTagMutability]);
+      break;
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      facts.push(['name', i.name], ['retention', i.retentionInDays]);
       break;
     case 'aws:lb/listener:Listener':
       facts.push(['port', i.port], ['protocol', i.protocol], ['action', i.defaultActions?.[0]?.type]);
@@ -141,7 +155,7 @@ function keyFacts(r: RecordedResource): string {
       facts.push(['name', i.name], ['type', i.type]);
       break;
     case 'aws:s3/bucket:Bucket':
-      facts.push(['bucket', i.bucket]);
+      facts.push(['bucket', i.bucket], ['prefix', i.bucketPrefix]);
       break;
     case 'awsx:ec2:Vpc':
       facts.push(['cidr', i.cidrBlock], ['azs', i.numberOfAvailabilityZones], ['nat', i.natGateways?.strategy]);
@@ -171,7 +185,7 @@ export function componentGraph(resources: RecordedResource[]): Graph {
     has('WebTier') && { id: 'web', label: 'WebTier', detail: `ALB + gateway ASG ${asg?.minSize ?? '?'}..${asg?.maxSize ?? '?'}` },
     has('Messaging') && { id: 'mq', label: 'Messaging', detail: `Amazon MQ ${broker?.engineVersion ?? ''} ${broker?.deploymentMode ?? ''}` },
     has('EcsGrading') && { id: 'ecs', label: 'EcsGrading', detail: `Fargate workers ${target?.minCapacity ?? '?'}..${target?.maxCapacity ?? '?'}` },
-    has('Judge0Host') && { id: 'judge0', label: 'Judge0Host', detail: `${count('aws:ec2/instance:Instance')} EC2 host(s), Judge0 CE` },
+    has('Judge0Host') && { id: 'judge0', label: 'Judge0Host', detail: `${count('aws:ec2/instance:Instance')} EC2 host(s) behind an NLB, Judge0 CE` },
     has('Storage') && { id: 's3', label: 'Storage', detail: 'S3 grading files' },
     has('Database') && { id: 'db', label: 'Database', detail: `RDS MySQL ${rds?.engineVersion ?? ''}` },
     has('Alarms') && { id: 'alarms', label: 'Alarms', detail: `${count('aws:cloudwatch/metricAlarm:MetricAlarm')} alarms -> SNS` },

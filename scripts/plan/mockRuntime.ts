@@ -20,11 +20,14 @@ export interface RecordedResource {
   id: string;
   /** "type::name" of the parent resource (components), when there is one. */
   parent?: string;
+  /** Resource options that change what `pulumi up` does (mocks never see them otherwise). */
+  options?: { ignoreChanges?: string[]; protect?: boolean; deleteBeforeReplace?: boolean; dependsOn?: string[] };
 }
 
 // Mocks do not see parents, so registration is observed one level up: the SDK calls
 // runtime/resource.registerResource(res, parent, type, name, ...) for every resource.
 const parents = new Map<string, string>();
+const options = new Map<string, NonNullable<RecordedResource['options']>>();
 let parentTrackingInstalled = false;
 function trackParents(): void {
   if (parentTrackingInstalled) return;
@@ -35,6 +38,11 @@ function trackParents(): void {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   runtimeResource.registerResource = function (res: any, parent: any, t: string, name: string, ...rest: unknown[]) {
     if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack') parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
+    // rest: custom, remote, newDependency, props, opts, ...
+    const opts = (rest[4] ?? {}) as NonNullable<RecordedResource['options']> & { dependsOn?: unknown };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const dependsOn = [opts.dependsOn ?? []].flat().map((d: any) => `${d?.__pulumiType}::${d?.__name}`);
+    options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace, dependsOn });
     return original.call(this, res, parent, t, name, ...rest);
   };
 }
@@ -70,8 +78,11 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
         publicSubnetIds: ['subnet-pub-a', 'subnet-pub-b'],
         privateSubnetIds: ['subnet-priv-a', 'subnet-priv-b'],
       };
-    case 'aws:s3/bucket:Bucket':
-      return { bucket: inputs.bucket, arn: `arn:aws:s3:::${inputs.bucket}` };
+    case 'aws:s3/bucket:Bucket': {
+      // A prefix gets a unique suffix, as S3 (through the provider) does.
+      const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? 'terraform-'}20261123000000000000000001`;
+      return { bucket, arn: `arn:aws:s3:::${bucket}` };
+    }
     case 'aws:mq/broker:Broker': {
       const count = inputs.deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
       return {
@@ -97,6 +108,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return { dnsName: `${inputs.name}-123.${REGION}.elb.amazonaws.com`, arnSuffix: `app/${inputs.name}/123`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${inputs.name}/123` };
     case 'aws:lb/targetGroup:TargetGroup':
       return { arnSuffix: `targetgroup/${inputs.name}/456`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${inputs.name}/456` };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { latestVersion: 3 };
     case 'aws:ec2/instance:Instance':
       return { privateIp: '10.0.100.10' };
     case 'aws:ssm/parameter:Parameter':
@@ -122,6 +135,8 @@ function callResult(token: string, args: Record<string, any>): Record<string, an
       return { userName: 'AWS', password: 'mock-registry-password', authorizationToken: 'mock' };
     case 'aws:ssm/getParameter:getParameter':
       return { value: 'ami-0al2023', name: args.name };
+    case 'aws:elb/getServiceAccount:getServiceAccount':
+      return { arn: 'arn:aws:iam::127311923021:root', id: '127311923021' };
     case 'aws:ec2/getAmi:getAmi':
       return { id: 'ami-0123456789abcdef0', imageId: 'ami-0123456789abcdef0' };
     default:
@@ -136,6 +151,7 @@ function callResult(token: string, args: Record<string, any>): Record<string, an
 export async function useMocks(config: Record<string, unknown> = {}, opts: { stack?: string; secretKeys?: string[] } = {}): Promise<void> {
   recorded.length = 0;
   parents.clear();
+  options.clear();
   trackParents();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
@@ -151,7 +167,8 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
         const id = args.type === 'aws:ec2/securityGroup:SecurityGroup' ? `sg-${args.name}` : `${args.name}-id`;
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(`${args.type}::${args.name}`) });
+        const key = `${args.type}::${args.name}`;
+        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(key), options: options.get(key) ?? {} });
         return { id, state: { ...args.inputs, ...outputsFor(args.type, args.name, inputs) } };
       },
       call(args) {

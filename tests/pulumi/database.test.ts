@@ -13,7 +13,9 @@ describe('Database', () => {
     await settled();
     const db = one('aws:rds/instance:Instance').inputs;
     assert.equal(db.engine, 'mysql');
-    assert.match(db.engineVersion, /^8\./);
+    assert.equal(db.engineVersion, '8.4');
+    assert.equal(one('aws:rds/parameterGroup:ParameterGroup').inputs.family, 'mysql8.4');
+    assert.equal(db.allowMajorVersionUpgrade, true);
     assert.equal(db.storageEncrypted, true);
     assert.equal(db.publiclyAccessible, false);
     assert.equal(db.backupRetentionPeriod, 7);

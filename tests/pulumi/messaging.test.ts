@@ -55,7 +55,11 @@ describe('Messaging', () => {
     const m = new Messaging('mq', base);
     await settled();
     const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p.inputs]));
-    assert.deepEqual(Object.keys(params).sort(), ['/staging/mq/broker-endpoint', '/staging/mq/password', '/staging/mq/username']);
+    assert.deepEqual(Object.keys(params).sort(), [
+      '/staging/mq/broker-endpoint', '/staging/mq/gateway/password', '/staging/mq/gateway/username', '/staging/mq/password', '/staging/mq/username',
+      '/staging/mq/worker/password', '/staging/mq/worker/username',
+    ]);
+    for (const name of Object.keys(params).filter((n) => !n.endsWith('broker-endpoint'))) assert.equal(params[name].type, 'SecureString', name);
     assert.equal(params['/staging/mq/password'].type, 'SecureString');
     assert.equal(params['/staging/mq/username'].type, 'SecureString');
     assert.equal(params['/staging/mq/broker-endpoint'].value, 'stomp+ssl://b-1234-1.mq.us-east-1.amazonaws.com:61614');
@@ -66,8 +70,43 @@ describe('Messaging', () => {
   it('uses the configured password as a secret instead of generating one', async () => {
     const m = new Messaging('mq', { ...base, adminPassword: 'configured-Passw0rd!' });
     await settled();
-    assert.equal(ofType('random:index/randomPassword:RandomPassword').length, 0);
+    // Only the tier users' passwords are generated.
+    assert.deepEqual(ofType('random:index/randomPassword:RandomPassword').map((r) => r.name).sort(), ['mq-gateway-password', 'mq-worker-password']);
     assert.equal(one('aws:mq/broker:Broker').inputs.users[0].password, 'configured-Passw0rd!');
     assert.ok(await pulumi.isSecret(m.adminPassword));
+  });
+
+  it('lets mq.amazonaws.com write its logs to /aws/amazonmq/* through a resource policy made before the broker', async () => {
+    new Messaging('mq', base);
+    await settled();
+    const policy = one('aws:cloudwatch/logResourcePolicy:LogResourcePolicy');
+    assert.equal(policy.inputs.policyName, 'staging-grading-amazonmq-logs');
+    assert.deepEqual(JSON.parse(policy.inputs.policyDocument).Statement, [
+      {
+        Sid: 'AmazonMqLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'mq.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/*',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:mq:us-east-1:123456789012:broker:*' } },
+      },
+    ]);
+    assert.deepEqual(one('aws:mq/broker:Broker').options?.dependsOn, ['aws:cloudwatch/logResourcePolicy:LogResourcePolicy::mq-log-policy']);
+  });
+
+  it('gives each tier its own broker user and password parameters, none with console access', async () => {
+    const m = new Messaging('mq', base);
+    await settled();
+    const users = one('aws:mq/broker:Broker').inputs.users as Array<{ username: string; password: string; consoleAccess: boolean; groups: string[] }>;
+    assert.deepEqual(users.map((u) => [u.username, u.groups, u.consoleAccess]), [['grading-admin', ['admins'], false], ['grading-worker', ['workers'], false], ['grading-gateway', ['gateways'], false]]);
+    assert.equal(new Set(users.map((u) => u.password)).size, 3, 'three different passwords');
+    assert.deepEqual(m.tierParameterNames, {
+      worker: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/worker/username', password: '/staging/mq/worker/password' },
+      gateway: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/gateway/username', password: '/staging/mq/gateway/password' },
+    });
+    const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p]));
+    assert.equal(params['/staging/mq/worker/password'].inputs.value, generatedSecret('mq-worker-password'));
+    assert.ok(params['/staging/mq/worker/password'].secretPaths.includes('value'));
+    assert.equal(params['/staging/mq/gateway/username'].inputs.value, 'grading-gateway');
   });
 });

@@ -32,7 +32,7 @@ describe('program (production stack)', () => {
   it('composes the components for the production environment', async () => {
     const components = recorded.filter((r) => r.type.startsWith('grading:index:')).map((r) => r.type);
     for (const c of ['Network', 'Storage', 'Messaging', 'Database', 'EcsGrading', 'Judge0Host', 'WebTier', 'Alarms']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
-    assert.equal(await promiseOf(outputs.bucketName as pulumi.Output<string>), 'production-grading-files');
+    assert.match(await promiseOf(outputs.bucketName as pulumi.Output<string>), /^production-grading-files-/);
     const broker = one('aws:mq/broker:Broker').inputs;
     assert.equal(broker.deploymentMode, 'ACTIVE_STANDBY_MULTI_AZ');
     assert.equal(broker.subnetIds.length, 2);
@@ -42,7 +42,7 @@ describe('program (production stack)', () => {
 
   it('keeps generated passwords out of plain text: only SecureString parameters and secret inputs hold them', async () => {
     const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
-    assert.equal(secrets.length, 5, 'broker, database, Judge0 token and Judge0 database/cache passwords are generated');
+    assert.equal(secrets.length, 7, 'broker admin, worker and gateway, database, Judge0 token and Judge0 database/cache passwords are generated');
     for (const resource of recorded) {
       const text = JSON.stringify(resource.inputs);
       for (const secret of secrets) {
@@ -56,6 +56,18 @@ describe('program (production stack)', () => {
       const resolved = JSON.stringify(await promiseOf(value as pulumi.Output<unknown>));
       for (const secret of secrets) assert.ok(!resolved?.includes(secret), `stack output ${name} exposes a password`);
     }
+  });
+
+  it('lets each tier read only its own broker credentials', () => {
+    const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
+    const readers = (name: string) => Object.keys(policies).filter((p) => policies[p].includes(`parameter${name}"`)).sort();
+    assert.deepEqual(readers('/production/mq/worker/password'), ['production-workers-task-policy']);
+    assert.deepEqual(readers('/production/mq/gateway/password'), ['production-web-policy']);
+    assert.deepEqual(readers('/production/mq/password'), [], 'no tier runs as the broker admin');
+    const taskEnv = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions)[0].environment;
+    assert.deepEqual(taskEnv.find((e: { name: string }) => e.name === 'MQ_PASSWORD_PARAM'), { name: 'MQ_PASSWORD_PARAM', value: '/production/mq/worker/password' });
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /-e MQ_USERNAME_PARAM=\/production\/mq\/gateway\/username /);
   });
 
   it('gives every alarm an action', () => {
@@ -78,7 +90,8 @@ describe('program (production stack)', () => {
     for (const instance of ofType('aws:ec2/instance:Instance')) assert.equal(instance.inputs.associatePublicIpAddress, false);
     assert.equal(one('aws:mq/broker:Broker').inputs.publiclyAccessible, false);
     assert.equal(one('aws:rds/instance:Instance').inputs.publiclyAccessible, false);
-    assert.equal(one('aws:lb/loadBalancer:LoadBalancer').inputs.internal, false);
+    assert.equal(one('aws:lb/loadBalancer:LoadBalancer', 'web-alb').inputs.internal, false);
+    assert.equal(one('aws:lb/loadBalancer:LoadBalancer', 'judge0-nlb').inputs.internal, true);
   });
 
   it('fails before creating anything when the config is invalid', async () => {
@@ -121,5 +134,22 @@ describe('program (code review enabled)', () => {
     await useMocks({ enableCodeReview: 'true' }, { stack: 'staging' });
     await assert.rejects(async () => runProgram(), /reviewApiKey is required when enableCodeReview is true/);
     assert.equal(recorded.length, 0);
+  });
+});
+
+describe('program (prebuilt graderImage in ECR)', () => {
+  const image = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/grader:1.4.0';
+  before(async () => {
+    await useMocks({ ...stackConfig('production'), graderImage: image }, { stack: 'production' });
+    await runProgram();
+  });
+
+  it('builds nothing and lets the gateway instances pull that repository', () => {
+    assert.equal(ofType('aws:ecr/repository:Repository').length, 0);
+    const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy', 'web-policy').inputs.policy);
+    const pull = policy.Statement.find((s: { Sid: string }) => s.Sid === 'PullGatewayImage');
+    assert.deepEqual(pull?.Resource, 'arn:aws:ecr:eu-west-1:111122223333:repository/team/grader');
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /docker login --username AWS --password-stdin 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
   });
 });

@@ -5,10 +5,13 @@ import { one, ofType, promiseOf, settled, useMocks } from './harness';
 describe('Storage', () => {
   beforeEach(() => useMocks());
 
-  it('names the bucket <env>-grading-files, encrypts it with AES-256 and blocks all public access', async () => {
+  it('names the bucket by the prefix <env>-grading-files- (S3 completes it), encrypts it with AES-256 and blocks all public access', async () => {
     const storage = new Storage('s', { environmentName: 'staging' });
-    assert.equal(await promiseOf(storage.bucketName), 'staging-grading-files');
     await settled();
+    const bucket = one('aws:s3/bucket:Bucket').inputs;
+    assert.equal(bucket.bucket, undefined, 'no fixed global name: one can already be taken');
+    assert.equal(bucket.bucketPrefix, 'staging-grading-files-');
+    assert.match(await promiseOf(storage.bucketName), /^staging-grading-files-[a-z0-9]+$/);
     const sse = one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs;
     assert.equal(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, 'AES256');
     const pab = one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs;
@@ -32,7 +35,8 @@ describe('Storage', () => {
     assert.equal(statement.Effect, 'Deny');
     assert.equal(statement.Principal, '*');
     assert.equal(statement.Action, 's3:*');
-    assert.deepEqual(statement.Resource, ['arn:aws:s3:::staging-grading-files', 'arn:aws:s3:::staging-grading-files/*']);
+    const arn = `arn:aws:s3:::${one('aws:s3/bucket:Bucket').inputs.bucketPrefix}20261123000000000000000001`;
+    assert.deepEqual(statement.Resource, [arn, `${arn}/*`]);
     assert.deepEqual(statement.Condition, { Bool: { 'aws:SecureTransport': 'false' } });
   });
 

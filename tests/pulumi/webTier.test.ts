@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { WebTier } from '../../components/webTier';
-import { ofType, one, settled, useMocks } from './harness';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WebTier, ecrRepositoryArnOf, gatewayUserData } from '../../components/webTier';
+import { ofType, one, promiseOf, settled, useMocks } from './harness';
 
 const base = {
   environmentName: 'staging',
@@ -70,9 +74,110 @@ describe('WebTier', () => {
     assert.deepEqual(bySid.StoreSubmissions, { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::staging-grading-files/submissions/*' });
     assert.ok(!JSON.stringify(policy).includes('/review/'), 'no review key to read when review is off');
     assert.equal(ofType('aws:ssm/parameter:Parameter').length, 0);
-    assert.deepEqual(bySid.ReadResultsAndProblems.Resource, ['arn:aws:s3:::staging-grading-files/results/*', 'arn:aws:s3:::staging-grading-files/problems/*']);
+    assert.equal(bySid.ReadResults.Resource, 'arn:aws:s3:::staging-grading-files/results/*');
+    assert.deepEqual(bySid.ListBucket, { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::staging-grading-files' });
+    // Statements and manifests (web/src/problems.ts), never test inputs or expected outputs.
+    assert.deepEqual(bySid.ReadProblemStatements.Resource, ['arn:aws:s3:::staging-grading-files/problems/*/description.md', 'arn:aws:s3:::staging-grading-files/problems/*/testcases/manifest.json']);
+    const reads = policy.Statement.filter((s: { Action: string | string[] }) => [s.Action].flat().includes('s3:GetObject')).flatMap((s: { Resource: string | string[] }) => [s.Resource].flat());
+    for (const resource of reads) assert.doesNotMatch(resource, /problems\/\*$|testcases\/\*|\.(in|out)$/, `${resource} would expose test data`);
     assert.equal(bySid.PullGatewayImage.Resource, base.repositoryArn);
     const wildcard = policy.Statement.filter((s: { Resource: unknown }) => s.Resource === '*');
     assert.deepEqual(wildcard.map((s: { Action: string }) => s.Action), ['ecr:GetAuthorizationToken'], 'only the ECR login, which has no resource-level permission');
+  });
+
+  it('follows the launch template version with a rolling instance refresh, and scales on CPU', async () => {
+    new WebTier('web', { ...base, cpuTargetValue: 55 });
+    await settled();
+    const asg = one('aws:autoscaling/group:Group').inputs;
+    // The mock's launch template reports latestVersion 3: the group names that number, not $Latest.
+    assert.equal(asg.launchTemplate.version, '3');
+    assert.deepEqual(asg.instanceRefresh, { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } });
+    assert.equal(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.updateDefaultVersion, true);
+    assert.deepEqual(one('aws:autoscaling/group:Group').options?.ignoreChanges, ['desiredCapacity'], 'scaling owns the count');
+    const policy = one('aws:autoscaling/policy:Policy').inputs;
+    assert.deepEqual([policy.policyType, policy.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType, policy.targetTrackingConfiguration.targetValue], ['TargetTrackingScaling', 'ASGAverageCPUUtilization', 55]);
+  });
+
+  it('drops invalid headers and writes access logs to a private bucket ELB may write to', async () => {
+    const web = new WebTier('web', base);
+    await settled();
+    const alb = one('aws:lb/loadBalancer:LoadBalancer').inputs;
+    assert.equal(alb.dropInvalidHeaderFields, true);
+    const bucket = one('aws:s3/bucket:Bucket', 'alb-logs');
+    assert.equal(bucket.inputs.bucket, undefined, 'no fixed global name');
+    assert.equal(bucket.inputs.bucketPrefix, 'staging-alb-logs-');
+    const bucketName = await promiseOf(web.accessLogBucketName);
+    assert.deepEqual(alb.accessLogs, { bucket: bucketName, prefix: 'alb', enabled: true });
+    assert.deepEqual(one('aws:lb/loadBalancer:LoadBalancer').options?.dependsOn, ['aws:s3/bucketPolicy:BucketPolicy::web-alb-logs-policy']);
+    assert.equal(one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, 'AES256');
+    const doc = JSON.parse(one('aws:s3/bucketPolicy:BucketPolicy').inputs.policy);
+    const delivery = doc.Statement.find((s: { Sid: string }) => s.Sid === 'AllowElbLogDelivery');
+    assert.deepEqual(delivery, {
+      Sid: 'AllowElbLogDelivery',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::127311923021:root', Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: `arn:aws:s3:::${bucketName}/alb/AWSLogs/123456789012/*`,
+    });
+    assert.ok(doc.Statement.some((s: { Effect: string; Condition?: unknown }) => s.Effect === 'Deny' && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}'));
+  });
+
+  it('sends the gateway container\'s output to a CloudWatch log group with retention, which the role may write', async () => {
+    new WebTier('web', { ...base, logRetentionDays: 90 });
+    await settled();
+    const group = one('aws:cloudwatch/logGroup:LogGroup').inputs;
+    assert.deepEqual([group.name, group.retentionInDays], ['/grading/staging/gateway', 90]);
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /--log-driver awslogs --log-opt awslogs-region=us-east-1 --log-opt awslogs-group=\/grading\/staging\/gateway /);
+    const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
+    const logs = policy.Statement.find((s: { Sid: string }) => s.Sid === 'WriteGatewayLogs');
+    assert.deepEqual(logs.Action, ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.match(logs.Resource, /^arn:aws:mock:us-east-1:123456789012:LogGroup\/web-logs:log-stream:\*$/);
+  });
+
+  it('pulls a prebuilt ECR graderImage with rights on that repository, logging in to its region', () => {
+    assert.equal(ecrRepositoryArnOf('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/grader:1.2.3'), 'arn:aws:ecr:eu-west-1:111122223333:repository/team/grader');
+    assert.equal(ecrRepositoryArnOf(`111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader@sha256:${'a'.repeat(64)}`), 'arn:aws:ecr:eu-west-1:111122223333:repository/grader');
+    assert.equal(ecrRepositoryArnOf('ghcr.io/acme/grader:1'), undefined);
+    const userData = gatewayUserData({ image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader:1', region: 'us-east-1', bucket: 'b', environment: 'staging', parameters: base.parameters });
+    assert.match(userData, /aws ecr get-login-password --region eu-west-1 \| docker login --username AWS --password-stdin 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
+  });
+
+  it('boots: the user data runs under bash and hands docker every value exactly, whatever characters it holds', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-boot-'));
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    for (const name of ['dnf', 'systemctl']) stub(name, 'exit 0');
+    stub('aws', 'echo registry-password');
+    // One file per docker call, one argument per line.
+    stub('docker', `n=$(ls "${dir}"/call-* 2>/dev/null | wc -l); printf '%s\\n' "$@" > "${dir}/call-$n"; cat > /dev/null`);
+    // A URL with & $( ) and a quote, a model name with spaces: each must reach the container unchanged.
+    const review = { baseUrl: "https://llm.example.com/v1?a=1&b=$(id)'x", model: 'model with spaces', apiKeyParameter: '/staging/review/api-key' };
+    const script = gatewayUserData({
+      ...base,
+      region: 'us-east-1',
+      bucket: 'staging-grading-files-abc',
+      environment: 'staging',
+      review,
+      logGroupName: '/grading/staging/gateway',
+    });
+    const file = path.join(dir, 'user-data.sh');
+    fs.writeFileSync(file, script);
+    execFileSync('shellcheck', ['-s', 'bash', '-e', 'SC2016', file]);
+    execFileSync('bash', [file], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+    const calls = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('call-'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').slice(0, -1));
+    assert.deepEqual(calls[0], ['login', '--username', 'AWS', '--password-stdin', '123456789012.dkr.ecr.us-east-1.amazonaws.com']);
+    const run = calls[1];
+    assert.equal(run[0], 'run');
+    const envOf = (name: string) => run.find((arg, i) => run[i - 1] === '-e' && arg.startsWith(`${name}=`))?.slice(name.length + 1);
+    assert.equal(envOf('REVIEW_BASE_URL'), review.baseUrl);
+    assert.equal(envOf('REVIEW_MODEL'), review.model);
+    assert.equal(envOf('GRADING_BUCKET'), 'staging-grading-files-abc');
+    assert.equal(envOf('MQ_PASSWORD_PARAM'), '/staging/mq/password');
+    assert.deepEqual(run.slice(-3), [base.image, 'node', 'dist/web/src/main.js']);
+    assert.ok(run.includes('tag=gateway/{{.ID}}') && run.includes('awslogs-group=/grading/staging/gateway'));
   });
 });

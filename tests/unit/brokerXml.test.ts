@@ -68,4 +68,11 @@ describe('broker XML', () => {
     assert.match(local, /<authenticationUser username="gw" password="q" groups="grading-gateways"\/>/);
     assert.ok(local.includes('<authorizationEntry queue="grading-requests"'));
   });
+
+  it('gives messages sent without an expiry a lifetime (7 days by default) and drops expired results', () => {
+    assert.match(renderBrokerConfigXml(), /<timeStampingBrokerPlugin zeroExpirationOverride="604800000" futureOnly="true"\/>/);
+    assert.match(renderBrokerConfigXml({ messageTtlMs: 60000 }), /zeroExpirationOverride="60000"/);
+    assert.match(renderBrokerConfigXml(), new RegExp(`<policyEntry queue="${QUEUES.results}"[^>]*>\\s*<deadLetterStrategy>\\s*<discarding/>`));
+    assert.throws(() => renderBrokerConfigXml({ messageTtlMs: 0 }), /messageTtlMs must be a positive integer/);
+  });
 });
