@@ -150,6 +150,7 @@ describe('stack config', () => {
       /^enableS3Versioning: must be true or false \(got "yes"\)/m,
       /^alarmEmails: production needs at least one alarm recipient.*pulumi config set --path 'grading:alarmEmails\[0\]'/m,
       /^natStrategy: must be one of Single, OnePerAz \(got "single"\) \(did you mean Single\?\)/m,
+      /^certificateArn is required in production: the public ALB serves HTTPS only/m,
     ];
     for (const expected of expectations) assert.match(text, expected, `missing ${expected}:\n${text}`);
     assert.equal(problems.length, expectations.length, text);
