@@ -21,7 +21,9 @@ import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
 import { HttpError, readJsonBody, sendJson } from './http';
 import type { GradingResult } from './progressItems';
+import { ApiRoutes, dispatchRoutes, Principal } from './extensions/routes';
 import { TokenBucketLimiter } from './rateLimit';
+import { splitSignals, SubmissionSignals, validateSignals } from '../../worker/src/similarity/signals';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
@@ -77,6 +79,12 @@ export interface GatewayDeps {
   /** Code review on request; absent, the review routes answer 503. */
   reviews?: ReviewService;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Further API routes (GitHub link, staff signals: web/src/extensions/), asked after the built-in ones. */
+  routes?: ApiRoutes[];
+  /** The authenticated caller of a request (the gateway's authentication); absent: routes that need one answer 401. */
+  principal?: (req: http.IncomingMessage) => Promise<Principal | undefined>;
+  /** Stores the optional paste signals of a submission; a failure is logged and never fails the submission. */
+  signals?: { save(s: { requestId: string; userId: string; problemId: string; signals: SubmissionSignals; sourceChars: number }): Promise<void> };
 }
 
 export interface GatewayOptions {
@@ -186,6 +194,12 @@ export class Gateway {
     if (pathname === '/api/languages' && method === 'GET') {
       return sendJson(res, 200, { languages: LANGUAGE_IDS.map((id) => ({ id, label: LANGUAGES[id].label, extension: LANGUAGES[id].extension })), maxSourceBytes: this.maxSourceBytes });
     }
+    if (pathname.startsWith('/api/') && this.deps.routes?.length) {
+      const principal = await this.deps.principal?.(req);
+      const readBody = (limit: number) => readJsonBody(req, limit, this.opts.bodyTimeoutMs);
+      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query: url.searchParams, principal, readBody });
+      if (answer) return answer.status === 204 ? void res.writeHead(204, answer.headers).end() : sendJson(res, answer.status, answer.body, answer.headers);
+    }
     if (pathname.startsWith('/api/')) throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
     if (method === 'GET' || method === 'HEAD') return this.staticFile(req, res, pathname);
     throw methodNotAllowed('GET');
@@ -198,8 +212,12 @@ export class Gateway {
 
     // JSON escaping can double the source's size, plus room for the other fields.
     const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
-    const validation = validateSubmission(body, { maxSourceBytes: this.maxSourceBytes });
-    if (!validation.ok) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
+    // Paste signals are optional and validated on their own (worker/src/similarity/signals.ts).
+    const { rest, signals } = splitSignals(body);
+    const signalCheck = signals === undefined ? undefined : validateSignals(signals);
+    const validation = validateSubmission(rest, { maxSourceBytes: this.maxSourceBytes });
+    const errors = [...(validation.ok ? [] : validation.errors), ...(signalCheck && !signalCheck.ok ? signalCheck.errors : [])];
+    if (!validation.ok || errors.length) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     const input = validation.value;
 
     // Debounce before the rate limit: a double click must not cost two tokens.
@@ -221,6 +239,10 @@ export class Gateway {
       }
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
       this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });
+      if (signalCheck?.ok && this.deps.signals) {
+        const record = { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, signals: signalCheck.value, sourceChars: input.sourceCode.length };
+        this.deps.signals.save(record).catch((error) => this.log('warn', 'paste signals not stored', { requestId: submitted.requestId, error: (error as Error).message }));
+      }
       sendJson(res, 202, submitted, { location: `/api/submissions/${submitted.requestId}` });
     } catch (error) {
       this.debouncer.release(key, candidateId);
@@ -334,7 +356,7 @@ export class Gateway {
     res.setHeader('access-control-expose-headers', 'location, retry-after');
     if (method !== 'OPTIONS') return false;
     res.writeHead(204, {
-      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-methods': 'GET, POST, DELETE',
       'access-control-allow-headers': 'content-type, last-event-id',
       'access-control-max-age': '600',
     });

@@ -8,6 +8,7 @@ import type { Logger } from '../../worker/src/log';
 import { BrokerSession } from '../../worker/src/queue/session';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
 import { GradingClient } from './client';
+import { createGatewayExtensions, GatewayExtensions } from './extensions/wiring';
 import type { GatewayConfig } from './config';
 import { S3ProblemCatalog } from './problems';
 import { parseProgressMessage } from './progressItems';
@@ -82,7 +83,9 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const { client, store } = await connectGatewayParts(config, log);
   client.followProgress();
   let reviews: ReviewService;
+  let extensions: GatewayExtensions;
   try {
+    extensions = await createGatewayExtensions(store.pool, process.env);
     reviews = new ReviewService({
       store: await MysqlReviewStore.create(store.pool),
       reviewer: reviewerFromConfig(config.review),
@@ -96,7 +99,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     throw error;
   }
   const gateway = new Gateway(
-    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log },
+    { submissions: client, problems: client.problems, health: gatewayHealth(client), reviews, log, routes: extensions.routes, signals: extensions.signals },
     {
       maxSourceBytes: config.maxSourceBytes,
       userRateLimit: config.userRateLimit,
