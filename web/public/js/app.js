@@ -152,7 +152,10 @@
       var response = await fetch('/api/submissions', {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ userId: userId, problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value }),
+        body: JSON.stringify({
+          userId: userId, problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value,
+          signals: window.editorSignals ? window.editorSignals.snapshot() : undefined,
+        }),
       });
       var body = await response.json().catch(function () { return {}; });
       if (response.status === 429) {
@@ -256,6 +259,7 @@
       return;
     }
     setVerdict(result.verdict);
+    if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
     // Review is on request only, once there is a verdict to talk about.
     els.reviewPanel.hidden = false;
     var cases = result.testResults || [];
