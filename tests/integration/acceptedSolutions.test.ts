@@ -144,6 +144,15 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
     assert.equal(github.commits.filter((c) => c.path === 'sum/python/solution.py').length, 1);
   });
 
+  it('a token sealed under another key marks the link invalid instead of retrying', async () => {
+    const userId = user();
+    const other = new LocalEnvelopeEncryptor(randomBytes(32).toString('base64'), 'test');
+    await solutions.saveLink({ userId, repository: 'alice/judge', pathTemplate: DEFAULT_PATH_TEMPLATE, tokenSealed: await other.encrypt(TOKEN, userId) });
+    assert.deepEqual(await handler().handle(accepted(userId)), { kind: 'done', fingerprinted: true, github: 'link-invalid' });
+    assert.match((await solutions.getLink(userId))?.invalidReason ?? '', /no longer opens/);
+    assert.equal(github.commits.length, 0);
+  });
+
   it('unlinking deletes the sealed token', async () => {
     const userId = user();
     await link(userId);

@@ -83,8 +83,17 @@ export class AcceptedResultHandler {
     if (claim.kind === 'busy') return { kind: 'retry', retryAt: this.now() + leaseMs, reason: 'another publisher holds this submission' };
 
     const fail = (error: string) => this.deps.solutions.recordFailed(result.requestId, claim.claimId, error);
+    let token: string;
     try {
-      const token = await this.deps.encryptor.decrypt(link.tokenSealed, facts.userId);
+      token = await this.deps.encryptor.decrypt(link.tokenSealed, facts.userId);
+    } catch (error) {
+      // A key rotated away or a damaged row: only linking again helps.
+      const reason = `the stored token no longer opens (${(error as Error).message}); link the repository again`;
+      await this.deps.solutions.markLinkInvalid(facts.userId, link.linkId, reason);
+      await fail(reason);
+      return { kind: 'done', fingerprinted: true, github: 'link-invalid' };
+    }
+    try {
       const published = await this.deps.publisher.publish(
         { repository: link.repository, token, pathTemplate: link.pathTemplate },
         {
