@@ -40,8 +40,10 @@ export interface Match {
 }
 
 export function similarity(a: Fingerprint[], b: Fingerprint[]): { jaccard: number; containment: number } {
-  const setA = new Set(a.map((f) => f.hash));
-  const setB = new Set(b.map((f) => f.hash));
+  return setSimilarity(new Set(a.map((f) => f.hash)), new Set(b.map((f) => f.hash)));
+}
+
+function setSimilarity(setA: Set<number>, setB: Set<number>): { jaccard: number; containment: number } {
   if (setA.size === 0 || setB.size === 0) return { jaccard: 0, containment: 0 };
   let shared = 0;
   for (const h of setA) if (setB.has(h)) shared++;
@@ -121,10 +123,12 @@ export function clusters(submissions: FingerprintedSubmission[], threshold = DEF
   const parent = submissions.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
   const best = new Map<number, number>();
+  // Pairwise over up to a few hundred submissions: build each hash set once.
+  const sets = submissions.map((s) => new Set(s.fingerprints.map((f) => f.hash)));
   for (let i = 0; i < submissions.length; i++) {
     for (let j = i + 1; j < submissions.length; j++) {
       if (submissions[i].userId === submissions[j].userId) continue;
-      const { jaccard } = similarity(submissions[i].fingerprints, submissions[j].fingerprints);
+      const { jaccard } = setSimilarity(sets[i], sets[j]);
       if (jaccard < threshold) continue;
       const [ri, rj] = [find(i), find(j)];
       const root = Math.min(ri, rj);
