@@ -2,7 +2,9 @@
  * The whole grading system on one machine (`npm run local`, via scripts/local.sh):
  *   ActiveMQ (the Messaging component's broker XML), MariaDB and s3rver on loopback, state under
  *   .local/; the sample problems seeded into the bucket; the worker (local sandbox) and the
- *   gateway as child processes; then sample submissions graded through the HTTP API.
+ *   gateway as child processes; then sample submissions graded through the HTTP API. The
+ *   accepted-solutions process commits each accepted sample to a local stand-in of GitHub's
+ *   contents API (./localSolutions.ts); --smoke also fails when one is not committed.
  *
  *   npm run local                      keep running until Ctrl-C (prints the page's URL)
  *   npm run local -- --smoke           exit after the samples: 0 if every verdict is as expected
@@ -20,6 +22,7 @@ import { freePort, sleep, spawnService, stopProcess, tail } from './services/pro
 import { LocalS3 } from './services/s3';
 import { ensureLocalTls } from './services/tls';
 import { localIssuer } from '../web/src/auth/localIssuer';
+import { LOCAL_REPOSITORY, prepareLocalSolutions } from './localSolutions';
 import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
 
@@ -372,19 +375,37 @@ async function main(): Promise<number> {
     say('starting the worker (local sandbox)...');
     const worker = await startWorker(services, logDir);
     running.push(worker);
+    const solutions = await prepareLocalSolutions(args.stateDir);
+    running.push(solutions);
+    say(`GitHub contents API (local stand-in): ${solutions.github.baseUrl}, repository ${LOCAL_REPOSITORY}`);
     say('starting the gateway (signing in through a local issuer: the page has a login form)...');
     const issuer = localIssuer();
-    const gateway = await startGateway(services, args.port, logDir, issuer.env);
+    const gateway = await startGateway(services, args.port, logDir, { ...issuer.env, ...solutions.env });
     running.push(gateway);
-    const unwatch = noticeDeaths([worker, gateway, { name: 'ActiveMQ', logFile: services.activeMq.logFile, alive: () => services.activeMq.running }], say, () => stopping !== undefined);
+    say('starting the accepted-solutions process (fingerprints, commits to GitHub)...');
+    const solutionsProcess = startTsProcess('solutions', 'worker/src/solutions/main.ts', { ...services.env, ...solutions.env }, path.join(logDir, 'solutions.log'));
+    running.push(solutionsProcess);
+    await waitForHealthy(solutionsProcess, `http://127.0.0.1:${solutions.env.SOLUTIONS_HEALTH_PORT}/health/ready`);
+    const unwatch = noticeDeaths(
+      [worker, gateway, solutionsProcess, { name: 'ActiveMQ', logFile: services.activeMq.logFile, alive: () => services.activeMq.running }],
+      say,
+      () => stopping !== undefined,
+    );
     running.push({ stop: async () => unwatch() });
     say(`\n  Grading Stack is running: open ${gateway.url}\n`);
 
     const samples = loadSamples();
+    await solutions.linkUsers(services.env, samples.map((_, index) => `sample_${index + 1}`));
     say(`grading ${samples.length} sample submissions through ${gateway.url}/api/submissions ...`);
     const outcomes = await gradeSamples(gateway.url, samples, issuer.token);
     say(formatOutcomes(outcomes));
-    const failed = outcomes.filter((o) => o.verdict !== o.expected);
+    const failed: unknown[] = outcomes.filter((o) => o.verdict !== o.expected);
+    const accepted = outcomes.filter((o) => o.verdict === 'AC' && o.requestId).map((o) => o.requestId!);
+    const commits = await solutions.commits(services.env, accepted);
+    for (const c of commits) say(`  ${c.requestId}  ${c.status === 'committed' ? `committed ${c.path}  ${c.url}` : `not committed (${c.status ?? 'no record'})`}`);
+    const uncommitted = commits.filter((c) => c.status !== 'committed');
+    say(uncommitted.length ? `${uncommitted.length} accepted sample(s) not committed (see ${logDir}/solutions.log)` : `every accepted sample committed to ${LOCAL_REPOSITORY}`);
+    failed.push(...uncommitted);
     say(failed.length ? `\n${failed.length} sample(s) did not get the expected verdict (see ${logDir}/worker.log)` : '\nevery sample got its expected verdict');
 
     if (args.smoke || interrupted) {

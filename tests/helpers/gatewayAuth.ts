@@ -30,19 +30,34 @@ export async function bearer(userId: string, roles: string[] = []): Promise<Reco
 }
 
 /**
- * Auth dependencies for gateway unit tests that are about something else (health, languages): the real
- * hmac verification path with this module's secret, and no submissions to own (index and tickets unused).
+ * Auth dependencies for gateway tests that are about something else (health, languages, extension routes): the
+ * real hmac verification path with this module's secret, in-memory submission index (ownership) and
+ * in-memory stream tickets.
  */
 export function unitGatewayAuthDeps(): Pick<GatewayDeps, 'auth' | 'index' | 'tickets'> {
   const problems: string[] = [];
   const config = parseAuthConfig({ AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE }, problems);
   if (problems.length) throw new Error(problems.join('; '));
+  const owners = new Map<string, string>();
+  const tickets = new Map<string, { userId: string; requestId: string }>();
   const unused = async (): Promise<never> => {
     throw new Error('not used by this test');
   };
   return {
     auth: createAuthenticator(config),
-    index: { record: unused, forget: unused, owner: unused, list: unused },
-    tickets: { issue: unused, redeem: unused },
+    index: {
+      record: async (s) => void owners.set(s.requestId, s.userId),
+      forget: async (requestId) => void owners.delete(requestId),
+      owner: async (requestId) => owners.get(requestId),
+      list: unused,
+    },
+    tickets: {
+      issue: async (userId, requestId) => {
+        const ticket = randomBytes(16).toString('base64url');
+        tickets.set(ticket, { userId, requestId });
+        return ticket;
+      },
+      redeem: async (ticket, requestId) => (tickets.get(ticket)?.requestId === requestId ? tickets.get(ticket)?.userId : undefined),
+    },
   };
 }

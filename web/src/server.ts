@@ -28,7 +28,9 @@ import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
 import { HttpError, readJsonBody, sendJson } from './http';
 import type { GradingResult } from './progressItems';
+import { ApiRoutes, dispatchRoutes } from './extensions/routes';
 import { TokenBucketLimiter } from './rateLimit';
+import { splitSignals, SubmissionSignals, validateSignals } from '../../worker/src/similarity/signals';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
@@ -101,6 +103,10 @@ export interface GatewayDeps {
   /** Languages of the executor in use (names and versions it reports); absent or undefined: plain labels. */
   languages?: () => Promise<OfferedLanguage[] | undefined>;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Further API routes (GitHub link, staff signals: web/src/extensions/), asked after the built-in ones. */
+  routes?: ApiRoutes[];
+  /** Stores the optional paste signals of a submission; a failure is logged and never fails the submission. */
+  signals?: { save(s: { requestId: string; userId: string; problemId: string; signals: SubmissionSignals; sourceChars: number }): Promise<void> };
 }
 
 export interface GatewayOptions {
@@ -221,6 +227,12 @@ export class Gateway {
     if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
     if (pathname === '/api/languages' && method === 'GET') return sendJson(res, 200, { languages: await this.languages(), maxSourceBytes: this.maxSourceBytes });
     if (pathname === '/api/me' && method === 'GET') return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
+    if (this.deps.routes?.length) {
+      const readBody = (limit: number) => readJsonBody(req, limit, this.opts.bodyTimeoutMs);
+      const principal = { userId: caller.userId, staff: caller.staff };
+      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query: url.searchParams, principal, readBody });
+      if (answer) return answer.status === 204 ? void res.writeHead(204, answer.headers).end() : sendJson(res, answer.status, answer.body, answer.headers);
+    }
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
   }
 
@@ -316,8 +328,14 @@ export class Gateway {
 
     // JSON escaping can double the source's size, plus room for the other fields.
     const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
-    const validation = validateSubmissionBody(body, { maxSourceBytes: this.maxSourceBytes });
-    if (!validation.ok) throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
+    // Paste signals are optional and validated on their own (worker/src/similarity/signals.ts).
+    const { rest, signals } = splitSignals(body);
+    const signalCheck = signals === undefined ? undefined : validateSignals(signals);
+    const validation = validateSubmissionBody(rest, { maxSourceBytes: this.maxSourceBytes });
+    const errors = [...(validation.ok ? [] : validation.errors), ...(signalCheck && !signalCheck.ok ? signalCheck.errors : [])];
+    if (!validation.ok || errors.length) {
+      throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    }
     const input: SubmissionInput = { ...validation.value, userId: caller.userId };
     if (input.priority && !caller.mayPrioritize) {
       throw new HttpError(403, 'forbidden', 'queueing on the priority queue needs a staff or priority role', [{ field: 'priority', message: 'needs a staff or priority role' }]);
@@ -346,6 +364,10 @@ export class Gateway {
       recorded = true;
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
       this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });
+      if (signalCheck?.ok && this.deps.signals) {
+        const record = { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, signals: signalCheck.value, sourceChars: input.sourceCode.length };
+        this.deps.signals.save(record).catch((error) => this.log('warn', 'paste signals not stored', { requestId: submitted.requestId, error: (error as Error).message }));
+      }
       sendJson(res, 202, submitted, { location: `/api/submissions/${submitted.requestId}` });
     } catch (error) {
       this.debouncer.release(key, candidateId);
@@ -477,7 +499,7 @@ export class Gateway {
     res.setHeader('access-control-expose-headers', 'location, retry-after');
     if (method !== 'OPTIONS') return false;
     res.writeHead(204, {
-      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-methods': 'GET, POST, DELETE',
       'access-control-allow-headers': 'authorization, content-type, last-event-id',
       'access-control-max-age': '600',
     });

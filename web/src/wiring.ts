@@ -10,6 +10,7 @@ import { BrokerSession } from '../../worker/src/queue/session';
 import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
 import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
+import { createGatewayExtensions, GatewayExtensions } from './extensions/wiring';
 import type { GatewayConfig } from './config';
 import { S3ProblemCatalog } from './problems';
 import { parseProgressMessage } from './progressItems';
@@ -109,8 +110,10 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   broker.subscribe(config.presence.topic, (body) => presence.observe(body));
   let reviews: ReviewService;
   const index = new MysqlSubmissionIndex(store.pool);
+  let extensions: GatewayExtensions;
   try {
     await index.check();
+    extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
     reviews = new ReviewService({
       store: await MysqlReviewStore.create(store.pool),
       reviewer: reviewerFromConfig(config.review),
@@ -138,6 +141,8 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       index,
       tickets: new MysqlStreamTicketStore(store.pool),
       devLogin: devLoginFrom(config.auth),
+      routes: extensions.routes,
+      signals: extensions.signals,
     },
     {
       maxSourceBytes: config.maxSourceBytes,

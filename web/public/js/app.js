@@ -85,6 +85,9 @@
       else sessionStorage.removeItem('grading.token');
     } catch { /* private mode: the token lives in this page only */ }
     state.token = value;
+    // The GitHub panel (extras.js) calls the API only while a user is signed in.
+    if (value) window.authHeaders = function () { return { authorization: 'Bearer ' + state.token }; };
+    else delete window.authHeaders;
   }
 
   function SessionExpired(message) {
@@ -155,7 +158,9 @@
       els.loginPanel.hidden = true;
       els.session.hidden = false;
       els.app.hidden = false;
+      if (state.token && !window.authHeaders) setToken(state.token);
       await Promise.all([loadLanguages(), loadProblems()]);
+      if (window.githubPanel) window.githubPanel.refresh();
     } catch (error) {
       if (error instanceof SessionExpired) return;
       els.formError.textContent = 'Could not reach the gateway: ' + error.message;
@@ -239,7 +244,10 @@
       var response = await api('/api/submissions', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value }),
+        body: JSON.stringify({
+          problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value,
+          signals: window.editorSignals ? window.editorSignals.snapshot() : undefined,
+        }),
       });
       var body = await response.json().catch(function () { return {}; });
       if (response.status === 429) {
@@ -389,6 +397,7 @@
       return;
     }
     setVerdict(result.verdict);
+    if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
     // Review is on request only, once there is a verdict to talk about.
     els.reviewPanel.hidden = false;
     var cases = result.testResults || [];
@@ -493,7 +502,7 @@
     setToken(decodeURIComponent(handedOver));
     history.replaceState(null, '', location.pathname + location.search + location.hash.replace(/&?access_token=[^&]+/, '').replace(/^#$/, ''));
   } else {
-    state.token = token();
+    if (token()) setToken(token());
   }
   if (state.token) start();
   else showLogin();

@@ -8,6 +8,9 @@
  * each statement must be safe to run again (IF NOT EXISTS / IF EXISTS).
  */
 
+import { SIMILARITY_SCHEMA } from '../../../worker/src/similarity/store';
+import { SOLUTIONS_SCHEMA } from '../../../worker/src/solutions/store';
+
 export const GATEWAY_TABLES = {
   submissions: 'submissions',
   reviews: 'submission_reviews',
@@ -50,6 +53,9 @@ export const GATEWAY_MIGRATIONS: string[] = [
     expires_at TIMESTAMP(3) NOT NULL,
     KEY idx_expires (expires_at)
   ) ENGINE=InnoDB`,
+  // GitHub links and commits of accepted solutions; fingerprints and paste signals (worker/src/solutions, similarity).
+  ...SOLUTIONS_SCHEMA,
+  ...SIMILARITY_SCHEMA,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -59,6 +65,12 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   [GATEWAY_TABLES.reviews, 'SELECT, INSERT, UPDATE'],
   [GATEWAY_TABLES.reviewBudget, 'SELECT, INSERT, UPDATE'],
   [GATEWAY_TABLES.streamTickets, 'SELECT, INSERT, DELETE'],
+  // The caller's GitHub link (POST/GET/DELETE /api/github/link) and the commit URLs shown on the page.
+  ['github_links', 'SELECT, INSERT, UPDATE, DELETE'],
+  ['solution_commits', 'SELECT'],
+  // Paste signals arrive with a submission; staff read them with the fingerprints the solutions process writes.
+  ['submission_signals', 'SELECT, INSERT, UPDATE'],
+  ['submission_fingerprints', 'SELECT'],
 ];
 
 /**

@@ -1,0 +1,31 @@
+/**
+ * Builds the extension routes and the paste-signal recorder from the gateway's database pool:
+ * GitHub linking (needs SOLUTIONS_TOKEN_KEY, the same key the accepted-solutions process opens
+ * tokens with; without it POST /api/github/link answers 503) and the staff signal views.
+ */
+import type { Pool } from 'mysql2/promise';
+import { MysqlSimilarityStore } from '../../../worker/src/similarity/store';
+import { LocalEnvelopeEncryptor } from '../../../worker/src/solutions/crypto';
+import { MysqlSolutionStore } from '../../../worker/src/solutions/store';
+import { GitHubLinkRoutes } from './githubLink';
+import type { ApiRoutes } from './routes';
+import { StaffSignalRoutes } from './staffSignals';
+
+export interface GatewayExtensions {
+  routes: ApiRoutes[];
+  signals: { save: MysqlSimilarityStore['saveSignals'] };
+}
+
+export async function createGatewayExtensions(
+  pool: Pool,
+  env: Record<string, string | undefined>,
+  opts: { createSchema?: boolean } = {},
+): Promise<GatewayExtensions> {
+  // The gateway's database user has no CREATE: the deploy-time migration made these tables (locally: createSchema).
+  const [solutions, similarity] = await Promise.all([MysqlSolutionStore.create(pool, opts), MysqlSimilarityStore.create(pool, opts)]);
+  const encryptor = env.SOLUTIONS_TOKEN_KEY ? new LocalEnvelopeEncryptor(env.SOLUTIONS_TOKEN_KEY, env.SOLUTIONS_TOKEN_KEY_ID ?? 'v1') : undefined;
+  return {
+    routes: [new GitHubLinkRoutes({ store: solutions, encryptor }), new StaffSignalRoutes({ store: similarity })],
+    signals: { save: (record) => similarity.saveSignals(record) },
+  };
+}
