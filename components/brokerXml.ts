@@ -15,6 +15,8 @@ export const QUEUES = {
 
 /** Live progress: a topic every gateway instance subscribes to (see ARCHITECTURE.md). */
 export const PROGRESS_TOPIC = 'grading-progress';
+/** Workers' heartbeats (worker/src/ops/heartbeat.ts), read by every gateway for worker presence. */
+export const HEARTBEAT_TOPIC = 'grading-heartbeat';
 
 /**
  * Broker groups (Amazon MQ: each user's `groups`; locally: simpleAuthenticationPlugin). Rights are
@@ -136,6 +138,7 @@ ${deadLetterEntries}
     <queue physicalName="${QUEUES.results}"/>
     <queue physicalName="${QUEUES.dlq}"/>
     <topic physicalName="${PROGRESS_TOPIC}"/>
+    <topic physicalName="${HEARTBEAT_TOPIC}"/>
   </destinations>
   <plugins>
     <timeStampingBrokerPlugin zeroExpirationOverride="${o.messageTtlMs}" futureOnly="true"/>
@@ -169,6 +172,7 @@ function authorizationPlugin(): string {
     entry('queue', QUEUES.results, { write: g.workers }),
     entry('queue', QUEUES.dlq, { write: g.workers }),
     entry('topic', PROGRESS_TOPIC, { read: g.gateways, write: g.workers }),
+    entry('topic', HEARTBEAT_TOPIC, { read: g.gateways, write: g.workers }),
     `            <authorizationEntry topic="ActiveMQ.Advisory.>" read="${allTiers}" write="${allTiers}" admin="${allTiers}"/>`,
   ];
   return `

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
 import { seedProblems } from '../../scripts/local';
 import { parseGatewayConfig } from '../../web/src/config';
+import { E2E_GATEWAY_AUTH_ENV, tokenFor } from '../helpers/gatewayAuth';
 import { RunningGateway, startGateway } from '../../web/src/wiring';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
 import { startWorker, WorkerProcess } from '../helpers/workerHarness';
@@ -43,7 +44,9 @@ describe('web page when no worker is taking submissions (headless Chromium)', fu
     process.env.AWS_ACCESS_KEY_ID = s3.env().AWS_ACCESS_KEY_ID;
     process.env.AWS_SECRET_ACCESS_KEY = s3.env().AWS_SECRET_ACCESS_KEY;
     await seedProblems(s3.env());
-    gateway = await startGateway(parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: '1000' }));
+    gateway = await startGateway(
+      parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), ...E2E_GATEWAY_AUTH_ENV, PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: '1000' }),
+    );
 
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -53,7 +56,8 @@ describe('web page when no worker is taking submissions (headless Chromium)', fu
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
-    await page.goto(gateway.url);
+    // Signed in as a site would sign its user in: the token in the URL fragment.
+    await page.goto(`${gateway.url}/#access_token=${encodeURIComponent(await tokenFor('no-worker-user'))}`);
     await page.waitForSelector('#problem-select:not([disabled])');
     await page.selectOption('#problem-select', 'sum');
     await page.waitForSelector('#problem-description[data-problem="sum"]');

@@ -83,7 +83,7 @@ describe('npm run local (scripts/local.sh)', function () {
     assert.ok(fs.existsSync(path.join(dir, 'mariadb', 'data')), 'state lives under the state dir');
     assert.ok(!fs.existsSync(path.join(dir, 'local.pid')), 'the lock is released');
     const ports = printedPorts(output);
-    assert.equal(ports.length, 4, output);
+    assert.equal(ports.length, 5, output); // ActiveMQ, MariaDB, S3 API, the GitHub stand-in, the gateway
     for (const port of ports) assert.equal(await canConnect(port), false, `port ${port} still open after exit`);
   });
 
@@ -104,7 +104,7 @@ describe('npm run local (scripts/local.sh)', function () {
     assert.equal(code, 130, 'exits like a program interrupted by SIGINT');
     assert.match(current.output(), /stopped\./);
     assert.ok(!fs.existsSync(path.join(dir, 'local.pid')), 'the lock is released');
-    assert.equal(printedPorts(current.output()).length, 4);
+    assert.equal(printedPorts(current.output()).length, 5);
     for (const port of printedPorts(current.output())) assert.equal(await canConnect(port), false, `port ${port} still open after Ctrl-C`);
   });
 });

@@ -95,6 +95,7 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
 
   it('sends paste sizes, typing time and edits with the submission; never the pasted text', async () => {
     // A site hands its signed-in user's token over in the URL fragment (never sent to a server).
+    await page.goto('about:blank'); // a new document: a change of fragment alone would not reload the page
     await page.goto(`${gateway.url}/#access_token=${encodeURIComponent(await tokenFor('alice'))}`);
     await page.waitForSelector('#problem-select:not([disabled])');
     await page.selectOption('#language-select', 'python');

@@ -8,6 +8,7 @@ import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
 import { parseGatewayConfig } from '../../web/src/config';
+import { bearer, E2E_GATEWAY_AUTH_ENV } from '../helpers/gatewayAuth';
 import type { WorkerPresenceReport } from '../../web/src/workerPresence';
 import { RunningGateway, startGateway } from '../../web/src/wiring';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
@@ -31,11 +32,11 @@ describe('worker presence (heartbeats through the real broker)', function () {
 
   const gateway = async (windowMs: number) => {
     const { broker, db, s3 } = services;
-    const running = await startGateway(parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: String(windowMs) }));
+    const running = await startGateway(parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), ...E2E_GATEWAY_AUTH_ENV, PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: String(windowMs) }));
     gateways.push(running);
     return running;
   };
-  const workers = async (g: RunningGateway) => (await (await fetch(`${g.url}/api/workers`)).json()) as WorkerPresenceReport;
+  const workers = async (g: RunningGateway) => (await (await fetch(`${g.url}/api/workers`, { headers: await bearer('presence-user') })).json()) as WorkerPresenceReport;
 
   before(async function () {
     this.timeout(240_000);

@@ -110,7 +110,7 @@ describe('gateway: GitHub link and staff signal routes', function () {
 
   it('stores paste signals sent with a submission, and rejects malformed ones with the submission\'s other errors', async () => {
     const signals = { pastes: [{ at: 1200, chars: 480, lines: 20 }], typingMs: 35_000, edits: 140 };
-    const ok = await call('POST', '/api/submissions', { body: { userId: alice, problemId: 'sum', language: 'python', sourceCode: 'print(1)\n'.repeat(10), signals } });
+    const ok = await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'python', sourceCode: 'print(1)\n'.repeat(10), signals } });
     assert.equal(ok.status, 202, ok.text);
     // Saving is not awaited by the response: poll for the row.
     let stored;
@@ -120,12 +120,12 @@ describe('gateway: GitHub link and staff signal routes', function () {
     }
     assert.deepEqual(stored?.signals, signals);
 
-    const bad = await call('POST', '/api/submissions', { body: { userId: alice, problemId: 'sum', language: 'cobol', sourceCode: 'x', signals: { pastes: [{ at: -1, chars: 'x' }], typingMs: 1, edits: 1, clipboard: 'x' } } });
+    const bad = await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'cobol', sourceCode: 'x', signals: { pastes: [{ at: -1, chars: 'x' }], typingMs: 1, edits: 1, clipboard: 'x' } } });
     assert.equal(bad.status, 400);
     const fields = bad.json.errors.map((e: { field: string }) => e.field);
     for (const field of ['language', 'signals.pastes[0].at', 'signals.pastes[0].chars', 'signals.pastes[0].lines', 'signals.clipboard']) assert.ok(fields.includes(field), `${field} in ${fields}`);
     const tooMany = { pastes: Array.from({ length: 101 }, () => ({ at: 0, chars: 1, lines: 1 })), typingMs: 0, edits: 0 };
-    assert.equal((await call('POST', '/api/submissions', { body: { userId: alice, problemId: 'sum', language: 'python', sourceCode: 'print(2)', signals: tooMany } })).status, 400);
+    assert.equal((await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'python', sourceCode: 'print(2)', signals: tooMany } })).status, 400);
   });
 
   describe('staff views', () => {

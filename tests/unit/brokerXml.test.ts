@@ -61,6 +61,7 @@ describe('broker XML', () => {
     entry('queue="grading-priority" read="grading-workers" write="grading-gateways"');
     entry('queue="grading-results" read="admins,activemq-webconsole" write="grading-workers"');
     entry('topic="grading-progress" read="grading-gateways" write="grading-workers"');
+    entry('topic="grading-heartbeat" read="grading-gateways" write="grading-workers"');
     entry('topic="ActiveMQ.Advisory.>" read="[^"]*grading-gateways,grading-workers"');
     assert.doesNotMatch(renderBrokerConfigXml({ authorization: false }), /authorizationPlugin/);
     const local = renderLocalActiveMqXml({ dataDirectory: '/d', stompPort: 1, openwirePort: 2, username: 'admin', password: 'p', users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }] });
