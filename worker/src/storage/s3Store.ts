@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { buildTestSet, TestSet } from '../problems/testSet';
+import { buildTestSet, isTestSetFile, TestSet } from '../problems/testSet';
 
 export interface S3Location {
   bucket: string;
@@ -66,7 +66,7 @@ export class S3Store {
     return object.Body!.transformToString('utf8');
   }
 
-  /** Lists {n}.in/{n}.out/manifest.json under the prefix, downloads what the cache lacks. */
+  /** Lists the test-set files (isTestSetFile) under the prefix, downloads what the cache lacks. */
   async readTestSet(prefixUri: string): Promise<TestSet> {
     const prefix = this.ownKey(prefixUri);
     const objects: Array<{ key: string; etag: string }> = [];
@@ -75,7 +75,7 @@ export class S3Store {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
         const name = o.Key!.slice(prefix.length);
-        if (/^\d+\.(in|out)$/.test(name) || name === 'manifest.json') objects.push({ key: o.Key!, etag: (o.ETag ?? '').replace(/"/g, '') });
+        if (isTestSetFile(name)) objects.push({ key: o.Key!, etag: (o.ETag ?? '').replace(/"/g, '') });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

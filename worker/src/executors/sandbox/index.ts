@@ -20,8 +20,11 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError } from '../port';
+import type { CheckerProgram } from '../../problems/testSet';
+import type { CheckerHost, PrepareResult } from '../../grading/programChecker';
 import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
-import { runInSandbox, SandboxLimits } from './runner';
+import { SandboxCheckerHost } from './checkerHost';
+import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
 import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
@@ -56,7 +59,7 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
-export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor> {
+export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor & CheckerHost> {
   const missing = REQUIRED_BINARIES.filter(([bin]) => !existsSync(bin));
   if (missing.length) throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
   if (process.getuid?.() !== 0) {
@@ -80,10 +83,19 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   return executor;
 }
 
-class SandboxExecutor implements Executor {
+class SandboxExecutor implements Executor, CheckerHost {
   readonly name = 'sandbox';
   private readonly freeSlots: number[];
   private readonly waiting: Array<(slot: number) => void> = [];
+  private readonly checkers: SandboxCheckerHost;
+  private checkersAccess() {
+    return new SandboxCheckerHost({
+    workRoot: this.opts.workRoot,
+    makeJobDir: (id) => this.makeJobDir(id),
+    removeJobDir: (dir) => this.removeJobDir(dir),
+    run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
+    });
+  }
 
   constructor(
     private readonly cgroupVersion: CgroupVersion,
@@ -92,6 +104,7 @@ class SandboxExecutor implements Executor {
     private readonly opts: { concurrency: number; workRoot: string },
   ) {
     this.freeSlots = Array.from({ length: opts.concurrency }, (_, i) => i);
+    this.checkers = this.checkersAccess();
   }
 
   /** Runs /bin/true in a sandbox, so a host without user namespaces fails at start with the fix. */
@@ -169,6 +182,27 @@ class SandboxExecutor implements Executor {
     } finally {
       await this.removeJobDir(dir).catch(() => undefined);
     }
+  }
+
+  /** Testlib checkers (checkerHost.ts): compiled once per test-set version, run in this sandbox. */
+  prepareChecker(program: CheckerProgram, version: string, jobId: string): Promise<PrepareResult> {
+    return this.checkers.prepareChecker(program, version, jobId);
+  }
+
+  private runAsSlot(
+    spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits'>,
+    beforeRun?: (uid: number) => Promise<void>,
+  ): Promise<SandboxRunResult> {
+    return this.withSlot(async (uid) => {
+      await beforeRun?.(uid);
+      return runInSandbox({
+        ...spec,
+        name: `aux-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
+        uid,
+        cgroupVersion: this.cgroupVersion,
+        seccompFile: this.seccompFile,
+      });
+    });
   }
 
   async close(): Promise<void> {
