@@ -35,6 +35,11 @@ export interface TestResult {
   message?: string;
   /** Partial credit from a checker program, a fraction 0..1 of the case (status is then WA). */
   points?: number;
+  /**
+   * Not run: every subtask of the case had already failed. `status` repeats the verdict that failed
+   * it, time and memory are 0.
+   */
+  skipped?: boolean;
 }
 
 /** A subtask's outcome (problems with subtasks). */
@@ -83,6 +88,7 @@ const testResultSchema = {
     memory: { type: 'integer', minimum: 0, description: 'peak memory, megabytes rounded up' },
     message: { type: 'string', maxLength: 2000 },
     points: { type: 'number', minimum: 0, maximum: 1, description: 'partial credit from a checker program, fraction of the case' },
+    skipped: { type: 'boolean', description: 'not run: its subtasks had already failed (status repeats that failure)' },
   },
 } as const;
 

@@ -35,6 +35,12 @@ export interface ExecutionJob {
    * memory does not grow with the output. Executors that cannot stream ignore it.
    */
   openOutput?: (index: number) => OutputSink;
+  /**
+   * Optional: asked right before a case starts; true means its result can no longer matter (its
+   * subtasks already failed) and the executor may leave it out of `runs`. Executors that submit
+   * every case at once ignore it.
+   */
+  skip?: (index: number) => boolean;
 }
 
 /** Why a program stopped, before any output is compared. */
@@ -83,7 +89,7 @@ export interface CaseRun {
 
 export interface ExecutionReport {
   compile: CompileOutcome;
-  /** One run per case in input order; empty when compilation failed. */
+  /** One run per case in input order (but cases `skip` declined); empty when compilation failed. */
   runs: CaseRun[];
 }
 

@@ -10,13 +10,13 @@
  * that cannot stream, right when its case finishes) and only a short prefix is kept for the log.
  */
 import type { GradingRequest } from '../contracts/request';
-import type { GradingResult, TestResult } from '../contracts/result';
+import type { GradingResult, TestResult, Verdict } from '../contracts/result';
 import type { CaseRun, Executor, OutputSink, RunOutcome } from '../executors/port';
 import type { TestSet } from '../problems/testSet';
 import { CheckResult, OutputCheck, streamingCheckerFor } from './checkers';
 import { logBlock, logLine } from './logText';
 import { CheckerHost, isCheckerHost, PreparedChecker } from './programChecker';
-import { scoreSubtasks } from './subtasks';
+import { scoreSubtasks, SubtaskShortCircuit } from './subtasks';
 import { caseVerdict, overallVerdict, score } from './verdicts';
 
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -86,6 +86,15 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   const outputs = new Map<number, CaseOutput>();
   const judged = new Map<number, { result: TestResult; outcome: RunOutcome; detail?: string }>();
 
+  // Subtasks: a case is not started once every subtask it belongs to has failed (see port `skip`).
+  const shortCircuit = testSet.subtasks ? new SubtaskShortCircuit(testSet.subtasks) : undefined;
+  const skipped = new Map<number, Verdict>();
+  const skip = (index: number): boolean => {
+    const why = shortCircuit?.reasonToSkip(index);
+    if (why) skipped.set(index, why);
+    return why !== undefined;
+  };
+
   let programChecker: PreparedChecker | undefined;
   if (testSet.checkerProgram) {
     const host = input.checkerHost ?? (isCheckerHost(input.executor) ? input.executor : undefined);
@@ -142,6 +151,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     // The executor handed the outcome over: keep a prefix for the log, let the rest be collected.
     run.outcome.stdout = run.outcome.stdout.slice(0, STDOUT_KEPT_CHARS);
     judged.set(run.index, { result, outcome: { ...outcome, stdout: run.outcome.stdout, stdoutBytes: bytes }, detail });
+    shortCircuit?.record(result);
     return result;
   };
 
@@ -156,6 +166,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
         cases: testSet.cases.map((c) => ({ index: c.index, input: c.input })),
         limits,
         openOutput,
+        ...(shortCircuit ? { skip } : {}),
       },
       (run) => pending.push(judge(run).then((result) => input.onCase?.(result, total))),
     );
@@ -178,13 +189,16 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   log.push(`compile: ok (${report.compile.timeMs} ms)${report.compile.output ? `\n${logBlock(report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT))}` : ''}`);
 
   const missing = 'the executor returned no run for this case';
-  const testResults = testSet.cases.map(
-    (c) => judged.get(c.index)?.result ?? ({ case: c.index, status: 'IE', time: 0, memory: 0, ...(publicDetails(c.index) ? { message: missing } : {}) } as TestResult),
-  );
+  const notRun = (index: number): TestResult => {
+    const reason = skipped.get(index);
+    if (reason) return { case: index, status: reason, time: 0, memory: 0, skipped: true };
+    return { case: index, status: 'IE', time: 0, memory: 0, ...(publicDetails(index) ? { message: missing } : {}) };
+  };
+  const testResults = testSet.cases.map((c) => judged.get(c.index)?.result ?? notRun(c.index));
   for (const r of testResults) {
     const entry = judged.get(r.case);
     const run = entry?.outcome;
-    const detail = entry ? entry.detail : missing;
+    const detail = entry ? entry.detail : r.skipped ? 'skipped: its subtasks had already failed' : missing;
     const facts = `time=${r.time}ms wall=${run?.wallMs ?? 0}ms memory=${r.memory}MB exit=${run?.exitCode ?? '-'}${run?.signal ? ` signal=${run.signal}` : ''}`;
     log.push(`case ${r.case}: ${r.status} ${facts}${detail ? ` (${logLine(detail)})` : ''}`);
     if (run && r.status !== 'AC' && run.stdoutBytes) log.push(`  stdout (${run.stdoutBytes} bytes) began: ${logLine(JSON.stringify(run.stdout.slice(0, 120)))}`);

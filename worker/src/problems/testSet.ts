@@ -277,6 +277,7 @@ function subtasksOf(manifest: Manifest, inputs: Map<number, string>, problems: s
     }
     names.add(spec.name);
     const cases = parseCaseList(spec.cases);
+    if (!cases.length) problems.push(`manifest.json subtask "${spec.name}" names no cases ("${spec.cases}": a range runs low-high)`);
     for (const n of cases) {
       if (!inputs.has(n)) problems.push(`manifest.json subtask "${spec.name}" names case ${n}, which does not exist`);
       covered.add(n);

@@ -158,7 +158,9 @@ class SandboxExecutor implements Executor, CheckerHost {
       const command = toolchain.run({ memoryLimitMb: job.limits.memoryLimitMb });
       const runs = await Promise.all(
         job.cases.map((testCase) =>
-          this.withSlot(async (uid) => {
+          this.withSlot(async (uid): Promise<CaseRun | undefined> => {
+            // Cases queue for slots: one whose subtasks already failed is not started at all.
+            if (job.skip?.(testCase.index)) return undefined;
             const outcome = await runInSandbox({
               name: `run-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
               boxDir: dir,
@@ -178,7 +180,7 @@ class SandboxExecutor implements Executor, CheckerHost {
           }),
         ),
       );
-      return { compile, runs };
+      return { compile, runs: runs.filter((r): r is CaseRun => r !== undefined) };
     } finally {
       await this.removeJobDir(dir).catch(() => undefined);
     }
