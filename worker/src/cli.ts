@@ -11,14 +11,19 @@ import { createSandboxExecutor } from './executors/sandbox';
 import { gradeSubmission } from './grading/engine';
 import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from './languages';
 import { readTestSetFromFolder } from './problems/localFolder';
+import { PROBLEM_USAGE, problemCommand, ProblemUsageError } from './problems/tooling/command';
+import { isVerdict } from './problems/tooling/folders';
 
-const USAGE = `usage: grading-stack grade --problem <dir> --language <${LANGUAGE_IDS.join('|')}> --source <file> [--time-limit ms] [--memory-limit MB] [--log]
+const USAGE = `usage: grading-stack grade --problem <dir> --language <${LANGUAGE_IDS.join('|')}> --source <file> [--time-limit ms] [--memory-limit MB] [--expect VERDICT] [--log]
 
   --problem       folder with 1.in, 1.out, 2.in, ... (or a testcases/ subfolder) and optional manifest.json
   --language      language of the source; inferred from the file extension when omitted
   --time-limit    per test case, ms (default 2000)
   --memory-limit  MB (default 256)
-  --log           also print execution.log to stderr`;
+  --expect        exit 1 unless the verdict is this one (AC, WA, TLE, MLE, RE, CE, OLE, IE)
+  --log           also print execution.log to stderr
+
+${PROBLEM_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -29,6 +34,7 @@ interface GradeArgs {
   timeLimit: number;
   memoryLimit: number;
   log: boolean;
+  expect?: string;
 }
 
 export function parseGradeArgs(argv: string[]): GradeArgs {
@@ -43,7 +49,7 @@ export function parseGradeArgs(argv: string[]): GradeArgs {
     if (!arg.startsWith('--') || i + 1 >= argv.length) throw new UsageError(`unexpected argument "${arg}"`);
     values.set(arg.slice(2), argv[++i]);
   }
-  const known = new Set(['problem', 'language', 'source', 'time-limit', 'memory-limit']);
+  const known = new Set(['problem', 'language', 'source', 'time-limit', 'memory-limit', 'expect']);
   const problems: string[] = [...values.keys()].filter((k) => !known.has(k)).map((k) => `unknown option --${k}`);
   const source = values.get('source');
   const problem = values.get('problem');
@@ -61,8 +67,10 @@ export function parseGradeArgs(argv: string[]): GradeArgs {
   };
   const timeLimit = number('time-limit', 2000, 100, 20000);
   const memoryLimit = number('memory-limit', 256, 16, 1024);
+  const expect = values.get('expect')?.toUpperCase();
+  if (expect !== undefined && !isVerdict(expect)) problems.push(`--expect must be a verdict (AC, WA, TLE, MLE, RE, CE, OLE, IE), got "${values.get('expect')}"`);
   if (problems.length) throw new UsageError(problems.join('\n'));
-  return { problem: problem!, language: language as Language, source: source!, timeLimit, memoryLimit, log };
+  return { problem: problem!, language: language as Language, source: source!, timeLimit, memoryLimit, log, ...(expect ? { expect } : {}) };
 }
 
 async function grade(argv: string[]): Promise<number> {
@@ -83,6 +91,11 @@ async function grade(argv: string[]): Promise<number> {
     if (!valid.ok) throw new Error(`internal: result does not match its schema: ${valid.errors.join('; ')}`);
     if (args.log) process.stderr.write(log);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const verdict = result.result?.verdict;
+    if (args.expect && verdict !== args.expect) {
+      process.stderr.write(`grading-stack: verdict ${verdict}, expected ${args.expect}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await executor.close();
@@ -92,10 +105,15 @@ async function grade(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     if (command === 'grade') return await grade(rest);
+    if (command === 'problem') return await problemCommand(rest);
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ProblemUsageError) {
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       return 2;
     }
