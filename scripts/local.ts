@@ -7,7 +7,8 @@
  *   npm run local                      keep running until Ctrl-C (prints the page's URL)
  *   npm run local -- --smoke           exit after the samples: 0 if every verdict is as expected
  *   options: --port N (gateway, default 3000; 0 = any free port), --state-dir DIR (default .local),
- *            --fresh (delete the state first). LOCAL_SMOKE=1 is the same as --smoke.
+ *            --fresh (delete the state first), --problems DIR (also seed the problems in DIR, one folder
+ *            each, as examples/problems is laid out; repeatable). LOCAL_SMOKE=1 is the same as --smoke.
  */
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -290,10 +291,12 @@ interface Args {
   port: number;
   stateDir: string;
   fresh: boolean;
+  /** Extra problem folders to seed besides examples/problems. */
+  problems: string[];
 }
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Args {
-  const args: Args = { smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()), port: -1, stateDir: path.join(ROOT, '.local'), fresh: false };
+  const args: Args = { smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()), port: -1, stateDir: path.join(ROOT, '.local'), fresh: false, problems: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -308,7 +311,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       args.port = Number(text);
       if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`--port must be 0..65535 (got ${text})`);
     } else if (arg === '--state-dir') args.stateDir = path.resolve(value());
-    else throw new Error(`unknown option ${arg} (expected --smoke, --port N, --state-dir DIR, --fresh)`);
+    else if (arg === '--problems') args.problems.push(path.resolve(value()));
+    else throw new Error(`unknown option ${arg} (expected --smoke, --port N, --state-dir DIR, --fresh, --problems DIR)`);
   }
   // Interactive runs get a predictable URL; smoke runs must not collide with anything.
   if (args.port === -1) args.port = args.smoke ? 0 : Number(env.PORT ?? 3000);
@@ -365,6 +369,7 @@ async function main(): Promise<number> {
     const services = await startServices(args.stateDir, say);
     running.push(services);
     const problems = await seedProblems(services.env);
+    for (const dir of args.problems) problems.push(...(await seedProblems(services.env, dir)));
     say(`seeded ${problems.length} problems: ${problems.join(', ')}`);
     say('starting the worker (local sandbox)...');
     running.push(await startWorker(services, logDir));
