@@ -80,7 +80,7 @@ describe('web page in headless Chromium', function () {
     await page.goto(gateway.url);
     await page.waitForSelector('#problem-select:not([disabled])');
     const options = await page.$$eval('#problem-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    assert.deepEqual(options, ['any-pair', 'circle-area', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
+    assert.deepEqual(options, ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
     await page.selectOption('#problem-select', 'sum');
     await page.waitForFunction(() => document.querySelector('#problem-description h1')?.textContent === 'A + B');
     assert.match(await page.textContent('#problem-limits') ?? '', /4 test cases/);

@@ -24,6 +24,9 @@ describe('grading-stack grade (CLI)', function () {
     ['triangle-sum', 'examples/solutions/triangle-sum/accepted.py', 'AC'],
     // Python passes only with its per-language time multiplier.
     ['slow-python', 'examples/solutions/slow-python/accepted.py', 'AC'],
+    // Interactive: the program talks to the interactor over pipes.
+    ['guess-number', 'examples/solutions/guess-number/accepted.py', 'AC'],
+    ['guess-number', 'examples/solutions/guess-number/wrong-answer.py', 'WA'],
   ];
   for (const [problem, source, verdict] of cases) {
     it(`grades ${source} as ${verdict}`, async () => {

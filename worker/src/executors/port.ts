@@ -19,6 +19,8 @@ export interface ExecutionLimits {
 /** Receives a case's stdout while the program writes it. */
 export interface OutputSink {
   write(chunk: Buffer): void;
+  /** The program closed its stdout (optional: interaction ends the other side's input here). */
+  end?(): void;
 }
 
 export interface ExecutionJob {
@@ -41,6 +43,35 @@ export interface ExecutionJob {
    * every case at once ignore it.
    */
   skip?: (index: number) => boolean;
+  /**
+   * Interactive problems: the program talks to this interactor instead of reading a fixed input.
+   * Only executors with `interactive: true` accept it (the local sandbox).
+   */
+  interactor?: InteractorJob;
+}
+
+export interface InteractorJob {
+  language: 'cpp' | 'python';
+  /** Source and headers. */
+  files: Map<string, string>;
+  sourceFile: string;
+  /** Test-set version: the compiled interactor is cached per version. */
+  version: string;
+}
+
+/** What the interactor of a case did (its exit code decides the verdict, as a checker's does). */
+export interface InteractorOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  message?: string;
+}
+
+/** An executor that can run interactive problems. */
+export function isInteractiveExecutor(executor: Executor): boolean {
+  return (executor as { interactive?: boolean }).interactive === true;
 }
 
 /** Why a program stopped, before any output is compared. */
@@ -73,6 +104,8 @@ export interface RunOutcome {
   memoryMb: number;
   /** Executor's own explanation (e.g. "Judge0 status 13 Internal Error"). */
   message?: string;
+  /** Interactive problems: the interactor's run for this case. */
+  interactor?: InteractorOutcome;
 }
 
 export interface CompileOutcome {

@@ -11,13 +11,14 @@
  */
 import type { GradingRequest } from '../contracts/request';
 import type { GradingResult, TestResult, Verdict } from '../contracts/result';
-import type { CaseRun, Executor, OutputSink, RunOutcome } from '../executors/port';
+import { CaseRun, Executor, isInteractiveExecutor, OutputSink, RunOutcome } from '../executors/port';
 import type { TestSet } from '../problems/testSet';
 import { CheckResult, OutputCheck, streamingCheckerFor } from './checkers';
 import { logBlock, logLine } from './logText';
 import { CheckerHost, isCheckerHost, PreparedChecker } from './programChecker';
 import { scoreSubtasks, SubtaskShortCircuit } from './subtasks';
-import { caseVerdict, overallVerdict, score } from './verdicts';
+import { caseVerdict, interactiveCaseVerdict, overallVerdict, score } from './verdicts';
+import { readTestlibRun } from './programChecker';
 
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
 const COMPILE_OUTPUT_LIMIT = 8 * 1024;
@@ -106,6 +107,10 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
         });
     if (why) return checkerUnusable(input, log, why);
   }
+  const interactor = testSet.interactorProgram;
+  if (interactor && !isInteractiveExecutor(input.executor)) {
+    return checkerUnusable(input, log, `interactive problems run on the worker's local sandbox executor; executor ${input.executor.name} cannot run them`);
+  }
 
   const outputOf = (index: number): CaseOutput => {
     let output = outputs.get(index);
@@ -137,13 +142,24 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
       outcome = { ...outcome, status: 'output-limit', message: `output exceeded ${limits.outputLimitBytes} bytes` };
     }
     let checked: CheckResult = { ok: false };
+    if (interactor) {
+      output.discard();
+      const said: CheckResult = outcome.interactor
+        ? readTestlibRun(outcome.interactor)
+        : { ok: false, checkerFailed: true, message: 'the executor reported no interactor run' };
+      if (said.message) said.message = said.message.replace(/^checker failed/, 'interactor failed');
+      return finishJudging(run, outcome, bytes, interactiveCaseVerdict(outcome, said));
+    }
     if (outcome.status === 'exited' && outcome.exitCode === 0) {
       if (!streamed) feed(output, run.outcome.stdout);
       checked = await output.finish().catch((error: Error) => ({ ok: false, checkerFailed: true, message: `checker could not run: ${error.message}` }));
     } else {
       output.discard();
     }
-    const verdict = caseVerdict(outcome, () => checked);
+    return finishJudging(run, outcome, bytes, caseVerdict(outcome, () => checked));
+  };
+
+  const finishJudging = (run: CaseRun, outcome: RunOutcome, bytes: number, verdict: ReturnType<typeof caseVerdict>): TestResult => {
     const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(outcome.timeMs), memory: wholeMbUp(outcome.memoryMb) };
     if (verdict.points !== undefined) result.points = verdict.points;
     const detail = verdict.message?.slice(0, 500);
@@ -167,6 +183,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
         limits,
         openOutput,
         ...(shortCircuit ? { skip } : {}),
+        ...(interactor ? { interactor: { ...interactor, version: testSet.version } } : {}),
       },
       (run) => pending.push(judge(run).then((result) => input.onCase?.(result, total))),
     );

@@ -35,6 +35,18 @@ export function caseVerdict(outcome: RunOutcome, check: () => CheckResult): { st
   }
 }
 
+/**
+ * An interactive case: a failed interactor (crashed, over its limits, exit 3) is IE; then a limit the
+ * program hit (a deadlock ends as TLE by wall clock); then the interactor's word (its "wrong" wins over
+ * the program's crash, often just the pipe the interactor closed); then the program's own exit (RE).
+ */
+export function interactiveCaseVerdict(outcome: RunOutcome, said: CheckResult): { status: Verdict; message?: string; points?: number } {
+  if (said.checkerFailed) return { status: 'IE', message: said.message };
+  if (outcome.status !== 'exited' && outcome.status !== 'signaled') return caseVerdict(outcome, () => said);
+  if (said.checkerFailed || !said.ok) return caseVerdict({ ...outcome, status: 'exited', exitCode: 0 }, () => said);
+  return caseVerdict(outcome, () => said);
+}
+
 export function overallVerdict(cases: Array<Pick<TestResult, 'status'>>, compileFailed = false): Verdict {
   if (compileFailed) return 'CE';
   if (cases.length === 0) return 'IE';

@@ -51,6 +51,8 @@ export interface LanguageLimitSpec {
 
 export interface Manifest {
   checker?: CheckerSpec | TestlibCheckerSpec;
+  /** Interactive problems: the program talking to the submission (testlib interactor convention). */
+  interactor?: { source: string };
   subtasks?: SubtaskSpec[];
   scoring?: SubtaskScoring;
   languageLimits?: Partial<Record<Language, LanguageLimitSpec>>;
@@ -89,6 +91,8 @@ export interface TestSet {
   checker: CheckerSpec;
   /** Set when the manifest names a testlib checker: it decides every case instead of `checker`. */
   checkerProgram?: CheckerProgram;
+  /** Set for interactive problems: the interactor decides every case (no output comparison). */
+  interactorProgram?: CheckerProgram;
   subtasks?: Subtask[];
   languageLimits?: Partial<Record<Language, LanguageLimitSpec>>;
   timeLimitMs?: number;
@@ -146,6 +150,12 @@ export const manifestSchema = {
           },
         },
       ],
+    },
+    interactor: {
+      type: 'object',
+      required: ['source'],
+      additionalProperties: false,
+      properties: { source: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.(cpp|py)$', description: 'interactor file beside the tests' } },
     },
     subtasks: {
       type: 'array',
@@ -236,6 +246,8 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
     if (!inputs.has(n)) problems.push(`manifest.json samples case ${n}, which does not exist`);
   }
   const checkerProgram = checkerProgramOf(manifest, files, problems);
+  const interactorProgram = manifest.interactor ? programOf('interactor', manifest.interactor.source, files, problems) : undefined;
+  if (manifest.interactor && manifest.checker) problems.push('manifest.json gives both interactor and checker: the interactor decides interactive cases');
   const subtasks = subtasksOf(manifest, inputs, problems);
   if (problems.length) throw new TestSetError([...new Set(problems)]);
   const samples = new Set(manifest.samples ?? []);
@@ -244,6 +256,7 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
     cases: numbers.map((n) => ({ index: n, input: inputs.get(n)!, expected: outputs.get(n)!, weight: manifest.scores?.[String(n)] ?? 1, sample: samples.has(n) })),
     checker: manifest.checker && manifest.checker.type !== 'testlib' ? manifest.checker : { type: 'whitespace' },
     ...(checkerProgram ? { checkerProgram } : {}),
+    ...(interactorProgram ? { interactorProgram } : {}),
     ...(subtasks ? { subtasks } : {}),
     ...(manifest.languageLimits ? { languageLimits: manifest.languageLimits } : {}),
     timeLimitMs: manifest.timeLimit,
@@ -256,13 +269,17 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
 function checkerProgramOf(manifest: Manifest, files: Map<string, string>, problems: string[]): CheckerProgram | undefined {
   const spec = manifest.checker;
   if (spec?.type !== 'testlib') return undefined;
-  if (!files.has(spec.source)) {
-    problems.push(`manifest.json checker.source ${spec.source} is not beside the tests`);
+  return programOf('checker', spec.source, files, problems);
+}
+
+function programOf(role: string, source: string, files: Map<string, string>, problems: string[]): CheckerProgram | undefined {
+  if (!files.has(source)) {
+    problems.push(`manifest.json ${role}.source ${source} is not beside the tests`);
     return undefined;
   }
-  const program = new Map<string, string>([[spec.source, files.get(spec.source)!]]);
+  const program = new Map<string, string>([[source, files.get(source)!]]);
   for (const [name, content] of files) if (/\.(h|hpp)$/.test(name)) program.set(name, content);
-  return { language: spec.source.endsWith('.py') ? 'python' : 'cpp', files: program, sourceFile: spec.source };
+  return { language: source.endsWith('.py') ? 'python' : 'cpp', files: program, sourceFile: source };
 }
 
 function subtasksOf(manifest: Manifest, inputs: Map<number, string>, problems: string[]): Subtask[] | undefined {

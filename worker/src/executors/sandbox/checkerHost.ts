@@ -26,7 +26,7 @@ export interface SandboxAccess {
 /** A checker's own limits: generous, but a looping or hoarding checker still ends (as IE). */
 export const CHECKER_LIMITS = { timeLimitMs: 5_000, wallLimitMs: 10_000, memoryLimitMb: 512, memoryHeadroomMb: 0, outputLimitBytes: 64 * 1024, pids: 16 };
 
-const ARTIFACT = { cpp: 'checker', python: 'checker.py' } as const;
+export const ARTIFACT = { cpp: 'checker', python: 'checker.py' } as const;
 
 export class SandboxCheckerHost {
   private readonly compiled = new Map<string, Promise<{ ok: true; file: string } | { ok: false; message: string }>>();
@@ -34,7 +34,7 @@ export class SandboxCheckerHost {
   constructor(private readonly sandbox: SandboxAccess) {}
 
   async prepareChecker(program: CheckerProgram, version: string, jobId: string): Promise<PrepareResult> {
-    const built = await this.compiledChecker(program, version);
+    const built = await this.compiledProgram(program, version);
     if (!built.ok) return built;
     const dir = await this.sandbox.makeJobDir(`checks-${jobId}`);
     try {
@@ -48,7 +48,8 @@ export class SandboxCheckerHost {
     return { ok: true, checker: new SandboxPreparedChecker(this.sandbox, dir, program.language) };
   }
 
-  private compiledChecker(program: CheckerProgram, version: string) {
+  /** The compiled program (checker or interactor) for a test-set version, compiled at most once. */
+  compiledProgram(program: CheckerProgram, version: string) {
     const hash = createHash('sha256').update(version).update('\0').update(program.sourceFile);
     for (const name of [...program.files.keys()].sort()) hash.update('\0').update(name).update('\0').update(program.files.get(name)!);
     const key = hash.digest('hex').slice(0, 32);

@@ -23,7 +23,8 @@ import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, Execu
 import type { CheckerProgram } from '../../problems/testSet';
 import type { CheckerHost, PrepareResult } from '../../grading/programChecker';
 import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
-import { SandboxCheckerHost } from './checkerHost';
+import { ARTIFACT, CHECKER_LIMITS, SandboxCheckerHost } from './checkerHost';
+import { runInteractiveCase } from './interaction';
 import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
@@ -85,6 +86,8 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
 
 class SandboxExecutor implements Executor, CheckerHost {
   readonly name = 'sandbox';
+  /** Runs interactive problems (port `ExecutionJob.interactor`). */
+  readonly interactive = true;
   private readonly freeSlots: number[];
   private readonly waiting: Array<(slot: number) => void> = [];
   private readonly checkers: SandboxCheckerHost;
@@ -156,6 +159,7 @@ class SandboxExecutor implements Executor, CheckerHost {
         pids: toolchain.pids,
       };
       const command = toolchain.run({ memoryLimitMb: job.limits.memoryLimitMb });
+      if (job.interactor) return { compile, runs: await this.runInteractive(job, dir, command, limits, onCase) };
       const runs = await Promise.all(
         job.cases.map((testCase) =>
           this.withSlot(async (uid): Promise<CaseRun | undefined> => {
@@ -186,13 +190,67 @@ class SandboxExecutor implements Executor, CheckerHost {
     }
   }
 
+  /** Every case against the job's interactor (interaction.ts); an interactor that does not compile makes every case IE. */
+  private async runInteractive(job: ExecutionJob, dir: string, command: string[], limits: SandboxLimits, onCase?: (run: CaseRun) => void): Promise<CaseRun[]> {
+    const spec = job.interactor!;
+    const built = await this.checkers.compiledProgram(spec, spec.version);
+    const failed = (index: number, message: string): CaseRun => ({
+      index,
+      outcome: { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message },
+    });
+    if (!built.ok) {
+      const runs = job.cases.map((c) => failed(c.index, built.message.replace(/^checker/, 'interactor')));
+      runs.forEach((r) => onCase?.(r));
+      return runs;
+    }
+    const artifact = ARTIFACT[spec.language];
+    const interactorCommand = spec.language === 'cpp' ? [`./${artifact}`, 'input.txt', 'output.txt'] : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
+    const interactorLimits = { ...CHECKER_LIMITS, wallLimitMs: limits.wallLimitMs + 5000, outputLimitBytes: limits.outputLimitBytes };
+    // A case takes one slot (the two sides mostly wait for each other) and a second uid for the interactor.
+    const runs = await Promise.all(
+      job.cases.map((testCase) =>
+        this.withSlot(async (uid): Promise<CaseRun | undefined> => {
+          if (job.skip?.(testCase.index)) return undefined;
+          const lease = await this.locks.acquire();
+          const box = await this.makeJobDir(`${job.id}-interactor-${testCase.index}`);
+          try {
+            await fsp.copyFile(built.file, path.join(box, artifact));
+            await fsp.chmod(path.join(box, artifact), 0o755);
+            await fsp.writeFile(path.join(box, 'input.txt'), testCase.input, { mode: 0o644 });
+            await fsp.chown(box, lease.uid, lease.uid);
+            const outcome = await runInteractiveCase({
+              program: { boxDir: dir, writableBox: false, command, limits },
+              interactor: { boxDir: box, command: interactorCommand, limits: interactorLimits },
+              run: (runSpec, side) =>
+                runInSandbox({
+                  ...runSpec,
+                  name: `${side}-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
+                  uid: side === 'program' ? uid : lease.uid,
+                  cgroupVersion: this.cgroupVersion,
+                  seccompFile: this.seccompFile,
+                }),
+            });
+            const { memoryLimitHit: _hit, ...facts } = outcome;
+            const run: CaseRun = { index: testCase.index, outcome: facts };
+            onCase?.(run);
+            return run;
+          } finally {
+            lease.release();
+            await this.removeJobDir(box).catch(() => undefined);
+          }
+        }),
+      ),
+    );
+    return runs.filter((r): r is CaseRun => r !== undefined);
+  }
+
   /** Testlib checkers (checkerHost.ts): compiled once per test-set version, run in this sandbox. */
   prepareChecker(program: CheckerProgram, version: string, jobId: string): Promise<PrepareResult> {
     return this.checkers.prepareChecker(program, version, jobId);
   }
 
   private runAsSlot(
-    spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits'>,
+    spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits' | 'stdoutSink'>,
     beforeRun?: (uid: number) => Promise<void>,
   ): Promise<SandboxRunResult> {
     return this.withSlot(async (uid) => {
