@@ -21,6 +21,7 @@ import { LocalS3 } from './services/s3';
 import { ensureLocalTls } from './services/tls';
 import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
+import { isTestSetFile } from '../worker/src/problems/testSet';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -113,7 +114,8 @@ export function problemObjects(dir: string): Array<{ key: string; file: string }
         if (fs.statSync(path.join(file, inner)).isFile()) objects.push({ key: `testcases/${inner}`, file: path.join(file, inner) });
       }
     } else if (fs.statSync(file).isFile()) {
-      if (/^\d+\.(in|out)$/.test(name) || name === 'manifest.json') objects.push({ key: `testcases/${name}`, file });
+      // The worker's own rule for test-set files (cases, manifest, checker/interactor sources and headers).
+      if (isTestSetFile(name)) objects.push({ key: `testcases/${name}`, file });
       else objects.push({ key: name, file });
     }
   }
