@@ -45,7 +45,11 @@ const COMMENT_CHARS = 500;
 /** What a finished checker run means for the case. */
 export function readTestlibRun(run: Pick<RunOutcome, 'status' | 'exitCode' | 'signal' | 'stdout' | 'stderr' | 'message'>): CheckResult {
   const comment = (run.stderr.trim() || run.stdout.trim()).slice(0, COMMENT_CHARS);
-  const failed = (why: string): CheckResult => ({ ok: false, checkerFailed: true, message: `checker failed: ${why}${comment ? `: ${comment}` : ''}` });
+  const failed = (why: string): CheckResult => ({
+    ok: false,
+    checkerFailed: true,
+    message: `checker failed: ${why}${comment ? `: ${comment}` : ''}`,
+  });
   if (run.status !== 'exited') return failed(run.message ?? run.status);
   switch (run.exitCode) {
     case 0:

@@ -13,7 +13,10 @@ export function caseFraction(result: Pick<TestResult, 'status' | 'points'>): num
   return result.points ?? 0;
 }
 
-export function scoreSubtasks(subtasks: Subtask[], results: Array<Pick<TestResult, 'case' | 'status' | 'points'>>): { subtasks: SubtaskResult[]; score: number } {
+export function scoreSubtasks(
+  subtasks: Subtask[],
+  results: Array<Pick<TestResult, 'case' | 'status' | 'points'>>,
+): { subtasks: SubtaskResult[]; score: number } {
   const byCase = new Map(results.map((r) => [r.case, r]));
   const earnedByName = new Map<string, number>();
   const scored = subtasks.map((subtask) => {

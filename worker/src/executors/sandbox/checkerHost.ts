@@ -20,11 +20,24 @@ export interface SandboxAccess {
   makeJobDir(id: string): Promise<string>;
   removeJobDir(dir: string): Promise<void>;
   /** Runs a command as a locked uid (the spec without uid, cgroup or seccomp details). */
-  run(spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits'>, beforeRun?: (uid: number) => Promise<void>): Promise<SandboxRunResult>;
+  run(
+    spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits'>,
+    beforeRun?: (uid: number) => Promise<void>,
+  ): Promise<SandboxRunResult>;
 }
 
 /** A checker's own limits: generous, but a looping or hoarding checker still ends (as IE). */
-export const CHECKER_LIMITS = { timeLimitMs: 5_000, wallLimitMs: 10_000, memoryLimitMb: 512, memoryHeadroomMb: 0, outputLimitBytes: 64 * 1024, pids: 16 };
+export const CHECKER_LIMITS = {
+  timeLimitMs: 5_000,
+  wallLimitMs: 10_000,
+  memoryLimitMb: 512,
+  memoryHeadroomMb: 0,
+  outputLimitBytes: 64 * 1024,
+  pids: 16,
+};
+
+/** A Python checker is not compiled, but its syntax is checked once, as a compile would. */
+const PYTHON_SYNTAX_CHECK = 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")';
 
 export const ARTIFACT = { cpp: 'checker', python: 'checker.py' } as const;
 
@@ -73,14 +86,15 @@ export class SandboxCheckerHost {
       const command =
         program.language === 'cpp'
           ? ['/usr/bin/g++', '-O2', '-std=c++17', '-pipe', '-o', 'checker', program.sourceFile]
-          : ['/usr/bin/python3', '-S', '-B', '-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', program.sourceFile];
+          : ['/usr/bin/python3', '-S', '-B', '-c', PYTHON_SYNTAX_CHECK, program.sourceFile];
       const result = await this.sandbox.run(
         { boxDir: dir, writableBox: true, command, stdin: '', limits: { ...COMPILE_LIMITS, memoryHeadroomMb: 0 } },
         (uid) => fsp.chown(dir, uid, uid),
       );
       if (result.status !== 'exited' || result.exitCode !== 0) {
         const output = `${result.stdout}${result.stderr}`.trim().slice(0, 2000);
-        return { ok: false, message: `checker ${program.sourceFile} does not compile (${result.message ?? `exit ${result.exitCode}`}): ${output}` };
+        const why = result.message ?? `exit ${result.exitCode}`;
+        return { ok: false, message: `checker ${program.sourceFile} does not compile (${why}): ${output}` };
       }
       if (program.language === 'python') await fsp.writeFile(path.join(dir, ARTIFACT.python), program.files.get(program.sourceFile)!);
       // Written under a temporary name and renamed, so a concurrent worker never copies half a file.

@@ -45,11 +45,17 @@ export interface InteractiveCase {
 export async function runInteractiveCase(c: InteractiveCase): Promise<SandboxRunResult> {
   const toInteractor = new Relay();
   const toProgram = new Relay();
-  const interactorRun = c.run({ ...c.interactor, writableBox: true, stdin: (stdin) => toInteractor.attach(stdin), stdoutSink: toProgram }, 'interactor');
+  const interactorRun = c.run(
+    { ...c.interactor, writableBox: true, stdin: (stdin) => toInteractor.attach(stdin), stdoutSink: toProgram },
+    'interactor',
+  );
   // Node reads the program's stdout, so it gets no SIGPIPE when the interactor is gone: once the
   // interactor has rejected it (any exit but 0), the program is stopped.
   const stopProgram = new AbortController();
-  const programRun = c.run({ ...c.program, stdin: (stdin) => toProgram.attach(stdin), stdoutSink: toInteractor, abort: stopProgram.signal }, 'program');
+  const programRun = c.run(
+    { ...c.program, stdin: (stdin) => toProgram.attach(stdin), stdoutSink: toInteractor, abort: stopProgram.signal },
+    'program',
+  );
   const [program, interactor] = await Promise.all([
     // When the program ends, the interactor reads EOF; when the interactor ends, the program does.
     programRun.finally(() => toInteractor.end()),

@@ -93,7 +93,8 @@ export async function problemCommand(argv: string[]): Promise<number> {
     if (reports.some((r) => r.errors.length)) return 1;
     if (args.action === 'validate') return 0;
     const endpoint = args.flags.get('endpoint');
-    const client = new S3Client({ region: args.flags.get('region') ?? process.env.AWS_REGION ?? 'us-east-1', ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+    const region = args.flags.get('region') ?? process.env.AWS_REGION ?? 'us-east-1';
+    const client = new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
     try {
       for (const p of await pushProblems(reports, client, args.flags.get('bucket')!)) {
         process.stdout.write(`${p.problem}: pushed version ${p.version} (${p.files} files), live\n`);

@@ -72,7 +72,8 @@ export async function referenceSolutions(problemDir: string): Promise<{ solution
     const language = LANGUAGE_IDS.find((id) => LANGUAGES[id].extension === ext);
     const expected = expectedVerdictOf(name);
     if (language && expected) solutions.push({ file: path.join(dir, name), language, expected });
-    else unnamed.push(`solutions/${name}: ${language ? 'the name promises no verdict (ac, wa, tle, mle, re, ce, ole, ...)' : `unknown language .${ext}`}`);
+    else if (language) unnamed.push(`solutions/${name}: the name promises no verdict (ac, wa, tle, mle, re, ce, ole, ...)`);
+    else unnamed.push(`solutions/${name}: unknown language .${ext}`);
   }
   return { solutions, unnamed };
 }

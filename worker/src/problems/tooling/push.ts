@@ -25,7 +25,9 @@ export async function pushProblems(reports: ProblemReport[], client: S3Client, b
   if (broken.length) throw new Error(`not pushed: ${broken.map((r) => r.problem).join(', ')} invalid (nothing was uploaded)`);
   const pushed: PushedProblem[] = [];
   for (const report of reports) {
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(report.problem)) throw new Error(`problem folder name "${report.problem}" is not a problem id (lowercase letters, digits, -)`);
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(report.problem)) {
+      throw new Error(`problem folder name "${report.problem}" is not a problem id (lowercase letters, digits, -)`);
+    }
     const files = await readTestSetFiles(report.dir);
     const version = versionOf(files);
     const base = `problems/${report.problem}/testcases/`;

@@ -43,5 +43,6 @@ export async function validateProblems(dir: string, host?: CheckerHost): Promise
 }
 
 export function formatReports(reports: ProblemReport[]): string {
-  return reports.map((r) => (r.errors.length ? `${r.problem}: INVALID\n${r.errors.map((e) => `  - ${e}`).join('\n')}` : `${r.problem}: ok`)).join('\n') + '\n';
+  const line = (r: ProblemReport) => (r.errors.length ? `${r.problem}: INVALID\n${r.errors.map((e) => `  - ${e}`).join('\n')}` : `${r.problem}: ok`);
+  return reports.map(line).join('\n') + '\n';
 }

@@ -33,14 +33,20 @@ export async function verifyProblems(dir: string, executor: Executor & CheckerHo
     if (!solutions.length) invalid.push(`${report.problem}: no reference solutions in solutions/ (e.g. solutions/ac.cpp)`);
     for (const solution of solutions) {
       const { result } = await gradeSubmission({
-        request: { requestId: `verify_${Date.now()}`, language: solution.language, timeLimit: DEFAULT_TIME_LIMIT_MS, memoryLimit: DEFAULT_MEMORY_LIMIT_MB },
+        request: {
+          requestId: `verify_${Date.now()}`,
+          language: solution.language,
+          timeLimit: DEFAULT_TIME_LIMIT_MS,
+          memoryLimit: DEFAULT_MEMORY_LIMIT_MB,
+        },
         source: await fsp.readFile(solution.file, 'utf8'),
         testSet: report.testSet,
         executor,
         audience: 'author',
       });
       const got = result.result?.verdict ?? 'none';
-      lines.push({ problem: report.problem, solution: path.relative(report.dir, solution.file), expected: solution.expected, got, ok: got === solution.expected });
+      const solutionName = path.relative(report.dir, solution.file);
+      lines.push({ problem: report.problem, solution: solutionName, expected: solution.expected, got, ok: got === solution.expected });
     }
   }
   return { lines, invalid };
