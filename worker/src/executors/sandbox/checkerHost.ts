@@ -121,6 +121,8 @@ class SandboxPreparedChecker implements PreparedChecker {
   openCase(index: number): CaseCheckFile {
     const file = (ext: string) => path.join(this.dir, `${index}.${ext}`);
     let fd: number | undefined = openSync(file('out'), 'w', 0o644);
+    // A full job tmpfs (many large outputs at once) must not throw inside the runner's stdout handler.
+    let spillError: string | undefined;
     const closeOutput = () => {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
@@ -132,13 +134,19 @@ class SandboxPreparedChecker implements PreparedChecker {
     return {
       sink: {
         write: (chunk) => {
-          if (fd !== undefined) writeSync(fd, chunk);
+          if (fd === undefined || spillError) return;
+          try {
+            writeSync(fd, chunk);
+          } catch (error) {
+            spillError = (error as Error).message;
+          }
         },
       },
       discard: remove,
       check: async (input: string, expected: string): Promise<CheckResult> => {
         closeOutput();
         try {
+          if (spillError) return { ok: false, checkerFailed: true, message: `the output could not be kept for the checker: ${spillError}` };
           await fsp.writeFile(file('in'), input, { mode: 0o644 });
           await fsp.writeFile(file('ans'), expected, { mode: 0o644 });
           const names = [`${index}.in`, `${index}.out`, `${index}.ans`];
