@@ -9,7 +9,8 @@
  *   npm run local                      keep running until Ctrl-C (prints the page's URL)
  *   npm run local -- --smoke           exit after the samples: 0 if every verdict is as expected
  *   options: --port N (gateway, default 3000; 0 = any free port), --state-dir DIR (default .local),
- *            --fresh (delete the state first). LOCAL_SMOKE=1 is the same as --smoke.
+ *            --fresh (delete the state first), --problems DIR (also seed the problems in DIR, one folder
+ *            each, as examples/problems is laid out; repeatable). LOCAL_SMOKE=1 is the same as --smoke.
  */
 import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +26,7 @@ import { localIssuer } from '../web/src/auth/localIssuer';
 import { LOCAL_REPOSITORY, prepareLocalSolutions } from './localSolutions';
 import { readEventStream } from '../web/src/sseClient';
 import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
+import { isTestSetFile } from '../worker/src/problems/testSet';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -117,7 +119,8 @@ export function problemObjects(dir: string): Array<{ key: string; file: string }
         if (fs.statSync(path.join(file, inner)).isFile()) objects.push({ key: `testcases/${inner}`, file: path.join(file, inner) });
       }
     } else if (fs.statSync(file).isFile()) {
-      if (/^\d+\.(in|out)$/.test(name) || name === 'manifest.json') objects.push({ key: `testcases/${name}`, file });
+      // The worker's own rule for test-set files (cases, manifest, checker/interactor sources and headers).
+      if (isTestSetFile(name)) objects.push({ key: `testcases/${name}`, file });
       else objects.push({ key: name, file });
     }
   }
@@ -296,10 +299,12 @@ interface Args {
   port: number;
   stateDir: string;
   fresh: boolean;
+  /** Extra problem folders to seed besides examples/problems. */
+  problems: string[];
 }
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Args {
-  const args: Args = { smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()), port: -1, stateDir: path.join(ROOT, '.local'), fresh: false };
+  const args: Args = { smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()), port: -1, stateDir: path.join(ROOT, '.local'), fresh: false, problems: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -314,7 +319,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       args.port = Number(text);
       if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`--port must be 0..65535 (got ${text})`);
     } else if (arg === '--state-dir') args.stateDir = path.resolve(value());
-    else throw new Error(`unknown option ${arg} (expected --smoke, --port N, --state-dir DIR, --fresh)`);
+    else if (arg === '--problems') args.problems.push(path.resolve(value()));
+    else throw new Error(`unknown option ${arg} (expected --smoke, --port N, --state-dir DIR, --fresh, --problems DIR)`);
   }
   // Interactive runs get a predictable URL; smoke runs must not collide with anything.
   if (args.port === -1) args.port = args.smoke ? 0 : Number(env.PORT ?? 3000);
@@ -371,6 +377,7 @@ async function main(): Promise<number> {
     const services = await startServices(args.stateDir, say);
     running.push(services);
     const problems = await seedProblems(services.env);
+    for (const dir of args.problems) problems.push(...(await seedProblems(services.env, dir)));
     say(`seeded ${problems.length} problems: ${problems.join(', ')}`);
     say('starting the worker (local sandbox)...');
     const worker = await startWorker(services, logDir);

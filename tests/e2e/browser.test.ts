@@ -97,7 +97,7 @@ describe('web page in headless Chromium', function () {
   it('shows the problems and the selected statement', async () => {
     await page.waitForSelector('#problem-select:not([disabled])');
     const options = await page.$$eval('#problem-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    assert.deepEqual(options, ['circle-area', 'max-subarray', 'sum']);
+    assert.deepEqual(options, ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
     await page.selectOption('#problem-select', 'sum');
     await page.waitForFunction(() => document.querySelector('#problem-description h1')?.textContent === 'A + B');
     assert.match(await page.textContent('#problem-limits') ?? '', /4 test cases/);

@@ -73,7 +73,7 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
 
   it('lists the seeded problems and reports health', async () => {
     const { problems } = await (await get(a.url, '/api/problems')).json();
-    assert.deepEqual(problems.map((p: { id: string }) => p.id), ['circle-area', 'max-subarray', 'sum']);
+    assert.deepEqual(problems.map((p: { id: string }) => p.id), ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
     assert.equal(problems.find((p: { id: string }) => p.id === 'sum').title, 'A + B');
     const sum = await (await get(a.url, '/api/problems/sum')).json();
     assert.equal(sum.testCaseCount, 4);

@@ -19,6 +19,15 @@ describe('grading-stack grade (CLI)', function () {
     ['sum', 'examples/solutions/sum/Accepted.java', 'AC'],
     ['circle-area', 'examples/solutions/circle-area/accepted.cpp', 'AC'],
     ['circle-area', 'examples/solutions/circle-area/wrong-answer.py', 'WA'],
+    // A testlib checker accepts a pair that differs from the answer file.
+    ['any-pair', 'examples/solutions/any-pair/accepted.cpp', 'AC'],
+    ['any-pair', 'examples/solutions/any-pair/wrong-answer.py', 'WA'],
+    ['triangle-sum', 'examples/solutions/triangle-sum/accepted.py', 'AC'],
+    // Python passes only with its per-language time multiplier.
+    ['slow-python', 'examples/solutions/slow-python/accepted.py', 'AC'],
+    // Interactive: the program talks to the interactor over pipes.
+    ['guess-number', 'examples/solutions/guess-number/accepted.py', 'AC'],
+    ['guess-number', 'examples/solutions/guess-number/wrong-answer.py', 'WA'],
   ];
   for (const [problem, source, verdict] of cases) {
     it(`grades ${source} as ${verdict}`, async () => {
@@ -44,6 +53,14 @@ describe('grading-stack grade (CLI)', function () {
         assert.equal(JSON.parse(stdout).result.verdict, verdict);
       });
     }
+  });
+
+  it('lists subtask scores: 32-bit arithmetic earns the small subtask only', async () => {
+    const { stdout } = await cli('grade', '--problem', 'examples/problems/triangle-sum', '--source', 'examples/solutions/triangle-sum/wrong-answer.c');
+    const { result } = JSON.parse(stdout);
+    assert.equal(result.verdict, 'WA');
+    assert.equal(result.score, 30);
+    assert.deepEqual(result.subtasks, [{ name: 'small', points: 30, score: 30 }, { name: 'large', points: 70, score: 0 }]);
   });
 
   it('explains usage errors with exit code 2, all at once', async () => {

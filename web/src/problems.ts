@@ -3,6 +3,8 @@
  *   problems/{id}/description.md              statement (title = its first heading)
  *   problems/{id}/testcases/{n}.in, {n}.out   cases (counted, never read here)
  *   problems/{id}/testcases/manifest.json     optional limits
+ *   problems/{id}/testcases/current.json      when pushed by the CLI: {"version": v}; the cases and
+ *                                             manifest are then under testcases/versions/{v}/
  * Cached briefly so listing the page and validating submissions do not hit S3 every time.
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -81,10 +83,11 @@ export class S3ProblemCatalog implements ProblemSource {
 
   private async loadProblem(problemId: string): Promise<ProblemDetails | undefined> {
     const prefix = `problems/${problemId}/`;
+    const cases = await this.liveTestCasePrefix(`${prefix}testcases/`);
     const [description, manifestText, testCaseCount] = await Promise.all([
       this.readText(`${prefix}description.md`),
-      this.readText(`${prefix}testcases/manifest.json`),
-      this.countTestCases(`${prefix}testcases/`),
+      this.readText(`${cases}manifest.json`),
+      this.countTestCases(cases),
     ]);
     if (description === undefined && testCaseCount === 0) return undefined;
     const limits = limitsFromManifest(manifestText);
@@ -96,6 +99,19 @@ export class S3ProblemCatalog implements ProblemSource {
       memoryLimit: limits.memoryLimit ?? this.opts.defaultMemoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
       testCaseCount,
     };
+  }
+
+  /** testcases/, or the version its current.json names (problems uploaded by `grading-stack problem push`). */
+  private async liveTestCasePrefix(prefix: string): Promise<string> {
+    const pointer = await this.readText(`${prefix}current.json`);
+    if (pointer === undefined) return prefix;
+    try {
+      const version = (JSON.parse(pointer) as { version?: unknown }).version;
+      if (typeof version === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(version)) return `${prefix}versions/${version}/`;
+    } catch {
+      // A broken pointer: the worker refuses it too; show the problem as having no cases.
+    }
+    return `${prefix}versions/invalid/`;
   }
 
   private async countTestCases(prefix: string): Promise<number> {

@@ -19,9 +19,11 @@ import { gradeSubmission } from './grading/engine';
 import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from './languages';
 import { runDlqCommand } from './ops/dlq';
 import { readTestSetFromFolder } from './problems/localFolder';
+import { PROBLEM_USAGE, problemCommand, ProblemUsageError } from './problems/tooling/command';
+import { isVerdict } from './problems/tooling/folders';
 
 const GRADE_USAGE = `usage: grading-stack grade --problem <dir> --source <file> [--language <${LANGUAGE_IDS.join('|')}>]
-                          [--time-limit ms] [--memory-limit MB] [--log]
+                          [--time-limit ms] [--memory-limit MB] [--expect VERDICT] [--log]
                           [--executor sandbox|judge0 --judge0-url URL [--judge0-token T]]
 
   --problem       folder with 1.in, 1.out, 2.in, ... (or a testcases/ subfolder) and optional manifest.json
@@ -29,6 +31,7 @@ const GRADE_USAGE = `usage: grading-stack grade --problem <dir> --source <file> 
   --language      language of the source; inferred from the file extension when omitted
   --time-limit    per test case, ms (default 2000)
   --memory-limit  MB (default 256)
+  --expect        exit 1 unless the verdict is this one (AC, WA, TLE, MLE, RE, CE, OLE, IE)
   --log           also print execution.log to stderr
   --executor      sandbox (default: the local bubblewrap sandbox, needs root) or judge0
   --judge0-url    Judge0 base URL, e.g. http://judge0.internal:2358 (with --executor judge0)
@@ -49,6 +52,7 @@ commands:
   grade          grade a submission against a problem folder (sandbox or Judge0)
   judge0-check   conformance run against a Judge0 deployment
   dlq            list, show, replay or purge grading-dlq (grading-stack dlq for its help)
+  problem        validate, verify or push problem folders (grading-stack problem --help)
 
 grading-stack <command> --help shows a command's options.`;
 
@@ -96,12 +100,13 @@ export interface GradeArgs {
   executor: 'sandbox' | 'judge0';
   judge0Url?: string;
   judge0Token?: string;
+  expect?: string;
 }
 
 export function parseGradeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): GradeArgs {
   const { values, set, problems } = parseOptions(
     argv,
-    ['problem', 'language', 'source', 'time-limit', 'memory-limit', 'executor', 'judge0-url', 'judge0-token'],
+    ['problem', 'language', 'source', 'time-limit', 'memory-limit', 'executor', 'judge0-url', 'judge0-token', 'expect'],
     ['log'],
     GRADE_USAGE,
   );
@@ -131,8 +136,21 @@ export function parseGradeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   } else if (judge0Url || values.has('judge0-token')) {
     problems.push('--judge0-url and --judge0-token need --executor judge0');
   }
+  const expect = values.get('expect')?.toUpperCase();
+  if (expect !== undefined && !isVerdict(expect)) problems.push(`--expect must be a verdict (AC, WA, TLE, MLE, RE, CE, OLE, IE), got "${values.get('expect')}"`);
   if (problems.length) throw new UsageError(problems.join('\n'), GRADE_USAGE);
-  return { problem: problem!, language: language as Language, source: source!, timeLimit, memoryLimit, log: set.has('log'), executor: executor as GradeArgs['executor'], judge0Url, judge0Token };
+  return {
+    problem: problem!,
+    language: language as Language,
+    source: source!,
+    timeLimit,
+    memoryLimit,
+    log: set.has('log'),
+    executor: executor as GradeArgs['executor'],
+    judge0Url,
+    judge0Token,
+    ...(expect ? { expect } : {}),
+  };
 }
 
 export interface CheckArgs {
@@ -182,6 +200,11 @@ async function grade(argv: string[]): Promise<number> {
     if (!valid.ok) throw new Error(`internal: result does not match its schema: ${valid.errors.join('; ')}`);
     if (args.log) process.stderr.write(log);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const verdict = result.result?.verdict;
+    if (args.expect && verdict !== args.expect) {
+      process.stderr.write(`grading-stack: verdict ${verdict}, expected ${args.expect}\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await executor.close();
@@ -218,6 +241,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'grade') return await grade(rest);
     if (command === 'judge0-check') return await judge0Check(rest);
     if (command === 'dlq') return await runDlqCommand(rest);
+    if (command === 'problem') {
+      if (rest.includes('--help') || rest.includes('-h')) throw new HelpRequested(PROBLEM_USAGE);
+      return await problemCommand(rest);
+    }
     if (command === '--help' || command === '-h' || command === 'help') throw new HelpRequested(USAGE);
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given', USAGE);
   } catch (error) {
@@ -227,6 +254,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n\n${error.usage}\n`);
+      return 2;
+    }
+    if (error instanceof ProblemUsageError) {
+      process.stderr.write(`${error.message}\n\n${PROBLEM_USAGE}\n`);
       return 2;
     }
     process.stderr.write(`grading-stack: ${(error as Error).message}\n`);

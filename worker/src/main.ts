@@ -4,7 +4,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseWorkerConfig, resolveSsmParameters } from './config';
 import type { Executor } from './executors/port';
 import { createJudge0Executor } from './executors/judge0';
-import { createSandboxExecutor } from './executors/sandbox';
+import { createSandboxExecutor, SandboxUnavailableError } from './executors/sandbox';
+import { isCheckerHost } from './grading/programChecker';
 import { startHealthServer } from './health';
 import { OFFERED_LANGUAGES_KEY } from './languages';
 import { publishOfferedLanguages } from './offeredLanguages';
@@ -22,6 +23,21 @@ async function createExecutor(config: ReturnType<typeof parseWorkerConfig>, log:
   return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || os.cpus().length) });
 }
 
+/**
+ * With Judge0, checker programs still run in the worker's own sandbox when it can start one (root,
+ * bubblewrap, a C++ compiler in the image); otherwise problems with a checker program are graded IE.
+ */
+async function createCheckerHost(config: ReturnType<typeof parseWorkerConfig>, executor: Executor, log: ReturnType<typeof createLogger>) {
+  if (isCheckerHost(executor) || config.executor.kind !== 'judge0') return undefined;
+  try {
+    return await createSandboxExecutor({ concurrency: 1 });
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailableError)) throw error;
+    log('warn', 'no local sandbox for checker programs: problems with one are graded IE', { error: error.message });
+    return undefined;
+  }
+}
+
 export async function main(): Promise<void> {
   const log = createLogger({ service: 'grading-worker' });
   const config = parseWorkerConfig(await resolveSsmParameters(process.env));
@@ -34,9 +50,10 @@ export async function main(): Promise<void> {
     MysqlResultStore.connect({ ...config.db }),
     createExecutor(config, logWithEnv),
   ]);
+  const checkerHost = await createCheckerHost(config, executor, logWithEnv);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
   const worker = new GradingWorker(
-    { session, replies, s3, results, executor, log: logWithEnv },
+    { session, replies, s3, results, executor, checkerHost, log: logWithEnv },
     { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },
   );
   const health = await startHealthServer(config.healthPort, {
@@ -71,7 +88,7 @@ export async function main(): Promise<void> {
     await heartbeat.stop();
     await worker.stop(config.shutdownGraceMs);
     await Promise.all([session.close().catch(() => undefined), replies.close().catch(() => undefined)]);
-    await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined)]);
+    await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined), checkerHost?.close().catch(() => undefined)]);
     health.close();
     process.exit(0);
   };

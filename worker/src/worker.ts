@@ -31,6 +31,7 @@ import { validateGradingResult } from './contracts/result';
 import type { CaseProgressEvent, FinalProgressEvent } from './contracts/progress';
 import { ExecutorUnavailableError, Executor } from './executors/port';
 import { gradeSubmission } from './grading/engine';
+import type { CheckerHost } from './grading/programChecker';
 import { GRADER_VERSION } from './grading/version';
 import type { Logger } from './log';
 import { executorUnavailableMetricLine, gradedMetricLine } from './metrics';
@@ -72,6 +73,8 @@ export interface WorkerDeps {
   s3: S3Store;
   results: MysqlResultStore;
   executor: Executor;
+  /** Runs problems' checker programs when the executor cannot (Judge0): the worker's local sandbox. */
+  checkerHost?: CheckerHost;
   log: Logger;
 }
 
@@ -434,7 +437,15 @@ export class GradingWorker {
   private async gradeWithExecutor(request: GradingRequest, source: string, testSet: Awaited<ReturnType<S3Store['readTestSet']>>, resultFile: string, log: RequestLog) {
     for (;;) {
       try {
-        const graded = await gradeSubmission({ request, source, testSet, executor: this.deps.executor, resultFile, onCase: (r, total) => this.publishCase(request.requestId, r, total) });
+        const graded = await gradeSubmission({
+          request,
+          source,
+          testSet,
+          executor: this.deps.executor,
+          checkerHost: this.deps.checkerHost,
+          resultFile,
+          onCase: (r, total) => this.publishCase(request.requestId, r, total),
+        });
         this.noteExecutor(true);
         return graded;
       } catch (error) {

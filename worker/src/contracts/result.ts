@@ -33,6 +33,22 @@ export interface TestResult {
   /** MB, integer, rounded up */
   memory: number;
   message?: string;
+  /** Partial credit from a checker program, a fraction 0..1 of the case (status is then WA). */
+  points?: number;
+  /**
+   * Not run: every subtask of the case had already failed. `status` repeats the verdict that failed
+   * it, time and memory are 0.
+   */
+  skipped?: boolean;
+}
+
+/** A subtask's outcome (problems with subtasks). */
+export interface SubtaskResult {
+  name: string;
+  /** What the subtask is worth. */
+  points: number;
+  /** What it earned: all or nothing, or points x the lowest case fraction (`min` scoring). */
+  score: number;
 }
 
 export interface GradingOutcome {
@@ -44,6 +60,8 @@ export interface GradingOutcome {
   /** Max over cases, MB, integer, rounded up. */
   memoryUsage: number;
   testResults: TestResult[];
+  /** Per subtask, in manifest order (only for problems with subtasks; then `score` is subtask points earned over all, x100). */
+  subtasks?: SubtaskResult[];
   compileOutput?: string;
 }
 
@@ -69,6 +87,19 @@ const testResultSchema = {
     time: { type: 'integer', minimum: 0, description: 'CPU time, milliseconds' },
     memory: { type: 'integer', minimum: 0, description: 'peak memory, megabytes rounded up' },
     message: { type: 'string', maxLength: 2000 },
+    points: { type: 'number', minimum: 0, maximum: 1, description: 'partial credit from a checker program, fraction of the case' },
+    skipped: { type: 'boolean', description: 'not run: its subtasks had already failed (status repeats that failure)' },
+  },
+} as const;
+
+const subtaskResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'points', 'score'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 40 },
+    points: { type: 'number', minimum: 0 },
+    score: { type: 'number', minimum: 0 },
   },
 } as const;
 
@@ -92,6 +123,7 @@ export const gradingResultSchema = {
         executionTime: { type: 'integer', minimum: 0, description: 'largest case time, milliseconds' },
         memoryUsage: { type: 'integer', minimum: 0, description: 'largest case memory, megabytes rounded up' },
         testResults: { type: 'array', items: testResultSchema },
+        subtasks: { type: 'array', items: subtaskResultSchema },
         compileOutput: { type: 'string', maxLength: 65536 },
       },
     },

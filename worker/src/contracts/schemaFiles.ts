@@ -9,11 +9,14 @@ import * as path from 'node:path';
 import { progressEventSchema } from './progress';
 import { gradingRequestSchema } from './request';
 import { gradingResultSchema } from './result';
+import { manifestSchema } from '../problems/testSet';
 
 export const CONTRACT_SCHEMAS: Record<string, object> = {
   'grading-request.schema.json': gradingRequestSchema,
   'grading-result.schema.json': gradingResultSchema,
   'progress-event.schema.json': progressEventSchema,
+  // Not a message: the problem format's manifest.json, for problem authors' editors and tools.
+  'manifest.schema.json': manifestSchema,
 };
 
 export function schemaFileText(schema: object): string {

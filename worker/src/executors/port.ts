@@ -19,6 +19,8 @@ export interface ExecutionLimits {
 /** Receives a case's stdout while the program writes it. */
 export interface OutputSink {
   write(chunk: Buffer): void;
+  /** The program closed its stdout (optional: interaction ends the other side's input here). */
+  end?(): void;
 }
 
 export interface ExecutionJob {
@@ -35,6 +37,41 @@ export interface ExecutionJob {
    * memory does not grow with the output. Executors that cannot stream ignore it.
    */
   openOutput?: (index: number) => OutputSink;
+  /**
+   * Optional: asked right before a case starts; true means its result can no longer matter (its
+   * subtasks already failed) and the executor may leave it out of `runs`. Executors that submit
+   * every case at once ignore it.
+   */
+  skip?: (index: number) => boolean;
+  /**
+   * Interactive problems: the program talks to this interactor instead of reading a fixed input.
+   * Only executors with `interactive: true` accept it (the local sandbox).
+   */
+  interactor?: InteractorJob;
+}
+
+export interface InteractorJob {
+  language: 'cpp' | 'python';
+  /** Source and headers. */
+  files: Map<string, string>;
+  sourceFile: string;
+  /** Test-set version: the compiled interactor is cached per version. */
+  version: string;
+}
+
+/** What the interactor of a case did (its exit code decides the verdict, as a checker's does). */
+export interface InteractorOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  message?: string;
+}
+
+/** An executor that can run interactive problems. */
+export function isInteractiveExecutor(executor: Executor): boolean {
+  return (executor as { interactive?: boolean }).interactive === true;
 }
 
 /** Why a program stopped, before any output is compared. */
@@ -67,6 +104,8 @@ export interface RunOutcome {
   memoryMb: number;
   /** Executor's own explanation (e.g. "Judge0 status 13 Internal Error"). */
   message?: string;
+  /** Interactive problems: the interactor's run for this case. */
+  interactor?: InteractorOutcome;
 }
 
 export interface CompileOutcome {
@@ -83,7 +122,7 @@ export interface CaseRun {
 
 export interface ExecutionReport {
   compile: CompileOutcome;
-  /** One run per case in input order; empty when compilation failed. */
+  /** One run per case in input order (but cases `skip` declined); empty when compilation failed. */
   runs: CaseRun[];
 }
 

@@ -12,6 +12,10 @@ export interface CheckResult {
   ok: boolean;
   /** Where the first difference is (quotes expected and actual output: execution.log / samples only). */
   message?: string;
+  /** Partial credit, a fraction 0..1 of the case (checker programs only; `ok` is false). */
+  points?: number;
+  /** The checker itself failed (a checker program's fault): the case is IE, never AC. */
+  checkerFailed?: boolean;
 }
 
 export type CheckerSpec =

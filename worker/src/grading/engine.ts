@@ -10,15 +10,20 @@
  * that cannot stream, right when its case finishes) and only a short prefix is kept for the log.
  */
 import type { GradingRequest } from '../contracts/request';
-import type { GradingResult, TestResult } from '../contracts/result';
-import type { CaseRun, Executor, OutputSink, RunOutcome } from '../executors/port';
+import type { GradingResult, TestResult, Verdict } from '../contracts/result';
+import { CaseRun, Executor, isInteractiveExecutor, OutputSink, RunOutcome } from '../executors/port';
 import type { TestSet } from '../problems/testSet';
-import { OutputCheck, streamingCheckerFor } from './checkers';
+import { CheckResult, OutputCheck, streamingCheckerFor } from './checkers';
 import { logBlock, logLine } from './logText';
-import { caseVerdict, overallVerdict, score } from './verdicts';
+import { CheckerHost, isCheckerHost, PreparedChecker } from './programChecker';
+import { scoreSubtasks, SubtaskShortCircuit } from './subtasks';
+import { caseVerdict, interactiveCaseVerdict, overallVerdict, score } from './verdicts';
+import { readTestlibRun } from './programChecker';
 
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
 const COMPILE_OUTPUT_LIMIT = 8 * 1024;
+/** No per-language setting may push a case's time limit beyond this, ms. */
+const MAX_TIME_LIMIT_MS = 60_000;
 /** Characters of a case's stdout kept (for execution.log) once it is judged. */
 const STDOUT_KEPT_CHARS = 256;
 const STDERR_LOGGED_CHARS = 1000;
@@ -42,6 +47,8 @@ export interface GradeInput {
   now?: () => Date;
   /** Default `public`. */
   audience?: Audience;
+  /** Runs testlib checkers; defaults to the executor when it is one (the local sandbox). */
+  checkerHost?: CheckerHost;
 }
 
 export interface GradeOutput {
@@ -50,19 +57,29 @@ export interface GradeOutput {
   log: string;
 }
 
+/** Where a case's output goes while it runs, and how it is judged once it ended. */
 interface CaseOutput {
-  check: OutputCheck;
-  bytes: number;
+  write(chunk: Buffer): void;
+  finish(): Promise<CheckResult>;
+  /** The program failed: the output will not be checked. */
+  discard(): void;
+}
+
+/** The limits a case runs under: manifest over request, then the manifest's per-language settings. */
+export function effectiveLimits(request: Pick<GradingRequest, 'language' | 'timeLimit' | 'memoryLimit'>, testSet: TestSet) {
+  const language = testSet.languageLimits?.[request.language];
+  const baseTime = testSet.timeLimitMs ?? request.timeLimit;
+  return {
+    timeLimitMs: Math.min(MAX_TIME_LIMIT_MS, language?.timeLimit ?? Math.round(baseTime * (language?.timeMultiplier ?? 1))),
+    memoryLimitMb: language?.memoryLimit ?? testSet.memoryLimitMb ?? request.memoryLimit,
+    outputLimitBytes: testSet.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
+  };
 }
 
 export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   const { request, testSet } = input;
-  const limits = {
-    // A problem's manifest may set its own limits; otherwise the request's.
-    timeLimitMs: testSet.timeLimitMs ?? request.timeLimit,
-    memoryLimitMb: testSet.memoryLimitMb ?? request.memoryLimit,
-    outputLimitBytes: testSet.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
-  };
+  const limits = effectiveLimits(request, testSet);
+  const log: string[] = [`request ${request.requestId}: ${request.language}, ${testSet.cases.length} case(s), limits ${limits.timeLimitMs} ms / ${limits.memoryLimitMb} MB, executor ${input.executor.name}`];
   const startCheck = streamingCheckerFor(testSet.checker);
   const cases = new Map(testSet.cases.map((c) => [c.index, c]));
   const publicDetails = (index: number) => input.audience === 'author' || cases.get(index)?.sample === true;
@@ -70,25 +87,51 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   const outputs = new Map<number, CaseOutput>();
   const judged = new Map<number, { result: TestResult; outcome: RunOutcome; detail?: string }>();
 
+  // Subtasks: a case is not started once every subtask it belongs to has failed (see port `skip`).
+  const shortCircuit = testSet.subtasks ? new SubtaskShortCircuit(testSet.subtasks) : undefined;
+  const skipped = new Map<number, Verdict>();
+  const skip = (index: number): boolean => {
+    const why = shortCircuit?.reasonToSkip(index);
+    if (why) skipped.set(index, why);
+    return why !== undefined;
+  };
+
+  let programChecker: PreparedChecker | undefined;
+  if (testSet.checkerProgram) {
+    const host = input.checkerHost ?? (isCheckerHost(input.executor) ? input.executor : undefined);
+    const why = !host
+      ? `this problem's testlib checker runs in the worker's local sandbox, which executor ${input.executor.name} lacks`
+      : await host.prepareChecker(testSet.checkerProgram, testSet.version, request.requestId).then((prepared) => {
+          if (prepared.ok) programChecker = prepared.checker;
+          return prepared.ok ? undefined : prepared.message;
+        });
+    if (why) return checkerUnusable(input, log, why);
+  }
+  const interactor = testSet.interactorProgram;
+  if (interactor && !isInteractiveExecutor(input.executor)) {
+    return checkerUnusable(input, log, `interactive problems run on the worker's local sandbox executor; executor ${input.executor.name} cannot run them`);
+  }
+
   const outputOf = (index: number): CaseOutput => {
     let output = outputs.get(index);
-    if (!output) {
-      output = { check: startCheck(cases.get(index)?.expected ?? ''), bytes: 0 };
-      outputs.set(index, output);
+    if (output) return output;
+    const testCase = cases.get(index);
+    if (programChecker) {
+      const file = programChecker.openCase(index);
+      output = { write: (chunk) => file.sink.write(chunk), finish: () => file.check(testCase?.input ?? '', testCase?.expected ?? ''), discard: file.discard };
+    } else {
+      const check: OutputCheck = startCheck(testCase?.expected ?? '');
+      output = { write: (chunk) => check.write(chunk), finish: async () => check.end(), discard: () => undefined };
     }
+    outputs.set(index, output);
     return output;
   };
   const openOutput = (index: number): OutputSink => {
     const output = outputOf(index);
-    return {
-      write(chunk) {
-        output.bytes += chunk.length;
-        output.check.write(chunk);
-      },
-    };
+    return { write: (chunk) => output.write(chunk) };
   };
 
-  const judge = (run: CaseRun): TestResult => {
+  const judge = async (run: CaseRun): Promise<TestResult> => {
     const output = outputOf(run.index);
     outputs.delete(run.index);
     const streamed = run.outcome.stdoutBytes !== undefined;
@@ -98,34 +141,61 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     if (outcome.status === 'exited' && bytes > limits.outputLimitBytes) {
       outcome = { ...outcome, status: 'output-limit', message: `output exceeded ${limits.outputLimitBytes} bytes` };
     }
-    const verdict = caseVerdict(outcome, () => {
-      if (!streamed) feed(output.check, run.outcome.stdout);
-      return output.check.end();
-    });
+    let checked: CheckResult = { ok: false };
+    if (interactor) {
+      output.discard();
+      const said: CheckResult = outcome.interactor
+        ? readTestlibRun(outcome.interactor)
+        : { ok: false, checkerFailed: true, message: 'the executor reported no interactor run' };
+      if (said.message) said.message = said.message.replace(/^checker failed/, 'interactor failed');
+      return finishJudging(run, outcome, bytes, interactiveCaseVerdict(outcome, said));
+    }
+    if (outcome.status === 'exited' && outcome.exitCode === 0) {
+      if (!streamed) feed(output, run.outcome.stdout);
+      checked = await output.finish().catch((error: Error) => ({ ok: false, checkerFailed: true, message: `checker could not run: ${error.message}` }));
+    } else {
+      output.discard();
+    }
+    return finishJudging(run, outcome, bytes, caseVerdict(outcome, () => checked));
+  };
+
+  const finishJudging = (run: CaseRun, outcome: RunOutcome, bytes: number, verdict: ReturnType<typeof caseVerdict>): TestResult => {
     const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(outcome.timeMs), memory: wholeMbUp(outcome.memoryMb) };
+    if (verdict.points !== undefined) result.points = verdict.points;
     const detail = verdict.message?.slice(0, 500);
     if (detail && publicDetails(run.index)) result.message = detail;
     // The executor handed the outcome over: keep a prefix for the log, let the rest be collected.
     run.outcome.stdout = run.outcome.stdout.slice(0, STDOUT_KEPT_CHARS);
     judged.set(run.index, { result, outcome: { ...outcome, stdout: run.outcome.stdout, stdoutBytes: bytes }, detail });
+    shortCircuit?.record(result);
     return result;
   };
 
-  const report = await input.executor.execute(
-    {
-      id: request.requestId,
-      language: request.language,
-      source: input.source,
-      cases: testSet.cases.map((c) => ({ index: c.index, input: c.input })),
-      limits,
-      openOutput,
-    },
-    (run) => input.onCase?.(judge(run), total),
-  );
+  const pending: Array<Promise<void>> = [];
+  let report: Awaited<ReturnType<Executor['execute']>>;
+  try {
+    report = await input.executor.execute(
+      {
+        id: request.requestId,
+        language: request.language,
+        source: input.source,
+        cases: testSet.cases.map((c) => ({ index: c.index, input: c.input })),
+        limits,
+        openOutput,
+        ...(shortCircuit ? { skip } : {}),
+        ...(interactor ? { interactor: { ...interactor, version: testSet.version } } : {}),
+      },
+      (run) => pending.push(judge(run).then((result) => input.onCase?.(result, total))),
+    );
+    await Promise.all(pending);
+    for (const run of report.runs) if (!judged.has(run.index)) await judge(run);
+  } finally {
+    await Promise.allSettled(pending);
+    for (const output of outputs.values()) output.discard();
+    await programChecker?.close().catch(() => undefined);
+  }
 
-  const log: string[] = [`request ${request.requestId}: ${request.language}, ${total} case(s), limits ${limits.timeLimitMs} ms / ${limits.memoryLimitMb} MB, executor ${input.executor.name}`];
-  const timestamp = (input.now?.() ?? new Date()).toISOString();
-  const base = { requestId: request.requestId, status: 'completed' as const, ...(input.resultFile ? { resultFile: input.resultFile } : {}), timestamp };
+  const base = baseResult(input);
 
   if (!report.compile.ok) {
     const compileOutput = report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT);
@@ -135,15 +205,17 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   }
   log.push(`compile: ok (${report.compile.timeMs} ms)${report.compile.output ? `\n${logBlock(report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT))}` : ''}`);
 
-  for (const run of report.runs) if (!judged.has(run.index)) judge(run);
   const missing = 'the executor returned no run for this case';
-  const testResults = testSet.cases.map(
-    (c) => judged.get(c.index)?.result ?? ({ case: c.index, status: 'IE', time: 0, memory: 0, ...(publicDetails(c.index) ? { message: missing } : {}) } as TestResult),
-  );
+  const notRun = (index: number): TestResult => {
+    const reason = skipped.get(index);
+    if (reason) return { case: index, status: reason, time: 0, memory: 0, skipped: true };
+    return { case: index, status: 'IE', time: 0, memory: 0, ...(publicDetails(index) ? { message: missing } : {}) };
+  };
+  const testResults = testSet.cases.map((c) => judged.get(c.index)?.result ?? notRun(c.index));
   for (const r of testResults) {
     const entry = judged.get(r.case);
     const run = entry?.outcome;
-    const detail = entry ? entry.detail : missing;
+    const detail = entry ? entry.detail : r.skipped ? 'skipped: its subtasks had already failed' : missing;
     const facts = `time=${r.time}ms wall=${run?.wallMs ?? 0}ms memory=${r.memory}MB exit=${run?.exitCode ?? '-'}${run?.signal ? ` signal=${run.signal}` : ''}`;
     log.push(`case ${r.case}: ${r.status} ${facts}${detail ? ` (${logLine(detail)})` : ''}`);
     if (run && r.status !== 'AC' && run.stdoutBytes) log.push(`  stdout (${run.stdoutBytes} bytes) began: ${logLine(JSON.stringify(run.stdout.slice(0, 120)))}`);
@@ -151,18 +223,37 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   }
   const weights = new Map(testSet.cases.map((c) => [c.index, c.weight]));
   const verdict = overallVerdict(testResults);
+  const subtasks = testSet.subtasks ? scoreSubtasks(testSet.subtasks, testResults) : undefined;
+  for (const s of subtasks?.subtasks ?? []) log.push(`subtask ${s.name}: ${s.score} / ${s.points}`);
   log.push(`verdict: ${verdict}`);
   return {
     result: {
       ...base,
       result: {
         verdict,
-        score: score(testResults, weights),
+        score: subtasks ? subtasks.score : score(testResults, weights),
+        ...(subtasks ? { subtasks: subtasks.subtasks } : {}),
         executionTime: Math.max(0, ...testResults.map((r) => r.time)),
         memoryUsage: Math.max(0, ...testResults.map((r) => r.memory)),
         testResults,
       },
     },
+    log: log.join('\n') + '\n',
+  };
+}
+
+function baseResult(input: GradeInput) {
+  const timestamp = (input.now?.() ?? new Date()).toISOString();
+  return { requestId: input.request.requestId, status: 'completed' as const, ...(input.resultFile ? { resultFile: input.resultFile } : {}), timestamp };
+}
+
+/** The problem's checker cannot judge (it does not compile, or no host runs it): every case is IE, the program does not run. */
+function checkerUnusable(input: GradeInput, log: string[], why: string): GradeOutput {
+  log.push(`checker: UNUSABLE\n${logBlock(why)}`, 'verdict: IE');
+  const message = 'the problem\'s checker cannot run (see execution.log); the problem needs fixing';
+  const testResults: TestResult[] = input.testSet.cases.map((c) => ({ case: c.index, status: 'IE', time: 0, memory: 0, message }));
+  return {
+    result: { ...baseResult(input), result: { verdict: 'IE', score: 0, executionTime: 0, memoryUsage: 0, testResults } },
     log: log.join('\n') + '\n',
   };
 }
@@ -173,7 +264,7 @@ function wholeMbUp(mb: number): number {
 }
 
 /** Feeds a whole stdout string to a check in bounded pieces (never one more full-size copy). */
-function feed(check: OutputCheck, stdout: string): void {
+function feed(check: Pick<OutputCheck, 'write'>, stdout: string): void {
   for (let i = 0; i < stdout.length; ) {
     let end = Math.min(stdout.length, i + FEED_CHARS);
     // Do not split a surrogate pair between two pieces.

@@ -4,4 +4,4 @@
  * compiler/interpreter flags or toolchains, limits handling, the contract's units), so results
  * graded by the old rules are not served again.
  */
-export const GRADER_VERSION = 2;
+export const GRADER_VERSION = 3;

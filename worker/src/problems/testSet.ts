@@ -1,11 +1,14 @@
 /**
  * A problem's test cases: `{n}.in` / `{n}.out` for n = 1..N and an optional manifest.json
- * (checker, per-case score, limit overrides, which cases are public samples). Built from a name -> content map, so the local folder
- * reader and the S3 loader share every rule.
+ * (checker, per-case score, subtasks, limit overrides, per-language limits, which cases are public
+ * samples), plus the files a testlib checker needs (its source and headers such as testlib.h).
+ * Built from a name -> content map, so the local folder reader and the S3 loader share every rule.
+ * docs/problem-format.md describes the format; docs/contracts/manifest.schema.json is `manifestSchema`.
  */
 import { createHash } from 'node:crypto';
 import type { CheckerSpec } from '../grading/checkers';
 import { validatorFor } from '../contracts/validator';
+import { LANGUAGE_IDS, Language } from '../languages';
 
 export interface TestCase {
   index: number;
@@ -16,8 +19,43 @@ export interface TestCase {
   sample: boolean;
 }
 
+/** A checker program in the testlib convention (Codeforces/Polygon): `checker <input> <output> <answer>`. */
+export interface TestlibCheckerSpec {
+  type: 'testlib';
+  /** File beside the tests: checker.cpp (C++17) or checker.py (Python 3). */
+  source: string;
+}
+
+export interface SubtaskSpec {
+  name: string;
+  /** Case numbers: "1-5", "1,3,7-9", or an array of numbers. */
+  cases: string | number[];
+  points: number;
+  /** Subtasks that must get full points for this one to score. */
+  dependencies?: string[];
+  /** Overrides the manifest's `scoring` for this subtask. */
+  scoring?: SubtaskScoring;
+}
+
+/** `all`: full points only if every case is accepted (IOI batch); `min`: points x the lowest case fraction. */
+export type SubtaskScoring = 'all' | 'min';
+
+export interface LanguageLimitSpec {
+  /** Multiplies the problem's (or the request's) time limit for this language. */
+  timeMultiplier?: number;
+  /** ms; replaces the time limit for this language (the multiplier does not apply on top). */
+  timeLimit?: number;
+  /** MB; replaces the memory limit for this language. */
+  memoryLimit?: number;
+}
+
 export interface Manifest {
-  checker?: CheckerSpec;
+  checker?: CheckerSpec | TestlibCheckerSpec;
+  /** Interactive problems: the program talking to the submission (testlib interactor convention). */
+  interactor?: { source: string };
+  subtasks?: SubtaskSpec[];
+  scoring?: SubtaskScoring;
+  languageLimits?: Partial<Record<Language, LanguageLimitSpec>>;
   /** Weight per case number ("1": 10, ...); cases not listed weigh 1. */
   scores?: Record<string, number>;
   /** Overrides of the request's limits for this problem. */
@@ -31,9 +69,32 @@ export interface Manifest {
   samples?: number[];
 }
 
+/** A testlib checker with the files it compiles from. */
+export interface CheckerProgram {
+  language: 'cpp' | 'python';
+  /** The source file's name and every header file of the problem folder (e.g. testlib.h). */
+  files: Map<string, string>;
+  sourceFile: string;
+}
+
+export interface Subtask {
+  name: string;
+  cases: number[];
+  points: number;
+  dependencies: string[];
+  scoring: SubtaskScoring;
+}
+
 export interface TestSet {
   cases: TestCase[];
+  /** The comparison when no checker program is given (and its fallback description). */
   checker: CheckerSpec;
+  /** Set when the manifest names a testlib checker: it decides every case instead of `checker`. */
+  checkerProgram?: CheckerProgram;
+  /** Set for interactive problems: the interactor decides every case (no output comparison). */
+  interactorProgram?: CheckerProgram;
+  subtasks?: Subtask[];
+  languageLimits?: Partial<Record<Language, LanguageLimitSpec>>;
   timeLimitMs?: number;
   memoryLimitMb?: number;
   outputLimitBytes?: number;
@@ -48,19 +109,80 @@ export class TestSetError extends Error {
   }
 }
 
-const manifestSchema = {
+const SUBTASK_NAME = '^[A-Za-z0-9_-]{1,40}$';
+const languageLimitSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    timeMultiplier: { type: 'number', minimum: 0.1, maximum: 10 },
+    timeLimit: { type: 'integer', minimum: 100, maximum: 20000 },
+    memoryLimit: { type: 'integer', minimum: 16, maximum: 1024 },
+  },
+} as const;
+
+export const manifestSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://grading-stack/schemas/manifest.json',
+  title: 'Problem manifest (problems/{id}/testcases/manifest.json); see docs/problem-format.md',
   type: 'object',
   additionalProperties: false,
   properties: {
     checker: {
+      oneOf: [
+        {
+          type: 'object',
+          required: ['type'],
+          additionalProperties: false,
+          properties: {
+            type: { enum: ['exact', 'whitespace', 'token', 'float'] },
+            absoluteError: { type: 'number', exclusiveMinimum: 0 },
+            relativeError: { type: 'number', exclusiveMinimum: 0 },
+          },
+        },
+        {
+          type: 'object',
+          required: ['type', 'source'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'testlib' },
+            source: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.(cpp|py)$', description: 'checker file beside the tests' },
+          },
+        },
+      ],
+    },
+    interactor: {
       type: 'object',
-      required: ['type'],
+      required: ['source'],
       additionalProperties: false,
-      properties: {
-        type: { enum: ['exact', 'whitespace', 'token', 'float'] },
-        absoluteError: { type: 'number', exclusiveMinimum: 0 },
-        relativeError: { type: 'number', exclusiveMinimum: 0 },
+      properties: { source: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.(cpp|py)$', description: 'interactor file beside the tests' } },
+    },
+    subtasks: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'cases', 'points'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: SUBTASK_NAME },
+          cases: {
+            oneOf: [
+              { type: 'string', pattern: '^ *[1-9][0-9]*( *- *[1-9][0-9]*)?( *, *[1-9][0-9]*( *- *[1-9][0-9]*)?)* *$' },
+              { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 }, uniqueItems: true },
+            ],
+          },
+          points: { type: 'number', minimum: 0 },
+          dependencies: { type: 'array', items: { type: 'string', pattern: SUBTASK_NAME }, uniqueItems: true },
+          scoring: { enum: ['all', 'min'] },
+        },
       },
+    },
+    scoring: { enum: ['all', 'min'] },
+    languageLimits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(LANGUAGE_IDS.map((id) => [id, languageLimitSchema])),
     },
     scores: { type: 'object', patternProperties: { '^[1-9][0-9]*$': { type: 'number', minimum: 0 } }, additionalProperties: false },
     timeLimit: { type: 'integer', minimum: 100, maximum: 20000 },
@@ -72,6 +194,24 @@ const manifestSchema = {
 const validateManifest = validatorFor<Manifest>(manifestSchema);
 
 const CASE_FILE = /^([1-9][0-9]*)\.(in|out)$/;
+/** Files beside the tests a checker program may be built from. */
+const CHECKER_FILE = /^[A-Za-z0-9_-]+\.(cpp|py|h|hpp)$/;
+
+/** Whether a file of a problem's test folder belongs to its test set (both loaders use this). */
+export function isTestSetFile(name: string): boolean {
+  return /^\d+\.(in|out)$/.test(name) || name === 'manifest.json' || CHECKER_FILE.test(name);
+}
+
+/** "1-5,8" -> [1, 2, 3, 4, 5, 8]. */
+export function parseCaseList(cases: string | number[]): number[] {
+  if (Array.isArray(cases)) return [...cases];
+  const out: number[] = [];
+  for (const part of cases.split(',')) {
+    const [from, to = from] = part.split('-').map((x) => Number(x.trim()));
+    for (let n = from; n <= to && out.length <= 100_000; n++) out.push(n);
+  }
+  return out;
+}
 
 /** `files`: base name -> content. `version`: identifies the file set (ETags); defaults to a content hash. */
 export function buildTestSet(files: Map<string, string>, version?: string): TestSet {
@@ -105,17 +245,66 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
   for (const n of manifest.samples ?? []) {
     if (!inputs.has(n)) problems.push(`manifest.json samples case ${n}, which does not exist`);
   }
+  const checkerProgram = checkerProgramOf(manifest, files, problems);
+  const interactorProgram = manifest.interactor ? programOf('interactor', manifest.interactor.source, files, problems) : undefined;
+  if (manifest.interactor && manifest.checker) problems.push('manifest.json gives both interactor and checker: the interactor decides interactive cases');
+  const subtasks = subtasksOf(manifest, inputs, problems);
   if (problems.length) throw new TestSetError([...new Set(problems)]);
   const samples = new Set(manifest.samples ?? []);
 
   return {
     cases: numbers.map((n) => ({ index: n, input: inputs.get(n)!, expected: outputs.get(n)!, weight: manifest.scores?.[String(n)] ?? 1, sample: samples.has(n) })),
-    checker: manifest.checker ?? { type: 'whitespace' },
+    checker: manifest.checker && manifest.checker.type !== 'testlib' ? manifest.checker : { type: 'whitespace' },
+    ...(checkerProgram ? { checkerProgram } : {}),
+    ...(interactorProgram ? { interactorProgram } : {}),
+    ...(subtasks ? { subtasks } : {}),
+    ...(manifest.languageLimits ? { languageLimits: manifest.languageLimits } : {}),
     timeLimitMs: manifest.timeLimit,
     memoryLimitMb: manifest.memoryLimit,
     outputLimitBytes: manifest.outputLimit,
     version: version ?? contentVersion(files),
   };
+}
+
+function checkerProgramOf(manifest: Manifest, files: Map<string, string>, problems: string[]): CheckerProgram | undefined {
+  const spec = manifest.checker;
+  if (spec?.type !== 'testlib') return undefined;
+  return programOf('checker', spec.source, files, problems);
+}
+
+function programOf(role: string, source: string, files: Map<string, string>, problems: string[]): CheckerProgram | undefined {
+  if (!files.has(source)) {
+    problems.push(`manifest.json ${role}.source ${source} is not beside the tests`);
+    return undefined;
+  }
+  const program = new Map<string, string>([[source, files.get(source)!]]);
+  for (const [name, content] of files) if (/\.(h|hpp)$/.test(name)) program.set(name, content);
+  return { language: source.endsWith('.py') ? 'python' : 'cpp', files: program, sourceFile: source };
+}
+
+function subtasksOf(manifest: Manifest, inputs: Map<number, string>, problems: string[]): Subtask[] | undefined {
+  if (!manifest.subtasks) return undefined;
+  if (manifest.scores) problems.push('manifest.json gives both scores and subtasks: points come from subtasks, drop scores');
+  const names = new Set<string>();
+  const covered = new Set<number>();
+  const subtasks = manifest.subtasks.map((spec) => {
+    if (names.has(spec.name)) problems.push(`manifest.json subtask "${spec.name}" is defined twice`);
+    for (const dep of spec.dependencies ?? []) {
+      if (!names.has(dep)) problems.push(`manifest.json subtask "${spec.name}" depends on "${dep}", which is not defined before it`);
+    }
+    names.add(spec.name);
+    const cases = parseCaseList(spec.cases);
+    if (!cases.length) problems.push(`manifest.json subtask "${spec.name}" names no cases ("${spec.cases}": a range runs low-high)`);
+    for (const n of cases) {
+      if (!inputs.has(n)) problems.push(`manifest.json subtask "${spec.name}" names case ${n}, which does not exist`);
+      covered.add(n);
+    }
+    return { name: spec.name, cases, points: spec.points, dependencies: spec.dependencies ?? [], scoring: spec.scoring ?? manifest.scoring ?? 'all' };
+  });
+  const uncovered = [...inputs.keys()].filter((n) => !covered.has(n)).sort((a, b) => a - b);
+  if (uncovered.length) problems.push(`manifest.json subtasks: no subtask covers case(s) ${uncovered.join(', ')}`);
+  if (subtasks.every((s) => s.points === 0)) problems.push('manifest.json subtasks give no points');
+  return subtasks;
 }
 
 function contentVersion(files: Map<string, string>): string {

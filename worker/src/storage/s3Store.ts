@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { buildTestSet, TestSet } from '../problems/testSet';
+import { buildTestSet, isTestSetFile, TestSet } from '../problems/testSet';
 
 export interface S3Location {
   bucket: string;
@@ -31,6 +31,10 @@ export interface S3StoreOptions {
 }
 
 const MAX_SOURCE_BYTES = 1024 * 1024;
+/** Under a problem's testcases/: the pointer to its live version, and where versions live. */
+export const LIVE_VERSION_FILE = 'current.json';
+export const LIVE_VERSIONS_DIR = 'versions/';
+export const LIVE_VERSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class S3Store {
   readonly client: S3Client;
@@ -66,23 +70,43 @@ export class S3Store {
     return object.Body!.transformToString('utf8');
   }
 
-  /** Lists {n}.in/{n}.out/manifest.json under the prefix, downloads what the cache lacks. */
+  /** Lists the test-set files (isTestSetFile) under the prefix, downloads what the cache lacks. */
   async readTestSet(prefixUri: string): Promise<TestSet> {
     const prefix = this.ownKey(prefixUri);
     const objects: Array<{ key: string; etag: string }> = [];
     let token: string | undefined;
+    // A problem pushed by `grading-stack problem push` names its live version in current.json; the
+    // version's files sit complete under versions/<v>/ before that one PUT switches to them.
+    const pointer = await this.readLiveVersion(prefix);
+    const setPrefix = pointer ? `${prefix}${LIVE_VERSIONS_DIR}${pointer}/` : prefix;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: setPrefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
-        const name = o.Key!.slice(prefix.length);
-        if (/^\d+\.(in|out)$/.test(name) || name === 'manifest.json') objects.push({ key: o.Key!, etag: (o.ETag ?? '').replace(/"/g, '') });
+        const name = o.Key!.slice(setPrefix.length);
+        if (isTestSetFile(name)) objects.push({ key: o.Key!, etag: (o.ETag ?? '').replace(/"/g, '') });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     const files = new Map<string, string>();
-    await Promise.all(objects.map(async (o) => files.set(o.key.slice(prefix.length), await this.cachedObject(o.key, o.etag))));
+    await Promise.all(objects.map(async (o) => files.set(o.key.slice(setPrefix.length), await this.cachedObject(o.key, o.etag))));
     const version = createHash('sha256').update(objects.map((o) => `${o.key}=${o.etag}`).sort().join('\n')).digest('hex');
     return buildTestSet(files, version);
+  }
+
+  /** The version current.json names under a test-case prefix, if any. */
+  private async readLiveVersion(prefix: string): Promise<string | undefined> {
+    let text: string;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${prefix}${LIVE_VERSION_FILE}` }));
+      text = await object.Body!.transformToString('utf8');
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name === 'NoSuchKey' || status === 404) return undefined;
+      throw error;
+    }
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    if (typeof version !== 'string' || !LIVE_VERSION_NAME.test(version)) throw new Error(`${prefix}${LIVE_VERSION_FILE} names no valid version`);
+    return version;
   }
 
   async putResult(requestId: string, resultJson: string, executionLog: string): Promise<string> {

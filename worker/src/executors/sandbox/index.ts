@@ -20,8 +20,12 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CaseRun, CompileOutcome, ExecutionJob, ExecutionReport, Executor, ExecutorUnavailableError } from '../port';
+import type { CheckerProgram } from '../../problems/testSet';
+import type { CheckerHost, PrepareResult } from '../../grading/programChecker';
 import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
-import { runInSandbox, SandboxLimits } from './runner';
+import { ARTIFACT, CHECKER_LIMITS, SandboxCheckerHost } from './checkerHost';
+import { runInteractiveCase } from './interaction';
+import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
 import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
@@ -56,7 +60,7 @@ export class SandboxUnavailableError extends Error {
   }
 }
 
-export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor> {
+export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor & CheckerHost> {
   const missing = REQUIRED_BINARIES.filter(([bin]) => !existsSync(bin));
   if (missing.length) throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
   if (process.getuid?.() !== 0) {
@@ -80,10 +84,21 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   return executor;
 }
 
-class SandboxExecutor implements Executor {
+class SandboxExecutor implements Executor, CheckerHost {
   readonly name = 'sandbox';
+  /** Runs interactive problems (port `ExecutionJob.interactor`). */
+  readonly interactive = true;
   private readonly freeSlots: number[];
   private readonly waiting: Array<(slot: number) => void> = [];
+  private readonly checkers: SandboxCheckerHost;
+  private checkersAccess() {
+    return new SandboxCheckerHost({
+    workRoot: this.opts.workRoot,
+    makeJobDir: (id) => this.makeJobDir(id),
+    removeJobDir: (dir) => this.removeJobDir(dir),
+    run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
+    });
+  }
 
   constructor(
     private readonly cgroupVersion: CgroupVersion,
@@ -92,6 +107,7 @@ class SandboxExecutor implements Executor {
     private readonly opts: { concurrency: number; workRoot: string },
   ) {
     this.freeSlots = Array.from({ length: opts.concurrency }, (_, i) => i);
+    this.checkers = this.checkersAccess();
   }
 
   /** Runs /bin/true in a sandbox, so a host without user namespaces fails at start with the fix. */
@@ -143,9 +159,12 @@ class SandboxExecutor implements Executor {
         pids: toolchain.pids,
       };
       const command = toolchain.run({ memoryLimitMb: job.limits.memoryLimitMb });
+      if (job.interactor) return { compile, runs: await this.runInteractive(job, dir, command, limits, onCase) };
       const runs = await Promise.all(
         job.cases.map((testCase) =>
-          this.withSlot(async (uid) => {
+          this.withSlot(async (uid): Promise<CaseRun | undefined> => {
+            // Cases queue for slots: one whose subtasks already failed is not started at all.
+            if (job.skip?.(testCase.index)) return undefined;
             const outcome = await runInSandbox({
               name: `run-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
               boxDir: dir,
@@ -165,10 +184,85 @@ class SandboxExecutor implements Executor {
           }),
         ),
       );
-      return { compile, runs };
+      return { compile, runs: runs.filter((r): r is CaseRun => r !== undefined) };
     } finally {
       await this.removeJobDir(dir).catch(() => undefined);
     }
+  }
+
+  /** Every case against the job's interactor (interaction.ts); an interactor that does not compile makes every case IE. */
+  private async runInteractive(job: ExecutionJob, dir: string, command: string[], limits: SandboxLimits, onCase?: (run: CaseRun) => void): Promise<CaseRun[]> {
+    const spec = job.interactor!;
+    const built = await this.checkers.compiledProgram(spec, spec.version);
+    const failed = (index: number, message: string): CaseRun => ({
+      index,
+      outcome: { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message },
+    });
+    if (!built.ok) {
+      const runs = job.cases.map((c) => failed(c.index, built.message.replace(/^checker/, 'interactor')));
+      runs.forEach((r) => onCase?.(r));
+      return runs;
+    }
+    const artifact = ARTIFACT[spec.language];
+    const interactorCommand = spec.language === 'cpp' ? [`./${artifact}`, 'input.txt', 'output.txt'] : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
+    const interactorLimits = { ...CHECKER_LIMITS, wallLimitMs: limits.wallLimitMs + 5000, outputLimitBytes: limits.outputLimitBytes };
+    // A case takes one slot (the two sides mostly wait for each other) and a second uid for the interactor.
+    const runs = await Promise.all(
+      job.cases.map((testCase) =>
+        this.withSlot(async (uid): Promise<CaseRun | undefined> => {
+          if (job.skip?.(testCase.index)) return undefined;
+          const lease = await this.locks.acquire();
+          const box = await this.makeJobDir(`${job.id}-interactor-${testCase.index}`);
+          try {
+            await fsp.copyFile(built.file, path.join(box, artifact));
+            await fsp.chmod(path.join(box, artifact), 0o755);
+            await fsp.writeFile(path.join(box, 'input.txt'), testCase.input, { mode: 0o644 });
+            await fsp.chown(box, lease.uid, lease.uid);
+            const outcome = await runInteractiveCase({
+              program: { boxDir: dir, writableBox: false, command, limits },
+              interactor: { boxDir: box, command: interactorCommand, limits: interactorLimits },
+              run: (runSpec, side) =>
+                runInSandbox({
+                  ...runSpec,
+                  name: `${side}-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
+                  uid: side === 'program' ? uid : lease.uid,
+                  cgroupVersion: this.cgroupVersion,
+                  seccompFile: this.seccompFile,
+                }),
+            });
+            const { memoryLimitHit: _hit, ...facts } = outcome;
+            const run: CaseRun = { index: testCase.index, outcome: facts };
+            onCase?.(run);
+            return run;
+          } finally {
+            lease.release();
+            await this.removeJobDir(box).catch(() => undefined);
+          }
+        }),
+      ),
+    );
+    return runs.filter((r): r is CaseRun => r !== undefined);
+  }
+
+  /** Testlib checkers (checkerHost.ts): compiled once per test-set version, run in this sandbox. */
+  prepareChecker(program: CheckerProgram, version: string, jobId: string): Promise<PrepareResult> {
+    return this.checkers.prepareChecker(program, version, jobId);
+  }
+
+  private runAsSlot(
+    spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox' | 'command' | 'stdin' | 'limits' | 'stdoutSink'>,
+    beforeRun?: (uid: number) => Promise<void>,
+  ): Promise<SandboxRunResult> {
+    return this.withSlot(async (uid) => {
+      await beforeRun?.(uid);
+      return runInSandbox({
+        ...spec,
+        name: `aux-${process.pid}-u${uid}-${randomBytes(4).toString('hex')}`,
+        uid,
+        cgroupVersion: this.cgroupVersion,
+        seccompFile: this.seccompFile,
+      });
+    });
   }
 
   async close(): Promise<void> {

@@ -34,7 +34,8 @@ export interface SandboxRunSpec {
   /** Compiles write into /box; test runs see it read-only. */
   writableBox: boolean;
   command: string[];
-  stdin: string;
+  /** The program's input; or, for interaction, a function handed the program's stdin to write to and end. */
+  stdin: string | ((stdin: Writable) => void);
   uid: number;
   limits: SandboxLimits;
   cgroupVersion: CgroupVersion;
@@ -42,6 +43,8 @@ export interface SandboxRunSpec {
   seccompFile: string;
   /** When given, stdout streams here and the outcome keeps only a prefix of it. */
   stdoutSink?: OutputSink;
+  /** Ends the run early (interaction: the interactor has rejected the program). */
+  abort?: AbortSignal;
 }
 
 export interface SandboxRunResult extends RunOutcome {
@@ -159,6 +162,8 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     let wallExceeded = false;
 
     const killGroup = () => void cgroup.killAll();
+    spec.abort?.addEventListener('abort', killGroup, { once: true });
+    if (spec.abort?.aborted) killGroup();
     child.stdout.on('data', (chunk: Buffer) => {
       if (outputExceeded) return;
       stdoutBytes += chunk.length;
@@ -182,7 +187,9 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       if (stderr.length < STDERR_LIMIT) stderr += chunk.toString('utf8').slice(0, STDERR_LIMIT - stderr.length);
     });
     child.stdin.on('error', () => undefined); // the program may exit without reading its input
-    child.stdin.end(spec.stdin);
+    if (typeof spec.stdin === 'string') child.stdin.end(spec.stdin);
+    else spec.stdin(child.stdin);
+    child.stdout.once('end', () => spec.stdoutSink?.end?.());
 
     const wallTimer = setTimeout(() => {
       wallExceeded = true;

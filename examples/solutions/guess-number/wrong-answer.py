@@ -1,0 +1,2 @@
+# Guesses without asking.
+print("! 42", flush=True)
