@@ -5,7 +5,7 @@
  *   npx tsx scripts/smoke.ts --url "$(pulumi stack output url)"
  *   options: --problem ID (default sum), --language L (default python), --source FILE (default
  *            examples/solutions/<problem>/accepted.<ext>), --expect VERDICT (default AC),
- *            --token T or SMOKE_TOKEN (sent as a bearer token), --user-id U (sent in the body),
+ *            --token T or SMOKE_TOKEN (a bearer token the gateway accepts: the user comes from it),
  *            --timeout SECONDS (default 300).
  * Exit status 0 when the submission is graded with the expected verdict, 1 otherwise.
  */
@@ -22,7 +22,6 @@ export interface SmokeOptions {
   sourceCode: string;
   expect: string;
   token?: string;
-  userId?: string;
   timeoutMs: number;
   /** First wait between status polls; doubles up to 5 s. */
   pollMs?: number;
@@ -79,7 +78,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
         `problems: "${o.problem}" is not in the bucket (found: ${ids.join(', ') || 'none'}); load the problems first (docs/deploy.md)`,
       );
 
-    const submission = { problemId: o.problem, language: o.language, sourceCode: o.sourceCode, ...(o.userId ? { userId: o.userId } : {}) };
+    const submission = { problemId: o.problem, language: o.language, sourceCode: o.sourceCode };
     const submitted = await call('submit', '/api/submissions', {
       method: 'POST',
       body: JSON.stringify(submission),
@@ -127,7 +126,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeOutcome> {
 export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): SmokeOptions {
   const values: Record<string, string> = {};
   const problems: string[] = [];
-  const known = ['url', 'problem', 'language', 'source', 'expect', 'token', 'user-id', 'timeout'];
+  const known = ['url', 'problem', 'language', 'source', 'expect', 'token', 'timeout'];
   for (let i = 0; i < argv.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!match || !known.includes(match[1])) {
@@ -160,7 +159,6 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     sourceCode,
     expect: values.expect ?? 'AC',
     token: values.token ?? env.SMOKE_TOKEN,
-    userId: values['user-id'],
     timeoutMs: timeout * 1000,
   };
 }

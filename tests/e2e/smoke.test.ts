@@ -11,17 +11,20 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseSmokeArgs, runSmoke } from '../../scripts/smoke';
 import type { RunningGateway } from '../../web/src/wiring';
+import { E2E_GATEWAY_AUTH_ENV, tokenFor } from '../helpers/gatewayAuth';
 import { E2eStack, startE2eStack } from './stack';
 
 describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', function () {
   this.timeout(180_000);
   let stack: E2eStack;
   let gateway: RunningGateway;
+  let token: string;
   const lines: string[] = [];
 
   before(async () => {
     stack = await startE2eStack('smoke');
-    gateway = await stack.gateway();
+    gateway = await stack.gateway(E2E_GATEWAY_AUTH_ENV);
+    token = await tokenFor('smoke-test');
   });
 
   after(async () => {
@@ -29,7 +32,7 @@ describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', fu
   });
 
   it('grades the sample accepted solution through the HTTP API and passes', async () => {
-    const options = parseSmokeArgs(['--url', gateway.url, '--user-id', 'smoke-test', '--timeout', '120'], {});
+    const options = parseSmokeArgs(['--url', gateway.url, '--token', token, '--timeout', '120'], {});
     const outcome = await runSmoke({ ...options, log: (l) => lines.push(l) });
     assert.equal(outcome.problem, undefined);
     assert.deepEqual([outcome.ok, outcome.verdict], [true, 'AC']);
@@ -42,7 +45,7 @@ describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', fu
 
   it('fails, naming the step, when the verdict differs or the problem is missing', async () => {
     const wrong = parseSmokeArgs(
-      ['--url', gateway.url, '--user-id', 'smoke-test', '--source', path.join(__dirname, '../../examples/solutions/sum/wrong-answer.py')],
+      ['--url', gateway.url, '--token', token, '--source', path.join(__dirname, '../../examples/solutions/sum/wrong-answer.py')],
       {},
     );
     const graded = await runSmoke({ ...wrong, log: () => undefined });
@@ -70,7 +73,7 @@ describe('post-deploy smoke test (scripts/smoke.ts) against the local stack', fu
 });
 
 describe('post-deploy smoke test: credentials', () => {
-  it('sends the token as a bearer token on every call, and no user id unless asked', async () => {
+  it('sends the token as a bearer token on every call, and never a user id (the gateway takes it from the token)', async () => {
     const seen: Array<{ url: string; authorization?: string; body: string }> = [];
     const server = http.createServer((req, res) => {
       let body = '';

@@ -138,7 +138,8 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
     Object.assign(process.env, { AWS_ENDPOINT_URL_SSM: ssm.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
     try {
       let out = '';
-      const code = await runDlqCommand(['list', '--env', 'qa'], { out: (t) => void (out += t), err: (t) => void (out += t), env: { AWS_REGION: 'us-east-1' } });
+      const env = { AWS_REGION: 'us-east-1', MQ_TLS_CA: broker.env().MQ_TLS_CA };
+      const code = await runDlqCommand(['list', '--env', 'qa'], { out: (t) => void (out += t), err: (t) => void (out += t), env });
       assert.equal(code, 0, out);
       assert.match(out, /\/queue\/grading-dlq is empty/);
       assert.deepEqual([...ssm.asked].sort(), ['/qa/mq/broker-endpoint', '/qa/mq/password', '/qa/mq/username']);

@@ -12,7 +12,7 @@ import { privateMariaDb, sharedMariaDb } from '../helpers/services';
 import { dbRows } from '../helpers/workerHarness';
 
 const connectStore = (db: LocalMariaDb) =>
-  MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password });
+  MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password, ca: db.connectionOptions().ssl.ca });
 const completed = (requestId: string): GradingResult => ({
   requestId,
   status: 'completed',
@@ -80,6 +80,7 @@ describe('MySQL result store', function () {
       user: old.username,
       password: old.password,
       database: old.database,
+      ssl: old.connectionOptions().ssl,
     });
     try {
       // The previous release's table, as its CREATE TABLE made it.

@@ -56,9 +56,9 @@ describe('grading worker: failure reasons', function () {
   before(async () => {
     [broker, db, s3] = await Promise.all([privateActiveMq('failure-reasons'), sharedMariaDb(), sharedS3()]);
     await seedProblems(s3);
-    const endpoints = [{ host: '127.0.0.1', port: broker.stompPort, ssl: false }];
-    [session, probe] = await Promise.all([0, 1].map(() => BrokerSession.open({ endpoints, username: broker.username, password: broker.password })));
-    results = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password });
+    [session, probe] = await Promise.all([0, 1].map(() => BrokerSession.open(broker.connectOptions())));
+    const { ca } = db.connectionOptions().ssl;
+    results = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password, ca });
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'failure-reasons-'));
     probe.subscribe('/queue/grading-results', (body) => published.push(JSON.parse(body)));
     probe.subscribe('/queue/grading-dlq', (_body, headers) => deadLettered.push(headers));

@@ -14,6 +14,7 @@
  * `original-destination` (set by ActiveMQ when the redelivery plugin dead-letters a NACKed
  * request). Why: `x-error-reason`/`x-error-detail` (worker), else the broker's redelivery limit.
  */
+import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
 import { resolveSsmParameters } from '../config';
 import { BrokerSession } from '../queue/session';
@@ -298,7 +299,9 @@ async function connect(envName: string | undefined, env: Record<string, string |
   const resolved = await resolveSsmParameters({ ...env, ...named });
   if (!resolved.MQ_ENDPOINTS) throw new Error('no broker: give --env <name> (SSM) or set MQ_ENDPOINTS (and MQ_USERNAME, MQ_PASSWORD)');
   const endpoints = parseEndpoints(resolved.MQ_ENDPOINTS);
-  return BrokerSession.open({ endpoints, username: resolved.MQ_USERNAME, password: resolved.MQ_PASSWORD, maxBackoffMs: 2000 }, 20_000);
+  // MQ_TLS_CA: the CA bundle the broker's certificate chains to, as for the worker (absent: Node's public CAs, Amazon MQ).
+  const ca = resolved.MQ_TLS_CA ? fs.readFileSync(resolved.MQ_TLS_CA, 'utf8') : undefined;
+  return BrokerSession.open({ endpoints, username: resolved.MQ_USERNAME, password: resolved.MQ_PASSWORD, ca, maxBackoffMs: 2000 }, 20_000);
 }
 
 function age(iso: string | undefined, now: number): string {
