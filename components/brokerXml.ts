@@ -13,7 +13,7 @@ export const QUEUES = {
   dlq: 'grading-dlq',
 } as const;
 
-/** Live progress: a topic every gateway instance subscribes to (see ARCHITECTURE.md). */
+/** Live progress: a topic every gateway instance subscribes to (docs/architecture.md). */
 export const PROGRESS_TOPIC = 'grading-progress';
 /** Workers' heartbeats (worker/src/ops/heartbeat.ts), read by every gateway for worker presence. */
 export const HEARTBEAT_TOPIC = 'grading-heartbeat';
@@ -22,8 +22,8 @@ export const HEARTBEAT_TOPIC = 'grading-heartbeat';
  * Broker groups (Amazon MQ: each user's `groups`; locally: simpleAuthenticationPlugin). Rights are
  * the union of every entry matching a destination, so `>` grants only operators and each tier gets
  * exactly the destinations it uses:
- *   gateways  write grading-requests, grading-priority; read the progress topic
- *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress topic
+ *   gateways  write grading-requests, grading-priority; read the progress and heartbeat topics
+ *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq and both topics
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
  */

@@ -10,7 +10,7 @@ export function tagsFor(environmentName: string, component: string, extra: Recor
   return { Project: PROJECT_TAG, Environment: environmentName, Component: component, ManagedBy: 'pulumi', ...extra };
 }
 
-/** `/<env>/<area>/<name>`, the layout ARCHITECTURE.md fixes and the worker reads. */
+/** `/<env>/<area>/<name>`, the layout docs/architecture.md lists and the worker reads. */
 export function parameterName(environmentName: string, area: 'mq' | 'db' | 'judge0' | 'review', name: string): string {
   return `/${environmentName}/${area}/${name}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The grading bucket `<env>-grading-files-<suffix>` (S3 names are global: a fixed name can already be
- * taken, so AWS completes the prefix): submissions/, problems/, results/, temp/ (ARCHITECTURE.md).
+ * taken, so AWS completes the prefix): submissions/, problems/, results/, temp/ (docs/architecture.md).
  * Encrypted, never public, TLS only, versioned if asked; lifecycle rules keep it from growing
  * forever, but never expire problems/ (the test cases).
  */

@@ -5,7 +5,7 @@ import { FAILURE_REASONS, parseGradingRequest, readableRequestId, validateGradin
 import { CONTRACT_SCHEMAS, schemaFileText } from '../../worker/src/contracts/schemaFiles';
 import { CONTRACTS_DIR, publishedValidators } from '../interop/contractSchemas';
 
-// The examples of ARCHITECTURE.md, verbatim.
+// The request and result examples of the original architecture document, verbatim.
 const REQUEST = { requestId: 'req_123456789', userId: 'user_001', problemId: 'prob_001', language: 'python', sourceFile: 's3://bucket/submissions/req_123456789/solution.py', testCases: 's3://bucket/problems/prob_001/testcases/', timeLimit: 5000, memoryLimit: 256, timestamp: '2024-08-20T12:00:00Z' };
 const RESULT = {
   requestId: 'req_123456789',

@@ -1,7 +1,7 @@
 /**
- * The grading request (ARCHITECTURE.md), exactly. Unknown fields are rejected so a typo in a
- * producer shows up in grading-dlq instead of being ignored; add a field here before a producer
- * starts sending it.
+ * The grading request (docs/contracts/grading-request.schema.json), exactly. Unknown fields are
+ * rejected so a typo in a producer shows up in grading-dlq instead of being ignored; add a field
+ * here before a producer starts sending it.
  */
 import { LANGUAGE_IDS, Language } from '../languages';
 import { validatorFor } from './validator';

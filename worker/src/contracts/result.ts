@@ -1,7 +1,7 @@
 /**
- * The grading result (ARCHITECTURE.md). Besides the documented fields, a result may carry
- * `result.compileOutput` (for CE) and per-case `message`; a failed one carries `reason` (one of
- * FAILURE_REASONS, for programs) and `error` (the reason and its detail, for people).
+ * The grading result (docs/contracts/grading-result.schema.json). Besides the documented fields, a
+ * result may carry `result.compileOutput` (for CE) and per-case `message`; a failed one carries
+ * `reason` (one of FAILURE_REASONS, for programs) and `error` (the reason and its detail, for people).
  *
  * Units and types: times are integer milliseconds, memory is integer megabytes rounded up (a
  * program that used 0.3 MB shows 1, so nothing that ran reads 0), `score` is an integer 0-100

@@ -187,7 +187,8 @@ export class StompConnection extends EventEmitter {
   }
 
   private acknowledge(kind: 'ack' | 'nack', message: InboundMessage): Promise<void> {
-    // Acking on another connection makes ActiveMQ drop the connection (NOTES.md): refuse instead.
+    // ActiveMQ answers an ACK of a message delivered on another connection with an ERROR frame
+    // ("Unexpected ACK received") and drops the connection: refuse instead; the broker redelivers it.
     if (message.connectionId !== this.id) return Promise.reject(new StaleMessageError());
     if (this.closed) return Promise.reject(new StaleMessageError());
     return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 /**
  * One fresh cgroup per sandboxed run: memory and pids limits in, CPU time and peak memory out.
  * Both hierarchies are supported, detected once: v1 (separate memory, pids, cpuacct trees; this
- * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure (NOTES.md).
+ * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure: the child's
+ * rusage would describe bwrap, not the program, so CPU time and peak memory come from the run's cgroup.
  */
 import { promises as fsp, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
