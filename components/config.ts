@@ -22,6 +22,7 @@ import { didYouMean, editDistance } from './suggest';
 
 export type NatStrategy = 'Single' | 'OnePerAz';
 export type MqDeploymentMode = 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
+export type AuthMode = 'oidc' | 'hmac' | 'none';
 
 export interface StackConfig {
   /** Prefix of every resource and SSM path (`/<env>/...`). Default: the stack name. */
@@ -97,6 +98,21 @@ export interface StackConfig {
   enableCodeReview: boolean;
   reviewBaseUrl: string;
   reviewModel: string;
+
+  /**
+   * How the gateway authenticates callers: oidc (JWTs from an identity provider, checked against
+   * authJwksUrl), hmac (HS256 tokens a site's back end mints with the generated secret in SSM
+   * /<env>/web/auth-hmac-secret) or none (local development only; refused in production).
+   */
+  authMode: AuthMode;
+  /** The tokens' `iss`; required with oidc and hmac. */
+  authIssuer?: string;
+  /** The tokens' `aud` naming this gateway; required with oidc and hmac. */
+  authAudience?: string;
+  /** https URL of the identity provider's JWKS; required with oidc. */
+  authJwksUrl?: string;
+  /** Claim holding the caller's roles (a dotted path reaches into objects); the gateway's default is `roles`. */
+  authRolesClaim?: string;
 
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
@@ -178,6 +194,7 @@ export const DEFAULTS = {
   enableCodeReview: false,
   reviewBaseUrl: 'https://api.openai.com/v1',
   reviewModel: 'gpt-4o-mini',
+  authMode: 'hmac' as AuthMode,
   alarmEmails: [] as string[],
   queueBacklogAlarmThreshold: 100,
   logRetentionDays: 30,
@@ -238,6 +255,11 @@ const SCHEMA = {
     enableCodeReview: { type: 'boolean' },
     reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
     reviewModel: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+    authMode: { enum: ['oidc', 'hmac', 'none'] },
+    authIssuer: { type: 'string', pattern: '^\\S{1,500}$' },
+    authAudience: { type: 'string', pattern: '^\\S{1,500}$' },
+    authJwksUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
+    authRolesClaim: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,200}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
     runbookBaseUrl: { type: 'string', pattern: '^https://[^\\s#]+$' },
@@ -385,6 +407,19 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
   check(['certificateArn', 'environmentName', 'isProduction'], () => {
     if (!cfg.isProduction || cfg.certificateArn) return undefined;
     return 'certificateArn is required in production: the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN';
+  });
+  check(['authMode', 'environmentName', 'isProduction'], () => {
+    if (!cfg.isProduction || cfg.authMode !== 'none') return undefined;
+    return 'authMode none is refused in production: anyone could submit and read as anyone; use oidc or hmac';
+  });
+  check(['authMode', 'authIssuer', 'authAudience', 'authJwksUrl'], () => {
+    if (cfg.authMode === 'none') return undefined;
+    const missing = [
+      cfg.authIssuer ? undefined : "authIssuer (the tokens' iss)",
+      cfg.authAudience ? undefined : "authAudience (the tokens' aud naming this gateway)",
+      cfg.authMode === 'oidc' && !cfg.authJwksUrl ? "authJwksUrl (https URL of the identity provider's JWKS)" : undefined,
+    ].filter(Boolean);
+    return missing.length ? `authMode ${cfg.authMode} requires ${missing.join(', ')}` : undefined;
   });
   check(['enableSshAccess', 'sshKeyName'], () =>
     cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
@@ -573,6 +608,11 @@ const PATTERN_HINTS: Record<string, string> = {
   reviewBaseUrl: 'an https URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1',
   reviewModel: 'a model name such as gpt-4o-mini',
   reviewApiKey: 'an API key without whitespace',
+  authMode: 'oidc, hmac or none (none only outside production)',
+  authIssuer: "the tokens' issuer (iss), without whitespace",
+  authAudience: "the tokens' audience (aud), without whitespace",
+  authJwksUrl: 'an https URL of a JWKS, e.g. https://login.example.com/.well-known/jwks.json',
+  authRolesClaim: 'a claim name or dotted path such as realm_access.roles',
   runbookBaseUrl: 'an https URL of docs/runbook.md without #anchor, e.g. https://github.com/acme/grading-stack/blob/main/docs/runbook.md',
 };
 
