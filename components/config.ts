@@ -200,6 +200,12 @@ export const DEFAULTS = {
   logRetentionDays: 30,
 } as const;
 
+/**
+ * With authMode hmac the site's back end and the gateway only need to agree on `iss` and `aud`
+ * (the secret is the stack's own): these apply when the stack sets none. oidc has no defaults.
+ */
+export const AUTH_HMAC_DEFAULTS = { authIssuer: 'grading-site', authAudience: 'grading-gateway' } as const;
+
 const SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -337,6 +343,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
     ...merged,
     isProduction,
     deletionProtection: (valid.deletionProtection as boolean | undefined) ?? isProduction,
+    ...(merged.authMode === 'hmac' ? { ...AUTH_HMAC_DEFAULTS, ...pick(valid, ['authIssuer', 'authAudience']) } : {}),
   } as unknown as StackConfig & Record<SecretKey, unknown>;
   delete (cfg as Record<string, unknown>).mqAdminPassword;
   delete (cfg as Record<string, unknown>).dbPassword;
@@ -434,6 +441,10 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
       + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
   });
   return problems;
+}
+
+function pick(from: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
 }
 
 /** A value as a stack file stores a secret: `{secure: <ciphertext>}`. */
