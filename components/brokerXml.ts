@@ -16,12 +16,15 @@ export const QUEUES = {
 /** Live progress: a topic every gateway instance subscribes to (see ARCHITECTURE.md). */
 export const PROGRESS_TOPIC = 'grading-progress';
 
+/** Worker presence: each worker publishes a heartbeat here, every gateway reads it (worker/src/ops/heartbeat.ts). */
+export const HEARTBEAT_TOPIC = 'grading-heartbeat';
+
 /**
  * Broker groups (Amazon MQ: each user's `groups`; locally: simpleAuthenticationPlugin). Rights are
  * the union of every entry matching a destination, so `>` grants only operators and each tier gets
  * exactly the destinations it uses:
- *   gateways  write grading-requests, grading-priority; read the progress topic
- *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress topic
+ *   gateways  write grading-requests, grading-priority; read the progress and heartbeat topics
+ *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress and heartbeat topics
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
  */
@@ -136,6 +139,7 @@ ${deadLetterEntries}
     <queue physicalName="${QUEUES.results}"/>
     <queue physicalName="${QUEUES.dlq}"/>
     <topic physicalName="${PROGRESS_TOPIC}"/>
+    <topic physicalName="${HEARTBEAT_TOPIC}"/>
   </destinations>
   <plugins>
     <timeStampingBrokerPlugin zeroExpirationOverride="${o.messageTtlMs}" futureOnly="true"/>
@@ -169,6 +173,7 @@ function authorizationPlugin(): string {
     entry('queue', QUEUES.results, { write: g.workers }),
     entry('queue', QUEUES.dlq, { write: g.workers }),
     entry('topic', PROGRESS_TOPIC, { read: g.gateways, write: g.workers }),
+    entry('topic', HEARTBEAT_TOPIC, { read: g.gateways, write: g.workers }),
     `            <authorizationEntry topic="ActiveMQ.Advisory.>" read="${allTiers}" write="${allTiers}" admin="${allTiers}"/>`,
   ];
   return `
