@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { EcsGrading } from '../../components/ecsGrading';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EcsGrading, IMAGE_SOURCES } from '../../components/ecsGrading';
 import { ofType, one, settled, useMocks } from './harness';
 
 const parameters = {
@@ -147,6 +149,10 @@ describe('EcsGrading', () => {
     assert.equal(migrateEnv.DB_NAME, 'grading');
     assert.ok(!('DB_TLS_CA' in migrateEnv), 'TLS with the RDS bundle');
     assert.ok(!Object.keys(migrateEnv).some((k) => /PASSWORD|USERNAME/.test(k)), 'credentials only as secrets');
+    // The image has dist/web/src/db/cli.js: worker/Dockerfile builds web/src with tsconfig.build.json.
+    assert.ok(IMAGE_SOURCES.dirs.includes('web/src') && fs.existsSync(path.join(__dirname, '../../web/src/db/cli.ts')));
+    assert.ok(JSON.parse(fs.readFileSync(path.join(__dirname, '../../tsconfig.build.json'), 'utf8')).include.includes('web/src/**/*.ts'));
+    assert.match(fs.readFileSync(path.join(__dirname, '../../worker/Dockerfile'), 'utf8'), /^COPY web\/src web\/src$/m);
     assert.equal(worker.name, 'worker');
     assert.deepEqual(worker.dependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }]);
     assert.equal(worker.secrets, undefined, 'the worker reads its own parameters with its task role');
