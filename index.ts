@@ -97,9 +97,11 @@ const grading = new EcsGrading(`${env}-workers`, {
   brokerActiveStandby: cfg.mqDeploymentMode === 'ACTIVE_STANDBY_MULTI_AZ',
   parameters: {
     mq: messaging.tierParameterNames.worker,
-    db: database.parameterNames,
+    db: database.tierParameterNames.worker,
     judge0: { endpoint: judge0.parameterNames.endpoint, authToken: judge0.parameterNames.authToken },
   },
+  // The migrate init container creates both tiers' database users as the master user.
+  migration: { master: database.parameterNames, gateway: database.tierParameterNames.gateway },
   image: cfg.graderImage,
   cpu: cfg.ecsTaskCpu,
   memory: cfg.ecsTaskMemory,
@@ -125,7 +127,7 @@ const web = new WebTier(`${env}-web`, {
   databaseSecurityGroupId: database.securityGroupId,
   bucketName: storage.bucketName,
   bucketArn: storage.bucketArn,
-  parameters: { mq: messaging.tierParameterNames.gateway, db: database.parameterNames },
+  parameters: { mq: messaging.tierParameterNames.gateway, db: database.tierParameterNames.gateway },
   image: grading.image,
   // The built image's repository, or a prebuilt graderImage's when it lives in ECR.
   repositoryArn: grading.repositoryArn ?? (cfg.graderImage ? ecrRepositoryArnOf(cfg.graderImage) : undefined),
@@ -135,6 +137,7 @@ const web = new WebTier(`${env}-web`, {
   maxSize: cfg.webMaxSize,
   desiredCapacity: cfg.webDesiredCapacity,
   logRetentionDays: cfg.logRetentionDays,
+  auth: { mode: cfg.authMode, issuer: cfg.authIssuer, audience: cfg.authAudience, jwksUrl: cfg.authJwksUrl, rolesClaim: cfg.authRolesClaim },
   review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
 });
 
@@ -167,6 +170,7 @@ export const parameterNames = {
   mq: messaging.parameterNames,
   mqTiers: messaging.tierParameterNames,
   db: database.parameterNames,
+  dbTiers: database.tierParameterNames,
   judge0: judge0.parameterNames,
 };
 export const judge0Endpoint = judge0.endpoint;

@@ -15,7 +15,7 @@ export const QUEUES = {
 
 /** Live progress: a topic every gateway instance subscribes to (docs/architecture.md). */
 export const PROGRESS_TOPIC = 'grading-progress';
-/** Workers' heartbeats (worker/src/ops/heartbeat.ts), read by every gateway for worker presence. */
+/** Worker presence: each worker publishes a heartbeat here, every gateway reads it (worker/src/ops/heartbeat.ts). */
 export const HEARTBEAT_TOPIC = 'grading-heartbeat';
 
 /**
@@ -23,7 +23,7 @@ export const HEARTBEAT_TOPIC = 'grading-heartbeat';
  * the union of every entry matching a destination, so `>` grants only operators and each tier gets
  * exactly the destinations it uses:
  *   gateways  write grading-requests, grading-priority; read the progress and heartbeat topics
- *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq and both topics
+ *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress and heartbeat topics
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
  */

@@ -11,7 +11,7 @@ export function tagsFor(environmentName: string, component: string, extra: Recor
 }
 
 /** `/<env>/<area>/<name>`, the layout docs/architecture.md lists and the worker reads. */
-export function parameterName(environmentName: string, area: 'mq' | 'db' | 'judge0' | 'review', name: string): string {
+export function parameterName(environmentName: string, area: 'mq' | 'db' | 'judge0' | 'review' | 'web', name: string): string {
   return `/${environmentName}/${area}/${name}`;
 }
 

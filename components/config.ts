@@ -22,6 +22,7 @@ import { didYouMean, editDistance } from './suggest';
 
 export type NatStrategy = 'Single' | 'OnePerAz';
 export type MqDeploymentMode = 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
+export type AuthMode = 'oidc' | 'hmac' | 'none';
 
 export interface StackConfig {
   /** Prefix of every resource and SSM path (`/<env>/...`). Default: the stack name. */
@@ -97,6 +98,21 @@ export interface StackConfig {
   enableCodeReview: boolean;
   reviewBaseUrl: string;
   reviewModel: string;
+
+  /**
+   * How the gateway authenticates callers: oidc (JWTs from an identity provider, checked against
+   * authJwksUrl), hmac (HS256 tokens a site's back end mints with the generated secret in SSM
+   * /<env>/web/auth-hmac-secret) or none (local development only; refused in production).
+   */
+  authMode: AuthMode;
+  /** The tokens' `iss`; required with oidc and hmac. */
+  authIssuer?: string;
+  /** The tokens' `aud` naming this gateway; required with oidc and hmac. */
+  authAudience?: string;
+  /** https URL of the identity provider's JWKS; required with oidc. */
+  authJwksUrl?: string;
+  /** Claim holding the caller's roles (a dotted path reaches into objects); the gateway's default is `roles`. */
+  authRolesClaim?: string;
 
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
@@ -178,10 +194,17 @@ export const DEFAULTS = {
   enableCodeReview: false,
   reviewBaseUrl: 'https://api.openai.com/v1',
   reviewModel: 'gpt-4o-mini',
+  authMode: 'hmac' as AuthMode,
   alarmEmails: [] as string[],
   queueBacklogAlarmThreshold: 100,
   logRetentionDays: 30,
 } as const;
+
+/**
+ * With authMode hmac the site's back end and the gateway only need to agree on `iss` and `aud`
+ * (the secret is the stack's own): these apply when the stack sets none. oidc has no defaults.
+ */
+export const AUTH_HMAC_DEFAULTS = { authIssuer: 'grading-site', authAudience: 'grading-gateway' } as const;
 
 const SCHEMA = {
   type: 'object',
@@ -238,6 +261,11 @@ const SCHEMA = {
     enableCodeReview: { type: 'boolean' },
     reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
     reviewModel: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+    authMode: { enum: ['oidc', 'hmac', 'none'] },
+    authIssuer: { type: 'string', pattern: '^\\S{1,500}$' },
+    authAudience: { type: 'string', pattern: '^\\S{1,500}$' },
+    authJwksUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
+    authRolesClaim: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,200}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
     runbookBaseUrl: { type: 'string', pattern: '^https://[^\\s#]+$' },
@@ -315,6 +343,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
     ...merged,
     isProduction,
     deletionProtection: (valid.deletionProtection as boolean | undefined) ?? isProduction,
+    ...(merged.authMode === 'hmac' ? { ...AUTH_HMAC_DEFAULTS, ...pick(valid, ['authIssuer', 'authAudience']) } : {}),
   } as unknown as StackConfig & Record<SecretKey, unknown>;
   delete (cfg as Record<string, unknown>).mqAdminPassword;
   delete (cfg as Record<string, unknown>).dbPassword;
@@ -386,6 +415,19 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     if (!cfg.isProduction || cfg.certificateArn) return undefined;
     return 'certificateArn is required in production: the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN';
   });
+  check(['authMode', 'environmentName', 'isProduction'], () => {
+    if (!cfg.isProduction || cfg.authMode !== 'none') return undefined;
+    return 'authMode none is refused in production: anyone could submit and read as anyone; use oidc or hmac';
+  });
+  check(['authMode', 'authIssuer', 'authAudience', 'authJwksUrl'], () => {
+    if (cfg.authMode === 'none') return undefined;
+    const missing = [
+      cfg.authIssuer ? undefined : "authIssuer (the tokens' iss)",
+      cfg.authAudience ? undefined : "authAudience (the tokens' aud naming this gateway)",
+      cfg.authMode === 'oidc' && !cfg.authJwksUrl ? "authJwksUrl (https URL of the identity provider's JWKS)" : undefined,
+    ].filter(Boolean);
+    return missing.length ? `authMode ${cfg.authMode} requires ${missing.join(', ')}` : undefined;
+  });
   check(['enableSshAccess', 'sshKeyName'], () =>
     cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
   );
@@ -399,6 +441,10 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
       + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
   });
   return problems;
+}
+
+function pick(from: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
 }
 
 /** A value as a stack file stores a secret: `{secure: <ciphertext>}`. */
@@ -573,6 +619,11 @@ const PATTERN_HINTS: Record<string, string> = {
   reviewBaseUrl: 'an https URL of an OpenAI-compatible API, e.g. https://api.openai.com/v1',
   reviewModel: 'a model name such as gpt-4o-mini',
   reviewApiKey: 'an API key without whitespace',
+  authMode: 'oidc, hmac or none (none only outside production)',
+  authIssuer: "the tokens' issuer (iss), without whitespace",
+  authAudience: "the tokens' audience (aud), without whitespace",
+  authJwksUrl: 'an https URL of a JWKS, e.g. https://login.example.com/.well-known/jwks.json',
+  authRolesClaim: 'a claim name or dotted path such as realm_access.roles',
   runbookBaseUrl: 'an https URL of docs/runbook.md without #anchor, e.g. https://github.com/acme/grading-stack/blob/main/docs/runbook.md',
 };
 

@@ -1,6 +1,8 @@
 /**
  * RDS MySQL 8.4 for grading result metadata: private, encrypted, TLS required, backed up; deletion
- * protection and a final snapshot in production. Endpoint and credentials go to SSM.
+ * protection and a final snapshot in production. Endpoint and credentials go to SSM: the master
+ * user's (read only by the deploy-time migration) and one generated user per tier, which that
+ * migration creates with the tier's grants (web/src/db/migrate.ts), so no tier runs as the master.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -8,6 +10,10 @@ import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './com
 
 export const MYSQL_PORT = 3306;
 export const DATABASE_NAME = 'grading';
+
+/** The tiers that connect to the database, each as its own user (created by the migration). */
+export const DATABASE_TIER_USERS = { gateway: 'grading_gateway', worker: 'grading_worker' } as const;
+export type DatabaseTier = keyof typeof DATABASE_TIER_USERS;
 
 export interface DatabaseArgs {
   environmentName: string;
@@ -40,7 +46,10 @@ export class Database extends pulumi.ComponentResource {
   readonly port: pulumi.Output<number>;
   readonly securityGroupId: pulumi.Output<string>;
   readonly password: pulumi.Output<string>;
+  /** The master user's parameters: for the migration only. */
   readonly parameterNames: { endpoint: string; username: string; password: string };
+  /** Each tier's parameters: the shared endpoint, its own username and password. */
+  readonly tierParameterNames: Record<DatabaseTier, { endpoint: string; username: string; password: string }>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:Database', name, {}, opts);
@@ -128,6 +137,17 @@ export class Database extends pulumi.ComponentResource {
     ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: pulumi.interpolate`${instance.address}:${instance.port}`, description: 'grading database host:port', secure: false }, tags, this);
     ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: username, description: 'grading database user', secure: true }, tags, this);
     ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.password, description: 'grading database password', secure: true }, tags, this);
+
+    const tierParameters = {} as Record<DatabaseTier, { endpoint: string; username: string; password: string }>;
+    for (const tier of Object.keys(DATABASE_TIER_USERS) as DatabaseTier[]) {
+      const names = { endpoint: this.parameterNames.endpoint, username: parameterName(env, 'db', `${tier}/username`), password: parameterName(env, 'db', `${tier}/password`) };
+      const password = passwordOrGenerated(`${name}-${tier}-password`, undefined, this);
+      const what = `grading database user of the ${tier} tier`;
+      ssmParameter(`${name}-param-${tier}-username`, { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true }, tags, this);
+      ssmParameter(`${name}-param-${tier}-password`, { name: names.password, value: password, description: `password of the ${what}`, secure: true }, tags, this);
+      tierParameters[tier] = names;
+    }
+    this.tierParameterNames = tierParameters;
 
     this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, address: this.address, securityGroupId: this.securityGroupId });
   }

@@ -3,6 +3,11 @@
  * prebuilt one), the cluster, a least-privilege task role, the service in private subnets and two
  * scaling policies: CPU, and queue backlog per running task (so a burst scales out before CPU rises
  * and an idle queue scales in).
+ *
+ * Each task first runs the database migration (`migrate`, an init container of the same image): it
+ * receives the master user's and both tiers' credentials as ECS secrets, read by the task execution
+ * role, and creates or updates the tier users and their grants. The worker starts only after it
+ * succeeded and reads only its own tier's parameters with its task role.
  */
 import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
@@ -14,6 +19,8 @@ import { QUEUES } from './brokerXml';
 import { tagsFor } from './common';
 
 export const WORKER_HEALTH_PORT = 8080;
+/** The init container of every worker task that migrates the database (web/src/db/cli.ts). */
+export const MIGRATE_CONTAINER = 'migrate';
 
 export interface ParameterNames {
   endpoint: string;
@@ -34,7 +41,13 @@ export interface EcsGradingArgs {
   brokerName: string;
   /** ACTIVE_STANDBY_MULTI_AZ brokers report metrics under `<name>-1` and `<name>-2`. */
   brokerActiveStandby?: boolean;
+  /** Parameters the worker reads at run time (task role): `db` is the worker tier's database user. */
   parameters: { mq: ParameterNames; db: ParameterNames; judge0: { endpoint: string; authToken: string } };
+  /**
+   * The migrate init container's credentials (task execution role, as ECS secrets): the master
+   * user, and the users it creates for the gateway and the worker (the worker's is `parameters.db`).
+   */
+  migration: { master: ParameterNames; gateway: ParameterNames };
   /** Prebuilt image; when absent worker/Dockerfile is built and pushed to a new ECR repository. */
   image?: string;
   /** Defaults 512 / 1024. */
@@ -117,10 +130,20 @@ export class EcsGrading extends pulumi.ComponentResource {
     const assumeTasks = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
     const executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeTasks, description: 'pull the worker image and write its logs', tags }, parent);
     new aws.iam.RolePolicyAttachment(`${name}-execution-managed`, { role: executionRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }, parent);
+    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
+    const migrationSecrets = migrationSecretParameters(args.migration.master, args.migration.gateway, args.parameters.db);
+    const parameterArn = (n: string) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`;
+    new aws.iam.RolePolicy(
+      `${name}-execution-secrets`,
+      {
+        role: executionRole.id,
+        policy: pulumi.jsonStringify(executionSecretsPolicy({ region, parameterArns: [...new Set(Object.values(migrationSecrets))].map(parameterArn), ssmKeyArn: ssmKey.targetKeyArn })),
+      },
+      parent,
+    );
 
     const taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeTasks, description: 'what the grading worker may do', tags }, parent);
     const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, args.parameters.judge0.endpoint, args.parameters.judge0.authToken];
-    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
     new aws.iam.RolePolicy(
       `${name}-task-policy`,
       {
@@ -140,7 +163,24 @@ export class EcsGrading extends pulumi.ComponentResource {
     egress('judge0', { referencedSecurityGroupId: args.judge0SecurityGroupId }, 2358, 'Judge0 API');
 
     const concurrency = args.concurrency ?? 2;
+    const logOptions = (prefix: string) => ({ logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': prefix } });
     const containerDefinitions = pulumi.jsonStringify([
+      {
+        name: MIGRATE_CONTAINER,
+        image: this.image,
+        // Runs to completion before the worker starts; a failed migration stops the task (the worker's dependsOn).
+        essential: false,
+        user: 'node',
+        command: ['node', 'dist/web/src/db/cli.js', 'migrate'],
+        environment: [
+          { name: 'ENVIRONMENT', value: env },
+          { name: 'AWS_REGION', value: region },
+          { name: 'DB_NAME', value: 'grading' },
+        ],
+        secrets: Object.entries(migrationSecrets).map(([variable, parameter]) => ({ name: variable, valueFrom: parameterArn(parameter) })),
+        logConfiguration: logOptions('migrate'),
+        readonlyRootFilesystem: true,
+      },
       {
         name: 'worker',
         image: this.image,
@@ -155,7 +195,8 @@ export class EcsGrading extends pulumi.ComponentResource {
           retries: 3,
           startPeriod: 60,
         },
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': 'worker' } },
+        logConfiguration: logOptions('worker'),
+        dependsOn: [{ containerName: MIGRATE_CONTAINER, condition: 'SUCCESS' }],
         // Fargate's maximum: in-flight gradings get this long after SIGTERM (the worker uses SHUTDOWN_GRACE_MS of it).
         stopTimeout: 120,
         readonlyRootFilesystem: false,
@@ -292,6 +333,33 @@ export function workerEnvironment(o: { env: string; region: pulumi.Input<string>
     { name: 'HEALTH_PORT', value: String(WORKER_HEALTH_PORT) },
     { name: 'SHUTDOWN_GRACE_MS', value: '100000' },
   ];
+}
+
+/**
+ * The migrate container's env var -> SSM parameter (web/src/db/cli.ts): the endpoint (host:port),
+ * the master user and the two tier users it creates.
+ */
+export function migrationSecretParameters(master: ParameterNames, gateway: ParameterNames, worker: ParameterNames): Record<string, string> {
+  return {
+    DB_HOST: master.endpoint,
+    DB_MASTER_USERNAME: master.username,
+    DB_MASTER_PASSWORD: master.password,
+    GATEWAY_DB_USERNAME: gateway.username,
+    GATEWAY_DB_PASSWORD: gateway.password,
+    WORKER_DB_USERNAME: worker.username,
+    WORKER_DB_PASSWORD: worker.password,
+  };
+}
+
+/** Execution role: read exactly the parameters ECS injects as container secrets, decrypt them with the SSM key. */
+export function executionSecretsPolicy(o: { region: pulumi.Input<string>; parameterArns: pulumi.Input<string>[]; ssmKeyArn: pulumi.Input<string> }) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ReadContainerSecrets', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: o.parameterArns },
+      { Sid: 'DecryptContainerSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
+    ],
+  };
 }
 
 /** Task role policy: exactly the named parameters, the SSM key, and the bucket's prefixes. */

@@ -5,22 +5,22 @@
  * Its general and audit logs reach CloudWatch only through a CloudWatch Logs resource policy that
  * lets mq.amazonaws.com write to /aws/amazonmq/*, which this component creates before the broker.
  *
- * Users: the admin (for operators; no tier reads its password) and one user per tier, `workers`
- * and `gateways` groups, each with its own generated password in its own SSM parameters, so one
- * tier's credentials can be rotated or revoked alone (ActiveMQ authorization entries per group
- * belong in the broker XML).
+ * Users: the admin (group `admins`, for operators; no tier reads its password) and one user per
+ * tier in the group brokerXml's authorization entries name (BROKER_GROUPS), each with its own
+ * generated password in its own SSM parameters, so one tier's credentials can be rotated or
+ * revoked alone.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { renderBrokerConfigXml } from './brokerXml';
+import { BROKER_GROUPS, BROKER_USERS, renderBrokerConfigXml } from './brokerXml';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
 
 export const STOMP_SSL_PORT = 61614;
 
-/** The tiers that connect to the broker, each as its own user. */
+/** The tiers that connect to the broker, each as its own user in the group its authorization entries name. */
 export const BROKER_TIERS = {
-  worker: { username: 'grading-worker', group: 'workers' },
-  gateway: { username: 'grading-gateway', group: 'gateways' },
+  worker: { username: BROKER_USERS.worker, group: BROKER_GROUPS.workers },
+  gateway: { username: BROKER_USERS.gateway, group: BROKER_GROUPS.gateways },
 } as const;
 export type BrokerTier = keyof typeof BROKER_TIERS;
 
@@ -142,7 +142,7 @@ export class Messaging extends pulumi.ComponentResource {
         encryptionOptions: { useAwsOwnedKey: true },
         maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
         users: [
-          { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: ['admins'] },
+          { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: [BROKER_GROUPS.admins] },
           ...tierUsers.map((t) => ({ username: t.username, password: t.password, consoleAccess: false, groups: [t.group] })),
         ],
         applyImmediately: false,

@@ -10,6 +10,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { albLogBucket } from './albLogBucket';
+import * as random from '@pulumi/random';
 import { parameterName, ssmParameter, tagsFor } from './common';
 import type { ParameterNames } from './ecsGrading';
 
@@ -46,6 +47,25 @@ export interface WebTierArgs {
    * SecureString /<env>/review/api-key, readable by the gateway instances only.
    */
   review?: { baseUrl: string; model: string; apiKey: pulumi.Input<string> };
+  /**
+   * How the gateway authenticates callers (web/src/auth/config.ts). hmac: a secret is generated into
+   * the SecureString /<env>/web/auth-hmac-secret, readable by the gateway instances only; a site's
+   * back end reads it (aws ssm get-parameter --with-decryption) to mint its users' tokens.
+   */
+  auth: GatewayAuthArgs;
+}
+
+export interface GatewayAuthArgs {
+  mode: 'oidc' | 'hmac' | 'none';
+  issuer?: string;
+  audience?: string;
+  jwksUrl?: string;
+  rolesClaim?: string;
+}
+
+/** What the gateway instances are told about authentication: the HMAC secret's parameter name, never the secret. */
+export interface GatewayAuthSettings extends GatewayAuthArgs {
+  hmacSecretParameter?: string;
 }
 
 export class WebTier extends pulumi.ComponentResource {
@@ -158,7 +178,15 @@ export class WebTier extends pulumi.ComponentResource {
       review = { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: parameterName(env, 'review', 'api-key') };
       ssmParameter(`${name}-review-api-key`, { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description: 'API key of the code-review (chat-completions) service' }, tags, this);
     }
-    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : [])];
+    const auth: GatewayAuthSettings = { ...args.auth };
+    if (auth.mode === 'hmac') {
+      auth.hmacSecretParameter = parameterName(env, 'web', 'auth-hmac-secret');
+      // 64 letters and digits: 64 bytes of key for HS256 (the gateway refuses fewer than 32).
+      const secret = new random.RandomPassword(`${name}-auth-hmac-secret`, { length: 64, special: false }, parent);
+      const description = 'HS256 key the gateway verifies bearer tokens with; a site back end mints its users\' tokens with it';
+      ssmParameter(`${name}-auth-hmac-secret-param`, { name: auth.hmacSecretParameter, secure: true, value: secret.result, description }, tags, this);
+    }
+    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : []), ...(auth.hmacSecretParameter ? [auth.hmacSecretParameter] : [])];
     new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -202,7 +230,7 @@ export class WebTier extends pulumi.ComponentResource {
     const userData = pulumi
       .all([args.image, region, args.bucketName, logGroup.name])
       .apply(([image, r, bucket, logGroupName]) => {
-        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, logGroupName });
+        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, auth, logGroupName });
         return Buffer.from(script).toString('base64');
       });
     const launchTemplate = new aws.ec2.LaunchTemplate(
@@ -290,6 +318,17 @@ export interface GatewayReviewSettings {
   apiKeyParameter: string;
 }
 
+/** AUTH_* for the gateway container (web/src/auth/config.ts): settings and the secret's parameter name. */
+export function gatewayAuthEnvironment(auth: GatewayAuthSettings): Record<string, string> {
+  const env: Record<string, string> = { AUTH_MODE: auth.mode };
+  if (auth.issuer) env.AUTH_ISSUER = auth.issuer;
+  if (auth.audience) env.AUTH_AUDIENCE = auth.audience;
+  if (auth.mode === 'oidc' && auth.jwksUrl) env.AUTH_JWKS_URL = auth.jwksUrl;
+  if (auth.mode === 'hmac' && auth.hmacSecretParameter) env.AUTH_HMAC_SECRET_PARAM = auth.hmacSecretParameter;
+  if (auth.rolesClaim) env.AUTH_ROLES_CLAIM = auth.rolesClaim;
+  return env;
+}
+
 /** Instance boot script: Docker, then the gateway container. Parameter names only, no secrets. */
 export function gatewayUserData(o: {
   image: string;
@@ -298,6 +337,7 @@ export function gatewayUserData(o: {
   environment: string;
   parameters: WebTierArgs['parameters'];
   review?: GatewayReviewSettings;
+  auth: GatewayAuthSettings;
   /** CloudWatch Logs group for the container's output (docker's awslogs driver); docker's default log without it. */
   logGroupName?: string;
 }): string {
@@ -316,6 +356,7 @@ export function gatewayUserData(o: {
     DB_PASSWORD_PARAM: o.parameters.db.password,
     PORT: String(GATEWAY_PORT),
     TRUST_PROXY: 'true',
+    ...gatewayAuthEnvironment(o.auth),
     ...(o.review ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter } : {}),
   };
   return [

@@ -8,13 +8,18 @@
  * each process read what its role's policy names. What cannot exist here is swapped, and only that:
  * the hosts/ports of RDS, Amazon MQ and Judge0 inside the SSM values, the AWS endpoints, the role
  * credentials and the CA bundle (see `overrides`). Credentials, database name and bucket are the
- * program's own: the local services are created with them.
+ * program's own: the local services are created with them (the MariaDB master user and the broker's
+ * admin and tier users with their groups), and the tier database users are made by the task
+ * definition's `migrate` init container, run first exactly as ECS would run it.
  */
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import mysql from 'mysql2/promise';
+import { BROKER_GROUPS } from '../../components/brokerXml';
+import { mintHs256Token } from '../../web/src/auth/authenticator';
 import { seedProblems } from '../../scripts/local';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
@@ -22,6 +27,7 @@ import { freePort, sleep } from '../../scripts/services/process';
 import type { LocalS3 } from '../../scripts/services/s3';
 import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
 import { privateActiveMq, privateMariaDb, privateS3, servicesTls } from '../helpers/services';
+import { createMasterUser } from '../helpers/tierUsers';
 import { dockerfileEnv, dockerRun, renderProgram, ROOT, shellWords, ShippedProgram, taskEnvironment } from './shippedArtifacts';
 import { SsmServer, startSsmServer, StoredParameter } from './ssmServer';
 
@@ -40,7 +46,7 @@ function startEntryPoint(command: string[], env: Env): Booted {
   assert.ok(built, `entry point ${command.join(' ')} is not a dist/*.js file`);
   const source = path.join(ROOT, `${built[1]}.ts`);
   assert.ok(fs.existsSync(source), `no source for ${command[1]}`);
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), source], {
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), source, ...command.slice(2)], {
     env,
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,12 +106,15 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
   let program: ShippedProgram;
   let imageEnv: Env;
   let workerEnv: Env;
+  let migrateEnv: Env;
   let gatewayRun: ReturnType<typeof dockerRun>;
   let broker: LocalActiveMq;
   let db: LocalMariaDb;
   let s3: LocalS3;
   let judge0: Judge0TestServer;
-  const ssm: { worker?: SsmServer; gateway?: SsmServer } = {};
+  /** One SSM API per reader: each role's policy, and a site back end that may read the HMAC key. */
+  const ssm: { worker?: SsmServer; gateway?: SsmServer; site?: SsmServer } = {};
+  let migrated = false;
   const running: Booted[] = [];
   let gatewayUrl: string;
 
@@ -135,17 +144,19 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     workerEnv = taskEnvironment(program.workerContainer, imageEnv, program.parameters);
     gatewayRun = dockerRun(program.gatewayUserData);
     const value = (envName: string) => parameter(workerEnv[envName]).value;
+    // The RDS master user and the Amazon MQ users are the program's own: the migrate container's
+    // master credentials, and every user of the broker resource with its groups.
+    const master = taskEnvironment(program.migrateContainer, {}, program.parameters);
+    const [admin, ...tierUsers] = [...program.brokerUsers].sort((a, b) => Number(b.groups.includes(BROKER_GROUPS.admins)) - Number(a.groups.includes(BROKER_GROUPS.admins)));
+    assert.deepEqual(admin.groups, [BROKER_GROUPS.admins]);
 
     [broker, db, s3, judge0] = await Promise.all([
-      privateActiveMq('boot', { username: value('MQ_USERNAME_PARAM'), password: value('MQ_PASSWORD_PARAM') }),
-      privateMariaDb('boot', {
-        database: program.databaseName,
-        username: value('DB_USERNAME_PARAM'),
-        password: value('DB_PASSWORD_PARAM'),
-      }),
+      privateActiveMq('boot', { username: admin.username, password: admin.password, users: tierUsers }),
+      privateMariaDb('boot', { database: program.databaseName }),
       privateS3('boot', { bucket: workerEnv.GRADING_BUCKET }),
       startJudge0TestServer({ authToken: value('JUDGE0_AUTH_TOKEN_PARAM'), uidBase: 62800 }),
     ]);
+    createMasterUser(db, program.databaseName, { username: master.DB_MASTER_USERNAME, password: master.DB_MASTER_PASSWORD });
     await seedProblems(s3.env());
 
     // The SSM values as the program writes them, with only the hosts and ports of what runs here swapped.
@@ -164,15 +175,47 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     const region = workerEnv.AWS_REGION;
     ssm.worker = await startSsmServer({ region, account: '123456789012', parameters, readable: program.readableBy.worker });
     ssm.gateway = await startSsmServer({ region, account: '123456789012', parameters, readable: program.readableBy.gateway });
+    if (gatewayRun.env.AUTH_HMAC_SECRET_PARAM) {
+      ssm.site = await startSsmServer({ region, account: '123456789012', parameters, readable: [gatewayRun.env.AUTH_HMAC_SECRET_PARAM] });
+    }
+    // ECS resolves the container's secrets (execution role) into its environment before it starts.
+    migrateEnv = taskEnvironment(program.migrateContainer, imageEnv, parameters);
   });
 
   after(async () => {
     await Promise.all(running.map((p) => p.stop()));
-    await Promise.all([ssm.worker?.close(), ssm.gateway?.close(), judge0?.close()]);
+    await Promise.all([ssm.worker?.close(), ssm.gateway?.close(), ssm.site?.close(), judge0?.close()]);
   });
 
-  it('starts the worker from the image ENV and the ECS task definition', async () => {
+  it('runs the migrate init container first, as the task definition describes, as the master user', async () => {
+    assert.deepEqual(program.workerDependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }], 'the worker waits for the migration');
+    assert.equal(program.migrateContainer.essential, false);
+    const secrets = (program.migrateContainer.secrets ?? []).map((s) => s.valueFrom.replace(/^arn:aws:ssm:[^:]+:[^:]+:parameter/, ''));
+    assert.deepEqual(secrets.filter((n) => !program.readableBy.execution?.includes(n)), [], 'the execution role reads every secret ECS injects');
+    const masterParameters = ['DB_MASTER_USERNAME', 'DB_MASTER_PASSWORD'].map((k) => program.migrateContainer.secrets!.find((s) => s.name === k)!.valueFrom);
+    for (const arn of masterParameters) {
+      const name = arn.replace(/^arn:aws:ssm:[^:]+:[^:]+:parameter/, '');
+      assert.ok(!program.readableBy.worker?.includes(name) && !program.readableBy.gateway?.includes(name), `no tier role reads ${name}`);
+    }
+    // DB_TLS_CA: the migration trusts the RDS bundle in AWS; the local database's certificate chains to the test CA.
+    const migrate = startEntryPoint(program.migrateContainer.command!, { ...migrateEnv, DB_TLS_CA: servicesTls().caFile });
+    running.push(migrate);
+    const code = await new Promise<number | null>((resolve) => {
+      if (migrate.child.exitCode !== null) resolve(migrate.child.exitCode);
+      else migrate.child.once('exit', (c) => resolve(c));
+    });
+    assert.equal(code, 0, `migrate exited ${code}:\n${migrate.output()}`);
+    for (const tier of ['GATEWAY', 'WORKER']) assert.match(migrate.output(), new RegExp(`migrated: user ${migrateEnv[`${tier}_DB_USERNAME`]}: `));
+    migrated = true;
+  });
+
+  it('starts the worker from the image ENV and the ECS task definition, as its own database and broker user', async () => {
+    assert.ok(migrated, 'the migrate container succeeded first');
     assert.equal(workerEnv.EXECUTOR, 'judge0', 'production grades on Judge0');
+    assert.equal(parameter(workerEnv.DB_USERNAME_PARAM).value, migrateEnv.WORKER_DB_USERNAME, 'the worker tier database user');
+    assert.notEqual(parameter(workerEnv.DB_USERNAME_PARAM).value, migrateEnv.DB_MASTER_USERNAME);
+    const mqUser = program.brokerUsers.find((u) => u.username === parameter(workerEnv.MQ_USERNAME_PARAM).value);
+    assert.deepEqual(mqUser?.groups, [BROKER_GROUPS.workers], 'the worker tier broker user');
     const healthPort = await freePort();
     // HEALTH_PORT: the task's 8080 may be taken on a shared test machine.
     const env = { ...workerEnv, ...overrides(ssm.worker!), HEALTH_PORT: String(healthPort) };
@@ -188,8 +231,14 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     assert.deepEqual(read, readable, 'the worker reads exactly the parameters its task definition names');
   });
 
-  it('starts the gateway from the image ENV and the user data\'s docker run flags', async () => {
+  it('starts the gateway from the image ENV and the user data\'s docker run flags, as its own users, with token auth', async () => {
+    assert.ok(migrated, 'the migrate container succeeded first');
     assert.equal(imageEnv.EXECUTOR, 'judge0', 'the gateway runs in the worker image, EXECUTOR=judge0 included');
+    assert.equal(parameter(gatewayRun.env.DB_USERNAME_PARAM).value, migrateEnv.GATEWAY_DB_USERNAME, 'the gateway tier database user');
+    const mqUser = program.brokerUsers.find((u) => u.username === parameter(gatewayRun.env.MQ_USERNAME_PARAM).value);
+    assert.deepEqual(mqUser?.groups, [BROKER_GROUPS.gateways], 'the gateway tier broker user');
+    assert.equal(gatewayRun.env.AUTH_MODE, 'hmac', 'the production stack authenticates with HS256 tokens');
+    assert.ok(!('AUTH_HMAC_SECRET' in gatewayRun.env), 'the key by parameter name only');
     const port = await freePort();
     // PORT: the instance's 3000 is also the local stack's default port on this machine.
     const env = { ...imageEnv, ...gatewayRun.env, ...overrides(ssm.gateway!), PORT: String(port) };
@@ -198,16 +247,31 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     gatewayUrl = `http://127.0.0.1:${port}`;
     await waitReady('gateway', gateway, `${gatewayUrl}/health/ready`);
     assert.ok(!ssm.gateway!.reads.some((r) => r.includes('/judge0/')), 'the gateway reads no Judge0 parameter');
+    assert.ok(ssm.gateway!.reads.some((r) => r.endsWith(` ${gatewayRun.env.AUTH_HMAC_SECRET_PARAM}`)), 'the gateway reads the HMAC key from SSM');
     assert.equal((await fetch(`${gatewayUrl}/health/live`)).status, 200);
   });
 
   it('grades one submission through the gateway\'s HTTP API: broker, Judge0, database and S3 all reached', async () => {
     assert.ok(gatewayUrl, 'the gateway started');
     const sourceCode = fs.readFileSync(path.join(ROOT, 'examples/solutions/sum/accepted.py'), 'utf8');
+    // A site's back end: `aws ssm get-parameter --with-decryption` of the key, then an HS256 token for its user.
+    const site = new SSMClient({ region: workerEnv.AWS_REGION, endpoint: ssm.site!.url, credentials: { accessKeyId: 'site', secretAccessKey: 'site' } });
+    const key = await site.send(new GetParameterCommand({ Name: gatewayRun.env.AUTH_HMAC_SECRET_PARAM, WithDecryption: true }));
+    site.destroy();
+    const token = await mintHs256Token(key.Parameter!.Value!, {
+      sub: 'boot_user',
+      issuer: gatewayRun.env.AUTH_ISSUER,
+      audience: gatewayRun.env.AUTH_AUDIENCE,
+      rolesClaim: gatewayRun.env.AUTH_ROLES_CLAIM,
+    });
+    const submission = JSON.stringify({ problemId: 'sum', language: 'python', sourceCode });
+    const anonymous = await fetch(`${gatewayUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: submission });
+    assert.equal(anonymous.status, 401, 'no token, no submission');
+    const headers = { authorization: `Bearer ${token}` };
     const submitted = await fetch(`${gatewayUrl}/api/submissions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'boot_user', problemId: 'sum', language: 'python', sourceCode }),
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: submission,
     });
     const body = (await submitted.json()) as { requestId: string; message?: string };
     assert.equal(submitted.status, 202, body.message);
@@ -216,7 +280,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     const deadline = Date.now() + 120_000;
     while (view.status === 'pending' && Date.now() < deadline) {
       await sleep(250);
-      view = await (await fetch(`${gatewayUrl}/api/submissions/${body.requestId}`)).json();
+      view = await (await fetch(`${gatewayUrl}/api/submissions/${body.requestId}`, { headers })).json();
     }
     assert.equal(view.status, 'completed', `${JSON.stringify(view)}\n${running.map((p) => p.output()).join('\n')}`);
     assert.equal(view.result?.verdict, 'AC');

@@ -105,11 +105,20 @@ export interface ContainerDefinition {
 export interface ShippedProgram {
   /** The worker container of the ECS task definition (containerDefinitions JSON). */
   workerContainer: ContainerDefinition;
+  /** The init container that migrates the database before the worker starts (the worker's dependsOn). */
+  migrateContainer: ContainerDefinition & { essential?: boolean };
+  /** The worker's dependsOn in the task definition. */
+  workerDependsOn: Array<{ containerName: string; condition: string }>;
+  /** The Amazon MQ broker's users (admin and tiers) with their groups, as the Messaging component makes them. */
+  brokerUsers: Array<{ username: string; password: string; groups: string[] }>;
   /** The gateway instances' boot script (launch template user data). */
   gatewayUserData: string;
   parameters: StoredParameter[];
-  /** Parameter names each role's policy allows ssm:GetParameter(s) on (undefined: any). */
-  readableBy: { worker?: string[]; gateway?: string[] };
+  /**
+   * Parameter names each role's policy allows ssm:GetParameter(s) on (undefined: any): the worker's
+   * task role, the gateway instances' role, and the worker task's execution role (ECS secrets).
+   */
+  readableBy: { worker?: string[]; gateway?: string[]; execution?: string[] };
   /** The database the RDS instance creates. */
   databaseName: string;
 }
@@ -128,12 +137,22 @@ export async function renderProgram(stack = 'production'): Promise<ShippedProgra
   await settled();
   const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as ContainerDefinition[];
   const workerContainer = containers.find((c) => c.name === 'worker') ?? containers[0];
+  const migrateContainer = containers.find((c) => c.name === 'migrate');
+  if (!migrateContainer) throw new Error('the worker task definition has no migrate container');
   const userData = one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData as string;
+  const ecsPolicies = rolePolicies('EcsGrading');
   return {
     workerContainer,
+    migrateContainer,
+    workerDependsOn: (workerContainer as { dependsOn?: ShippedProgram['workerDependsOn'] }).dependsOn ?? [],
+    brokerUsers: one('aws:mq/broker:Broker').inputs.users,
     gatewayUserData: Buffer.from(userData, 'base64').toString('utf8'),
     parameters: ofType('aws:ssm/parameter:Parameter').map((p) => ({ name: p.inputs.name, type: p.inputs.type, value: p.inputs.value })),
-    readableBy: { worker: readableParameters(rolePolicies('EcsGrading')), gateway: readableParameters(rolePolicies('WebTier')) },
+    readableBy: {
+      worker: readableParameters(ecsPolicies.filter((p) => p.name.endsWith('-task-policy'))),
+      gateway: readableParameters(rolePolicies('WebTier')),
+      execution: readableParameters(ecsPolicies.filter((p) => p.name.endsWith('-execution-secrets'))),
+    },
     databaseName: one('aws:rds/instance:Instance').inputs.dbName,
   };
 }

@@ -13,12 +13,14 @@ import { servicesTls } from './services';
 export const MASTER_USER = { username: 'master_user', password: 'master-password-123' };
 
 /** What an RDS master user may do on `database` (all of it, with GRANT OPTION, and CREATE USER). */
-export function createMasterUser(db: LocalMariaDb, database: string): void {
+export function createMasterUser(db: LocalMariaDb, database: string, user: { username: string; password: string } = MASTER_USER): void {
+  const q = (value: string) => value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  const account = `'${q(user.username)}'@'127.0.0.1'`;
   const sql = [
     `CREATE DATABASE IF NOT EXISTS \`${database}\``,
-    `CREATE USER IF NOT EXISTS '${MASTER_USER.username}'@'127.0.0.1' IDENTIFIED BY '${MASTER_USER.password}'`,
-    `GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${MASTER_USER.username}'@'127.0.0.1' WITH GRANT OPTION`,
-    `GRANT CREATE USER ON *.* TO '${MASTER_USER.username}'@'127.0.0.1'`,
+    `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY '${q(user.password)}'`,
+    `GRANT ALL PRIVILEGES ON \`${database}\`.* TO ${account} WITH GRANT OPTION`,
+    `GRANT CREATE USER ON *.* TO ${account}`,
   ].join(';\n');
   execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${db.socket}`, '-uroot'], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
 }

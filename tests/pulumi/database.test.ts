@@ -62,4 +62,25 @@ describe('Database', () => {
     assert.ok(await pulumi.isSecret(d.password));
     assert.equal(await promiseOf(d.port), 3306);
   });
+
+  it('generates a user per tier, each with its own password in its own SecureString parameters', async () => {
+    const d = new Database('db', base);
+    await settled();
+    const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p]));
+    assert.deepEqual(d.tierParameterNames, {
+      gateway: { endpoint: '/staging/db/endpoint', username: '/staging/db/gateway/username', password: '/staging/db/gateway/password' },
+      worker: { endpoint: '/staging/db/endpoint', username: '/staging/db/worker/username', password: '/staging/db/worker/password' },
+    });
+    for (const tier of ['gateway', 'worker'] as const) {
+      for (const key of ['username', 'password'] as const) {
+        const param = params[`/staging/db/${tier}/${key}`];
+        assert.equal(param.inputs.type, 'SecureString', `${tier} ${key}`);
+        assert.ok(param.secretPaths.includes('value'), `${tier} ${key} is a secret`);
+      }
+      assert.equal(params[`/staging/db/${tier}/username`].inputs.value, `grading_${tier}`);
+      assert.equal(params[`/staging/db/${tier}/password`].inputs.value, generatedSecret(`db-${tier}-password`));
+    }
+    const passwords = ['/staging/db/password', '/staging/db/gateway/password', '/staging/db/worker/password'].map((n) => params[n].inputs.value);
+    assert.equal(new Set(passwords).size, 3, 'no tier shares the master password or the other tier\'s');
+  });
 });

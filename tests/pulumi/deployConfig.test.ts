@@ -38,8 +38,8 @@ describe('stack config: deploy breakers', () => {
       'certificateArn is required in production: the public ALB serves HTTPS only (HTTP redirects to it); set an ACM certificate ARN',
     ]);
     assert.deepEqual(problemsOf({}, 'staging'), []);
-    const declared = problemsOf({ isProduction: 'true', alarmEmails: ['oncall@example.com'] }, 'staging');
-    assert.deepEqual(declared.map((p) => p.split(' ')[0]), ['certificateArn'], 'isProduction counts, not only the name');
+    const certificate = problemsOf({ isProduction: 'true' }, 'staging').filter((p) => p.startsWith('certificateArn'));
+    assert.equal(certificate.length, 1, 'isProduction counts, not only the name');
   });
 
   it('refuses mqAutoMinorVersionUpgrade false, which Amazon MQ rejects on 5.18 and later', () => {

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
-import { EcsGrading } from '../../components/ecsGrading';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EcsGrading, IMAGE_SOURCES } from '../../components/ecsGrading';
 import { ofType, one, settled, useMocks } from './harness';
 
 const parameters = {
   mq: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/username', password: '/staging/mq/password' },
-  db: { endpoint: '/staging/db/endpoint', username: '/staging/db/username', password: '/staging/db/password' },
+  db: { endpoint: '/staging/db/endpoint', username: '/staging/db/worker/username', password: '/staging/db/worker/password' },
   judge0: { endpoint: '/staging/judge0/endpoint', authToken: '/staging/judge0/auth-token' },
 };
+const migration = {
+  master: { endpoint: '/staging/db/endpoint', username: '/staging/db/username', password: '/staging/db/password' },
+  gateway: { endpoint: '/staging/db/endpoint', username: '/staging/db/gateway/username', password: '/staging/db/gateway/password' },
+};
+const arn = (n: string) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`;
+type Container = { name: string; essential: boolean; command?: string[]; environment: Array<{ name: string; value: string }>; secrets?: Array<{ name: string; valueFrom: string }>; dependsOn?: unknown[] };
+const containersOf = () => JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Container[];
+const rolePolicy = (suffix: string) => JSON.parse(one('aws:iam/rolePolicy:RolePolicy', suffix).inputs.policy);
 const base = {
   environmentName: 'staging',
   privateSubnetIds: ['subnet-a', 'subnet-b'],
@@ -18,6 +28,7 @@ const base = {
   bucketArn: 'arn:aws:s3:::staging-grading-files',
   brokerName: 'staging-grading',
   parameters,
+  migration,
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/grader@sha256:' + 'a'.repeat(64),
   autoscaling: { enabled: true, min: 1, max: 10, cpuTarget: 60, backlogPerTask: 5 },
 };
@@ -28,7 +39,7 @@ describe('EcsGrading', () => {
   it('grants the task role exactly its parameters, the SSM key and the bucket prefixes, with no wildcard resource', async () => {
     new EcsGrading('w', base);
     await settled();
-    const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
+    const policy = rolePolicy('task-policy');
     const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
     assert.deepEqual(bySid.ReadOwnParameters.Action, ['ssm:GetParameters', 'ssm:GetParameter']);
     assert.deepEqual(bySid.ReadOwnParameters.Resource.sort(), [...Object.values(parameters.mq), ...Object.values(parameters.db), ...Object.values(parameters.judge0)].map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`).sort());
@@ -49,14 +60,15 @@ describe('EcsGrading', () => {
     assert.equal(service.launchType, 'FARGATE');
     const taskDef = one('aws:ecs/taskDefinition:TaskDefinition').inputs;
     assert.deepEqual([taskDef.cpu, taskDef.memory], ['512', '1024']);
-    const [container] = JSON.parse(taskDef.containerDefinitions);
+    const container = JSON.parse(taskDef.containerDefinitions).find((c: { name: string }) => c.name === 'worker');
     assert.equal(container.image, base.image);
     assert.equal(container.stopTimeout, 120);
     assert.equal(container.logConfiguration.logDriver, 'awslogs');
     assert.match(container.healthCheck.command[1], /127\.0\.0\.1:8080\/health/);
     const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
     assert.equal(env.MQ_ENDPOINT_PARAM, '/staging/mq/broker-endpoint');
-    assert.equal(env.DB_PASSWORD_PARAM, '/staging/db/password');
+    assert.equal(env.DB_PASSWORD_PARAM, '/staging/db/worker/password');
+    assert.equal(env.DB_USERNAME_PARAM, '/staging/db/worker/username');
     assert.equal(env.JUDGE0_AUTH_TOKEN_PARAM, '/staging/judge0/auth-token');
     assert.equal(env.EXECUTOR, 'judge0');
     assert.ok(Number(env.SHUTDOWN_GRACE_MS) < 120_000);
@@ -114,5 +126,50 @@ describe('EcsGrading', () => {
     assert.match(image.dockerfile.location, /worker\/Dockerfile$/);
     assert.equal(image.push, true);
     assert.match(image.tags[0], /:[0-9a-f]{16}$/);
+  });
+
+  it('migrates the database first: a migrate init container with the master and tier users as ECS secrets', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const [migrate, worker] = containersOf();
+    assert.equal(migrate.name, 'migrate');
+    assert.equal(migrate.essential, false);
+    assert.deepEqual(migrate.command, ['node', 'dist/web/src/db/cli.js', 'migrate']);
+    assert.equal((migrate as unknown as { image: string }).image, base.image, 'the worker image');
+    assert.deepEqual(Object.fromEntries((migrate.secrets ?? []).map((s) => [s.name, s.valueFrom])), {
+      DB_HOST: arn('/staging/db/endpoint'),
+      DB_MASTER_USERNAME: arn('/staging/db/username'),
+      DB_MASTER_PASSWORD: arn('/staging/db/password'),
+      GATEWAY_DB_USERNAME: arn('/staging/db/gateway/username'),
+      GATEWAY_DB_PASSWORD: arn('/staging/db/gateway/password'),
+      WORKER_DB_USERNAME: arn('/staging/db/worker/username'),
+      WORKER_DB_PASSWORD: arn('/staging/db/worker/password'),
+    });
+    const migrateEnv = Object.fromEntries(migrate.environment.map((e) => [e.name, e.value]));
+    assert.equal(migrateEnv.DB_NAME, 'grading');
+    assert.ok(!('DB_TLS_CA' in migrateEnv), 'TLS with the RDS bundle');
+    assert.ok(!Object.keys(migrateEnv).some((k) => /PASSWORD|USERNAME/.test(k)), 'credentials only as secrets');
+    // The image has dist/web/src/db/cli.js: worker/Dockerfile builds web/src with tsconfig.build.json.
+    assert.ok(IMAGE_SOURCES.dirs.includes('web/src') && fs.existsSync(path.join(__dirname, '../../web/src/db/cli.ts')));
+    assert.ok(JSON.parse(fs.readFileSync(path.join(__dirname, '../../tsconfig.build.json'), 'utf8')).include.includes('web/src/**/*.ts'));
+    assert.match(fs.readFileSync(path.join(__dirname, '../../worker/Dockerfile'), 'utf8'), /^COPY web\/src web\/src$/m);
+    assert.equal(worker.name, 'worker');
+    assert.deepEqual(worker.dependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }]);
+    assert.equal(worker.secrets, undefined, 'the worker reads its own parameters with its task role');
+  });
+
+  it('lets the execution role read exactly the migrate secrets, and the task role no master credential', async () => {
+    new EcsGrading('w', base);
+    await settled();
+    const execution = Object.fromEntries(rolePolicy('execution-secrets').Statement.map((s: { Sid: string }) => [s.Sid, s]));
+    const secrets = containersOf().flatMap((c) => c.secrets ?? []).map((s) => s.valueFrom);
+    assert.deepEqual([...execution.ReadContainerSecrets.Resource].sort(), [...new Set(secrets)].sort());
+    assert.equal(execution.ReadContainerSecrets.Action, 'ssm:GetParameters');
+    assert.equal(execution.DecryptContainerSecrets.Resource, 'arn:aws:kms:us-east-1:123456789012:key/ssm-default');
+    assert.deepEqual(execution.DecryptContainerSecrets.Condition, { StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' } });
+    const taskReads = rolePolicy('task-policy').Statement.find((s: { Sid: string }) => s.Sid === 'ReadOwnParameters').Resource as string[];
+    for (const master of [migration.master.username, migration.master.password, ...Object.values(migration.gateway).slice(1)]) {
+      assert.ok(!taskReads.includes(arn(master)), `the worker's task role cannot read ${master}`);
+    }
   });
 });

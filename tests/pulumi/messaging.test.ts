@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
-import { renderBrokerConfigXml } from '../../components/brokerXml';
+import { BROKER_GROUPS, BROKER_USERS, renderBrokerConfigXml } from '../../components/brokerXml';
 import { Messaging } from '../../components/messaging';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
@@ -98,7 +98,11 @@ describe('Messaging', () => {
     const m = new Messaging('mq', base);
     await settled();
     const users = one('aws:mq/broker:Broker').inputs.users as Array<{ username: string; password: string; consoleAccess: boolean; groups: string[] }>;
-    assert.deepEqual(users.map((u) => [u.username, u.groups, u.consoleAccess]), [['grading-admin', ['admins'], false], ['grading-worker', ['workers'], false], ['grading-gateway', ['gateways'], false]]);
+    assert.deepEqual(users.map((u) => [u.username, u.groups, u.consoleAccess]), [
+      ['grading-admin', ['admins'], false],
+      ['grading-worker', ['grading-workers'], false],
+      ['grading-gateway', ['grading-gateways'], false],
+    ]);
     assert.equal(new Set(users.map((u) => u.password)).size, 3, 'three different passwords');
     assert.deepEqual(m.tierParameterNames, {
       worker: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/worker/username', password: '/staging/mq/worker/password' },
@@ -108,5 +112,24 @@ describe('Messaging', () => {
     assert.equal(params['/staging/mq/worker/password'].inputs.value, generatedSecret('mq-worker-password'));
     assert.ok(params['/staging/mq/worker/password'].secretPaths.includes('value'));
     assert.equal(params['/staging/mq/gateway/username'].inputs.value, 'grading-gateway');
+  });
+
+  it('puts its users in exactly the groups the broker configuration\'s authorization entries name', async () => {
+    new Messaging('mq', base);
+    await settled();
+    const xml = one('aws:mq/configuration:Configuration').inputs.data as string;
+    const named = new Set<string>();
+    for (const entry of xml.match(/<authorizationEntry [^>]*\/>/g) ?? []) {
+      for (const [, groups] of entry.matchAll(/ (?:read|write|admin)="([^"]*)"/g)) for (const g of groups.split(',')) named.add(g.trim());
+    }
+    assert.ok(named.size > 0, 'the configuration has authorization entries');
+    const users = one('aws:mq/broker:Broker').inputs.users as Array<{ username: string; groups: string[] }>;
+    const groups = new Set(users.flatMap((u) => u.groups));
+    // Amazon MQ's console group is granted in the XML but held by no API user (consoleAccess is false).
+    assert.deepEqual([...groups].sort(), [...named].filter((g) => g !== BROKER_GROUPS.console).sort());
+    const byUser = Object.fromEntries(users.map((u) => [u.username, u.groups]));
+    assert.deepEqual(byUser[BROKER_USERS.gateway], [BROKER_GROUPS.gateways]);
+    assert.deepEqual(byUser[BROKER_USERS.worker], [BROKER_GROUPS.workers]);
+    assert.deepEqual(byUser['grading-admin'], [BROKER_GROUPS.admins]);
   });
 });

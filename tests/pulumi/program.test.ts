@@ -22,6 +22,11 @@ async function runProgram(): Promise<Record<string, unknown>> {
   return exports;
 }
 
+function workerContainer(): { environment: Array<{ name: string; value: string }> } {
+  const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions);
+  return containers.find((c: { name: string }) => c.name === 'worker');
+}
+
 describe('program (production stack)', () => {
   let outputs: Record<string, unknown>;
   before(async () => {
@@ -42,7 +47,11 @@ describe('program (production stack)', () => {
 
   it('keeps generated passwords out of plain text: only SecureString parameters and secret inputs hold them', async () => {
     const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
-    assert.equal(secrets.length, 7, 'broker admin, worker and gateway, database, Judge0 token and Judge0 database/cache passwords are generated');
+    assert.equal(
+      secrets.length,
+      10,
+      'broker admin, worker and gateway; database master, gateway and worker; Judge0 token, Judge0 database/cache; the gateway HMAC key',
+    );
     for (const resource of recorded) {
       const text = JSON.stringify(resource.inputs);
       for (const secret of secrets) {
@@ -64,10 +73,39 @@ describe('program (production stack)', () => {
     assert.deepEqual(readers('/production/mq/worker/password'), ['production-workers-task-policy']);
     assert.deepEqual(readers('/production/mq/gateway/password'), ['production-web-policy']);
     assert.deepEqual(readers('/production/mq/password'), [], 'no tier runs as the broker admin');
-    const taskEnv = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions)[0].environment;
+    const taskEnv = workerContainer().environment;
     assert.deepEqual(taskEnv.find((e: { name: string }) => e.name === 'MQ_PASSWORD_PARAM'), { name: 'MQ_PASSWORD_PARAM', value: '/production/mq/worker/password' });
     const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
     assert.match(userData, /-e MQ_USERNAME_PARAM=\/production\/mq\/gateway\/username /);
+  });
+
+  it('lets each tier read only its own database user; the master user only the migration, through the execution role', () => {
+    const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
+    const readers = (name: string) => Object.keys(policies).filter((p) => policies[p].includes(`parameter${name}"`)).sort();
+    assert.deepEqual(readers('/production/db/password'), ['production-workers-execution-secrets']);
+    assert.deepEqual(readers('/production/db/username'), ['production-workers-execution-secrets']);
+    assert.deepEqual(readers('/production/db/worker/password'), ['production-workers-execution-secrets', 'production-workers-task-policy']);
+    assert.deepEqual(readers('/production/db/gateway/password'), ['production-web-policy', 'production-workers-execution-secrets']);
+    const env = Object.fromEntries(workerContainer().environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.DB_USERNAME_PARAM, '/production/db/worker/username');
+    assert.equal(env.DB_PASSWORD_PARAM, '/production/db/worker/password');
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /-e DB_USERNAME_PARAM=\/production\/db\/gateway\/username /);
+    assert.match(userData, /-e DB_PASSWORD_PARAM=\/production\/db\/gateway\/password /);
+    const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Array<{ name: string; dependsOn?: unknown }>;
+    assert.deepEqual(containers.map((c) => c.name), ['migrate', 'worker']);
+    assert.deepEqual(containers[1].dependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }]);
+  });
+
+  it('configures the gateway\'s authentication from the stack: hmac with a key only the gateway reads', () => {
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    assert.match(userData, /-e AUTH_MODE=hmac /);
+    assert.match(userData, /-e AUTH_ISSUER=https:\/\/www\.example\.com\/ /);
+    assert.match(userData, /-e AUTH_AUDIENCE=grading-gateway /);
+    assert.match(userData, /-e AUTH_HMAC_SECRET_PARAM=\/production\/web\/auth-hmac-secret /);
+    const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
+    const readers = Object.keys(policies).filter((p) => policies[p].includes('parameter/production/web/auth-hmac-secret"'));
+    assert.deepEqual(readers, ['production-web-policy']);
   });
 
   it('gives every alarm an action', () => {

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebTier, ecrRepositoryArnOf, gatewayUserData } from '../../components/webTier';
-import { ofType, one, promiseOf, settled, useMocks } from './harness';
+import { dockerRun } from '../boot/shippedArtifacts';
+import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
 const base = {
   environmentName: 'staging',
@@ -18,8 +19,9 @@ const base = {
   bucketArn: 'arn:aws:s3:::staging-grading-files',
   parameters: {
     mq: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/username', password: '/staging/mq/password' },
-    db: { endpoint: '/staging/db/endpoint', username: '/staging/db/username', password: '/staging/db/password' },
+    db: { endpoint: '/staging/db/endpoint', username: '/staging/db/gateway/username', password: '/staging/db/gateway/password' },
   },
+  auth: { mode: 'oidc' as const, issuer: 'https://login.example.com/', audience: 'grading', jwksUrl: 'https://login.example.com/.well-known/jwks.json' },
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/staging-grading-worker:abc',
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/staging-grading-worker',
 };
@@ -62,7 +64,7 @@ describe('WebTier', () => {
     assert.equal(lt.blockDeviceMappings[0].ebs.encrypted, 'true');
     const userData = Buffer.from(lt.userData, 'base64').toString();
     assert.match(userData, /node dist\/web\/src\/main\.js/);
-    assert.match(userData, /-e DB_PASSWORD_PARAM=\/staging\/db\/password/);
+    assert.match(userData, /-e DB_PASSWORD_PARAM=\/staging\/db\/gateway\/password/);
     assert.doesNotMatch(userData, /DB_PASSWORD=|MQ_PASSWORD=/);
   });
 
@@ -139,7 +141,7 @@ describe('WebTier', () => {
     assert.equal(ecrRepositoryArnOf('111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/grader:1.2.3'), 'arn:aws:ecr:eu-west-1:111122223333:repository/team/grader');
     assert.equal(ecrRepositoryArnOf(`111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader@sha256:${'a'.repeat(64)}`), 'arn:aws:ecr:eu-west-1:111122223333:repository/grader');
     assert.equal(ecrRepositoryArnOf('ghcr.io/acme/grader:1'), undefined);
-    const userData = gatewayUserData({ image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader:1', region: 'us-east-1', bucket: 'b', environment: 'staging', parameters: base.parameters });
+    const userData = gatewayUserData({ image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/grader:1', region: 'us-east-1', bucket: 'b', environment: 'staging', parameters: base.parameters, auth: base.auth });
     assert.match(userData, /aws ecr get-login-password --region eu-west-1 \| docker login --username AWS --password-stdin 111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
   });
 
@@ -179,5 +181,42 @@ describe('WebTier', () => {
     assert.equal(envOf('MQ_PASSWORD_PARAM'), '/staging/mq/password');
     assert.deepEqual(run.slice(-3), [base.image, 'node', 'dist/web/src/main.js']);
     assert.ok(run.includes('tag=gateway/{{.ID}}') && run.includes('awslogs-group=/grading/staging/gateway'));
+  });
+
+  it('passes the OIDC settings to the gateway container and creates no HMAC secret', async () => {
+    new WebTier('web', { ...base, auth: { ...base.auth, rolesClaim: 'realm_access.roles' } });
+    await settled();
+    const run = dockerRun(Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString());
+    const auth = Object.fromEntries(Object.entries(run.env).filter(([k]) => k.startsWith('AUTH_')));
+    assert.deepEqual(auth, {
+      AUTH_MODE: 'oidc',
+      AUTH_ISSUER: 'https://login.example.com/',
+      AUTH_AUDIENCE: 'grading',
+      AUTH_JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
+      AUTH_ROLES_CLAIM: 'realm_access.roles',
+    });
+    assert.equal(ofType('random:index/randomPassword:RandomPassword').length, 0);
+  });
+
+  it('hmac: generates the secret into a SecureString only the gateway role reads, and passes its name, never the value', async () => {
+    new WebTier('web', { ...base, auth: { mode: 'hmac', issuer: 'https://www.example.com/', audience: 'grading' } });
+    await settled();
+    const param = one('aws:ssm/parameter:Parameter', 'auth-hmac-secret');
+    assert.equal(param.inputs.name, '/staging/web/auth-hmac-secret');
+    assert.equal(param.inputs.type, 'SecureString');
+    assert.ok(param.secretPaths.includes('value'));
+    const generated = one('random:index/randomPassword:RandomPassword', 'auth-hmac-secret').inputs;
+    assert.ok(generated.length >= 32 && generated.special === false, 'at least 32 bytes (the gateway\'s minimum)');
+    assert.equal(param.inputs.value, generatedSecret('web-auth-hmac-secret'));
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    const run = dockerRun(userData);
+    assert.equal(run.env.AUTH_MODE, 'hmac');
+    assert.equal(run.env.AUTH_HMAC_SECRET_PARAM, '/staging/web/auth-hmac-secret');
+    assert.equal(run.env.AUTH_ISSUER, 'https://www.example.com/');
+    assert.equal(run.env.AUTH_AUDIENCE, 'grading');
+    assert.ok(!('AUTH_HMAC_SECRET' in run.env) && !('AUTH_JWKS_URL' in run.env));
+    assert.ok(!userData.includes(generatedSecret('web-auth-hmac-secret')), 'no secret in the user data');
+    const reads = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy).Statement.find((s: { Sid: string }) => s.Sid === 'ReadOwnParameters').Resource;
+    assert.ok(reads.includes('arn:aws:ssm:us-east-1:123456789012:parameter/staging/web/auth-hmac-secret'));
   });
 });

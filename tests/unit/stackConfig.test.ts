@@ -110,6 +110,24 @@ describe('stack config', () => {
     assert.match(problem, /set grading:environmentName/);
   });
 
+  it('checks the gateway authentication settings: hmac by default, none refused in production, oidc complete', () => {
+    const dev = parseStackConfig({}, 'dev');
+    assert.equal(dev.authMode, 'hmac');
+    assert.deepEqual([dev.authIssuer, dev.authAudience], ['grading-site', 'grading-gateway']);
+    assert.equal(parseStackConfig({ authMode: 'none' }, 'dev').authMode, 'none');
+    const production = productionConfig();
+    assert.deepEqual(problemsOf({ ...production, authMode: 'none' }, 'production'), [
+      'authMode none is refused in production: anyone could submit and read as anyone; use oidc or hmac',
+    ]);
+    const oidc = problemsOf({ authMode: 'oidc' }, 'dev');
+    assert.equal(oidc.length, 1);
+    assert.match(oidc[0], /^authMode oidc requires authIssuer .*, authAudience .*, authJwksUrl/);
+    assert.match(problemsOf({ authMode: 'oidc', authIssuer: 'https://i/', authAudience: 'a', authJwksUrl: 'http://idp/jwks' }, 'dev').join('\n'), /^authJwksUrl: /m);
+    assert.match(problemsOf({ authMode: 'sso' }, 'dev').join('\n'), /^authMode: /m);
+    const cfg = parseStackConfig({ authMode: 'oidc', authIssuer: 'https://i/', authAudience: 'a', authJwksUrl: 'https://i/jwks', authRolesClaim: 'realm_access.roles' }, 'dev');
+    assert.deepEqual([cfg.authIssuer, cfg.authAudience, cfg.authJwksUrl, cfg.authRolesClaim], ['https://i/', 'a', 'https://i/jwks', 'realm_access.roles']);
+  });
+
   it('reports every problem of a badly written stack file in one round, each naming key, problem and fix', () => {
     const problems = problemsOf(
       {
