@@ -189,7 +189,7 @@ export class EcsGrading extends pulumi.ComponentResource {
         portMappings: [{ containerPort: WORKER_HEALTH_PORT, protocol: 'tcp' }],
         environment: workerEnvironment({ env, region, bucketName: args.bucketName, parameters: args.parameters, concurrency }),
         healthCheck: {
-          command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"`],
+          command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"`],
           interval: 30,
           timeout: 5,
           retries: 3,

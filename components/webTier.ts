@@ -132,7 +132,8 @@ export class WebTier extends pulumi.ComponentResource {
         targetType: 'instance',
         vpcId: args.vpcId,
         deregistrationDelay: 30,
-        healthCheck: { path: '/health', protocol: 'HTTP', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        // Liveness: a database or broker blip hits every gateway at once and must not get them all replaced.
+        healthCheck: { path: '/health/live', protocol: 'HTTP', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
         tags,
       },
       parent,
@@ -367,7 +368,7 @@ export function gatewayUserData(o: {
     registry.includes('.dkr.ecr.')
       ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | docker login --username AWS --password-stdin ${shellWord(registry)}`
       : '',
-    // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health instead.
+    // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health/live instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
     // Output goes to CloudWatch Logs with the instance role's credentials; a stream per container.
     o.logGroupName

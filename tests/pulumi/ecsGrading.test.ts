@@ -64,7 +64,7 @@ describe('EcsGrading', () => {
     assert.equal(container.image, base.image);
     assert.equal(container.stopTimeout, 120);
     assert.equal(container.logConfiguration.logDriver, 'awslogs');
-    assert.match(container.healthCheck.command[1], /127\.0\.0\.1:8080\/health/);
+    assert.match(container.healthCheck.command[1], /127\.0\.0\.1:8080\/health\/live'/, 'liveness: a broker failover must not get every task replaced');
     const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
     assert.equal(env.MQ_ENDPOINT_PARAM, '/staging/mq/broker-endpoint');
     assert.equal(env.DB_PASSWORD_PARAM, '/staging/db/worker/password');

@@ -52,10 +52,10 @@ describe('WebTier', () => {
     assert.deepEqual(ports.sort(), [443, 80]);
   });
 
-  it('health-checks /health and runs instances in private subnets with IMDSv2 and encrypted disks', async () => {
+  it('health-checks liveness (/health/live: a database blip must not recycle every gateway) and runs instances in private subnets with IMDSv2 and encrypted disks', async () => {
     new WebTier('web', base);
     await settled();
-    assert.equal(one('aws:lb/targetGroup:TargetGroup').inputs.healthCheck.path, '/health');
+    assert.equal(one('aws:lb/targetGroup:TargetGroup').inputs.healthCheck.path, '/health/live');
     const asg = one('aws:autoscaling/group:Group').inputs;
     assert.deepEqual(asg.vpcZoneIdentifiers, ['subnet-a', 'subnet-b']);
     assert.equal(asg.healthCheckType, 'ELB');
