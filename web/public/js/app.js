@@ -386,6 +386,18 @@
     if (typeof testResult.time === 'number') stats.push(testResult.time + ' ms');
     if (typeof testResult.memory === 'number') stats.push(formatMb(testResult.memory));
     chip.querySelector('.case-stats').textContent = stats.join(' · ') || '\u00a0';
+    // The reason in plain view, not only in the tooltip: touch screens cannot hover.
+    var detail = chip.querySelector('.case-message');
+    if (status !== 'AC' && status !== 'SKIPPED') {
+      if (!detail) {
+        detail = document.createElement('div');
+        detail.className = 'case-message';
+        chip.appendChild(detail);
+      }
+      detail.textContent = chip.title;
+    } else if (detail) {
+      detail.remove();
+    }
   }
 
   function showFinal(doc) {
