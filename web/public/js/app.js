@@ -115,6 +115,13 @@
     return body;
   }
 
+  // Whether this gateway has a reviewer: "Review my code" stays hidden when it has none.
+  var reviewEnabled = false;
+  fetch('/api/auth', { headers: { accept: 'application/json' } })
+    .then(function (r) { return r.json(); })
+    .then(function (info) { reviewEnabled = Boolean(info.review); })
+    .catch(function () { reviewEnabled = false; });
+
   async function showLogin(message) {
     els.app.hidden = true;
     els.session.hidden = true;
@@ -410,8 +417,8 @@
     }
     setVerdict(result.verdict);
     if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
-    // Review is on request only, once there is a verdict to talk about.
-    els.reviewPanel.hidden = false;
+    // Review is on request only, once there is a verdict to talk about, and only when the gateway has a reviewer.
+    els.reviewPanel.hidden = !reviewEnabled;
     var cases = result.testResults || [];
     var passed = cases.filter(function (c) { return c.status === 'AC'; }).length;
     els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : (result.message || '');
