@@ -138,6 +138,10 @@ describe('web page in headless Chromium', function () {
     assert.equal(verdict, 'WA');
     assert.equal(await page.locator('#cases .case.case-ok').count(), 1);
     assert.equal(await page.locator('#cases .case.case-bad').count(), 3);
+    // Failure details are on the page, not only in a tooltip (touch screens cannot hover).
+    assert.equal(await page.locator('#cases .case.case-bad .case-message').count(), 3);
+    assert.match((await page.locator('#cases .case.case-bad .case-message').first().textContent()) ?? '', /Wrong Answer/);
+    assert.equal(await page.locator('#cases .case.case-ok .case-message').count(), 0);
     assert.match((await page.textContent('#verdict-detail')) ?? '', /1 \/ 4 test cases passed/);
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict-wa.png'), fullPage: true });
     assert.deepEqual(pageErrors, [], 'no script errors or failed loads on the page');

@@ -360,11 +360,11 @@ describe('web gateway HTTP layer', () => {
 
   it('mints dev-login tokens (local stack) that pass the same verification, and says so on /api/auth', async () => {
     await start();
-    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: false });
+    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: false, review: false });
     assert.equal((await fetch(`${base}/api/dev/login`, { method: 'POST' })).status, 401, 'no dev login unless configured');
     await gateway.close();
     await start({}, devLoginFrom({ ...authConfig, devLogin: true }));
-    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: true });
+    assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: true, review: false });
     const login = (body: unknown) => fetch(`${base}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const { token, expiresIn } = await (await login({ userId: 'dev_teacher', roles: ['staff'] })).json();
     assert.equal(expiresIn, 3600);

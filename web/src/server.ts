@@ -203,7 +203,7 @@ export class Gateway {
       throw methodNotAllowed('GET');
     }
     // Public: how the page should sign in (no token needed to ask).
-    if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin) });
+    if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin), review: Boolean(this.deps.reviews?.enabled) });
     if (pathname === '/api/dev/login' && this.deps.devLogin) {
       if (method !== 'POST') throw methodNotAllowed('POST');
       // Local development only, and only from this machine: never hand out tokens over a network.

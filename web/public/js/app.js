@@ -115,6 +115,13 @@
     return body;
   }
 
+  // Whether this gateway has a reviewer: "Review my code" stays hidden when it has none.
+  var reviewEnabled = false;
+  fetch('/api/auth', { headers: { accept: 'application/json' } })
+    .then(function (r) { return r.json(); })
+    .then(function (info) { reviewEnabled = Boolean(info.review); })
+    .catch(function () { reviewEnabled = false; });
+
   async function showLogin(message) {
     els.app.hidden = true;
     els.session.hidden = true;
@@ -386,6 +393,18 @@
     if (typeof testResult.time === 'number') stats.push(testResult.time + ' ms');
     if (typeof testResult.memory === 'number') stats.push(formatMb(testResult.memory));
     chip.querySelector('.case-stats').textContent = stats.join(' · ') || '\u00a0';
+    // The reason in plain view, not only in the tooltip: touch screens cannot hover.
+    var detail = chip.querySelector('.case-message');
+    if (status !== 'AC' && status !== 'SKIPPED') {
+      if (!detail) {
+        detail = document.createElement('div');
+        detail.className = 'case-message';
+        chip.appendChild(detail);
+      }
+      detail.textContent = chip.title;
+    } else if (detail) {
+      detail.remove();
+    }
   }
 
   function showFinal(doc) {
@@ -398,8 +417,8 @@
     }
     setVerdict(result.verdict);
     if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
-    // Review is on request only, once there is a verdict to talk about.
-    els.reviewPanel.hidden = false;
+    // Review is on request only, once there is a verdict to talk about, and only when the gateway has a reviewer.
+    els.reviewPanel.hidden = !reviewEnabled;
     var cases = result.testResults || [];
     var passed = cases.filter(function (c) { return c.status === 'AC'; }).length;
     els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : (result.message || '');

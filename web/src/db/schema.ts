@@ -16,6 +16,7 @@ export const GATEWAY_TABLES = {
   reviews: 'submission_reviews',
   reviewBudget: 'review_budget',
   streamTickets: 'stream_tickets',
+  webhookDeliveries: 'webhook_deliveries',
 } as const;
 
 export const GATEWAY_MIGRATIONS: string[] = [
@@ -56,6 +57,18 @@ export const GATEWAY_MIGRATIONS: string[] = [
   // GitHub links and commits of accepted solutions; fingerprints and paste signals (worker/src/solutions, similarity).
   ...SOLUTIONS_SCHEMA,
   ...SIMILARITY_SCHEMA,
+  // Webhook deliveries: the first gateway instance to INSERT a request's row delivers it; each attempt is recorded.
+  `CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    url VARCHAR(2048) NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    attempts INT NOT NULL DEFAULT 0,
+    last_response_code INT NULL,
+    last_error VARCHAR(512) NULL,
+    attempt_log JSON NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -71,6 +84,8 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   // Paste signals arrive with a submission; staff read them with the fingerprints the solutions process writes.
   ['submission_signals', 'SELECT, INSERT, UPDATE'],
   ['submission_fingerprints', 'SELECT'],
+  // Webhooks: claim a delivery (INSERT), record its attempts (UPDATE).
+  [GATEWAY_TABLES.webhookDeliveries, 'SELECT, INSERT, UPDATE'],
 ];
 
 /**

@@ -44,6 +44,11 @@ export class ReviewService {
     this.addressLimiter = new TokenBucketLimiter(deps.addressRateLimit ?? { capacity: 5, refillPerSecond: 30 / 3600 });
   }
 
+  /** False when no reviewer is configured: the page hides "Review my code" (GET /api/auth says so). */
+  get enabled(): boolean {
+    return !(this.deps.reviewer instanceof ReviewNotConfiguredError);
+  }
+
   async get(requestId: string): Promise<StoredReview> {
     const review = await this.deps.store.get(requestId);
     if (!review) throw new HttpError(404, 'not_found', `submission ${requestId} has no review; ask for one with POST /api/submissions/${requestId}/review`);
