@@ -46,7 +46,7 @@ export const COMPILER_OPTIONS: Partial<Record<Language, string>> = {
 };
 
 /** Memory the box allows above the limit for the runtime itself, as the local sandbox does (toolchains.ts). */
-export const MEMORY_HEADROOM_MB: Record<Language, number> = { python: 0, javascript: 32, c: 0, cpp: 0, java: 160 };
+export const MEMORY_HEADROOM_MB: Record<Language, number> = { python: 0, javascript: 32, c: 0, cpp: 0, java: 160, go: 16, rust: 0 };
 
 export interface ClampedLimits {
   cpu_time_limit: number;
