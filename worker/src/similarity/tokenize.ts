@@ -77,8 +77,8 @@ const LEXICONS: Record<Language, Lexicon> = {
     keywords: new Set(JS_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false,
     dropStatements: [], tripleQuotes: false, templateLiterals: true,
   },
-  // Go's raw strings are backquoted like JavaScript's template literals (without ${}).
-  go: { keywords: new Set(GO_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false, dropStatements: ['package'], tripleQuotes: false, templateLiterals: true },
+  // Go's raw strings are backquoted like JavaScript's template literals; its package/import lines are kept (no `;` ends them).
+  go: { keywords: new Set(GO_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false, dropStatements: [], tripleQuotes: false, templateLiterals: true },
   rust: { keywords: new Set(RUST_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false, dropStatements: ['use'], tripleQuotes: false, templateLiterals: false },
 };
 
