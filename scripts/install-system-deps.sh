@@ -5,6 +5,7 @@
 #   bubblewrap      the local sandbox
 #   python3-seccomp compiles the sandbox's syscall filter (libseccomp) on first use
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
+#   golang-go, rustc  compilers for the sandbox's Go and Rust submissions (/usr/bin/go, /usr/bin/rustc)
 #   shellcheck      lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
 #   gettext-base    envsubst, which renders judge0.conf in the Judge0 host's boot script (run by its tests)
@@ -14,7 +15,7 @@
 #   unzip           the Judge0 test server unpacks multi-file programs with it, as Judge0 does
 set -euo pipefail
 
-packages=(activemq mariadb-server mariadb-client bubblewrap python3 python3-seccomp default-jdk-headless gcc g++ shellcheck
+packages=(activemq mariadb-server mariadb-client bubblewrap python3 python3-seccomp default-jdk-headless gcc g++ golang-go rustc shellcheck
   cloud-init gettext-base chromium openssl libactivemq-java python3-stomp unzip)
 missing=()
 for pkg in "${packages[@]}"; do

@@ -138,6 +138,8 @@ export const TEST_LANGUAGES: BoxLanguage[] = [
   { id: 63, name: 'JavaScript (Node.js 12.14.0)', is_archived: false, source_file: 'script.js', compile_cmd: null, run_cmd: '/usr/bin/node script.js' },
   { id: 70, name: 'Python (2.7.17)', is_archived: false, source_file: 'script.py', compile_cmd: null, run_cmd: '/usr/bin/python2 script.py' },
   { id: 71, name: 'Python (3.8.1)', is_archived: false, source_file: 'script.py', compile_cmd: null, run_cmd: '/usr/bin/python3 script.py' },
+  { id: 60, name: 'Go (1.13.5)', is_archived: false, source_file: 'main.go', compile_cmd: 'GOCACHE=/tmp/.cache/go-build /usr/bin/go build %s main.go', run_cmd: './main' }, // active.rb:134-141
+  { id: 73, name: 'Rust (1.40.0)', is_archived: false, source_file: 'main.rs', compile_cmd: '/usr/bin/rustc %s main.rs', run_cmd: './main' }, // active.rb:233-239
   { id: 89, name: 'Multi-file program', is_archived: false, source_file: null, compile_cmd: null, run_cmd: null },
   { id: 2, name: 'Bash (4.4)', is_archived: true, source_file: 'script.sh', compile_cmd: null, run_cmd: '/bin/bash script.sh' },
 ];

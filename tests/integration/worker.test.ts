@@ -81,6 +81,8 @@ describe('grading worker (integration)', function () {
     ['c', 'sum/accepted.c', 'AC'],
     ['cpp', 'max-subarray/accepted.cpp', 'AC'],
     ['java', 'sum/Accepted.java', 'AC'],
+    ['go', 'sum/accepted.go', 'AC'],
+    ['rust', 'sum/accepted.rs', 'AC'],
   ];
   for (const [language, file, verdict] of languages) {
     it(`grades a ${language} submission end to end (${verdict})`, async () => {

@@ -43,6 +43,8 @@ describe('Judge0 executor', function () {
         c: 'C (GCC 9.2.0) | GCC 9.2.0',
         cpp: 'C++ (GCC 9.2.0) | GCC 9.2.0',
         java: 'Java (OpenJDK 13.0.1) | OpenJDK 13.0.1',
+        go: 'Go (1.13.5) | 1.13.5',
+        rust: 'Rust (1.40.0) | 1.40.0',
       });
       assert.equal(executor.resolved('c')?.id, 50);
       assert.equal(executor.batchSize, 20);
@@ -63,6 +65,24 @@ describe('Judge0 executor', function () {
       const source = '#include <cstdio>\n#include <optional>\n#include <utility>\nint main(){ auto [a, b] = std::pair<int,int>(2, 3); std::optional<int> o = a * b; std::printf("%d\\n", *o); }';
       assert.equal((await runOne(executor, 'cpp', source)).stdout, '6\n');
       assert.equal(lastPosted().submissions![0].compiler_options, '-O2 -std=c++17');
+    });
+
+    it('grades Go (language 60) and Rust (language 73, optimised as edition 2018): output, panics and compile errors', async () => {
+      await start();
+      const executor = await connect();
+      const go = 'package main\nimport "fmt"\nfunc main() { var n int; fmt.Scan(&n); a := []int{7}; fmt.Println(a[n]) }';
+      const rust = 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+        'let n: usize = s.trim().parse().unwrap(); let a = vec![7]; println!("{}", a[n]); }';
+      for (const [language, source, id, panicCode] of [['go', go, 60, 2], ['rust', rust, 73, 101]] as const) {
+        const report = await executor.execute({ id: `lang-${language}`, language, source, cases: [{ index: 1, input: '0\n' }, { index: 2, input: '3\n' }], limits });
+        assert.equal(report.compile.ok, true, report.compile.output);
+        assert.deepEqual(report.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]), [['exited', 0, '7\n'], ['exited', panicCode, '']], language);
+        assert.equal(lastPosted().submissions![0].language_id, id);
+      }
+      assert.equal(lastPosted().submissions![0].compiler_options, '-O --edition 2018 -C link-arg=-s');
+      const ce = await executor.execute({ id: 'ce-go', language: 'go', source: 'package main\nfunc main() { x := }', cases: sumCases(1), limits });
+      assert.equal(ce.compile.ok, false);
+      assert.match(ce.compile.output, /main\.go:2/);
     });
 
     it('keeps compiler warnings of a program that compiles', async () => {

@@ -100,6 +100,9 @@ const HARVEST: Record<Language, string> = {
   cpp: '#include <iostream>\n#include <string>\nint main(){ std::string s, all; while (std::getline(std::cin, s)) all += s + "\\n"; std::cout << all; std::cerr << all; return 1 + all[0] % 100; }',
   javascript: 'const d = require("fs").readFileSync(0, "utf8"); process.stdout.write(d); process.stderr.write(d); process.exitCode = 1 + d.charCodeAt(0) % 100;',
   java: 'import java.io.*;\npublic class Main { public static void main(String[] a) throws Exception { String d = new String(System.in.readAllBytes()); System.out.print(d); System.err.print(d); System.out.flush(); System.exit(1 + d.charAt(0) % 100); } }',
+  go: 'package main\nimport ("io"; "os")\nfunc main() { d, _ := io.ReadAll(os.Stdin); os.Stdout.Write(d); os.Stderr.Write(d); os.Exit(1 + int(d[0]) % 100) }',
+  rust: 'use std::io::{Read, Write};\nfn main() { let mut d = Vec::new(); std::io::stdin().read_to_end(&mut d).unwrap(); ' +
+    'std::io::stdout().write_all(&d).unwrap(); std::io::stderr().write_all(&d).unwrap(); std::process::exit(1 + (d[0] as i32) % 100); }',
 };
 
 const PORT_PLACEHOLDER = '__PORT__';
@@ -209,6 +212,35 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     ...(language === 'java' ? { timeLimitMs: 3000, memoryLimitMb: 128 } : {}),
   })),
   // --- more ways to starve or outlive the run, in the languages not yet covered ---
+  {
+    name: 'environ and cmdline of every pid (Go)',
+    language: 'go',
+    source: 'package main\nimport ("fmt"; "os"; "strconv")\nfunc main() { ds, _ := os.ReadDir("/proc"); for _, d := range ds { if _, e := strconv.Atoi(d.Name()); e != nil { continue }; ' +
+      'for _, n := range []string{"environ", "cmdline", "mountinfo"} { b, e := os.ReadFile("/proc/" + d.Name() + "/" + n); fmt.Printf("%s %s %q %v\\n", d.Name(), n, b, e) } }; ' +
+      'fmt.Println(os.Environ()); fmt.Println("pids read") }',
+    expect: ['exited-0'],
+    stdoutMustMatch: /pids read/,
+  },
+  {
+    name: 'PID 1 environment (Rust)',
+    language: 'rust',
+    source: 'fn main() { for f in ["/proc/1/environ", "/proc/1/mem", "/proc/1/root/etc/hostname"] { match std::fs::read(f) { Ok(b) => println!("{} readable {:?}", f, b), ' +
+      'Err(e) => println!("{} denied {}", f, e) } } for (k, v) in std::env::vars() { println!("{}={}", k, v); } }',
+    expect: ['exited-0'],
+    stdoutMustNotMatch: /readable/,
+  },
+  {
+    name: 'goroutine and thread bomb (Go)',
+    language: 'go',
+    source: 'package main\nimport ("runtime"; "syscall")\nfunc main() { for { go func() { runtime.LockOSThread(); for { syscall.Getpid() } }() } }',
+    expect: ['time-limit', 'memory-limit', 'exited-nonzero', 'signaled'],
+  },
+  {
+    name: 'thread bomb and fork bomb (Rust)',
+    language: 'rust',
+    source: 'fn main() { loop { let _ = std::thread::Builder::new().spawn(|| loop {}); let _ = std::process::Command::new("/proc/self/exe").spawn(); } }',
+    expect: ['time-limit', 'memory-limit', 'exited-nonzero', 'signaled'],
+  },
   { name: 'fork bomb (JavaScript)', language: 'javascript', source: 'const { spawn } = require("child_process"); for (;;) { try { spawn(process.execPath, ["-e", "for(;;);"]); } catch (e) {} }', expect: ['time-limit', 'memory-limit', 'exited-nonzero', 'signaled'] },
   // The JVM logs each failed pthread_create to stdout (unified logging), so a bomb may end on the output limit.
   { name: 'thread bomb (Java)', language: 'java', source: 'public class Main { public static void main(String[] a) { for (;;) { try { new Thread(() -> { for (;;) {} }).start(); } catch (Throwable t) {} } } }', expect: ['time-limit', 'memory-limit', 'exited-nonzero', 'signaled', 'output-limit'], timeLimitMs: 2000, memoryLimitMb: 128 },

@@ -15,6 +15,9 @@ const SUM: Record<Language, string> = {
   c: '#include <stdio.h>\nint main(){ long a, b; scanf("%ld %ld", &a, &b); printf("%ld\\n", a + b); return 0; }',
   cpp: '#include <iostream>\nint main(){ long a, b; std::cin >> a >> b; std::cout << a + b << "\\n"; }',
   java: 'import java.util.*;\npublic class Main { public static void main(String[] args) { Scanner s = new Scanner(System.in); System.out.println(s.nextLong() + s.nextLong()); } }',
+  go: 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }',
+  rust: 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+    'let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
 };
 
 const limits = { timeLimitMs: 3000, memoryLimitMb: 256, outputLimitBytes: 1 << 20 };
@@ -76,6 +79,21 @@ describe('sandbox executor', function () {
     assert.match(ce.compile.output, /Main\.java:1: error/);
     assert.deepEqual(ce.runs, []);
   });
+
+  for (const [language, panics, broken, exitCode, message] of [
+    ['go', 'package main\nimport "fmt"\nfunc main() { var n int; fmt.Scan(&n); a := []int{1}; fmt.Println(a[n]) }', 'package main\nfunc main() { x := }', 2, /main\.go:2/],
+    ['rust', 'fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); let n: usize = s.trim().parse().unwrap(); ' +
+      'let a = vec![1]; println!("{}", a[n]); }', 'fn main() { let x: i32 = "text"; }', 101, /mismatched types/],
+  ] as const) {
+    it(`reports a ${language} panic as its exit code and a ${language} compile error with the compiler's message`, async () => {
+      const ran = await executor.execute({ id: `panic-${language}`, language, source: panics, cases: [{ index: 1, input: '0\n' }, { index: 2, input: '5\n' }], limits });
+      assert.deepEqual(ran.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]), [['exited', 0, '1\n'], ['exited', exitCode, '']]);
+      assert.match(ran.runs[1].outcome.stderr, /index out of (range|bounds)/);
+      const ce = await executor.execute({ id: `ce-${language}`, language, source: broken, cases: [{ index: 1, input: '' }], limits });
+      assert.equal(ce.compile.ok, false);
+      assert.match(ce.compile.output, message);
+    });
+  }
 
   it('runs cases in parallel up to its concurrency', async () => {
     const cases = Array.from({ length: 4 }, (_, i) => ({ index: i + 1, input: '' }));

@@ -29,7 +29,7 @@ describe('contracts', () => {
     assert.equal(parsed.ok, false);
     if (parsed.ok) return;
     assert.equal(parsed.reason, 'schema');
-    assert.deepEqual(parsed.errors.sort(), ['extra: is not a known field', 'language: "cobol" is not one of python, javascript, c, cpp, java', 'timeLimit: must be integer (got "5000")', 'timestamp: is required'].sort());
+    assert.deepEqual(parsed.errors.sort(), ['extra: is not a known field', 'language: "cobol" is not one of python, javascript, c, cpp, java, go, rust', 'timeLimit: must be integer (got "5000")', 'timestamp: is required'].sort());
   });
 
   it('reports bad JSON as such', () => {

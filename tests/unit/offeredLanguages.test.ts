@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createJudge0Executor } from '../../worker/src/executors/judge0';
 import type { Executor } from '../../worker/src/executors/port';
-import { OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../worker/src/languages';
+import { LANGUAGE_IDS, OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../worker/src/languages';
 import { offeredLanguages, publishOfferedLanguages } from '../../worker/src/offeredLanguages';
 import { s3OfferedLanguages } from '../../web/src/offeredLanguages';
 import { Gateway } from '../../web/src/server';
@@ -55,7 +55,7 @@ describe('languages offered by the executor in use', function () {
     const served = await languagesFrom(s3OfferedLanguages(client, s3.bucket));
     assert.deepEqual(
       served.map((l) => `${l.id}: ${l.label}`),
-      ['python: Python (3.8.1)', 'javascript: JavaScript (Node.js 12.14.0)', 'c: C (GCC 9.2.0)', 'cpp: C++ (GCC 9.2.0)', 'java: Java (OpenJDK 13.0.1)'],
+      ['python: Python (3.8.1)', 'javascript: JavaScript (Node.js 12.14.0)', 'c: C (GCC 9.2.0)', 'cpp: C++ (GCC 9.2.0)', 'java: Java (OpenJDK 13.0.1)', 'go: Go (1.13.5)', 'rust: Rust (1.40.0)'],
     );
     assert.equal(served.find((l) => l.id === 'java')?.version, 'OpenJDK 13.0.1');
   });
@@ -68,11 +68,13 @@ describe('languages offered by the executor in use', function () {
     assert.match(names.java, /^Java \(OpenJDK \d+(\.\d+)+\)$/);
     assert.match(names.python, /^Python \(3\.\d+\.\d+\)$/);
     assert.match(names.javascript, /^JavaScript \(Node\.js \d+\.\d+\.\d+\)$/);
+    assert.match(names.go, /^Go \(1\.\d+(\.\d+)?\)$/);
+    assert.match(names.rust, /^Rust \(1\.\d+\.\d+\)$/);
   });
 
   it('shows plain labels, never a version, while nothing is published; only offered languages when something is', async () => {
     const plain = await languagesFrom();
-    assert.equal(plain.length, 5);
+    assert.equal(plain.length, LANGUAGE_IDS.length);
     assert.ok(plain.every((l) => !/\d+\.\d|Java \d/.test(l.label)), JSON.stringify(plain));
     const onlyJava = await languagesFrom(async () => [{ id: 'java', name: 'Java (OpenJDK 13.0.1)', version: 'OpenJDK 13.0.1' }]);
     assert.deepEqual(onlyJava.map((l) => l.label), ['Java (OpenJDK 13.0.1)']);

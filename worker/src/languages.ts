@@ -9,6 +9,8 @@ export const LANGUAGES = {
   c: { extension: 'c', label: 'C (GCC)' },
   cpp: { extension: 'cpp', label: 'C++ (GCC)' },
   java: { extension: 'java', label: 'Java' },
+  go: { extension: 'go', label: 'Go' },
+  rust: { extension: 'rs', label: 'Rust' },
 } as const;
 
 export type Language = keyof typeof LANGUAGES;

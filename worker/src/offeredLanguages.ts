@@ -28,7 +28,9 @@ export async function offeredLanguages(executor: Executor): Promise<OfferedLangu
 /** Name the sandbox's toolchain as Judge0 names its languages: "C (GCC 14.2.0)", "Python (3.13.5)". */
 async function sandboxLanguage(id: Language): Promise<OfferedLanguage> {
   const toolchain = TOOLCHAINS[id];
-  const binary = (toolchain.compile ?? toolchain.run({ memoryLimitMb: 256 }))[0];
+  // Go compiles through /usr/bin/env (its cache variables): the tool is the first absolute path after the assignments.
+  const command = toolchain.compile ?? toolchain.run({ memoryLimitMb: 256 });
+  const binary = command[0] === '/usr/bin/env' ? command.find((a, i) => i > 0 && a.startsWith('/')) ?? command[0] : command[0];
   const version = await probeVersion(id, binary).catch(() => '');
   const family: Record<Language, (v: string) => string> = {
     python: (v) => `Python (${v})`,
@@ -36,6 +38,8 @@ async function sandboxLanguage(id: Language): Promise<OfferedLanguage> {
     c: (v) => `C (GCC ${v})`,
     cpp: (v) => `C++ (GCC ${v})`,
     java: (v) => `Java (OpenJDK ${v})`,
+    go: (v) => `Go (${v})`,
+    rust: (v) => `Rust (${v})`,
   };
   return version ? { id, name: family[id](version), version } : { id, name: LANGUAGES[id].label, version: '' };
 }
@@ -47,6 +51,7 @@ async function probeVersion(id: Language, binary: string): Promise<string> {
     const { stdout, stderr } = await exec(binary, ['-version'], { timeout: 10_000 });
     return /(\d+(?:\.\d+)+)/.exec(`${stdout} ${stderr}`)?.[1] ?? '';
   }
+  if (id === 'go') return /go(\d+(?:\.\d+)+)/.exec((await exec(binary, ['version'], { timeout: 10_000 })).stdout)?.[1] ?? '';
   const { stdout, stderr } = await exec(binary, ['--version'], { timeout: 10_000 });
   return /(\d+(?:\.\d+)+)/.exec(`${stdout} ${stderr}`)?.[1] ?? '';
 }

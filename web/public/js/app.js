@@ -28,6 +28,8 @@
     c: '#include <stdio.h>\n\nint main(void) {\n    long long x;\n    while (scanf("%lld", &x) == 1) {\n        /* solve here */\n    }\n    return 0;\n}\n',
     cpp: '#include <bits/stdc++.h>\nusing namespace std;\n\nint main() {\n    ios::sync_with_stdio(false);\n    cin.tie(nullptr);\n    // solve here\n    return 0;\n}\n',
     java: 'import java.util.*;\nimport java.io.*;\n\npublic class Main {\n    public static void main(String[] args) throws IOException {\n        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));\n        // solve here\n    }\n}\n',
+    go: 'package main\n\nimport (\n\t"bufio"\n\t"fmt"\n\t"os"\n)\n\nfunc main() {\n\tin := bufio.NewReader(os.Stdin)\n\tout := bufio.NewWriter(os.Stdout)\n\tdefer out.Flush()\n\tvar x int64\n\tfor {\n\t\tif _, err := fmt.Fscan(in, &x); err != nil {\n\t\t\tbreak\n\t\t}\n\t\t// solve here\n\t}\n\tfmt.Fprintln(out)\n}\n',
+    rust: 'use std::io::{self, Read, Write};\n\nfn main() {\n    let mut input = String::new();\n    io::stdin().read_to_string(&mut input).unwrap();\n    let mut tokens = input.split_ascii_whitespace();\n    let out = io::stdout();\n    let mut out = io::BufWriter::new(out.lock());\n    // solve here, e.g. let n: i64 = tokens.next().unwrap().parse().unwrap();\n    let _ = tokens.next();\n    writeln!(out).unwrap();\n}\n',
   };
 
   var $ = function (id) { return document.getElementById(id); };

@@ -40,6 +40,15 @@ const JS_KEYWORDS = [
   'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'let', 'new', 'null', 'of', 'return',
   'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'undefined', 'var', 'void', 'while', 'yield',
 ];
+const GO_KEYWORDS = [
+  'break', 'case', 'chan', 'const', 'continue', 'default', 'defer', 'else', 'fallthrough', 'for', 'func', 'go', 'goto', 'if',
+  'import', 'interface', 'map', 'package', 'range', 'return', 'select', 'struct', 'switch', 'type', 'var', 'true', 'false', 'nil',
+];
+const RUST_KEYWORDS = [
+  'as', 'break', 'const', 'continue', 'crate', 'else', 'enum', 'extern', 'false', 'fn', 'for', 'if', 'impl', 'in', 'let', 'loop',
+  'match', 'mod', 'move', 'mut', 'pub', 'ref', 'return', 'self', 'Self', 'static', 'struct', 'super', 'trait', 'true', 'type',
+  'unsafe', 'use', 'where', 'while', 'async', 'await', 'dyn',
+];
 
 interface Lexicon {
   keywords: Set<string>;
@@ -68,6 +77,9 @@ const LEXICONS: Record<Language, Lexicon> = {
     keywords: new Set(JS_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false,
     dropStatements: [], tripleQuotes: false, templateLiterals: true,
   },
+  // Go's raw strings are backquoted like JavaScript's template literals; its package/import lines are kept (no `;` ends them).
+  go: { keywords: new Set(GO_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false, dropStatements: [], tripleQuotes: false, templateLiterals: true },
+  rust: { keywords: new Set(RUST_KEYWORDS), lineComment: '//', blockComments: true, preprocessor: false, dropStatements: ['use'], tripleQuotes: false, templateLiterals: false },
 };
 
 // Longest first, so `>>=` wins over `>>` and `>`.

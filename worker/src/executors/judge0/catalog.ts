@@ -33,6 +33,8 @@ export const LANGUAGE_PATTERNS: Record<Language, RegExp> = {
   c: /^C \(GCC/,
   cpp: /^C\+\+ \(GCC/,
   java: /^Java \((OpenJDK|JDK)/,
+  go: /^Go \(\d/,
+  rust: /^Rust \(\d/,
 };
 
 /** Judge0's name of language 89 (app/models/language.rb:18-20). */

@@ -92,6 +92,21 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     OLE: { source: 'public class Main { public static void main(String[] a) { StringBuilder b = new StringBuilder(); for (int i = 0; i < 8000000; i++) b.append(\'x\'); System.out.print(b); } }', expect: 'OLE', outputLimitBytes: 1 << 20 },
     'large-output': { source: `public class Main { public static void main(String[] a) { System.out.println("x".repeat(${LARGE})); } }`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
   },
+  go: {
+    AC: { source: 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }', expect: 'AC' },
+    WA: { source: 'package main\nimport "fmt"\nfunc main() { fmt.Println(0) }', expect: 'WA' },
+    CE: { source: 'package main\nfunc main() { x := }', expect: 'CE' },
+    TLE: { source: 'package main\nfunc main() { x := 0; for { x++ } }', expect: 'TLE', timeLimitMs: 1000 },
+  },
+  rust: {
+    AC: {
+      source: 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+        'let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
+      expect: 'AC',
+    },
+    WA: { source: 'fn main() { println!("0"); }', expect: 'WA' },
+    CE: { source: 'fn main() { let x: i32 = "text"; }', expect: 'CE' },
+  },
 };
 for (const language of Object.keys(PROGRAMS) as Language[]) {
   const ac = PROGRAMS[language].AC!;

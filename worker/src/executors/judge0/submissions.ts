@@ -43,10 +43,13 @@ export const CONFIG_DEFAULTS = {
 export const COMPILER_OPTIONS: Partial<Record<Language, string>> = {
   c: '-O2 -std=c17 -Wl,--no-as-needed -lm',
   cpp: '-O2 -std=c++17',
+  // Judge0 CE's rustc 1.40 knows editions up to 2018 and builds without optimisation (active.rb:237);
+  // the linker strips symbols so the binary stays under the compile step's file-size limit (MAX_MAX_FILE_SIZE).
+  rust: '-O --edition 2018 -C link-arg=-s',
 };
 
 /** Memory the box allows above the limit for the runtime itself, as the local sandbox does (toolchains.ts). */
-export const MEMORY_HEADROOM_MB: Record<Language, number> = { python: 0, javascript: 32, c: 0, cpp: 0, java: 160 };
+export const MEMORY_HEADROOM_MB: Record<Language, number> = { python: 0, javascript: 32, c: 0, cpp: 0, java: 160, go: 16, rust: 0 };
 
 export interface ClampedLimits {
   cpu_time_limit: number;

@@ -55,6 +55,27 @@ export const TOOLCHAINS: Record<Language, Toolchain> = {
     memoryHeadroomMb: 160,
     pids: 48,
   },
+  go: {
+    // The box is writable only while compiling, so the build cache and GOPATH live in it; no cgo (a
+    // static binary needs no C toolchain at run time). No -trimpath: it rebuilds the whole standard
+    // library per submission (3 s, 23 MB of cache), and the only path it would hide is /box/main.go.
+    sourceFile: 'main.go',
+    compile: [
+      '/usr/bin/env', 'GOCACHE=/box/.go/cache', 'GOPATH=/box/.go/path', 'HOME=/box/.go', 'CGO_ENABLED=0', 'GO111MODULE=off',
+      '/usr/bin/go', 'build', '-o', 'main', 'main.go',
+    ],
+    run: () => ['./main'],
+    // The Go runtime keeps a few MB of its own (scheduler, GC metadata) and starts threads per P and for the GC.
+    memoryHeadroomMb: 16,
+    pids: 32,
+  },
+  rust: {
+    sourceFile: 'main.rs',
+    compile: ['/usr/bin/rustc', '-O', '--edition', '2021', '-o', 'main', 'main.rs'],
+    run: () => ['./main'],
+    memoryHeadroomMb: 0,
+    pids: 16,
+  },
 };
 
 /** Limits for the compile step (compile bombs meet these). */
