@@ -6,7 +6,7 @@
 #   python3-seccomp compiles the sandbox's syscall filter (libseccomp) on first use
 #   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
 #   golang-go, rustc  compilers for the sandbox's Go and Rust submissions (/usr/bin/go, /usr/bin/rustc)
-#   shellcheck      lints the Judge0 host's shell scripts
+#   (package) shellcheck: lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here
 #   gettext-base    envsubst, which renders judge0.conf in the Judge0 host's boot script (run by its tests)
 #   chromium        headless browser for the web page test (driven by playwright-core)
