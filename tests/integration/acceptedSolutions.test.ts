@@ -99,7 +99,9 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
     const result = accepted(userId);
     const outcomes = await Promise.all([handler().handle(result), handler().handle(result)]);
     assert.equal(outcomes.filter((o) => o.kind === 'done' && o.github === 'committed').length, 1);
-    assert.equal(outcomes.filter((o) => o.kind === 'retry').length, 1, 'the loser retries after the lease');
+    // The loser either finds the claim held (retry after the lease) or, when the winner was quick, the commit made.
+    const loser = outcomes.find((o) => !(o.kind === 'done' && o.github === 'committed'));
+    assert.ok(loser?.kind === 'retry' || (loser?.kind === 'done' && loser.github === 'already-committed'), JSON.stringify(outcomes));
     assert.equal(github.commits.filter((c) => c.path === 'sum/python/solution.py').length, 1);
   });
 
