@@ -10,6 +10,8 @@ export const QUEUES = {
   requests: 'grading-requests',
   priority: 'grading-priority',
   results: 'grading-results',
+  /** A broker-made copy of every message sent to grading-results, for the accepted-solutions process (see below). */
+  solutionsResults: 'grading-results-solutions',
   dlq: 'grading-dlq',
 } as const;
 
@@ -24,6 +26,7 @@ export const HEARTBEAT_TOPIC = 'grading-heartbeat';
  * exactly the destinations it uses:
  *   gateways  write grading-requests, grading-priority; read the progress and heartbeat topics
  *   workers   read grading-requests, grading-priority; write grading-results, grading-dlq, the progress and heartbeat topics
+ *   solutions read grading-results-solutions (the accepted-solutions process's copy of the results)
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
  */
@@ -31,6 +34,7 @@ export const BROKER_GROUPS = {
   admins: 'admins',
   gateways: 'grading-gateways',
   workers: 'grading-workers',
+  solutions: 'grading-solutions',
   console: 'activemq-webconsole',
 } as const;
 
@@ -38,6 +42,7 @@ export const BROKER_GROUPS = {
 export const BROKER_USERS = {
   gateway: 'grading-gateway',
   worker: 'grading-worker',
+  solutions: 'grading-solutions',
 } as const;
 
 export interface BrokerXmlOptions {
@@ -114,7 +119,22 @@ function brokerChildren(o: Required<BrokerXmlOptions>): string {
     )
     .join('\n');
   const authorization = o.authorization ? authorizationPlugin() : '';
-  return `  <destinationPolicy>
+  // A queue hands each message to ONE consumer, so the sites consuming grading-results and the
+  // accepted-solutions process would split the results between them. The composite queue makes the
+  // broker copy every message sent to grading-results (forwardOnly="false": it is still delivered
+  // there too) into grading-results-solutions, which only the solutions process reads.
+  return `  <destinationInterceptors>
+    <virtualDestinationInterceptor>
+      <virtualDestinations>
+        <compositeQueue name="${QUEUES.results}" forwardOnly="false">
+          <forwardTo>
+            <queue physicalName="${QUEUES.solutionsResults}"/>
+          </forwardTo>
+        </compositeQueue>
+      </virtualDestinations>
+    </virtualDestinationInterceptor>
+  </destinationInterceptors>
+  <destinationPolicy>
     <policyMap>
       <policyEntries>
 ${deadLetterEntries}
@@ -123,11 +143,15 @@ ${deadLetterEntries}
           <discarding/>
         </deadLetterStrategy>
       </policyEntry>
-      <policyEntry queue="${QUEUES.results}" expireMessagesPeriod="30000">
+${[QUEUES.results, QUEUES.solutionsResults]
+  .map(
+    (queue) => `      <policyEntry queue="${queue}" expireMessagesPeriod="30000">
         <deadLetterStrategy>
           <discarding/>
         </deadLetterStrategy>
-      </policyEntry>
+      </policyEntry>`,
+  )
+  .join('\n')}
       <policyEntry topic="${PROGRESS_TOPIC}"/>
       </policyEntries>
     </policyMap>
@@ -136,6 +160,7 @@ ${deadLetterEntries}
     <queue physicalName="${QUEUES.requests}"/>
     <queue physicalName="${QUEUES.priority}"/>
     <queue physicalName="${QUEUES.results}"/>
+    <queue physicalName="${QUEUES.solutionsResults}"/>
     <queue physicalName="${QUEUES.dlq}"/>
     <topic physicalName="${PROGRESS_TOPIC}"/>
     <topic physicalName="${HEARTBEAT_TOPIC}"/>
@@ -163,13 +188,15 @@ function authorizationPlugin(): string {
   const operators = `${g.admins},${g.console}`;
   const entry = (kind: 'queue' | 'topic', name: string, rights: { read?: string; write?: string }) =>
     `            <authorizationEntry ${kind}="${name}" read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
-  const allTiers = `${operators},${g.gateways},${g.workers}`;
+  const allTiers = `${operators},${g.gateways},${g.workers},${g.solutions}`;
   const entries = [
     entry('queue', '>', {}),
     entry('topic', '>', {}),
     entry('queue', QUEUES.requests, { read: g.workers, write: g.gateways }),
     entry('queue', QUEUES.priority, { read: g.workers, write: g.gateways }),
     entry('queue', QUEUES.results, { write: g.workers }),
+    // Written only by the broker's forwarding (not checked against this entry); no tier may send to it.
+    entry('queue', QUEUES.solutionsResults, { read: `${operators},${g.solutions}` }),
     entry('queue', QUEUES.dlq, { write: g.workers }),
     entry('topic', PROGRESS_TOPIC, { read: g.gateways, write: g.workers }),
     entry('topic', HEARTBEAT_TOPIC, { read: g.gateways, write: g.workers }),

@@ -9,6 +9,7 @@ const PERMITTED = new Set([
   'plugins', 'redeliveryPlugin', 'redeliveryPolicyMap', 'redeliveryPolicyEntries', 'redeliveryPolicy', 'persistenceAdapter', 'kahaDB',
   'systemUsage', 'forcePersistencyModeBrokerPlugin', 'timeStampingBrokerPlugin', 'statisticsBrokerPlugin', 'discardingDLQBrokerPlugin',
   'authorizationPlugin', 'map', 'authorizationMap', 'authorizationEntries', 'authorizationEntry',
+  'destinationInterceptors', 'virtualDestinationInterceptor', 'virtualDestinations', 'compositeQueue', 'forwardTo',
 ]);
 
 function elementNames(xml: string): string[] {
@@ -62,12 +63,21 @@ describe('broker XML', () => {
     entry('queue="grading-results" read="admins,activemq-webconsole" write="grading-workers"');
     entry('topic="grading-progress" read="grading-gateways" write="grading-workers"');
     entry('topic="grading-heartbeat" read="grading-gateways" write="grading-workers"');
-    entry('topic="ActiveMQ.Advisory.>" read="[^"]*grading-gateways,grading-workers"');
+    entry('topic="ActiveMQ.Advisory.>" read="[^"]*grading-gateways,grading-workers,grading-solutions"');
+    entry('queue="grading-results-solutions" read="admins,activemq-webconsole,grading-solutions" write="admins,activemq-webconsole"');
     assert.doesNotMatch(renderBrokerConfigXml({ authorization: false }), /authorizationPlugin/);
     const local = renderLocalActiveMqXml({ dataDirectory: '/d', stompPort: 1, openwirePort: 2, username: 'admin', password: 'p', users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }] });
     assert.match(local, /<authenticationUser username="admin" password="p" groups="admins"\/>/);
     assert.match(local, /<authenticationUser username="gw" password="q" groups="grading-gateways"\/>/);
     assert.ok(local.includes('<authorizationEntry queue="grading-requests"'));
+  });
+
+  it('copies every grading-results message into the solutions process\'s own queue, which expires like results', () => {
+    const xml = renderBrokerConfigXml();
+    assert.match(xml, /<compositeQueue name="grading-results" forwardOnly="false">\s*<forwardTo>\s*<queue physicalName="grading-results-solutions"\/>/);
+    // ActiveMQ's schema wants the broker's children in alphabetical order.
+    assert.ok(xml.indexOf('<destinationInterceptors>') < xml.indexOf('<destinationPolicy>'));
+    assert.match(xml, /<policyEntry queue="grading-results-solutions" expireMessagesPeriod="30000">\s*<deadLetterStrategy>\s*<discarding\/>/);
   });
 
   it('gives messages sent without an expiry a lifetime (7 days by default) and drops expired results', () => {

@@ -4,11 +4,15 @@
  *   SOLUTIONS_TOKEN_KEY (or SOLUTIONS_TOKEN_KEY_PARAM)  32 random bytes, base64: seals linked tokens
  *   SOLUTIONS_TOKEN_KEY_ID   names that key in stored values (default "v1"; change it when rotating)
  *   GITHUB_API_URL           default https://api.github.com (the tests' local server locally)
- *   SOLUTIONS_RESULTS_QUEUE  the queue of final results to follow (default grading-results)
+ *   SOLUTIONS_RESULTS_QUEUE  the queue of final results to follow (default grading-results-solutions, the
+ *                           broker's copy of grading-results: components/brokerXml.ts)
  */
 import { CONNECTION_PARAMETERS, ConnectionSettings, envReader, parseConnectionSettings, SsmBackedSetting, WorkerConfigError } from '../config';
 
 type Env = Record<string, string | undefined>;
+
+/** QUEUES.solutionsResults of components/brokerXml.ts (the worker image does not ship components/). */
+export const DEFAULT_RESULTS_QUEUE = 'grading-results-solutions';
 
 export const SOLUTIONS_PARAMETERS: SsmBackedSetting[] = [...CONNECTION_PARAMETERS, ['SOLUTIONS_TOKEN_KEY', 'SOLUTIONS_TOKEN_KEY_PARAM']];
 
@@ -33,7 +37,7 @@ export function parseSolutionsConfig(env: Env): SolutionsConfig {
     tokenKey,
     tokenKeyId: env.SOLUTIONS_TOKEN_KEY_ID ?? 'v1',
     githubApiUrl,
-    resultsQueue: `/queue/${env.SOLUTIONS_RESULTS_QUEUE ?? 'grading-results'}`,
+    resultsQueue: `/queue/${env.SOLUTIONS_RESULTS_QUEUE ?? DEFAULT_RESULTS_QUEUE}`,
     healthPort: read.integer('SOLUTIONS_HEALTH_PORT', 8081, 0, 65535),
   };
   if (problems.length) throw new WorkerConfigError(problems);
