@@ -21,6 +21,9 @@ export const STOMP_SSL_PORT = 61614;
 export const BROKER_TIERS = {
   worker: { username: BROKER_USERS.worker, group: BROKER_GROUPS.workers },
   gateway: { username: BROKER_USERS.gateway, group: BROKER_GROUPS.gateways },
+  // The accepted-solutions process (reads grading-results-solutions); its user exists so the process can be run
+  // against the stack with /<env>/mq/solutions/*, though the program does not deploy the process itself.
+  solutions: { username: BROKER_USERS.solutions, group: BROKER_GROUPS.solutions },
 } as const;
 export type BrokerTier = keyof typeof BROKER_TIERS;
 

@@ -56,7 +56,8 @@ describe('Messaging', () => {
     await settled();
     const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p.inputs]));
     assert.deepEqual(Object.keys(params).sort(), [
-      '/staging/mq/broker-endpoint', '/staging/mq/gateway/password', '/staging/mq/gateway/username', '/staging/mq/password', '/staging/mq/username',
+      '/staging/mq/broker-endpoint', '/staging/mq/gateway/password', '/staging/mq/gateway/username', '/staging/mq/password',
+      '/staging/mq/solutions/password', '/staging/mq/solutions/username', '/staging/mq/username',
       '/staging/mq/worker/password', '/staging/mq/worker/username',
     ]);
     for (const name of Object.keys(params).filter((n) => !n.endsWith('broker-endpoint'))) assert.equal(params[name].type, 'SecureString', name);
@@ -71,7 +72,7 @@ describe('Messaging', () => {
     const m = new Messaging('mq', { ...base, adminPassword: 'configured-Passw0rd!' });
     await settled();
     // Only the tier users' passwords are generated.
-    assert.deepEqual(ofType('random:index/randomPassword:RandomPassword').map((r) => r.name).sort(), ['mq-gateway-password', 'mq-worker-password']);
+    assert.deepEqual(ofType('random:index/randomPassword:RandomPassword').map((r) => r.name).sort(), ['mq-gateway-password', 'mq-solutions-password', 'mq-worker-password']);
     assert.equal(one('aws:mq/broker:Broker').inputs.users[0].password, 'configured-Passw0rd!');
     assert.ok(await pulumi.isSecret(m.adminPassword));
   });
@@ -102,11 +103,13 @@ describe('Messaging', () => {
       ['grading-admin', ['admins'], false],
       ['grading-worker', ['grading-workers'], false],
       ['grading-gateway', ['grading-gateways'], false],
+      ['grading-solutions', ['grading-solutions'], false],
     ]);
-    assert.equal(new Set(users.map((u) => u.password)).size, 3, 'three different passwords');
+    assert.equal(new Set(users.map((u) => u.password)).size, 4, 'four different passwords');
     assert.deepEqual(m.tierParameterNames, {
       worker: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/worker/username', password: '/staging/mq/worker/password' },
       gateway: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/gateway/username', password: '/staging/mq/gateway/password' },
+      solutions: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/solutions/username', password: '/staging/mq/solutions/password' },
     });
     const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p]));
     assert.equal(params['/staging/mq/worker/password'].inputs.value, generatedSecret('mq-worker-password'));
