@@ -1,7 +1,8 @@
 /**
  * The page's extras in headless Chromium against the gateway's HTTP layer (stand-ins for the
  * grading back end): paste signals recorded in the editor go with the submission, only sizes and
- * counts; the GitHub panel shows the link state and, after an AC, the commit URL.
+ * counts; the GitHub panel shows the link state and, after an AC, the commit URL; the staff panel
+ * shows signals, matches and clusters to staff only, as text.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -24,6 +25,8 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
   const saved: Array<{ requestId: string; signals: SubmissionSignals }> = [];
   const pageErrors: string[] = [];
   let linkCalls = 0;
+  const staffCalls: string[] = [];
+  const XSS = '<img src=x onerror="window.__xss=1">';
 
   before(async function () {
     this.timeout(120_000);
@@ -62,8 +65,38 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
         };
       },
     };
+    // The staff routes' answers in the shape docs/similarity.md gives (StaffSignalRoutes is tested on its own);
+    // other users' names carry markup, which the page must show as text.
+    const staff: ApiRoutes = {
+      handle: async (request) => {
+        if (!request.pathname.startsWith('/api/staff/')) return undefined;
+        staffCalls.push(request.pathname);
+        const signals = /^\/api\/staff\/submissions\/([^/]+)\/signals$/.exec(request.pathname);
+        if (signals) {
+          return {
+            status: 200,
+            body: {
+              requestId: signals[1], fingerprinted: true, threshold: 0.5, similarity: 'jaccard of winnowing fingerprint sets',
+              signals: {
+                pastes: [{ at: 4000, chars: 37, lines: 2 }], typingMs: 12000, edits: 41,
+                summary: { pasteCount: 1, pastedChars: 37, largestPaste: 37, pastedShare: 0.5, typingMs: 12000, edits: 41 },
+              },
+              matches: [{
+                requestId: 'req_other', userId: `mallory${XSS}`, language: 'python', similarity: 0.82, containment: 0.9,
+                fragments: [{ lines: [3, 9], matchLines: [5, 11], fingerprints: 7 }],
+              }],
+            },
+          };
+        }
+        return {
+          status: 200,
+          body: { problemId: 'sum', threshold: 0.5, compared: 3, clusters: [{ maxSimilarity: 0.82, members: [
+            { requestId: 'req_a', userId: 'bob', language: 'python' }, { requestId: 'req_b', userId: `eve${XSS}`, language: 'c' }] }] },
+        };
+      },
+    };
     gateway = new Gateway({
-      submissions, problems, health: async () => ({ ok: true, checks: {} }), routes: [github], ...unitGatewayAuthDeps(),
+      submissions, problems, health: async () => ({ ok: true, checks: {} }), routes: [github, staff], ...unitGatewayAuthDeps(),
       signals: { save: async (record) => void saved.push(record) },
     });
     await gateway.listen(0);
@@ -126,6 +159,45 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
     await page.waitForSelector('#github-commit:not([hidden])');
     assert.equal(await page.getAttribute('#github-commit', 'href'), 'https://github.com/alice/solutions/commit/abc');
     assert.match((await page.textContent('#github-state')) ?? '', /Linked to alice\/solutions/);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a non-staff user sees no staff panel and the page makes no /api/staff call', async () => {
+    assert.deepEqual(staffCalls, []);
+    assert.equal(await page.isHidden('#staff-panel'), true);
+  });
+
+  it('a staff user sees signals, matches and clusters, with markup from the API shown as text', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${gateway.url}/#access_token=${encodeURIComponent(await tokenFor('carol', ['staff']))}`);
+    await page.waitForSelector('#staff-panel:not([hidden])');
+    await page.waitForSelector('#staff-clusters li');
+    assert.ok(staffCalls.includes('/api/staff/problems/sum/clusters'), staffCalls.join(', '));
+    const clusters = (await page.textContent('#staff-clusters')) ?? '';
+    assert.ok(clusters.includes(`max similarity 82%: bob (req_a, python), eve${XSS} (req_b, c)`), clusters);
+
+    await page.selectOption('#language-select', 'python');
+    await page.fill('#source-code', 'print(sum(map(int, input().split())))\n');
+    await page.click('#submit-button');
+    await page.waitForSelector('#verdict[data-verdict="AC"]');
+    const requestId = (await page.textContent('#request-id')) ?? '';
+    await page.waitForSelector('#staff-matches li');
+    assert.ok(staffCalls.includes(`/api/staff/submissions/${requestId}/signals`), staffCalls.join(', '));
+    const signals = (await page.textContent('#staff-signals')) ?? '';
+    assert.match(signals, /Pastes: 1, pasted 37 chars \(largest 37, 50% of the source\), typing 12 s, 41 edits/);
+    assert.match(signals, /Paste sizes: 37 chars\/2 lines at 4 s/);
+    const matches = (await page.textContent('#staff-matches')) ?? '';
+    assert.match(matches, /similarity 82%, containment 90%/);
+    assert.match(matches, /this lines 3-9 ~ theirs lines 5-11 \(7 fingerprints\)/);
+    assert.ok(matches.includes(`mallory${XSS}`), matches);
+    assert.equal(await page.locator('#staff-panel img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+
+    // A request id typed in asks for that submission.
+    await page.fill('#staff-request', 'req_typed');
+    await page.click('#staff-form button');
+    await page.waitForFunction(() => document.querySelector('#staff-signals')?.textContent?.includes('req_typed'));
+    assert.ok(staffCalls.includes('/api/staff/submissions/req_typed/signals'));
     assert.deepEqual(pageErrors, []);
   });
 });

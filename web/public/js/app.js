@@ -90,6 +90,7 @@
     // The GitHub panel (extras.js) calls the API only while a user is signed in.
     if (value) window.authHeaders = function () { return { authorization: 'Bearer ' + state.token }; };
     else delete window.authHeaders;
+    if (!value && window.staffPanel) window.staffPanel.setStaff(false);
   }
 
   function SessionExpired(message) {
@@ -168,6 +169,8 @@
       els.session.hidden = false;
       els.app.hidden = false;
       if (state.token && !window.authHeaders) setToken(state.token);
+      // The staff panel is shown, and calls /api/staff, only for a staff user.
+      if (window.staffPanel) window.staffPanel.setStaff(!!me.staff);
       await Promise.all([loadLanguages(), loadProblems()]);
       if (window.githubPanel) window.githubPanel.refresh();
     } catch (error) {
@@ -217,6 +220,7 @@
     try {
       var problem = await getJson('/api/problems/' + encodeURIComponent(id));
       state.problem = problem;
+      if (window.staffPanel) window.staffPanel.showClusters(problem.id);
       els.description.innerHTML = window.renderMarkdown(problem.description);
       els.description.dataset.problem = problem.id;
       var limits = [];
@@ -418,6 +422,7 @@
       return;
     }
     setVerdict(result.verdict);
+    if (window.staffPanel) window.staffPanel.showSubmission(doc.requestId);
     if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
     // Review is on request only, once there is a verdict to talk about, and only when the gateway has a reviewer.
     els.reviewPanel.hidden = !reviewEnabled;

@@ -4,6 +4,8 @@
  *   count), sent with a submission. Only events of the editor itself; never the pasted text, never
  *   other tabs or the clipboard.
  * - githubPanel: the GitHub link's state and, after an AC, the commit URL.
+ * - staffPanel: for staff only, a submission's paste signals and closest matches, and the selected
+ *   problem's clusters. Everything from the API is set as text (fragments are other users' code).
  * Requests carry window.authHeaders() when the page's authentication provides it.
  */
 (function () {
@@ -133,7 +135,105 @@
     return { refresh: refresh, onAccepted: onAccepted };
   }
 
+  // ---- staff panel: signals, matches, clusters ----------------------------------------------------
+  function createStaffPanel() {
+    var el = function (id) { return document.getElementById(id); };
+    var panel = el('staff-panel');
+    if (!panel) return undefined;
+    var isStaff = false;
+    var shownRequest = null;
+
+    async function getStaff(path) {
+      var response = await fetch(path, { headers: Object.assign({ accept: 'application/json' }, authHeaders()) });
+      var json = await response.json().catch(function () { return {}; });
+      if (!response.ok) throw new Error(json.message || 'staff request failed (' + response.status + ')');
+      return json;
+    }
+
+    function node(tag, text) {
+      var n = document.createElement(tag);
+      if (text !== undefined) n.textContent = String(text);
+      return n;
+    }
+    function percent(x) { return typeof x === 'number' ? Math.round(x * 100) + '%' : '-'; }
+    function range(r) { return Array.isArray(r) ? 'lines ' + r[0] + '-' + r[1] : '-'; }
+
+    function renderSignals(body) {
+      var box = el('staff-signals');
+      box.textContent = '';
+      box.appendChild(node('p', 'Submission ' + body.requestId + (body.fingerprinted ? '' : ' (not fingerprinted: only accepted submissions are)')));
+      var s = body.signals;
+      if (!s) {
+        box.appendChild(node('p', 'No paste signals were sent with this submission.'));
+      } else {
+        var sum = s.summary || {};
+        box.appendChild(node('p', 'Pastes: ' + (sum.pasteCount || 0) + ', pasted ' + (sum.pastedChars || 0) + ' chars (largest ' + (sum.largestPaste || 0) +
+          ', ' + percent(sum.pastedShare) + ' of the source), typing ' + Math.round((s.typingMs || 0) / 1000) + ' s, ' + (s.edits || 0) + ' edits'));
+        var sizes = (s.pastes || []).map(function (p) { return p.chars + ' chars/' + p.lines + ' lines at ' + Math.round(p.at / 1000) + ' s'; });
+        if (sizes.length) box.appendChild(node('p', 'Paste sizes: ' + sizes.join('; ')));
+      }
+      var list = el('staff-matches');
+      list.textContent = '';
+      (body.matches || []).forEach(function (m) {
+        var item = node('li', m.userId + ' (' + m.requestId + ', ' + m.language + '): similarity ' + percent(m.similarity) + ', containment ' + percent(m.containment));
+        (m.fragments || []).forEach(function (f) {
+          item.appendChild(node('pre', 'this ' + range(f.lines) + ' ~ theirs ' + range(f.matchLines) + ' (' + f.fingerprints + ' fingerprints)'));
+        });
+        list.appendChild(item);
+      });
+      if (!(body.matches || []).length) list.appendChild(node('li', 'No similar earlier submissions of other users.'));
+    }
+
+    async function showSubmission(requestId) {
+      if (!isStaff || !requestId) return;
+      shownRequest = requestId;
+      el('staff-error').textContent = '';
+      try {
+        var body = await getStaff('/api/staff/submissions/' + encodeURIComponent(requestId) + '/signals');
+        if (shownRequest === requestId) renderSignals(body);
+      } catch (error) {
+        if (shownRequest !== requestId) return;
+        el('staff-signals').textContent = '';
+        el('staff-matches').textContent = '';
+        el('staff-error').textContent = error.message;
+      }
+    }
+
+    async function showClusters(problemId) {
+      if (!isStaff || !problemId) return;
+      el('staff-problem').textContent = problemId;
+      var list = el('staff-clusters');
+      try {
+        var body = await getStaff('/api/staff/problems/' + encodeURIComponent(problemId) + '/clusters');
+        if (el('staff-problem').textContent !== problemId) return;
+        list.textContent = '';
+        (body.clusters || []).forEach(function (c) {
+          var members = (c.members || []).map(function (m) { return m.userId + ' (' + m.requestId + ', ' + m.language + ')'; });
+          list.appendChild(node('li', 'max similarity ' + percent(c.maxSimilarity) + ': ' + members.join(', ')));
+        });
+        if (!(body.clusters || []).length) list.appendChild(node('li', 'No clusters at or above ' + percent(body.threshold) + ' among ' + body.compared + ' submissions.'));
+      } catch (error) {
+        list.textContent = '';
+        list.appendChild(node('li', error.message));
+      }
+    }
+
+    el('staff-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      showSubmission(el('staff-request').value.trim());
+    });
+
+    function setStaff(value) {
+      isStaff = value;
+      panel.hidden = !value;
+      if (!value) ['staff-signals', 'staff-matches', 'staff-clusters', 'staff-error'].forEach(function (id) { el(id).textContent = ''; });
+    }
+
+    return { setStaff: setStaff, showSubmission: showSubmission, showClusters: showClusters };
+  }
+
   var editor = document.getElementById('source-code');
   if (editor) window.editorSignals = createSignals(editor);
   window.githubPanel = createGithubPanel();
+  window.staffPanel = createStaffPanel();
 })();
