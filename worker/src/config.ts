@@ -24,7 +24,11 @@ export interface DbSettings {
   database: string;
   user: string;
   password: string;
-  /** PEM CA bundle (DB_TLS_CA); absent: the Amazon RDS CA bundle that mysql2 ships. TLS is always on. */
+  /**
+   * PEM CA bundle the server's certificate must chain to (DB_TLS_CA). Absent: the Amazon RDS CA bundle mysql2
+   * ships (Node's trust store lacks it). TLS is always on: RDS runs with require_secure_transport, and so does
+   * the local MariaDB.
+   */
   ca?: string;
 }
 

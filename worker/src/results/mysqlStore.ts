@@ -11,20 +11,11 @@
  * told apart from a duplicate.
  */
 import mysql, { Pool, RowDataPacket } from 'mysql2/promise';
+import type { DbSettings } from '../config';
 import type { GradingResult } from '../contracts/result';
 
-export interface MysqlOptions {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  /**
-   * PEM CA bundle the server's certificate must chain to. Absent: the Amazon RDS CA bundle mysql2
-   * ships (Node's trust store lacks it). TLS is always on: RDS runs with require_secure_transport,
-   * and so does the local MariaDB.
-   */
-  ca?: string;
+/** The connection settings the config parser produces (TLS always on), plus the pool's own. */
+export interface MysqlOptions extends DbSettings {
   connectionLimit?: number;
   /** Run the table's DDL at connect (default true). False for users without CREATE (the gateway's). */
   createSchema?: boolean;
