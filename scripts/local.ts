@@ -19,7 +19,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalActiveMq } from './services/activemq';
 import { LocalMariaDb } from './services/mariadb';
 import { noticeDeaths } from './services/deathWatch';
-import { freePort, sleep, spawnService, stopProcess, tail } from './services/process';
+import { freePort, pollUntilOk, spawnService, stopProcess, tail } from './services/process';
 import { LocalS3 } from './services/s3';
 import { ensureLocalTls } from './services/tls';
 import { localIssuer } from '../web/src/auth/localIssuer';
@@ -146,22 +146,8 @@ export function startTsProcess(name: string, entry: string, env: Record<string, 
 
 /** Polls `url` until it answers 200, failing early (with the log's tail) if the process exits. */
 export async function waitForHealthy(proc: ManagedProcess, url: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before becoming healthy:\n${tail(proc.logFile)}`);
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(300);
-  }
-  throw new Error(`${proc.name} not healthy at ${url} within ${timeoutMs} ms (last: ${last}):\n${tail(proc.logFile)}`);
+  const problem = await pollUntilOk(url, proc.child, timeoutMs, 300);
+  if (problem) throw new Error(`${proc.name} ${problem}:\n${tail(proc.logFile)}`);
 }
 
 export async function startWorker(services: LocalServices, logDir: string): Promise<ManagedProcess> {

@@ -78,6 +78,27 @@ export function tail(file: string, lines = 40): string {
   }
 }
 
+/**
+ * Polls `url` until it answers 2xx. Resolves undefined then, or with why it gave up: the child exited
+ * (checked before every try, so a crash fails at once) or the deadline passed (with the last answer or error).
+ */
+export async function pollUntilOk(url: string, child: ChildProcess, timeoutMs: number, pollMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return `exited (${child.exitCode ?? child.signalCode})`;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return undefined;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(pollMs);
+  }
+  return `not ready at ${url} within ${timeoutMs} ms (last: ${last})`;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -23,7 +23,7 @@ import { mintHs256Token } from '../../web/src/auth/authenticator';
 import { seedProblems } from '../../scripts/local';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
-import { freePort, sleep } from '../../scripts/services/process';
+import { freePort, pollUntilOk, sleep } from '../../scripts/services/process';
 import type { LocalS3 } from '../../scripts/services/s3';
 import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
 import { privateActiveMq, privateMariaDb, privateS3, servicesTls } from '../helpers/services';
@@ -68,22 +68,8 @@ function startEntryPoint(command: string[], env: Env): Booted {
 
 /** Polls the readiness endpoint until 200; fails at once, with the process's output, if it exits. */
 async function waitReady(name: string, proc: Booted, url: string, deadlineMs = 90_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      assert.fail(`${name} exited (${proc.child.exitCode ?? proc.child.signalCode}) during start:\n${proc.output()}`);
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(250);
-  }
-  assert.fail(`${name} not ready at ${url} (last: ${last}):\n${proc.output()}`);
+  const problem = await pollUntilOk(url, proc.child, deadlineMs, 250);
+  if (problem) assert.fail(`${name} ${problem}:\n${proc.output()}`);
 }
 
 /**
