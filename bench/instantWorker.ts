@@ -4,9 +4,9 @@
  */
 import { parseWorkerConfig } from '../worker/src/config';
 import type { ExecutionJob, ExecutionReport, Executor } from '../worker/src/executors/port';
-import { createLogger } from '../worker/src/log';
-import { BrokerSession } from '../worker/src/queue/session';
-import { MysqlResultStore } from '../worker/src/results/mysqlStore';
+import { createLogger } from '../core/src/log';
+import { BrokerSession } from '../core/src/queue/session';
+import { MysqlResultStore } from '../core/src/results/mysqlStore';
 import { S3Store } from '../worker/src/storage/s3Store';
 import { GradingWorker } from '../worker/src/worker';
 

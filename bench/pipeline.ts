@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Language } from '../worker/src/languages';
+import type { Language } from '../core/src/languages';
 import { createSandboxExecutor } from '../worker/src/executors/sandbox';
 import { BENCH_CASES, prepare, ProcessSampler, send, spawnWorker, startBenchStack, waitForResults } from './stack';
 import { percentile, round, table } from './stats';

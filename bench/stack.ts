@@ -13,8 +13,8 @@ import { LocalMariaDb } from '../scripts/services/mariadb';
 import { LocalS3 } from '../scripts/services/s3';
 import { ensureLocalTls } from '../scripts/services/tls';
 import { prepareRequest, s3Client } from '../tests/helpers/workerHarness';
-import type { Language } from '../worker/src/languages';
-import { BrokerSession } from '../worker/src/queue/session';
+import type { Language } from '../core/src/languages';
+import { BrokerSession } from '../core/src/queue/session';
 
 export interface BenchStack {
   broker: LocalActiveMq;

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InboundMessage } from '../worker/src/queue/stomp';
+import { InboundMessage } from '../core/src/queue/stomp';
 import { connectTo } from '../tests/helpers/stompProbe';
 import { prepareRequest, seedProblems, startWorker, SubmissionSpec } from '../tests/helpers/workerHarness';
 import { LocalActiveMq } from './services/activemq';

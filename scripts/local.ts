@@ -25,7 +25,7 @@ import { ensureLocalTls } from './services/tls';
 import { localIssuer } from '../web/src/auth/localIssuer';
 import { LOCAL_REPOSITORY, prepareLocalSolutions } from './localSolutions';
 import { readEventStream } from '../web/src/sseClient';
-import { extensionOf, LANGUAGE_IDS } from '../worker/src/languages';
+import { extensionOf, LANGUAGE_IDS } from '../core/src/languages';
 import { isTestSetFile } from '../worker/src/problems/testSet';
 
 const ROOT = path.resolve(__dirname, '..');

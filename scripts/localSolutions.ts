@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MysqlResultStore } from '../worker/src/results/mysqlStore';
-import { LocalEnvelopeEncryptor } from '../worker/src/solutions/crypto';
-import { DEFAULT_PATH_TEMPLATE } from '../worker/src/solutions/github/pathTemplate';
-import { MysqlSolutionStore } from '../worker/src/solutions/store';
+import { MysqlResultStore } from '../core/src/results/mysqlStore';
+import { LocalEnvelopeEncryptor } from '../core/src/solutions/crypto';
+import { DEFAULT_PATH_TEMPLATE } from '../core/src/solutions/pathTemplate';
+import { MysqlSolutionStore } from '../core/src/solutions/store';
 import { FakeGitHub, startFakeGitHub } from '../tests/helpers/fakeGitHub';
 import { freePort, sleep } from './services/process';
 

@@ -9,7 +9,7 @@ import { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerXmlOptions, LocalBrokerUser, renderLocalActiveMqXml } from '../../components/brokerXml';
-import type { StompEndpoint } from '../../worker/src/queue/stomp';
+import type { StompEndpoint } from '../../core/src/queue/stomp';
 import type { LocalTls } from './tls';
 import { findExecutable, freePort, spawnService, stopProcess, killProcess, waitForPort } from './process';
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
-import type { SubmissionSignals } from '../../worker/src/similarity/signals';
+import type { SubmissionSignals } from '../../core/src/similarity/signals';
 import type { ApiRoutes } from '../../web/src/extensions/routes';
 import { Gateway, ProblemSource, SubmissionService } from '../../web/src/server';
 import { tokenFor, unitGatewayAuthDeps } from '../helpers/gatewayAuth';

@@ -13,8 +13,8 @@ import mysql from 'mysql2/promise';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
-import type { Language } from '../../worker/src/languages';
-import { BrokerSession } from '../../worker/src/queue/session';
+import type { Language } from '../../core/src/languages';
+import { BrokerSession } from '../../core/src/queue/session';
 import { prepareRequest } from './workerHarness';
 
 export interface FaultServices {

@@ -1,5 +1,5 @@
 /** Test-side STOMP helpers: publish, and collect what arrives on a queue within a time bound. */
-import { InboundMessage, StompConnection } from '../../worker/src/queue/stomp';
+import { InboundMessage, StompConnection } from '../../core/src/queue/stomp';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 
 export function connectTo(broker: LocalActiveMq): Promise<StompConnection> {

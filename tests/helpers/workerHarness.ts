@@ -11,7 +11,7 @@ import mysql from 'mysql2/promise';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
-import { extensionOf, Language } from '../../worker/src/languages';
+import { extensionOf, Language } from '../../core/src/languages';
 
 const ROOT = path.join(__dirname, '../..');
 

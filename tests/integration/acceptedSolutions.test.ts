@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import mysql, { Pool, RowDataPacket } from 'mysql2/promise';
-import type { GradingResult } from '../../worker/src/contracts/result';
-import { createLogger } from '../../worker/src/log';
-import { MysqlSimilarityStore } from '../../worker/src/similarity/store';
-import { LocalEnvelopeEncryptor } from '../../worker/src/solutions/crypto';
+import type { GradingResult } from '../../core/src/contracts/result';
+import { createLogger } from '../../core/src/log';
+import { MysqlSimilarityStore } from '../../core/src/similarity/store';
+import { LocalEnvelopeEncryptor } from '../../core/src/solutions/crypto';
 import { OctokitPublisher } from '../../worker/src/solutions/github/octokitPublisher';
-import { DEFAULT_PATH_TEMPLATE } from '../../worker/src/solutions/github/pathTemplate';
+import { DEFAULT_PATH_TEMPLATE } from '../../core/src/solutions/pathTemplate';
 import { AcceptedResultHandler, SubmissionFacts } from '../../worker/src/solutions/onAccepted';
-import { MysqlSolutionStore } from '../../worker/src/solutions/store';
+import { MysqlSolutionStore } from '../../core/src/solutions/store';
 import { FakeGitHub, startFakeGitHub } from '../helpers/fakeGitHub';
 import { sharedMariaDb } from '../helpers/services';
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import { BROKER_GROUPS, BROKER_USERS, PROGRESS_TOPIC, QUEUES } from '../../components/brokerXml';
-import { StompConnection } from '../../worker/src/queue/stomp';
+import { StompConnection } from '../../core/src/queue/stomp';
 import { collect } from '../helpers/stompProbe';
 import { privateActiveMq } from '../helpers/services';
 

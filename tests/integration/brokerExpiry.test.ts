@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { QUEUES } from '../../components/brokerXml';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
-import { StompConnection } from '../../worker/src/queue/stomp';
+import { StompConnection } from '../../core/src/queue/stomp';
 import { privateActiveMq } from '../helpers/services';
 import { collect, connectTo } from '../helpers/stompProbe';
 

@@ -12,7 +12,7 @@ import { checkMigrationOptions } from '../../web/src/db/migrate';
 import { MysqlReviewStore } from '../../web/src/review/store';
 import { MysqlStreamTicketStore } from '../../web/src/streamTickets';
 import { MysqlSubmissionIndex } from '../../web/src/submissionIndex';
-import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { servicesTls, sharedMariaDb } from '../helpers/services';
 import { createMasterUser, MASTER_USER } from '../helpers/tierUsers';
 

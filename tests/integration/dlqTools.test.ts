@@ -13,7 +13,7 @@ import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
 import { DlqIo, runDlqCommand } from '../../worker/src/ops/dlq';
-import { StompConnection } from '../../worker/src/queue/stomp';
+import { StompConnection } from '../../core/src/queue/stomp';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
 import { startSsmServer } from '../helpers/ssmServer';
 import { collect, connectTo } from '../helpers/stompProbe';

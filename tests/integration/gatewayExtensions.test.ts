@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import mysql, { Pool, RowDataPacket } from 'mysql2/promise';
-import { MysqlSimilarityStore } from '../../worker/src/similarity/store';
-import { fingerprintSource } from '../../worker/src/similarity/winnow';
-import { MysqlSolutionStore } from '../../worker/src/solutions/store';
+import { MysqlSimilarityStore } from '../../core/src/similarity/store';
+import { fingerprintSource } from '../../core/src/similarity/winnow';
+import { MysqlSolutionStore } from '../../core/src/solutions/store';
 import { createGatewayExtensions } from '../../web/src/extensions/wiring';
 import { Gateway, ProblemSource, SubmissionService } from '../../web/src/server';
 import { CORPUS, original, reorderedCopy } from '../fixtures/similarityCorpus';

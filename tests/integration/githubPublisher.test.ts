@@ -1,8 +1,8 @@
 /** The Octokit publisher against a local server that follows GitHub's contents API (tests/helpers/fakeGitHub.ts). */
 import assert from 'node:assert/strict';
-import { createLogger } from '../../worker/src/log';
+import { createLogger } from '../../core/src/log';
 import { commitMessage, OctokitPublisher, OctokitPublisherOptions, rateLimitWait } from '../../worker/src/solutions/github/octokitPublisher';
-import { checkPathTemplate, DEFAULT_PATH_TEMPLATE, readmePath, renderPath } from '../../worker/src/solutions/github/pathTemplate';
+import { checkPathTemplate, DEFAULT_PATH_TEMPLATE, readmePath, renderPath } from '../../core/src/solutions/pathTemplate';
 import { AcceptedSolution, LinkInvalidError, PublishRejectedError, RateLimitedError, RepositoryLink } from '../../worker/src/solutions/github/port';
 import { FakeGitHub, startFakeGitHub } from '../helpers/fakeGitHub';
 

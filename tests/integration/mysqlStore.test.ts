@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import type { GradingResult } from '../../worker/src/contracts';
-import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import type { GradingResult } from '../../core/src/contracts';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { privateMariaDb, sharedMariaDb } from '../helpers/services';
 import { dbRows } from '../helpers/workerHarness';

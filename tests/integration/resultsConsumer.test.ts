@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { GradingResult } from '../../worker/src/contracts/result';
-import { BrokerSession } from '../../worker/src/queue/session';
+import type { GradingResult } from '../../core/src/contracts/result';
+import { BrokerSession } from '../../core/src/queue/session';
 import { ResultsConsumer } from '../../worker/src/solutions/consumer';
 import type { AcceptedResultHandler, HandleOutcome } from '../../worker/src/solutions/onAccepted';
 import { sharedActiveMq } from '../helpers/services';

@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import { BROKER_GROUPS, BROKER_USERS, QUEUES } from '../../components/brokerXml';
-import { StompConnection } from '../../worker/src/queue/stomp';
-import { BrokerSession } from '../../worker/src/queue/session';
+import { StompConnection } from '../../core/src/queue/stomp';
+import { BrokerSession } from '../../core/src/queue/session';
 import { ResultsConsumer } from '../../worker/src/solutions/consumer';
 import { DEFAULT_RESULTS_QUEUE } from '../../worker/src/solutions/config';
-import type { GradingResult } from '../../worker/src/contracts/result';
+import type { GradingResult } from '../../core/src/contracts/result';
 import type { AcceptedResultHandler } from '../../worker/src/solutions/onAccepted';
 import { collect } from '../helpers/stompProbe';
 import { privateActiveMq } from '../helpers/services';

@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { GradingResult } from '../../worker/src/contracts/result';
-import { createLogger } from '../../worker/src/log';
-import { BrokerSession } from '../../worker/src/queue/session';
-import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
-import { MysqlSimilarityStore } from '../../worker/src/similarity/store';
+import type { GradingResult } from '../../core/src/contracts/result';
+import { createLogger } from '../../core/src/log';
+import { BrokerSession } from '../../core/src/queue/session';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
+import { MysqlSimilarityStore } from '../../core/src/similarity/store';
 import { parseSolutionsConfig } from '../../worker/src/solutions/config';
-import { LocalEnvelopeEncryptor } from '../../worker/src/solutions/crypto';
+import { LocalEnvelopeEncryptor } from '../../core/src/solutions/crypto';
 import { RunningSolutions, startSolutions } from '../../worker/src/solutions/main';
-import { MysqlSolutionStore } from '../../worker/src/solutions/store';
+import { MysqlSolutionStore } from '../../core/src/solutions/store';
 import { FakeGitHub, startFakeGitHub } from '../helpers/fakeGitHub';
 import { sharedActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
-import { StompConnection } from '../../worker/src/queue/stomp';
-import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import { StompConnection } from '../../core/src/queue/stomp';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { sharedActiveMq, sharedMariaDb } from '../helpers/services';
 
 describe('local services: TLS on every hop', function () {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LocalActiveMq } from '../../scripts/services/activemq';
-import { parseEndpoints } from '../../worker/src/queue/stomp';
+import { parseEndpoints } from '../../core/src/queue/stomp';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
 import { prepareRequest, seedProblems, startWorker, WorkerProcess } from '../helpers/workerHarness';
 import type { LocalS3 } from '../../scripts/services/s3';

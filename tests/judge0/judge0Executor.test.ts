@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createJudge0Executor, Judge0Executor, Judge0MaintenanceError, Judge0QueueFullError } from '../../worker/src/executors/judge0';
 import { ExecutorUnavailableError, ExecutionLimits, RunOutcome } from '../../worker/src/executors/port';
-import type { Language } from '../../worker/src/languages';
+import type { Language } from '../../core/src/languages';
 import { Judge0TestServer, Judge0TestServerOptions, settingsFromJudge0Conf, startJudge0TestServer } from '../helpers/judge0TestServer';
 
 const SUM_PY = 'a, b = map(int, input().split())\nprint(a + b)';

@@ -9,7 +9,7 @@ import { Judge0Submission, toRunOutcome } from '../../worker/src/executors/judge
 import { clampLimits, MEMORY_HEADROOM_MB, runScript, submissionPayload } from '../../worker/src/executors/judge0/submissions';
 import { zipStored } from '../../worker/src/executors/judge0/zip';
 import { TOOLCHAINS } from '../../worker/src/executors/sandbox/toolchains';
-import { LANGUAGE_IDS } from '../../worker/src/languages';
+import { LANGUAGE_IDS } from '../../core/src/languages';
 
 const ctx = { memoryLimitMb: 64, sentMemoryKb: 65536, outputLimitBytes: 1 << 20, sentMaxFileSizeKb: 1025 };
 const result = (over: Partial<Judge0Submission>): Judge0Submission => ({

@@ -13,11 +13,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { GradingResult } from '../../worker/src/contracts/result';
+import type { GradingResult } from '../../core/src/contracts/result';
 import { createSandboxExecutor } from '../../worker/src/executors/sandbox';
 import type { CaseRun, ExecutionJob, ExecutionReport, Executor } from '../../worker/src/executors/port';
 import { gradeSubmission } from '../../worker/src/grading/engine';
-import { LANGUAGE_IDS } from '../../worker/src/languages';
+import { LANGUAGE_IDS } from '../../core/src/languages';
 import { buildTestSet } from '../../worker/src/problems/testSet';
 import { Expectation, HOSTILE_PROGRAMS, HostileProgram, withPort } from './hostilePrograms';
 

@@ -4,7 +4,7 @@
  * 'compile-error' means the compile step must fail (within its limits). The suite also checks every
  * program's output, the result and execution.log for the worker's canary secrets and host paths.
  */
-import type { Language } from '../../worker/src/languages';
+import type { Language } from '../../core/src/languages';
 
 export type Expectation = 'exited-0' | 'exited-nonzero' | 'signaled' | 'time-limit' | 'memory-limit' | 'output-limit' | 'compile-error';
 

@@ -11,7 +11,7 @@ import type { Executor } from '../../worker/src/executors/port';
 import { gradeSubmission } from '../../worker/src/grading/engine';
 import { buildTestSet, TestSet } from '../../worker/src/problems/testSet';
 import { readTestSetFromFolder } from '../../worker/src/problems/localFolder';
-import type { Language } from '../../worker/src/languages';
+import type { Language } from '../../core/src/languages';
 
 const GUESS = path.resolve(__dirname, '../../examples/problems/guess-number');
 const SOLUTION = fs.readFileSync(path.resolve(__dirname, '../../examples/solutions/guess-number/accepted.py'), 'utf8');

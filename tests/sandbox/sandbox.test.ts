@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSandboxExecutor } from '../../worker/src/executors/sandbox';
 import type { CaseRun, Executor } from '../../worker/src/executors/port';
-import type { Language } from '../../worker/src/languages';
+import type { Language } from '../../core/src/languages';
 import { startTimeOf } from '../../worker/src/executors/sandbox/uidLocks';
 
 const SUM: Record<Language, string> = {

@@ -13,7 +13,7 @@ import type { CheckerHost } from '../../worker/src/grading/programChecker';
 import { gradeSubmission } from '../../worker/src/grading/engine';
 import { buildTestSet, TestSet } from '../../worker/src/problems/testSet';
 import { readTestSetFromFolder } from '../../worker/src/problems/localFolder';
-import type { Language } from '../../worker/src/languages';
+import type { Language } from '../../core/src/languages';
 
 const ANY_PAIR = path.resolve(__dirname, '../../examples/problems/any-pair');
 const PAIR_PY = 'n = int(input())\nprint(n // 2, n - n // 2)\n';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FAILURE_REASONS, parseGradingRequest, readableRequestId, validateGradingResult, validateProgressEvent } from '../../worker/src/contracts';
-import { CONTRACT_SCHEMAS, schemaFileText } from '../../worker/src/contracts/schemaFiles';
+import { FAILURE_REASONS, parseGradingRequest, readableRequestId, validateGradingResult, validateProgressEvent } from '../../core/src/contracts';
+import { CONTRACT_SCHEMAS, schemaFileText } from '../../scripts/contractSchemas';
 import { CONTRACTS_DIR, publishedValidators } from '../interop/contractSchemas';
 
 // The request and result examples of the original architecture document, verbatim.
@@ -78,7 +78,7 @@ describe('contracts', () => {
     const files = fs.readdirSync(CONTRACTS_DIR).filter((f) => f.endsWith('.schema.json')).sort();
     assert.deepEqual(files, Object.keys(CONTRACT_SCHEMAS).sort());
     for (const [file, schema] of Object.entries(CONTRACT_SCHEMAS)) {
-      assert.equal(fs.readFileSync(path.join(CONTRACTS_DIR, file), 'utf8'), schemaFileText(schema), `${file} is stale: run npx tsx worker/src/contracts/schemaFiles.ts`);
+      assert.equal(fs.readFileSync(path.join(CONTRACTS_DIR, file), 'utf8'), schemaFileText(schema), `${file} is stale: run npx tsx scripts/contractSchemas.ts`);
     }
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(CONTRACTS_DIR, 'grading-result.schema.json'), 'utf8')).properties.reason.enum, [...FAILURE_REASONS]);
   });

@@ -3,7 +3,7 @@
  * real sandbox is exercised by tests/sandbox and the CLI test).
  */
 import assert from 'node:assert/strict';
-import { validateGradingResult } from '../../worker/src/contracts';
+import { validateGradingResult } from '../../core/src/contracts';
 import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../../worker/src/executors/port';
 import { ExecutorUnavailableError } from '../../worker/src/executors/port';
 import { gradeSubmission } from '../../worker/src/grading/engine';

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Heartbeat, judge0HealthProbe, parseHeartbeat } from '../../worker/src/ops/heartbeat';
+import { parseHeartbeat } from '../../core/src/contracts/heartbeat';
+import { Heartbeat, judge0HealthProbe } from '../../worker/src/ops/heartbeat';
 import { WorkerPresence } from '../../web/src/workerPresence';
 
 /**

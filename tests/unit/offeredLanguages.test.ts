@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createJudge0Executor } from '../../worker/src/executors/judge0';
 import type { Executor } from '../../worker/src/executors/port';
-import { LANGUAGE_IDS, OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../worker/src/languages';
+import { LANGUAGE_IDS, OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../core/src/languages';
 import { offeredLanguages, publishOfferedLanguages } from '../../worker/src/offeredLanguages';
 import { s3OfferedLanguages } from '../../web/src/offeredLanguages';
 import { Gateway } from '../../web/src/server';

@@ -1,6 +1,6 @@
 /** The worker's pure decisions: which errors are retried, what makes two requests the same, where replies may go. */
 import assert from 'node:assert/strict';
-import type { GradingRequest } from '../../worker/src/contracts';
+import type { GradingRequest } from '../../core/src/contracts';
 import { GRADER_VERSION } from '../../worker/src/grading/version';
 import { isTransientError } from '../../worker/src/retry';
 import { replyDestination, requestFingerprint, resultCacheKey } from '../../worker/src/worker';

@@ -1,6 +1,6 @@
 /** The optional paste signals of a submission: bounded, every problem named at once, summarised for staff. */
 import assert from 'node:assert/strict';
-import { MAX_PASTES, splitSignals, summarizeSignals, validateSignals } from '../../worker/src/similarity/signals';
+import { MAX_PASTES, splitSignals, summarizeSignals, validateSignals } from '../../core/src/similarity/signals';
 
 describe('paste signals', () => {
   it('accepts the page\'s object and keeps only known fields', () => {

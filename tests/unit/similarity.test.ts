@@ -3,9 +3,9 @@
  * above the threshold, independent solutions of the same algorithm stay below it.
  */
 import assert from 'node:assert/strict';
-import { alignedFragments, clusters, DEFAULT_THRESHOLD, FingerprintedSubmission, similarity, topMatches } from '../../worker/src/similarity/compare';
-import { tokenize } from '../../worker/src/similarity/tokenize';
-import { fingerprintSource, winnow } from '../../worker/src/similarity/winnow';
+import { alignedFragments, clusters, DEFAULT_THRESHOLD, FingerprintedSubmission, similarity, topMatches } from '../../core/src/similarity/compare';
+import { tokenize } from '../../core/src/similarity/tokenize';
+import { fingerprintSource, winnow } from '../../core/src/similarity/winnow';
 import { CORPUS, CorpusProgram, original, renamedCopy, reformattedCopy, reorderedCopy } from '../fixtures/similarityCorpus';
 
 const texts = (source: string, language: Parameters<typeof tokenize>[1]) => tokenize(source, language).map((t) => t.text);

@@ -1,6 +1,6 @@
 /** Subtasks and per-language limits: manifest rules, scoring, the short circuit, and the engine's use of them. */
 import assert from 'node:assert/strict';
-import { validateGradingResult } from '../../worker/src/contracts';
+import { validateGradingResult } from '../../core/src/contracts';
 import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../../worker/src/executors/port';
 import { effectiveLimits, gradeSubmission } from '../../worker/src/grading/engine';
 import { scoreSubtasks, SubtaskShortCircuit } from '../../worker/src/grading/subtasks';

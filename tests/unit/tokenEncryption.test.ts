@@ -1,7 +1,7 @@
 /** Envelope encryption of linked tokens: fresh data key per secret, bound to its owner, tamper-evident. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { LocalEnvelopeEncryptor } from '../../worker/src/solutions/crypto';
+import { LocalEnvelopeEncryptor } from '../../core/src/solutions/crypto';
 
 describe('LocalEnvelopeEncryptor', () => {
   const key = randomBytes(32).toString('base64');

@@ -9,7 +9,7 @@ import { GradingClient, MessageBroker } from '../../web/src/client';
 import type { GatewayEvent } from '../../web/src/eventCursor';
 import { parseProgressMessage } from '../../web/src/progressItems';
 import type { ProblemSource } from '../../web/src/server';
-import { GradingResult, validateGradingRequest } from '../../worker/src/contracts';
+import { GradingResult, validateGradingRequest } from '../../core/src/contracts';
 
 class MemoryS3 {
   readonly objects = new Map<string, string>();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DeliveryCursor, GatewayEvent } from '../../web/src/eventCursor';
 import type { GradingResult, ProgressItem } from '../../web/src/progressItems';
-import type { Verdict } from '../../worker/src/contracts';
+import type { Verdict } from '../../core/src/contracts';
 import { decodeEventId, emptyPosition } from '../../web/src/sse';
 
 const R = 'req_1';

@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import mysql from 'mysql2';
 import { ensureLocalTls } from '../../scripts/services/tls';
-import { parseWorkerConfig, resolveSsmParameters, WorkerConfigError } from '../../worker/src/config';
-import { mysqlTls } from '../../worker/src/results/mysqlStore';
+import { ConfigError, resolveSsmParameters } from '../../core/src/config';
+import { parseWorkerConfig, WORKER_PARAMETERS } from '../../worker/src/config';
+import { mysqlTls } from '../../core/src/results/mysqlStore';
 
 const LOCAL = {
   MQ_ENDPOINTS: 'stomp+ssl://127.0.0.1:61614',
@@ -79,7 +80,7 @@ describe('worker config', () => {
     assert.throws(
       () => parseWorkerConfig({ MQ_ENDPOINTS: 'amqp://x:1', WORKER_CONCURRENCY: 'lots', EXECUTOR: 'judge0' }),
       (e: Error) =>
-        e instanceof WorkerConfigError &&
+        e instanceof ConfigError &&
         ['MQ_ENDPOINTS: Invalid STOMP endpoint', 'DB_HOST is required', 'DB_USERNAME is required', 'DB_PASSWORD is required', 'GRADING_BUCKET is required', 'WORKER_CONCURRENCY must be an integer', 'JUDGE0_ENDPOINT is required'].every((s) => e.message.includes(s)),
     );
   });
@@ -92,7 +93,7 @@ describe('worker config', () => {
         return { Parameters: command.input.Names.map((n) => ({ Name: n, Value: `value-of-${n}` })), InvalidParameters: [] };
       },
     } as unknown as SSMClient;
-    const env = await resolveSsmParameters({ MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint', MQ_PASSWORD_PARAM: '/prod/mq/password', DB_PASSWORD: 'plain-wins', DB_PASSWORD_PARAM: '/prod/db/password' }, ssm);
+    const env = await resolveSsmParameters({ MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint', MQ_PASSWORD_PARAM: '/prod/mq/password', DB_PASSWORD: 'plain-wins', DB_PASSWORD_PARAM: '/prod/db/password' }, ssm, WORKER_PARAMETERS);
     assert.equal(calls.length, 1);
     assert.equal(calls[0].WithDecryption, true);
     assert.deepEqual(calls[0].Names.sort(), ['/prod/mq/broker-endpoint', '/prod/mq/password']);
@@ -102,6 +103,6 @@ describe('worker config', () => {
 
   it('says which SSM parameter is missing', async () => {
     const ssm = { send: async () => ({ Parameters: [], InvalidParameters: ['/prod/db/password'] }) } as unknown as SSMClient;
-    await assert.rejects(resolveSsmParameters({ DB_PASSWORD_PARAM: '/prod/db/password' }, ssm), /SSM parameter \/prod\/db\/password does not exist/);
+    await assert.rejects(resolveSsmParameters({ DB_PASSWORD_PARAM: '/prod/db/password' }, ssm, WORKER_PARAMETERS), /SSM parameter \/prod\/db\/password does not exist/);
   });
 });

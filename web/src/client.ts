@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { extensionOf, Language } from '../../worker/src/languages';
+import { extensionOf, Language } from '../../core/src/languages';
 import { DeliveryCursor, GatewayEvent } from './eventCursor';
 import { isNotFound } from './problems';
 import { ProgressHub } from './progressHub';
@@ -21,7 +21,7 @@ import type { PendingSubmission, ProblemSource, SubmissionView } from './server'
 import { decodeEventId } from './sse';
 import { REQUEST_ID_PATTERN, SubmissionInput, validateSubmission } from './validation';
 
-/** The broker operations the client needs (worker/src/queue/session.ts BrokerSession provides them). */
+/** The broker operations the client needs (core/src/queue/session.ts BrokerSession provides them). */
 export interface MessageBroker {
   /** Resolves once the broker acknowledged the frame (receipt). */
   send(destination: string, body: string, headers: Record<string, string>): Promise<void>;

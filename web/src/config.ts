@@ -13,8 +13,8 @@ import {
   parseConnectionSettings,
   resolveSsmParameters,
   SsmBackedSetting,
-  WorkerConfigError,
-} from '../../worker/src/config';
+  ConfigError,
+} from '../../core/src/config';
 import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 import { presenceSettingsFromEnv } from './workerPresence';
@@ -74,7 +74,7 @@ export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClie
   try {
     resolved = await resolveSsmParameters(env, ssm, GATEWAY_PARAMETERS);
   } catch (error) {
-    if (error instanceof WorkerConfigError) throw gatewayError(error.problems);
+    if (error instanceof ConfigError) throw gatewayError(error.problems);
     throw error;
   }
   return parseGatewayConfig(resolved);

@@ -3,7 +3,7 @@
  * (and SSM), connect S3 / broker / database, follow the progress topic, serve HTTP. SIGTERM or
  * SIGINT: stop accepting, end open event streams (browsers reconnect to another instance), disconnect.
  */
-import { createLogger } from '../../worker/src/log';
+import { createLogger } from '../../core/src/log';
 import { gatewayConfigFromEnv } from './config';
 import { startGateway } from './wiring';
 

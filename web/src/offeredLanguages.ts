@@ -4,7 +4,7 @@
  * briefly; undefined while nothing is published (the gateway then shows the plain labels).
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../worker/src/languages';
+import { OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../core/src/languages';
 
 export function s3OfferedLanguages(s3: S3Client, bucket: string, ttlMs = 60_000, now: () => number = Date.now): () => Promise<OfferedLanguage[] | undefined> {
   let cached: { at: number; value: Promise<OfferedLanguage[] | undefined> } | undefined;

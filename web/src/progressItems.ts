@@ -3,7 +3,7 @@
  * Built from the worker's progress events on the topic (contracts/progress.ts) or from the stored
  * result document.
  */
-import { GradingResult, TestResult, validateProgressEvent } from '../../worker/src/contracts';
+import { GradingResult, TestResult, validateProgressEvent } from '../../core/src/contracts';
 
 export type { GradingResult, TestResult };
 

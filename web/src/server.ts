@@ -21,7 +21,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LANGUAGES, LANGUAGE_IDS, OfferedLanguage } from '../../worker/src/languages';
+import { LANGUAGES, LANGUAGE_IDS, OfferedLanguage } from '../../core/src/languages';
 import { AuthError, Authenticator, Principal } from './auth/authenticator';
 import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
@@ -30,7 +30,7 @@ import { HttpError, readJsonBody, sendJson } from './http';
 import type { GradingResult } from './progressItems';
 import { ApiRoutes, dispatchRoutes } from './extensions/routes';
 import { TokenBucketLimiter } from './rateLimit';
-import { splitSignals, SubmissionSignals, validateSignals } from '../../worker/src/similarity/signals';
+import { splitSignals, SubmissionSignals, validateSignals } from '../../core/src/similarity/signals';
 import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
@@ -328,7 +328,7 @@ export class Gateway {
 
     // JSON escaping can double the source's size, plus room for the other fields.
     const body = await readJsonBody(req, this.maxSourceBytes * 2 + 4096, this.opts.bodyTimeoutMs);
-    // Paste signals are optional and validated on their own (worker/src/similarity/signals.ts).
+    // Paste signals are optional and validated on their own (core/src/similarity/signals.ts).
     const { rest, signals } = splitSignals(body);
     const signalCheck = signals === undefined ? undefined : validateSignals(signals);
     const validation = validateSubmissionBody(rest, { maxSourceBytes: this.maxSourceBytes });

@@ -3,7 +3,7 @@
  * reported at once, each naming its field. Whether the problem exists is asked of S3 afterwards
  * (see server.ts); the full request is validated again with the worker's schema before sending.
  */
-import { isLanguage, Language, LANGUAGE_IDS } from '../../worker/src/languages';
+import { isLanguage, Language, LANGUAGE_IDS } from '../../core/src/languages';
 
 export interface SubmissionInput {
   userId: string;

@@ -4,10 +4,10 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3OfferedLanguages } from './offeredLanguages';
-import { validateGradingRequest } from '../../worker/src/contracts';
-import type { Logger } from '../../worker/src/log';
-import { BrokerSession } from '../../worker/src/queue/session';
-import { MysqlResultStore } from '../../worker/src/results/mysqlStore';
+import { validateGradingRequest } from '../../core/src/contracts';
+import type { Logger } from '../../core/src/log';
+import { BrokerSession } from '../../core/src/queue/session';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
 import { createGatewayExtensions, GatewayExtensions } from './extensions/wiring';
@@ -22,7 +22,7 @@ import { GATEWAY_MIGRATIONS } from './db/schema';
 import { Gateway, HealthReport, DevLogin } from './server';
 import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
-import { SCHEMA as RESULTS_SCHEMA } from '../../worker/src/results/mysqlStore';
+import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {

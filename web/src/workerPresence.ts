@@ -1,10 +1,10 @@
 /**
  * Whether any worker is taking submissions, from the heartbeats workers publish on a topic
- * (worker/src/ops/heartbeat.ts). A worker counts while its last beat is younger than the window
+ * (core/src/contracts/heartbeat.ts; sent by worker/src/ops/heartbeat.ts). A worker counts while its last beat is younger than the window
  * (default 20 s: two missed beats of 10 s), so a dead worker drops out within the window and a
  * worker that shuts down drops out at once (its last beat says accepting: false).
  */
-import { HeartbeatMessage, parseHeartbeat } from '../../worker/src/ops/heartbeat';
+import { HeartbeatMessage, parseHeartbeat } from '../../core/src/contracts/heartbeat';
 
 export const DEFAULT_PRESENCE_WINDOW_MS = 20_000;
 

@@ -10,13 +10,13 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { validateGradingResult } from './contracts/result';
+import { validateGradingResult } from '../../core/src/contracts/result';
 import { CHECKS, formatTable, runConformance } from './executors/judge0/conformance';
 import { createJudge0Executor } from './executors/judge0';
 import type { Executor } from './executors/port';
 import { createSandboxExecutor } from './executors/sandbox';
 import { gradeSubmission } from './grading/engine';
-import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from './languages';
+import { isLanguage, LANGUAGE_IDS, LANGUAGES, Language } from '../../core/src/languages';
 import { runDlqCommand } from './ops/dlq';
 import { readTestSetFromFolder } from './problems/localFolder';
 import { PROBLEM_USAGE, problemCommand, ProblemUsageError } from './problems/tooling/command';

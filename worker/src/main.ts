@@ -1,18 +1,20 @@
 /** Worker entry point: config (env + SSM), connections, executor, then consume until SIGTERM. */
 import * as os from 'node:os';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseWorkerConfig, resolveSsmParameters } from './config';
+import { resolveSsmParameters } from '../../core/src/config';
+import { parseWorkerConfig, WORKER_PARAMETERS } from './config';
 import type { Executor } from './executors/port';
 import { createJudge0Executor } from './executors/judge0';
 import { createSandboxExecutor, SandboxUnavailableError } from './executors/sandbox';
 import { isCheckerHost } from './grading/programChecker';
 import { startHealthServer } from './health';
-import { OFFERED_LANGUAGES_KEY } from './languages';
+import { OFFERED_LANGUAGES_KEY } from '../../core/src/languages';
 import { publishOfferedLanguages } from './offeredLanguages';
-import { createLogger, Logger } from './log';
-import { Heartbeat, heartbeatSettingsFromEnv, judge0HealthProbe } from './ops/heartbeat';
-import { BrokerSession } from './queue/session';
-import { MysqlResultStore } from './results/mysqlStore';
+import { createLogger, Logger } from '../../core/src/log';
+import { heartbeatSettingsFromEnv } from '../../core/src/contracts/heartbeat';
+import { Heartbeat, judge0HealthProbe } from './ops/heartbeat';
+import { BrokerSession } from '../../core/src/queue/session';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { S3Store } from './storage/s3Store';
 import { GradingWorker } from './worker';
 
@@ -40,7 +42,7 @@ async function createCheckerHost(config: ReturnType<typeof parseWorkerConfig>, e
 
 export async function main(): Promise<void> {
   const log = createLogger({ service: 'grading-worker' });
-  const config = parseWorkerConfig(await resolveSsmParameters(process.env));
+  const config = parseWorkerConfig(await resolveSsmParameters(process.env, undefined, WORKER_PARAMETERS));
   const logWithEnv = createLogger({ service: 'grading-worker', environment: config.environment });
   const brokerOptions = { ...config.mq, log: logWithEnv };
   // Replies to reply-to destinations go on their own connection (see WorkerDeps.replies).

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Executor } from './executors/port';
 import { TOOLCHAINS } from './executors/sandbox/toolchains';
-import { Language, LANGUAGE_IDS, LANGUAGES, OFFERED_LANGUAGES_KEY, OfferedLanguage, OfferedLanguagesDocument } from './languages';
+import { Language, LANGUAGE_IDS, LANGUAGES, OFFERED_LANGUAGES_KEY, OfferedLanguage, OfferedLanguagesDocument } from '../../core/src/languages';
 
 const exec = promisify(execFile);
 

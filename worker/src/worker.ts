@@ -24,21 +24,21 @@
  * when it cannot be stored or published the message is handed back (NACK) for redelivery.
  */
 import { createHash } from 'node:crypto';
-import type { GradingRequest } from './contracts/request';
-import { parseGradingRequest, readableRequestId } from './contracts/request';
-import type { FailureReason, GradingResult, TestResult } from './contracts/result';
-import { validateGradingResult } from './contracts/result';
-import type { CaseProgressEvent, FinalProgressEvent } from './contracts/progress';
+import type { GradingRequest } from '../../core/src/contracts/request';
+import { parseGradingRequest, readableRequestId } from '../../core/src/contracts/request';
+import type { FailureReason, GradingResult, TestResult } from '../../core/src/contracts/result';
+import { validateGradingResult } from '../../core/src/contracts/result';
+import type { CaseProgressEvent, FinalProgressEvent } from '../../core/src/contracts/progress';
 import { ExecutorUnavailableError, Executor } from './executors/port';
 import { gradeSubmission } from './grading/engine';
 import type { CheckerHost } from './grading/programChecker';
 import { GRADER_VERSION } from './grading/version';
-import type { Logger } from './log';
+import type { Logger } from '../../core/src/log';
 import { executorUnavailableMetricLine, gradedMetricLine } from './metrics';
 import { TestSetError } from './problems/testSet';
-import { BrokerSession } from './queue/session';
-import { Headers, InboundMessage, StaleMessageError } from './queue/stomp';
-import type { MysqlResultStore, RequestMeta, RequestRecord } from './results/mysqlStore';
+import { BrokerSession } from '../../core/src/queue/session';
+import { Headers, InboundMessage, StaleMessageError } from '../../core/src/queue/stomp';
+import type { MysqlResultStore, RequestMeta, RequestRecord } from '../../core/src/results/mysqlStore';
 import { isTransientError, withRetry } from './retry';
 import { ForeignBucketError, S3Store, SourceNotFoundError, SourceTooLargeError } from './storage/s3Store';
 

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { resolveSsmParameters, WorkerConfigError } from '../../../worker/src/config';
+import { resolveSsmParameters, ConfigError } from '../../../core/src/config';
 import { migrateDatabase, MigrationOptions } from './migrate';
 
 type Env = Record<string, string | undefined>;
@@ -69,7 +69,7 @@ export async function main(argv: string[], env: Env = process.env, ssm?: SSMClie
     for (const line of await migrateDatabase(migrationOptionsFromEnv(resolved))) process.stdout.write(`migrated: ${line}\n`);
     return 0;
   } catch (error) {
-    const message = error instanceof WorkerConfigError ? error.problems.join('\n') : (error as Error).message;
+    const message = error instanceof ConfigError ? error.problems.join('\n') : (error as Error).message;
     process.stderr.write(`database migration failed: ${message}\n`);
     return 1;
   }

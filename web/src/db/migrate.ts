@@ -5,7 +5,7 @@
  * grants are rebuilt from nothing, so a privilege removed here is removed from the server too.
  */
 import mysql, { Connection } from 'mysql2/promise';
-import { mysqlTls, SCHEMA as WORKER_SCHEMA } from '../../../worker/src/results/mysqlStore';
+import { mysqlTls, SCHEMA as WORKER_SCHEMA } from '../../../core/src/results/mysqlStore';
 import { GATEWAY_GRANTS, GATEWAY_MIGRATIONS, WORKER_GRANTS } from './schema';
 
 export interface TierUser {

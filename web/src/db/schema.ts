@@ -2,14 +2,14 @@
  * MIGRATION: the gateway's own tables. This is the only place their DDL lives; it runs at deploy
  * time through `npm run db:migrate` (web/src/db/cli.ts) as the master user, never at run time by
  * the gateway (whose database user has no CREATE privilege). The worker's table, grading_results,
- * keeps its DDL in worker/src/results/mysqlStore.ts; the migration creates it through that module.
+ * keeps its DDL in core/src/results/mysqlStore.ts; the migration creates it through that module.
  *
  * Changing a table: add a statement at the end of GATEWAY_MIGRATIONS (never edit an applied one);
  * each statement must be safe to run again (IF NOT EXISTS / IF EXISTS).
  */
 
-import { SIMILARITY_SCHEMA } from '../../../worker/src/similarity/store';
-import { SOLUTIONS_SCHEMA } from '../../../worker/src/solutions/store';
+import { SIMILARITY_SCHEMA } from '../../../core/src/similarity/store';
+import { SOLUTIONS_SCHEMA } from '../../../core/src/solutions/store';
 
 export const GATEWAY_TABLES = {
   submissions: 'submissions',

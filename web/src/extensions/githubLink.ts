@@ -7,9 +7,9 @@
  * caller's own link: the user id comes from the authenticated principal.
  */
 import { HttpError } from '../http';
-import type { Encryptor } from '../../../worker/src/solutions/crypto';
-import { checkPathTemplate, DEFAULT_PATH_TEMPLATE } from '../../../worker/src/solutions/github/pathTemplate';
-import type { MysqlSolutionStore } from '../../../worker/src/solutions/store';
+import type { Encryptor } from '../../../core/src/solutions/crypto';
+import { checkPathTemplate, DEFAULT_PATH_TEMPLATE } from '../../../core/src/solutions/pathTemplate';
+import type { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import type { FieldError } from '../validation';
 import type { ApiRoutes, Principal, RouteRequest, RouteResponse } from './routes';
 

@@ -6,9 +6,9 @@
  * These inform staff; nothing here reads or writes a verdict.
  */
 import { HttpError } from '../http';
-import { clusters, DEFAULT_THRESHOLD, topMatches } from '../../../worker/src/similarity/compare';
-import { summarizeSignals } from '../../../worker/src/similarity/signals';
-import type { MysqlSimilarityStore } from '../../../worker/src/similarity/store';
+import { clusters, DEFAULT_THRESHOLD, topMatches } from '../../../core/src/similarity/compare';
+import { summarizeSignals } from '../../../core/src/similarity/signals';
+import type { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { PROBLEM_ID_PATTERN, REQUEST_ID_PATTERN } from '../validation';
 import { requireUser } from './githubLink';
 import type { ApiRoutes, RouteRequest, RouteResponse } from './routes';

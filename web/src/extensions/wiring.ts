@@ -4,9 +4,9 @@
  * tokens with; without it POST /api/github/link answers 503) and the staff signal views.
  */
 import type { Pool } from 'mysql2/promise';
-import { MysqlSimilarityStore } from '../../../worker/src/similarity/store';
-import { LocalEnvelopeEncryptor } from '../../../worker/src/solutions/crypto';
-import { MysqlSolutionStore } from '../../../worker/src/solutions/store';
+import { MysqlSimilarityStore } from '../../../core/src/similarity/store';
+import { LocalEnvelopeEncryptor } from '../../../core/src/solutions/crypto';
+import { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import { GitHubLinkRoutes } from './githubLink';
 import type { ApiRoutes } from './routes';
 import { StaffSignalRoutes } from './staffSignals';

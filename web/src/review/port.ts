@@ -2,7 +2,7 @@
  * The code-review port: turns a graded submission into written feedback. One adapter talks to any
  * OpenAI-compatible chat-completions endpoint; tests use a local server that speaks the same API.
  */
-import type { Language } from '../../../worker/src/languages';
+import type { Language } from '../../../core/src/languages';
 
 export interface ReviewInput {
   problemId: string;

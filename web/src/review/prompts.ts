@@ -3,7 +3,7 @@
  * submission gets complexity, readability and a better approach without code; a failed one gets the
  * likely faulty part and keywords to study, never the fix.
  */
-import { LANGUAGES } from '../../../worker/src/languages';
+import { LANGUAGES } from '../../../core/src/languages';
 import type { ReviewInput } from './port';
 
 export const PROMPT_VERSION = 'review-v1';

@@ -5,7 +5,7 @@
  * a global daily budget shared by every instance through the database. Reading a stored review
  * costs nothing and is not limited.
  */
-import { isLanguage, Language } from '../../../worker/src/languages';
+import { isLanguage, Language } from '../../../core/src/languages';
 import { HttpError } from '../http';
 import { TokenBucketLimiter } from '../rateLimit';
 import type { ProblemSource } from '../server';

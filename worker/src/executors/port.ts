@@ -3,7 +3,7 @@
  * It reports facts (exit, signal, time, memory, output); the grading engine turns them into
  * verdicts. Two adapters implement it: the local sandbox and Judge0.
  */
-import type { Language } from '../languages';
+import type { Language } from '../../../core/src/languages';
 
 export interface ExecutionLimits {
   /** CPU time limit per test case, ms. */

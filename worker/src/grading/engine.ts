@@ -9,8 +9,8 @@
  * Output never accumulates: each case's stdout is compared while it streams in (or, from an executor
  * that cannot stream, right when its case finishes) and only a short prefix is kept for the log.
  */
-import type { GradingRequest } from '../contracts/request';
-import type { GradingResult, TestResult, Verdict } from '../contracts/result';
+import type { GradingRequest } from '../../../core/src/contracts/request';
+import type { GradingResult, TestResult, Verdict } from '../../../core/src/contracts/result';
 import { CaseRun, Executor, isInteractiveExecutor, OutputSink, RunOutcome } from '../executors/port';
 import type { TestSet } from '../problems/testSet';
 import { CheckResult, OutputCheck, streamingCheckerFor } from './checkers';

@@ -5,7 +5,7 @@
  * dependency did not earn full points earns nothing. The overall score is earned over all points,
  * x100, rounded down (the contract's integer 0..100).
  */
-import type { SubtaskResult, TestResult, Verdict } from '../contracts/result';
+import type { SubtaskResult, TestResult, Verdict } from '../../../core/src/contracts/result';
 import type { Subtask } from '../problems/testSet';
 
 export function caseFraction(result: Pick<TestResult, 'status' | 'points'>): number {

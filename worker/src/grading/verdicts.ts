@@ -8,7 +8,7 @@
  * (the contract's type; rounding down keeps 100 for "every case passed").
  */
 import type { RunOutcome } from '../executors/port';
-import type { TestResult, Verdict } from '../contracts/result';
+import type { TestResult, Verdict } from '../../../core/src/contracts/result';
 import type { CheckResult } from './checkers';
 
 export const PRECEDENCE: Verdict[] = ['IE', 'TLE', 'MLE', 'OLE', 'RE', 'WA'];

@@ -16,9 +16,9 @@
  */
 import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
-import { resolveSsmParameters } from '../config';
-import { BrokerSession } from '../queue/session';
-import { Headers, InboundMessage, parseEndpoints } from '../queue/stomp';
+import { CONNECTION_PARAMETERS, resolveSsmParameters } from '../../../core/src/config';
+import { BrokerSession } from '../../../core/src/queue/session';
+import { Headers, InboundMessage, parseEndpoints } from '../../../core/src/queue/stomp';
 
 export const DLQ_USAGE = `usage: grading-stack dlq <command> [options]
 
@@ -296,7 +296,7 @@ async function connect(envName: string | undefined, env: Record<string, string |
         MQ_PASSWORD: undefined,
       }
     : {};
-  const resolved = await resolveSsmParameters({ ...env, ...named });
+  const resolved = await resolveSsmParameters({ ...env, ...named }, undefined, CONNECTION_PARAMETERS);
   if (!resolved.MQ_ENDPOINTS) throw new Error('no broker: give --env <name> (SSM) or set MQ_ENDPOINTS (and MQ_USERNAME, MQ_PASSWORD)');
   const endpoints = parseEndpoints(resolved.MQ_ENDPOINTS);
   // MQ_TLS_CA: the CA bundle the broker's certificate chains to, as for the worker (absent: Node's public CAs, Amazon MQ).

@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckerSpec } from '../grading/checkers';
-import { validatorFor } from '../contracts/validator';
-import { LANGUAGE_IDS, Language } from '../languages';
+import { validatorFor } from '../../../core/src/contracts/validator';
+import { LANGUAGE_IDS, Language } from '../../../core/src/languages';
 
 export interface TestCase {
   index: number;

@@ -7,7 +7,7 @@
  *   SOLUTIONS_RESULTS_QUEUE  the queue of final results to follow (default grading-results-solutions, the
  *                           broker's copy of grading-results: components/brokerXml.ts)
  */
-import { CONNECTION_PARAMETERS, ConnectionSettings, envReader, parseConnectionSettings, SsmBackedSetting, WorkerConfigError } from '../config';
+import { CONNECTION_PARAMETERS, ConnectionSettings, envReader, parseConnectionSettings, SsmBackedSetting, ConfigError } from '../../../core/src/config';
 
 type Env = Record<string, string | undefined>;
 
@@ -40,6 +40,6 @@ export function parseSolutionsConfig(env: Env): SolutionsConfig {
     resultsQueue: `/queue/${env.SOLUTIONS_RESULTS_QUEUE ?? DEFAULT_RESULTS_QUEUE}`,
     healthPort: read.integer('SOLUTIONS_HEALTH_PORT', 8081, 0, 65535),
   };
-  if (problems.length) throw new WorkerConfigError(problems);
+  if (problems.length) throw new ConfigError(problems);
   return config;
 }

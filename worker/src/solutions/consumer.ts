@@ -4,10 +4,10 @@
  * handled again at its retry time; if this process or its connection dies meanwhile, the broker
  * redelivers it and the handler's idempotency (claims keyed by request id) makes that harmless.
  */
-import { validateGradingResult } from '../contracts/result';
-import type { Logger } from '../log';
-import type { InboundMessage } from '../queue/stomp';
-import type { BrokerSession } from '../queue/session';
+import { validateGradingResult } from '../../../core/src/contracts/result';
+import type { Logger } from '../../../core/src/log';
+import type { InboundMessage } from '../../../core/src/queue/stomp';
+import type { BrokerSession } from '../../../core/src/queue/session';
 import type { AcceptedResultHandler } from './onAccepted';
 
 export interface ResultsConsumerOptions {

@@ -5,20 +5,20 @@
  * Start: `tsx worker/src/solutions/main.ts` with the env vars of ./config.ts.
  */
 import { S3Store } from '../storage/s3Store';
-import { resolveSsmParameters } from '../config';
+import { resolveSsmParameters } from '../../../core/src/config';
 import { startHealthServer } from '../health';
-import { createLogger } from '../log';
-import { BrokerSession } from '../queue/session';
-import { MysqlResultStore } from '../results/mysqlStore';
-import { MysqlSimilarityStore } from '../similarity/store';
+import { createLogger } from '../../../core/src/log';
+import { BrokerSession } from '../../../core/src/queue/session';
+import { MysqlResultStore } from '../../../core/src/results/mysqlStore';
+import { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { parseSolutionsConfig, SOLUTIONS_PARAMETERS, SolutionsConfig } from './config';
 import { ResultsConsumer } from './consumer';
-import { LocalEnvelopeEncryptor } from './crypto';
+import { LocalEnvelopeEncryptor } from '../../../core/src/solutions/crypto';
 import { OctokitPublisher } from './github/octokitPublisher';
 import { AcceptedResultHandler, SubmissionFacts } from './onAccepted';
-import { MysqlSolutionStore } from './store';
+import { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { extensionOf, isLanguage } from '../languages';
+import { extensionOf, isLanguage } from '../../../core/src/languages';
 
 export interface RunningSolutions {
   consumer: ResultsConsumer;

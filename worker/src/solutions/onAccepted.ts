@@ -4,14 +4,14 @@
  * the solution is committed there. Runs in its own process on results already durable, so nothing
  * here can delay or change a verdict; every step is idempotent per request id.
  */
-import { isLanguage, LANGUAGES } from '../languages';
-import type { Logger } from '../log';
-import type { GradingResult } from '../contracts/result';
-import type { MysqlSimilarityStore } from '../similarity/store';
-import { fingerprintSource } from '../similarity/winnow';
-import type { Encryptor } from './crypto';
+import { isLanguage, LANGUAGES } from '../../../core/src/languages';
+import type { Logger } from '../../../core/src/log';
+import type { GradingResult } from '../../../core/src/contracts/result';
+import type { MysqlSimilarityStore } from '../../../core/src/similarity/store';
+import { fingerprintSource } from '../../../core/src/similarity/winnow';
+import type { Encryptor } from '../../../core/src/solutions/crypto';
 import { LinkInvalidError, PublishRejectedError, RateLimitedError, SolutionPublisher } from './github/port';
-import type { MysqlSolutionStore } from './store';
+import type { MysqlSolutionStore } from '../../../core/src/solutions/store';
 
 export interface SubmissionFacts {
   userId: string;

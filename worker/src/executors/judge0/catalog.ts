@@ -6,7 +6,7 @@
  * local sandbox: Judge0 runs `java Main` without -Xmx and `node script.js` without a heap limit, and
  * arguments after the command go to the program, not the runtime.
  */
-import type { Language } from '../../languages';
+import type { Language } from '../../../../core/src/languages';
 
 export interface Judge0LanguageRow {
   id: number;

@@ -4,8 +4,8 @@
  * verdicts came out as the local sandbox would give them. Operators run it after `pulumi up`.
  */
 import { gradeSubmission } from '../../grading/engine';
-import type { Verdict } from '../../contracts/result';
-import type { Language } from '../../languages';
+import type { Verdict } from '../../../../core/src/contracts/result';
+import type { Language } from '../../../../core/src/languages';
 import type { TestSet } from '../../problems/testSet';
 import type { Judge0Executor } from './index';
 

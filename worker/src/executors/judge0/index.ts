@@ -16,7 +16,7 @@
  *   without options (and noted in the compile output), anything else is that case's internal error.
  */
 import { createHash } from 'node:crypto';
-import type { Language, OfferedLanguage } from '../../languages';
+import type { Language, OfferedLanguage } from '../../../../core/src/languages';
 import type { CaseRun, ExecutionJob, ExecutionReport, Executor, RunOutcome } from '../port';
 import { ExecutorUnavailableError } from '../port';
 import { CircuitBreaker } from './circuitBreaker';

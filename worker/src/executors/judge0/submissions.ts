@@ -3,7 +3,7 @@
  * maxima GET /config_info reports (values above them are a 422, app/models/submission.rb:50-71), and
  * for Java/JavaScript a multi-file program whose run script passes the memory limit to the runtime.
  */
-import type { Language } from '../../languages';
+import type { Language } from '../../../../core/src/languages';
 import type { ExecutionLimits } from '../port';
 import type { ResolvedLanguage } from './catalog';
 import { zipStored } from './zip';

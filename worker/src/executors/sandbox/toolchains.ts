@@ -2,7 +2,7 @@
  * How each language compiles and runs inside the sandbox: the one table to edit when a language or
  * compiler flag changes. Paths are absolute inside the sandbox, where /box is the job's directory.
  */
-import type { Language } from '../../languages';
+import type { Language } from '../../../../core/src/languages';
 
 export interface Toolchain {
   /** File name of the source inside /box. */

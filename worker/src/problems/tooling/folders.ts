@@ -6,8 +6,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { VERDICTS, Verdict } from '../../contracts/result';
-import { LANGUAGE_IDS, LANGUAGES, Language } from '../../languages';
+import { VERDICTS, Verdict } from '../../../../core/src/contracts/result';
+import { LANGUAGE_IDS, LANGUAGES, Language } from '../../../../core/src/languages';
 
 const VERDICT_NAMES: Record<string, Verdict> = {
   ac: 'AC',

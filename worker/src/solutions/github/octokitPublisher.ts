@@ -9,8 +9,8 @@
  * A file that already holds exactly the source is not committed again.
  */
 import { Octokit } from '@octokit/rest';
-import type { Logger } from '../../log';
-import { readmePath, renderPath } from './pathTemplate';
+import type { Logger } from '../../../../core/src/log';
+import { readmePath, renderPath } from '../../../../core/src/solutions/pathTemplate';
 import { AcceptedSolution, LinkInvalidError, PublishOutcome, PublishRejectedError, RateLimitedError, RepositoryLink, SolutionPublisher } from './port';
 
 export interface OctokitPublisherOptions {

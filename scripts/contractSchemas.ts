@@ -1,15 +1,15 @@
 /**
  * The contracts' JSON Schemas as published files (docs/contracts/*.schema.json), generated from the
  * very objects ajv compiles, so a producer or consumer in another language validates exactly what
- * the worker does. `npx tsx worker/src/contracts/schemaFiles.ts` rewrites them; a unit test fails
+ * the worker does. `npx tsx scripts/contractSchemas.ts` rewrites them; a unit test fails
  * when they drift.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { progressEventSchema } from './progress';
-import { gradingRequestSchema } from './request';
-import { gradingResultSchema } from './result';
-import { manifestSchema } from '../problems/testSet';
+import { progressEventSchema } from '../core/src/contracts/progress';
+import { gradingRequestSchema } from '../core/src/contracts/request';
+import { gradingResultSchema } from '../core/src/contracts/result';
+import { manifestSchema } from '../worker/src/problems/testSet';
 
 export const CONTRACT_SCHEMAS: Record<string, object> = {
   'grading-request.schema.json': gradingRequestSchema,
