@@ -290,7 +290,7 @@ export class EcsGrading extends pulumi.ComponentResource {
 /** Everything worker/Dockerfile copies from the build context (a test keeps the two in step). */
 export const IMAGE_SOURCES = {
   files: ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/Dockerfile'],
-  dirs: ['worker/src', 'web/src', 'web/public'],
+  dirs: ['core/src', 'worker/src', 'web/src', 'web/public'],
 };
 
 /** A hash of everything the Dockerfile copies, so an unchanged worker keeps its image tag. */
