@@ -43,7 +43,7 @@ export class QueueConsumer {
   private readonly stopping = new AbortController();
   /** Dispatch waits until then after (re)subscribing (see settleMs). */
   private dispatchFrom = 0;
-  private dispatchTimer?: { unref?(): unknown };
+  private dispatchTimer?: object;
   private readonly clock: Clock;
 
   constructor(
@@ -89,12 +89,10 @@ export class QueueConsumer {
     this.dropBuffered();
     if (this.dispatchTimer) this.clock.clearTimeout(this.dispatchTimer);
     this.dispatchTimer = undefined;
-    let graceTimer: { unref?(): unknown } | undefined;
+    let graceTimer: object | undefined;
     const drained = Promise.all([...this.inFlight]).then(() => true);
-    const timedOut = new Promise<boolean>((resolve) => {
-      graceTimer = this.clock.setTimeout(() => resolve(false), graceMs);
-      graceTimer.unref?.();
-    });
+    // Cleared once drained, so it never holds the process open.
+    const timedOut = new Promise<boolean>((resolve) => (graceTimer = this.clock.setTimeout(() => resolve(false), graceMs)));
     const finished = await Promise.race([drained, timedOut]);
     if (finished && graceTimer) this.clock.clearTimeout(graceTimer);
     const message = finished ? 'worker drained' : 'shutdown grace expired; unfinished work will be redelivered';

@@ -37,8 +37,8 @@ export interface MessageSource {
 /** Timers, injectable so tests can decide when the settle delay and the shutdown grace end. */
 export interface Clock {
   now(): number;
-  setTimeout(callback: () => void, ms: number): { unref?(): unknown };
-  clearTimeout(timer: { unref?(): unknown }): void;
+  setTimeout(callback: () => void, ms: number): object;
+  clearTimeout(timer: object): void;
 }
 
 export const systemClock: Clock = {
