@@ -13,13 +13,15 @@ export class FakeExecutor implements Executor {
   readonly failures: unknown[] = [];
   /** Every call is unavailable while set. */
   unavailable?: string;
+  /** The wait an unavailable executor asks for (Judge0's maintenance mode does); unset, the worker's own. */
+  unavailableRetryMs?: number;
 
   constructor(private readonly program: (input: string) => string = (input) => input) {}
 
   async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
     this.jobs.push(job);
     if (this.failures.length) throw this.failures.shift();
-    if (this.unavailable) throw new ExecutorUnavailableError(this.unavailable, 1);
+    if (this.unavailable) throw new ExecutorUnavailableError(this.unavailable, this.unavailableRetryMs);
     const runs = job.cases.map((c) => {
       const stdout = this.program(c.input);
       const outcome = { status: 'exited' as const, exitCode: 0, signal: null, stdout, stderr: '', timeMs: 1, wallMs: 1, memoryMb: 1 };
