@@ -121,6 +121,7 @@ export class QueueConsumer {
     while (this.inFlight.size < this.opts.concurrency) {
       const next = this.priorityBuffer.shift() ?? this.normalBuffer.shift();
       if (!next) return;
+      this.opts.log('debug', 'message dispatched', { destination: next.source, messageId: next.message.headers['message-id'] });
       const job: Promise<void> = this.run(next).finally(() => {
         this.inFlight.delete(job);
         this.pump();
