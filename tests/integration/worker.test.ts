@@ -300,7 +300,9 @@ describe('grading worker (integration)', function () {
       workerLines().filter((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"destination":"/queue/${queue}"`));
     const received = (queue: string) => logged('message received', queue).length;
     const dispatched = (queue: string) => logged('message dispatched', queue).length;
-    const slow = (tag: string) => ({ problemId: 'max-subarray', language: 'python' as const, source: `${solution('max-subarray/time-limit.py')}\n# ${tag}\n`, timeLimit: 2000 });
+    const slowSource = solution('max-subarray/time-limit.py');
+    // timeLimit 2000 (prepareRequest's default): each blocker grades for seconds.
+    const slow = (tag: string) => ({ problemId: 'max-subarray', language: 'python' as const, source: `${slowSource}\n# ${tag}\n` });
     const blockers = [await submit(slow('blocker n'))];
     await waitUntil(() => dispatched('grading-requests') === 1, 'the worker started grading the first blocker');
     blockers.push(await submit(slow('blocker p'), 'grading-priority'));

@@ -427,9 +427,10 @@ describe('Judge0 executor', function () {
       judge0.faults.failNext = { count: 0, status: 500 };
       // Poll until the cool-down is over: until then every call is refused at once, without a request.
       const deadline = Date.now() + 10_000;
+      const job = { id: 'b3', language: 'python' as const, source: SUM_PY, cases: sumCases(1), limits };
       let report;
       while (!report) {
-        report = await executor.execute({ id: 'b3', language: 'python', source: SUM_PY, cases: sumCases(1), limits }).catch((error: Error) => {
+        report = await executor.execute(job).catch((error: Error) => {
           if (!/circuit open/.test(error.message) || Date.now() > deadline) throw error;
           assert.equal(judge0.requests.length, before, 'an open circuit sends nothing');
           return fast.sleep(20).then(() => undefined);

@@ -103,7 +103,10 @@ describe('queue consumer', () => {
     assert.deepEqual(processor.bodies(), ['busy'], 'the settle after reconnecting holds dispatch');
     clock.advance(SETTLE_MS);
     assert.deepEqual(processor.bodies(), ['busy', 'urgent after reconnect']);
-    assert.ok(logs.some((l) => l.msg === 'ack not delivered; the broker will redeliver' && l.level === 'info'), 'a stale ack is expected, not an alarm');
+    assert.ok(
+      logs.some((l) => l.msg === 'ack not delivered; the broker will redeliver' && l.level === 'info'),
+      'a stale ack is expected, not an alarm',
+    );
   });
 
   it('never has more than `concurrency` deliveries in flight', async () => {
@@ -134,12 +137,19 @@ describe('queue consumer', () => {
     const failed = source.deliver(NORMAL, 'cannot record');
     const left = source.deliver(NORMAL, 'shutting down');
     await flush();
-    assert.deepEqual([done, failed, left].map((m) => source.settled(m)), [undefined, undefined, undefined], 'nothing settled while processing');
+    assert.deepEqual(
+      [done, failed, left].map((m) => source.settled(m)),
+      [undefined, undefined, undefined],
+      'nothing settled while processing',
+    );
     processor.calls[0].settle({ action: 'ack' });
     processor.calls[1].settle({ action: 'hand-back', error: new Error('database unavailable') });
     processor.calls[2].settle({ action: 'leave' });
     await flush();
-    assert.deepEqual([done, failed, left].map((m) => source.settled(m)), ['acked', 'nacked', undefined]);
+    assert.deepEqual(
+      [done, failed, left].map((m) => source.settled(m)),
+      ['acked', 'nacked', undefined],
+    );
     const handBack = logs.find((l) => l.msg === 'could not record or deliver the outcome; returning the message for redelivery');
     assert.deepEqual(handBack?.fields, { error: 'database unavailable' });
   });
@@ -176,7 +186,10 @@ describe('queue consumer', () => {
       const buffered = [source.deliver(NORMAL, 'buffered'), source.deliver(PRIORITY, 'buffered urgent')];
       let stopped = false;
       const stopping = c.stop(20_000).then(() => (stopped = true));
-      assert.ok(source.subscriptions.every((s) => !s.active), 'unsubscribed from both queues');
+      assert.ok(
+        source.subscriptions.every((s) => !s.active),
+        'unsubscribed from both queues',
+      );
       assert.equal(processor.calls[0].signal.aborted, true, 'the processor can tell the worker is stopping');
       assert.equal(c.bufferedCount, 0);
       await flush();
@@ -185,7 +198,11 @@ describe('queue consumer', () => {
       await stopping;
       assert.equal(source.settled(inFlight), 'acked', 'in-flight work finishes and is acked');
       assert.deepEqual(processor.bodies(), ['in flight'], 'buffered messages are not processed');
-      assert.deepEqual(buffered.map((m) => source.settled(m)), [undefined, undefined], 'nor acked or NACKed: the broker redelivers them');
+      assert.deepEqual(
+        buffered.map((m) => source.settled(m)),
+        [undefined, undefined],
+        'nor acked or NACKed: the broker redelivers them',
+      );
       assert.ok(logs.some((l) => l.msg === 'worker drained' && l.fields.inFlight === 0));
       assert.equal(clock.pending, 0, 'the grace timer is cleared');
     });

@@ -27,7 +27,12 @@ const DESTINATIONS = {
 };
 const ACK: Outcome = { action: 'ack' };
 /** "a b" -> a + b: the fake executor's program for problem `sum`. */
-const sum = (input: string) => `${input.trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0)}\n`;
+const sum = (input: string) =>
+  `${input
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .reduce((a, b) => a + b, 0)}\n`;
 const connectionReset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
 
 describe('grading pipeline', () => {
@@ -135,10 +140,19 @@ describe('grading pipeline', () => {
       assert.match(bucket.resultFiles.get('req_second')!.executionLog, /identical to req_first/);
       assert.equal(pipeline.stats.cacheHits, 1);
       const testSet = await bucket.readTestSet('s3://grading-files/problems/sum/testcases/');
-      const key = resultCacheKey({ ...request('req_x', source), sourceSha256: sha256([source]), testSetVersion: testSet.version, executor: 'fake' });
+      const key = resultCacheKey({
+        ...request('req_x', source),
+        sourceSha256: sha256([source]),
+        testSetVersion: testSet.version,
+        executor: 'fake',
+      });
       assert.equal(results.rows.get('req_first')!.cacheKey, key);
       assert.ok(GRADER_VERSION >= 1);
-      assert.equal(outbox.events.filter((e) => e.requestId === 'req_second' && e.type === 'case').length, 2, 'progress for the reused cases too');
+      assert.equal(
+        outbox.events.filter((e) => e.requestId === 'req_second' && e.type === 'case').length,
+        2,
+        'progress for the reused cases too',
+      );
     });
 
     it('counts attempts and fails one delivered more than maxAttempts times, without running it', async () => {
@@ -395,7 +409,7 @@ describe('grading pipeline', () => {
   });
 
   describe('reply-to and DLQ replays', () => {
-    it('sends the result to reply-to, correlated by the request\'s correlation-id, else its message-id', async () => {
+    it("sends the result to reply-to, correlated by the request's correlation-id, else its message-id", async () => {
       await deliver(request('req_reply1'), { 'reply-to': '/queue/site-replies', 'correlation-id': 'site-corr-1' });
       await deliver(request('req_reply2'), { 'reply-to': '/temp-queue/replies', 'message-id': 'ID:request-2' });
       assert.deepEqual(

@@ -15,7 +15,13 @@ class RecordingSink implements MessageSink {
 }
 
 const destinations = { results: '/queue/grading-results', dlq: '/queue/grading-dlq', progress: '/topic/grading-progress' };
-const result: GradingResult = { requestId: 'req_1', status: 'failed', reason: 'internal-error', error: 'internal-error: x', timestamp: '2026-01-01T00:00:00Z' };
+const result: GradingResult = {
+  requestId: 'req_1',
+  status: 'failed',
+  reason: 'internal-error',
+  error: 'internal-error: x',
+  timestamp: '2026-01-01T00:00:00Z',
+};
 
 describe('pipeline broker ports (StompOutbox)', () => {
   it('publishes results persistent, correlated by requestId, with selectable properties', async () => {
@@ -31,7 +37,7 @@ describe('pipeline broker ports (StompOutbox)', () => {
     ]);
   });
 
-  it('sends replies on the replies connection with the requester\'s correlation id, bounded in time', async () => {
+  it("sends replies on the replies connection with the requester's correlation id, bounded in time", async () => {
     const session = new RecordingSink();
     const replies = new RecordingSink();
     await new StompOutbox(session, destinations, replies).reply('/temp-queue/r', result, 'corr-9');

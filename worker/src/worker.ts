@@ -64,7 +64,18 @@ export class GradingWorker {
     const { session, replies, s3, results, executor, checkerHost, log } = deps;
     const outbox = new StompOutbox(session, opts.destinations, replies);
     this.pipeline = new GradingPipeline(
-      { sources: s3, testSets: s3, resultFiles: s3, results, executor, checkerHost, publisher: outbox, progress: outbox, deadLetters: outbox, log },
+      {
+        sources: s3,
+        testSets: s3,
+        resultFiles: s3,
+        results,
+        executor,
+        checkerHost,
+        publisher: outbox,
+        progress: outbox,
+        deadLetters: outbox,
+        log,
+      },
       opts,
     );
     this.consumer = new QueueConsumer(session, this.pipeline.process, {

@@ -38,7 +38,11 @@ export class FakeMessageSource extends EventEmitter implements MessageSource {
   deliver(destination: string, body: string, headers: Headers = {}): InboundMessage {
     const subscription = this.subscriptions.find((s) => s.destination === destination && s.active);
     if (!subscription) throw new Error(`no active subscription to ${destination}`);
-    const message = { body, headers: { 'message-id': `ID:fake-${this.nextId++}`, destination, ...headers }, connectionId: this.connectionId };
+    const message = {
+      body,
+      headers: { 'message-id': `ID:fake-${this.nextId++}`, destination, ...headers },
+      connectionId: this.connectionId,
+    };
     subscription.handler(body, message.headers, message);
     return message;
   }

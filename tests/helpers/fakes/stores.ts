@@ -140,7 +140,9 @@ export class InMemoryBucket implements SourceStore, TestSets, ResultFiles {
   async readTestSet(prefixUri: string): Promise<TestSet> {
     this.enter('readTestSet');
     const prefix = this.ownKey(prefixUri);
-    const files = new Map([...this.objects].filter(([key]) => key.startsWith(prefix)).map(([key, text]) => [key.slice(prefix.length), text]));
+    const files = new Map(
+      [...this.objects].filter(([key]) => key.startsWith(prefix)).map(([key, text]) => [key.slice(prefix.length), text]),
+    );
     // The version changes with any file, as the ETag digest in S3Store does.
     return buildTestSet(files, [...files].map(([name, text]) => `${name}=${text.length}:${text}`).join('\n'));
   }

@@ -46,7 +46,12 @@ export class StompOutbox implements ResultPublisher, ProgressPublisher, DeadLett
   }
 
   async progress(event: ProgressEvent): Promise<void> {
-    await this.session.send(this.destinations.progress, JSON.stringify(event), { 'correlation-id': event.requestId }, BEST_EFFORT_TIMEOUT_MS);
+    await this.session.send(
+      this.destinations.progress,
+      JSON.stringify(event),
+      { 'correlation-id': event.requestId },
+      BEST_EFFORT_TIMEOUT_MS,
+    );
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {

@@ -56,7 +56,12 @@ export class SubmissionGrader {
   async grade(request: GradingRequest, source: string, log: RequestLog, signal: AbortSignal): Promise<Graded> {
     const { step, executor, resultFiles } = this.deps;
     const testSet = await step('s3', () => this.deps.testSets.readTestSet(request.testCases));
-    const cacheKey = resultCacheKey({ ...request, sourceSha256: sha256([source]), testSetVersion: testSet.version, executor: executor.name });
+    const cacheKey = resultCacheKey({
+      ...request,
+      sourceSha256: sha256([source]),
+      testSetVersion: testSet.version,
+      executor: executor.name,
+    });
     const resultFile = resultFiles.resultUri(request.requestId);
 
     const cached = await step('database', () => this.deps.results.findCached(cacheKey));

@@ -34,7 +34,17 @@ import type { Executor } from '../executors/port';
 import type { CheckerHost } from '../grading/programChecker';
 import { gradedMetricLine } from '../metrics';
 import { RequestLog, SubmissionGrader } from './grader';
-import type { DeadLetters, ProgressPublisher, RequestMeta, RequestRecord, ResultFiles, ResultPublisher, ResultStore, SourceStore, TestSets } from './ports';
+import type {
+  DeadLetters,
+  ProgressPublisher,
+  RequestMeta,
+  RequestRecord,
+  ResultFiles,
+  ResultPublisher,
+  ResultStore,
+  SourceStore,
+  TestSets,
+} from './ports';
 import { asRejection, failedResult, Rejection, ShuttingDown } from './rejections';
 import { Destinations, invalidRequestFingerprint, replyDestination, requestFingerprint, sha256 } from './rules';
 import { DEFAULT_STEP_RETRY, Step, StepRetry, transientSteps } from './transientSteps';
