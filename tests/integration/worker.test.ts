@@ -115,19 +115,21 @@ describe('grading worker (integration)', function () {
     assert.equal((await resultOf(tle.requestId)).result.verdict, 'TLE');
   });
 
-  /** Waits until the worker has logged `msg` for this request (what it decided), so "nothing else came" can be asserted without a sleep. */
-  const workerLogged = async (requestId: string, msg: string, timeoutMs = 60_000) => {
+  const workerLines = () => worker.output().split('\n');
+  const waitUntil = async (done: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
-    const line = () =>
-      worker
-        .output()
-        .split('\n')
-        .find((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"requestId":"${requestId}"`));
-    while (!line()) {
-      if (Date.now() > deadline) throw new Error(`worker did not log "${msg}" for ${requestId}`);
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  /** Waits until the worker has logged `msg` for this request (what it decided), so "nothing else came" can be asserted without a sleep. */
+  const workerLogged = (requestId: string, msg: string, timeoutMs = 60_000) =>
+    waitUntil(
+      () => workerLines().some((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"requestId":"${requestId}"`)),
+      `the worker logged "${msg}" for ${requestId}`,
+      timeoutMs,
+    );
   const dlqOf = (requestId: string) => dlq.waitFor((m) => m.headers['correlation-id'] === requestId, 30_000).then(([m]) => m);
 
   it('gives an invalid request with a readable requestId one failed result, and keeps the original in the DLQ', async () => {
@@ -289,14 +291,33 @@ describe('grading worker (integration)', function () {
   });
 
   it('takes grading-priority before grading-requests', async () => {
+    // Two slots, both held by long gradings (one from each queue), and one more request waiting in the
+    // worker from each queue: the slot that frees first takes the priority one. (Which goes first when both
+    // are queued before the worker starts depends on its settle delay: tests/unit/consumer.test.ts.)
     await worker.stop('SIGTERM');
+    worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '2', GRADING_LOG_LEVEL: 'debug' });
+    const logged = (msg: string, queue: string) =>
+      workerLines().filter((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"destination":"/queue/${queue}"`));
+    const received = (queue: string) => logged('message received', queue).length;
+    const dispatched = (queue: string) => logged('message dispatched', queue).length;
+    const slowSource = solution('max-subarray/time-limit.py');
+    // timeLimit 2000 (prepareRequest's default): each blocker grades for seconds.
+    const slow = (tag: string) => ({ problemId: 'max-subarray', language: 'python' as const, source: `${slowSource}\n# ${tag}\n` });
+    const blockers = [await submit(slow('blocker n'))];
+    await waitUntil(() => dispatched('grading-requests') === 1, 'the worker started grading the first blocker');
+    blockers.push(await submit(slow('blocker p'), 'grading-priority'));
+    await waitUntil(() => dispatched('grading-priority') === 1, 'the worker started grading the second blocker');
     const normal = await submit({ problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # n' });
     const urgent = await submit({ problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # p' }, 'grading-priority');
-    worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '1' });
+    await waitUntil(() => received('grading-requests') === 2 && received('grading-priority') === 2, 'both requests wait in the worker');
     await resultOf(normal.requestId);
     await resultOf(urgent.requestId);
-    const order = results.messages.map((m) => m.headers['correlation-id']).filter((id) => id === normal.requestId || id === urgent.requestId);
-    assert.deepEqual(order, [urgent.requestId, normal.requestId]);
+    const lines = workerLines();
+    const firstGraded = lines.findIndex((l) => l.includes('"msg":"graded"') && blockers.some((b) => l.includes(b.requestId)));
+    const lastReceived = Math.max(...['grading-requests', 'grading-priority'].map((q) => lines.indexOf(logged('message received', q)[1])));
+    assert.ok(lastReceived < firstGraded, 'both were waiting before a slot freed');
+    const order = lines.filter((l) => l.includes('"msg":"message dispatched"')).map((l) => JSON.parse(l).destination);
+    assert.deepEqual(order.slice(2), ['/queue/grading-priority', '/queue/grading-requests'], 'the freed slot took the priority request');
   });
 
   it('honours message priority within grading-requests (JMSPriority / STOMP priority)', async () => {
@@ -323,7 +344,11 @@ describe('grading worker (integration)', function () {
     const rows = await dbRows(db, request.requestId);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].attempts, 2, 'the crashed attempt counted');
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitUntil(async () => !!(await dbRows(db, request.requestId))[0]?.published_at, 'the result is recorded as published');
+    // The worker's results arrive in the order it sent them: once a later request's result is in, a second
+    // result for this request (sent while it was handled) would be in too.
+    const later = await submit({ problemId: 'sum', language: 'python', source: 'print(3)  # after the kill' });
+    await resultOf(later.requestId);
     assert.equal(results.forRequest(request.requestId).length, 1, 'published once');
   });
 

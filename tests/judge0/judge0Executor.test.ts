@@ -342,11 +342,20 @@ describe('Judge0 executor', function () {
 
     it('waits out 503 "queue is full" and resubmits; past the deadline it is a typed Judge0QueueFullError', async () => {
       await start();
-      const executor = await connect();
+      // The queue frees while the executor waits it out (its first wait: nothing else can happen while the queue is full).
+      let waitsWhileFull = 0;
+      const freeWhileWaiting = async (ms: number) => {
+        if (judge0.settings.maxQueueSize === 0) {
+          waitsWhileFull++;
+          judge0.settings.maxQueueSize = 100;
+        }
+        await fast.sleep(ms);
+      };
+      const executor = await connect({ sleep: freeWhileWaiting });
       judge0.settings.maxQueueSize = 0;
-      setTimeout(() => (judge0.settings.maxQueueSize = 100), 300);
       const report = await executor.execute({ id: 'q', language: 'python', source: SUM_PY, cases: sumCases(2), limits });
       assert.equal(report.runs.length, 2);
+      assert.equal(waitsWhileFull, 1, 'it waited once while the queue was full, then resubmitted');
       judge0.settings.maxQueueSize = 0;
       const hurried = await connect({ jobDeadlineMs: 200 });
       await assert.rejects(hurried.execute({ id: 'q2', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), Judge0QueueFullError);
@@ -416,8 +425,17 @@ describe('Judge0 executor', function () {
       await assert.rejects(executor.execute({ id: 'b2', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), /circuit open/);
       assert.equal(judge0.requests.length, before, 'an open circuit sends nothing');
       judge0.faults.failNext = { count: 0, status: 500 };
-      await new Promise((r) => setTimeout(r, 350));
-      const report = await executor.execute({ id: 'b3', language: 'python', source: SUM_PY, cases: sumCases(1), limits });
+      // Poll until the cool-down is over: until then every call is refused at once, without a request.
+      const deadline = Date.now() + 10_000;
+      const job = { id: 'b3', language: 'python' as const, source: SUM_PY, cases: sumCases(1), limits };
+      let report;
+      while (!report) {
+        report = await executor.execute(job).catch((error: Error) => {
+          if (!/circuit open/.test(error.message) || Date.now() > deadline) throw error;
+          assert.equal(judge0.requests.length, before, 'an open circuit sends nothing');
+          return fast.sleep(20).then(() => undefined);
+        });
+      }
       assert.equal(report.runs[0].outcome.stdout, '0\n');
     });
 

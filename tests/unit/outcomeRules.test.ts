@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { GradingRequest } from '../../core/src/contracts';
 import { GRADER_VERSION } from '../../worker/src/grading/version';
 import { isTransientError } from '../../worker/src/retry';
-import { replyDestination, requestFingerprint, resultCacheKey } from '../../worker/src/worker';
+import { replyDestination, requestFingerprint, resultCacheKey } from '../../worker/src/pipeline/rules';
 
 const request: GradingRequest = {
   requestId: 'req_1',
