@@ -84,7 +84,7 @@ export interface RequestMeta {
   userId?: string;
   problemId?: string;
   language?: string;
-  /** Fingerprint of the request's fields (see worker.ts requestFingerprint). */
+  /** Fingerprint of the request's fields (see worker/src/pipeline/rules.ts requestFingerprint). */
   requestHash?: string;
   /** sha256 of the submitted source, once read. */
   sourceSha256?: string;
