@@ -13,6 +13,8 @@ export interface SubmissionRecord {
   priority: boolean;
   /** ISO 8601. */
   createdAt: string;
+  /** Where its final result is POSTed (webhooks/), already checked; kept in submission_callbacks. */
+  callbackUrl?: string;
 }
 
 export interface SubmissionSummary {
@@ -78,9 +80,17 @@ export class MysqlSubmissionIndex implements SubmissionIndex {
       s.priority ? 1 : 0,
       new Date(s.createdAt),
     ]);
+    if (!s.callbackUrl) return;
+    try {
+      await this.pool.execute('INSERT INTO submission_callbacks (request_id, url) VALUES (?, ?)', [s.requestId, s.callbackUrl]);
+    } catch (error) {
+      await this.forget(s.requestId).catch(() => undefined);
+      throw error;
+    }
   }
 
   async forget(requestId: string): Promise<void> {
+    await this.pool.execute('DELETE FROM submission_callbacks WHERE request_id = ?', [requestId]);
     await this.pool.execute('DELETE FROM submissions WHERE request_id = ?', [requestId]);
   }
 

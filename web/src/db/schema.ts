@@ -17,6 +17,7 @@ export const GATEWAY_TABLES = {
   reviewBudget: 'review_budget',
   streamTickets: 'stream_tickets',
   webhookDeliveries: 'webhook_deliveries',
+  submissionCallbacks: 'submission_callbacks',
 } as const;
 
 export const GATEWAY_MIGRATIONS: string[] = [
@@ -69,6 +70,11 @@ export const GATEWAY_MIGRATIONS: string[] = [
     created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // A submission's own webhook URL (POST /api/submissions callbackUrl), so that any gateway instance can deliver it.
+  `CREATE TABLE IF NOT EXISTS submission_callbacks (
+    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    url VARCHAR(2048) NOT NULL
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -86,6 +92,8 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   ['submission_fingerprints', 'SELECT'],
   // Webhooks: claim a delivery (INSERT), record its attempts (UPDATE).
   [GATEWAY_TABLES.webhookDeliveries, 'SELECT, INSERT, UPDATE'],
+  // A submission's callbackUrl: written with the submission, removed with it when it never reached the broker.
+  [GATEWAY_TABLES.submissionCallbacks, 'SELECT, INSERT, DELETE'],
 ];
 
 /**
