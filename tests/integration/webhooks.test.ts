@@ -33,7 +33,10 @@ const SECRET = 'whsec-test-0123456789-0123456789-abcdef';
 const DATABASE = 'webhooks_test';
 const GATEWAY = { username: 'webhooks_gateway', password: 'webhooks-gateway-password-0123' };
 
-interface Received { headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 /** A receiver that answers with the next code of `codes` (then 200) and keeps what it received. */
 async function receiver(codes: number[] = []): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
@@ -104,20 +107,45 @@ describe('webhooks', function () {
     const sleeps: number[] = [];
     const store = new MemoryStore();
     try {
-      const d = new WebhookDispatcher({ store, allowPrivate: true, baseDelayMs: 100, maxAttempts: 5, random: () => 1, sleep: async (ms) => void sleeps.push(ms) });
+      const d = new WebhookDispatcher({
+        store,
+        allowPrivate: true,
+        baseDelayMs: 100,
+        maxAttempts: 5,
+        random: () => 1,
+        sleep: async (ms) => void sleeps.push(ms),
+      });
       const attempts = await d.deliver('req_hook_2', { url: r.url, secret: SECRET }, result);
-      assert.deepEqual(attempts.map((a) => [a.status, a.responseCode]), [['failed', 500], ['failed', 503], ['failed', 429], ['failed', 408], ['delivered', 200]]);
+      assert.deepEqual(
+        attempts.map((a) => [a.status, a.responseCode]),
+        [
+          ['failed', 500],
+          ['failed', 503],
+          ['failed', 429],
+          ['failed', 408],
+          ['delivered', 200],
+        ],
+      );
       assert.deepEqual(sleeps, [100, 200, 400, 800]);
-      assert.deepEqual(store.log.map((l) => l.status), ['retrying', 'retrying', 'retrying', 'retrying', 'delivered']);
+      assert.deepEqual(
+        store.log.map((l) => l.status),
+        ['retrying', 'retrying', 'retrying', 'retrying', 'delivered'],
+      );
       // Every attempt carries the same delivery id, so the receiver can drop a repeat.
       assert.deepEqual(new Set(r.received.map((x) => x.headers['x-grading-delivery'])).size, 1);
       // Jitter: between half and all of the exponential step.
       const jittered = new WebhookDispatcher({ store, allowPrivate: true, baseDelayMs: 1000, random: () => 0 });
-      assert.deepEqual([1, 2, 3].map((n) => jittered.backoffMs(n)), [500, 1000, 2000]);
+      assert.deepEqual(
+        [1, 2, 3].map((n) => jittered.backoffMs(n)),
+        [500, 1000, 2000],
+      );
 
       const allFail = await receiver([500, 500, 500, 500]);
-      const bounded = await new WebhookDispatcher({ store, allowPrivate: true, maxAttempts: 3, sleep: noSleep })
-        .deliver('req_hook_3', { url: allFail.url, secret: SECRET }, result);
+      const bounded = await new WebhookDispatcher({ store, allowPrivate: true, maxAttempts: 3, sleep: noSleep }).deliver(
+        'req_hook_3',
+        { url: allFail.url, secret: SECRET },
+        result,
+      );
       assert.equal(bounded.length, 3);
       assert.equal(allFail.received.length, 3);
       assert.equal(store.log.at(-1)!.status, 'failed');
@@ -133,14 +161,27 @@ describe('webhooks', function () {
     try {
       const d = new WebhookDispatcher({ store, allowPrivate: true, maxAttempts: 4, sleep: noSleep });
       const notFound = await d.deliver('req_hook_404', { url: r.url, secret: SECRET }, result);
-      assert.deepEqual(notFound.map((a) => [a.status, a.responseCode, a.retryable]), [['failed', 404, false]]);
+      assert.deepEqual(
+        notFound.map((a) => [a.status, a.responseCode, a.retryable]),
+        [['failed', 404, false]],
+      );
       assert.equal(store.log.at(-1)!.status, 'failed');
     } finally {
       await r.close();
     }
     // The receiver is gone: nothing listens on its port any more.
-    const down = await new WebhookDispatcher({ store, allowPrivate: true, maxAttempts: 2, sleep: noSleep }).deliver('req_hook_down', { url: r.url, secret: SECRET }, result);
-    assert.deepEqual(down.map((a) => [a.status, a.retryable]), [['failed', true], ['failed', true]]);
+    const down = await new WebhookDispatcher({ store, allowPrivate: true, maxAttempts: 2, sleep: noSleep }).deliver(
+      'req_hook_down',
+      { url: r.url, secret: SECRET },
+      result,
+    );
+    assert.deepEqual(
+      down.map((a) => [a.status, a.retryable]),
+      [
+        ['failed', true],
+        ['failed', true],
+      ],
+    );
     assert.match(down[0].error!, /ECONNREFUSED/);
   });
 
@@ -149,10 +190,22 @@ describe('webhooks', function () {
     try {
       const port = new URL(r.url).port;
       const targets = [
-        `https://127.0.0.1:${port}/`, 'https://10.1.2.3/', 'https://169.254.169.254/latest/meta-data/', `https://[::1]:${port}/`,
-        `https://[::ffff:127.0.0.1]:${port}/`, 'https://[fd00::1]/', `https://loopback.example:${port}/`, 'http://example.com/',
+        `https://127.0.0.1:${port}/`,
+        'https://10.1.2.3/',
+        'https://169.254.169.254/latest/meta-data/',
+        `https://[::1]:${port}/`,
+        `https://[::ffff:127.0.0.1]:${port}/`,
+        'https://[fd00::1]/',
+        `https://loopback.example:${port}/`,
+        'http://example.com/',
       ];
-      const resolve = async (host: string) => (host === 'loopback.example' ? [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }] : []);
+      const resolve = async (host: string) =>
+        host === 'loopback.example'
+          ? [
+              { address: '93.184.216.34', family: 4 },
+              { address: '127.0.0.1', family: 4 },
+            ]
+          : [];
       const d = new WebhookDispatcher({ store: new MemoryStore(), allowPrivate: false, resolve, sleep: noSleep });
       for (const url of targets) {
         const attempts = await d.deliver(`req_${url}`, { url, secret: SECRET }, result);
@@ -160,8 +213,10 @@ describe('webhooks', function () {
         assert.equal(attempts[0].status, 'refused', url);
       }
       assert.equal(r.received.length, 0);
-      for (const a of ['::ffff:7f00:1', '::ffff:a9fe:a9fe', '100.64.0.1', 'fe80::1', '0.0.0.0', '::']) assert.equal(isForbiddenAddress(a), true, a);
-      for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:93.184.216.34']) assert.equal(isForbiddenAddress(a), false, a);
+      for (const a of ['::ffff:7f00:1', '::ffff:a9fe:a9fe', '100.64.0.1', 'fe80::1', '0.0.0.0', '::'])
+        assert.equal(isForbiddenAddress(a), true, a);
+      for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:93.184.216.34'])
+        assert.equal(isForbiddenAddress(a), false, a);
     } finally {
       await r.close();
     }
@@ -172,7 +227,10 @@ describe('webhooks', function () {
     assert.deepEqual(local.problems, []);
     assert.equal(local.config.allowPrivate, true);
     const prod = webhookConfig({
-      ENVIRONMENT: 'production', WEBHOOK_URL: 'http://user:pw@10.0.0.1:8080/x', WEBHOOK_SECRET: 'short', WEBHOOK_MAX_ATTEMPTS: '0',
+      ENVIRONMENT: 'production',
+      WEBHOOK_URL: 'http://user:pw@10.0.0.1:8080/x',
+      WEBHOOK_SECRET: 'short',
+      WEBHOOK_MAX_ATTEMPTS: '0',
     });
     assert.equal(prod.config.allowPrivate, false);
     assert.deepEqual(prod.problems, [
@@ -201,7 +259,11 @@ describe('webhooks', function () {
     assert.deepEqual(checkCallbackUrl('ftp://e.example/', strict), ['must use https (got ftp)']);
     for (const host of ['169.254.169.254', '[::ffff:127.0.0.1]', '[fd00::1]', 'localhost', 'a.localhost', '0.0.0.0']) {
       const named = new URL(`https://${host}/`).hostname; // as the URL parser writes it ([::ffff:7f00:1])
-      assert.deepEqual(checkCallbackUrl(`https://${host}/`, strict), [`must not name a private, loopback or link-local host (got ${named})`], host);
+      assert.deepEqual(
+        checkCallbackUrl(`https://${host}/`, strict),
+        [`must not name a private, loopback or link-local host (got ${named})`],
+        host,
+      );
     }
     assert.deepEqual(checkCallbackUrl('http://127.0.0.1:8080/hook', { allowPrivate: true }), []);
     assert.deepEqual(checkCallbackUrl('https://u:p@127.0.0.1/', { allowPrivate: true }), ['must not contain a user name or password']);
@@ -214,10 +276,26 @@ describe('webhooks', function () {
       const db = await sharedMariaDb();
       createMasterUser(db, DATABASE);
       const ca = fs.readFileSync(servicesTls().caFile, 'utf8');
-      await migrateDatabase({ host: '127.0.0.1', port: db.port, database: DATABASE, master: MASTER_USER, gateway: GATEWAY,
-        worker: { username: 'webhooks_worker', password: 'webhooks-worker-password-0123' }, ca });
+      await migrateDatabase({
+        host: '127.0.0.1',
+        port: db.port,
+        database: DATABASE,
+        master: MASTER_USER,
+        gateway: GATEWAY,
+        worker: { username: 'webhooks_worker', password: 'webhooks-worker-password-0123' },
+        ca,
+      });
       for (let i = 0; i < 2; i++) {
-        pools.push(mysql.createPool({ host: '127.0.0.1', port: db.port, user: GATEWAY.username, password: GATEWAY.password, database: DATABASE, ssl: { ca } }));
+        pools.push(
+          mysql.createPool({
+            host: '127.0.0.1',
+            port: db.port,
+            user: GATEWAY.username,
+            password: GATEWAY.password,
+            database: DATABASE,
+            ssl: { ca },
+          }),
+        );
       }
     });
     after(async () => Promise.all(pools.map((p) => p.end())));
@@ -225,18 +303,29 @@ describe('webhooks', function () {
     it('delivers one final result exactly once and records the attempts', async () => {
       const r = await receiver([500]);
       try {
-        const [a, b] = pools.map((pool) => new WebhookDispatcher({ store: new MysqlWebhookDeliveryStore(pool), allowPrivate: true, sleep: noSleep }));
+        const [a, b] = pools.map(
+          (pool) => new WebhookDispatcher({ store: new MysqlWebhookDeliveryStore(pool), allowPrivate: true, sleep: noSleep }),
+        );
         const id = `req_hook_two_${Date.now()}`;
-        const [fromA, fromB] = await Promise.all([a.deliver(id, { url: r.url, secret: SECRET }, result), b.deliver(id, { url: r.url, secret: SECRET }, result)]);
+        const [fromA, fromB] = await Promise.all([
+          a.deliver(id, { url: r.url, secret: SECRET }, result),
+          b.deliver(id, { url: r.url, secret: SECRET }, result),
+        ]);
         assert.equal([fromA, fromB].filter((x) => x.length > 0).length, 1);
         assert.equal(r.received.length, 2); // the 500, then the delivery: by one instance only
-        const [rows] = await pools[0].query('SELECT status, attempts, last_response_code, attempt_log FROM webhook_deliveries WHERE request_id = ?', [id]);
+        const [rows] = await pools[0].query(
+          'SELECT status, attempts, last_response_code, attempt_log FROM webhook_deliveries WHERE request_id = ?',
+          [id],
+        );
         const row = (rows as Array<Record<string, unknown>>)[0];
         assert.equal(row.status, 'delivered');
         assert.equal(row.attempts, 2);
         assert.equal(row.last_response_code, 200);
         const log = typeof row.attempt_log === 'string' ? JSON.parse(row.attempt_log) : row.attempt_log;
-        assert.deepEqual((log as Array<{ responseCode: number }>).map((x) => x.responseCode), [500, 200]);
+        assert.deepEqual(
+          (log as Array<{ responseCode: number }>).map((x) => x.responseCode),
+          [500, 200],
+        );
       } finally {
         await r.close();
       }
@@ -248,18 +337,24 @@ describe('webhooks', function () {
       assert.equal(await a.claim(id, 'https://hooks.example.com/', 60_000), 0);
       await a.record(id, { attempt: 1, status: 'failed', responseCode: 503, retryable: true }, 'retrying');
       assert.equal(await b.claim(id, 'https://hooks.example.com/', 60_000), undefined, 'the owner is still within its lease');
-      await pools[1].query("UPDATE webhook_deliveries SET updated_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = ?", [id]);
+      await pools[1].query('UPDATE webhook_deliveries SET updated_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = ?', [id]);
       assert.equal(await b.claim(id, 'https://hooks.example.com/', 60_000), 1, 'taken over after one attempt');
       assert.equal(await a.claim(id, 'https://hooks.example.com/', 60_000), undefined, 'and only by one instance');
       await b.record(id, { attempt: 2, status: 'delivered', responseCode: 200 }, 'delivered');
-      await pools[1].query("UPDATE webhook_deliveries SET updated_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = ?", [id]);
+      await pools[1].query('UPDATE webhook_deliveries SET updated_at = NOW(3) - INTERVAL 2 MINUTE WHERE request_id = ?', [id]);
       assert.equal(await a.claim(id, 'https://hooks.example.com/', 60_000), undefined, 'a delivered row is never taken over');
     });
 
     it('keeps a callbackUrl with its submission and sweeps up a finished result that no instance delivered', async () => {
       const r = await receiver();
-      const master = await mysql.createConnection({ host: '127.0.0.1', port: (await sharedMariaDb()).port, user: MASTER_USER.username,
-        password: MASTER_USER.password, database: DATABASE, ssl: { ca: fs.readFileSync(servicesTls().caFile, 'utf8') } });
+      const master = await mysql.createConnection({
+        host: '127.0.0.1',
+        port: (await sharedMariaDb()).port,
+        user: MASTER_USER.username,
+        password: MASTER_USER.password,
+        database: DATABASE,
+        ssl: { ca: fs.readFileSync(servicesTls().caFile, 'utf8') },
+      });
       try {
         const index = new MysqlSubmissionIndex(pools[0]);
         const stamp = Date.now();
@@ -273,7 +368,10 @@ describe('webhooks', function () {
         await index.forget(forgotten);
         const stored = (id: string) => ({ ...result, requestId: id });
         for (const id of [withHook, without, forgotten]) {
-          await master.query("INSERT INTO grading_results (request_id, status, result_json) VALUES (?, 'completed', ?)", [id, JSON.stringify(stored(id))]);
+          await master.query("INSERT INTO grading_results (request_id, status, result_json) VALUES (?, 'completed', ?)", [
+            id,
+            JSON.stringify(stored(id)),
+          ]);
         }
         const { config } = webhookConfig({ ENVIRONMENT: 'local', WEBHOOK_SECRET: SECRET });
         const readResult = async (id: string) => {
@@ -284,7 +382,10 @@ describe('webhooks', function () {
         const service = createWebhookService(config, pools[0], readResult);
         const swept = await service.sweep(500);
         assert.ok(swept.includes(withHook), swept.join());
-        assert.ok(!swept.includes(without) && !swept.includes(forgotten), 'no URL (no WEBHOOK_URL either), or forgotten with its submission');
+        assert.ok(
+          !swept.includes(without) && !swept.includes(forgotten),
+          'no URL (no WEBHOOK_URL either), or forgotten with its submission',
+        );
         assert.equal(r.received.length, 1);
         assert.deepEqual(JSON.parse(r.received[0].body), stored(withHook));
         assert.ok(!(await service.sweep(500)).includes(withHook), 'delivered once');

@@ -19,7 +19,8 @@ export function checkCallbackUrl(value: unknown, policy: { allowPrivate: boolean
   }
   const problems: string[] = [];
   const schemes = policy.allowPrivate ? ['https:', 'http:'] : ['https:'];
-  if (!schemes.includes(url.protocol)) problems.push(`must use ${policy.allowPrivate ? 'https or http' : 'https'} (got ${url.protocol.replace(':', '')})`);
+  if (!schemes.includes(url.protocol))
+    problems.push(`must use ${policy.allowPrivate ? 'https or http' : 'https'} (got ${url.protocol.replace(':', '')})`);
   // Credentials in the URL would be stored in the database and sent on every retry: use the signature instead.
   if (url.username || url.password) problems.push('must not contain a user name or password');
   if (url.hash) problems.push('must not contain a #fragment');
@@ -43,7 +44,10 @@ export function splitCallbackUrl(body: unknown): { rest: unknown; callbackUrl?: 
 }
 
 /** Field errors for a submission's callbackUrl; `policy` absent means the gateway has no webhooks. */
-export function callbackUrlErrors(policy: { checkCallbackUrl(value: unknown): string[] } | undefined, value: unknown): Array<{ field: string; message: string }> {
+export function callbackUrlErrors(
+  policy: { checkCallbackUrl(value: unknown): string[] } | undefined,
+  value: unknown,
+): Array<{ field: string; message: string }> {
   const messages = policy ? policy.checkCallbackUrl(value) : ['is not accepted: webhooks are not enabled on this gateway'];
   return messages.map((message) => ({ field: 'callbackUrl', message }));
 }

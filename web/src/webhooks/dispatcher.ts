@@ -190,20 +190,31 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
  * followed; no pooled socket (each request connects to the address vetted for it). Only the status
  * line is read: the response body is dropped unread.
  */
-function post(url: URL, vetted: Array<{ address: string; family: number }>, body: string, headers: Record<string, string>, timeoutMs: number, ca?: string): Promise<number> {
+function post(
+  url: URL,
+  vetted: Array<{ address: string; family: number }>,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  ca?: string,
+): Promise<number> {
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = lib.request(url, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
-      lookup: pinnedLookup(vetted),
-      timeout: timeoutMs,
-      agent: false,
-      ...(ca && url.protocol === 'https:' ? { ca } : {}),
-    }, (res) => {
-      resolve(res.statusCode ?? 0);
-      res.destroy();
-    });
+    const req = lib.request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+        lookup: pinnedLookup(vetted),
+        timeout: timeoutMs,
+        agent: false,
+        ...(ca && url.protocol === 'https:' ? { ca } : {}),
+      },
+      (res) => {
+        resolve(res.statusCode ?? 0);
+        res.destroy();
+      },
+    );
     const overall = setTimeout(() => req.destroy(new Error(`webhook timed out after ${timeoutMs} ms`)), timeoutMs);
     req.on('close', () => clearTimeout(overall));
     req.on('timeout', () => req.destroy(new Error(`webhook timed out after ${timeoutMs} ms`)));

@@ -91,10 +91,13 @@ export class WebhookService {
   startSweeping(intervalMs: number): void {
     if (!this.deps.config.secret || this.sweepTimer) return;
     const next = () => {
-      this.sweepTimer = setTimeout(() => {
-        const pass = this.sweep().catch((error: Error) => this.log('warn', 'webhook sweep failed', { error: error.message }));
-        this.track(pass.finally(() => !this.closed && next()));
-      }, intervalMs * (0.75 + Math.random() / 2));
+      this.sweepTimer = setTimeout(
+        () => {
+          const pass = this.sweep().catch((error: Error) => this.log('warn', 'webhook sweep failed', { error: error.message }));
+          this.track(pass.finally(() => !this.closed && next()));
+        },
+        intervalMs * (0.75 + Math.random() / 2),
+      );
       this.sweepTimer.unref();
     };
     next();
