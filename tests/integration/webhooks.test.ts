@@ -34,6 +34,7 @@ const DATABASE = 'webhooks_test';
 const GATEWAY = { username: 'webhooks_gateway', password: 'webhooks-gateway-password-0123' };
 
 interface Received {
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
 }
@@ -45,7 +46,7 @@ async function receiver(codes: number[] = []): Promise<{ url: string; received: 
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body });
+      received.push({ url: req.url ?? '', headers: req.headers, body });
       res.statusCode = codes.shift() ?? 200;
       res.end();
     });
@@ -248,6 +249,37 @@ describe('webhooks', function () {
     assert.equal(webhookConfig({ NODE_ENV: 'production' }).config.allowPrivate, false);
   });
 
+  it('limits callbackUrl hosts to WEBHOOK_ALLOWED_HOSTS when set, and refuses a callbackUrl without a secret', () => {
+    const { config, problems } = webhookConfig({
+      ENVIRONMENT: 'staging',
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com, .example.org',
+    });
+    assert.deepEqual(problems, []);
+    const service = createWebhookService(config, {} as never, async () => undefined);
+    assert.deepEqual(service.checkCallbackUrl('https://hooks.example.com/g'), []);
+    assert.deepEqual(service.checkCallbackUrl('https://a.b.example.org/g'), []);
+    for (const url of [
+      'https://evil.example.com/',
+      'https://example.org/',
+      'https://hooks.example.com.evil.net/',
+      'https://xexample.org/',
+    ]) {
+      assert.deepEqual(
+        service.checkCallbackUrl(url),
+        ['must name one of the hosts this site allows (WEBHOOK_ALLOWED_HOSTS: hooks.example.com, .example.org)'],
+        url,
+      );
+    }
+    assert.deepEqual(webhookConfig({ WEBHOOK_ALLOWED_HOSTS: 'ok.example.com,bad host,https://x.example' }).problems, [
+      'WEBHOOK_ALLOWED_HOSTS: bad host, https://x.example not a host name (hooks.example.com) or suffix (.example.com)',
+    ]);
+    const off = createWebhookService(webhookConfig({}).config, {} as never, async () => undefined);
+    assert.deepEqual(off.checkCallbackUrl('https://hooks.example.com/'), [
+      'is not accepted: webhooks are not configured on this gateway (no WEBHOOK_SECRET)',
+    ]);
+  });
+
   it('checks a callbackUrl without DNS: scheme, length, credentials, fragment, port, literal private hosts', () => {
     const strict = { allowPrivate: false };
     assert.deepEqual(checkCallbackUrl('https://hooks.example.com/grading?site=1', strict), []);
@@ -345,7 +377,7 @@ describe('webhooks', function () {
       assert.equal(await a.claim(id, 'https://hooks.example.com/', 60_000), undefined, 'a delivered row is never taken over');
     });
 
-    it('keeps a callbackUrl with its submission and sweeps up a finished result that no instance delivered', async () => {
+    it("keeps a callbackUrl (or the site's) with its submission and sweeps up a finished result that no instance delivered", async () => {
       const r = await receiver();
       const master = await mysql.createConnection({
         host: '127.0.0.1',
@@ -357,39 +389,49 @@ describe('webhooks', function () {
       });
       try {
         const index = new MysqlSubmissionIndex(pools[0]);
+        const siteIndex = new MysqlSubmissionIndex(pools[0], { siteWebhook: true }); // a gateway with WEBHOOK_URL
         const stamp = Date.now();
-        const withHook = `req_hook_sweep_${stamp}`;
-        const without = `req_hook_nohook_${stamp}`;
+        const [withHook, without, forgotten, forSite] = ['sweep', 'nohook', 'forgotten', 'site'].map((k) => `req_hook_${k}_${stamp}`);
         const base = { userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt: new Date().toISOString() };
-        await index.record({ ...base, requestId: withHook, callbackUrl: r.url });
+        await index.record({ ...base, requestId: withHook, callbackUrl: `${r.url}/own` });
         await index.record({ ...base, requestId: without });
-        const forgotten = `req_hook_forgotten_${stamp}`;
-        await index.record({ ...base, requestId: forgotten, callbackUrl: r.url });
+        await index.record({ ...base, requestId: forgotten, callbackUrl: `${r.url}/own` });
         await index.forget(forgotten);
+        await siteIndex.record({ ...base, requestId: forSite });
         const stored = (id: string) => ({ ...result, requestId: id });
-        for (const id of [withHook, without, forgotten]) {
+        for (const id of [withHook, without, forgotten, forSite]) {
           await master.query("INSERT INTO grading_results (request_id, status, result_json) VALUES (?, 'completed', ?)", [
             id,
             JSON.stringify(stored(id)),
           ]);
         }
-        const { config } = webhookConfig({ ENVIRONMENT: 'local', WEBHOOK_SECRET: SECRET });
         const readResult = async (id: string) => {
           const [rows] = await pools[0].query('SELECT result_json FROM grading_results WHERE request_id = ?', [id]);
           const json = (rows as Array<{ result_json: unknown }>)[0]?.result_json;
           return typeof json === 'string' ? JSON.parse(json) : json;
         };
-        const service = createWebhookService(config, pools[0], readResult);
-        const swept = await service.sweep(500);
-        assert.ok(swept.includes(withHook), swept.join());
-        assert.ok(
-          !swept.includes(without) && !swept.includes(forgotten),
-          'no URL (no WEBHOOK_URL either), or forgotten with its submission',
+        const ours = (ids: string[]) => ids.filter((id) => id.endsWith(`_${stamp}`)).sort();
+
+        // Without a site URL: only the submission that named its own URL.
+        const service = createWebhookService(webhookConfig({ ENVIRONMENT: 'local', WEBHOOK_SECRET: SECRET }).config, pools[0], readResult);
+        assert.deepEqual(ours(await service.sweep(500)), [withHook], 'no URL, or forgotten with its submission, or meant for a site URL');
+        assert.deepEqual(
+          r.received.map((d) => [d.url, JSON.parse(d.body)]),
+          [['/hook/own', stored(withHook)]],
         );
-        assert.equal(r.received.length, 1);
-        assert.deepEqual(JSON.parse(r.received[0].body), stored(withHook));
-        assert.ok(!(await service.sweep(500)).includes(withHook), 'delivered once');
+        assert.deepEqual(ours(await service.sweep(500)), [], 'delivered once');
         assert.deepEqual(await service.deliverFinal('req_not_through_this_gateway', stored('req_x') as never), []);
+        await service.close();
+
+        // With one: the submission made while the site had its URL, never the one made without.
+        const siteConfig = webhookConfig({ ENVIRONMENT: 'local', WEBHOOK_SECRET: SECRET, WEBHOOK_URL: `${r.url}/site` }).config;
+        const site = createWebhookService(siteConfig, pools[0], readResult);
+        assert.deepEqual(ours(await site.sweep(500)), [forSite]);
+        assert.deepEqual(
+          r.received.map((d) => d.url),
+          ['/hook/own', '/hook/site'],
+        );
+        await site.close();
         await service.close();
       } finally {
         await master.end();

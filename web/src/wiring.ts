@@ -113,7 +113,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   const webhooks = createWebhookService(config.webhooks, store.pool, (requestId) => store.get(requestId), log);
   broker.subscribe(config.destinations.progress, (body) => webhooks.onProgressMessage(body));
   let reviews: ReviewService;
-  const index = new MysqlSubmissionIndex(store.pool);
+  const index = new MysqlSubmissionIndex(store.pool, { siteWebhook: Boolean(config.webhooks.siteUrl) });
   let extensions: GatewayExtensions;
   try {
     await index.check();

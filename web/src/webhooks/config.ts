@@ -19,6 +19,12 @@ export interface WebhookConfig {
   secret?: string;
   /** Local stack only: http, private and loopback targets. */
   allowPrivate: boolean;
+  /**
+   * WEBHOOK_ALLOWED_HOSTS: the hosts a submission's callbackUrl may name (`hooks.example.com`, or
+   * `.example.com` for any host under it); unset: any public host. Any caller may submit, so a site
+   * whose users call the gateway directly should list its own hosts.
+   */
+  allowedHosts?: string[];
   /** PEM bundle trusted for receivers' certificates instead of Node's public CAs (WEBHOOK_TLS_CA). */
   ca?: string;
   maxAttempts: number;
@@ -44,6 +50,7 @@ export function parseWebhookConfig(env: Env, problems: string[], read: WebhookEn
     siteUrl: env.WEBHOOK_URL || undefined,
     secret,
     allowPrivate,
+    allowedHosts: parseAllowedHosts(env.WEBHOOK_ALLOWED_HOSTS, problems),
     ca: read.caBundle('WEBHOOK_TLS_CA'),
     maxAttempts: read.integer('WEBHOOK_MAX_ATTEMPTS', 6, 1, 20),
     baseDelayMs: read.integer('WEBHOOK_RETRY_BASE_MS', 2000, 1, 3_600_000),
@@ -58,4 +65,23 @@ export function parseWebhookConfig(env: Env, problems: string[], read: WebhookEn
     if (!secret) problems.push('WEBHOOK_URL needs WEBHOOK_SECRET or WEBHOOK_SECRET_PARAM (the key deliveries are signed with)');
   }
   return config;
+}
+
+const HOST_PATTERN = /^\.?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function parseAllowedHosts(raw: string | undefined, problems: string[]): string[] | undefined {
+  if (!raw?.trim()) return undefined;
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = hosts.filter((h) => !HOST_PATTERN.test(h));
+  if (bad.length) problems.push(`WEBHOOK_ALLOWED_HOSTS: ${bad.join(', ')} not a host name (hooks.example.com) or suffix (.example.com)`);
+  return hosts;
+}
+
+/** Whether `host` is one of `allowed` (exact, or under a `.suffix` entry). */
+export function hostAllowed(host: string, allowed: string[]): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return allowed.some((a) => (a.startsWith('.') ? h.endsWith(a) : h === a));
 }

@@ -7,7 +7,7 @@
  */
 import type { Pool } from 'mysql2/promise';
 import type { GradingResult } from '../../../core/src/contracts';
-import type { WebhookConfig } from './config';
+import { hostAllowed, WebhookConfig } from './config';
 import { checkCallbackUrl } from './callbackUrl';
 import { MysqlWebhookDeliveryStore, WebhookAttempt, WebhookDispatcher } from './dispatcher';
 import { CallbackTargets, MysqlCallbackTargets } from './targets';
@@ -38,8 +38,13 @@ export class WebhookService {
 
   /** Problems with a submission's callbackUrl (each follows the field name); refused outright when webhooks are off. */
   checkCallbackUrl(value: unknown): string[] {
-    if (!this.deps.config.secret) return ['is not accepted: webhooks are not configured on this gateway (no WEBHOOK_SECRET)'];
-    return checkCallbackUrl(value, { allowPrivate: this.deps.config.allowPrivate });
+    const { secret, allowPrivate, allowedHosts } = this.deps.config;
+    if (!secret) return ['is not accepted: webhooks are not configured on this gateway (no WEBHOOK_SECRET)'];
+    const problems = checkCallbackUrl(value, { allowPrivate });
+    if (problems.length === 0 && allowedHosts && !hostAllowed(new URL(value as string).hostname, allowedHosts)) {
+      problems.push(`must name one of the hosts this site allows (WEBHOOK_ALLOWED_HOSTS: ${allowedHosts.join(', ')})`);
+    }
+    return problems;
   }
 
   /** A message from the progress topic: final results are delivered, anything else is ignored. */
