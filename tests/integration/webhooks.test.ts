@@ -24,7 +24,7 @@ import {
   WebhookDeliveryStore,
   WebhookDispatcher,
 } from '../../web/src/webhooks/dispatcher';
-import { createWebhookService } from '../../web/src/webhooks/service';
+import { createWebhookService, WebhookService } from '../../web/src/webhooks/service';
 import { verifySignature } from '../../web/src/webhooks/signature';
 import { servicesTls, sharedMariaDb } from '../helpers/services';
 import { createMasterUser, MASTER_USER } from '../helpers/tierUsers';
@@ -278,6 +278,45 @@ describe('webhooks', function () {
     assert.deepEqual(off.checkCallbackUrl('https://hooks.example.com/'), [
       'is not accepted: webhooks are not configured on this gateway (no WEBHOOK_SECRET)',
     ]);
+  });
+
+  it('delivers at most maxConcurrent at once per instance; the others wait for a slot', async () => {
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => held.push(res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const until = async (what: () => boolean) => {
+      while (!what()) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      const { config } = webhookConfig({ ENVIRONMENT: 'local', WEBHOOK_SECRET: SECRET });
+      const service = new WebhookService({
+        config,
+        dispatcher: new WebhookDispatcher({ store: new MemoryStore(), allowPrivate: true }),
+        targets: { lookup: async () => ({ callbackUrl: url }), missed: async () => [] },
+        readResult: async () => undefined,
+        maxConcurrent: 1,
+      });
+      const deliveries = ['req_c1', 'req_c2', 'req_c3'].map((id) => service.deliverFinal(id, { ...result, requestId: id } as never));
+      await until(() => held.length === 1 && service.backlog.waiting === 2);
+      assert.deepEqual(service.backlog, { active: 1, waiting: 2 });
+      for (let n = 1; n <= 3; n++) {
+        await until(() => held.length === n);
+        assert.equal(service.backlog.active, 1);
+        held[n - 1].end();
+      }
+      assert.deepEqual(
+        (await Promise.all(deliveries)).map((a) => a.map((x) => x.status)),
+        [['delivered'], ['delivered'], ['delivered']],
+      );
+      assert.deepEqual(service.backlog, { active: 0, waiting: 0 });
+    } finally {
+      for (const res of held) if (!res.writableEnded) res.end();
+      await new Promise((r) => server.close(() => r(undefined)));
+    }
   });
 
   it('checks a callbackUrl without DNS: scheme, length, credentials, fragment, port, literal private hosts', () => {

@@ -122,6 +122,7 @@ export class WebhookDispatcher {
 
   /** Claims and delivers; returns the attempts made here (empty when another instance owns the delivery). */
   async deliver(requestId: string, target: WebhookTarget, result: unknown): Promise<WebhookAttempt[]> {
+    if (this.closing.signal.aborted) return []; // claim nothing: another instance or the sweep delivers it
     const done = await this.opts.store.claim(requestId, target.url, this.leaseMs);
     if (done === undefined) return [];
     const body = JSON.stringify(result);

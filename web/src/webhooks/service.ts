@@ -22,15 +22,19 @@ export interface WebhookServiceDeps {
   /** The stored result document (the sweep's source; live deliveries use the event's own copy). */
   readResult: (requestId: string) => Promise<GradingResult | undefined>;
   log?: Log;
+  /** Deliveries in progress at once per instance (default 32); a slow receiver cannot take every socket. */
+  maxConcurrent?: number;
+  /** Live deliveries waiting for a slot before new ones are left to the sweep (default 1000). */
+  maxQueued?: number;
 }
-
-export const CALLBACK_URL_FIELD = 'callbackUrl';
 
 export class WebhookService {
   private readonly log: Log;
   private readonly inFlight = new Set<Promise<unknown>>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly deps: WebhookServiceDeps) {
     this.log = deps.log ?? (() => undefined);
@@ -47,17 +51,30 @@ export class WebhookService {
     return problems;
   }
 
+  /** Deliveries in progress and waiting for a slot (for logs and tests). */
+  get backlog(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+
   /** A message from the progress topic: final results are delivered, anything else is ignored. */
   onProgressMessage(body: string): void {
     if (!this.deps.config.secret || this.closed) return;
     const item = parseProgressMessage(body);
-    if (item?.kind === 'final') this.track(this.deliverFinal(item.requestId, item.result));
+    if (item?.kind !== 'final') return;
+    if (this.waiting.length >= (this.deps.maxQueued ?? 1000)) {
+      // Nothing is claimed yet, so the sweep delivers it once the backlog has drained.
+      this.log('warn', 'webhook backlog full; the sweep will deliver this result', { requestId: item.requestId });
+      return;
+    }
+    this.track(this.deliverFinal(item.requestId, item.result));
   }
 
   /** Delivers one final result if the request has a target; never throws (a failure is logged and left to the sweep). */
   async deliverFinal(requestId: string, result: GradingResult): Promise<WebhookAttempt[]> {
     const secret = this.deps.config.secret;
     if (!secret) return [];
+    if (this.active >= (this.deps.maxConcurrent ?? 32)) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
     try {
       const target = await this.deps.targets.lookup(requestId);
       const url = target?.callbackUrl ?? (target ? this.deps.config.siteUrl : undefined);
@@ -72,6 +89,9 @@ export class WebhookService {
     } catch (error) {
       this.log('warn', 'webhook delivery not finished; the sweep will retry it', { requestId, error: (error as Error).message });
       return [];
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
     }
   }
 
