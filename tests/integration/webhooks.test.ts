@@ -156,6 +156,27 @@ describe('webhooks', function () {
     }
   });
 
+  it('retries a failed DNS lookup, but refuses a malformed URL at once', async () => {
+    const store = new MemoryStore();
+    const resolve = async () => {
+      throw Object.assign(new Error('getaddrinfo EAI_AGAIN hooks.example.com'), { code: 'EAI_AGAIN' });
+    };
+    const d = new WebhookDispatcher({ store, allowPrivate: false, resolve, maxAttempts: 2, sleep: noSleep });
+    const dns = await d.deliver('req_hook_dns', { url: 'https://hooks.example.com/', secret: SECRET }, result);
+    assert.deepEqual(
+      dns.map((a) => [a.status, a.retryable]),
+      [
+        ['failed', true],
+        ['failed', true],
+      ],
+    );
+    const malformed = await d.deliver('req_hook_bad', { url: 'https://exa mple.com/', secret: SECRET }, result);
+    assert.deepEqual(
+      malformed.map((a) => a.status),
+      ['refused'],
+    );
+  });
+
   it('does not retry other 4xx answers, but retries a refused connection', async () => {
     const r = await receiver([404]);
     const store = new MemoryStore();

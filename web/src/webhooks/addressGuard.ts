@@ -61,6 +61,9 @@ export function isForbiddenAddress(address: string): boolean {
   return BLOCKED.check(bare, 'ipv6');
 }
 
+/** The target is not allowed (as opposed to a DNS failure, which may pass). */
+export class ForbiddenTargetError extends Error {}
+
 export type Resolver = (host: string) => Promise<Array<{ address: string; family: number }>>;
 export const systemResolver: Resolver = (host) => dns.promises.lookup(host, { all: true, verbatim: true });
 
@@ -75,7 +78,8 @@ export async function vetHost(
   if (addresses.length === 0) throw new Error(`webhook host ${host} does not resolve`);
   if (!allowPrivate) {
     const bad = addresses.filter((a) => isForbiddenAddress(a.address)).map((a) => a.address);
-    if (bad.length > 0) throw new Error(`webhook host ${host} resolves to a private or reserved address (${bad.join(', ')})`);
+    if (bad.length > 0)
+      throw new ForbiddenTargetError(`webhook host ${host} resolves to a private or reserved address (${bad.join(', ')})`);
   }
   return addresses;
 }

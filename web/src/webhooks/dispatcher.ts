@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Pool } from 'mysql2/promise';
-import { pinnedLookup, Resolver, systemResolver, vetHost } from './addressGuard';
+import { ForbiddenTargetError, pinnedLookup, Resolver, systemResolver, vetHost } from './addressGuard';
 import { DELIVERY_HEADER, signPayload, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
 
 export interface WebhookTarget {
@@ -149,11 +149,13 @@ export class WebhookDispatcher {
     try {
       url = new URL(target.url);
       if (url.protocol !== 'https:' && !(this.opts.allowPrivate && url.protocol === 'http:')) {
-        throw new Error(`webhook URL must use https (got ${url.protocol})`);
+        throw new ForbiddenTargetError(`webhook URL must use https (got ${url.protocol})`);
       }
       vetted = await vetHost(url.hostname, this.opts.allowPrivate, this.opts.resolve ?? systemResolver);
     } catch (e) {
-      return { attempt, status: 'refused', error: (e as Error).message };
+      // A forbidden or malformed target stays so; a failed DNS lookup (SERVFAIL, timeout, NXDOMAIN) may pass later.
+      if (e instanceof ForbiddenTargetError || e instanceof TypeError) return { attempt, status: 'refused', error: (e as Error).message };
+      return { attempt, status: 'failed', error: (e as Error).message, retryable: true };
     }
     const timestamp = Math.floor((this.opts.now ?? Date.now)() / 1000);
     const headers = {
