@@ -73,8 +73,9 @@ export class WebhookService {
   async deliverFinal(requestId: string, result: GradingResult): Promise<WebhookAttempt[]> {
     const secret = this.deps.config.secret;
     if (!secret) return [];
+    // A finishing delivery hands its slot straight to the next waiting one, so `active` never exceeds the cap.
     if (this.active >= (this.deps.maxConcurrent ?? 32)) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       const target = await this.deps.targets.lookup(requestId);
       const url = target?.callbackUrl ?? (target ? this.deps.config.siteUrl : undefined);
@@ -90,8 +91,9 @@ export class WebhookService {
       this.log('warn', 'webhook delivery not finished; the sweep will retry it', { requestId, error: (error as Error).message });
       return [];
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 
