@@ -53,6 +53,13 @@ export interface WebTierArgs {
    * back end reads it (aws ssm get-parameter --with-decryption) to mint its users' tokens.
    */
   auth: GatewayAuthArgs;
+  /**
+   * Signed result callbacks (web/src/webhooks): the signing key becomes the SecureString
+   * /<env>/web/webhook-secret (`secret`, a Pulumi secret, or 64 random characters), readable by the
+   * gateway instances only; `url` is the site-wide WEBHOOK_URL. Requests may name their own callbackUrl.
+   * Default: on, with a generated key and no site URL.
+   */
+  webhooks?: { url?: string; secret?: pulumi.Input<string> };
 }
 
 export interface GatewayAuthArgs {
@@ -100,7 +107,7 @@ export class WebTier extends pulumi.ComponentResource {
     new aws.vpc.SecurityGroupIngressRule(`${name}-instances-from-alb`, { securityGroupId: args.webSecurityGroupId, referencedSecurityGroupId: albSg.id, ipProtocol: 'tcp', fromPort: GATEWAY_PORT, toPort: GATEWAY_PORT, description: 'gateway from the ALB', tags }, parent);
     const egress = (id: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>, port: number, description: string) =>
       new aws.vpc.SecurityGroupEgressRule(`${name}-instances-egress-${id}`, { securityGroupId: args.webSecurityGroupId, ipProtocol: 'tcp', fromPort: port, toPort: port, description, tags, ...to }, parent);
-    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs, ECR, package mirrors');
+    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs, ECR, package mirrors, webhook callbacks (port 443 only)');
     egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
     egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
 
@@ -187,7 +194,13 @@ export class WebTier extends pulumi.ComponentResource {
       const description = 'HS256 key the gateway verifies bearer tokens with; a site back end mints its users\' tokens with it';
       ssmParameter(`${name}-auth-hmac-secret-param`, { name: auth.hmacSecretParameter, secure: true, value: secret.result, description }, tags, this);
     }
-    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : []), ...(auth.hmacSecretParameter ? [auth.hmacSecretParameter] : [])];
+    const webhooks = { url: args.webhooks?.url, secretParameter: parameterName(env, 'web', 'webhook-secret') };
+    const webhookSecret = args.webhooks?.secret ??
+      new random.RandomPassword(`${name}-webhook-secret`, { length: 64, special: false }, parent).result;
+    const webhookDescription = 'HMAC-SHA256 key the gateway signs webhook deliveries with; sites verify them with it';
+    const webhookParam = { name: webhooks.secretParameter, secure: true, value: webhookSecret, description: webhookDescription };
+    ssmParameter(`${name}-webhook-secret-param`, webhookParam, tags, this);
+    const parameterNames = [webhooks.secretParameter, args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : []), ...(auth.hmacSecretParameter ? [auth.hmacSecretParameter] : [])];
     new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -231,7 +244,7 @@ export class WebTier extends pulumi.ComponentResource {
     const userData = pulumi
       .all([args.image, region, args.bucketName, logGroup.name])
       .apply(([image, r, bucket, logGroupName]) => {
-        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, auth, logGroupName });
+        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, auth, logGroupName, webhooks });
         return Buffer.from(script).toString('base64');
       });
     const launchTemplate = new aws.ec2.LaunchTemplate(
@@ -341,6 +354,7 @@ export function gatewayUserData(o: {
   auth: GatewayAuthSettings;
   /** CloudWatch Logs group for the container's output (docker's awslogs driver); docker's default log without it. */
   logGroupName?: string;
+  webhooks?: { url?: string; secretParameter: string };
 }): string {
   const registry = o.image.split('/')[0];
   // Log in to the registry's own region (a prebuilt image may live elsewhere).
@@ -359,6 +373,8 @@ export function gatewayUserData(o: {
     TRUST_PROXY: 'true',
     ...gatewayAuthEnvironment(o.auth),
     ...(o.review ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter } : {}),
+    ...(o.webhooks ? { WEBHOOK_SECRET_PARAM: o.webhooks.secretParameter } : {}),
+    ...(o.webhooks?.url ? { WEBHOOK_URL: o.webhooks.url } : {}),
   };
   return [
     '#!/bin/bash',

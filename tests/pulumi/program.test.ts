@@ -49,8 +49,8 @@ describe('program (production stack)', () => {
     const secrets = ofType('random:index/randomPassword:RandomPassword').map((r) => generatedSecret(r.name));
     assert.equal(
       secrets.length,
-      11,
-      'broker admin, worker, gateway and solutions; database master, gateway and worker; Judge0 token, Judge0 database/cache; the gateway HMAC key',
+      12,
+      'broker admin, worker, gateway and solutions; database master, gateway and worker; Judge0 token, Judge0 database/cache; the gateway HMAC key; the webhook signing key',
     );
     for (const resource of recorded) {
       const text = JSON.stringify(resource.inputs);

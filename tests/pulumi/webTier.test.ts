@@ -75,7 +75,7 @@ describe('WebTier', () => {
     const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
     assert.deepEqual(bySid.StoreSubmissions, { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::staging-grading-files/submissions/*' });
     assert.ok(!JSON.stringify(policy).includes('/review/'), 'no review key to read when review is off');
-    assert.equal(ofType('aws:ssm/parameter:Parameter').length, 0);
+    assert.deepEqual(ofType('aws:ssm/parameter:Parameter').map((p) => p.inputs.name), ['/staging/web/webhook-secret'], 'only the webhook signing key');
     assert.equal(bySid.ReadResults.Resource, 'arn:aws:s3:::staging-grading-files/results/*');
     assert.deepEqual(bySid.ListBucket, { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::staging-grading-files' });
     // Statements and manifests (web/src/problems.ts), never test inputs or expected outputs.
@@ -195,7 +195,7 @@ describe('WebTier', () => {
       AUTH_JWKS_URL: 'https://login.example.com/.well-known/jwks.json',
       AUTH_ROLES_CLAIM: 'realm_access.roles',
     });
-    assert.equal(ofType('random:index/randomPassword:RandomPassword').length, 0);
+    assert.deepEqual(ofType('random:index/randomPassword:RandomPassword').filter((r) => r.name.includes('auth')), []);
   });
 
   it('hmac: generates the secret into a SecureString only the gateway role reads, and passes its name, never the value', async () => {
@@ -218,5 +218,26 @@ describe('WebTier', () => {
     assert.ok(!userData.includes(generatedSecret('web-auth-hmac-secret')), 'no secret in the user data');
     const reads = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy).Statement.find((s: { Sid: string }) => s.Sid === 'ReadOwnParameters').Resource;
     assert.ok(reads.includes('arn:aws:ssm:us-east-1:123456789012:parameter/staging/web/auth-hmac-secret'));
+  });
+
+  it('webhooks: a generated signing key in a SecureString only the gateway role reads, its name and the site URL passed, HTTPS out on 443', async () => {
+    new WebTier('web', { ...base, webhooks: { url: 'https://hooks.example.com/grading' } });
+    await settled();
+    const param = one('aws:ssm/parameter:Parameter', 'webhook-secret');
+    assert.equal(param.inputs.name, '/staging/web/webhook-secret');
+    assert.equal(param.inputs.type, 'SecureString');
+    assert.ok(param.secretPaths.includes('value'));
+    assert.ok(one('random:index/randomPassword:RandomPassword', 'webhook-secret').inputs.length >= 32, 'the gateway refuses fewer than 32');
+    assert.equal(param.inputs.value, generatedSecret('web-webhook-secret'));
+    const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
+    const { env } = dockerRun(userData);
+    assert.equal(env.WEBHOOK_SECRET_PARAM, '/staging/web/webhook-secret');
+    assert.equal(env.WEBHOOK_URL, 'https://hooks.example.com/grading');
+    assert.ok(!('WEBHOOK_SECRET' in env) && !userData.includes(generatedSecret('web-webhook-secret')), 'no secret in the user data');
+    const reads = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy).Statement.find((s: { Sid: string }) => s.Sid === 'ReadOwnParameters').Resource;
+    assert.ok(reads.includes('arn:aws:ssm:us-east-1:123456789012:parameter/staging/web/webhook-secret'));
+    // Deliveries leave on 443 only (the gateway refuses callback URLs on other ports in production).
+    const https = one('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'instances-egress-https').inputs;
+    assert.deepEqual([https.fromPort, https.toPort, https.cidrIpv4], [443, 443, '0.0.0.0/0']);
   });
 });

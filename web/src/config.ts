@@ -17,6 +17,7 @@ import {
 } from '../../core/src/config';
 import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
+import { parseWebhookConfig, WebhookConfig } from './webhooks/config';
 import { presenceSettingsFromEnv } from './workerPresence';
 
 export interface GatewayConfig {
@@ -54,18 +55,21 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** DB_AUTO_MIGRATE: the gateway creates the tables itself at start (local stack only; refused in production). */
   autoMigrate: boolean;
+  /** Signed result callbacks: see webhooks/config.ts for the WEBHOOK_* variables. */
+  webhooks: WebhookConfig;
 }
 
 type Env = Record<string, string | undefined>;
 
 /**
- * What the gateway reads from SSM: broker, database and, in AWS, the review key (/<env>/review/api-key)
- * and the HMAC token secret (AUTH_HMAC_SECRET_PARAM).
+ * What the gateway reads from SSM: broker, database and, in AWS, the review key (/<env>/review/api-key),
+ * the HMAC token secret (AUTH_HMAC_SECRET_PARAM) and the webhook signing secret (WEBHOOK_SECRET_PARAM).
  */
 export const GATEWAY_PARAMETERS: SsmBackedSetting[] = [
   ...CONNECTION_PARAMETERS,
   ['REVIEW_API_KEY', 'REVIEW_API_KEY_PARAM'],
   ['AUTH_HMAC_SECRET', 'AUTH_HMAC_SECRET_PARAM'],
+  ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PARAM'],
 ];
 
 /** Resolves SSM parameter names (WithDecryption), then parses. */
@@ -83,7 +87,8 @@ export async function gatewayConfigFromEnv(env: Env = process.env, ssm?: SSMClie
 export function parseGatewayConfig(env: Env): GatewayConfig {
   const problems: string[] = [];
   const shared = parseConnectionSettings(env, problems);
-  const int = envReader(env, problems).integer;
+  const read = envReader(env, problems);
+  const int = read.integer;
   const bool = (name: string): boolean => {
     const raw = (env[name] ?? '').toLowerCase();
     if (['', 'false', '0', 'no'].includes(raw)) return false;
@@ -107,6 +112,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewDailyBudget = int('REVIEW_DAILY_BUDGET', 1000, 0, 10_000_000);
   const auth = parseAuthConfig(env, problems);
   const autoMigrate = bool('DB_AUTO_MIGRATE');
+  const webhooks = parseWebhookConfig(env, problems, read);
   if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
@@ -143,6 +149,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
     },
     auth,
     autoMigrate,
+    webhooks,
   };
 }
 

@@ -36,6 +36,7 @@ import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
 import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
+import { callbackUrlErrors, splitCallbackUrl } from './webhooks/callbackUrl';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 import type { WorkerPresenceReport } from './workerPresence';
 
@@ -107,6 +108,8 @@ export interface GatewayDeps {
   routes?: ApiRoutes[];
   /** Stores the optional paste signals of a submission; a failure is logged and never fails the submission. */
   signals?: { save(s: { requestId: string; userId: string; problemId: string; signals: SubmissionSignals; sourceChars: number }): Promise<void> };
+  /** Checks a submission's optional callbackUrl (web/src/webhooks/); absent, a callbackUrl is refused. */
+  webhooks?: { checkCallbackUrl(value: unknown): string[] };
 }
 
 export interface GatewayOptions {
@@ -331,8 +334,11 @@ export class Gateway {
     // Paste signals are optional and validated on their own (core/src/similarity/signals.ts).
     const { rest, signals } = splitSignals(body);
     const signalCheck = signals === undefined ? undefined : validateSignals(signals);
-    const validation = validateSubmissionBody(rest, { maxSourceBytes: this.maxSourceBytes });
-    const errors = [...(validation.ok ? [] : validation.errors), ...(signalCheck && !signalCheck.ok ? signalCheck.errors : [])];
+    // The webhook for this submission's result (web/src/webhooks/), checked on its own like the signals.
+    const { rest: fields, callbackUrl } = splitCallbackUrl(rest);
+    const callbackErrors = callbackUrl === undefined ? [] : callbackUrlErrors(this.deps.webhooks, callbackUrl);
+    const validation = validateSubmissionBody(fields, { maxSourceBytes: this.maxSourceBytes });
+    const errors = [...(validation.ok ? [] : validation.errors), ...(signalCheck && !signalCheck.ok ? signalCheck.errors : []), ...callbackErrors];
     if (!validation.ok || errors.length) {
       throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     }
@@ -360,7 +366,8 @@ export class Gateway {
         ]);
       }
       // Recorded before it is queued, so its owner is known by the time any event about it exists.
-      await this.deps.index.record({ requestId: candidateId, userId: input.userId, problemId: input.problemId, language: input.language, priority: Boolean(input.priority), createdAt: new Date().toISOString() });
+      await this.deps.index.record({ requestId: candidateId, userId: input.userId, problemId: input.problemId, language: input.language, priority: Boolean(input.priority), createdAt: new Date().toISOString(),
+        ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}) });
       recorded = true;
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
       this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });

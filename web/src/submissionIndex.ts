@@ -13,6 +13,8 @@ export interface SubmissionRecord {
   priority: boolean;
   /** ISO 8601. */
   createdAt: string;
+  /** Where its final result is POSTed (webhooks/), already checked; kept in submission_webhooks. */
+  callbackUrl?: string;
 }
 
 export interface SubmissionSummary {
@@ -58,7 +60,8 @@ export function decodeCursor(cursor: string): { createdAt: string; requestId: st
 }
 
 export class MysqlSubmissionIndex implements SubmissionIndex {
-  constructor(private readonly pool: Pool) {}
+  /** siteWebhook: the site has a WEBHOOK_URL, so every submission expects a delivery (url NULL: the site's). */
+  constructor(private readonly pool: Pool, private readonly opts: { siteWebhook?: boolean } = {}) {}
 
   /** Fails with a clear message when the migration has not created the table. */
   async check(): Promise<void> {
@@ -78,9 +81,17 @@ export class MysqlSubmissionIndex implements SubmissionIndex {
       s.priority ? 1 : 0,
       new Date(s.createdAt),
     ]);
+    if (!s.callbackUrl && !this.opts.siteWebhook) return;
+    try {
+      await this.pool.execute('INSERT INTO submission_webhooks (request_id, url) VALUES (?, ?)', [s.requestId, s.callbackUrl ?? null]);
+    } catch (error) {
+      await this.forget(s.requestId).catch(() => undefined);
+      throw error;
+    }
   }
 
   async forget(requestId: string): Promise<void> {
+    await this.pool.execute('DELETE FROM submission_webhooks WHERE request_id = ?', [requestId]);
     await this.pool.execute('DELETE FROM submissions WHERE request_id = ?', [requestId]);
   }
 

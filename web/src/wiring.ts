@@ -24,6 +24,7 @@ import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
 import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
+import { createWebhookService } from './webhooks/service';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
@@ -108,8 +109,11 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   client.followProgress();
   const presence = new WorkerPresence(config.presence.windowMs);
   broker.subscribe(config.presence.topic, (body) => presence.observe(body));
+  // Final results heard on the progress topic go to their webhook (one instance delivers each: webhooks/).
+  const webhooks = createWebhookService(config.webhooks, store.pool, (requestId) => store.get(requestId), log);
+  broker.subscribe(config.destinations.progress, (body) => webhooks.onProgressMessage(body));
   let reviews: ReviewService;
-  const index = new MysqlSubmissionIndex(store.pool);
+  const index = new MysqlSubmissionIndex(store.pool, { siteWebhook: Boolean(config.webhooks.siteUrl) });
   let extensions: GatewayExtensions;
   try {
     await index.check();
@@ -143,6 +147,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       devLogin: devLoginFrom(config.auth),
       routes: extensions.routes,
       signals: extensions.signals,
+      webhooks,
     },
     {
       maxSourceBytes: config.maxSourceBytes,
@@ -157,15 +162,18 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   try {
     await gateway.listen(config.port, config.host);
   } catch (error) {
+    await webhooks.close();
     await client.close().catch(() => undefined);
     throw error;
   }
+  webhooks.startSweeping(config.webhooks.sweepIntervalMs);
   return {
     gateway,
     client,
     url: gateway.url,
     close: async () => {
       await gateway.close().catch(() => undefined);
+      await webhooks.close();
       await client.close().catch(() => undefined);
     },
   };

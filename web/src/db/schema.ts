@@ -17,6 +17,7 @@ export const GATEWAY_TABLES = {
   reviewBudget: 'review_budget',
   streamTickets: 'stream_tickets',
   webhookDeliveries: 'webhook_deliveries',
+  submissionWebhooks: 'submission_webhooks',
 } as const;
 
 export const GATEWAY_MIGRATIONS: string[] = [
@@ -69,6 +70,14 @@ export const GATEWAY_MIGRATIONS: string[] = [
     created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // Submissions whose result goes to a webhook: their own callbackUrl, or NULL for the site's WEBHOOK_URL. Any gateway
+  // instance delivers from here; the catch-up sweep reads recent rows by created_at.
+  `CREATE TABLE IF NOT EXISTS submission_webhooks (
+    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    url VARCHAR(2048) NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    KEY idx_created (created_at)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -86,6 +95,8 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   ['submission_fingerprints', 'SELECT'],
   // Webhooks: claim a delivery (INSERT), record its attempts (UPDATE).
   [GATEWAY_TABLES.webhookDeliveries, 'SELECT, INSERT, UPDATE'],
+  // Where a submission's result goes: written with the submission, removed with it when it never reached the broker.
+  [GATEWAY_TABLES.submissionWebhooks, 'SELECT, INSERT, DELETE'],
 ];
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Webhook signatures: HMAC-SHA256 over `${timestamp}.${body}`, sent as `X-Grading-Signature: v1=<hex>`
- * with `X-Grading-Timestamp` (Unix seconds). The timestamp inside the MAC lets receivers refuse replays.
+ * with `X-Grading-Timestamp` (Unix seconds) and `X-Grading-Delivery` (one id per delivery, the same on
+ * every retry, so a receiver can drop duplicates). The timestamp inside the MAC lets receivers refuse replays.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'X-Grading-Signature';
 export const TIMESTAMP_HEADER = 'X-Grading-Timestamp';
+export const DELIVERY_HEADER = 'X-Grading-Delivery';
 /** Receivers should refuse a delivery whose timestamp is further than this from their clock. */
 export const REPLAY_WINDOW_SECONDS = 300;
 
