@@ -35,7 +35,6 @@ export interface StackConfig {
   /** One NAT gateway for the VPC (cheap) or one per AZ (survives an AZ outage). Default Single. */
   natStrategy: NatStrategy;
 
-  mqEngineType: 'ActiveMQ';
   /** Amazon MQ ActiveMQ minor version; 5.17 and older are out of support. Default 5.18. */
   mqEngineVersion: string;
   mqAutoMinorVersionUpgrade: boolean;
@@ -58,7 +57,6 @@ export interface StackConfig {
 
   /** Prebuilt worker image (skips building worker/Dockerfile). */
   graderImage?: string;
-  useFargate: boolean;
   ecsDesiredCount: number;
   enableEcsAutoscaling: boolean;
   ecsMinCapacity: number;
@@ -70,7 +68,6 @@ export interface StackConfig {
   ecsBacklogTargetPerTask: number;
   /** Gradings one worker task runs at once (its prefetch). */
   workerConcurrency: number;
-  enableEcsAlbAccess: boolean;
 
   enableS3Versioning: boolean;
   enableS3Lifecycle: boolean;
@@ -154,7 +151,6 @@ export const DEFAULTS = {
   vpcCidr: '10.0.0.0/16',
   availabilityZoneCount: 2,
   natStrategy: 'Single',
-  mqEngineType: 'ActiveMQ',
   mqEngineVersion: '5.18',
   mqAutoMinorVersionUpgrade: true,
   mqInstanceType: 'mq.t3.micro',
@@ -169,7 +165,6 @@ export const DEFAULTS = {
   dbUsername: 'grading',
   dbBackupRetentionDays: 7,
   dbMultiAz: false,
-  useFargate: true,
   ecsDesiredCount: 1,
   enableEcsAutoscaling: true,
   ecsMinCapacity: 1,
@@ -179,7 +174,6 @@ export const DEFAULTS = {
   ecsCpuTargetValue: 60,
   ecsBacklogTargetPerTask: 5,
   workerConcurrency: 2,
-  enableEcsAlbAccess: false,
   enableS3Versioning: true,
   enableS3Lifecycle: true,
   s3LifecycleExpirationDays: 365,
@@ -215,7 +209,6 @@ const SCHEMA = {
     vpcCidr: { type: 'string', pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/(1[6-9]|2[0-4])$' },
     availabilityZoneCount: { type: 'integer', minimum: 2, maximum: 3 },
     natStrategy: { enum: ['Single', 'OnePerAz'] },
-    mqEngineType: { const: 'ActiveMQ' },
     mqEngineVersion: { type: 'string', pattern: '^5\\.(18|19)$' },
     mqAutoMinorVersionUpgrade: { type: 'boolean' },
     mqInstanceType: instanceType('mq\\.'),
@@ -232,7 +225,6 @@ const SCHEMA = {
     dbMultiAz: { type: 'boolean' },
     deletionProtection: { type: 'boolean' },
     graderImage: { type: 'string', pattern: '^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$' },
-    useFargate: { const: true },
     ecsDesiredCount: { type: 'integer', minimum: 0, maximum: 100 },
     enableEcsAutoscaling: { type: 'boolean' },
     ecsMinCapacity: { type: 'integer', minimum: 0, maximum: 100 },
@@ -242,7 +234,6 @@ const SCHEMA = {
     ecsCpuTargetValue: { type: 'number', minimum: 10, maximum: 90 },
     ecsBacklogTargetPerTask: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
     workerConcurrency: { type: 'integer', minimum: 1, maximum: 16 },
-    enableEcsAlbAccess: { type: 'boolean' },
     enableS3Versioning: { type: 'boolean' },
     enableS3Lifecycle: { type: 'boolean' },
     s3LifecycleExpirationDays: { type: 'integer', minimum: 1, maximum: 3650 },
@@ -521,7 +512,7 @@ function coerce(key: string, value: unknown): unknown {
   if (!prop) return value;
   const wantsNumber = prop.type === 'integer' || prop.type === 'number' || (prop.enum && typeof prop.enum[0] === 'number');
   if (wantsNumber && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  if (prop.type === 'boolean' || key === 'useFargate') {
+  if (prop.type === 'boolean') {
     if (value === 'true') return true;
     if (value === 'false') return false;
   }
@@ -537,6 +528,20 @@ function coerce(key: string, value: unknown): unknown {
 
 const KNOWN_KEYS = new Set(Object.keys(SCHEMA.properties));
 
+/**
+ * Keys that earlier versions documented but that never changed what was deployed: a stack that
+ * still sets one is told so by name (with why) instead of getting a bare "unknown key".
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  mqEngineType: 'the broker is always ActiveMQ (the only engine the broker configuration is written for)',
+  useFargate: 'the worker always runs on ECS Fargate',
+  enableEcsAlbAccess: 'nothing reaches the worker tasks from the load balancer; their health check runs inside the task',
+};
+
+function removedKeyProblem(key: string): string {
+  return `${key}: this key was removed (${REMOVED_KEYS[key]}); delete it from the stack file: pulumi config rm grading:${key}`;
+}
+
 function describeError(error: ErrorObject): string {
   const key = error.instancePath.split('/')[1] ?? '';
   const secret = SENSITIVE_KEYS.includes(key);
@@ -544,6 +549,7 @@ function describeError(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties': {
       const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
+      if (Object.hasOwn(REMOVED_KEYS, unknown)) return removedKeyProblem(unknown);
       const guess = didYouMean(unknown, KNOWN_KEYS);
       return `${unknown}: unknown key${guess || '; it is not a grading setting (every key is listed in docs/deploy.md)'}; rename or remove it`;
     }
@@ -553,9 +559,7 @@ function describeError(error: ErrorObject): string {
       return `${key}: must be one of ${allowed.join(', ')}${got}${guess}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
     }
     case 'const':
-      return key === 'useFargate'
-        ? 'useFargate: only true is supported (the worker runs on ECS Fargate)'
-        : `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
+      return `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
     case 'pattern':
       return `${key}: ${secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`} (${PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`})`;
     case 'format':
