@@ -21,9 +21,6 @@ import { METRIC_NAMESPACE } from '../worker/src/metrics';
 import { QUEUES } from './brokerXml';
 import { tagsFor } from './common';
 
-/** Where the alarms' runbook lives in this repository. */
-export const DEFAULT_RUNBOOK_BASE_URL = 'docs/runbook.md';
-
 /** The worker's verdicts, one dashboard line each. */
 const VERDICTS = ['AC', 'WA', 'TLE', 'MLE', 'RE', 'CE', 'OLE', 'IE', 'none'];
 
@@ -40,14 +37,14 @@ export interface AlarmsArgs {
   targetGroupArnSuffix: pulumi.Input<string>;
   judge0InstanceIds: pulumi.Input<string>[];
   databaseIdentifier: pulumi.Input<string>;
-  /** Queued grading requests (both request queues) that page on-call. Default 100. */
-  queueBacklogThreshold?: number;
-  /** p99 of the worker's grading time (ms, per 5 minutes) that pages. Default 60000. */
-  latencyP99ThresholdMs?: number;
-  /** Broker store usage (% of the persistent store limit) that pages. Default 80. */
-  storeUsagePercentThreshold?: number;
-  /** docs/runbook.md as on-call can open it (e.g. on GitHub). Default the repository path. */
-  runbookBaseUrl?: string;
+  /** Queued grading requests (both request queues) that page on-call. */
+  queueBacklogThreshold: number;
+  /** p99 of the worker's grading time (ms, per 5 minutes) that pages. */
+  latencyP99ThresholdMs: number;
+  /** Broker store usage (% of the persistent store limit) that pages. */
+  storeUsagePercentThreshold: number;
+  /** docs/runbook.md as on-call can open it (e.g. on GitHub, or the repository path). */
+  runbookBaseUrl: string;
 }
 
 type Dimensions = Record<string, pulumi.Input<string>>;
@@ -158,7 +155,7 @@ export class Alarms extends pulumi.ComponentResource {
 }
 
 /** The MetricAlarm properties of one spec (without name, actions and tags). */
-export function alarmProperties(spec: AlarmSpec, runbookBaseUrl = DEFAULT_RUNBOOK_BASE_URL): Partial<aws.cloudwatch.MetricAlarmArgs> {
+export function alarmProperties(spec: AlarmSpec, runbookBaseUrl: string): Partial<aws.cloudwatch.MetricAlarmArgs> {
   const period = spec.periodSeconds ?? 60;
   const common = {
     alarmDescription: `${spec.meaning} Runbook: ${runbookBaseUrl}#${spec.runbook}`,
@@ -205,7 +202,7 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
   const consumerMax = `MAX(FILL([${consumers.map((r) => r.id).join(', ')}], 0))`;
   const arrivals = queueMetric('d', 'EnqueueCount', QUEUES.dlq, 'Sum');
   const waiting = `${sum(requests)} + ${sum(priority)}`;
-  const backlog = a.queueBacklogThreshold ?? 100;
+  const backlog = a.queueBacklogThreshold;
   const worker = (metricName: string, stat: string): MetricRef =>
     ({ id: 'm1', namespace: METRIC_NAMESPACE, metricName, dimensions: { Environment: env }, stat });
   const ecs = { ClusterName: a.clusterName, ServiceName: a.serviceName };
@@ -277,10 +274,10 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
     {
       id: 'grading-latency-p99',
       runbook: 'grading-latency-p99',
-      meaning: `p99 grading time above ${Math.round((a.latencyP99ThresholdMs ?? 60_000) / 1000)} s for 15 minutes: gradings are slow (Judge0 overloaded or degraded).`,
+      meaning: `p99 grading time above ${Math.round(a.latencyP99ThresholdMs / 1000)} s for 15 minutes: gradings are slow (Judge0 overloaded or degraded).`,
       metric: worker('GradingLatency', 'p99'),
       comparison: 'GreaterThanThreshold',
-      threshold: a.latencyP99ThresholdMs ?? 60_000,
+      threshold: a.latencyP99ThresholdMs,
       periodSeconds: 300,
       evaluationPeriods: 3,
       treatMissingData: 'notBreaching',
@@ -387,10 +384,10 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
     specs.push({
       id: `broker-${i + 1}-store-high`,
       runbook: 'broker-store-high',
-      meaning: `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold ?? 80}% for 10 minutes: when it is full, producers block and submissions stop.`,
+      meaning: `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold}% for 10 minutes: when it is full, producers block and submissions stop.`,
       metric: metric('AWS/AmazonMQ', 'StorePercentUsage', b, 'Maximum'),
       comparison: 'GreaterThanThreshold',
-      threshold: a.storeUsagePercentThreshold ?? 80,
+      threshold: a.storeUsagePercentThreshold,
       periodSeconds: 300,
       evaluationPeriods: 2,
       treatMissingData: 'missing',
@@ -434,7 +431,7 @@ function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args:
     ),
   );
   const widgets = [...workerWidgets, ...alarmWidgets].map((w, i) => ({ ...w, x: (i % 3) * 8, y: 1 + Math.floor(i / 3) * 6 }));
-  const runbook = args.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
+  const runbook = args.runbookBaseUrl;
   const heading = { type: 'text', x: 0, y: 0, width: 24, height: 1, properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` } };
   return JSON.stringify({ widgets: [heading, ...widgets] });
 }

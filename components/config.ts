@@ -88,6 +88,8 @@ export interface StackConfig {
   webMinSize: number;
   webMaxSize: number;
   webDesiredCapacity: number;
+  /** Average CPU percent the gateway group's target tracking aims for. Default 60. */
+  webCpuTargetValue: number;
   /** ACM certificate for the ALB's HTTPS listener; required in production; without it the ALB serves HTTP only. */
   certificateArn?: string;
 
@@ -113,8 +115,12 @@ export interface StackConfig {
 
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
+  /** p99 grading time (ms, over 5 minutes) that pages on-call. Default 60000. */
+  gradingLatencyAlarmMs: number;
+  /** Broker persistent store usage (percent) that pages on-call. Default 80. */
+  brokerStoreAlarmPercent: number;
   /** Where alarm descriptions link their runbook section; default: the repository path docs/runbook.md. */
-  runbookBaseUrl?: string;
+  runbookBaseUrl: string;
   logRetentionDays: number;
 }
 
@@ -185,12 +191,17 @@ export const DEFAULTS = {
   webMinSize: 1,
   webMaxSize: 2,
   webDesiredCapacity: 1,
+  webCpuTargetValue: 60,
   enableCodeReview: false,
   reviewBaseUrl: 'https://api.openai.com/v1',
   reviewModel: 'gpt-4o-mini',
   authMode: 'hmac' as AuthMode,
   alarmEmails: [] as string[],
   queueBacklogAlarmThreshold: 100,
+  gradingLatencyAlarmMs: 60_000,
+  brokerStoreAlarmPercent: 80,
+  // A path in this repository; a stack may set an https URL on.
+  runbookBaseUrl: 'docs/runbook.md',
   logRetentionDays: 30,
 } as const;
 
@@ -248,6 +259,7 @@ const SCHEMA = {
     webMinSize: { type: 'integer', minimum: 0, maximum: 50 },
     webMaxSize: { type: 'integer', minimum: 1, maximum: 50 },
     webDesiredCapacity: { type: 'integer', minimum: 0, maximum: 50 },
+    webCpuTargetValue: { type: 'number', minimum: 10, maximum: 90 },
     certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' },
     enableCodeReview: { type: 'boolean' },
     reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
@@ -259,6 +271,8 @@ const SCHEMA = {
     authRolesClaim: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,200}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
+    gradingLatencyAlarmMs: { type: 'integer', minimum: 1000, maximum: 3_600_000 },
+    brokerStoreAlarmPercent: { type: 'integer', minimum: 1, maximum: 99 },
     runbookBaseUrl: { type: 'string', pattern: '^https://[^\\s#]+$' },
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     // Secrets: validated for shape only; their values never reach an error message.

@@ -21,23 +21,21 @@ export interface DatabaseArgs {
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Security groups whose members may connect on 3306. */
   clientSecurityGroupIds: pulumi.Input<string>[];
-  /** Default db.t4g.micro. */
-  instanceClass?: string;
-  /** Default "8.4" (8.0 left RDS standard support: new 8.0 instances enrol in paid Extended Support). */
-  engineVersion?: string;
-  /** GiB; default 20, grows automatically up to maxAllocatedStorage (default 100). */
-  allocatedStorage?: number;
-  maxAllocatedStorage?: number;
-  /** Default grading. */
-  username?: string;
+  instanceClass: string;
+  /** MySQL major.minor[.patch]; the parameter group family follows it. */
+  engineVersion: string;
+  /** GiB; grows automatically up to maxAllocatedStorage. */
+  allocatedStorage: number;
+  maxAllocatedStorage: number;
+  username: string;
   /** A Pulumi secret; generated when absent. */
   password?: pulumi.Input<string>;
-  /** Days; default 7. */
-  backupRetentionDays?: number;
-  multiAz?: boolean;
-  /** Deletion protection + final snapshot. Default false. */
-  production?: boolean;
-  deletionProtection?: boolean;
+  /** Days. */
+  backupRetentionDays: number;
+  multiAz: boolean;
+  /** A final snapshot on deletion, changes applied in the maintenance window. */
+  production: boolean;
+  deletionProtection: boolean;
 }
 
 export class Database extends pulumi.ComponentResource {
@@ -56,8 +54,8 @@ export class Database extends pulumi.ComponentResource {
     const env = args.environmentName;
     const tags = tagsFor(env, 'Database');
     const parent = { parent: this };
-    const production = args.production ?? false;
-    const username = args.username ?? 'grading';
+    const production = args.production;
+    const username = args.username;
     this.password = passwordOrGenerated(`${name}-password`, args.password, this);
 
     const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, tags: { ...tags, Name: `${env}-grading-db` } }, parent);
@@ -72,7 +70,7 @@ export class Database extends pulumi.ComponentResource {
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags }, parent);
 
-    const engineVersion = args.engineVersion ?? '8.4';
+    const engineVersion = args.engineVersion;
     const family = `mysql${engineVersion.split('.').slice(0, 2).join('.')}`;
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
@@ -95,9 +93,9 @@ export class Database extends pulumi.ComponentResource {
         identifier: `${env}-grading`,
         engine: 'mysql',
         engineVersion,
-        instanceClass: args.instanceClass ?? 'db.t4g.micro',
-        allocatedStorage: args.allocatedStorage ?? 20,
-        maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.allocatedStorage,
+        maxAllocatedStorage: args.maxAllocatedStorage,
         storageType: 'gp3',
         storageEncrypted: true,
         dbName: DATABASE_NAME,
@@ -108,15 +106,15 @@ export class Database extends pulumi.ComponentResource {
         parameterGroupName: parameterGroup.name,
         vpcSecurityGroupIds: [sg.id],
         publiclyAccessible: false,
-        multiAz: args.multiAz ?? false,
-        backupRetentionPeriod: args.backupRetentionDays ?? 7,
+        multiAz: args.multiAz,
+        backupRetentionPeriod: args.backupRetentionDays,
         backupWindow: '02:00-03:00',
         maintenanceWindow: 'sun:03:30-sun:04:30',
         autoMinorVersionUpgrade: true,
         // A stack made on 8.0 moves to 8.4 by changing dbEngineVersion (with its new parameter group family).
         allowMajorVersionUpgrade: true,
         copyTagsToSnapshot: true,
-        deletionProtection: args.deletionProtection ?? production,
+        deletionProtection: args.deletionProtection,
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${env}-grading-final` : undefined,
         enabledCloudwatchLogsExports: ['error', 'slowquery'],

@@ -50,15 +50,15 @@ export interface EcsGradingArgs {
   migration: { master: ParameterNames; gateway: ParameterNames };
   /** Prebuilt image; when absent worker/Dockerfile is built and pushed to a new ECR repository. */
   image?: string;
-  /** Defaults 512 / 1024. */
-  cpu?: number;
-  memory?: number;
-  desiredCount?: number;
-  autoscaling?: { enabled: boolean; min: number; max: number; cpuTarget: number; backlogPerTask: number };
-  /** Gradings per task at once. Default 2. */
-  concurrency?: number;
-  /** Days. Default 30. */
-  logRetentionDays?: number;
+  /** Fargate CPU units and MiB (a valid Fargate combination). */
+  cpu: number;
+  memory: number;
+  desiredCount: number;
+  autoscaling: { enabled: boolean; min: number; max: number; cpuTarget: number; backlogPerTask: number };
+  /** Gradings per task at once. */
+  concurrency: number;
+  /** Days. */
+  logRetentionDays: number;
 }
 
 export class EcsGrading extends pulumi.ComponentResource {
@@ -125,7 +125,7 @@ export class EcsGrading extends pulumi.ComponentResource {
     }
 
     const cluster = new aws.ecs.Cluster(`${name}-cluster`, { name: `${env}-grading`, settings: [{ name: 'containerInsights', value: 'enabled' }], tags }, parent);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/ecs/${env}/grading-worker`, retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/ecs/${env}/grading-worker`, retentionInDays: args.logRetentionDays, tags }, parent);
 
     const assumeTasks = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
     const executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeTasks, description: 'pull the worker image and write its logs', tags }, parent);
@@ -162,7 +162,7 @@ export class EcsGrading extends pulumi.ComponentResource {
     egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
     egress('judge0', { referencedSecurityGroupId: args.judge0SecurityGroupId }, 2358, 'Judge0 API');
 
-    const concurrency = args.concurrency ?? 2;
+    const concurrency = args.concurrency;
     const logOptions = (prefix: string) => ({ logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': prefix } });
     const containerDefinitions = pulumi.jsonStringify([
       {
@@ -206,8 +206,8 @@ export class EcsGrading extends pulumi.ComponentResource {
       `${name}-task-def`,
       {
         family: `${env}-grading-worker`,
-        cpu: String(args.cpu ?? 512),
-        memory: String(args.memory ?? 1024),
+        cpu: String(args.cpu),
+        memory: String(args.memory),
         networkMode: 'awsvpc',
         requiresCompatibilities: ['FARGATE'],
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
@@ -226,7 +226,7 @@ export class EcsGrading extends pulumi.ComponentResource {
         name: `${env}-grading-worker`,
         cluster: cluster.arn,
         taskDefinition: taskDefinition.arn,
-        desiredCount: args.desiredCount ?? 1,
+        desiredCount: args.desiredCount,
         launchType: 'FARGATE',
         networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.workerSecurityGroupId], assignPublicIp: false },
         deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -237,13 +237,13 @@ export class EcsGrading extends pulumi.ComponentResource {
         tags,
       },
       // Autoscaling owns the task count after the first deploy.
-      { parent: this, ignoreChanges: scaling?.enabled ? ['desiredCount'] : [] },
+      { parent: this, ignoreChanges: scaling.enabled ? ['desiredCount'] : [] },
     );
     this.clusterName = cluster.name;
     this.serviceName = service.name;
     this.logGroupName = logGroup.name;
 
-    if (scaling?.enabled) {
+    if (scaling.enabled) {
       const target = new aws.appautoscaling.Target(
         `${name}-scaling-target`,
         { serviceNamespace: 'ecs', scalableDimension: 'ecs:service:DesiredCount', resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`, minCapacity: scaling.min, maxCapacity: scaling.max, tags },

@@ -27,13 +27,11 @@ export interface Judge0HostArgs {
   workerSecurityGroupId: pulumi.Input<string>;
   /** Pinned AMI; default: the current Ubuntu 22.04 image when a host is created, never followed afterwards. */
   amiId?: string;
-  /** Default t3.medium. */
-  instanceType?: string;
-  /** Default 1. */
-  instanceCount?: number;
-  /** SSH from inside the VPC with this key pair; off by default (SSM Session Manager works without it). */
+  instanceType: string;
+  instanceCount: number;
+  /** SSH from inside the VPC with sshKeyName (SSM Session Manager works without it). */
+  enableSshAccess: boolean;
   sshKeyName?: string;
-  enableSshAccess?: boolean;
 }
 
 /** The cloud-init document for the host: judge0-host/ files embedded, environment and region filled in. */
@@ -215,12 +213,12 @@ export class Judge0Host extends pulumi.ComponentResource {
     const subnets = pulumi.output(args.privateSubnetIds);
     this.instanceIds = [];
     const instances: aws.ec2.Instance[] = [];
-    for (let i = 0; i < (args.instanceCount ?? 1); i++) {
+    for (let i = 0; i < args.instanceCount; i++) {
       const instance = new aws.ec2.Instance(
         `${name}-${i + 1}`,
         {
           ami: amiId,
-          instanceType: args.instanceType ?? 't3.medium',
+          instanceType: args.instanceType,
           subnetId: subnets.apply((ids) => ids[i % ids.length]),
           vpcSecurityGroupIds: [sg.id],
           associatePublicIpAddress: false,

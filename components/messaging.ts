@@ -14,6 +14,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { BROKER_GROUPS, BROKER_USERS, renderBrokerConfigXml } from './brokerXml';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+import type { MqDeploymentMode } from './config';
 
 export const STOMP_SSL_PORT = 61614;
 
@@ -34,22 +35,18 @@ export interface MessagingArgs {
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Security groups whose members may connect over STOMP+SSL (worker tasks, gateway instances). */
   clientSecurityGroupIds: pulumi.Input<string>[];
-  /** Default "5.18" (5.17 is out of support). */
-  engineVersion?: string;
-  /** Default true: minor versions only; AWS applies them in the maintenance window. */
-  autoMinorVersionUpgrade?: boolean;
-  /** Default mq.t3.micro. */
-  instanceType?: string;
-  /** Default SINGLE_INSTANCE. */
-  deploymentMode?: 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
-  /** Default grading-admin. */
-  adminUsername?: string;
+  /** ActiveMQ minor version (5.17 is out of support). */
+  engineVersion: string;
+  /** Minor versions only; AWS applies them in the maintenance window. */
+  autoMinorVersionUpgrade: boolean;
+  instanceType: string;
+  deploymentMode: MqDeploymentMode;
+  adminUsername: string;
   /** A Pulumi secret; generated when absent. */
   adminPassword?: pulumi.Input<string>;
-  /** Default true. */
-  auditLogs?: boolean;
-  /** Broker-side redeliveries before grading-dlq. Default 3. */
-  maximumRedeliveries?: number;
+  auditLogs: boolean;
+  /** Broker-side redeliveries before grading-dlq. */
+  maximumRedeliveries: number;
 }
 
 export class Messaging extends pulumi.ComponentResource {
@@ -71,10 +68,10 @@ export class Messaging extends pulumi.ComponentResource {
     const env = args.environmentName;
     const tags = tagsFor(env, 'Messaging');
     const parent = { parent: this };
-    const deploymentMode = args.deploymentMode ?? 'SINGLE_INSTANCE';
-    const engineVersion = args.engineVersion ?? '5.18';
+    const deploymentMode = args.deploymentMode;
+    const engineVersion = args.engineVersion;
     this.brokerName = `${env}-grading`;
-    this.adminUsername = args.adminUsername ?? 'grading-admin';
+    this.adminUsername = args.adminUsername;
     this.adminPassword = passwordOrGenerated(`${name}-admin-password`, args.adminPassword, this);
 
     const sg = new aws.ec2.SecurityGroup(
@@ -93,7 +90,7 @@ export class Messaging extends pulumi.ComponentResource {
     new aws.vpc.SecurityGroupEgressRule(`${name}-broker-egress-vpc`, { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: 'tcp', fromPort: 0, toPort: 65535, description: 'within the VPC', tags }, parent);
     this.securityGroupId = sg.id;
 
-    this.configurationXml = renderBrokerConfigXml({ maximumRedeliveries: args.maximumRedeliveries ?? 3 });
+    this.configurationXml = renderBrokerConfigXml({ maximumRedeliveries: args.maximumRedeliveries });
     const configuration = new aws.mq.Configuration(
       `${name}-configuration`,
       {
@@ -134,14 +131,14 @@ export class Messaging extends pulumi.ComponentResource {
         brokerName: this.brokerName,
         engineType: 'ActiveMQ',
         engineVersion,
-        autoMinorVersionUpgrade: args.autoMinorVersionUpgrade ?? true,
-        hostInstanceType: args.instanceType ?? 'mq.t3.micro',
+        autoMinorVersionUpgrade: args.autoMinorVersionUpgrade,
+        hostInstanceType: args.instanceType,
         deploymentMode,
         publiclyAccessible: false,
         subnetIds,
         securityGroups: [sg.id],
         configuration: { id: configuration.id, revision: configuration.latestRevision },
-        logs: { general: true, audit: args.auditLogs ?? true },
+        logs: { general: true, audit: args.auditLogs },
         encryptionOptions: { useAwsOwnedKey: true },
         maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
         users: [

@@ -33,15 +33,14 @@ export interface WebTierArgs {
   /** The ECR repository of `image` (see ecrRepositoryArnOf for a prebuilt ECR image). */
   repositoryArn?: pulumi.Input<string>;
   certificateArn?: string;
-  /** Default t3.small. */
-  instanceType?: string;
-  minSize?: number;
-  maxSize?: number;
-  desiredCapacity?: number;
-  /** Average CPU percent the group's target tracking aims for. Default 60. */
-  cpuTargetValue?: number;
-  /** Days the gateway's CloudWatch logs and the ALB access logs are kept. Default 30. */
-  logRetentionDays?: number;
+  instanceType: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** Average CPU percent the group's target tracking aims for. */
+  cpuTargetValue: number;
+  /** Days the gateway's CloudWatch logs and the ALB access logs are kept. */
+  logRetentionDays: number;
   /**
    * Code review on request (web/src/review): an OpenAI-compatible endpoint. The key becomes the
    * SecureString /<env>/review/api-key, readable by the gateway instances only.
@@ -104,7 +103,7 @@ export class WebTier extends pulumi.ComponentResource {
     egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
     egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
 
-    const logRetentionDays = args.logRetentionDays ?? 30;
+    const logRetentionDays = args.logRetentionDays;
     const accessLogs = albLogBucket(`${name}-alb-logs`, { environmentName: env, account, retentionDays: logRetentionDays, tags }, this);
     this.accessLogBucketName = accessLogs.bucketName;
     const alb = new aws.lb.LoadBalancer(
@@ -239,7 +238,7 @@ export class WebTier extends pulumi.ComponentResource {
       {
         namePrefix: `${env}-grading-gw-`,
         imageId: ami.value,
-        instanceType: args.instanceType ?? 't3.small',
+        instanceType: args.instanceType,
         iamInstanceProfile: { arn: profile.arn },
         vpcSecurityGroupIds: [args.webSecurityGroupId],
         userData,
@@ -258,9 +257,9 @@ export class WebTier extends pulumi.ComponentResource {
       {
         namePrefix: `${env}-grading-gw-`,
         vpcZoneIdentifiers: args.privateSubnetIds,
-        minSize: args.minSize ?? 1,
-        maxSize: args.maxSize ?? 2,
-        desiredCapacity: args.desiredCapacity ?? 1,
+        minSize: args.minSize,
+        maxSize: args.maxSize,
+        desiredCapacity: args.desiredCapacity,
         // The version number itself (not $Latest): a new template version changes the group, which
         // starts the instance refresh below.
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
@@ -282,7 +281,7 @@ export class WebTier extends pulumi.ComponentResource {
         estimatedInstanceWarmup: 180,
         targetTrackingConfiguration: {
           predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
-          targetValue: args.cpuTargetValue ?? 60,
+          targetValue: args.cpuTargetValue,
         },
       },
       parent,
