@@ -7,6 +7,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+import { allowClientGroups, securityGroup } from './securityGroups';
 
 export const MYSQL_PORT = 3306;
 export const DATABASE_NAME = 'grading';
@@ -58,17 +59,20 @@ export class Database extends pulumi.ComponentResource {
     const username = args.username;
     this.password = passwordOrGenerated(`${name}-password`, args.password, this);
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, tags: { ...tags, Name: `${env}-grading-db` } }, parent);
-    args.clientSecurityGroupIds.forEach((source, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-mysql-from-${i}`,
-        { securityGroupId: sg.id, referencedSecurityGroupId: source, ipProtocol: 'tcp', fromPort: MYSQL_PORT, toPort: MYSQL_PORT, description: 'MySQL', tags },
-        parent,
-      );
-    });
+    const sg = securityGroup(
+      `${name}-sg`,
+      { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, nameTag: `${env}-grading-db`, tags },
+      this,
+    );
+    const mysql = { securityGroupId: sg.id, port: MYSQL_PORT, description: 'MySQL', tags };
+    allowClientGroups(`${name}-mysql-from`, mysql, args.clientSecurityGroupIds, this);
     this.securityGroupId = sg.id;
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags },
+      parent,
+    );
 
     const engineVersion = args.engineVersion;
     const family = `mysql${engineVersion.split('.').slice(0, 2).join('.')}`;
@@ -132,21 +136,36 @@ export class Database extends pulumi.ComponentResource {
       username: parameterName(env, 'db', 'username'),
       password: parameterName(env, 'db', 'password'),
     };
-    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: pulumi.interpolate`${instance.address}:${instance.port}`, description: 'grading database host:port', secure: false }, tags, this);
-    ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: username, description: 'grading database user', secure: true }, tags, this);
-    ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.password, description: 'grading database password', secure: true }, tags, this);
+    const endpoint = pulumi.interpolate`${instance.address}:${instance.port}`;
+    const master: Array<[string, string, pulumi.Input<string>, string, boolean]> = [
+      ['endpoint', this.parameterNames.endpoint, endpoint, 'grading database host:port', false],
+      ['username', this.parameterNames.username, username, 'grading database user', true],
+      ['password', this.parameterNames.password, this.password, 'grading database password', true],
+    ];
+    for (const [id, parameter, value, description, secure] of master) {
+      ssmParameter(`${name}-param-${id}`, { name: parameter, value, description, secure }, tags, this);
+    }
+    this.tierParameterNames = this.createTierUserParameters(name, env, tags);
 
-    const tierParameters = {} as Record<DatabaseTier, { endpoint: string; username: string; password: string }>;
+    this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, address: this.address, securityGroupId: this.securityGroupId });
+  }
+
+  /** A generated password per tier user and both in SecureString parameters (the migration creates the users). */
+  private createTierUserParameters(name: string, env: string, tags: Record<string, string>): Database['tierParameterNames'] {
+    const tierParameters = {} as Database['tierParameterNames'];
     for (const tier of Object.keys(DATABASE_TIER_USERS) as DatabaseTier[]) {
-      const names = { endpoint: this.parameterNames.endpoint, username: parameterName(env, 'db', `${tier}/username`), password: parameterName(env, 'db', `${tier}/password`) };
+      const names = {
+        endpoint: this.parameterNames.endpoint,
+        username: parameterName(env, 'db', `${tier}/username`),
+        password: parameterName(env, 'db', `${tier}/password`),
+      };
       const password = passwordOrGenerated(`${name}-${tier}-password`, undefined, this);
       const what = `grading database user of the ${tier} tier`;
-      ssmParameter(`${name}-param-${tier}-username`, { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true }, tags, this);
+      const user = { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true };
+      ssmParameter(`${name}-param-${tier}-username`, user, tags, this);
       ssmParameter(`${name}-param-${tier}-password`, { name: names.password, value: password, description: `password of the ${what}`, secure: true }, tags, this);
       tierParameters[tier] = names;
     }
-    this.tierParameterNames = tierParameters;
-
-    this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, address: this.address, securityGroupId: this.securityGroupId });
+    return tierParameters;
   }
 }
