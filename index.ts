@@ -138,8 +138,16 @@ const web = new WebTier(`${env}-web`, {
   desiredCapacity: cfg.webDesiredCapacity,
   cpuTargetValue: cfg.webCpuTargetValue,
   logRetentionDays: cfg.logRetentionDays,
-  auth: { mode: cfg.authMode, issuer: cfg.authIssuer, audience: cfg.authAudience, jwksUrl: cfg.authJwksUrl, rolesClaim: cfg.authRolesClaim },
-  review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
+  auth: {
+    mode: cfg.authMode,
+    issuer: cfg.authIssuer,
+    audience: cfg.authAudience,
+    jwksUrl: cfg.authJwksUrl,
+    rolesClaim: cfg.authRolesClaim,
+  },
+  review: cfg.enableCodeReview
+    ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') }
+    : undefined,
 });
 
 const alarms = new Alarms(`${env}-alarms`, {

@@ -103,12 +103,17 @@ export class Alarms extends pulumi.ComponentResource {
   /** One email subscription per address (each confirms by mail before it is paged). */
   private subscribeEmails(name: string, topic: aws.sns.Topic, emails: string[]): void {
     emails.forEach(
-      (email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, { parent: this }),
+      (email, i) =>
+        new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, { parent: this }),
     );
   }
 
   /** A MetricAlarm per spec, notifying the topic on alarm and on recovery. */
-  private createAlarms(name: string, args: AlarmsArgs, parts: { specs: AlarmSpec[]; topic: aws.sns.Topic; tags: Record<string, string> }): void {
+  private createAlarms(
+    name: string,
+    args: AlarmsArgs,
+    parts: { specs: AlarmSpec[]; topic: aws.sns.Topic; tags: Record<string, string> },
+  ): void {
     const { topic, tags } = parts;
     for (const spec of parts.specs) {
       const alarm = new aws.cloudwatch.MetricAlarm(
@@ -292,7 +297,9 @@ function queueAlarms(a: AlarmsArgs): AlarmSpec[] {
       : {
           id: 'no-consumers',
           runbook: 'no-consumers',
-          meaning: 'Requests have waited 10 minutes with no worker consuming them (workers scale to zero, so an empty queue without consumers is fine).',
+          meaning:
+            'Requests have waited 10 minutes with no worker consuming them ' +
+            '(workers scale to zero, so an empty queue without consumers is fine).',
           math: {
             expression: `IF((${waiting}) > 0 AND ${consumerMax} < 1, 1, 0)`,
             label: 'waiting without consumers',
@@ -323,7 +330,9 @@ function workerAlarms(a: AlarmsArgs): AlarmSpec[] {
     {
       id: 'grading-latency-p99',
       runbook: 'grading-latency-p99',
-      meaning: `p99 grading time above ${Math.round(a.latencyP99ThresholdMs / 1000)} s for 15 minutes: gradings are slow (Judge0 overloaded or degraded).`,
+      meaning:
+        `p99 grading time above ${Math.round(a.latencyP99ThresholdMs / 1000)} s for 15 minutes: ` +
+        'gradings are slow (Judge0 overloaded or degraded).',
       metric: worker('GradingLatency', 'p99'),
       comparison: 'GreaterThanThreshold',
       threshold: a.latencyP99ThresholdMs,
@@ -413,7 +422,9 @@ function judge0Alarms(a: AlarmsArgs): AlarmSpec[] {
     specs.push({
       id: 'judge0-unhealthy',
       runbook: 'judge0-unhealthy',
-      meaning: "A worker has found Judge0 unhealthy for 3 minutes (its /workers check fails: host down, Judge0's own workers stopped, or the auth token rejected).",
+      meaning:
+        'A worker has found Judge0 unhealthy for 3 minutes ' +
+        "(its /workers check fails: host down, Judge0's own workers stopped, or the auth token rejected).",
       metric: worker('ExecutorHealthy', 'Minimum'),
       comparison: 'LessThanThreshold',
       threshold: 1,
@@ -455,7 +466,9 @@ function brokerAlarms(a: AlarmsArgs): AlarmSpec[] {
     specs.push({
       id: `broker-${i + 1}-store-high`,
       runbook: 'broker-store-high',
-      meaning: `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold}% for 10 minutes: when it is full, producers block and submissions stop.`,
+      meaning:
+        `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold}% for 10 minutes: ` +
+        'when it is full, producers block and submissions stop.',
       metric: metric('AWS/AmazonMQ', 'StorePercentUsage', b, 'Maximum'),
       comparison: 'GreaterThanThreshold',
       threshold: a.storeUsagePercentThreshold,
@@ -468,22 +481,46 @@ function brokerAlarms(a: AlarmsArgs): AlarmSpec[] {
 }
 
 type ResolvedRef = Omit<MetricRef, 'dimensions'> & { dimensions: Record<string, string> };
-type ResolvedSpec = Omit<AlarmSpec, 'metric' | 'math'> & { metric?: ResolvedRef; math?: { expression: string; label: string; metrics: ResolvedRef[] } };
+type ResolvedSpec = Omit<AlarmSpec, 'metric' | 'math'> & {
+  metric?: ResolvedRef;
+  math?: { expression: string; label: string; metrics: ResolvedRef[] };
+};
 
 function resolveSpec(spec: AlarmSpec): pulumi.Output<ResolvedSpec> {
   return pulumi.output(spec) as unknown as pulumi.Output<ResolvedSpec>;
 }
 
-const metricLine = (r: ResolvedRef, extra: Record<string, unknown> = {}) => [r.namespace, r.metricName, ...Object.entries(r.dimensions).flat(), { stat: r.stat, ...extra }];
+const metricLine = (r: ResolvedRef, extra: Record<string, unknown> = {}) => [
+  r.namespace,
+  r.metricName,
+  ...Object.entries(r.dimensions).flat(),
+  { stat: r.stat, ...extra },
+];
 
 function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args: AlarmsArgs): string {
-  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) =>
-    ({ type: 'metric', width: 8, height: 6, properties: { title, region, period: 60, metrics, ...extra } });
-  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) =>
-    [METRIC_NAMESPACE, metricName, 'Environment', env, ...dims, { stat, label }];
+  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({
+    type: 'metric',
+    width: 8,
+    height: 6,
+    properties: { title, region, period: 60, metrics, ...extra },
+  });
+  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) => [
+    METRIC_NAMESPACE,
+    metricName,
+    'Environment',
+    env,
+    ...dims,
+    { stat, label },
+  ];
   const workerWidgets = [
-    widget('worker: graded per verdict', VERDICTS.map((v) => worker('Graded', 'Sum', v, ['Verdict', v])), { stacked: true }),
-    widget('worker: grading latency (ms)', [worker('GradingLatency', 'p50', 'p50'), worker('GradingLatency', 'p99', 'p99')], { period: 300 }),
+    widget(
+      'worker: graded per verdict',
+      VERDICTS.map((v) => worker('Graded', 'Sum', v, ['Verdict', v])),
+      { stacked: true },
+    ),
+    widget('worker: grading latency (ms)', [worker('GradingLatency', 'p50', 'p50'), worker('GradingLatency', 'p99', 'p99')], {
+      period: 300,
+    }),
     widget('worker: executor', [
       worker('ExecutorUnavailable', 'Sum', 'requests held: executor unavailable'),
       worker('ExecutorHealthy', 'Minimum', 'executor healthy (min over workers)'),
@@ -503,6 +540,13 @@ function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args:
   );
   const widgets = [...workerWidgets, ...alarmWidgets].map((w, i) => ({ ...w, x: (i % 3) * 8, y: 1 + Math.floor(i / 3) * 6 }));
   const runbook = args.runbookBaseUrl;
-  const heading = { type: 'text', x: 0, y: 0, width: 24, height: 1, properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` } };
+  const heading = {
+    type: 'text',
+    x: 0,
+    y: 0,
+    width: 24,
+    height: 1,
+    properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` },
+  };
   return JSON.stringify({ widgets: [heading, ...widgets] });
 }

@@ -90,7 +90,8 @@ export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<B
   for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs'] as const) {
     if (merged[key] <= 1000) problems.push(`${key} must exceed 1000 ms, as ActiveMQ's redelivery plugin requires (got ${merged[key]})`);
   }
-  if (merged.maximumRedeliveryDelayMs < merged.initialRedeliveryDelayMs) problems.push('maximumRedeliveryDelayMs must be >= initialRedeliveryDelayMs');
+  if (merged.maximumRedeliveryDelayMs < merged.initialRedeliveryDelayMs)
+    problems.push('maximumRedeliveryDelayMs must be >= initialRedeliveryDelayMs');
   if (!(merged.backOffMultiplier >= 1)) problems.push(`backOffMultiplier must be >= 1 (got ${merged.backOffMultiplier})`);
   if (problems.length) throw new Error(`Invalid broker configuration: ${problems.join('; ')}`);
   return merged;
@@ -253,7 +254,10 @@ export interface LocalBrokerUser {
 export function renderLocalActiveMqXml(opts: LocalBrokerXmlOptions): string {
   const o = resolveBrokerXmlOptions(opts);
   const host = opts.host ?? '127.0.0.1';
-  const users = [...(opts.username && opts.password ? [{ username: opts.username, password: opts.password, groups: [BROKER_GROUPS.admins] }] : []), ...(opts.users ?? [])];
+  const users = [
+    ...(opts.username && opts.password ? [{ username: opts.username, password: opts.password, groups: [BROKER_GROUPS.admins] }] : []),
+    ...(opts.users ?? []),
+  ];
   const auth = users.length
     ? `
     <simpleAuthenticationPlugin>

@@ -373,22 +373,31 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
   };
   check(['environmentName'], () => {
     if (ctx.environmentGiven || /^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) return undefined;
-    return `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; `
-      + 'set grading:environmentName (lowercase letters, digits, dashes)';
+    return (
+      `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; ` +
+      'set grading:environmentName (lowercase letters, digits, dashes)'
+    );
   });
   check(['ecsMinCapacity', 'ecsMaxCapacity'], () => {
     if (cfg.ecsMinCapacity <= cfg.ecsMaxCapacity) return undefined;
-    return `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); lower ecsMinCapacity or raise ecsMaxCapacity`;
+    return (
+      `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); ` +
+      'lower ecsMinCapacity or raise ecsMaxCapacity'
+    );
   });
   check(['enableEcsAutoscaling', 'ecsDesiredCount', 'ecsMinCapacity', 'ecsMaxCapacity'], () => {
-    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity)) return undefined;
-    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`;
+    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity))
+      return undefined;
+    const range = `${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity}`;
+    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${range})`;
   });
   check(['ecsTaskCpu', 'ecsTaskMemory'], () => {
     const memory = FARGATE_MEMORY[cfg.ecsTaskCpu];
     if (!memory || memory.includes(cfg.ecsTaskMemory)) return undefined;
-    return `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; `
-      + `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`;
+    return (
+      `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; ` +
+      `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`
+    );
   });
   check(['webMinSize', 'webMaxSize'], () =>
     cfg.webMinSize > cfg.webMaxSize ? `webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})` : undefined,
@@ -409,12 +418,18 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     check([key], () => {
       if (!isGraviton(cfg[key])) return undefined;
       const runs = key === 'judge0InstanceType' ? 'Judge0 host' : 'gateway';
-      return `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}`;
+      return (
+        `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; ` +
+        `pick an x86 type such as ${DEFAULTS[key]}`
+      );
     });
   }
   check(['mqAutoMinorVersionUpgrade', 'mqEngineVersion'], () => {
     if (cfg.mqAutoMinorVersionUpgrade) return undefined;
-    return `mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} (5.18 and later upgrade minor versions automatically)`;
+    return (
+      `mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} ` +
+      '(5.18 and later upgrade minor versions automatically)'
+    );
   });
   check(['certificateArn', 'environmentName', 'isProduction'], () => {
     if (!cfg.isProduction || cfg.certificateArn) return undefined;
@@ -434,16 +449,23 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     return missing.length ? `authMode ${cfg.authMode} requires ${missing.join(', ')}` : undefined;
   });
   check(['enableSshAccess', 'sshKeyName'], () =>
-    cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
+    cfg.enableSshAccess && !cfg.sshKeyName
+      ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)'
+      : undefined,
   );
   check(['enableCodeReview', 'reviewApiKey'], () => {
     if (!cfg.enableCodeReview || ctx.reviewKeyGiven) return undefined;
-    return 'reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)';
+    return (
+      'reviewApiKey is required when enableCodeReview is true ' +
+      '(set it as a secret: pulumi config set --secret grading:reviewApiKey ...)'
+    );
   });
   check(['alarmEmails', 'environmentName', 'isProduction'], () => {
     if (!cfg.isProduction || cfg.alarmEmails.length > 0) return undefined;
-    return 'alarmEmails: production needs at least one alarm recipient, or no one is paged; '
-      + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
+    return (
+      'alarmEmails: production needs at least one alarm recipient, or no one is paged; ' +
+      "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com"
+    );
   });
   return problems;
 }
@@ -458,14 +480,21 @@ function isSecureEnvelope(value: unknown): boolean {
 }
 
 /** Stand-ins of a valid shape for encrypted secrets, whose shape cannot be checked before Pulumi decrypts them. */
-const SECRET_PLACEHOLDER = { mqAdminPassword: 'encrypted-placeholder', dbPassword: 'encrypted-placeholder', reviewApiKey: 'encrypted-placeholder' };
+const SECRET_PLACEHOLDER = {
+  mqAdminPassword: 'encrypted-placeholder',
+  dbPassword: 'encrypted-placeholder',
+  reviewApiKey: 'encrypted-placeholder',
+};
 
 /** Secrets must be stored encrypted by Pulumi; a plain value sits readable in Pulumi.<stack>.yaml. */
 function plainSecretProblems(raw: Record<string, unknown>, secretKeys: Set<string>): string[] {
   return Object.keys(raw)
     .filter((key) => (SENSITIVE_KEYS.includes(key) || looksSecret(key)) && !secretKeys.has(key))
-    .map((key) => `${key}: stored in plain text; it must be a Pulumi secret. `
-      + `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`);
+    .map(
+      (key) =>
+        `${key}: stored in plain text; it must be a Pulumi secret. ` +
+        `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`,
+    );
 }
 
 /** Names that say they hold a secret, even when the key itself is unknown. */
@@ -490,14 +519,21 @@ function unquotedNumberProblem(key: string, value: unknown, written: string | un
     // 5.18 survives as "5.18"; only a whole number lost its ".0" (or was never a version).
     if (!Number.isInteger(value) && (written === undefined || written === String(value))) return undefined;
     number = value;
-  } else if (typeof value === 'string' && written !== undefined && written !== value && /^-?\d+(\.\d+)?$/.test(written)
-    && Number(written) === Number(value)) {
+  } else if (
+    typeof value === 'string' &&
+    written !== undefined &&
+    written !== value &&
+    /^-?\d+(\.\d+)?$/.test(written) &&
+    Number(written) === Number(value)
+  ) {
     number = Number(value);
   }
   if (number === undefined) return undefined;
   const asWritten = written !== undefined && Number(written) === number ? written : `${number}.0`;
-  return `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; `
-    + `quote it in the stack file: grading:${key}: "${asWritten}"`;
+  return (
+    `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; ` +
+    `quote it in the stack file: grading:${key}: "${asWritten}"`
+  );
 }
 
 /** Instance types that have the right shape but do not exist. */
@@ -565,7 +601,8 @@ function describeError(error: ErrorObject): string {
       const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
       if (Object.hasOwn(REMOVED_KEYS, unknown)) return removedKeyProblem(unknown);
       const guess = didYouMean(unknown, KNOWN_KEYS);
-      return `${unknown}: unknown key${guess || '; it is not a grading setting (every key is listed in docs/deploy.md)'}; rename or remove it`;
+      const hint = guess || '; it is not a grading setting (every key is listed in docs/deploy.md)';
+      return `${unknown}: unknown key${hint}; rename or remove it`;
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
@@ -574,10 +611,15 @@ function describeError(error: ErrorObject): string {
     }
     case 'const':
       return `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
-    case 'pattern':
-      return `${key}: ${secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`} (${PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`})`;
-    case 'format':
-      return `${error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '')}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
+    case 'pattern': {
+      const what = secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`;
+      const hint = PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`;
+      return `${key}: ${what} (${hint})`;
+    }
+    case 'format': {
+      const where = error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '');
+      return `${where}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
+    }
     case 'not':
       return `${key}: "${error.data as string}" is reserved by the engine; choose another name`;
     case 'type': {

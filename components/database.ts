@@ -163,7 +163,12 @@ export class Database extends pulumi.ComponentResource {
       const what = `grading database user of the ${tier} tier`;
       const user = { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true };
       ssmParameter(`${name}-param-${tier}-username`, user, tags, this);
-      ssmParameter(`${name}-param-${tier}-password`, { name: names.password, value: password, description: `password of the ${what}`, secure: true }, tags, this);
+      ssmParameter(
+        `${name}-param-${tier}-password`,
+        { name: names.password, value: password, description: `password of the ${what}`, secure: true },
+        tags,
+        this,
+      );
       tierParameters[tier] = names;
     }
     return tierParameters;

@@ -165,7 +165,11 @@ export class EcsGrading extends pulumi.ComponentResource {
       selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 },
       action: { type: 'expire' },
     };
-    new aws.ecr.LifecyclePolicy(`${name}-repo-lifecycle`, { repository: repository.name, policy: JSON.stringify({ rules: [keepLast20] }) }, parent);
+    new aws.ecr.LifecyclePolicy(
+      `${name}-repo-lifecycle`,
+      { repository: repository.name, policy: JSON.stringify({ rules: [keepLast20] }) },
+      parent,
+    );
     const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
     const built = new dockerBuild.Image(
       `${name}-image`,
@@ -203,9 +207,22 @@ export class EcsGrading extends pulumi.ComponentResource {
 
   /** What the worker may do at run time: its own parameters, the SSM key, the bucket's prefixes. */
   private createTaskRole(name: string, args: EcsGradingArgs, scope: AccountScope, tags: Record<string, string>) {
-    const role = serviceRole(`${name}-task`, { service: 'ecs-tasks.amazonaws.com', description: 'what the grading worker may do', tags }, this);
+    const role = serviceRole(
+      `${name}-task`,
+      { service: 'ecs-tasks.amazonaws.com', description: 'what the grading worker may do', tags },
+      this,
+    );
     const { mq, db, judge0 } = args.parameters;
-    const parameterNames = [mq.endpoint, mq.username, mq.password, db.endpoint, db.username, db.password, judge0.endpoint, judge0.authToken];
+    const parameterNames = [
+      mq.endpoint,
+      mq.username,
+      mq.password,
+      db.endpoint,
+      db.username,
+      db.password,
+      judge0.endpoint,
+      judge0.authToken,
+    ];
     const policy = workerTaskPolicy({ ...scope, parameterNames, ssmKeyArn: ssmKeyArn(this), bucketArn: args.bucketArn });
     new aws.iam.RolePolicy(`${name}-task-policy`, { role: role.id, policy: pulumi.jsonStringify(policy) }, { parent: this });
     return role;
@@ -246,7 +263,10 @@ export class EcsGrading extends pulumi.ComponentResource {
           { name: 'AWS_REGION', value: region },
           { name: 'DB_NAME', value: 'grading' },
         ],
-        secrets: Object.entries(parts.migrationSecrets).map(([variable, parameter]) => ({ name: variable, valueFrom: parameterArn(parts.scope, parameter) })),
+        secrets: Object.entries(parts.migrationSecrets).map(([variable, parameter]) => ({
+          name: variable,
+          valueFrom: parameterArn(parts.scope, parameter),
+        })),
         logConfiguration: logOptions('migrate'),
         readonlyRootFilesystem: true,
       },
@@ -256,7 +276,13 @@ export class EcsGrading extends pulumi.ComponentResource {
         essential: true,
         user: 'node',
         portMappings: [{ containerPort: WORKER_HEALTH_PORT, protocol: 'tcp' }],
-        environment: workerEnvironment({ env, region, bucketName: args.bucketName, parameters: args.parameters, concurrency: args.concurrency }),
+        environment: workerEnvironment({
+          env,
+          region,
+          bucketName: args.bucketName,
+          parameters: args.parameters,
+          concurrency: args.concurrency,
+        }),
         healthCheck: { command: ['CMD-SHELL', `node -e "${probe}"`], interval: 30, timeout: 5, retries: 3, startPeriod: 60 },
         logConfiguration: logOptions('worker'),
         dependsOn: [{ containerName: MIGRATE_CONTAINER, condition: 'SUCCESS' }],
@@ -359,7 +385,13 @@ export function imageContentHash(root = path.join(__dirname, '..')): string {
 }
 
 /** The worker's env (docs/worker.md): SSM parameter names, never values. */
-export function workerEnvironment(o: { env: string; region: pulumi.Input<string>; bucketName: pulumi.Input<string>; parameters: EcsGradingArgs['parameters']; concurrency: number }) {
+export function workerEnvironment(o: {
+  env: string;
+  region: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  parameters: EcsGradingArgs['parameters'];
+  concurrency: number;
+}) {
   return [
     { name: 'ENVIRONMENT', value: o.env },
     { name: 'AWS_REGION', value: o.region },
@@ -401,7 +433,11 @@ export function migrationSecretParameters(master: ParameterNames, gateway: Param
 }
 
 /** Execution role: read exactly the parameters ECS injects as container secrets, decrypt them with the SSM key. */
-export function executionSecretsPolicy(o: { region: pulumi.Input<string>; parameterArns: pulumi.Input<string>[]; ssmKeyArn: pulumi.Input<string> }) {
+export function executionSecretsPolicy(o: {
+  region: pulumi.Input<string>;
+  parameterArns: pulumi.Input<string>[];
+  ssmKeyArn: pulumi.Input<string>;
+}) {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -412,12 +448,18 @@ export function executionSecretsPolicy(o: { region: pulumi.Input<string>; parame
 }
 
 /** Task role policy: exactly the named parameters, the SSM key, and the bucket's prefixes. */
-export function workerTaskPolicy(o: AccountScope & { parameterNames: string[]; ssmKeyArn: pulumi.Input<string>; bucketArn: pulumi.Input<string> }) {
+export function workerTaskPolicy(
+  o: AccountScope & { parameterNames: string[]; ssmKeyArn: pulumi.Input<string>; bucketArn: pulumi.Input<string> },
+) {
   const objects = (...prefixes: string[]) => prefixes.map((prefix) => pulumi.interpolate`${o.bucketArn}/${prefix}*`);
   return {
     Version: '2012-10-17',
     Statement: [
-      readParametersStatement('ReadOwnParameters', ['ssm:GetParameters', 'ssm:GetParameter'], o.parameterNames.map((n) => parameterArn(o, n))),
+      readParametersStatement(
+        'ReadOwnParameters',
+        ['ssm:GetParameters', 'ssm:GetParameter'],
+        o.parameterNames.map((n) => parameterArn(o, n)),
+      ),
       decryptThroughSsmStatement('DecryptSecureStrings', o.region, o.ssmKeyArn),
       { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: objects('submissions/', 'problems/') },
       // Unconditional: S3 answers a GetObject of a missing key with 404 only to callers that may list the
@@ -433,10 +475,25 @@ export function workerTaskPolicy(o: AccountScope & { parameterNames: string[]; s
  * brokers of an active/standby pair, only one of which reports) over RunningTaskCount, treating no
  * running task as one so an idle queue reads 0 and a queue with no workers still scales out.
  */
-export function backlogPerTaskMetrics(brokerName: string, activeStandby: boolean, clusterName: pulumi.Input<string>, serviceName: pulumi.Input<string>) {
+export function backlogPerTaskMetrics(
+  brokerName: string,
+  activeStandby: boolean,
+  clusterName: pulumi.Input<string>,
+  serviceName: pulumi.Input<string>,
+) {
   const queueSize = (id: string, broker: string) => ({
     id,
-    metricStat: { metric: { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: broker }, { name: 'Queue', value: QUEUES.requests }] }, stat: 'Average' },
+    metricStat: {
+      metric: {
+        namespace: 'AWS/AmazonMQ',
+        metricName: 'QueueSize',
+        dimensions: [
+          { name: 'Broker', value: broker },
+          { name: 'Queue', value: QUEUES.requests },
+        ],
+      },
+      stat: 'Average',
+    },
     returnData: false,
   });
   const metrics = [
@@ -444,13 +501,25 @@ export function backlogPerTaskMetrics(brokerName: string, activeStandby: boolean
     ...(activeStandby ? [queueSize('q2', `${brokerName}-2`)] : []),
     {
       id: 'tasks',
-      metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: [{ name: 'ClusterName', value: clusterName }, { name: 'ServiceName', value: serviceName }] }, stat: 'Average' },
+      metricStat: {
+        metric: {
+          namespace: 'ECS/ContainerInsights',
+          metricName: 'RunningTaskCount',
+          dimensions: [
+            { name: 'ClusterName', value: clusterName },
+            { name: 'ServiceName', value: serviceName },
+          ],
+        },
+        stat: 'Average',
+      },
       returnData: false,
     },
     {
       id: 'backlogPerTask',
       label: 'grading-requests messages per running task',
-      expression: activeStandby ? '(FILL(q1, 0) + FILL(q2, 0)) / IF(FILL(tasks, 0) < 1, 1, tasks)' : 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)',
+      expression: activeStandby
+        ? '(FILL(q1, 0) + FILL(q2, 0)) / IF(FILL(tasks, 0) < 1, 1, tasks)'
+        : 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)',
       returnData: true,
     },
   ];

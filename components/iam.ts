@@ -11,7 +11,10 @@ export type ServicePrincipal = 'ecs-tasks.amazonaws.com' | 'ec2.amazonaws.com';
 
 /** The trust policy of a role only `service` may assume. */
 export function assumeRolePolicy(service: ServicePrincipal): string {
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  });
 }
 
 export interface ServiceRoleArgs {

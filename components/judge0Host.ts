@@ -115,7 +115,12 @@ export class Judge0Host extends pulumi.ComponentResource {
     const env = args.environmentName;
     const balancer = securityGroup(
       `${name}-lb-sg`,
-      { vpcId: args.vpcId, description: `Judge0 ${env} internal balancer: API from grading workers only`, nameTag: `${env}-judge0-lb`, tags },
+      {
+        vpcId: args.vpcId,
+        description: `Judge0 ${env} internal balancer: API from grading workers only`,
+        nameTag: `${env}-judge0-lb`,
+        tags,
+      },
       this,
     );
     const hosts = securityGroup(
@@ -129,7 +134,11 @@ export class Judge0Host extends pulumi.ComponentResource {
     const toHosts = { ...api, securityGroupId: balancer.id, peer: { referencedSecurityGroupId: hosts.id }, description: 'Judge0 hosts' };
     allowTcpOut(`${name}-lb-to-hosts`, toHosts, this);
     const fromBalancer = { referencedSecurityGroupId: balancer.id };
-    allowTcpIn(`${name}-api-from-lb`, { ...api, securityGroupId: hosts.id, peer: fromBalancer, description: 'Judge0 API and health checks' }, this);
+    allowTcpIn(
+      `${name}-api-from-lb`,
+      { ...api, securityGroupId: hosts.id, peer: fromBalancer, description: 'Judge0 API and health checks' },
+      this,
+    );
     if (args.enableSshAccess) {
       const ssh = { securityGroupId: hosts.id, peer: { cidrIpv4: args.vpcCidr }, port: 22, description: 'SSH from inside the VPC', tags };
       allowTcpIn(`${name}-ssh-from-vpc`, ssh, this);
@@ -146,13 +155,22 @@ export class Judge0Host extends pulumi.ComponentResource {
     const scope = accountScope(this);
     const role = serviceRole(
       `${name}-role`,
-      { service: 'ec2.amazonaws.com', description: 'Judge0 host', tags, managedPolicies: { [`${name}-ssm-core`]: MANAGED_POLICIES.ssmManagedInstance } },
+      {
+        service: 'ec2.amazonaws.com',
+        description: 'Judge0 host',
+        tags,
+        managedPolicies: { [`${name}-ssm-core`]: MANAGED_POLICIES.ssmManagedInstance },
+      },
       this,
     );
     const policy = {
       Version: '2012-10-17',
       Statement: [
-        readParametersStatement('ReadJudge0Secrets', 'ssm:GetParameter', secretParameters.map((p) => parameterArn(scope, p))),
+        readParametersStatement(
+          'ReadJudge0Secrets',
+          'ssm:GetParameter',
+          secretParameters.map((p) => parameterArn(scope, p)),
+        ),
         decryptThroughSsmStatement('DecryptSecureStrings', scope.region, ssmKeyArn(this)),
       ],
     };

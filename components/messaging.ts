@@ -150,7 +150,12 @@ export class Messaging extends pulumi.ComponentResource {
   private createBroker(
     name: string,
     args: MessagingArgs,
-    parts: { configuration: aws.mq.Configuration; logPolicy: aws.cloudwatch.LogResourcePolicy; tierUsers: TierUser[]; tags: Record<string, string> },
+    parts: {
+      configuration: aws.mq.Configuration;
+      logPolicy: aws.cloudwatch.LogResourcePolicy;
+      tierUsers: TierUser[];
+      tags: Record<string, string>;
+    },
   ): aws.mq.Broker {
     const deploymentMode = args.deploymentMode;
     const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
@@ -191,13 +196,33 @@ export class Messaging extends pulumi.ComponentResource {
   private storeAdminParameters(name: string, tags: Record<string, string>): void {
     const names = this.parameterNames;
     const endpoints = 'STOMP+SSL endpoints of the grading broker (comma-separated)';
-    ssmParameter(`${name}-param-endpoint`, { name: names.endpoint, value: this.stompEndpoints, description: endpoints, secure: false }, tags, this);
-    ssmParameter(`${name}-param-username`, { name: names.username, value: this.adminUsername, description: 'grading broker user', secure: true }, tags, this);
-    ssmParameter(`${name}-param-password`, { name: names.password, value: this.adminPassword, description: 'grading broker password', secure: true }, tags, this);
+    ssmParameter(
+      `${name}-param-endpoint`,
+      { name: names.endpoint, value: this.stompEndpoints, description: endpoints, secure: false },
+      tags,
+      this,
+    );
+    ssmParameter(
+      `${name}-param-username`,
+      { name: names.username, value: this.adminUsername, description: 'grading broker user', secure: true },
+      tags,
+      this,
+    );
+    ssmParameter(
+      `${name}-param-password`,
+      { name: names.password, value: this.adminPassword, description: 'grading broker password', secure: true },
+      tags,
+      this,
+    );
   }
 
   /** Each tier's username and password in its own SecureString parameters, next to the shared endpoint. */
-  private storeTierParameters(name: string, env: string, tierUsers: TierUser[], tags: Record<string, string>): Messaging['tierParameterNames'] {
+  private storeTierParameters(
+    name: string,
+    env: string,
+    tierUsers: TierUser[],
+    tags: Record<string, string>,
+  ): Messaging['tierParameterNames'] {
     const tierParameters = {} as Messaging['tierParameterNames'];
     for (const t of tierUsers) {
       const names = {
@@ -206,7 +231,12 @@ export class Messaging extends pulumi.ComponentResource {
         password: parameterName(env, 'mq', `${t.tier}/password`),
       };
       const user = { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true };
-      const password = { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true };
+      const password = {
+        name: names.password,
+        value: t.password,
+        description: `grading broker password of the ${t.tier} tier`,
+        secure: true,
+      };
       ssmParameter(`${name}-param-${t.tier}-username`, user, tags, this);
       ssmParameter(`${name}-param-${t.tier}-password`, password, tags, this);
       tierParameters[t.tier] = names;

@@ -69,6 +69,11 @@ export class Network extends pulumi.ComponentResource {
     );
     this.s3EndpointId = s3Endpoint.id;
 
-    this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds, s3EndpointId: this.s3EndpointId });
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+      s3EndpointId: this.s3EndpointId,
+    });
   }
 }

@@ -21,7 +21,8 @@ export function securityGroup(resourceName: string, args: SecurityGroupArgs, par
 }
 
 /** The other end of a rule: members of a security group, or an address range. */
-export type Peer = { referencedSecurityGroupId: pulumi.Input<string> } | { cidrIpv4: pulumi.Input<string> } | { cidrIpv6: pulumi.Input<string> };
+export type Peer =
+  { referencedSecurityGroupId: pulumi.Input<string> } | { cidrIpv4: pulumi.Input<string> } | { cidrIpv6: pulumi.Input<string> };
 
 export interface TcpRule {
   /** The group the rule belongs to. */
@@ -35,7 +36,15 @@ export interface TcpRule {
 
 function tcpRuleArgs(rule: TcpRule) {
   const [fromPort, toPort] = typeof rule.port === 'number' ? [rule.port, rule.port] : rule.port;
-  return { securityGroupId: rule.securityGroupId, ipProtocol: 'tcp', fromPort, toPort, description: rule.description, tags: rule.tags, ...rule.peer };
+  return {
+    securityGroupId: rule.securityGroupId,
+    ipProtocol: 'tcp',
+    fromPort,
+    toPort,
+    description: rule.description,
+    tags: rule.tags,
+    ...rule.peer,
+  };
 }
 
 /** Lets `peer` connect to the group on `port`. */

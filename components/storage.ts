@@ -41,7 +41,11 @@ export class Storage extends pulumi.ComponentResource {
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
 
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, parent);
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } },
+      parent,
+    );
 
     new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
@@ -55,7 +59,9 @@ export class Storage extends pulumi.ComponentResource {
         bucket: bucket.id,
         rules: [
           {
-            applyServerSideEncryptionByDefault: args.kmsKeyArn ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: args.kmsKeyArn } : { sseAlgorithm: 'AES256' },
+            applyServerSideEncryptionByDefault: args.kmsKeyArn
+              ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: args.kmsKeyArn }
+              : { sseAlgorithm: 'AES256' },
             bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
           },
         ],
@@ -115,8 +121,19 @@ type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 function lifecycleRules(args: StorageArgs & { versioning: boolean }): LifecycleRule[] {
   const rules: LifecycleRule[] = [
     // temp/ is scratch space: gone after a day, whatever else is configured.
-    { id: 'expire-temp', status: 'Enabled', filter: { prefix: BUCKET_PREFIXES.temp }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
-    { id: 'abort-incomplete-uploads', status: 'Enabled', filter: { prefix: '' }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    {
+      id: 'expire-temp',
+      status: 'Enabled',
+      filter: { prefix: BUCKET_PREFIXES.temp },
+      expiration: { days: 1 },
+      noncurrentVersionExpiration: { noncurrentDays: 1 },
+    },
+    {
+      id: 'abort-incomplete-uploads',
+      status: 'Enabled',
+      filter: { prefix: '' },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
   ];
   if (args.lifecycle) {
     for (const prefix of [BUCKET_PREFIXES.submissions, BUCKET_PREFIXES.results]) {

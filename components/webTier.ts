@@ -98,7 +98,11 @@ export class WebTier extends pulumi.ComponentResource {
 
     const albSg = this.createSecurityGroups(name, args, tags);
     this.albSecurityGroupId = albSg.id;
-    const accessLogs = albLogBucket(`${name}-alb-logs`, { environmentName: env, account: scope.account, retentionDays: args.logRetentionDays, tags }, this);
+    const accessLogs = albLogBucket(
+      `${name}-alb-logs`,
+      { environmentName: env, account: scope.account, retentionDays: args.logRetentionDays, tags },
+      this,
+    );
     this.accessLogBucketName = accessLogs.bucketName;
     const { alb, targetGroup } = this.createLoadBalancer(name, args, { securityGroup: albSg, accessLogs, tags });
     this.albDnsName = alb.dnsName;
@@ -180,7 +184,15 @@ export class WebTier extends pulumi.ComponentResource {
       { parent: this, dependsOn: [accessLogs.policy] },
     );
     // Liveness: a database or broker blip hits every gateway at once and must not get them all replaced.
-    const healthCheck = { path: '/health/live', protocol: 'HTTP', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 };
+    const healthCheck = {
+      path: '/health/live',
+      protocol: 'HTTP',
+      matcher: '200',
+      interval: 15,
+      timeout: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    };
     const targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
@@ -224,9 +236,18 @@ export class WebTier extends pulumi.ComponentResource {
   /** The code-review API key as a SecureString the instances read; undefined without review. */
   private storeReviewKey(name: string, args: WebTierArgs, tags: Record<string, string>): GatewayReviewSettings | undefined {
     if (!args.review) return undefined;
-    const review = { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: parameterName(args.environmentName, 'review', 'api-key') };
+    const review = {
+      baseUrl: args.review.baseUrl,
+      model: args.review.model,
+      apiKeyParameter: parameterName(args.environmentName, 'review', 'api-key'),
+    };
     const description = 'API key of the code-review (chat-completions) service';
-    ssmParameter(`${name}-review-api-key`, { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description }, tags, this);
+    ssmParameter(
+      `${name}-review-api-key`,
+      { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description },
+      tags,
+      this,
+    );
     return review;
   }
 
@@ -238,7 +259,12 @@ export class WebTier extends pulumi.ComponentResource {
     // 64 letters and digits: 64 bytes of key for HS256 (the gateway refuses fewer than 32).
     const secret = new random.RandomPassword(`${name}-auth-hmac-secret`, { length: 64, special: false }, { parent: this });
     const description = "HS256 key the gateway verifies bearer tokens with; a site back end mints its users' tokens with it";
-    ssmParameter(`${name}-auth-hmac-secret-param`, { name: auth.hmacSecretParameter, secure: true, value: secret.result, description }, tags, this);
+    ssmParameter(
+      `${name}-auth-hmac-secret-param`,
+      { name: auth.hmacSecretParameter, secure: true, value: secret.result, description },
+      tags,
+      this,
+    );
     return auth;
   }
 
@@ -297,11 +323,23 @@ export class WebTier extends pulumi.ComponentResource {
   ): aws.ec2.LaunchTemplate {
     const env = args.environmentName;
     const { review, auth, tags } = parts;
-    const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, { parent: this });
+    const ami = aws.ssm.getParameterOutput(
+      { name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      { parent: this },
+    );
     const userData = pulumi
       .all([args.image, parts.region, args.bucketName, parts.logGroup.name])
       .apply(([image, region, bucket, logGroupName]) => {
-        const script = gatewayUserData({ image, region, bucket, environment: env, parameters: args.parameters, review, auth, logGroupName });
+        const script = gatewayUserData({
+          image,
+          region,
+          bucket,
+          environment: env,
+          parameters: args.parameters,
+          review,
+          auth,
+          logGroupName,
+        });
         return Buffer.from(script).toString('base64');
       });
     const disk = { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' };
@@ -386,7 +424,12 @@ export function gatewayPolicy(
     Version: '2012-10-17',
     Statement: [
       // Read back too: a pending submission's metadata.json, and the source for a code review.
-      { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: pulumi.interpolate`${o.bucketArn}/submissions/*` },
+      {
+        Sid: 'StoreSubmissions',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject'],
+        Resource: pulumi.interpolate`${o.bucketArn}/submissions/*`,
+      },
       { Sid: 'ReadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: pulumi.interpolate`${o.bucketArn}/results/*` },
       // Statements and limits only (web/src/problems.ts): never a test case's input or expected output.
       { Sid: 'ReadProblemStatements', Effect: 'Allow', Action: 's3:GetObject', Resource: gatewayProblemObjects(o.bucketArn) },
@@ -400,11 +443,20 @@ export function gatewayPolicy(
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: pulumi.interpolate`${o.logGroupArn}:log-stream:*`,
       },
-      readParametersStatement('ReadOwnParameters', ['ssm:GetParameters', 'ssm:GetParameter'], o.parameterNames.map((n) => parameterArn(o, n))),
+      readParametersStatement(
+        'ReadOwnParameters',
+        ['ssm:GetParameters', 'ssm:GetParameter'],
+        o.parameterNames.map((n) => parameterArn(o, n)),
+      ),
       decryptThroughSsmStatement('DecryptSecureStrings', o.region, o.ssmKeyArn),
       ...(o.repositoryArn
         ? [
-            { Sid: 'PullGatewayImage', Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Resource: o.repositoryArn },
+            {
+              Sid: 'PullGatewayImage',
+              Effect: 'Allow',
+              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+              Resource: o.repositoryArn,
+            },
             // GetAuthorizationToken has no resource-level permission in IAM.
             { Sid: 'EcrLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
           ]
@@ -480,7 +532,9 @@ export function gatewayUserData(o: {
     PORT: String(GATEWAY_PORT),
     TRUST_PROXY: 'true',
     ...gatewayAuthEnvironment(o.auth),
-    ...(o.review ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter } : {}),
+    ...(o.review
+      ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter }
+      : {}),
   };
   return [
     '#!/bin/bash',
@@ -488,7 +542,8 @@ export function gatewayUserData(o: {
     'dnf install -y docker',
     'systemctl enable --now docker',
     registry.includes('.dkr.ecr.')
-      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | docker login --username AWS --password-stdin ${shellWord(registry)}`
+      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | ` +
+        `docker login --username AWS --password-stdin ${shellWord(registry)}`
       : '',
     // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health/live instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,
