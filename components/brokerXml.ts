@@ -29,6 +29,9 @@ export const HEARTBEAT_TOPIC = 'grading-heartbeat';
  *   solutions read grading-results-solutions (the accepted-solutions process's copy of the results)
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
+ * Temporary destinations (request/reply: Spring's sendAndReceive, STOMP reply-to /temp-queue/):
+ * gateways create and read them (their replies), workers may only send to them (the result), so a
+ * site connecting as a gateway-tier user gets its reply without operator rights.
  */
 export const BROKER_GROUPS = {
   admins: 'admins',
@@ -116,7 +119,9 @@ function brokerChildren(o: Required<BrokerXmlOptions>): string {
   const redeliveryEntries = requestQueues
     .map(
       (queue) =>
-        `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
+        `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" ` +
+        `initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" ` +
+        `useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
     )
     .join('\n');
   const authorization = o.authorization ? authorizationPlugin() : '';
@@ -188,8 +193,14 @@ function authorizationPlugin(): string {
   const g = BROKER_GROUPS;
   const operators = `${g.admins},${g.console}`;
   const entry = (kind: 'queue' | 'topic', name: string, rights: { read?: string; write?: string }) =>
-    `            <authorizationEntry ${kind}="${name}" read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
+    `            <authorizationEntry ${kind}="${name}" ` +
+    `read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
   const allTiers = `${operators},${g.gateways},${g.workers},${g.solutions}`;
+  // One entry covers every temporary queue and topic (ActiveMQ cannot scope it per owner); the JMS
+  // client refuses to consume from another connection's temporary destination.
+  const requesters = `${operators},${g.gateways}`;
+  const tempDestinations =
+    `<tempDestinationAuthorizationEntry read="${requesters}" write="${operators},${g.workers}" admin="${requesters}"/>`;
   const entries = [
     entry('queue', '>', {}),
     entry('topic', '>', {}),
@@ -210,6 +221,9 @@ function authorizationPlugin(): string {
           <authorizationEntries>
 ${entries.join('\n')}
           </authorizationEntries>
+          <tempDestinationAuthorizationEntry>
+            ${tempDestinations}
+          </tempDestinationAuthorizationEntry>
         </authorizationMap>
       </map>
     </authorizationPlugin>`;
@@ -262,17 +276,19 @@ export function renderLocalActiveMqXml(opts: LocalBrokerXmlOptions): string {
     ? `
     <simpleAuthenticationPlugin>
       <users>
-${users.map((u) => `        <authenticationUser username="${xmlAttr(u.username)}" password="${xmlAttr(u.password)}" groups="${xmlAttr(u.groups.join(','))}"/>`).join('\n')}
+${users.map(authenticationUser).join('\n')}
       </users>
     </simpleAuthenticationPlugin>`
     : '';
   const shared = brokerChildren(o).replace('  <plugins>\n', `  <plugins>${auth}\n`);
+  const localBrokerAttributes =
+    `dataDirectory="${xmlAttr(opts.dataDirectory)}" schedulerSupport="true" useJmx="false" advisorySupport="true"`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
        xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
                            http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="grading-local" dataDirectory="${xmlAttr(opts.dataDirectory)}" schedulerSupport="true" useJmx="false" advisorySupport="true">
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="grading-local" ${localBrokerAttributes}>
 ${shared}
   <persistenceAdapter>
     <kahaDB directory="${xmlAttr(opts.dataDirectory)}/kahadb"/>
@@ -291,6 +307,11 @@ ${shared}
 </broker>
 </beans>
 `;
+}
+
+function authenticationUser(u: LocalBrokerUser): string {
+  const groups = xmlAttr(u.groups.join(','));
+  return `        <authenticationUser username="${xmlAttr(u.username)}" password="${xmlAttr(u.password)}" groups="${groups}"/>`;
 }
 
 function xmlAttr(value: string): string {
