@@ -6,6 +6,8 @@
  * (which wraps the same `<broker>` body with what only a self-run broker needs: ports and data dir).
  */
 
+import { DEFAULTS as STACK_DEFAULTS } from './config';
+
 export const QUEUES = {
   requests: 'grading-requests',
   priority: 'grading-priority',
@@ -49,7 +51,7 @@ export const BROKER_USERS = {
 } as const;
 
 export interface BrokerXmlOptions {
-  /** Broker-side redeliveries of a NACKed grading request before it is dead-lettered. Default 3. */
+  /** Broker-side redeliveries of a NACKed request before it is dead-lettered. Default: the stack's mqMaximumRedeliveries. */
   maximumRedeliveries?: number;
   /** Delay before the first redelivery, ms. Default 5000. */
   initialRedeliveryDelayMs?: number;
@@ -71,7 +73,8 @@ export interface BrokerXmlOptions {
 }
 
 const DEFAULTS: Required<BrokerXmlOptions> = {
-  maximumRedeliveries: 3,
+  // The stack config's default, so the local broker and Amazon MQ agree without restating it.
+  maximumRedeliveries: STACK_DEFAULTS.mqMaximumRedeliveries,
   initialRedeliveryDelayMs: 5000,
   backOffMultiplier: 2,
   maximumRedeliveryDelayMs: 120000,
@@ -199,8 +202,8 @@ function authorizationPlugin(): string {
   // One entry covers every temporary queue and topic (ActiveMQ cannot scope it per owner); the JMS
   // client refuses to consume from another connection's temporary destination.
   const requesters = `${operators},${g.gateways}`;
-  const tempDestinations =
-    `<tempDestinationAuthorizationEntry read="${requesters}" write="${operators},${g.workers}" admin="${requesters}"/>`;
+  const tempRights = `read="${requesters}" write="${operators},${g.workers}" admin="${requesters}"`;
+  const tempDestinations = `<tempDestinationAuthorizationEntry ${tempRights}/>`;
   const entries = [
     entry('queue', '>', {}),
     entry('topic', '>', {}),
@@ -281,8 +284,8 @@ ${users.map(authenticationUser).join('\n')}
     </simpleAuthenticationPlugin>`
     : '';
   const shared = brokerChildren(o).replace('  <plugins>\n', `  <plugins>${auth}\n`);
-  const localBrokerAttributes =
-    `dataDirectory="${xmlAttr(opts.dataDirectory)}" schedulerSupport="true" useJmx="false" advisorySupport="true"`;
+  const dataDirectory = xmlAttr(opts.dataDirectory);
+  const localBrokerAttributes = `dataDirectory="${dataDirectory}" schedulerSupport="true" useJmx="false" advisorySupport="true"`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"

@@ -588,8 +588,8 @@ export const REMOVED_KEYS: Readonly<Record<string, string>> = {
   enableEcsAlbAccess: 'nothing reaches the worker tasks from the load balancer; their health check runs inside the task',
 };
 
-function removedKeyProblem(key: string): string {
-  return `${key}: this key was removed (${REMOVED_KEYS[key]}); delete it from the stack file: pulumi config rm grading:${key}`;
+function removedKeyProblem(key: string, fullKey = `grading:${key}`): string {
+  return `${key}: this key was removed (${REMOVED_KEYS[key]}); delete it from the stack file: pulumi config rm ${fullKey}`;
 }
 
 function describeError(error: ErrorObject): string {
@@ -716,6 +716,10 @@ export function namespaceProblems(fullKeys: string[], project = 'grading-stack')
     const [namespace, key] = fullKey.split(':');
     if (!key || namespace === 'grading' || present.has(`grading:${key}`)) continue;
     if (namespace === project || (editDistance(namespace, 'grading') <= 2 && !['aws', 'pulumi'].includes(namespace))) {
+      if (Object.hasOwn(REMOVED_KEYS, key)) {
+        problems.push(`${namespace}:${removedKeyProblem(key, fullKey)}`);
+        continue;
+      }
       const guess = KNOWN_KEYS.has(key) ? '' : didYouMean(key, KNOWN_KEYS);
       problems.push(`${fullKey}: this stack reads settings from the "grading" namespace only; rename it to grading:${key}${guess}`);
     }

@@ -246,6 +246,13 @@ describe('stack config', () => {
     ]);
   });
 
+  it('says a removed key set in the wrong namespace was removed instead of asking to move it', () => {
+    assert.deepEqual(namespaceProblems(['grading-stack:useFargate']), [
+      'grading-stack:useFargate: this key was removed (the worker always runs on ECS Fargate); '
+        + 'delete it from the stack file: pulumi config rm grading-stack:useFargate',
+    ]);
+  });
+
   it('reads which keys Pulumi holds as secrets when loading the stack config', async () => {
     await useMocks({ dbPassword: 'Secret-Password-1', mqAdminPassword: 'Plain-Password-123' }, { stack: 'dev', secretKeys: ['dbPassword'] });
     assert.throws(() => loadStackConfig(), (error: unknown) => {
