@@ -113,23 +113,8 @@ export class EcsGrading extends pulumi.ComponentResource {
     this.taskRoleArn = taskRole.arn;
     this.allowWorkerEgress(name, args, tags);
 
-    const containerDefinitions = this.containerDefinitions(args, { scope, logGroup, migrationSecrets });
-    const taskDefinition = new aws.ecs.TaskDefinition(
-      `${name}-task-def`,
-      {
-        family: `${env}-grading-worker`,
-        cpu: String(args.cpu),
-        memory: String(args.memory),
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        executionRoleArn: executionRole.arn,
-        taskRoleArn: taskRole.arn,
-        containerDefinitions,
-        tags,
-      },
-      parent,
-    );
+    const containers = this.containerDefinitions(args, { scope, logGroup, migrationSecrets });
+    const taskDefinition = this.createTaskDefinition(name, args, { containers, executionRole, taskRole, tags });
     const service = this.createService(name, args, { cluster, taskDefinition, tags });
     this.clusterName = cluster.name;
     this.serviceName = service.name;
@@ -291,6 +276,30 @@ export class EcsGrading extends pulumi.ComponentResource {
         readonlyRootFilesystem: false,
       },
     ]);
+  }
+
+  /** A Fargate x86_64 task of the configured size running the migrate and worker containers. */
+  private createTaskDefinition(
+    name: string,
+    args: EcsGradingArgs,
+    parts: { containers: pulumi.Output<string>; executionRole: aws.iam.Role; taskRole: aws.iam.Role; tags: Record<string, string> },
+  ): aws.ecs.TaskDefinition {
+    return new aws.ecs.TaskDefinition(
+      `${name}-task-def`,
+      {
+        family: `${args.environmentName}-grading-worker`,
+        cpu: String(args.cpu),
+        memory: String(args.memory),
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        executionRoleArn: parts.executionRole.arn,
+        taskRoleArn: parts.taskRole.arn,
+        containerDefinitions: parts.containers,
+        tags: parts.tags,
+      },
+      { parent: this },
+    );
   }
 
   /** The Fargate service in private subnets, rolled back when a deployment does not stabilise. */
