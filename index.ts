@@ -136,9 +136,18 @@ const web = new WebTier(`${env}-web`, {
   minSize: cfg.webMinSize,
   maxSize: cfg.webMaxSize,
   desiredCapacity: cfg.webDesiredCapacity,
+  cpuTargetValue: cfg.webCpuTargetValue,
   logRetentionDays: cfg.logRetentionDays,
-  auth: { mode: cfg.authMode, issuer: cfg.authIssuer, audience: cfg.authAudience, jwksUrl: cfg.authJwksUrl, rolesClaim: cfg.authRolesClaim },
-  review: cfg.enableCodeReview ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') } : undefined,
+  auth: {
+    mode: cfg.authMode,
+    issuer: cfg.authIssuer,
+    audience: cfg.authAudience,
+    jwksUrl: cfg.authJwksUrl,
+    rolesClaim: cfg.authRolesClaim,
+  },
+  review: cfg.enableCodeReview
+    ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') }
+    : undefined,
 });
 
 const alarms = new Alarms(`${env}-alarms`, {
@@ -154,6 +163,8 @@ const alarms = new Alarms(`${env}-alarms`, {
   judge0InstanceIds: judge0.instanceIds,
   databaseIdentifier: database.instanceIdentifier,
   queueBacklogThreshold: cfg.queueBacklogAlarmThreshold,
+  latencyP99ThresholdMs: cfg.gradingLatencyAlarmMs,
+  storeUsagePercentThreshold: cfg.brokerStoreAlarmPercent,
   runbookBaseUrl: cfg.runbookBaseUrl,
 });
 

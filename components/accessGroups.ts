@@ -3,9 +3,9 @@
  * before either so both can name them as the only allowed sources. EcsGrading and WebTier attach
  * them and add their own egress rules.
  */
-import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { tagsFor } from './common';
+import { securityGroup } from './securityGroups';
 
 export interface AccessGroupsArgs {
   environmentName: string;
@@ -19,8 +19,11 @@ export class AccessGroups extends pulumi.ComponentResource {
   constructor(name: string, args: AccessGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:AccessGroups', name, {}, opts);
     const tags = tagsFor(args.environmentName, 'AccessGroups');
-    const worker = new aws.ec2.SecurityGroup(`${name}-worker`, { vpcId: args.vpcId, description: 'grading worker tasks', tags: { ...tags, Name: `${args.environmentName}-grading-worker` } }, { parent: this });
-    const web = new aws.ec2.SecurityGroup(`${name}-web`, { vpcId: args.vpcId, description: 'grading gateway instances', tags: { ...tags, Name: `${args.environmentName}-grading-web` } }, { parent: this });
+    const env = args.environmentName;
+    const group = (id: string, description: string) =>
+      securityGroup(`${name}-${id}`, { vpcId: args.vpcId, description, nameTag: `${env}-grading-${id}`, tags }, this);
+    const worker = group('worker', 'grading worker tasks');
+    const web = group('web', 'grading gateway instances');
     this.workerSecurityGroupId = worker.id;
     this.webSecurityGroupId = web.id;
     this.registerOutputs({ workerSecurityGroupId: this.workerSecurityGroupId, webSecurityGroupId: this.webSecurityGroupId });

@@ -21,9 +21,6 @@ import { METRIC_NAMESPACE } from '../worker/src/metrics';
 import { QUEUES } from './brokerXml';
 import { tagsFor } from './common';
 
-/** Where the alarms' runbook lives in this repository. */
-export const DEFAULT_RUNBOOK_BASE_URL = 'docs/runbook.md';
-
 /** The worker's verdicts, one dashboard line each. */
 const VERDICTS = ['AC', 'WA', 'TLE', 'MLE', 'RE', 'CE', 'OLE', 'IE', 'none'];
 
@@ -40,17 +37,21 @@ export interface AlarmsArgs {
   targetGroupArnSuffix: pulumi.Input<string>;
   judge0InstanceIds: pulumi.Input<string>[];
   databaseIdentifier: pulumi.Input<string>;
-  /** Queued grading requests (both request queues) that page on-call. Default 100. */
-  queueBacklogThreshold?: number;
-  /** p99 of the worker's grading time (ms, per 5 minutes) that pages. Default 60000. */
-  latencyP99ThresholdMs?: number;
-  /** Broker store usage (% of the persistent store limit) that pages. Default 80. */
-  storeUsagePercentThreshold?: number;
-  /** docs/runbook.md as on-call can open it (e.g. on GitHub). Default the repository path. */
-  runbookBaseUrl?: string;
+  /** Queued grading requests (both request queues) that page on-call. */
+  queueBacklogThreshold: number;
+  /** p99 of the worker's grading time (ms, per 5 minutes) that pages. */
+  latencyP99ThresholdMs: number;
+  /** Broker store usage (% of the persistent store limit) that pages. */
+  storeUsagePercentThreshold: number;
+  /** docs/runbook.md as on-call can open it (e.g. on GitHub, or the repository path). */
+  runbookBaseUrl: string;
 }
 
 type Dimensions = Record<string, pulumi.Input<string>>;
+
+/** A spec's metric period and how many periods must breach, unless it says otherwise (not stack settings). */
+export const DEFAULT_PERIOD_SECONDS = 60;
+export const DEFAULT_EVALUATION_PERIODS = 5;
 
 /** One metric of an alarm's math. */
 export interface MetricRef {
@@ -73,7 +74,9 @@ export interface AlarmSpec {
   math?: { expression: string; label: string; metrics: MetricRef[] };
   comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
   threshold: number;
+  /** Default DEFAULT_PERIOD_SECONDS. */
   periodSeconds?: number;
+  /** Default DEFAULT_EVALUATION_PERIODS. */
   evaluationPeriods?: number;
   treatMissingData: 'breaching' | 'notBreaching' | 'missing' | 'ignore';
 }
@@ -87,36 +90,60 @@ export class Alarms extends pulumi.ComponentResource {
     super('grading:index:Alarms', name, {}, opts);
     const env = args.environmentName;
     const tags = tagsFor(env, 'Alarms');
-    const parent = { parent: this };
 
     const topic = this.createTopic(name, env, tags);
-    args.alarmEmails.forEach(
-      (email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, parent),
-    );
+    this.subscribeEmails(name, topic, args.alarmEmails);
     this.topicArn = topic.arn;
-
     const specs = alarmSpecs(args);
-    for (const spec of specs) {
+    this.createAlarms(name, args, { specs, topic, tags });
+    this.dashboardName = this.createDashboard(name, args, specs).dashboardName;
+    this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
+  }
+
+  /** One email subscription per address (each confirms by mail before it is paged). */
+  private subscribeEmails(name: string, topic: aws.sns.Topic, emails: string[]): void {
+    emails.forEach(
+      (email, i) =>
+        new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: 'email', endpoint: email }, { parent: this }),
+    );
+  }
+
+  /** A MetricAlarm per spec, notifying the topic on alarm and on recovery. */
+  private createAlarms(
+    name: string,
+    args: AlarmsArgs,
+    parts: { specs: AlarmSpec[]; topic: aws.sns.Topic; tags: Record<string, string> },
+  ): void {
+    const { topic, tags } = parts;
+    for (const spec of parts.specs) {
       const alarm = new aws.cloudwatch.MetricAlarm(
         `${name}-${spec.id}`,
-        { name: `${env}-grading-${spec.id}`, ...alarmProperties(spec, args.runbookBaseUrl), alarmActions: [topic.arn], okActions: [topic.arn], tags },
-        parent,
+        {
+          name: `${args.environmentName}-grading-${spec.id}`,
+          ...alarmProperties(spec, args.runbookBaseUrl),
+          alarmActions: [topic.arn],
+          okActions: [topic.arn],
+          tags,
+        },
+        { parent: this },
       );
       this.alarmNames.push(alarm.name);
     }
+  }
 
-    const dashboard = new aws.cloudwatch.Dashboard(
+  /** The worker's own metrics, then a widget per alarm with its threshold. */
+  private createDashboard(name: string, args: AlarmsArgs, specs: AlarmSpec[]): aws.cloudwatch.Dashboard {
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    return new aws.cloudwatch.Dashboard(
       `${name}-dashboard`,
       {
-        dashboardName: `${env}-grading`,
+        dashboardName: `${args.environmentName}-grading`,
         dashboardBody: pulumi
-          .all([pulumi.output(specs.map(resolveSpec)), aws.getRegionOutput({}, parent).region])
-          .apply(([resolved, region]) => dashboardBody(resolved as ResolvedSpec[], env, region, args)),
+          .all([pulumi.output(specs.map(resolveSpec)), region])
+          .apply(([resolved, r]) => dashboardBody(resolved as ResolvedSpec[], args.environmentName, r, args)),
       },
-      parent,
+      { parent: this },
     );
-    this.dashboardName = dashboard.dashboardName;
-    this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
   }
 
   /** The alarm topic under a key CloudWatch may use (see the header). */
@@ -158,13 +185,13 @@ export class Alarms extends pulumi.ComponentResource {
 }
 
 /** The MetricAlarm properties of one spec (without name, actions and tags). */
-export function alarmProperties(spec: AlarmSpec, runbookBaseUrl = DEFAULT_RUNBOOK_BASE_URL): Partial<aws.cloudwatch.MetricAlarmArgs> {
-  const period = spec.periodSeconds ?? 60;
+export function alarmProperties(spec: AlarmSpec, runbookBaseUrl: string): Partial<aws.cloudwatch.MetricAlarmArgs> {
+  const period = spec.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   const common = {
     alarmDescription: `${spec.meaning} Runbook: ${runbookBaseUrl}#${spec.runbook}`,
     comparisonOperator: spec.comparison,
     threshold: spec.threshold,
-    evaluationPeriods: spec.evaluationPeriods ?? 5,
+    evaluationPeriods: spec.evaluationPeriods ?? DEFAULT_EVALUATION_PERIODS,
     treatMissingData: spec.treatMissingData,
   };
   if (spec.math) {
@@ -186,40 +213,57 @@ export function alarmProperties(spec: AlarmSpec, runbookBaseUrl = DEFAULT_RUNBOO
   return { ...common, namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, period, ...statistic };
 }
 
+/** Every alarm of the stack, in dashboard order. */
 export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
-  const env = a.environmentName;
-  const brokers = a.brokerActiveStandby ? [`${a.brokerName}-1`, `${a.brokerName}-2`] : [`${a.brokerName}-1`];
-  const queueMetric = (prefix: string, metricName: string, queue: string, stat: string): MetricRef[] =>
-    brokers.map((broker, i) => ({
-      id: `${prefix}${i + 1}`,
-      namespace: 'AWS/AmazonMQ',
-      metricName,
-      dimensions: { Broker: broker, Queue: queue },
-      stat,
-    }));
-  const sum = (refs: MetricRef[]) => refs.map((r) => `FILL(${r.id}, 0)`).join(' + ');
-  const requests = queueMetric('r', 'QueueSize', QUEUES.requests, 'Maximum');
-  const priority = queueMetric('p', 'QueueSize', QUEUES.priority, 'Maximum');
-  const consumers = queueMetric('c', 'ConsumerCount', QUEUES.requests, 'Minimum');
+  return [...queueAlarms(a), ...workerAlarms(a), ...serviceAlarms(a), ...judge0Alarms(a), ...brokerAlarms(a)];
+}
+
+/** The brokers that report metrics: `<name>-1`, and `<name>-2` for an active/standby pair. */
+function reportingBrokers(a: AlarmsArgs): string[] {
+  return a.brokerActiveStandby ? [`${a.brokerName}-1`, `${a.brokerName}-2`] : [`${a.brokerName}-1`];
+}
+
+/** A queue metric of every reporting broker, ids `<prefix>1`, `<prefix>2`. */
+function queueMetric(a: AlarmsArgs, prefix: string, metricName: string, queue: string, stat: string): MetricRef[] {
+  return reportingBrokers(a).map((broker, i) => ({
+    id: `${prefix}${i + 1}`,
+    namespace: 'AWS/AmazonMQ',
+    metricName,
+    dimensions: { Broker: broker, Queue: queue },
+    stat,
+  }));
+}
+
+/** The sum over brokers, a silent (standby) broker counting 0. */
+const sumOf = (refs: MetricRef[]) => refs.map((r) => `FILL(${r.id}, 0)`).join(' + ');
+
+const metric = (namespace: string, metricName: string, dimensions: Dimensions, stat: string): MetricRef => ({
+  id: 'm1',
+  namespace,
+  metricName,
+  dimensions,
+  stat,
+});
+const workerMetric = (a: AlarmsArgs, metricName: string, stat: string): MetricRef =>
+  metric(METRIC_NAMESPACE, metricName, { Environment: a.environmentName }, stat);
+
+type Missing = AlarmSpec['treatMissingData'];
+const above = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
+  ({ comparison: 'GreaterThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
+const below = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
+  ({ comparison: 'LessThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
+
+/** Requests waiting, dead letters arriving, nobody consuming. */
+function queueAlarms(a: AlarmsArgs): AlarmSpec[] {
+  const requests = queueMetric(a, 'r', 'QueueSize', QUEUES.requests, 'Maximum');
+  const priority = queueMetric(a, 'p', 'QueueSize', QUEUES.priority, 'Maximum');
+  const consumers = queueMetric(a, 'c', 'ConsumerCount', QUEUES.requests, 'Minimum');
   // Per point, the larger of the brokers' counts (the standby reports nothing: FILL makes it 0).
   const consumerMax = `MAX(FILL([${consumers.map((r) => r.id).join(', ')}], 0))`;
-  const arrivals = queueMetric('d', 'EnqueueCount', QUEUES.dlq, 'Sum');
-  const waiting = `${sum(requests)} + ${sum(priority)}`;
-  const backlog = a.queueBacklogThreshold ?? 100;
-  const worker = (metricName: string, stat: string): MetricRef =>
-    ({ id: 'm1', namespace: METRIC_NAMESPACE, metricName, dimensions: { Environment: env }, stat });
-  const ecs = { ClusterName: a.clusterName, ServiceName: a.serviceName };
-  const targetGroup = { LoadBalancer: a.albArnSuffix, TargetGroup: a.targetGroupArnSuffix };
-  const database = { DBInstanceIdentifier: a.databaseIdentifier };
-  const metric = (namespace: string, metricName: string, dimensions: Dimensions, stat: string): MetricRef =>
-    ({ id: 'm1', namespace, metricName, dimensions, stat });
-  type Missing = AlarmSpec['treatMissingData'];
-  const above = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
-    ({ comparison: 'GreaterThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
-  const below = (threshold: number, evaluationPeriods: number, treatMissingData: Missing) =>
-    ({ comparison: 'LessThanThreshold', threshold, evaluationPeriods, treatMissingData }) as const;
-
-  const specs: AlarmSpec[] = [
+  const arrivals = queueMetric(a, 'd', 'EnqueueCount', QUEUES.dlq, 'Sum');
+  const waiting = `${sumOf(requests)} + ${sumOf(priority)}`;
+  const backlog = a.queueBacklogThreshold;
+  return [
     {
       id: 'queue-backlog',
       runbook: 'queue-backlog',
@@ -233,7 +277,7 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       id: 'dlq-growing',
       runbook: 'dlq-growing',
       meaning: 'New messages arrived in grading-dlq this minute: requests that could not be graded (each new arrival pages again).',
-      math: { expression: sum(arrivals), label: 'dead letters per minute', metrics: arrivals },
+      math: { expression: sumOf(arrivals), label: 'dead letters per minute', metrics: arrivals },
       comparison: 'GreaterThanThreshold',
       threshold: 0,
       evaluationPeriods: 1,
@@ -253,7 +297,9 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       : {
           id: 'no-consumers',
           runbook: 'no-consumers',
-          meaning: 'Requests have waited 10 minutes with no worker consuming them (workers scale to zero, so an empty queue without consumers is fine).',
+          meaning:
+            'Requests have waited 10 minutes with no worker consuming them ' +
+            '(workers scale to zero, so an empty queue without consumers is fine).',
           math: {
             expression: `IF((${waiting}) > 0 AND ${consumerMax} < 1, 1, 0)`,
             label: 'waiting without consumers',
@@ -264,6 +310,13 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
           evaluationPeriods: 10,
           treatMissingData: 'notBreaching',
         },
+  ];
+}
+
+/** The worker's own signals: requests held for the executor, grading latency. */
+function workerAlarms(a: AlarmsArgs): AlarmSpec[] {
+  const worker = (metricName: string, stat: string) => workerMetric(a, metricName, stat);
+  return [
     {
       id: 'executor-unavailable',
       runbook: 'executor-unavailable',
@@ -277,14 +330,25 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
     {
       id: 'grading-latency-p99',
       runbook: 'grading-latency-p99',
-      meaning: `p99 grading time above ${Math.round((a.latencyP99ThresholdMs ?? 60_000) / 1000)} s for 15 minutes: gradings are slow (Judge0 overloaded or degraded).`,
+      meaning:
+        `p99 grading time above ${Math.round(a.latencyP99ThresholdMs / 1000)} s for 15 minutes: ` +
+        'gradings are slow (Judge0 overloaded or degraded).',
       metric: worker('GradingLatency', 'p99'),
       comparison: 'GreaterThanThreshold',
-      threshold: a.latencyP99ThresholdMs ?? 60_000,
+      threshold: a.latencyP99ThresholdMs,
       periodSeconds: 300,
       evaluationPeriods: 3,
       treatMissingData: 'notBreaching',
     },
+  ];
+}
+
+/** ECS tasks, the load balancer and gateways, the database. */
+function serviceAlarms(a: AlarmsArgs): AlarmSpec[] {
+  const ecs = { ClusterName: a.clusterName, ServiceName: a.serviceName };
+  const targetGroup = { LoadBalancer: a.albArnSuffix, TargetGroup: a.targetGroupArnSuffix };
+  const database = { DBInstanceIdentifier: a.databaseIdentifier };
+  const specs: AlarmSpec[] = [
     {
       id: 'ecs-cpu-high',
       runbook: 'ecs-cpu-high',
@@ -347,11 +411,20 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       treatMissingData: 'breaching',
     });
   }
+  return specs;
+}
+
+/** Judge0 as the workers see it, and each host's EC2 status checks. */
+function judge0Alarms(a: AlarmsArgs): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  const worker = (metricName: string, stat: string) => workerMetric(a, metricName, stat);
   if (a.judge0InstanceIds.length > 0) {
     specs.push({
       id: 'judge0-unhealthy',
       runbook: 'judge0-unhealthy',
-      meaning: "A worker has found Judge0 unhealthy for 3 minutes (its /workers check fails: host down, Judge0's own workers stopped, or the auth token rejected).",
+      meaning:
+        'A worker has found Judge0 unhealthy for 3 minutes ' +
+        "(its /workers check fails: host down, Judge0's own workers stopped, or the auth token rejected).",
       metric: worker('ExecutorHealthy', 'Minimum'),
       comparison: 'LessThanThreshold',
       threshold: 1,
@@ -368,7 +441,13 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
       ...above(0, 2, 'breaching'),
     }),
   );
-  brokers.forEach((broker, i) => {
+  return specs;
+}
+
+/** CPU, heap and store of each reporting broker. */
+function brokerAlarms(a: AlarmsArgs): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  reportingBrokers(a).forEach((broker, i) => {
     const b = { Broker: broker };
     specs.push({
       id: `broker-${i + 1}-cpu-high`,
@@ -387,10 +466,12 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
     specs.push({
       id: `broker-${i + 1}-store-high`,
       runbook: 'broker-store-high',
-      meaning: `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold ?? 80}% for 10 minutes: when it is full, producers block and submissions stop.`,
+      meaning:
+        `Broker ${broker} persistent store above ${a.storeUsagePercentThreshold}% for 10 minutes: ` +
+        'when it is full, producers block and submissions stop.',
       metric: metric('AWS/AmazonMQ', 'StorePercentUsage', b, 'Maximum'),
       comparison: 'GreaterThanThreshold',
-      threshold: a.storeUsagePercentThreshold ?? 80,
+      threshold: a.storeUsagePercentThreshold,
       periodSeconds: 300,
       evaluationPeriods: 2,
       treatMissingData: 'missing',
@@ -400,22 +481,46 @@ export function alarmSpecs(a: AlarmsArgs): AlarmSpec[] {
 }
 
 type ResolvedRef = Omit<MetricRef, 'dimensions'> & { dimensions: Record<string, string> };
-type ResolvedSpec = Omit<AlarmSpec, 'metric' | 'math'> & { metric?: ResolvedRef; math?: { expression: string; label: string; metrics: ResolvedRef[] } };
+type ResolvedSpec = Omit<AlarmSpec, 'metric' | 'math'> & {
+  metric?: ResolvedRef;
+  math?: { expression: string; label: string; metrics: ResolvedRef[] };
+};
 
 function resolveSpec(spec: AlarmSpec): pulumi.Output<ResolvedSpec> {
   return pulumi.output(spec) as unknown as pulumi.Output<ResolvedSpec>;
 }
 
-const metricLine = (r: ResolvedRef, extra: Record<string, unknown> = {}) => [r.namespace, r.metricName, ...Object.entries(r.dimensions).flat(), { stat: r.stat, ...extra }];
+const metricLine = (r: ResolvedRef, extra: Record<string, unknown> = {}) => [
+  r.namespace,
+  r.metricName,
+  ...Object.entries(r.dimensions).flat(),
+  { stat: r.stat, ...extra },
+];
 
 function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args: AlarmsArgs): string {
-  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) =>
-    ({ type: 'metric', width: 8, height: 6, properties: { title, region, period: 60, metrics, ...extra } });
-  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) =>
-    [METRIC_NAMESPACE, metricName, 'Environment', env, ...dims, { stat, label }];
+  const widget = (title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({
+    type: 'metric',
+    width: 8,
+    height: 6,
+    properties: { title, region, period: 60, metrics, ...extra },
+  });
+  const worker = (metricName: string, stat: string, label: string, dims: string[] = []) => [
+    METRIC_NAMESPACE,
+    metricName,
+    'Environment',
+    env,
+    ...dims,
+    { stat, label },
+  ];
   const workerWidgets = [
-    widget('worker: graded per verdict', VERDICTS.map((v) => worker('Graded', 'Sum', v, ['Verdict', v])), { stacked: true }),
-    widget('worker: grading latency (ms)', [worker('GradingLatency', 'p50', 'p50'), worker('GradingLatency', 'p99', 'p99')], { period: 300 }),
+    widget(
+      'worker: graded per verdict',
+      VERDICTS.map((v) => worker('Graded', 'Sum', v, ['Verdict', v])),
+      { stacked: true },
+    ),
+    widget('worker: grading latency (ms)', [worker('GradingLatency', 'p50', 'p50'), worker('GradingLatency', 'p99', 'p99')], {
+      period: 300,
+    }),
     widget('worker: executor', [
       worker('ExecutorUnavailable', 'Sum', 'requests held: executor unavailable'),
       worker('ExecutorHealthy', 'Minimum', 'executor healthy (min over workers)'),
@@ -430,11 +535,18 @@ function dashboardBody(specs: ResolvedSpec[], env: string, region: string, args:
             ...s.math.metrics.map((m) => metricLine(m, { id: m.id, visible: false })),
           ]
         : [metricLine(s.metric!)],
-      { period: s.periodSeconds ?? 60, annotations: { horizontal: [{ label: 'alarm', value: s.threshold }] } },
+      { period: s.periodSeconds ?? DEFAULT_PERIOD_SECONDS, annotations: { horizontal: [{ label: 'alarm', value: s.threshold }] } },
     ),
   );
   const widgets = [...workerWidgets, ...alarmWidgets].map((w, i) => ({ ...w, x: (i % 3) * 8, y: 1 + Math.floor(i / 3) * 6 }));
-  const runbook = args.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  const heading = { type: 'text', x: 0, y: 0, width: 24, height: 1, properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` } };
+  const runbook = args.runbookBaseUrl;
+  const heading = {
+    type: 'text',
+    x: 0,
+    y: 0,
+    width: 24,
+    height: 1,
+    properties: { markdown: `# grading-stack ${env} (runbook: ${runbook})` },
+  };
   return JSON.stringify({ widgets: [heading, ...widgets] });
 }

@@ -6,6 +6,8 @@
  * (which wraps the same `<broker>` body with what only a self-run broker needs: ports and data dir).
  */
 
+import { DEFAULTS as STACK_DEFAULTS } from './config';
+
 export const QUEUES = {
   requests: 'grading-requests',
   priority: 'grading-priority',
@@ -29,6 +31,9 @@ export const HEARTBEAT_TOPIC = 'grading-heartbeat';
  *   solutions read grading-results-solutions (the accepted-solutions process's copy of the results)
  *   admins    everything (operators; activemq-webconsole is Amazon MQ's console group)
  * Every tier keeps ActiveMQ.Advisory.> (JMS clients create advisory consumers and producers).
+ * Temporary destinations (request/reply: Spring's sendAndReceive, STOMP reply-to /temp-queue/):
+ * gateways create and read them (their replies), workers may only send to them (the result), so a
+ * site connecting as a gateway-tier user gets its reply without operator rights.
  */
 export const BROKER_GROUPS = {
   admins: 'admins',
@@ -46,7 +51,7 @@ export const BROKER_USERS = {
 } as const;
 
 export interface BrokerXmlOptions {
-  /** Broker-side redeliveries of a NACKed grading request before it is dead-lettered. Default 3. */
+  /** Broker-side redeliveries of a NACKed request before it is dead-lettered. Default: the stack's mqMaximumRedeliveries. */
   maximumRedeliveries?: number;
   /** Delay before the first redelivery, ms. Default 5000. */
   initialRedeliveryDelayMs?: number;
@@ -68,7 +73,8 @@ export interface BrokerXmlOptions {
 }
 
 const DEFAULTS: Required<BrokerXmlOptions> = {
-  maximumRedeliveries: 3,
+  // The stack config's default, so the local broker and Amazon MQ agree without restating it.
+  maximumRedeliveries: STACK_DEFAULTS.mqMaximumRedeliveries,
   initialRedeliveryDelayMs: 5000,
   backOffMultiplier: 2,
   maximumRedeliveryDelayMs: 120000,
@@ -90,7 +96,8 @@ export function resolveBrokerXmlOptions(opts: BrokerXmlOptions = {}): Required<B
   for (const key of ['initialRedeliveryDelayMs', 'maximumRedeliveryDelayMs'] as const) {
     if (merged[key] <= 1000) problems.push(`${key} must exceed 1000 ms, as ActiveMQ's redelivery plugin requires (got ${merged[key]})`);
   }
-  if (merged.maximumRedeliveryDelayMs < merged.initialRedeliveryDelayMs) problems.push('maximumRedeliveryDelayMs must be >= initialRedeliveryDelayMs');
+  if (merged.maximumRedeliveryDelayMs < merged.initialRedeliveryDelayMs)
+    problems.push('maximumRedeliveryDelayMs must be >= initialRedeliveryDelayMs');
   if (!(merged.backOffMultiplier >= 1)) problems.push(`backOffMultiplier must be >= 1 (got ${merged.backOffMultiplier})`);
   if (problems.length) throw new Error(`Invalid broker configuration: ${problems.join('; ')}`);
   return merged;
@@ -115,7 +122,9 @@ function brokerChildren(o: Required<BrokerXmlOptions>): string {
   const redeliveryEntries = requestQueues
     .map(
       (queue) =>
-        `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
+        `            <redeliveryPolicy queue="${queue}" maximumRedeliveries="${o.maximumRedeliveries}" ` +
+        `initialRedeliveryDelay="${o.initialRedeliveryDelayMs}" backOffMultiplier="${o.backOffMultiplier}" ` +
+        `useExponentialBackOff="true" maximumRedeliveryDelay="${o.maximumRedeliveryDelayMs}"/>`,
     )
     .join('\n');
   const authorization = o.authorization ? authorizationPlugin() : '';
@@ -187,8 +196,14 @@ function authorizationPlugin(): string {
   const g = BROKER_GROUPS;
   const operators = `${g.admins},${g.console}`;
   const entry = (kind: 'queue' | 'topic', name: string, rights: { read?: string; write?: string }) =>
-    `            <authorizationEntry ${kind}="${name}" read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
+    `            <authorizationEntry ${kind}="${name}" ` +
+    `read="${rights.read ?? operators}" write="${rights.write ?? operators}" admin="${operators}"/>`;
   const allTiers = `${operators},${g.gateways},${g.workers},${g.solutions}`;
+  // One entry covers every temporary queue and topic (ActiveMQ cannot scope it per owner); the JMS
+  // client refuses to consume from another connection's temporary destination.
+  const requesters = `${operators},${g.gateways}`;
+  const tempRights = `read="${requesters}" write="${operators},${g.workers}" admin="${requesters}"`;
+  const tempDestinations = `<tempDestinationAuthorizationEntry ${tempRights}/>`;
   const entries = [
     entry('queue', '>', {}),
     entry('topic', '>', {}),
@@ -209,6 +224,9 @@ function authorizationPlugin(): string {
           <authorizationEntries>
 ${entries.join('\n')}
           </authorizationEntries>
+          <tempDestinationAuthorizationEntry>
+            ${tempDestinations}
+          </tempDestinationAuthorizationEntry>
         </authorizationMap>
       </map>
     </authorizationPlugin>`;
@@ -253,22 +271,27 @@ export interface LocalBrokerUser {
 export function renderLocalActiveMqXml(opts: LocalBrokerXmlOptions): string {
   const o = resolveBrokerXmlOptions(opts);
   const host = opts.host ?? '127.0.0.1';
-  const users = [...(opts.username && opts.password ? [{ username: opts.username, password: opts.password, groups: [BROKER_GROUPS.admins] }] : []), ...(opts.users ?? [])];
+  const users = [
+    ...(opts.username && opts.password ? [{ username: opts.username, password: opts.password, groups: [BROKER_GROUPS.admins] }] : []),
+    ...(opts.users ?? []),
+  ];
   const auth = users.length
     ? `
     <simpleAuthenticationPlugin>
       <users>
-${users.map((u) => `        <authenticationUser username="${xmlAttr(u.username)}" password="${xmlAttr(u.password)}" groups="${xmlAttr(u.groups.join(','))}"/>`).join('\n')}
+${users.map(authenticationUser).join('\n')}
       </users>
     </simpleAuthenticationPlugin>`
     : '';
   const shared = brokerChildren(o).replace('  <plugins>\n', `  <plugins>${auth}\n`);
+  const dataDirectory = xmlAttr(opts.dataDirectory);
+  const localBrokerAttributes = `dataDirectory="${dataDirectory}" schedulerSupport="true" useJmx="false" advisorySupport="true"`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <beans xmlns="http://www.springframework.org/schema/beans"
        xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
        xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
                            http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="grading-local" dataDirectory="${xmlAttr(opts.dataDirectory)}" schedulerSupport="true" useJmx="false" advisorySupport="true">
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="grading-local" ${localBrokerAttributes}>
 ${shared}
   <persistenceAdapter>
     <kahaDB directory="${xmlAttr(opts.dataDirectory)}/kahadb"/>
@@ -287,6 +310,11 @@ ${shared}
 </broker>
 </beans>
 `;
+}
+
+function authenticationUser(u: LocalBrokerUser): string {
+  const groups = xmlAttr(u.groups.join(','));
+  return `        <authenticationUser username="${xmlAttr(u.username)}" password="${xmlAttr(u.password)}" groups="${groups}"/>`;
 }
 
 function xmlAttr(value: string): string {

@@ -23,7 +23,12 @@ export interface ParameterSpec {
 }
 
 /** An SSM parameter; secure ones are SecureString under the account's aws/ssm key. */
-export function ssmParameter(resourceName: string, spec: ParameterSpec, tags: Record<string, string>, parent: pulumi.Resource): aws.ssm.Parameter {
+export function ssmParameter(
+  resourceName: string,
+  spec: ParameterSpec,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+): aws.ssm.Parameter {
   return new aws.ssm.Parameter(
     resourceName,
     {
@@ -45,7 +50,11 @@ export const GENERATED_PASSWORD_SPECIALS = '!#$%^&*()-_+[]{}<>?';
  * The password given in config (a Pulumi secret), or a generated one (letters, digits and
  * GENERATED_PASSWORD_SPECIALS), which suits both Amazon MQ and RDS MySQL.
  */
-export function passwordOrGenerated(resourceName: string, provided: pulumi.Input<string> | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+export function passwordOrGenerated(
+  resourceName: string,
+  provided: pulumi.Input<string> | undefined,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
   if (provided !== undefined) return pulumi.secret(provided);
   const generated = new random.RandomPassword(
     resourceName,

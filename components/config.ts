@@ -35,7 +35,6 @@ export interface StackConfig {
   /** One NAT gateway for the VPC (cheap) or one per AZ (survives an AZ outage). Default Single. */
   natStrategy: NatStrategy;
 
-  mqEngineType: 'ActiveMQ';
   /** Amazon MQ ActiveMQ minor version; 5.17 and older are out of support. Default 5.18. */
   mqEngineVersion: string;
   mqAutoMinorVersionUpgrade: boolean;
@@ -58,7 +57,6 @@ export interface StackConfig {
 
   /** Prebuilt worker image (skips building worker/Dockerfile). */
   graderImage?: string;
-  useFargate: boolean;
   ecsDesiredCount: number;
   enableEcsAutoscaling: boolean;
   ecsMinCapacity: number;
@@ -70,7 +68,6 @@ export interface StackConfig {
   ecsBacklogTargetPerTask: number;
   /** Gradings one worker task runs at once (its prefetch). */
   workerConcurrency: number;
-  enableEcsAlbAccess: boolean;
 
   enableS3Versioning: boolean;
   enableS3Lifecycle: boolean;
@@ -91,6 +88,8 @@ export interface StackConfig {
   webMinSize: number;
   webMaxSize: number;
   webDesiredCapacity: number;
+  /** Average CPU percent the gateway group's target tracking aims for. Default 60. */
+  webCpuTargetValue: number;
   /** ACM certificate for the ALB's HTTPS listener; required in production; without it the ALB serves HTTP only. */
   certificateArn?: string;
 
@@ -116,8 +115,12 @@ export interface StackConfig {
 
   alarmEmails: string[];
   queueBacklogAlarmThreshold: number;
+  /** p99 grading time (ms, over 5 minutes) that pages on-call. Default 60000. */
+  gradingLatencyAlarmMs: number;
+  /** Broker persistent store usage (percent) that pages on-call. Default 80. */
+  brokerStoreAlarmPercent: number;
   /** Where alarm descriptions link their runbook section; default: the repository path docs/runbook.md. */
-  runbookBaseUrl?: string;
+  runbookBaseUrl: string;
   logRetentionDays: number;
 }
 
@@ -154,7 +157,6 @@ export const DEFAULTS = {
   vpcCidr: '10.0.0.0/16',
   availabilityZoneCount: 2,
   natStrategy: 'Single',
-  mqEngineType: 'ActiveMQ',
   mqEngineVersion: '5.18',
   mqAutoMinorVersionUpgrade: true,
   mqInstanceType: 'mq.t3.micro',
@@ -169,7 +171,6 @@ export const DEFAULTS = {
   dbUsername: 'grading',
   dbBackupRetentionDays: 7,
   dbMultiAz: false,
-  useFargate: true,
   ecsDesiredCount: 1,
   enableEcsAutoscaling: true,
   ecsMinCapacity: 1,
@@ -179,7 +180,6 @@ export const DEFAULTS = {
   ecsCpuTargetValue: 60,
   ecsBacklogTargetPerTask: 5,
   workerConcurrency: 2,
-  enableEcsAlbAccess: false,
   enableS3Versioning: true,
   enableS3Lifecycle: true,
   s3LifecycleExpirationDays: 365,
@@ -191,12 +191,17 @@ export const DEFAULTS = {
   webMinSize: 1,
   webMaxSize: 2,
   webDesiredCapacity: 1,
+  webCpuTargetValue: 60,
   enableCodeReview: false,
   reviewBaseUrl: 'https://api.openai.com/v1',
   reviewModel: 'gpt-4o-mini',
   authMode: 'hmac' as AuthMode,
   alarmEmails: [] as string[],
   queueBacklogAlarmThreshold: 100,
+  gradingLatencyAlarmMs: 60_000,
+  brokerStoreAlarmPercent: 80,
+  // A path in this repository; a stack may set an https URL on.
+  runbookBaseUrl: 'docs/runbook.md',
   logRetentionDays: 30,
 } as const;
 
@@ -215,7 +220,6 @@ const SCHEMA = {
     vpcCidr: { type: 'string', pattern: '^(\\d{1,3}\\.){3}\\d{1,3}/(1[6-9]|2[0-4])$' },
     availabilityZoneCount: { type: 'integer', minimum: 2, maximum: 3 },
     natStrategy: { enum: ['Single', 'OnePerAz'] },
-    mqEngineType: { const: 'ActiveMQ' },
     mqEngineVersion: { type: 'string', pattern: '^5\\.(18|19)$' },
     mqAutoMinorVersionUpgrade: { type: 'boolean' },
     mqInstanceType: instanceType('mq\\.'),
@@ -232,7 +236,6 @@ const SCHEMA = {
     dbMultiAz: { type: 'boolean' },
     deletionProtection: { type: 'boolean' },
     graderImage: { type: 'string', pattern: '^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$' },
-    useFargate: { const: true },
     ecsDesiredCount: { type: 'integer', minimum: 0, maximum: 100 },
     enableEcsAutoscaling: { type: 'boolean' },
     ecsMinCapacity: { type: 'integer', minimum: 0, maximum: 100 },
@@ -242,7 +245,6 @@ const SCHEMA = {
     ecsCpuTargetValue: { type: 'number', minimum: 10, maximum: 90 },
     ecsBacklogTargetPerTask: { type: 'number', exclusiveMinimum: 0, maximum: 1000 },
     workerConcurrency: { type: 'integer', minimum: 1, maximum: 16 },
-    enableEcsAlbAccess: { type: 'boolean' },
     enableS3Versioning: { type: 'boolean' },
     enableS3Lifecycle: { type: 'boolean' },
     s3LifecycleExpirationDays: { type: 'integer', minimum: 1, maximum: 3650 },
@@ -257,6 +259,7 @@ const SCHEMA = {
     webMinSize: { type: 'integer', minimum: 0, maximum: 50 },
     webMaxSize: { type: 'integer', minimum: 1, maximum: 50 },
     webDesiredCapacity: { type: 'integer', minimum: 0, maximum: 50 },
+    webCpuTargetValue: { type: 'number', minimum: 10, maximum: 90 },
     certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' },
     enableCodeReview: { type: 'boolean' },
     reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
@@ -268,6 +271,8 @@ const SCHEMA = {
     authRolesClaim: { type: 'string', pattern: '^[A-Za-z0-9_:/.-]{1,200}$' },
     alarmEmails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, maxItems: 20 },
     queueBacklogAlarmThreshold: { type: 'integer', minimum: 1 },
+    gradingLatencyAlarmMs: { type: 'integer', minimum: 1000, maximum: 3_600_000 },
+    brokerStoreAlarmPercent: { type: 'integer', minimum: 1, maximum: 99 },
     runbookBaseUrl: { type: 'string', pattern: '^https://[^\\s#]+$' },
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     // Secrets: validated for shape only; their values never reach an error message.
@@ -368,22 +373,31 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
   };
   check(['environmentName'], () => {
     if (ctx.environmentGiven || /^[a-z][a-z0-9-]{1,20}$/.test(cfg.environmentName)) return undefined;
-    return `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; `
-      + 'set grading:environmentName (lowercase letters, digits, dashes)';
+    return (
+      `environmentName: the stack name "${cfg.environmentName}" is not a valid environment name; ` +
+      'set grading:environmentName (lowercase letters, digits, dashes)'
+    );
   });
   check(['ecsMinCapacity', 'ecsMaxCapacity'], () => {
     if (cfg.ecsMinCapacity <= cfg.ecsMaxCapacity) return undefined;
-    return `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); lower ecsMinCapacity or raise ecsMaxCapacity`;
+    return (
+      `ecsMinCapacity (${cfg.ecsMinCapacity}) must be <= ecsMaxCapacity (${cfg.ecsMaxCapacity}); ` +
+      'lower ecsMinCapacity or raise ecsMaxCapacity'
+    );
   });
   check(['enableEcsAutoscaling', 'ecsDesiredCount', 'ecsMinCapacity', 'ecsMaxCapacity'], () => {
-    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity)) return undefined;
-    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity})`;
+    if (!cfg.enableEcsAutoscaling || (cfg.ecsDesiredCount >= cfg.ecsMinCapacity && cfg.ecsDesiredCount <= cfg.ecsMaxCapacity))
+      return undefined;
+    const range = `${cfg.ecsMinCapacity}..${cfg.ecsMaxCapacity}`;
+    return `ecsDesiredCount (${cfg.ecsDesiredCount}) must lie within ecsMinCapacity..ecsMaxCapacity (${range})`;
   });
   check(['ecsTaskCpu', 'ecsTaskMemory'], () => {
     const memory = FARGATE_MEMORY[cfg.ecsTaskCpu];
     if (!memory || memory.includes(cfg.ecsTaskMemory)) return undefined;
-    return `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; `
-      + `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`;
+    return (
+      `ecsTaskMemory (${cfg.ecsTaskMemory}) is not valid for ecsTaskCpu ${cfg.ecsTaskCpu} on Fargate; ` +
+      `use one of ${memory[0]}..${memory[memory.length - 1]} (step ${memory[1] - memory[0]})`
+    );
   });
   check(['webMinSize', 'webMaxSize'], () =>
     cfg.webMinSize > cfg.webMaxSize ? `webMinSize (${cfg.webMinSize}) must be <= webMaxSize (${cfg.webMaxSize})` : undefined,
@@ -404,12 +418,18 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     check([key], () => {
       if (!isGraviton(cfg[key])) return undefined;
       const runs = key === 'judge0InstanceType' ? 'Judge0 host' : 'gateway';
-      return `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; pick an x86 type such as ${DEFAULTS[key]}`;
+      return (
+        `${key}: ${cfg[key]} is an arm64 (Graviton) type but the ${runs} runs an x86_64 image; ` +
+        `pick an x86 type such as ${DEFAULTS[key]}`
+      );
     });
   }
   check(['mqAutoMinorVersionUpgrade', 'mqEngineVersion'], () => {
     if (cfg.mqAutoMinorVersionUpgrade) return undefined;
-    return `mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} (5.18 and later upgrade minor versions automatically)`;
+    return (
+      `mqAutoMinorVersionUpgrade: Amazon MQ requires true for ActiveMQ ${cfg.mqEngineVersion} ` +
+      '(5.18 and later upgrade minor versions automatically)'
+    );
   });
   check(['certificateArn', 'environmentName', 'isProduction'], () => {
     if (!cfg.isProduction || cfg.certificateArn) return undefined;
@@ -429,16 +449,23 @@ function crossFieldProblems(cfg: StackConfig, ctx: { environmentGiven: boolean; 
     return missing.length ? `authMode ${cfg.authMode} requires ${missing.join(', ')}` : undefined;
   });
   check(['enableSshAccess', 'sshKeyName'], () =>
-    cfg.enableSshAccess && !cfg.sshKeyName ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)' : undefined,
+    cfg.enableSshAccess && !cfg.sshKeyName
+      ? 'sshKeyName is required when enableSshAccess is true (the name of an EC2 key pair)'
+      : undefined,
   );
   check(['enableCodeReview', 'reviewApiKey'], () => {
     if (!cfg.enableCodeReview || ctx.reviewKeyGiven) return undefined;
-    return 'reviewApiKey is required when enableCodeReview is true (set it as a secret: pulumi config set --secret grading:reviewApiKey ...)';
+    return (
+      'reviewApiKey is required when enableCodeReview is true ' +
+      '(set it as a secret: pulumi config set --secret grading:reviewApiKey ...)'
+    );
   });
   check(['alarmEmails', 'environmentName', 'isProduction'], () => {
     if (!cfg.isProduction || cfg.alarmEmails.length > 0) return undefined;
-    return 'alarmEmails: production needs at least one alarm recipient, or no one is paged; '
-      + "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com";
+    return (
+      'alarmEmails: production needs at least one alarm recipient, or no one is paged; ' +
+      "add one: pulumi config set --path 'grading:alarmEmails[0]' oncall@example.com"
+    );
   });
   return problems;
 }
@@ -453,14 +480,21 @@ function isSecureEnvelope(value: unknown): boolean {
 }
 
 /** Stand-ins of a valid shape for encrypted secrets, whose shape cannot be checked before Pulumi decrypts them. */
-const SECRET_PLACEHOLDER = { mqAdminPassword: 'encrypted-placeholder', dbPassword: 'encrypted-placeholder', reviewApiKey: 'encrypted-placeholder' };
+const SECRET_PLACEHOLDER = {
+  mqAdminPassword: 'encrypted-placeholder',
+  dbPassword: 'encrypted-placeholder',
+  reviewApiKey: 'encrypted-placeholder',
+};
 
 /** Secrets must be stored encrypted by Pulumi; a plain value sits readable in Pulumi.<stack>.yaml. */
 function plainSecretProblems(raw: Record<string, unknown>, secretKeys: Set<string>): string[] {
   return Object.keys(raw)
     .filter((key) => (SENSITIVE_KEYS.includes(key) || looksSecret(key)) && !secretKeys.has(key))
-    .map((key) => `${key}: stored in plain text; it must be a Pulumi secret. `
-      + `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`);
+    .map(
+      (key) =>
+        `${key}: stored in plain text; it must be a Pulumi secret. ` +
+        `Remove it from the stack file and run: pulumi config set --secret grading:${key} <value>`,
+    );
 }
 
 /** Names that say they hold a secret, even when the key itself is unknown. */
@@ -485,14 +519,21 @@ function unquotedNumberProblem(key: string, value: unknown, written: string | un
     // 5.18 survives as "5.18"; only a whole number lost its ".0" (or was never a version).
     if (!Number.isInteger(value) && (written === undefined || written === String(value))) return undefined;
     number = value;
-  } else if (typeof value === 'string' && written !== undefined && written !== value && /^-?\d+(\.\d+)?$/.test(written)
-    && Number(written) === Number(value)) {
+  } else if (
+    typeof value === 'string' &&
+    written !== undefined &&
+    written !== value &&
+    /^-?\d+(\.\d+)?$/.test(written) &&
+    Number(written) === Number(value)
+  ) {
     number = Number(value);
   }
   if (number === undefined) return undefined;
   const asWritten = written !== undefined && Number(written) === number ? written : `${number}.0`;
-  return `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; `
-    + `quote it in the stack file: grading:${key}: "${asWritten}"`;
+  return (
+    `${key}: ${asWritten} is written without quotes, so YAML reads it as the number ${number} and the stack gets "${number}"; ` +
+    `quote it in the stack file: grading:${key}: "${asWritten}"`
+  );
 }
 
 /** Instance types that have the right shape but do not exist. */
@@ -521,7 +562,7 @@ function coerce(key: string, value: unknown): unknown {
   if (!prop) return value;
   const wantsNumber = prop.type === 'integer' || prop.type === 'number' || (prop.enum && typeof prop.enum[0] === 'number');
   if (wantsNumber && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  if (prop.type === 'boolean' || key === 'useFargate') {
+  if (prop.type === 'boolean') {
     if (value === 'true') return true;
     if (value === 'false') return false;
   }
@@ -537,6 +578,20 @@ function coerce(key: string, value: unknown): unknown {
 
 const KNOWN_KEYS = new Set(Object.keys(SCHEMA.properties));
 
+/**
+ * Keys that earlier versions documented but that never changed what was deployed: a stack that
+ * still sets one is told so by name (with why) instead of getting a bare "unknown key".
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  mqEngineType: 'the broker is always ActiveMQ (the only engine the broker configuration is written for)',
+  useFargate: 'the worker always runs on ECS Fargate',
+  enableEcsAlbAccess: 'nothing reaches the worker tasks from the load balancer; their health check runs inside the task',
+};
+
+function removedKeyProblem(key: string, fullKey = `grading:${key}`): string {
+  return `${key}: this key was removed (${REMOVED_KEYS[key]}); delete it from the stack file: pulumi config rm ${fullKey}`;
+}
+
 function describeError(error: ErrorObject): string {
   const key = error.instancePath.split('/')[1] ?? '';
   const secret = SENSITIVE_KEYS.includes(key);
@@ -544,8 +599,10 @@ function describeError(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties': {
       const unknown = String((error.params as { additionalProperty: string }).additionalProperty);
+      if (Object.hasOwn(REMOVED_KEYS, unknown)) return removedKeyProblem(unknown);
       const guess = didYouMean(unknown, KNOWN_KEYS);
-      return `${unknown}: unknown key${guess || '; it is not a grading setting (every key is listed in docs/deploy.md)'}; rename or remove it`;
+      const hint = guess || '; it is not a grading setting (every key is listed in docs/deploy.md)';
+      return `${unknown}: unknown key${hint}; rename or remove it`;
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
@@ -553,13 +610,16 @@ function describeError(error: ErrorObject): string {
       return `${key}: must be one of ${allowed.join(', ')}${got}${guess}${RANGE_HINTS[key] ? ` (${RANGE_HINTS[key]})` : ''}`;
     }
     case 'const':
-      return key === 'useFargate'
-        ? 'useFargate: only true is supported (the worker runs on ECS Fargate)'
-        : `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
-    case 'pattern':
-      return `${key}: ${secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`} (${PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`})`;
-    case 'format':
-      return `${error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '')}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
+      return `${key}: must be ${(error.params as { allowedValue: unknown }).allowedValue}${got}`;
+    case 'pattern': {
+      const what = secret ? 'has a character or form that is not allowed' : `"${error.data as string}" has the wrong form`;
+      const hint = PATTERN_HINTS[key] ?? `must match ${(error.params as { pattern: string }).pattern}`;
+      return `${key}: ${what} (${hint})`;
+    }
+    case 'format': {
+      const where = error.instancePath.slice(1).replace('/', '[') + (error.instancePath.split('/').length > 2 ? ']' : '');
+      return `${where}: "${error.data as string}" is not a valid ${(error.params as { format: string }).format} address`;
+    }
     case 'not':
       return `${key}: "${error.data as string}" is reserved by the engine; choose another name`;
     case 'type': {
@@ -656,6 +716,10 @@ export function namespaceProblems(fullKeys: string[], project = 'grading-stack')
     const [namespace, key] = fullKey.split(':');
     if (!key || namespace === 'grading' || present.has(`grading:${key}`)) continue;
     if (namespace === project || (editDistance(namespace, 'grading') <= 2 && !['aws', 'pulumi'].includes(namespace))) {
+      if (Object.hasOwn(REMOVED_KEYS, key)) {
+        problems.push(`${namespace}:${removedKeyProblem(key, fullKey)}`);
+        continue;
+      }
       const guess = KNOWN_KEYS.has(key) ? '' : didYouMean(key, KNOWN_KEYS);
       problems.push(`${fullKey}: this stack reads settings from the "grading" namespace only; rename it to grading:${key}${guess}`);
     }

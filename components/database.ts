@@ -7,6 +7,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+import { allowClientGroups, securityGroup } from './securityGroups';
 
 export const MYSQL_PORT = 3306;
 export const DATABASE_NAME = 'grading';
@@ -21,23 +22,21 @@ export interface DatabaseArgs {
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Security groups whose members may connect on 3306. */
   clientSecurityGroupIds: pulumi.Input<string>[];
-  /** Default db.t4g.micro. */
-  instanceClass?: string;
-  /** Default "8.4" (8.0 left RDS standard support: new 8.0 instances enrol in paid Extended Support). */
-  engineVersion?: string;
-  /** GiB; default 20, grows automatically up to maxAllocatedStorage (default 100). */
-  allocatedStorage?: number;
-  maxAllocatedStorage?: number;
-  /** Default grading. */
-  username?: string;
+  instanceClass: string;
+  /** MySQL major.minor[.patch]; the parameter group family follows it. */
+  engineVersion: string;
+  /** GiB; grows automatically up to maxAllocatedStorage. */
+  allocatedStorage: number;
+  maxAllocatedStorage: number;
+  username: string;
   /** A Pulumi secret; generated when absent. */
   password?: pulumi.Input<string>;
-  /** Days; default 7. */
-  backupRetentionDays?: number;
-  multiAz?: boolean;
-  /** Deletion protection + final snapshot. Default false. */
-  production?: boolean;
-  deletionProtection?: boolean;
+  /** Days. */
+  backupRetentionDays: number;
+  multiAz: boolean;
+  /** A final snapshot on deletion, changes applied in the maintenance window. */
+  production: boolean;
+  deletionProtection: boolean;
 }
 
 export class Database extends pulumi.ComponentResource {
@@ -56,23 +55,26 @@ export class Database extends pulumi.ComponentResource {
     const env = args.environmentName;
     const tags = tagsFor(env, 'Database');
     const parent = { parent: this };
-    const production = args.production ?? false;
-    const username = args.username ?? 'grading';
+    const production = args.production;
+    const username = args.username;
     this.password = passwordOrGenerated(`${name}-password`, args.password, this);
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, tags: { ...tags, Name: `${env}-grading-db` } }, parent);
-    args.clientSecurityGroupIds.forEach((source, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-mysql-from-${i}`,
-        { securityGroupId: sg.id, referencedSecurityGroupId: source, ipProtocol: 'tcp', fromPort: MYSQL_PORT, toPort: MYSQL_PORT, description: 'MySQL', tags },
-        parent,
-      );
-    });
+    const sg = securityGroup(
+      `${name}-sg`,
+      { vpcId: args.vpcId, description: `RDS ${env}-grading: MySQL from grading clients only`, nameTag: `${env}-grading-db`, tags },
+      this,
+    );
+    const mysql = { securityGroupId: sg.id, port: MYSQL_PORT, description: 'MySQL', tags };
+    allowClientGroups(`${name}-mysql-from`, mysql, args.clientSecurityGroupIds, this);
     this.securityGroupId = sg.id;
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.privateSubnetIds, description: `${env} grading database subnets`, tags },
+      parent,
+    );
 
-    const engineVersion = args.engineVersion ?? '8.4';
+    const engineVersion = args.engineVersion;
     const family = `mysql${engineVersion.split('.').slice(0, 2).join('.')}`;
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
@@ -95,9 +97,9 @@ export class Database extends pulumi.ComponentResource {
         identifier: `${env}-grading`,
         engine: 'mysql',
         engineVersion,
-        instanceClass: args.instanceClass ?? 'db.t4g.micro',
-        allocatedStorage: args.allocatedStorage ?? 20,
-        maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.allocatedStorage,
+        maxAllocatedStorage: args.maxAllocatedStorage,
         storageType: 'gp3',
         storageEncrypted: true,
         dbName: DATABASE_NAME,
@@ -108,15 +110,15 @@ export class Database extends pulumi.ComponentResource {
         parameterGroupName: parameterGroup.name,
         vpcSecurityGroupIds: [sg.id],
         publiclyAccessible: false,
-        multiAz: args.multiAz ?? false,
-        backupRetentionPeriod: args.backupRetentionDays ?? 7,
+        multiAz: args.multiAz,
+        backupRetentionPeriod: args.backupRetentionDays,
         backupWindow: '02:00-03:00',
         maintenanceWindow: 'sun:03:30-sun:04:30',
         autoMinorVersionUpgrade: true,
         // A stack made on 8.0 moves to 8.4 by changing dbEngineVersion (with its new parameter group family).
         allowMajorVersionUpgrade: true,
         copyTagsToSnapshot: true,
-        deletionProtection: args.deletionProtection ?? production,
+        deletionProtection: args.deletionProtection,
         skipFinalSnapshot: !production,
         finalSnapshotIdentifier: production ? `${env}-grading-final` : undefined,
         enabledCloudwatchLogsExports: ['error', 'slowquery'],
@@ -134,21 +136,41 @@ export class Database extends pulumi.ComponentResource {
       username: parameterName(env, 'db', 'username'),
       password: parameterName(env, 'db', 'password'),
     };
-    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: pulumi.interpolate`${instance.address}:${instance.port}`, description: 'grading database host:port', secure: false }, tags, this);
-    ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: username, description: 'grading database user', secure: true }, tags, this);
-    ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.password, description: 'grading database password', secure: true }, tags, this);
-
-    const tierParameters = {} as Record<DatabaseTier, { endpoint: string; username: string; password: string }>;
-    for (const tier of Object.keys(DATABASE_TIER_USERS) as DatabaseTier[]) {
-      const names = { endpoint: this.parameterNames.endpoint, username: parameterName(env, 'db', `${tier}/username`), password: parameterName(env, 'db', `${tier}/password`) };
-      const password = passwordOrGenerated(`${name}-${tier}-password`, undefined, this);
-      const what = `grading database user of the ${tier} tier`;
-      ssmParameter(`${name}-param-${tier}-username`, { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true }, tags, this);
-      ssmParameter(`${name}-param-${tier}-password`, { name: names.password, value: password, description: `password of the ${what}`, secure: true }, tags, this);
-      tierParameters[tier] = names;
+    const endpoint = pulumi.interpolate`${instance.address}:${instance.port}`;
+    const master: Array<[string, string, pulumi.Input<string>, string, boolean]> = [
+      ['endpoint', this.parameterNames.endpoint, endpoint, 'grading database host:port', false],
+      ['username', this.parameterNames.username, username, 'grading database user', true],
+      ['password', this.parameterNames.password, this.password, 'grading database password', true],
+    ];
+    for (const [id, parameter, value, description, secure] of master) {
+      ssmParameter(`${name}-param-${id}`, { name: parameter, value, description, secure }, tags, this);
     }
-    this.tierParameterNames = tierParameters;
+    this.tierParameterNames = this.createTierUserParameters(name, env, tags);
 
     this.registerOutputs({ instanceIdentifier: this.instanceIdentifier, address: this.address, securityGroupId: this.securityGroupId });
+  }
+
+  /** A generated password per tier user and both in SecureString parameters (the migration creates the users). */
+  private createTierUserParameters(name: string, env: string, tags: Record<string, string>): Database['tierParameterNames'] {
+    const tierParameters = {} as Database['tierParameterNames'];
+    for (const tier of Object.keys(DATABASE_TIER_USERS) as DatabaseTier[]) {
+      const names = {
+        endpoint: this.parameterNames.endpoint,
+        username: parameterName(env, 'db', `${tier}/username`),
+        password: parameterName(env, 'db', `${tier}/password`),
+      };
+      const password = passwordOrGenerated(`${name}-${tier}-password`, undefined, this);
+      const what = `grading database user of the ${tier} tier`;
+      const user = { name: names.username, value: DATABASE_TIER_USERS[tier], description: what, secure: true };
+      ssmParameter(`${name}-param-${tier}-username`, user, tags, this);
+      ssmParameter(
+        `${name}-param-${tier}-password`,
+        { name: names.password, value: password, description: `password of the ${what}`, secure: true },
+        tags,
+        this,
+      );
+      tierParameters[tier] = names;
+    }
+    return tierParameters;
   }
 }

@@ -17,6 +17,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { QUEUES } from './brokerXml';
 import { tagsFor } from './common';
+import { MYSQL_PORT } from './database';
+import {
+  AccountScope,
+  accountScope,
+  decryptThroughSsmStatement,
+  MANAGED_POLICIES,
+  parameterArn,
+  readParametersStatement,
+  serviceRole,
+  ssmKeyArn,
+} from './iam';
+import { JUDGE0_PORT } from './judge0Host';
+import { STOMP_SSL_PORT } from './messaging';
+import { allowTcpOut, Peer } from './securityGroups';
 
 export const WORKER_HEALTH_PORT = 8080;
 /** The init container of every worker task that migrates the database (web/src/db/cli.ts). */
@@ -50,15 +64,15 @@ export interface EcsGradingArgs {
   migration: { master: ParameterNames; gateway: ParameterNames };
   /** Prebuilt image; when absent worker/Dockerfile is built and pushed to a new ECR repository. */
   image?: string;
-  /** Defaults 512 / 1024. */
-  cpu?: number;
-  memory?: number;
-  desiredCount?: number;
-  autoscaling?: { enabled: boolean; min: number; max: number; cpuTarget: number; backlogPerTask: number };
-  /** Gradings per task at once. Default 2. */
-  concurrency?: number;
-  /** Days. Default 30. */
-  logRetentionDays?: number;
+  /** Fargate CPU units and MiB (a valid Fargate combination). */
+  cpu: number;
+  memory: number;
+  desiredCount: number;
+  autoscaling: { enabled: boolean; min: number; max: number; cpuTarget: number; backlogPerTask: number };
+  /** Gradings per task at once. */
+  concurrency: number;
+  /** Days. */
+  logRetentionDays: number;
 }
 
 export class EcsGrading extends pulumi.ComponentResource {
@@ -75,96 +89,153 @@ export class EcsGrading extends pulumi.ComponentResource {
     const env = args.environmentName;
     const tags = tagsFor(env, 'EcsGrading');
     const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const scope = accountScope(this);
 
-    // Image: a prebuilt reference, or worker/Dockerfile built and pushed, referenced by digest so a
-    // new image rolls the service.
     if (args.image) {
       this.image = pulumi.output(args.image);
     } else {
-      const repository = new aws.ecr.Repository(
-        `${name}-repo`,
-        // MUTABLE: docker-build pushes the content-hash tag again whenever its build context changes
-        // (IMMUTABLE refuses that second push); what runs is pinned by digest, never by tag.
-        {
-          name: `${env}-grading-worker`,
-          imageTagMutability: 'MUTABLE',
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfigurations: [{ encryptionType: 'AES256' }],
-          forceDelete: false,
-          tags,
-        },
-        parent,
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-repo-lifecycle`,
-        {
-          repository: repository.name,
-          policy: JSON.stringify({ rules: [{ rulePriority: 1, description: 'keep the last 20 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 }, action: { type: 'expire' } }] }),
-        },
-        parent,
-      );
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
-      const built = new dockerBuild.Image(
-        `${name}-image`,
-        {
-          context: { location: path.join(__dirname, '..') },
-          dockerfile: { location: path.join(__dirname, '..', 'worker', 'Dockerfile') },
-          platforms: ['linux/amd64'],
-          push: true,
-          // One tag per content of what goes into the image; the task definition uses the digest.
-          tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageContentHash()}`],
-          registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
-        },
-        parent,
-      );
-      this.image = built.ref;
-      this.repositoryUrl = repository.repositoryUrl;
-      this.repositoryArn = repository.arn;
+      const built = this.buildWorkerImage(name, env, tags);
+      this.image = built.image;
+      this.repositoryUrl = built.repository.repositoryUrl;
+      this.repositoryArn = built.repository.arn;
     }
 
-    const cluster = new aws.ecs.Cluster(`${name}-cluster`, { name: `${env}-grading`, settings: [{ name: 'containerInsights', value: 'enabled' }], tags }, parent);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: `/ecs/${env}/grading-worker`, retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
-
-    const assumeTasks = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-    const executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeTasks, description: 'pull the worker image and write its logs', tags }, parent);
-    new aws.iam.RolePolicyAttachment(`${name}-execution-managed`, { role: executionRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }, parent);
-    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
+    const clusterSettings = [{ name: 'containerInsights', value: 'enabled' }];
+    const cluster = new aws.ecs.Cluster(`${name}-cluster`, { name: `${env}-grading`, settings: clusterSettings, tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/ecs/${env}/grading-worker`, retentionInDays: args.logRetentionDays, tags },
+      parent,
+    );
     const migrationSecrets = migrationSecretParameters(args.migration.master, args.migration.gateway, args.parameters.db);
-    const parameterArn = (n: string) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`;
-    new aws.iam.RolePolicy(
-      `${name}-execution-secrets`,
-      {
-        role: executionRole.id,
-        policy: pulumi.jsonStringify(executionSecretsPolicy({ region, parameterArns: [...new Set(Object.values(migrationSecrets))].map(parameterArn), ssmKeyArn: ssmKey.targetKeyArn })),
-      },
-      parent,
-    );
-
-    const taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeTasks, description: 'what the grading worker may do', tags }, parent);
-    const parameterNames = [args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, args.parameters.judge0.endpoint, args.parameters.judge0.authToken];
-    new aws.iam.RolePolicy(
-      `${name}-task-policy`,
-      {
-        role: taskRole.id,
-        policy: pulumi.jsonStringify(workerTaskPolicy({ region, account, parameterNames, ssmKeyArn: ssmKey.targetKeyArn, bucketArn: args.bucketArn })),
-      },
-      parent,
-    );
+    const executionRole = this.createExecutionRole(name, scope, migrationSecrets, tags);
+    const taskRole = this.createTaskRole(name, args, scope, tags);
     this.taskRoleArn = taskRole.arn;
+    this.allowWorkerEgress(name, args, tags);
 
-    // Egress only to what the worker talks to; nothing may connect to it.
-    const egress = (id: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>, port: number, description: string) =>
-      new aws.vpc.SecurityGroupEgressRule(`${name}-egress-${id}`, { securityGroupId: args.workerSecurityGroupId, ipProtocol: 'tcp', fromPort: port, toPort: port, description, tags, ...to }, parent);
+    const containers = this.containerDefinitions(args, { scope, logGroup, migrationSecrets });
+    const taskDefinition = this.createTaskDefinition(name, args, { containers, executionRole, taskRole, tags });
+    const service = this.createService(name, args, { cluster, taskDefinition, tags });
+    this.clusterName = cluster.name;
+    this.serviceName = service.name;
+    this.logGroupName = logGroup.name;
+    if (args.autoscaling.enabled) this.scaleOnCpuAndBacklog(name, args, { cluster, service, tags });
+
+    this.registerOutputs({ clusterName: this.clusterName, serviceName: this.serviceName, image: this.image });
+  }
+
+  /**
+   * worker/Dockerfile built and pushed to a new ECR repository, referenced by digest so a new
+   * image rolls the service.
+   */
+  private buildWorkerImage(name: string, env: string, tags: Record<string, string>) {
+    const parent = { parent: this };
+    const repository = new aws.ecr.Repository(
+      `${name}-repo`,
+      // MUTABLE: docker-build pushes the content-hash tag again whenever its build context changes
+      // (IMMUTABLE refuses that second push); what runs is pinned by digest, never by tag.
+      {
+        name: `${env}-grading-worker`,
+        imageTagMutability: 'MUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: 'AES256' }],
+        forceDelete: false,
+        tags,
+      },
+      parent,
+    );
+    const keepLast20 = {
+      rulePriority: 1,
+      description: 'keep the last 20 images',
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 },
+      action: { type: 'expire' },
+    };
+    new aws.ecr.LifecyclePolicy(
+      `${name}-repo-lifecycle`,
+      { repository: repository.name, policy: JSON.stringify({ rules: [keepLast20] }) },
+      parent,
+    );
+    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
+    const built = new dockerBuild.Image(
+      `${name}-image`,
+      {
+        context: { location: path.join(__dirname, '..') },
+        dockerfile: { location: path.join(__dirname, '..', 'worker', 'Dockerfile') },
+        platforms: ['linux/amd64'],
+        push: true,
+        // One tag per content of what goes into the image; the task definition uses the digest.
+        tags: [pulumi.interpolate`${repository.repositoryUrl}:${imageContentHash()}`],
+        registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
+      },
+      parent,
+    );
+    return { image: built.ref, repository };
+  }
+
+  /** Pulls the image, writes logs, and reads exactly the parameters ECS injects into the migrate container. */
+  private createExecutionRole(name: string, scope: AccountScope, migrationSecrets: Record<string, string>, tags: Record<string, string>) {
+    const role = serviceRole(
+      `${name}-execution`,
+      {
+        service: 'ecs-tasks.amazonaws.com',
+        description: 'pull the worker image and write its logs',
+        tags,
+        managedPolicies: { [`${name}-execution-managed`]: MANAGED_POLICIES.ecsTaskExecution },
+      },
+      this,
+    );
+    const parameterArns = [...new Set(Object.values(migrationSecrets))].map((n) => parameterArn(scope, n));
+    const policy = executionSecretsPolicy({ region: scope.region, parameterArns, ssmKeyArn: ssmKeyArn(this) });
+    new aws.iam.RolePolicy(`${name}-execution-secrets`, { role: role.id, policy: pulumi.jsonStringify(policy) }, { parent: this });
+    return role;
+  }
+
+  /** What the worker may do at run time: its own parameters, the SSM key, the bucket's prefixes. */
+  private createTaskRole(name: string, args: EcsGradingArgs, scope: AccountScope, tags: Record<string, string>) {
+    const role = serviceRole(
+      `${name}-task`,
+      { service: 'ecs-tasks.amazonaws.com', description: 'what the grading worker may do', tags },
+      this,
+    );
+    const { mq, db, judge0 } = args.parameters;
+    const parameterNames = [
+      mq.endpoint,
+      mq.username,
+      mq.password,
+      db.endpoint,
+      db.username,
+      db.password,
+      judge0.endpoint,
+      judge0.authToken,
+    ];
+    const policy = workerTaskPolicy({ ...scope, parameterNames, ssmKeyArn: ssmKeyArn(this), bucketArn: args.bucketArn });
+    new aws.iam.RolePolicy(`${name}-task-policy`, { role: role.id, policy: pulumi.jsonStringify(policy) }, { parent: this });
+    return role;
+  }
+
+  /** Egress only to what the worker talks to; nothing may connect to it. */
+  private allowWorkerEgress(name: string, args: EcsGradingArgs, tags: Record<string, string>): void {
+    const egress = (id: string, peer: Peer, port: number, description: string) =>
+      allowTcpOut(`${name}-egress-${id}`, { securityGroupId: args.workerSecurityGroupId, peer, port, description, tags }, this);
     egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs (S3 via the gateway endpoint, SSM, ECR, logs)');
-    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
-    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
-    egress('judge0', { referencedSecurityGroupId: args.judge0SecurityGroupId }, 2358, 'Judge0 API');
+    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, STOMP_SSL_PORT, 'Amazon MQ STOMP+SSL');
+    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, MYSQL_PORT, 'RDS MySQL');
+    egress('judge0', { referencedSecurityGroupId: args.judge0SecurityGroupId }, JUDGE0_PORT, 'Judge0 API');
+  }
 
-    const concurrency = args.concurrency ?? 2;
-    const logOptions = (prefix: string) => ({ logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': prefix } });
-    const containerDefinitions = pulumi.jsonStringify([
+  /** The migrate init container, then the worker once it succeeded. */
+  private containerDefinitions(
+    args: EcsGradingArgs,
+    parts: { scope: AccountScope; logGroup: aws.cloudwatch.LogGroup; migrationSecrets: Record<string, string> },
+  ): pulumi.Output<string> {
+    const env = args.environmentName;
+    const region = parts.scope.region;
+    const logOptions = (prefix: string) => ({
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': parts.logGroup.name, 'awslogs-region': region, 'awslogs-stream-prefix': prefix },
+    });
+    const probe = `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))`;
+    return pulumi.jsonStringify([
       {
         name: MIGRATE_CONTAINER,
         image: this.image,
@@ -177,7 +248,10 @@ export class EcsGrading extends pulumi.ComponentResource {
           { name: 'AWS_REGION', value: region },
           { name: 'DB_NAME', value: 'grading' },
         ],
-        secrets: Object.entries(migrationSecrets).map(([variable, parameter]) => ({ name: variable, valueFrom: parameterArn(parameter) })),
+        secrets: Object.entries(parts.migrationSecrets).map(([variable, parameter]) => ({
+          name: variable,
+          valueFrom: parameterArn(parts.scope, parameter),
+        })),
         logConfiguration: logOptions('migrate'),
         readonlyRootFilesystem: true,
       },
@@ -187,14 +261,14 @@ export class EcsGrading extends pulumi.ComponentResource {
         essential: true,
         user: 'node',
         portMappings: [{ containerPort: WORKER_HEALTH_PORT, protocol: 'tcp' }],
-        environment: workerEnvironment({ env, region, bucketName: args.bucketName, parameters: args.parameters, concurrency }),
-        healthCheck: {
-          command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"`],
-          interval: 30,
-          timeout: 5,
-          retries: 3,
-          startPeriod: 60,
-        },
+        environment: workerEnvironment({
+          env,
+          region,
+          bucketName: args.bucketName,
+          parameters: args.parameters,
+          concurrency: args.concurrency,
+        }),
+        healthCheck: { command: ['CMD-SHELL', `node -e "${probe}"`], interval: 30, timeout: 5, retries: 3, startPeriod: 60 },
         logConfiguration: logOptions('worker'),
         dependsOn: [{ containerName: MIGRATE_CONTAINER, condition: 'SUCCESS' }],
         // Fargate's maximum: in-flight gradings get this long after SIGTERM (the worker uses SHUTDOWN_GRACE_MS of it).
@@ -202,31 +276,45 @@ export class EcsGrading extends pulumi.ComponentResource {
         readonlyRootFilesystem: false,
       },
     ]);
-    const taskDefinition = new aws.ecs.TaskDefinition(
+  }
+
+  /** A Fargate x86_64 task of the configured size running the migrate and worker containers. */
+  private createTaskDefinition(
+    name: string,
+    args: EcsGradingArgs,
+    parts: { containers: pulumi.Output<string>; executionRole: aws.iam.Role; taskRole: aws.iam.Role; tags: Record<string, string> },
+  ): aws.ecs.TaskDefinition {
+    return new aws.ecs.TaskDefinition(
       `${name}-task-def`,
       {
-        family: `${env}-grading-worker`,
-        cpu: String(args.cpu ?? 512),
-        memory: String(args.memory ?? 1024),
+        family: `${args.environmentName}-grading-worker`,
+        cpu: String(args.cpu),
+        memory: String(args.memory),
         networkMode: 'awsvpc',
         requiresCompatibilities: ['FARGATE'],
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        executionRoleArn: executionRole.arn,
-        taskRoleArn: taskRole.arn,
-        containerDefinitions,
-        tags,
+        executionRoleArn: parts.executionRole.arn,
+        taskRoleArn: parts.taskRole.arn,
+        containerDefinitions: parts.containers,
+        tags: parts.tags,
       },
-      parent,
+      { parent: this },
     );
+  }
 
-    const scaling = args.autoscaling;
-    const service = new aws.ecs.Service(
+  /** The Fargate service in private subnets, rolled back when a deployment does not stabilise. */
+  private createService(
+    name: string,
+    args: EcsGradingArgs,
+    parts: { cluster: aws.ecs.Cluster; taskDefinition: aws.ecs.TaskDefinition; tags: Record<string, string> },
+  ): aws.ecs.Service {
+    return new aws.ecs.Service(
       `${name}-service`,
       {
-        name: `${env}-grading-worker`,
-        cluster: cluster.arn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: args.desiredCount ?? 1,
+        name: `${args.environmentName}-grading-worker`,
+        cluster: parts.cluster.arn,
+        taskDefinition: parts.taskDefinition.arn,
+        desiredCount: args.desiredCount,
         launchType: 'FARGATE',
         networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.workerSecurityGroupId], assignPublicIp: false },
         deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -234,56 +322,52 @@ export class EcsGrading extends pulumi.ComponentResource {
         deploymentMaximumPercent: 200,
         propagateTags: 'SERVICE',
         enableExecuteCommand: false,
-        tags,
+        tags: parts.tags,
       },
       // Autoscaling owns the task count after the first deploy.
-      { parent: this, ignoreChanges: scaling?.enabled ? ['desiredCount'] : [] },
+      { parent: this, ignoreChanges: args.autoscaling.enabled ? ['desiredCount'] : [] },
     );
-    this.clusterName = cluster.name;
-    this.serviceName = service.name;
-    this.logGroupName = logGroup.name;
+  }
 
-    if (scaling?.enabled) {
-      const target = new aws.appautoscaling.Target(
-        `${name}-scaling-target`,
-        { serviceNamespace: 'ecs', scalableDimension: 'ecs:service:DesiredCount', resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`, minCapacity: scaling.min, maxCapacity: scaling.max, tags },
-        parent,
-      );
+  /** Target tracking on average CPU and on queue backlog per running task. */
+  private scaleOnCpuAndBacklog(
+    name: string,
+    args: EcsGradingArgs,
+    parts: { cluster: aws.ecs.Cluster; service: aws.ecs.Service; tags: Record<string, string> },
+  ): void {
+    const parent = { parent: this };
+    const scaling = args.autoscaling;
+    const { cluster, service } = parts;
+    const target = new aws.appautoscaling.Target(
+      `${name}-scaling-target`,
+      {
+        serviceNamespace: 'ecs',
+        scalableDimension: 'ecs:service:DesiredCount',
+        resourceId: pulumi.interpolate`service/${cluster.name}/${service.name}`,
+        minCapacity: scaling.min,
+        maxCapacity: scaling.max,
+        tags: parts.tags,
+      },
+      parent,
+    );
+    const targetTracking = (id: string, configuration: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfiguration) =>
       new aws.appautoscaling.Policy(
-        `${name}-scale-cpu`,
+        `${name}-${id}`,
         {
           policyType: 'TargetTrackingScaling',
           serviceNamespace: target.serviceNamespace,
           scalableDimension: target.scalableDimension,
           resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: {
-            predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
-            targetValue: scaling.cpuTarget,
-            scaleInCooldown: 300,
-            scaleOutCooldown: 60,
-          },
+          targetTrackingScalingPolicyConfiguration: { ...configuration, scaleInCooldown: 300, scaleOutCooldown: 60 },
         },
         parent,
       );
-      new aws.appautoscaling.Policy(
-        `${name}-scale-backlog`,
-        {
-          policyType: 'TargetTrackingScaling',
-          serviceNamespace: target.serviceNamespace,
-          scalableDimension: target.scalableDimension,
-          resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: {
-            customizedMetricSpecification: { metrics: backlogPerTaskMetrics(args.brokerName, !!args.brokerActiveStandby, cluster.name, service.name) },
-            targetValue: scaling.backlogPerTask,
-            scaleInCooldown: 300,
-            scaleOutCooldown: 60,
-          },
-        },
-        parent,
-      );
-    }
-
-    this.registerOutputs({ clusterName: this.clusterName, serviceName: this.serviceName, image: this.image });
+    targetTracking('scale-cpu', {
+      predefinedMetricSpecification: { predefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      targetValue: scaling.cpuTarget,
+    });
+    const metrics = backlogPerTaskMetrics(args.brokerName, !!args.brokerActiveStandby, cluster.name, service.name);
+    targetTracking('scale-backlog', { customizedMetricSpecification: { metrics }, targetValue: scaling.backlogPerTask });
   }
 }
 
@@ -310,7 +394,13 @@ export function imageContentHash(root = path.join(__dirname, '..')): string {
 }
 
 /** The worker's env (docs/worker.md): SSM parameter names, never values. */
-export function workerEnvironment(o: { env: string; region: pulumi.Input<string>; bucketName: pulumi.Input<string>; parameters: EcsGradingArgs['parameters']; concurrency: number }) {
+export function workerEnvironment(o: {
+  env: string;
+  region: pulumi.Input<string>;
+  bucketName: pulumi.Input<string>;
+  parameters: EcsGradingArgs['parameters'];
+  concurrency: number;
+}) {
   return [
     { name: 'ENVIRONMENT', value: o.env },
     { name: 'AWS_REGION', value: o.region },
@@ -352,28 +442,39 @@ export function migrationSecretParameters(master: ParameterNames, gateway: Param
 }
 
 /** Execution role: read exactly the parameters ECS injects as container secrets, decrypt them with the SSM key. */
-export function executionSecretsPolicy(o: { region: pulumi.Input<string>; parameterArns: pulumi.Input<string>[]; ssmKeyArn: pulumi.Input<string> }) {
+export function executionSecretsPolicy(o: {
+  region: pulumi.Input<string>;
+  parameterArns: pulumi.Input<string>[];
+  ssmKeyArn: pulumi.Input<string>;
+}) {
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'ReadContainerSecrets', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: o.parameterArns },
-      { Sid: 'DecryptContainerSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
+      readParametersStatement('ReadContainerSecrets', 'ssm:GetParameters', o.parameterArns),
+      decryptThroughSsmStatement('DecryptContainerSecrets', o.region, o.ssmKeyArn),
     ],
   };
 }
 
 /** Task role policy: exactly the named parameters, the SSM key, and the bucket's prefixes. */
-export function workerTaskPolicy(o: { region: pulumi.Input<string>; account: pulumi.Input<string>; parameterNames: string[]; ssmKeyArn: pulumi.Input<string>; bucketArn: pulumi.Input<string> }) {
+export function workerTaskPolicy(
+  o: AccountScope & { parameterNames: string[]; ssmKeyArn: pulumi.Input<string>; bucketArn: pulumi.Input<string> },
+) {
+  const objects = (...prefixes: string[]) => prefixes.map((prefix) => pulumi.interpolate`${o.bucketArn}/${prefix}*`);
   return {
     Version: '2012-10-17',
     Statement: [
-      { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: o.parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${o.region}:${o.account}:parameter${n}`) },
-      { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: o.ssmKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${o.region}.amazonaws.com` } } },
-      { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: [pulumi.interpolate`${o.bucketArn}/submissions/*`, pulumi.interpolate`${o.bucketArn}/problems/*`] },
+      readParametersStatement(
+        'ReadOwnParameters',
+        ['ssm:GetParameters', 'ssm:GetParameter'],
+        o.parameterNames.map((n) => parameterArn(o, n)),
+      ),
+      decryptThroughSsmStatement('DecryptSecureStrings', o.region, o.ssmKeyArn),
+      { Sid: 'ReadSubmissionsAndTestCases', Effect: 'Allow', Action: 's3:GetObject', Resource: objects('submissions/', 'problems/') },
       // Unconditional: S3 answers a GetObject of a missing key with 404 only to callers that may list the
       // bucket, 403 AccessDenied to everyone else (a missing submission would look like a permissions fault).
       { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn },
-      { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: [pulumi.interpolate`${o.bucketArn}/results/*`, pulumi.interpolate`${o.bucketArn}/temp/*`] },
+      { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: objects('results/', 'temp/') },
     ],
   };
 }
@@ -383,10 +484,25 @@ export function workerTaskPolicy(o: { region: pulumi.Input<string>; account: pul
  * brokers of an active/standby pair, only one of which reports) over RunningTaskCount, treating no
  * running task as one so an idle queue reads 0 and a queue with no workers still scales out.
  */
-export function backlogPerTaskMetrics(brokerName: string, activeStandby: boolean, clusterName: pulumi.Input<string>, serviceName: pulumi.Input<string>) {
+export function backlogPerTaskMetrics(
+  brokerName: string,
+  activeStandby: boolean,
+  clusterName: pulumi.Input<string>,
+  serviceName: pulumi.Input<string>,
+) {
   const queueSize = (id: string, broker: string) => ({
     id,
-    metricStat: { metric: { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: broker }, { name: 'Queue', value: QUEUES.requests }] }, stat: 'Average' },
+    metricStat: {
+      metric: {
+        namespace: 'AWS/AmazonMQ',
+        metricName: 'QueueSize',
+        dimensions: [
+          { name: 'Broker', value: broker },
+          { name: 'Queue', value: QUEUES.requests },
+        ],
+      },
+      stat: 'Average',
+    },
     returnData: false,
   });
   const metrics = [
@@ -394,13 +510,25 @@ export function backlogPerTaskMetrics(brokerName: string, activeStandby: boolean
     ...(activeStandby ? [queueSize('q2', `${brokerName}-2`)] : []),
     {
       id: 'tasks',
-      metricStat: { metric: { namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', dimensions: [{ name: 'ClusterName', value: clusterName }, { name: 'ServiceName', value: serviceName }] }, stat: 'Average' },
+      metricStat: {
+        metric: {
+          namespace: 'ECS/ContainerInsights',
+          metricName: 'RunningTaskCount',
+          dimensions: [
+            { name: 'ClusterName', value: clusterName },
+            { name: 'ServiceName', value: serviceName },
+          ],
+        },
+        stat: 'Average',
+      },
       returnData: false,
     },
     {
       id: 'backlogPerTask',
       label: 'grading-requests messages per running task',
-      expression: activeStandby ? '(FILL(q1, 0) + FILL(q2, 0)) / IF(FILL(tasks, 0) < 1, 1, tasks)' : 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)',
+      expression: activeStandby
+        ? '(FILL(q1, 0) + FILL(q2, 0)) / IF(FILL(tasks, 0) < 1, 1, tasks)'
+        : 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)',
       returnData: true,
     },
   ];

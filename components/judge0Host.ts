@@ -12,6 +12,16 @@ import * as pulumi from '@pulumi/pulumi';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generatedWord, parameterName, ssmParameter, tagsFor } from './common';
+import {
+  accountScope,
+  decryptThroughSsmStatement,
+  MANAGED_POLICIES,
+  parameterArn,
+  readParametersStatement,
+  serviceRole,
+  ssmKeyArn,
+} from './iam';
+import { allowTcpIn, allowTcpOut, securityGroup } from './securityGroups';
 
 export const JUDGE0_PORT = 2358;
 /** Canonical's public SSM parameter for the current Ubuntu 22.04 image (read once, at creation). */
@@ -27,13 +37,11 @@ export interface Judge0HostArgs {
   workerSecurityGroupId: pulumi.Input<string>;
   /** Pinned AMI; default: the current Ubuntu 22.04 image when a host is created, never followed afterwards. */
   amiId?: string;
-  /** Default t3.medium. */
-  instanceType?: string;
-  /** Default 1. */
-  instanceCount?: number;
-  /** SSH from inside the VPC with this key pair; off by default (SSM Session Manager works without it). */
+  instanceType: string;
+  instanceCount: number;
+  /** SSH from inside the VPC with sshKeyName (SSM Session Manager works without it). */
+  enableSshAccess: boolean;
   sshKeyName?: string;
-  enableSshAccess?: boolean;
 }
 
 /** The cloud-init document for the host: judge0-host/ files embedded, environment and region filled in. */
@@ -64,16 +72,31 @@ export class Judge0Host extends pulumi.ComponentResource {
     super('grading:index:Judge0Host', name, {}, opts);
     const env = args.environmentName;
     const tags = tagsFor(env, 'Judge0Host');
-    const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-
     this.parameterNames = {
       endpoint: parameterName(env, 'judge0', 'endpoint'),
       authToken: parameterName(env, 'judge0', 'auth-token'),
       postgresPassword: parameterName(env, 'judge0', 'postgres-password'),
       redisPassword: parameterName(env, 'judge0', 'redis-password'),
     };
+    const secretParameters = this.generateSecrets(name, tags);
+    const { balancer, hosts } = this.createSecurityGroups(name, args, tags);
+    this.securityGroupId = hosts.id;
+    this.endpointSecurityGroupId = balancer.id;
+    const profile = this.createInstanceProfile(name, secretParameters, tags);
+    const instances = this.createHosts(name, args, { securityGroup: hosts, profile, tags });
+    this.instanceIds = instances.map((instance) => instance.id);
+    const nlb = this.createInternalBalancer(name, args, { securityGroup: balancer, instances, tags });
+
+    // A stable name for all hosts: the worker reads it once at start and keeps it across host replacements.
+    this.endpoint = pulumi.interpolate`http://${nlb.dnsName}:${JUDGE0_PORT}`;
+    const endpoint = { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false };
+    ssmParameter(`${name}-param-endpoint`, endpoint, tags, this);
+
+    this.registerOutputs({ securityGroupId: this.securityGroupId, endpoint: this.endpoint });
+  }
+
+  /** The auth token and the database/cache passwords, generated into SecureString parameters. */
+  private generateSecrets(name: string, tags: Record<string, string>): string[] {
     const secrets: Array<[string, string, string]> = [
       ['auth-token', this.parameterNames.authToken, 'Judge0 X-Auth-Token'],
       ['postgres-password', this.parameterNames.postgresPassword, 'Judge0 PostgreSQL password'],
@@ -81,165 +104,127 @@ export class Judge0Host extends pulumi.ComponentResource {
     ];
     for (const [id, parameter, description] of secrets) {
       // Letters and digits: judge0.conf is shell code and PostgreSQL's password goes into YAML (render-conf.sh).
-      ssmParameter(
-        `${name}-param-${id}`,
-        { name: parameter, value: generatedWord(`${name}-${id}`, this), description, secure: true },
-        tags,
-        this,
-      );
+      const value = generatedWord(`${name}-${id}`, this);
+      ssmParameter(`${name}-param-${id}`, { name: parameter, value, description, secure: true }, tags, this);
     }
+    return secrets.map(([, parameter]) => parameter);
+  }
 
-    // Workers -> internal NLB -> hosts; each hop admits only the one before it.
-    const lbSg = new aws.ec2.SecurityGroup(
+  /** Workers -> internal NLB -> hosts; each hop admits only the one before it. */
+  private createSecurityGroups(name: string, args: Judge0HostArgs, tags: Record<string, string>) {
+    const env = args.environmentName;
+    const balancer = securityGroup(
       `${name}-lb-sg`,
       {
         vpcId: args.vpcId,
         description: `Judge0 ${env} internal balancer: API from grading workers only`,
-        tags: { ...tags, Name: `${env}-judge0-lb` },
+        nameTag: `${env}-judge0-lb`,
+        tags,
       },
-      parent,
+      this,
     );
-    const sg = new aws.ec2.SecurityGroup(
+    const hosts = securityGroup(
       `${name}-sg`,
-      { vpcId: args.vpcId, description: `Judge0 ${env}: API from its internal balancer only`, tags: { ...tags, Name: `${env}-judge0` } },
-      parent,
+      { vpcId: args.vpcId, description: `Judge0 ${env}: API from its internal balancer only`, nameTag: `${env}-judge0`, tags },
+      this,
     );
-    const api = { ipProtocol: 'tcp', fromPort: JUDGE0_PORT, toPort: JUDGE0_PORT, tags };
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-lb-from-workers`,
-      { securityGroupId: lbSg.id, referencedSecurityGroupId: args.workerSecurityGroupId, description: 'Judge0 API', ...api },
-      parent,
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-lb-to-hosts`,
-      { securityGroupId: lbSg.id, referencedSecurityGroupId: sg.id, description: 'Judge0 hosts', ...api },
-      parent,
-    );
-    new aws.vpc.SecurityGroupIngressRule(
+    const api = { port: JUDGE0_PORT, tags };
+    const fromWorkers = { referencedSecurityGroupId: args.workerSecurityGroupId };
+    allowTcpIn(`${name}-lb-from-workers`, { ...api, securityGroupId: balancer.id, peer: fromWorkers, description: 'Judge0 API' }, this);
+    const toHosts = { ...api, securityGroupId: balancer.id, peer: { referencedSecurityGroupId: hosts.id }, description: 'Judge0 hosts' };
+    allowTcpOut(`${name}-lb-to-hosts`, toHosts, this);
+    const fromBalancer = { referencedSecurityGroupId: balancer.id };
+    allowTcpIn(
       `${name}-api-from-lb`,
-      { securityGroupId: sg.id, referencedSecurityGroupId: lbSg.id, description: 'Judge0 API and health checks', ...api },
-      parent,
+      { ...api, securityGroupId: hosts.id, peer: fromBalancer, description: 'Judge0 API and health checks' },
+      this,
     );
     if (args.enableSshAccess) {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-ssh-from-vpc`,
-        {
-          securityGroupId: sg.id,
-          cidrIpv4: args.vpcCidr,
-          ipProtocol: 'tcp',
-          fromPort: 22,
-          toPort: 22,
-          description: 'SSH from inside the VPC',
-          tags,
-        },
-        parent,
-      );
+      const ssh = { securityGroupId: hosts.id, peer: { cidrIpv4: args.vpcCidr }, port: 22, description: 'SSH from inside the VPC', tags };
+      allowTcpIn(`${name}-ssh-from-vpc`, ssh, this);
     }
     // Image pulls, apt and SSM go out through the NAT gateway.
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-egress-https`,
-      {
-        securityGroupId: sg.id,
-        cidrIpv4: '0.0.0.0/0',
-        ipProtocol: 'tcp',
-        fromPort: 443,
-        toPort: 443,
-        description: 'HTTPS: Docker Hub, apt, SSM',
-        tags,
-      },
-      parent,
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-egress-http`,
-      {
-        securityGroupId: sg.id,
-        cidrIpv4: '0.0.0.0/0',
-        ipProtocol: 'tcp',
-        fromPort: 80,
-        toPort: 80,
-        description: 'HTTP: Ubuntu apt mirrors',
-        tags,
-      },
-      parent,
-    );
-    this.securityGroupId = sg.id;
-    this.endpointSecurityGroupId = lbSg.id;
+    const anywhere = { securityGroupId: hosts.id, peer: { cidrIpv4: '0.0.0.0/0' }, tags };
+    allowTcpOut(`${name}-egress-https`, { ...anywhere, port: 443, description: 'HTTPS: Docker Hub, apt, SSM' }, this);
+    allowTcpOut(`${name}-egress-http`, { ...anywhere, port: 80, description: 'HTTP: Ubuntu apt mirrors' }, this);
+    return { balancer, hosts };
+  }
 
-    const role = new aws.iam.Role(
+  /** The hosts' role: Session Manager, and reading (and decrypting) exactly the generated secrets. */
+  private createInstanceProfile(name: string, secretParameters: string[], tags: Record<string, string>): aws.iam.InstanceProfile {
+    const scope = accountScope(this);
+    const role = serviceRole(
       `${name}-role`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        }),
+        service: 'ec2.amazonaws.com',
         description: 'Judge0 host',
         tags,
+        managedPolicies: { [`${name}-ssm-core`]: MANAGED_POLICIES.ssmManagedInstance },
       },
-      parent,
+      this,
     );
-    new aws.iam.RolePolicyAttachment(
-      `${name}-ssm-core`,
-      { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
-      parent,
-    );
-    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
-    new aws.iam.RolePolicy(
-      `${name}-read-secrets`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'ReadJudge0Secrets',
-              Effect: 'Allow',
-              Action: 'ssm:GetParameter',
-              Resource: secrets.map(([, p]) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${p}`),
-            },
-            {
-              Sid: 'DecryptSecureStrings',
-              Effect: 'Allow',
-              Action: 'kms:Decrypt',
-              Resource: ssmKey.targetKeyArn,
-              Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } },
-            },
-          ],
-        }),
-      },
-      parent,
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        readParametersStatement(
+          'ReadJudge0Secrets',
+          'ssm:GetParameter',
+          secretParameters.map((p) => parameterArn(scope, p)),
+        ),
+        decryptThroughSsmStatement('DecryptSecureStrings', scope.region, ssmKeyArn(this)),
+      ],
+    };
+    new aws.iam.RolePolicy(`${name}-read-secrets`, { role: role.id, policy: pulumi.jsonStringify(policy) }, { parent: this });
+    return new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
+  }
 
-    const amiId = args.amiId ?? aws.ssm.getParameterOutput({ name: UBUNTU_AMI_PARAMETER }, parent).value;
+  /** instanceCount hosts spread over the private subnets, booted by cloud-init, on a pinned AMI. */
+  private createHosts(
+    name: string,
+    args: Judge0HostArgs,
+    parts: { securityGroup: aws.ec2.SecurityGroup; profile: aws.iam.InstanceProfile; tags: Record<string, string> },
+  ): aws.ec2.Instance[] {
+    const env = args.environmentName;
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const amiId = args.amiId ?? aws.ssm.getParameterOutput({ name: UBUNTU_AMI_PARAMETER }, { parent: this }).value;
     const userData = region.apply((r) => renderCloudInit(env, r));
     const subnets = pulumi.output(args.privateSubnetIds);
-    this.instanceIds = [];
     const instances: aws.ec2.Instance[] = [];
-    for (let i = 0; i < (args.instanceCount ?? 1); i++) {
+    for (let i = 0; i < args.instanceCount; i++) {
       const instance = new aws.ec2.Instance(
         `${name}-${i + 1}`,
         {
           ami: amiId,
-          instanceType: args.instanceType ?? 't3.medium',
+          instanceType: args.instanceType,
           subnetId: subnets.apply((ids) => ids[i % ids.length]),
-          vpcSecurityGroupIds: [sg.id],
+          vpcSecurityGroupIds: [parts.securityGroup.id],
           associatePublicIpAddress: false,
-          iamInstanceProfile: profile.name,
+          iamInstanceProfile: parts.profile.name,
           keyName: args.enableSshAccess ? args.sshKeyName : undefined,
           userData,
           userDataReplaceOnChange: true,
           metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
           rootBlockDevice: { encrypted: true, volumeType: 'gp3', volumeSize: 40, deleteOnTermination: true },
           monitoring: true,
-          tags: { ...tags, Name: `${env}-judge0-${i + 1}` },
+          tags: { ...parts.tags, Name: `${env}-judge0-${i + 1}` },
         },
         // A pinned AMI changes only through amiId; the default image is read once, not followed.
         { parent: this, ignoreChanges: args.amiId ? [] : ['ami'] },
       );
-      this.instanceIds.push(instance.id);
       instances.push(instance);
     }
+    return instances;
+  }
 
+  /** The internal NLB on 2358 with the hosts as targets, sticky per worker task. */
+  private createInternalBalancer(
+    name: string,
+    args: Judge0HostArgs,
+    parts: { securityGroup: aws.ec2.SecurityGroup; instances: aws.ec2.Instance[]; tags: Record<string, string> },
+  ): aws.lb.LoadBalancer {
+    const { tags } = parts;
+    const parent = { parent: this };
+    const env = args.environmentName;
     const nlb = new aws.lb.LoadBalancer(
       `${name}-nlb`,
       {
@@ -247,7 +232,7 @@ export class Judge0Host extends pulumi.ComponentResource {
         loadBalancerType: 'network',
         internal: true,
         subnets: args.privateSubnetIds,
-        securityGroups: [lbSg.id],
+        securityGroups: [parts.securityGroup.id],
         enableCrossZoneLoadBalancing: true,
         tags,
       },
@@ -272,7 +257,7 @@ export class Judge0Host extends pulumi.ComponentResource {
       },
       parent,
     );
-    instances.forEach(
+    parts.instances.forEach(
       (instance, i) =>
         new aws.lb.TargetGroupAttachment(
           `${name}-target-${i + 1}`,
@@ -291,16 +276,6 @@ export class Judge0Host extends pulumi.ComponentResource {
       },
       parent,
     );
-
-    // A stable name for all hosts: the worker reads it once at start and keeps it across host replacements.
-    this.endpoint = pulumi.interpolate`http://${nlb.dnsName}:${JUDGE0_PORT}`;
-    ssmParameter(
-      `${name}-param-endpoint`,
-      { name: this.parameterNames.endpoint, value: this.endpoint, description: 'Judge0 API base URL', secure: false },
-      tags,
-      this,
-    );
-
-    this.registerOutputs({ securityGroupId: this.securityGroupId, endpoint: this.endpoint });
+    return nlb;
   }
 }

@@ -14,6 +14,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { BROKER_GROUPS, BROKER_USERS, renderBrokerConfigXml } from './brokerXml';
 import { parameterName, passwordOrGenerated, ssmParameter, tagsFor } from './common';
+import { accountScope } from './iam';
+import { allowClientGroups, allowTcpOut, securityGroup } from './securityGroups';
+import type { MqDeploymentMode } from './config';
 
 export const STOMP_SSL_PORT = 61614;
 
@@ -34,22 +37,18 @@ export interface MessagingArgs {
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Security groups whose members may connect over STOMP+SSL (worker tasks, gateway instances). */
   clientSecurityGroupIds: pulumi.Input<string>[];
-  /** Default "5.18" (5.17 is out of support). */
-  engineVersion?: string;
-  /** Default true: minor versions only; AWS applies them in the maintenance window. */
-  autoMinorVersionUpgrade?: boolean;
-  /** Default mq.t3.micro. */
-  instanceType?: string;
-  /** Default SINGLE_INSTANCE. */
-  deploymentMode?: 'SINGLE_INSTANCE' | 'ACTIVE_STANDBY_MULTI_AZ';
-  /** Default grading-admin. */
-  adminUsername?: string;
+  /** ActiveMQ minor version (5.17 is out of support). */
+  engineVersion: string;
+  /** Minor versions only; AWS applies them in the maintenance window. */
+  autoMinorVersionUpgrade: boolean;
+  instanceType: string;
+  deploymentMode: MqDeploymentMode;
+  adminUsername: string;
   /** A Pulumi secret; generated when absent. */
   adminPassword?: pulumi.Input<string>;
-  /** Default true. */
-  auditLogs?: boolean;
-  /** Broker-side redeliveries before grading-dlq. Default 3. */
-  maximumRedeliveries?: number;
+  auditLogs: boolean;
+  /** Broker-side redeliveries before grading-dlq. */
+  maximumRedeliveries: number;
 }
 
 export class Messaging extends pulumi.ComponentResource {
@@ -70,92 +69,21 @@ export class Messaging extends pulumi.ComponentResource {
     super('grading:index:Messaging', name, {}, opts);
     const env = args.environmentName;
     const tags = tagsFor(env, 'Messaging');
-    const parent = { parent: this };
-    const deploymentMode = args.deploymentMode ?? 'SINGLE_INSTANCE';
-    const engineVersion = args.engineVersion ?? '5.18';
     this.brokerName = `${env}-grading`;
-    this.adminUsername = args.adminUsername ?? 'grading-admin';
+    this.adminUsername = args.adminUsername;
     this.adminPassword = passwordOrGenerated(`${name}-admin-password`, args.adminPassword, this);
+    this.configurationXml = renderBrokerConfigXml({ maximumRedeliveries: args.maximumRedeliveries });
 
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-broker-sg`,
-      { vpcId: args.vpcId, description: `Amazon MQ ${this.brokerName}: STOMP+SSL from grading clients only`, tags: { ...tags, Name: `${this.brokerName}-broker` } },
-      parent,
-    );
-    args.clientSecurityGroupIds.forEach((source, i) => {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-stomp-from-${i}`,
-        { securityGroupId: sg.id, referencedSecurityGroupId: source, ipProtocol: 'tcp', fromPort: STOMP_SSL_PORT, toPort: STOMP_SSL_PORT, description: 'STOMP over TLS', tags },
-        parent,
-      );
-    });
-    // Active/standby instances replicate through shared storage inside the VPC; nothing leaves it.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-broker-egress-vpc`, { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: 'tcp', fromPort: 0, toPort: 65535, description: 'within the VPC', tags }, parent);
-    this.securityGroupId = sg.id;
-
-    this.configurationXml = renderBrokerConfigXml({ maximumRedeliveries: args.maximumRedeliveries ?? 3 });
-    const configuration = new aws.mq.Configuration(
-      `${name}-configuration`,
-      {
-        name: `${this.brokerName}-config`,
-        description: 'grading queues, dead-letter policy and redelivery limits (components/brokerXml.ts)',
-        engineType: 'ActiveMQ',
-        engineVersion,
-        authenticationStrategy: 'simple',
-        data: this.configurationXml,
-        tags,
-      },
-      parent,
-    );
-
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const logPolicy = new aws.cloudwatch.LogResourcePolicy(
-      `${name}-log-policy`,
-      { policyName: `${this.brokerName}-amazonmq-logs`, policyDocument: pulumi.jsonStringify(amazonMqLogPolicy(region, account)) },
-      parent,
-    );
-
+    this.securityGroupId = this.createBrokerSecurityGroup(name, args, tags).id;
+    const configuration = this.createConfiguration(name, args.engineVersion, tags);
+    const logPolicy = this.allowAmazonMqLogs(name);
     const tierUsers = (Object.keys(BROKER_TIERS) as BrokerTier[]).map((tier) => ({
       tier,
       ...BROKER_TIERS[tier],
       password: passwordOrGenerated(`${name}-${tier}-password`, undefined, this),
     }));
-
-    const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
-      const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
-      if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
-      return ids.slice(0, needed);
-    });
-
-    const broker = new aws.mq.Broker(
-      `${name}-broker`,
-      {
-        brokerName: this.brokerName,
-        engineType: 'ActiveMQ',
-        engineVersion,
-        autoMinorVersionUpgrade: args.autoMinorVersionUpgrade ?? true,
-        hostInstanceType: args.instanceType ?? 'mq.t3.micro',
-        deploymentMode,
-        publiclyAccessible: false,
-        subnetIds,
-        securityGroups: [sg.id],
-        configuration: { id: configuration.id, revision: configuration.latestRevision },
-        logs: { general: true, audit: args.auditLogs ?? true },
-        encryptionOptions: { useAwsOwnedKey: true },
-        maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
-        users: [
-          { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: [BROKER_GROUPS.admins] },
-          ...tierUsers.map((t) => ({ username: t.username, password: t.password, consoleAccess: false, groups: [t.group] })),
-        ],
-        applyImmediately: false,
-        tags,
-      },
-      // Without the log policy in place the broker's logs are silently never published.
-      { parent: this, additionalSecretOutputs: ['users'], dependsOn: [logPolicy] },
-    );
+    const broker = this.createBroker(name, args, { configuration, logPolicy, tierUsers, tags });
     this.brokerId = broker.id;
-
     this.stompEndpoints = broker.instances.apply((instances) =>
       (instances ?? [])
         .map((instance) => (instance.endpoints ?? []).find((e) => e.startsWith('stomp+ssl://')))
@@ -168,11 +96,134 @@ export class Messaging extends pulumi.ComponentResource {
       username: parameterName(env, 'mq', 'username'),
       password: parameterName(env, 'mq', 'password'),
     };
-    ssmParameter(`${name}-param-endpoint`, { name: this.parameterNames.endpoint, value: this.stompEndpoints, description: 'STOMP+SSL endpoints of the grading broker (comma-separated)', secure: false }, tags, this);
-    ssmParameter(`${name}-param-username`, { name: this.parameterNames.username, value: this.adminUsername, description: 'grading broker user', secure: true }, tags, this);
-    ssmParameter(`${name}-param-password`, { name: this.parameterNames.password, value: this.adminPassword, description: 'grading broker password', secure: true }, tags, this);
+    this.storeAdminParameters(name, tags);
+    this.tierParameterNames = this.storeTierParameters(name, env, tierUsers, tags);
 
-    const tierParameters = {} as Record<BrokerTier, { endpoint: string; username: string; password: string }>;
+    this.registerOutputs({
+      brokerName: this.brokerName,
+      brokerId: this.brokerId,
+      stompEndpoints: this.stompEndpoints,
+      securityGroupId: this.securityGroupId,
+    });
+  }
+
+  /** STOMP+SSL from the client groups only; out only within the VPC (active/standby replication). */
+  private createBrokerSecurityGroup(name: string, args: MessagingArgs, tags: Record<string, string>): aws.ec2.SecurityGroup {
+    const description = `Amazon MQ ${this.brokerName}: STOMP+SSL from grading clients only`;
+    const sg = securityGroup(`${name}-broker-sg`, { vpcId: args.vpcId, description, nameTag: `${this.brokerName}-broker`, tags }, this);
+    const stomp = { securityGroupId: sg.id, port: STOMP_SSL_PORT, description: 'STOMP over TLS', tags };
+    allowClientGroups(`${name}-stomp-from`, stomp, args.clientSecurityGroupIds, this);
+    // Active/standby instances replicate through shared storage inside the VPC; nothing leaves it.
+    const withinVpc = { securityGroupId: sg.id, peer: { cidrIpv4: args.vpcCidr }, port: [0, 65535] as [number, number], tags };
+    allowTcpOut(`${name}-broker-egress-vpc`, { ...withinVpc, description: 'within the VPC' }, this);
+    return sg;
+  }
+
+  /** The broker XML (queues, dead-letter policy, redelivery, authorization) as an Amazon MQ configuration. */
+  private createConfiguration(name: string, engineVersion: string, tags: Record<string, string>): aws.mq.Configuration {
+    return new aws.mq.Configuration(
+      `${name}-configuration`,
+      {
+        name: `${this.brokerName}-config`,
+        description: 'grading queues, dead-letter policy and redelivery limits (components/brokerXml.ts)',
+        engineType: 'ActiveMQ',
+        engineVersion,
+        authenticationStrategy: 'simple',
+        data: this.configurationXml,
+        tags,
+      },
+      { parent: this },
+    );
+  }
+
+  /** The CloudWatch Logs resource policy without which the broker's logs are silently never published. */
+  private allowAmazonMqLogs(name: string): aws.cloudwatch.LogResourcePolicy {
+    const { region, account } = accountScope(this);
+    return new aws.cloudwatch.LogResourcePolicy(
+      `${name}-log-policy`,
+      { policyName: `${this.brokerName}-amazonmq-logs`, policyDocument: pulumi.jsonStringify(amazonMqLogPolicy(region, account)) },
+      { parent: this },
+    );
+  }
+
+  /** The broker in one private subnet (two for active/standby), with the admin and one user per tier. */
+  private createBroker(
+    name: string,
+    args: MessagingArgs,
+    parts: {
+      configuration: aws.mq.Configuration;
+      logPolicy: aws.cloudwatch.LogResourcePolicy;
+      tierUsers: TierUser[];
+      tags: Record<string, string>;
+    },
+  ): aws.mq.Broker {
+    const deploymentMode = args.deploymentMode;
+    const subnetIds = pulumi.output(args.privateSubnetIds).apply((ids) => {
+      const needed = deploymentMode === 'ACTIVE_STANDBY_MULTI_AZ' ? 2 : 1;
+      if (ids.length < needed) throw new Error(`Messaging: ${deploymentMode} needs ${needed} private subnets, got ${ids.length}`);
+      return ids.slice(0, needed);
+    });
+    const users = [
+      { username: this.adminUsername, password: this.adminPassword, consoleAccess: false, groups: [BROKER_GROUPS.admins] },
+      ...parts.tierUsers.map((t) => ({ username: t.username, password: t.password, consoleAccess: false, groups: [t.group] })),
+    ];
+    return new aws.mq.Broker(
+      `${name}-broker`,
+      {
+        brokerName: this.brokerName,
+        engineType: 'ActiveMQ',
+        engineVersion: args.engineVersion,
+        autoMinorVersionUpgrade: args.autoMinorVersionUpgrade,
+        hostInstanceType: args.instanceType,
+        deploymentMode,
+        publiclyAccessible: false,
+        subnetIds,
+        securityGroups: [this.securityGroupId],
+        configuration: { id: parts.configuration.id, revision: parts.configuration.latestRevision },
+        logs: { general: true, audit: args.auditLogs },
+        encryptionOptions: { useAwsOwnedKey: true },
+        maintenanceWindowStartTime: { dayOfWeek: 'SUNDAY', timeOfDay: '03:00', timeZone: 'UTC' },
+        users,
+        applyImmediately: false,
+        tags: parts.tags,
+      },
+      // Without the log policy in place the broker's logs are silently never published.
+      { parent: this, additionalSecretOutputs: ['users'], dependsOn: [parts.logPolicy] },
+    );
+  }
+
+  /** The endpoints and the admin's credentials (operators only; no tier reads them). */
+  private storeAdminParameters(name: string, tags: Record<string, string>): void {
+    const names = this.parameterNames;
+    const endpoints = 'STOMP+SSL endpoints of the grading broker (comma-separated)';
+    ssmParameter(
+      `${name}-param-endpoint`,
+      { name: names.endpoint, value: this.stompEndpoints, description: endpoints, secure: false },
+      tags,
+      this,
+    );
+    ssmParameter(
+      `${name}-param-username`,
+      { name: names.username, value: this.adminUsername, description: 'grading broker user', secure: true },
+      tags,
+      this,
+    );
+    ssmParameter(
+      `${name}-param-password`,
+      { name: names.password, value: this.adminPassword, description: 'grading broker password', secure: true },
+      tags,
+      this,
+    );
+  }
+
+  /** Each tier's username and password in its own SecureString parameters, next to the shared endpoint. */
+  private storeTierParameters(
+    name: string,
+    env: string,
+    tierUsers: TierUser[],
+    tags: Record<string, string>,
+  ): Messaging['tierParameterNames'] {
+    const tierParameters = {} as Messaging['tierParameterNames'];
     for (const t of tierUsers) {
       const names = {
         endpoint: this.parameterNames.endpoint,
@@ -180,15 +231,26 @@ export class Messaging extends pulumi.ComponentResource {
         password: parameterName(env, 'mq', `${t.tier}/password`),
       };
       const user = { name: names.username, value: t.username, description: `grading broker user of the ${t.tier} tier`, secure: true };
-      const password = { name: names.password, value: t.password, description: `grading broker password of the ${t.tier} tier`, secure: true };
+      const password = {
+        name: names.password,
+        value: t.password,
+        description: `grading broker password of the ${t.tier} tier`,
+        secure: true,
+      };
       ssmParameter(`${name}-param-${t.tier}-username`, user, tags, this);
       ssmParameter(`${name}-param-${t.tier}-password`, password, tags, this);
       tierParameters[t.tier] = names;
     }
-    this.tierParameterNames = tierParameters;
-
-    this.registerOutputs({ brokerName: this.brokerName, brokerId: this.brokerId, stompEndpoints: this.stompEndpoints, securityGroupId: this.securityGroupId });
+    return tierParameters;
   }
+}
+
+/** A tier's broker user: its name, group and generated password. */
+interface TierUser {
+  tier: BrokerTier;
+  username: string;
+  group: string;
+  password: pulumi.Output<string>;
 }
 
 /** Lets Amazon MQ (brokers of this account only) write its logs to /aws/amazonmq/* (AWS Amazon MQ developer guide). */

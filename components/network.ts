@@ -7,15 +7,14 @@ import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
 import * as pulumi from '@pulumi/pulumi';
 import { tagsFor } from './common';
+import type { NatStrategy } from './config';
 
 export interface NetworkArgs {
   environmentName: string;
-  /** Default 10.0.0.0/16. */
-  cidrBlock?: string;
-  /** Default 2. */
-  availabilityZoneCount?: number;
-  /** Single NAT gateway (default) or one per AZ. */
-  natStrategy?: 'Single' | 'OnePerAz';
+  cidrBlock: string;
+  availabilityZoneCount: number;
+  /** One NAT gateway for the VPC, or one per AZ. */
+  natStrategy: NatStrategy;
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -28,17 +27,17 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super('grading:index:Network', name, {}, opts);
     const tags = tagsFor(args.environmentName, 'Network');
-    this.cidrBlock = args.cidrBlock ?? '10.0.0.0/16';
+    this.cidrBlock = args.cidrBlock;
 
     // awsx builds subnets, route tables and NAT gateways; we only read its ids (awsx components are one opaque resource under mocks).
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
       {
         cidrBlock: this.cidrBlock,
-        numberOfAvailabilityZones: args.availabilityZoneCount ?? 2,
+        numberOfAvailabilityZones: args.availabilityZoneCount,
         enableDnsHostnames: true,
         enableDnsSupport: true,
-        natGateways: { strategy: args.natStrategy ?? 'Single' },
+        natGateways: { strategy: args.natStrategy },
         subnetStrategy: 'Auto',
         subnetSpecs: [
           { type: 'Public', cidrMask: 22 },
@@ -70,6 +69,11 @@ export class Network extends pulumi.ComponentResource {
     );
     this.s3EndpointId = s3Endpoint.id;
 
-    this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds, s3EndpointId: this.s3EndpointId });
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+      s3EndpointId: this.s3EndpointId,
+    });
   }
 }

@@ -12,18 +12,15 @@ export const BUCKET_PREFIXES = { submissions: 'submissions/', problems: 'problem
 
 export interface StorageArgs {
   environmentName: string;
-  /** Default true. */
-  versioning?: boolean;
-  /** Expire old submissions/ and results/ objects and noncurrent versions. Default true. */
-  lifecycle?: boolean;
-  /** Days before submissions/ and results/ objects expire. Default 365. */
-  expirationDays?: number;
-  /** Days before noncurrent versions expire (with versioning). Default 30. */
-  noncurrentVersionExpirationDays?: number;
+  versioning: boolean;
+  /** Expire old submissions/ and results/ objects and noncurrent versions. */
+  lifecycle: boolean;
+  /** Days before submissions/ and results/ objects expire. */
+  expirationDays: number;
+  /** Days before noncurrent versions expire (with versioning). */
+  noncurrentVersionExpirationDays: number;
   /** SSE-KMS with this key instead of SSE-S3 (AES-256). */
   kmsKeyArn?: pulumi.Input<string>;
-  /** Keep objects when the stack is destroyed. Default true. */
-  protect?: boolean;
 }
 
 export class Storage extends pulumi.ComponentResource {
@@ -38,12 +35,17 @@ export class Storage extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
       { bucketPrefix: bucketPrefix(args.environmentName, 'grading-files'), forceDestroy: false, tags },
-      { parent: this, protect: args.protect ?? true },
+      // Protected: the objects outlive a `pulumi destroy` (docs/deploy.md, Teardown).
+      { parent: this, protect: true },
     );
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
 
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } }, parent);
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } },
+      parent,
+    );
 
     new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
@@ -57,7 +59,9 @@ export class Storage extends pulumi.ComponentResource {
         bucket: bucket.id,
         rules: [
           {
-            applyServerSideEncryptionByDefault: args.kmsKeyArn ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: args.kmsKeyArn } : { sseAlgorithm: 'AES256' },
+            applyServerSideEncryptionByDefault: args.kmsKeyArn
+              ? { sseAlgorithm: 'aws:kms', kmsMasterKeyId: args.kmsKeyArn }
+              : { sseAlgorithm: 'AES256' },
             bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
           },
         ],
@@ -65,7 +69,7 @@ export class Storage extends pulumi.ComponentResource {
       parent,
     );
 
-    const versioning = args.versioning ?? true;
+    const versioning = args.versioning;
     new aws.s3.BucketVersioning(
       `${name}-versioning`,
       // "Disabled" is valid only for a bucket that was never versioned; "Suspended" keeps old versions.
@@ -117,19 +121,30 @@ type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
 function lifecycleRules(args: StorageArgs & { versioning: boolean }): LifecycleRule[] {
   const rules: LifecycleRule[] = [
     // temp/ is scratch space: gone after a day, whatever else is configured.
-    { id: 'expire-temp', status: 'Enabled', filter: { prefix: BUCKET_PREFIXES.temp }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
-    { id: 'abort-incomplete-uploads', status: 'Enabled', filter: { prefix: '' }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    {
+      id: 'expire-temp',
+      status: 'Enabled',
+      filter: { prefix: BUCKET_PREFIXES.temp },
+      expiration: { days: 1 },
+      noncurrentVersionExpiration: { noncurrentDays: 1 },
+    },
+    {
+      id: 'abort-incomplete-uploads',
+      status: 'Enabled',
+      filter: { prefix: '' },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
   ];
-  if (args.lifecycle ?? true) {
+  if (args.lifecycle) {
     for (const prefix of [BUCKET_PREFIXES.submissions, BUCKET_PREFIXES.results]) {
-      rules.push({ id: `expire-${prefix.slice(0, -1)}`, status: 'Enabled', filter: { prefix }, expiration: { days: args.expirationDays ?? 365 } });
+      rules.push({ id: `expire-${prefix.slice(0, -1)}`, status: 'Enabled', filter: { prefix }, expiration: { days: args.expirationDays } });
     }
     if (args.versioning) {
       rules.push({
         id: 'expire-noncurrent-versions',
         status: 'Enabled',
         filter: { prefix: '' },
-        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpirationDays ?? 30 },
+        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpirationDays },
       });
     }
   }

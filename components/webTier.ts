@@ -12,6 +12,19 @@ import * as pulumi from '@pulumi/pulumi';
 import { albLogBucket } from './albLogBucket';
 import * as random from '@pulumi/random';
 import { parameterName, ssmParameter, tagsFor } from './common';
+import { MYSQL_PORT } from './database';
+import {
+  AccountScope,
+  accountScope,
+  decryptThroughSsmStatement,
+  MANAGED_POLICIES,
+  parameterArn,
+  readParametersStatement,
+  serviceRole,
+  ssmKeyArn,
+} from './iam';
+import { STOMP_SSL_PORT } from './messaging';
+import { allowTcpIn, allowTcpOut, Peer, securityGroup } from './securityGroups';
 import type { ParameterNames } from './ecsGrading';
 
 export const GATEWAY_PORT = 3000;
@@ -33,15 +46,14 @@ export interface WebTierArgs {
   /** The ECR repository of `image` (see ecrRepositoryArnOf for a prebuilt ECR image). */
   repositoryArn?: pulumi.Input<string>;
   certificateArn?: string;
-  /** Default t3.small. */
-  instanceType?: string;
-  minSize?: number;
-  maxSize?: number;
-  desiredCapacity?: number;
-  /** Average CPU percent the group's target tracking aims for. Default 60. */
-  cpuTargetValue?: number;
-  /** Days the gateway's CloudWatch logs and the ALB access logs are kept. Default 30. */
-  logRetentionDays?: number;
+  instanceType: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  /** Average CPU percent the group's target tracking aims for. */
+  cpuTargetValue: number;
+  /** Days the gateway's CloudWatch logs and the ALB access logs are kept. */
+  logRetentionDays: number;
   /**
    * Code review on request (web/src/review): an OpenAI-compatible endpoint. The key becomes the
    * SecureString /<env>/review/api-key, readable by the gateway instances only.
@@ -89,39 +101,88 @@ export class WebTier extends pulumi.ComponentResource {
     super('grading:index:WebTier', name, {}, opts);
     const env = args.environmentName;
     const tags = tagsFor(env, 'WebTier');
-    const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const https = !!args.certificateArn;
+    const scope = accountScope(this);
 
-    // ALB: the only thing open to the internet, and only on 80/443.
-    const albSg = new aws.ec2.SecurityGroup(`${name}-alb-sg`, { vpcId: args.vpcId, description: `ALB ${env}-grading: HTTP(S) from the internet`, tags: { ...tags, Name: `${env}-grading-alb` } }, parent);
-    for (const port of https ? [80, 443] : [80]) {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-v4`, { securityGroupId: albSg.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: port, toPort: port, description: `HTTP${port === 443 ? 'S' : ''} from anywhere`, tags }, parent);
-      new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-v6`, { securityGroupId: albSg.id, cidrIpv6: '::/0', ipProtocol: 'tcp', fromPort: port, toPort: port, description: `HTTP${port === 443 ? 'S' : ''} from anywhere (IPv6)`, tags }, parent);
-    }
-    new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-instances`, { securityGroupId: albSg.id, referencedSecurityGroupId: args.webSecurityGroupId, ipProtocol: 'tcp', fromPort: GATEWAY_PORT, toPort: GATEWAY_PORT, description: 'to the gateway instances', tags }, parent);
+    const albSg = this.createSecurityGroups(name, args, tags);
     this.albSecurityGroupId = albSg.id;
-
-    // Instances: reachable from the ALB only; talk to AWS APIs, the broker and the database.
-    new aws.vpc.SecurityGroupIngressRule(`${name}-instances-from-alb`, { securityGroupId: args.webSecurityGroupId, referencedSecurityGroupId: albSg.id, ipProtocol: 'tcp', fromPort: GATEWAY_PORT, toPort: GATEWAY_PORT, description: 'gateway from the ALB', tags }, parent);
-    const egress = (id: string, to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>, port: number, description: string) =>
-      new aws.vpc.SecurityGroupEgressRule(`${name}-instances-egress-${id}`, { securityGroupId: args.webSecurityGroupId, ipProtocol: 'tcp', fromPort: port, toPort: port, description, tags, ...to }, parent);
-    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs, ECR, package mirrors, webhook callbacks (port 443 only)');
-    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, 61614, 'Amazon MQ STOMP+SSL');
-    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, 3306, 'RDS MySQL');
-
-    const logRetentionDays = args.logRetentionDays ?? 30;
-    const accessLogs = albLogBucket(`${name}-alb-logs`, { environmentName: env, account, retentionDays: logRetentionDays, tags }, this);
+    const accessLogs = albLogBucket(
+      `${name}-alb-logs`,
+      { environmentName: env, account: scope.account, retentionDays: args.logRetentionDays, tags },
+      this,
+    );
     this.accessLogBucketName = accessLogs.bucketName;
+    const { alb, targetGroup } = this.createLoadBalancer(name, args, { securityGroup: albSg, accessLogs, tags });
+    this.albDnsName = alb.dnsName;
+    this.albArnSuffix = alb.arnSuffix;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/grading/${env}/gateway`, retentionInDays: args.logRetentionDays, tags },
+      { parent: this },
+    );
+    this.logGroupName = logGroup.name;
+
+    const review = this.storeReviewKey(name, args, tags);
+    const auth = this.generateAuthSecret(name, args, tags);
+    const webhooks = this.storeWebhookSecret(name, args, tags);
+    const role = this.createInstanceRole(name, args, { scope, logGroup, review, auth, webhooks, tags });
+    this.instanceRoleName = role.name;
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
+
+    const launchTemplate = this.createLaunchTemplate(name, args, { region: scope.region, profile, logGroup, review, auth, webhooks, tags });
+    const asg = this.createAutoScalingGroup(name, args, { launchTemplate, targetGroup, tags });
+    this.autoScalingGroupName = asg.name;
+    this.registerOutputs({ albDnsName: this.albDnsName, autoScalingGroupName: this.autoScalingGroupName });
+  }
+
+  /**
+   * The ALB is the only thing open to the internet, and only on 80/443; the instances are
+   * reachable from the ALB only and talk to AWS APIs, the broker and the database.
+   */
+  private createSecurityGroups(name: string, args: WebTierArgs, tags: Record<string, string>): aws.ec2.SecurityGroup {
+    const env = args.environmentName;
+    const albSg = securityGroup(
+      `${name}-alb-sg`,
+      { vpcId: args.vpcId, description: `ALB ${env}-grading: HTTP(S) from the internet`, nameTag: `${env}-grading-alb`, tags },
+      this,
+    );
+    for (const port of args.certificateArn ? [80, 443] : [80]) {
+      const what = `HTTP${port === 443 ? 'S' : ''} from anywhere`;
+      const rule = { securityGroupId: albSg.id, port, tags };
+      allowTcpIn(`${name}-alb-in-${port}-v4`, { ...rule, peer: { cidrIpv4: '0.0.0.0/0' }, description: what }, this);
+      allowTcpIn(`${name}-alb-in-${port}-v6`, { ...rule, peer: { cidrIpv6: '::/0' }, description: `${what} (IPv6)` }, this);
+    }
+    const instances = { referencedSecurityGroupId: args.webSecurityGroupId };
+    const toInstances = { securityGroupId: albSg.id, peer: instances, port: GATEWAY_PORT, description: 'to the gateway instances', tags };
+    allowTcpOut(`${name}-alb-to-instances`, toInstances, this);
+
+    const fromAlb = { securityGroupId: args.webSecurityGroupId, peer: { referencedSecurityGroupId: albSg.id }, port: GATEWAY_PORT, tags };
+    allowTcpIn(`${name}-instances-from-alb`, { ...fromAlb, description: 'gateway from the ALB' }, this);
+    const egress = (id: string, peer: Peer, port: number, description: string) =>
+      allowTcpOut(`${name}-instances-egress-${id}`, { securityGroupId: args.webSecurityGroupId, peer, port, description, tags }, this);
+    egress('https', { cidrIpv4: '0.0.0.0/0' }, 443, 'AWS APIs, ECR, package mirrors, webhook callbacks (port 443 only)');
+    egress('broker', { referencedSecurityGroupId: args.brokerSecurityGroupId }, STOMP_SSL_PORT, 'Amazon MQ STOMP+SSL');
+    egress('database', { referencedSecurityGroupId: args.databaseSecurityGroupId }, MYSQL_PORT, 'RDS MySQL');
+    return albSg;
+  }
+
+  /** The public ALB with access logs, the gateway target group, and its listeners (80 redirects when HTTPS is on). */
+  private createLoadBalancer(
+    name: string,
+    args: WebTierArgs,
+    parts: { securityGroup: aws.ec2.SecurityGroup; accessLogs: ReturnType<typeof albLogBucket>; tags: Record<string, string> },
+  ) {
+    const { accessLogs, tags } = parts;
+    const parent = { parent: this };
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,
       {
-        name: `${env}-grading`,
+        name: `${args.environmentName}-grading`,
         loadBalancerType: 'application',
         internal: false,
         subnets: args.publicSubnetIds,
-        securityGroups: [albSg.id],
+        securityGroups: [parts.securityGroup.id],
         dropInvalidHeaderFields: true,
         idleTimeout: 120,
         accessLogs: { bucket: accessLogs.bucketName, prefix: accessLogs.prefix, enabled: true },
@@ -130,163 +191,227 @@ export class WebTier extends pulumi.ComponentResource {
       // ELB checks that it may write to the bucket when logging is turned on.
       { parent: this, dependsOn: [accessLogs.policy] },
     );
+    // Liveness: a database or broker blip hits every gateway at once and must not get them all replaced.
+    const healthCheck = {
+      path: '/health/live',
+      protocol: 'HTTP',
+      matcher: '200',
+      interval: 15,
+      timeout: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    };
     const targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
-        name: `${env}-grading-gw`,
+        name: `${args.environmentName}-grading-gw`,
         port: GATEWAY_PORT,
         protocol: 'HTTP',
         targetType: 'instance',
         vpcId: args.vpcId,
         deregistrationDelay: 30,
-        // Liveness: a database or broker blip hits every gateway at once and must not get them all replaced.
-        healthCheck: { path: '/health/live', protocol: 'HTTP', matcher: '200', interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 },
+        healthCheck,
         tags,
       },
       parent,
     );
+    const forward = [{ type: 'forward', targetGroupArn: targetGroup.arn }];
+    const redirectToHttps = [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }];
+    const https = !!args.certificateArn;
     new aws.lb.Listener(
       `${name}-http`,
-      {
-        loadBalancerArn: alb.arn,
-        port: 80,
-        protocol: 'HTTP',
-        defaultActions: https ? [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }] : [{ type: 'forward', targetGroupArn: targetGroup.arn }],
-        tags,
-      },
+      { loadBalancerArn: alb.arn, port: 80, protocol: 'HTTP', defaultActions: https ? redirectToHttps : forward, tags },
       parent,
     );
     if (https) {
       new aws.lb.Listener(
         `${name}-https`,
-        { loadBalancerArn: alb.arn, port: 443, protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', certificateArn: args.certificateArn, defaultActions: [{ type: 'forward', targetGroupArn: targetGroup.arn }], tags },
+        {
+          loadBalancerArn: alb.arn,
+          port: 443,
+          protocol: 'HTTPS',
+          sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+          certificateArn: args.certificateArn,
+          defaultActions: forward,
+          tags,
+        },
         parent,
       );
     }
-    this.albDnsName = alb.dnsName;
-    this.albArnSuffix = alb.arnSuffix;
-    this.targetGroupArnSuffix = targetGroup.arnSuffix;
+    return { alb, targetGroup };
+  }
 
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-logs`,
-      { name: `/grading/${env}/gateway`, retentionInDays: logRetentionDays, tags },
-      parent,
+  /** The code-review API key as a SecureString the instances read; undefined without review. */
+  private storeReviewKey(name: string, args: WebTierArgs, tags: Record<string, string>): GatewayReviewSettings | undefined {
+    if (!args.review) return undefined;
+    const review = {
+      baseUrl: args.review.baseUrl,
+      model: args.review.model,
+      apiKeyParameter: parameterName(args.environmentName, 'review', 'api-key'),
+    };
+    const description = 'API key of the code-review (chat-completions) service';
+    ssmParameter(
+      `${name}-review-api-key`,
+      { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description },
+      tags,
+      this,
     );
-    this.logGroupName = logGroup.name;
+    return review;
+  }
 
-    const role = new aws.iam.Role(
-      `${name}-role`,
-      { assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), description: 'grading gateway instances', tags },
-      parent,
-    );
-    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' }, parent);
-    const ssmKey = aws.kms.getAliasOutput({ name: 'alias/aws/ssm' }, parent);
-    let review: GatewayReviewSettings | undefined;
-    if (args.review) {
-      review = { baseUrl: args.review.baseUrl, model: args.review.model, apiKeyParameter: parameterName(env, 'review', 'api-key') };
-      ssmParameter(`${name}-review-api-key`, { name: review.apiKeyParameter, secure: true, value: args.review.apiKey, description: 'API key of the code-review (chat-completions) service' }, tags, this);
-    }
+  /** With hmac: a generated HS256 key in a SecureString the instances (and the site's back end) read. */
+  private generateAuthSecret(name: string, args: WebTierArgs, tags: Record<string, string>): GatewayAuthSettings {
     const auth: GatewayAuthSettings = { ...args.auth };
-    if (auth.mode === 'hmac') {
-      auth.hmacSecretParameter = parameterName(env, 'web', 'auth-hmac-secret');
-      // 64 letters and digits: 64 bytes of key for HS256 (the gateway refuses fewer than 32).
-      const secret = new random.RandomPassword(`${name}-auth-hmac-secret`, { length: 64, special: false }, parent);
-      const description = 'HS256 key the gateway verifies bearer tokens with; a site back end mints its users\' tokens with it';
-      ssmParameter(`${name}-auth-hmac-secret-param`, { name: auth.hmacSecretParameter, secure: true, value: secret.result, description }, tags, this);
-    }
-    const webhooks = { url: args.webhooks?.url, secretParameter: parameterName(env, 'web', 'webhook-secret') };
-    const webhookSecret = args.webhooks?.secret ??
-      new random.RandomPassword(`${name}-webhook-secret`, { length: 64, special: false }, parent).result;
-    const webhookDescription = 'HMAC-SHA256 key the gateway signs webhook deliveries with; sites verify them with it';
-    const webhookParam = { name: webhooks.secretParameter, secure: true, value: webhookSecret, description: webhookDescription };
-    ssmParameter(`${name}-webhook-secret-param`, webhookParam, tags, this);
-    const parameterNames = [webhooks.secretParameter, args.parameters.mq.endpoint, args.parameters.mq.username, args.parameters.mq.password, args.parameters.db.endpoint, args.parameters.db.username, args.parameters.db.password, ...(review ? [review.apiKeyParameter] : []), ...(auth.hmacSecretParameter ? [auth.hmacSecretParameter] : [])];
-    new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            // Read back too: a pending submission's metadata.json, and the source for a code review.
-            { Sid: 'StoreSubmissions', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: pulumi.interpolate`${args.bucketArn}/submissions/*` },
-            { Sid: 'ReadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: pulumi.interpolate`${args.bucketArn}/results/*` },
-            // Statements and limits only (web/src/problems.ts): never a test case's input or expected output.
-            { Sid: 'ReadProblemStatements', Effect: 'Allow', Action: 's3:GetObject', Resource: gatewayProblemObjects(args.bucketArn) },
-            // Names, not contents (how many cases a problem has). Unconditional: S3 answers a GetObject of a
-            // missing key (an optional manifest.json, an unknown request id) with 404 only to callers that may
-            // list the bucket, 403 AccessDenied to everyone else.
-            { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: args.bucketArn },
-            {
-              Sid: 'WriteGatewayLogs',
-              Effect: 'Allow',
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: pulumi.interpolate`${logGroup.arn}:log-stream:*`,
-            },
-            { Sid: 'ReadOwnParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: parameterNames.map((n) => pulumi.interpolate`arn:aws:ssm:${region}:${account}:parameter${n}`) },
-            { Sid: 'DecryptSecureStrings', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ssmKey.targetKeyArn, Condition: { StringEquals: { 'kms:ViaService': pulumi.interpolate`ssm.${region}.amazonaws.com` } } },
-            ...(args.repositoryArn
-              ? [
-                  { Sid: 'PullGatewayImage', Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], Resource: args.repositoryArn },
-                  // GetAuthorizationToken has no resource-level permission in IAM.
-                  { Sid: 'EcrLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-                ]
-              : []),
-          ],
-        }),
-      },
-      parent,
+    if (auth.mode !== 'hmac') return auth;
+    auth.hmacSecretParameter = parameterName(args.environmentName, 'web', 'auth-hmac-secret');
+    // 64 letters and digits: 64 bytes of key for HS256 (the gateway refuses fewer than 32).
+    const secret = new random.RandomPassword(`${name}-auth-hmac-secret`, { length: 64, special: false }, { parent: this });
+    const description = "HS256 key the gateway verifies bearer tokens with; a site back end mints its users' tokens with it";
+    ssmParameter(
+      `${name}-auth-hmac-secret-param`,
+      { name: auth.hmacSecretParameter, secure: true, value: secret.result, description },
+      tags,
+      this,
     );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
-    this.instanceRoleName = role.name;
+    return auth;
+  }
 
-    const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }, parent);
+  /** The webhook signing key as a SecureString only the instances read (given as a Pulumi secret, else generated). */
+  private storeWebhookSecret(name: string, args: WebTierArgs, tags: Record<string, string>): GatewayWebhookSettings {
+    const webhooks = { url: args.webhooks?.url, secretParameter: parameterName(args.environmentName, 'web', 'webhook-secret') };
+    const secret =
+      args.webhooks?.secret ?? new random.RandomPassword(`${name}-webhook-secret`, { length: 64, special: false }, { parent: this }).result;
+    const description = 'HMAC-SHA256 key the gateway signs webhook deliveries with; sites verify them with it';
+    ssmParameter(`${name}-webhook-secret-param`, { name: webhooks.secretParameter, secure: true, value: secret, description }, tags, this);
+    return webhooks;
+  }
+
+  /** The instances' role: Session Manager and exactly what the gateway reads and writes (gatewayPolicy). */
+  private createInstanceRole(
+    name: string,
+    args: WebTierArgs,
+    parts: {
+      scope: AccountScope;
+      logGroup: aws.cloudwatch.LogGroup;
+      review?: GatewayReviewSettings;
+      auth: GatewayAuthSettings;
+      webhooks: GatewayWebhookSettings;
+      tags: Record<string, string>;
+    },
+  ): aws.iam.Role {
+    const role = serviceRole(
+      `${name}-role`,
+      {
+        service: 'ec2.amazonaws.com',
+        description: 'grading gateway instances',
+        tags: parts.tags,
+        managedPolicies: { [`${name}-ssm-core`]: MANAGED_POLICIES.ssmManagedInstance },
+      },
+      this,
+    );
+    const { mq, db } = args.parameters;
+    const parameterNames = [
+      parts.webhooks.secretParameter,
+      ...[mq.endpoint, mq.username, mq.password, db.endpoint, db.username, db.password],
+      ...(parts.review ? [parts.review.apiKeyParameter] : []),
+      ...(parts.auth.hmacSecretParameter ? [parts.auth.hmacSecretParameter] : []),
+    ];
+    const policy = gatewayPolicy({
+      ...parts.scope,
+      bucketArn: args.bucketArn,
+      logGroupArn: parts.logGroup.arn,
+      parameterNames,
+      ssmKeyArn: ssmKeyArn(this),
+      repositoryArn: args.repositoryArn,
+    });
+    new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: pulumi.jsonStringify(policy) }, { parent: this });
+    return role;
+  }
+
+  /** Amazon Linux 2023 with IMDSv2 and an encrypted disk, booting the gateway container (gatewayUserData). */
+  private createLaunchTemplate(
+    name: string,
+    args: WebTierArgs,
+    parts: {
+      region: pulumi.Output<string>;
+      profile: aws.iam.InstanceProfile;
+      logGroup: aws.cloudwatch.LogGroup;
+      review?: GatewayReviewSettings;
+      auth: GatewayAuthSettings;
+      webhooks: GatewayWebhookSettings;
+      tags: Record<string, string>;
+    },
+  ): aws.ec2.LaunchTemplate {
+    const env = args.environmentName;
+    const { review, auth, webhooks, tags } = parts;
+    const ami = aws.ssm.getParameterOutput(
+      { name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' },
+      { parent: this },
+    );
     const userData = pulumi
-      .all([args.image, region, args.bucketName, logGroup.name])
-      .apply(([image, r, bucket, logGroupName]) => {
-        const script = gatewayUserData({ image, region: r, bucket, environment: env, parameters: args.parameters, review, auth, logGroupName, webhooks });
+      .all([args.image, parts.region, args.bucketName, parts.logGroup.name])
+      .apply(([image, region, bucket, logGroupName]) => {
+        const script = gatewayUserData({
+          image,
+          region,
+          bucket,
+          environment: env,
+          parameters: args.parameters,
+          review,
+          auth,
+          logGroupName,
+          webhooks,
+        });
         return Buffer.from(script).toString('base64');
       });
-    const launchTemplate = new aws.ec2.LaunchTemplate(
+    const disk = { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' };
+    return new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
         namePrefix: `${env}-grading-gw-`,
         imageId: ami.value,
-        instanceType: args.instanceType ?? 't3.small',
-        iamInstanceProfile: { arn: profile.arn },
+        instanceType: args.instanceType,
+        iamInstanceProfile: { arn: parts.profile.arn },
         vpcSecurityGroupIds: [args.webSecurityGroupId],
         userData,
         // The gateway container reads instance credentials through IMDSv2: one hop for docker's bridge.
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
-        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' } }],
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: disk }],
         monitoring: { enabled: true },
         tagSpecifications: [{ resourceType: 'instance', tags: { ...tags, Name: `${env}-grading-gateway` } }],
         updateDefaultVersion: true,
         tags,
       },
-      parent,
+      { parent: this },
     );
+  }
+
+  /** The group behind the target group, refreshed on a new template version and scaled on CPU. */
+  private createAutoScalingGroup(
+    name: string,
+    args: WebTierArgs,
+    parts: { launchTemplate: aws.ec2.LaunchTemplate; targetGroup: aws.lb.TargetGroup; tags: Record<string, string> },
+  ): aws.autoscaling.Group {
     const asg = new aws.autoscaling.Group(
       `${name}-asg`,
       {
-        namePrefix: `${env}-grading-gw-`,
+        namePrefix: `${args.environmentName}-grading-gw-`,
         vpcZoneIdentifiers: args.privateSubnetIds,
-        minSize: args.minSize ?? 1,
-        maxSize: args.maxSize ?? 2,
-        desiredCapacity: args.desiredCapacity ?? 1,
+        minSize: args.minSize,
+        maxSize: args.maxSize,
+        desiredCapacity: args.desiredCapacity,
         // The version number itself (not $Latest): a new template version changes the group, which
         // starts the instance refresh below.
-        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-        targetGroupArns: [targetGroup.arn],
+        launchTemplate: { id: parts.launchTemplate.id, version: parts.launchTemplate.latestVersion.apply(String) },
+        targetGroupArns: [parts.targetGroup.arn],
         healthCheckType: 'ELB',
         healthCheckGracePeriod: 180,
         instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 50 } },
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+        tags: Object.entries(parts.tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       },
       // The scaling policy owns the instance count after the first deploy.
       { parent: this, ignoreChanges: ['desiredCapacity'] },
     );
-    this.autoScalingGroupName = asg.name;
     new aws.autoscaling.Policy(
       `${name}-scale-cpu`,
       {
@@ -295,13 +420,71 @@ export class WebTier extends pulumi.ComponentResource {
         estimatedInstanceWarmup: 180,
         targetTrackingConfiguration: {
           predefinedMetricSpecification: { predefinedMetricType: 'ASGAverageCPUUtilization' },
-          targetValue: args.cpuTargetValue ?? 60,
+          targetValue: args.cpuTargetValue,
         },
       },
-      parent,
+      { parent: this },
     );
-    this.registerOutputs({ albDnsName: this.albDnsName, autoScalingGroupName: this.autoScalingGroupName });
+    return asg;
   }
+}
+
+/**
+ * The gateway instances' policy: submissions written and read back, results and problem
+ * statements read (never test data), its own log group, its own parameters, and the image.
+ */
+export function gatewayPolicy(
+  o: AccountScope & {
+    bucketArn: pulumi.Input<string>;
+    logGroupArn: pulumi.Input<string>;
+    parameterNames: string[];
+    ssmKeyArn: pulumi.Input<string>;
+    repositoryArn?: pulumi.Input<string>;
+  },
+) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      // Read back too: a pending submission's metadata.json, and the source for a code review.
+      {
+        Sid: 'StoreSubmissions',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject'],
+        Resource: pulumi.interpolate`${o.bucketArn}/submissions/*`,
+      },
+      { Sid: 'ReadResults', Effect: 'Allow', Action: 's3:GetObject', Resource: pulumi.interpolate`${o.bucketArn}/results/*` },
+      // Statements and limits only (web/src/problems.ts): never a test case's input or expected output.
+      { Sid: 'ReadProblemStatements', Effect: 'Allow', Action: 's3:GetObject', Resource: gatewayProblemObjects(o.bucketArn) },
+      // Names, not contents (how many cases a problem has). Unconditional: S3 answers a GetObject of a
+      // missing key (an optional manifest.json, an unknown request id) with 404 only to callers that may
+      // list the bucket, 403 AccessDenied to everyone else.
+      { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: o.bucketArn },
+      {
+        Sid: 'WriteGatewayLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: pulumi.interpolate`${o.logGroupArn}:log-stream:*`,
+      },
+      readParametersStatement(
+        'ReadOwnParameters',
+        ['ssm:GetParameters', 'ssm:GetParameter'],
+        o.parameterNames.map((n) => parameterArn(o, n)),
+      ),
+      decryptThroughSsmStatement('DecryptSecureStrings', o.region, o.ssmKeyArn),
+      ...(o.repositoryArn
+        ? [
+            {
+              Sid: 'PullGatewayImage',
+              Effect: 'Allow',
+              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+              Resource: o.repositoryArn,
+            },
+            // GetAuthorizationToken has no resource-level permission in IAM.
+            { Sid: 'EcrLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+          ]
+        : []),
+    ],
+  };
 }
 
 /** The S3 objects the gateway reads under problems/: statements and manifests, never test data. */
@@ -344,6 +527,12 @@ export function gatewayAuthEnvironment(auth: GatewayAuthSettings): Record<string
 }
 
 /** Instance boot script: Docker, then the gateway container. Parameter names only, no secrets. */
+/** Where the gateway finds its webhook signing key, and the site-wide callback URL if any. */
+export interface GatewayWebhookSettings {
+  url?: string;
+  secretParameter: string;
+}
+
 export function gatewayUserData(o: {
   image: string;
   region: string;
@@ -354,7 +543,7 @@ export function gatewayUserData(o: {
   auth: GatewayAuthSettings;
   /** CloudWatch Logs group for the container's output (docker's awslogs driver); docker's default log without it. */
   logGroupName?: string;
-  webhooks?: { url?: string; secretParameter: string };
+  webhooks?: GatewayWebhookSettings;
 }): string {
   const registry = o.image.split('/')[0];
   // Log in to the registry's own region (a prebuilt image may live elsewhere).
@@ -372,7 +561,9 @@ export function gatewayUserData(o: {
     PORT: String(GATEWAY_PORT),
     TRUST_PROXY: 'true',
     ...gatewayAuthEnvironment(o.auth),
-    ...(o.review ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter } : {}),
+    ...(o.review
+      ? { REVIEW_BASE_URL: o.review.baseUrl, REVIEW_MODEL: o.review.model, REVIEW_API_KEY_PARAM: o.review.apiKeyParameter }
+      : {}),
     ...(o.webhooks ? { WEBHOOK_SECRET_PARAM: o.webhooks.secretParameter } : {}),
     ...(o.webhooks?.url ? { WEBHOOK_URL: o.webhooks.url } : {}),
   };
@@ -382,7 +573,8 @@ export function gatewayUserData(o: {
     'dnf install -y docker',
     'systemctl enable --now docker',
     registry.includes('.dkr.ecr.')
-      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | docker login --username AWS --password-stdin ${shellWord(registry)}`
+      ? `aws ecr get-login-password --region ${shellWord(registryRegion)} | ` +
+        `docker login --username AWS --password-stdin ${shellWord(registry)}`
       : '',
     // The image's HEALTHCHECK probes the worker's port; the ALB checks the gateway's /health/live instead.
     `docker run -d --name grading-gateway --restart always --no-healthcheck -p ${GATEWAY_PORT}:${GATEWAY_PORT} \\`,

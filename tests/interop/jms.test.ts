@@ -14,6 +14,7 @@ import type { LocalActiveMq } from '../../scripts/services/activemq';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import type { LocalS3 } from '../../scripts/services/s3';
 import { privateActiveMq, sharedMariaDb, sharedS3 } from '../helpers/services';
+import { E2E_BROKER_USERS } from '../helpers/tierUsers';
 import { prepareRequest, seedProblems, startWorker, WorkerProcess } from '../helpers/workerHarness';
 import { assertPublishedResult } from './contractSchemas';
 import { DUPLICATE_LOGGED, LineProcess, workerLogged } from './lineProcess';
@@ -86,7 +87,8 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     if (missing.length) throw new Error(`missing ${missing.join(', ')}: apt-get install libactivemq-java (see scripts/install-system-deps.sh)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-jms-'));
     execFileSync('javac', ['-cp', JARS.join(':'), '-d', dir, SOURCE]);
-    [broker, db, s3] = await Promise.all([privateActiveMq('interop-jms'), sharedMariaDb(), sharedS3()]);
+    // The tier users too: the last test runs the site's client and the worker with their own rights.
+    [broker, db, s3] = await Promise.all([privateActiveMq('interop-jms', { users: E2E_BROKER_USERS }), sharedMariaDb(), sharedS3()]);
     await seedProblems(s3);
     worker = await startWorker({ broker, db, s3 });
     const classpath = [dir, ...JARS].join(':');
@@ -193,5 +195,27 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     const highReply = await jms.reply('high');
     const [highAt, lowAt] = [String(highReply.body.timestamp), String(lowReply.body.timestamp)];
     assert.ok(highAt < lowAt, `graded first: high ${highAt}, low ${lowAt}`);
+  });
+
+  it('answers sendAndReceive for a gateway-tier user, not an operator, with the worker on its own tier user', async () => {
+    const [gatewayUser, workerUser] = E2E_BROKER_USERS;
+    await worker.stop('SIGTERM');
+    worker = await startWorker({ broker, db, s3 }, { MQ_USERNAME: workerUser.username, MQ_PASSWORD: workerUser.password });
+    const classpath = [dir, ...JARS].join(':');
+    const url = `tcp://127.0.0.1:${broker.openwirePort}`;
+    const site = await LineProcess.start('java', ['-cp', classpath, 'GradingJmsClient', url, gatewayUser.username, gatewayUser.password]);
+    try {
+      const client = new JmsClient(site, dir);
+      const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: ACCEPTED + '# gateway tier\n' });
+      // Creating the temporary reply queue needs admin on temporary destinations, the worker's reply write.
+      const messageId = await client.send('tier', JSON.stringify(request));
+      const reply = await client.reply('tier');
+      assert.equal(reply.correlationId, messageId);
+      assertPublishedResult(reply.body);
+      assert.equal(reply.body.status, 'completed');
+      assert.equal((await resultsFor(request.requestId)).length, 1, 'and one message on grading-results');
+    } finally {
+      await site.stop();
+    }
   });
 });

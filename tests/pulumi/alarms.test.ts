@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Alarms, AlarmsArgs } from '../../components/alarms';
 import { plan, readStackConfig } from '../../scripts/plan';
+import { DEFAULTS } from '../../components/config';
+import { alarmsDefaults } from './configDefaults';
 import { ofType, one, settled, useMocks } from './harness';
 
 const base: AlarmsArgs = {
@@ -17,7 +19,7 @@ const base: AlarmsArgs = {
   targetGroupArnSuffix: 'targetgroup/production-grading-gw/456',
   judge0InstanceIds: ['i-1', 'i-2'],
   databaseIdentifier: 'production-grading',
-  queueBacklogThreshold: 100,
+  ...alarmsDefaults,
 };
 
 type Query = { id: string; expression?: string; returnData: boolean; metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; period: number } };
@@ -103,6 +105,15 @@ describe('Alarms', () => {
     assert.deepEqual([judge0.metricName, judge0.statistic, judge0.comparisonOperator, judge0.threshold], ['ExecutorHealthy', 'Minimum', 'LessThanThreshold', 1]);
     const latency = alarm('grading-latency-p99');
     assert.deepEqual([latency.metricName, latency.extendedStatistic, latency.statistic, latency.threshold, latency.period], ['GradingLatency', 'p99', undefined, 45_000, 300]);
+  });
+
+  it('pages at the config defaults: backlog, p99 latency, broker store usage, runbook path', async () => {
+    new Alarms('a', base);
+    await settled();
+    assert.equal(alarm('queue-backlog').threshold, DEFAULTS.queueBacklogAlarmThreshold);
+    assert.equal(alarm('grading-latency-p99').threshold, DEFAULTS.gradingLatencyAlarmMs);
+    assert.equal(alarm('broker-1-store-high').threshold, DEFAULTS.brokerStoreAlarmPercent);
+    assert.ok((alarm('queue-backlog').alarmDescription as string).endsWith(`Runbook: ${DEFAULTS.runbookBaseUrl}#queue-backlog`));
   });
 
   it('watches store, CPU and heap of both brokers, ECS, the ALB, Judge0 hosts and RDS', async () => {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
 import { Database } from '../../components/database';
+import { DEFAULTS } from '../../components/config';
+import { databaseDefaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
-const base = { environmentName: 'staging', vpcId: 'vpc-1', privateSubnetIds: ['subnet-a', 'subnet-b'], clientSecurityGroupIds: ['sg-worker'] };
+const base = { environmentName: 'staging', vpcId: 'vpc-1', privateSubnetIds: ['subnet-a', 'subnet-b'], clientSecurityGroupIds: ['sg-worker'], ...databaseDefaults };
 
 describe('Database', () => {
   beforeEach(() => useMocks());
@@ -13,12 +15,17 @@ describe('Database', () => {
     await settled();
     const db = one('aws:rds/instance:Instance').inputs;
     assert.equal(db.engine, 'mysql');
-    assert.equal(db.engineVersion, '8.4');
-    assert.equal(one('aws:rds/parameterGroup:ParameterGroup').inputs.family, 'mysql8.4');
+    assert.equal(db.engineVersion, DEFAULTS.dbEngineVersion);
+    assert.equal(one('aws:rds/parameterGroup:ParameterGroup').inputs.family, `mysql${DEFAULTS.dbEngineVersion}`);
+    assert.equal(db.instanceClass, DEFAULTS.dbInstanceClass);
+    assert.equal(db.allocatedStorage, DEFAULTS.dbAllocatedStorage);
+    assert.equal(db.maxAllocatedStorage, DEFAULTS.dbMaxAllocatedStorage);
+    assert.equal(db.username, DEFAULTS.dbUsername);
+    assert.equal(db.multiAz, DEFAULTS.dbMultiAz);
     assert.equal(db.allowMajorVersionUpgrade, true);
     assert.equal(db.storageEncrypted, true);
     assert.equal(db.publiclyAccessible, false);
-    assert.equal(db.backupRetentionPeriod, 7);
+    assert.equal(db.backupRetentionPeriod, DEFAULTS.dbBackupRetentionDays);
     assert.equal(db.dbName, 'grading');
     assert.deepEqual(one('aws:rds/subnetGroup:SubnetGroup').inputs.subnetIds, ['subnet-a', 'subnet-b']);
     const params = one('aws:rds/parameterGroup:ParameterGroup').inputs.parameters;
@@ -26,7 +33,7 @@ describe('Database', () => {
   });
 
   it('protects production: deletion protection and a final snapshot', async () => {
-    new Database('db', { ...base, environmentName: 'production', production: true });
+    new Database('db', { ...base, environmentName: 'production', production: true, deletionProtection: true });
     await settled();
     const db = one('aws:rds/instance:Instance').inputs;
     assert.equal(db.deletionProtection, true);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EcsGrading, IMAGE_SOURCES } from '../../components/ecsGrading';
+import { DEFAULTS } from '../../components/config';
+import { ecsGradingDefaults } from './configDefaults';
 import { ofType, one, settled, useMocks } from './harness';
 
 const parameters = {
@@ -30,6 +32,7 @@ const base = {
   parameters,
   migration,
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/grader@sha256:' + 'a'.repeat(64),
+  ...ecsGradingDefaults,
   autoscaling: { enabled: true, min: 1, max: 10, cpuTarget: 60, backlogPerTask: 5 },
 };
 
@@ -59,7 +62,7 @@ describe('EcsGrading', () => {
     assert.deepEqual(service.networkConfiguration, { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-worker'], assignPublicIp: false });
     assert.equal(service.launchType, 'FARGATE');
     const taskDef = one('aws:ecs/taskDefinition:TaskDefinition').inputs;
-    assert.deepEqual([taskDef.cpu, taskDef.memory], ['512', '1024']);
+    assert.deepEqual([taskDef.cpu, taskDef.memory], [String(DEFAULTS.ecsTaskCpu), String(DEFAULTS.ecsTaskMemory)]);
     const container = JSON.parse(taskDef.containerDefinitions).find((c: { name: string }) => c.name === 'worker');
     assert.equal(container.image, base.image);
     assert.equal(container.stopTimeout, 120);
@@ -74,7 +77,8 @@ describe('EcsGrading', () => {
     assert.ok(Number(env.SHUTDOWN_GRACE_MS) < 120_000);
     assert.ok(!('MQ_PASSWORD' in env) && !('DB_PASSWORD' in env), 'no secret values in the task definition');
     assert.equal(one('aws:ecs/cluster:Cluster').inputs.settings[0].value, 'enabled');
-    assert.equal(one('aws:cloudwatch/logGroup:LogGroup').inputs.retentionInDays, 30);
+    assert.equal(one('aws:cloudwatch/logGroup:LogGroup').inputs.retentionInDays, DEFAULTS.logRetentionDays);
+    assert.equal(env.WORKER_CONCURRENCY, String(DEFAULTS.workerConcurrency));
   });
 
   it('scales on CPU and on queue backlog per running task', async () => {
@@ -85,9 +89,9 @@ describe('EcsGrading', () => {
     const policies = ofType('aws:appautoscaling/policy:Policy').map((p) => p.inputs.targetTrackingScalingPolicyConfiguration);
     const cpu = policies.find((p) => p.predefinedMetricSpecification)!;
     assert.equal(cpu.predefinedMetricSpecification.predefinedMetricType, 'ECSServiceAverageCPUUtilization');
-    assert.equal(cpu.targetValue, 60);
+    assert.equal(cpu.targetValue, DEFAULTS.ecsCpuTargetValue);
     const backlog = policies.find((p) => p.customizedMetricSpecification)!;
-    assert.equal(backlog.targetValue, 5);
+    assert.equal(backlog.targetValue, DEFAULTS.ecsBacklogTargetPerTask);
     const metrics = backlog.customizedMetricSpecification.metrics;
     const q1 = metrics.find((m: { id: string }) => m.id === 'q1');
     assert.deepEqual(q1.metricStat.metric, { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: 'staging-grading-1' }, { name: 'Queue', value: 'grading-requests' }] });
@@ -96,7 +100,7 @@ describe('EcsGrading', () => {
     assert.equal(tasks.metricStat.metric.metricName, 'RunningTaskCount');
     const expression = metrics.find((m: { returnData: boolean }) => m.returnData);
     assert.equal(expression.expression, 'FILL(q1, 0) / IF(FILL(tasks, 0) < 1, 1, tasks)');
-    assert.deepEqual(one('aws:ecs/service:Service').inputs.desiredCount, 1);
+    assert.deepEqual(one('aws:ecs/service:Service').inputs.desiredCount, DEFAULTS.ecsDesiredCount);
   });
 
   it('sums both brokers of an active/standby pair', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { Judge0Host } from '../../components/judge0Host';
+import { DEFAULTS } from '../../components/config';
+import { judge0Defaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
 const base = {
@@ -8,6 +10,7 @@ const base = {
   vpcCidr: '10.0.0.0/16',
   privateSubnetIds: ['subnet-a', 'subnet-b'],
   workerSecurityGroupId: 'sg-worker',
+  ...judge0Defaults,
 };
 
 describe('Judge0Host', () => {
@@ -23,6 +26,8 @@ describe('Judge0Host', () => {
     assert.deepEqual(view(rules['j-api-from-lb']), ['sg-j-sg', 2358, 2358, 'sg-j-lb-sg', undefined]);
     assert.equal(await promiseOf(host.endpointSecurityGroupId), 'sg-j-lb-sg');
     assert.equal(one('aws:ec2/instance:Instance').inputs.keyName, undefined);
+    assert.equal(ofType('aws:ec2/instance:Instance').length, DEFAULTS.judge0InstanceCount);
+    assert.equal(one('aws:ec2/instance:Instance').inputs.instanceType, DEFAULTS.judge0InstanceType);
   });
 
   it('puts every host behind an internal NLB whose DNS name is the endpoint the workers read', async () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
 import { BROKER_GROUPS, BROKER_USERS, renderBrokerConfigXml } from '../../components/brokerXml';
+import { DEFAULTS } from '../../components/config';
 import { Messaging } from '../../components/messaging';
+import { messagingDefaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
-const base = { environmentName: 'staging', vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'], clientSecurityGroupIds: ['sg-worker', 'sg-web'] };
+const base = { environmentName: 'staging', vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'], clientSecurityGroupIds: ['sg-worker', 'sg-web'], ...messagingDefaults };
 
 describe('Messaging', () => {
   beforeEach(() => useMocks());
@@ -15,12 +17,14 @@ describe('Messaging', () => {
     const broker = one('aws:mq/broker:Broker').inputs;
     assert.equal(broker.publiclyAccessible, false);
     assert.equal(broker.engineType, 'ActiveMQ');
-    assert.equal(broker.engineVersion, '5.18');
-    assert.equal(broker.autoMinorVersionUpgrade, true);
-    assert.deepEqual(broker.logs, { general: true, audit: true });
+    assert.equal(broker.engineVersion, DEFAULTS.mqEngineVersion);
+    assert.equal(broker.autoMinorVersionUpgrade, DEFAULTS.mqAutoMinorVersionUpgrade);
+    assert.equal(broker.hostInstanceType, DEFAULTS.mqInstanceType);
+    assert.equal(broker.deploymentMode, DEFAULTS.mqDeploymentMode);
+    assert.deepEqual(broker.logs, { general: true, audit: DEFAULTS.mqEnableAuditLogs });
     assert.deepEqual(broker.securityGroups, ['sg-mq-broker-sg']);
     const configuration = one('aws:mq/configuration:Configuration').inputs;
-    assert.equal(configuration.data, renderBrokerConfigXml({ maximumRedeliveries: 3 }));
+    assert.equal(configuration.data, renderBrokerConfigXml({ maximumRedeliveries: DEFAULTS.mqMaximumRedeliveries }));
     assert.deepEqual(broker.configuration, { id: 'mq-configuration-id', revision: 1 });
     assert.equal(m.brokerName, 'staging-grading');
   });
@@ -100,7 +104,7 @@ describe('Messaging', () => {
     await settled();
     const users = one('aws:mq/broker:Broker').inputs.users as Array<{ username: string; password: string; consoleAccess: boolean; groups: string[] }>;
     assert.deepEqual(users.map((u) => [u.username, u.groups, u.consoleAccess]), [
-      ['grading-admin', ['admins'], false],
+      [DEFAULTS.mqAdminUsername, ['admins'], false],
       ['grading-worker', ['grading-workers'], false],
       ['grading-gateway', ['grading-gateways'], false],
       ['grading-solutions', ['grading-solutions'], false],
@@ -133,6 +137,6 @@ describe('Messaging', () => {
     const byUser = Object.fromEntries(users.map((u) => [u.username, u.groups]));
     assert.deepEqual(byUser[BROKER_USERS.gateway], [BROKER_GROUPS.gateways]);
     assert.deepEqual(byUser[BROKER_USERS.worker], [BROKER_GROUPS.workers]);
-    assert.deepEqual(byUser['grading-admin'], [BROKER_GROUPS.admins]);
+    assert.deepEqual(byUser[DEFAULTS.mqAdminUsername], [BROKER_GROUPS.admins]);
   });
 });

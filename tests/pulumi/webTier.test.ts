@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebTier, ecrRepositoryArnOf, gatewayUserData } from '../../components/webTier';
 import { dockerRun } from '../boot/shippedArtifacts';
+import { DEFAULTS } from '../../components/config';
+import { webTierDefaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
 const base = {
@@ -24,6 +26,7 @@ const base = {
   auth: { mode: 'oidc' as const, issuer: 'https://login.example.com/', audience: 'grading', jwksUrl: 'https://login.example.com/.well-known/jwks.json' },
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/staging-grading-worker:abc',
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/staging-grading-worker',
+  ...webTierDefaults,
 };
 
 describe('WebTier', () => {
@@ -98,6 +101,17 @@ describe('WebTier', () => {
     assert.deepEqual(one('aws:autoscaling/group:Group').options?.ignoreChanges, ['desiredCapacity'], 'scaling owns the count');
     const policy = one('aws:autoscaling/policy:Policy').inputs;
     assert.deepEqual([policy.policyType, policy.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType, policy.targetTrackingConfiguration.targetValue], ['TargetTrackingScaling', 'ASGAverageCPUUtilization', 55]);
+  });
+
+  it('sizes the group and its instances from the config defaults', async () => {
+    new WebTier('web', base);
+    await settled();
+    const asg = one('aws:autoscaling/group:Group').inputs;
+    assert.deepEqual([asg.minSize, asg.maxSize, asg.desiredCapacity], [DEFAULTS.webMinSize, DEFAULTS.webMaxSize, DEFAULTS.webDesiredCapacity]);
+    assert.equal(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.instanceType, DEFAULTS.webInstanceType);
+    assert.equal(one('aws:autoscaling/policy:Policy').inputs.targetTrackingConfiguration.targetValue, DEFAULTS.webCpuTargetValue);
+    const logs = ofType('aws:cloudwatch/logGroup:LogGroup').map((g) => g.inputs.retentionInDays);
+    assert.deepEqual(logs, [DEFAULTS.logRetentionDays]);
   });
 
   it('drops invalid headers and writes access logs to a private bucket ELB may write to', async () => {

@@ -10,6 +10,7 @@ const PERMITTED = new Set([
   'systemUsage', 'forcePersistencyModeBrokerPlugin', 'timeStampingBrokerPlugin', 'statisticsBrokerPlugin', 'discardingDLQBrokerPlugin',
   'authorizationPlugin', 'map', 'authorizationMap', 'authorizationEntries', 'authorizationEntry',
   'destinationInterceptors', 'virtualDestinationInterceptor', 'virtualDestinations', 'compositeQueue', 'forwardTo',
+  'tempDestinationAuthorizationEntry',
 ]);
 
 function elementNames(xml: string): string[] {
@@ -66,6 +67,15 @@ describe('broker XML', () => {
     entry('topic="ActiveMQ.Advisory.>" read="[^"]*grading-gateways,grading-workers,grading-solutions"');
     entry('queue="grading-results-solutions" read="admins,activemq-webconsole,grading-solutions" write="admins,activemq-webconsole"');
     assert.doesNotMatch(renderBrokerConfigXml({ authorization: false }), /authorizationPlugin/);
+    // Request/reply: gateways create and read temporary reply queues, workers only send to them.
+    const temp = /<tempDestinationAuthorizationEntry>\s*<tempDestinationAuthorizationEntry ([^>]*)\/>\s*<\/tempDestinationAuthorizationEntry>\s*<\/authorizationMap>/.exec(xml);
+    assert.ok(temp, 'one temporary-destination entry, inside the authorization map');
+    const rights = Object.fromEntries([...temp[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2].split(',').sort()]));
+    assert.deepEqual(rights, {
+      read: ['activemq-webconsole', 'admins', 'grading-gateways'],
+      write: ['activemq-webconsole', 'admins', 'grading-workers'],
+      admin: ['activemq-webconsole', 'admins', 'grading-gateways'],
+    });
     const local = renderLocalActiveMqXml({ dataDirectory: '/d', stompPort: 1, openwirePort: 2, username: 'admin', password: 'p', users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }] });
     assert.match(local, /<authenticationUser username="admin" password="p" groups="admins"\/>/);
     assert.match(local, /<authenticationUser username="gw" password="q" groups="grading-gateways"\/>/);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import * as os from 'node:os';
-import { DEFAULTS, loadStackConfig, namespaceProblems, parseStackConfig, StackConfigError, writtenValues } from '../../components/config';
+import { DEFAULTS, loadStackConfig, REMOVED_KEYS, namespaceProblems, parseStackConfig, StackConfigError, writtenValues } from '../../components/config';
 import { useMocks } from '../pulumi/harness';
 
 function productionConfig(): Record<string, unknown> {
@@ -70,6 +70,28 @@ describe('stack config', () => {
     assert.match(text, /"not-an-email" is not a valid email/);
     assert.match(text, /5\.17 and older are out of support/);
     assert.match(text, /unknownKey: unknown key/);
+  });
+
+  it('names each removed key that a stack still sets, with the other problems in the same round', () => {
+    const problems = problemsOf({ mqEngineType: 'ActiveMQ', useFargate: 'true', enableEcsAlbAccess: false, ecsDesiredCount: 'two' });
+    for (const key of ['mqEngineType', 'useFargate', 'enableEcsAlbAccess']) {
+      const problem = problems.find((p) => p.startsWith(`${key}:`));
+      assert.ok(problem, `no problem reported for ${key}:\n${problems.join('\n')}`);
+      assert.match(problem, /this key was removed \(.+\); delete it from the stack file: pulumi config rm grading:/);
+      assert.doesNotMatch(problem, /unknown key/);
+    }
+    assert.ok(problems.some((p) => p.startsWith('ecsDesiredCount:')), 'the other bad key is reported too');
+    assert.deepEqual(Object.keys(REMOVED_KEYS).sort(), ['enableEcsAlbAccess', 'mqEngineType', 'useFargate']);
+  });
+
+  it('documents exactly the keys the schema accepts, none of the removed ones (docs/deploy.md)', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/deploy.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## Config keys'));
+    const documented = new Set([...table.matchAll(/^\| ([A-Za-z0-9 /]+?) \|/gm)].flatMap((m) => m[1].split(' / ')).filter((k) => k !== 'key'));
+    for (const key of Object.keys(REMOVED_KEYS)) assert.ok(!documented.has(key), `${key} is removed but still documented`);
+    for (const key of [...Object.keys(DEFAULTS), 'mqAdminPassword', 'dbPassword', 'reviewApiKey']) {
+      assert.ok(documented.has(key), `${key} is not in the config table of docs/deploy.md`);
+    }
   });
 
   it('checks ranges across keys', () => {
@@ -221,6 +243,13 @@ describe('stack config', () => {
       'grading-stack:workerConcurrency: this stack reads settings from the "grading" namespace only; rename it to grading:workerConcurrency',
       'gradng:ecsMaxCapacity: this stack reads settings from the "grading" namespace only; rename it to grading:ecsMaxCapacity',
       'grading-stack:workerConcurency: this stack reads settings from the "grading" namespace only; rename it to grading:workerConcurency (did you mean workerConcurrency?)',
+    ]);
+  });
+
+  it('says a removed key set in the wrong namespace was removed instead of asking to move it', () => {
+    assert.deepEqual(namespaceProblems(['grading-stack:useFargate']), [
+      'grading-stack:useFargate: this key was removed (the worker always runs on ECS Fargate); '
+        + 'delete it from the stack file: pulumi config rm grading-stack:useFargate',
     ]);
   });
 
