@@ -145,6 +145,7 @@ const web = new WebTier(`${env}-web`, {
     jwksUrl: cfg.authJwksUrl,
     rolesClaim: cfg.authRolesClaim,
   },
+  webhooks: { url: cfg.webhookUrl, secret: secrets.getSecret('webhookSecret') },
   review: cfg.enableCodeReview
     ? { baseUrl: cfg.reviewBaseUrl, model: cfg.reviewModel, apiKey: secrets.requireSecret('reviewApiKey') }
     : undefined,

@@ -93,6 +93,12 @@ export interface StackConfig {
   /** ACM certificate for the ALB's HTTPS listener; required in production; without it the ALB serves HTTP only. */
   certificateArn?: string;
 
+  /**
+   * Site-wide callback URL the gateway POSTs every final result to, signed with the webhook secret
+   * (SSM /<env>/web/webhook-secret; the secret webhookSecret, else generated). Requests may also name their own.
+   */
+  webhookUrl?: string;
+
   /** Code review on request through an OpenAI-compatible endpoint; needs the secret reviewApiKey. */
   enableCodeReview: boolean;
   reviewBaseUrl: string;
@@ -125,7 +131,7 @@ export interface StackConfig {
 }
 
 /** Secret keys: accepted only as Pulumi secrets, generated when absent. */
-export const SECRET_KEYS = ['mqAdminPassword', 'dbPassword'] as const;
+export const SECRET_KEYS = ['mqAdminPassword', 'dbPassword', 'webhookSecret'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** Secrets that cannot be generated (supplied by the operator); their values never reach messages either. */
 export const SUPPLIED_SECRET_KEYS = ['reviewApiKey'] as const;
@@ -260,6 +266,7 @@ const SCHEMA = {
     webMaxSize: { type: 'integer', minimum: 1, maximum: 50 },
     webDesiredCapacity: { type: 'integer', minimum: 0, maximum: 50 },
     webCpuTargetValue: { type: 'number', minimum: 10, maximum: 90 },
+    webhookUrl: { type: 'string', maxLength: 2048, pattern: '^https://[^\\s/@#]+(/[^\\s#]*)?$' },
     certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$' },
     enableCodeReview: { type: 'boolean' },
     reviewBaseUrl: { type: 'string', pattern: '^https://[^\\s/]+(/[^\\s]*)?$' },
@@ -278,6 +285,7 @@ const SCHEMA = {
     // Secrets: validated for shape only; their values never reach an error message.
     mqAdminPassword: { type: 'string', minLength: 12, maxLength: 250, pattern: '^[^,:=\\s]+$' },
     dbPassword: { type: 'string', minLength: 8, maxLength: 41, pattern: '^[^/"@\\s]+$' },
+    webhookSecret: { type: 'string', minLength: 32, maxLength: 1024, pattern: '^\\S+$' },
     reviewApiKey: { type: 'string', minLength: 8, maxLength: 500, pattern: '^\\S+$' },
   },
 } as const;
@@ -352,6 +360,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stackName: string
   } as unknown as StackConfig & Record<SecretKey, unknown>;
   delete (cfg as Record<string, unknown>).mqAdminPassword;
   delete (cfg as Record<string, unknown>).dbPassword;
+  delete (cfg as Record<string, unknown>).webhookSecret;
   delete (cfg as Record<string, unknown>).reviewApiKey;
 
   const context = { environmentGiven: 'environmentName' in input, reviewKeyGiven: 'reviewApiKey' in input, badKeys };
@@ -483,6 +492,7 @@ function isSecureEnvelope(value: unknown): boolean {
 const SECRET_PLACEHOLDER = {
   mqAdminPassword: 'encrypted-placeholder',
   dbPassword: 'encrypted-placeholder',
+  webhookSecret: 'encrypted-placeholder-of-32-characters',
   reviewApiKey: 'encrypted-placeholder',
 };
 
@@ -672,6 +682,8 @@ const PATTERN_HINTS: Record<string, string> = {
   dbPassword: 'RDS MySQL passwords cannot contain /, ", @ or whitespace',
   judge0AmiId: 'an AMI id such as ami-0123456789abcdef0',
   graderImage: 'a full image reference with a tag or digest, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/grader:1.2.3',
+  webhookUrl: 'an https URL without credentials or #fragment, e.g. https://site.example/grading-callback',
+  webhookSecret: 'at least 32 characters without whitespace (HMAC-SHA256 key)',
   certificateArn: 'an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>',
   s3KmsKeyArn: 'a KMS key or alias ARN',
   dbUsername: 'a letter then letters, digits or underscores, at most 32 characters',

@@ -218,6 +218,16 @@ describe('stack config', () => {
     assert.equal(cfg.enableCodeReview, true);
   });
 
+  it('takes a site-wide webhook URL (https only) and its signing key only as a secret', () => {
+    const problems = problemsOf({ webhookUrl: 'http://site.example/hook', webhookSecret: 'plain-webhook-key-0123456789-abcdefgh' });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['webhookUrl', 'webhookSecret'], problems.join('\n'));
+    assert.doesNotMatch(problems.join('\n'), /plain-webhook-key/);
+    assert.match(problemsOf({ webhookUrl: 'https://user:pw@site.example/hook' })[0], /^webhookUrl: /);
+    const cfg = parseStackConfig({ webhookUrl: 'https://site.example/hook', webhookSecret: { secure: 'v1:AAAA' } }, 'dev');
+    assert.equal(cfg.webhookUrl, 'https://site.example/hook');
+    assert.equal((cfg as unknown as Record<string, unknown>).webhookSecret, undefined, 'the secret never sits in the parsed config');
+  });
+
   it('takes secure: values read straight from a stack file as secrets', () => {
     const cfg = parseStackConfig({ dbPassword: { secure: 'v1:AAAABBBB' }, reviewApiKey: { secure: 'v1:CCCC' }, enableCodeReview: true }, 'dev');
     assert.equal(cfg.enableCodeReview, true);
