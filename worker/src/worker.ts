@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import type { GradingRequest } from '../../core/src/contracts/request';
 import { parseGradingRequest, readableRequestId } from '../../core/src/contracts/request';
+import { isRunMessage } from '../../core/src/contracts/run';
 import type { FailureReason, GradingResult, TestResult } from '../../core/src/contracts/result';
 import { validateGradingResult } from '../../core/src/contracts/result';
 import type { CaseProgressEvent, FinalProgressEvent } from '../../core/src/contracts/progress';
@@ -40,6 +41,7 @@ import { BrokerSession } from '../../core/src/queue/session';
 import { Headers, InboundMessage, StaleMessageError } from '../../core/src/queue/stomp';
 import type { MysqlResultStore, RequestMeta, RequestRecord } from '../../core/src/results/mysqlStore';
 import { isTransientError, withRetry } from './retry';
+import { handleRun } from './runs/runHandler';
 import { ForeignBucketError, S3Store, SourceNotFoundError, SourceTooLargeError } from './storage/s3Store';
 
 export interface Destinations {
@@ -202,6 +204,12 @@ export class GradingWorker {
   }
 
   private async handle({ message, source }: Delivery): Promise<void> {
+    // Runs with custom input are not gradings: worker/src/runs/ handles them (nothing on grading-results).
+    if (isRunMessage(message.body)) {
+      const { session, s3, executor, log } = this.deps;
+      const deadLetter = (reason: string, detail: string) => this.deadLetter(message, source, reason, detail);
+      return handleRun(message, { session, readProblem: (uri) => s3.readTestSet(uri), executor, log, progress: this.opts.destinations.progress, deadLetter });
+    }
     const started = Date.now();
     const parsed = parseGradingRequest(message.body);
     if (!parsed.ok) {

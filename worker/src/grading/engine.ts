@@ -66,7 +66,10 @@ interface CaseOutput {
 }
 
 /** The limits a case runs under: manifest over request, then the manifest's per-language settings. */
-export function effectiveLimits(request: Pick<GradingRequest, 'language' | 'timeLimit' | 'memoryLimit'>, testSet: TestSet) {
+export function effectiveLimits(
+  request: Pick<GradingRequest, 'language' | 'timeLimit' | 'memoryLimit'>,
+  testSet: Pick<TestSet, 'languageLimits' | 'timeLimitMs' | 'memoryLimitMb' | 'outputLimitBytes'>,
+) {
   const language = testSet.languageLimits?.[request.language];
   const baseTime = testSet.timeLimitMs ?? request.timeLimit;
   return {
