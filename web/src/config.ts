@@ -18,6 +18,7 @@ import {
 import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 import { presenceSettingsFromEnv } from './workerPresence';
+import { RunSettings, runSettingsFromEnv } from './runs/service';
 
 export interface GatewayConfig {
   environment: string;
@@ -54,6 +55,8 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** DB_AUTO_MIGRATE: the gateway creates the tables itself at start (local stack only; refused in production). */
   autoMigrate: boolean;
+  /** Runs with custom input: budgets and queue lifetime (RUN_*, web/src/runs/service.ts). */
+  runs: RunSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -110,6 +113,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
+  const runs = runSettingsFromEnv(env, problems);
   if (problems.length) throw gatewayError(problems);
 
   return {
@@ -143,6 +147,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
     },
     auth,
     autoMigrate,
+    runs,
   };
 }
 

@@ -24,6 +24,7 @@ import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
 import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
+import { createRuns } from './runs/wiring';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
@@ -111,7 +112,10 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   let reviews: ReviewService;
   const index = new MysqlSubmissionIndex(store.pool);
   let extensions: GatewayExtensions;
+  let runs: ReturnType<typeof createRuns>;
   try {
+    const { destinations, maxSourceBytes, runs: settings } = config;
+    runs = createRuns({ pool: store.pool, broker, problems: client.problems, bucket: config.s3.bucket, destinations, maxSourceBytes, settings, log });
     await index.check();
     extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
     reviews = new ReviewService({
@@ -141,7 +145,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       index,
       tickets: new MysqlStreamTicketStore(store.pool),
       devLogin: devLoginFrom(config.auth),
-      routes: extensions.routes,
+      routes: [...extensions.routes, runs.routes],
       signals: extensions.signals,
     },
     {
@@ -165,6 +169,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     client,
     url: gateway.url,
     close: async () => {
+      runs.service.stop();
       await gateway.close().catch(() => undefined);
       await client.close().catch(() => undefined);
     },
