@@ -216,8 +216,9 @@ export class RunService {
       }
       const left = deadline - Date.now();
       if (left <= 0) return { ...base, state: 'pending' };
-      // Woken by this instance's topic subscription; re-read every 2 s in case the event came in elsewhere.
-      await this.until(runId, Math.min(left, 2000));
+      // Woken by this instance's topic subscription (every instance hears every run event); re-read every
+      // 5 s anyway, in case this instance missed the event while reconnecting to the broker.
+      await this.until(runId, Math.min(left, 5000));
     }
   }
 
