@@ -103,7 +103,9 @@ async function main(): Promise<void> {
       }
     };
     const runOk = await run('run_example_ok', { source: 'a, b = map(int, input().split())\nprint(a + b)\n', stdin: '40 2\n' });
-    const runRe = await run('run_example_re', { source: 'import sys\nprint("reading")\nsys.stderr.write("no input given\\n")\nsys.exit(3)\n' });
+    const runRe = await run('run_example_re', {
+      source: 'import sys\nprint("reading")\nsys.stderr.write("no input given\\n")\nsys.exit(3)\n',
+    });
     const runCe = await run('run_example_ce', { language: 'c', source: solution('sum/compile-error.c') });
 
     fs.mkdirSync(OUT, { recursive: true });

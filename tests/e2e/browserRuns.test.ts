@@ -29,7 +29,16 @@ async function launch(): Promise<{ context: BrowserContext; page: Page; profile:
     headless: true,
     timeout: 60_000,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60_000);
@@ -79,7 +88,7 @@ describe('web page in headless Chromium: Run with custom input and recent submis
     await stack?.stop();
   });
 
-  it('runs the editor\'s program on the custom input and shows its output; markup in output stays text', async () => {
+  it("runs the editor's program on the custom input and shows its output; markup in output stays text", async () => {
     assert.equal(await page.textContent('#history-state'), 'No submissions yet.');
     await typeCode(page, 'sum', 'python', 'a, b = map(int, input().split())\nprint(a + b)\nprint("<b>bold</b>")\n');
     await page.fill('#run-stdin', '40 2\n');
@@ -94,7 +103,7 @@ describe('web page in headless Chromium: Run with custom input and recent submis
     assert.equal(await page.locator('#history-list li').count(), 0);
   });
 
-  it('shows a run\'s runtime error with its stderr, and a compile error with the compiler output', async () => {
+  it("shows a run's runtime error with its stderr, and a compile error with the compiler output", async () => {
     await page.fill('#source-code', 'import sys\nprint("before")\nsys.stderr.write("boom: no input\\n")\nsys.exit(2)\n');
     await page.click('#run-button');
     await page.waitForSelector('#run-verdict[data-status="RE"]');
@@ -109,7 +118,7 @@ describe('web page in headless Chromium: Run with custom input and recent submis
     await page.screenshot({ path: path.join(OUTPUT, 'browser-run.png'), fullPage: true });
   });
 
-  it('shows a runtime error\'s stderr on a public sample case in plain view, and none on hidden cases', async () => {
+  it("shows a runtime error's stderr on a public sample case in plain view, and none on hidden cases", async () => {
     // slow-python: case 2 is the statement's sample (manifest "samples": [2]), case 1 is hidden.
     await typeCode(page, 'slow-python', 'python', 'n = int(input())\nraise ValueError("bad n %d" % n)\n');
     await page.click('#submit-button');
@@ -122,7 +131,7 @@ describe('web page in headless Chromium: Run with custom input and recent submis
     await page.screenshot({ path: path.join(OUTPUT, 'browser-public-stderr.png'), fullPage: true });
   });
 
-  it('lists the caller\'s submissions after a reload; one click shows a result again', async () => {
+  it("lists the caller's submissions after a reload; one click shows a result again", async () => {
     const requestId = (await page.textContent('#request-id'))!;
     await page.reload();
     await page.waitForSelector(`#history-list button[data-request-id="${requestId}"]`);
@@ -145,18 +154,31 @@ describe('web page in headless Chromium: a submission no worker has started says
   before(async function () {
     const problems: ProblemSource = {
       list: async () => [{ id: 'sum', title: 'Sum' }],
-      get: async (id) => (id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 2 } : undefined),
+      get: async (id) =>
+        id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 2 } : undefined,
       exists: async (id) => id === 'sum',
     };
     // Queued and never started: the stream stays open without events until the page leaves.
     const submissions: SubmissionService = {
       submit: async (input) => ({ requestId: input.requestId, status: 'submitted' }),
-      lookup: async (requestId) => ({ requestId, status: 'pending', userId: 'u', problemId: 'sum', language: 'python', submittedAt: new Date().toISOString() }),
+      lookup: async (requestId) => ({
+        requestId,
+        status: 'pending',
+        userId: 'u',
+        problemId: 'sum',
+        language: 'python',
+        submittedAt: new Date().toISOString(),
+      }),
       events: async function* (_requestId, opts) {
         await new Promise((resolve) => opts.signal?.addEventListener('abort', resolve));
       },
     };
-    const workers = () => ({ status: 'ok' as const, workers: 1, message: 'workers are taking submissions', lastHeartbeatAt: new Date().toISOString() });
+    const workers = () => ({
+      status: 'ok' as const,
+      workers: 1,
+      message: 'workers are taking submissions',
+      lastHeartbeatAt: new Date().toISOString(),
+    });
     gateway = new Gateway({ submissions, problems, workers, health: async () => ({ ok: true, checks: {} }), ...unitGatewayAuthDeps() });
     await gateway.listen(0);
     browser = await launch();
@@ -183,6 +205,9 @@ describe('web page in headless Chromium: a submission no worker has started says
     await page.waitForSelector('#history-list button .history-verdict');
     assert.equal(await page.textContent('#history-list button .history-verdict'), 'pending');
     // This stand-in gateway has no GitHub link routes (extras.js asks for the link state).
-    assert.deepEqual(browser.pageErrors.filter((e) => e !== '404 /api/github/link'), []);
+    assert.deepEqual(
+      browser.pageErrors.filter((e) => e !== '404 /api/github/link'),
+      [],
+    );
   });
 });

@@ -14,8 +14,17 @@ import { E2eStack, startE2eStack } from './stack';
 
 type Json = Record<string, unknown>;
 
-async function call(base: string, method: string, route: string, user: string | undefined, body?: unknown): Promise<{ status: number; headers: Headers; body: Json }> {
-  const headers: Record<string, string> = { ...(user ? await bearer(user) : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+async function call(
+  base: string,
+  method: string,
+  route: string,
+  user: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; headers: Headers; body: Json }> {
+  const headers: Record<string, string> = {
+    ...(user ? await bearer(user) : {}),
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
   const response = await fetch(`${base}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Json };
 }
@@ -49,7 +58,11 @@ describe('runs with custom input, end to end (gateway, broker, worker, database)
       },
     });
     const env = { ...E2E_GATEWAY_AUTH_ENV, DB_AUTO_MIGRATE: 'false', ...tierEnv };
-    [a, b, tight] = await Promise.all([stack.gateway(env), stack.gateway(env), stack.gateway({ ...env, RUN_DAILY_BUDGET: '2', RUN_USER_BURST: '50' })]);
+    [a, b, tight] = await Promise.all([
+      stack.gateway(env),
+      stack.gateway(env),
+      stack.gateway({ ...env, RUN_DAILY_BUDGET: '2', RUN_USER_BURST: '50' }),
+    ]);
   });
 
   after(async function () {
@@ -58,8 +71,14 @@ describe('runs with custom input, end to end (gateway, broker, worker, database)
   });
 
   it('runs the program once on the given stdin; the other instance answers with its output', async () => {
-    const sourceCode = 'import sys\nnums = sys.stdin.read().split()\nprint(sum(map(int, nums)))\nprint("read", len(nums), "numbers", file=sys.stderr)\n';
-    const started = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'sum', language: 'python', sourceCode, stdin: '40 2\n' });
+    const sourceCode =
+      'import sys\nnums = sys.stdin.read().split()\nprint(sum(map(int, nums)))\nprint("read", len(nums), "numbers", file=sys.stderr)\n';
+    const started = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'sum',
+      language: 'python',
+      sourceCode,
+      stdin: '40 2\n',
+    });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const runId = started.body.runId as string;
     assert.match(runId, /^run_[0-9a-f]{32}$/);
@@ -80,13 +99,24 @@ describe('runs with custom input, end to end (gateway, broker, worker, database)
     const listed = await call(a.url, 'GET', '/api/submissions', 'run_alice');
     assert.deepEqual(listed.body.submissions, []);
     const query = `SELECT COUNT(*) FROM \`${stack.db.database}\`.grading_results WHERE user_id = 'run_alice'`;
-    const graded = execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${stack.db.socket}`, '-uroot', '-N', '-e', query], { encoding: 'utf8' });
+    const graded = execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${stack.db.socket}`, '-uroot', '-N', '-e', query], {
+      encoding: 'utf8',
+    });
     assert.equal(graded.trim(), '0');
   });
 
-  it('shows a runtime error\'s exit code and stderr, and a compile error\'s compiler output', async () => {
-    const re = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'sum', language: 'python', sourceCode: 'import sys\nsys.stderr.write("bad input\\n")\nsys.exit(4)\n' });
-    const ce = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'sum', language: 'cpp', sourceCode: 'int main() { return x; }\n', stdin: '' });
+  it("shows a runtime error's exit code and stderr, and a compile error's compiler output", async () => {
+    const re = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'sum',
+      language: 'python',
+      sourceCode: 'import sys\nsys.stderr.write("bad input\\n")\nsys.exit(4)\n',
+    });
+    const ce = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'sum',
+      language: 'cpp',
+      sourceCode: 'int main() { return x; }\n',
+      stdin: '',
+    });
     const reResult = (await finished(a.url, re.body.runId as string, 'run_alice')).result as Json;
     assert.equal(reResult.status, 'RE');
     assert.equal(reResult.exitCode, 4);
@@ -97,14 +127,29 @@ describe('runs with custom input, end to end (gateway, broker, worker, database)
   });
 
   it('names every problem of a bad run at once, and refuses an unknown problem', async () => {
-    const bad = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'sum', language: 'cobol', stdin: 7, priority: true, userId: 'someone' });
+    const bad = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'sum',
+      language: 'cobol',
+      stdin: 7,
+      priority: true,
+      userId: 'someone',
+    });
     assert.equal(bad.status, 400);
     const fields = (bad.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
     assert.deepEqual(fields, ['language', 'priority', 'sourceCode', 'stdin', 'userId']);
-    const tooLong = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'sum', language: 'python', sourceCode: 'print(1)', stdin: 'x'.repeat(64 * 1024 + 1) });
+    const tooLong = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'sum',
+      language: 'python',
+      sourceCode: 'print(1)',
+      stdin: 'x'.repeat(64 * 1024 + 1),
+    });
     assert.equal(tooLong.status, 400);
     assert.match(tooLong.body.message as string, /stdin must be at most 65536 characters/);
-    const unknown = await call(a.url, 'POST', '/api/runs', 'run_alice', { problemId: 'no-such-problem', language: 'python', sourceCode: 'print(1)' });
+    const unknown = await call(a.url, 'POST', '/api/runs', 'run_alice', {
+      problemId: 'no-such-problem',
+      language: 'python',
+      sourceCode: 'print(1)',
+    });
     assert.equal(unknown.status, 400);
     assert.match(unknown.body.message as string, /not a known problem/);
     assert.equal((await call(a.url, 'GET', '/api/runs/req_abc', 'run_alice')).status, 400);

@@ -57,7 +57,13 @@ export function unitGatewayAuthDeps(): Pick<GatewayDeps, 'auth' | 'index' | 'tic
           .filter((s) => s.userId === userId && owners.has(s.requestId))
           .reverse()
           .slice(0, page.limit)
-          .map(({ requestId, problemId, language, createdAt }) => ({ requestId, problemId, language, createdAt, status: 'pending' as const })),
+          .map(({ requestId, problemId, language, createdAt }) => ({
+            requestId,
+            problemId,
+            language,
+            createdAt,
+            status: 'pending' as const,
+          })),
       }),
     },
     tickets: {

@@ -85,7 +85,8 @@ describe('worker: runs with custom input (integration)', function () {
   });
 
   it('runs a program once on the given stdin and returns its stdout and stderr', async () => {
-    const source = 'import sys\ndata = sys.stdin.read().split()\nprint(sum(map(int, data)))\nprint("note: summed", len(data), file=sys.stderr)\n';
+    const source =
+      'import sys\ndata = sys.stdin.read().split()\nprint(sum(map(int, data)))\nprint("note: summed", len(data), file=sys.stderr)\n';
     const result = await run({ source, stdin: '40 2\n' });
     assert.equal(result.status, 'OK', JSON.stringify(result));
     assert.equal(result.stdout, '42\n');
@@ -96,7 +97,7 @@ describe('worker: runs with custom input (integration)', function () {
     assert.ok(result.memory >= 1, 'memory in whole MB, rounded up');
   });
 
-  it('applies the problem\'s per-language limits (manifest) over the request\'s', async () => {
+  it("applies the problem's per-language limits (manifest) over the request's", async () => {
     // slow-python: timeLimit 500 ms, python x5; java 1500 ms / 256 MB.
     const python = await run({ problemId: 'slow-python', source: 'print(1)', timeLimit: 2000, memoryLimit: 128 });
     assert.deepEqual(python.limits, { timeLimit: 2500, memoryLimit: 128, outputLimit: 16 * 1024 * 1024 });
@@ -122,7 +123,10 @@ describe('worker: runs with custom input (integration)', function () {
 
   it('takes stdin up to its bound, and bounds the stdout excerpt and says it is truncated', async () => {
     const stdin = 'y'.repeat(RUN_LIMITS.stdinChars);
-    const result = await run({ source: `import sys\nassert len(sys.stdin.read()) == ${stdin.length}\nprint("x" * ${RUN_LIMITS.stdoutChars + 1000})`, stdin });
+    const result = await run({
+      source: `import sys\nassert len(sys.stdin.read()) == ${stdin.length}\nprint("x" * ${RUN_LIMITS.stdoutChars + 1000})`,
+      stdin,
+    });
     assert.equal(result.status, 'OK');
     assert.equal(result.stdout.length, RUN_LIMITS.stdoutChars);
     assert.equal(result.stdoutBytes, RUN_LIMITS.stdoutChars + 1001);
@@ -151,6 +155,9 @@ describe('worker: runs with custom input (integration)', function () {
 
   it('never publishes anything on grading-results for a run', () => {
     // Every run above has published its event; a grading publishes its result before its progress event.
-    assert.deepEqual(results.messages.map((m) => m.body.slice(0, 100)), []);
+    assert.deepEqual(
+      results.messages.map((m) => m.body.slice(0, 100)),
+      [],
+    );
   });
 });

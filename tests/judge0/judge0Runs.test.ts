@@ -42,7 +42,8 @@ describe('runs with custom input on the Judge0 executor', function () {
     await judge0?.close();
   });
 
-  const posted = () => judge0.posted.flatMap((p) => ((p.body as { submissions?: unknown[] }).submissions ?? [p.body]) as Array<Record<string, unknown>>);
+  const posted = () =>
+    judge0.posted.flatMap((p) => ((p.body as { submissions?: unknown[] }).submissions ?? [p.body]) as Array<Record<string, unknown>>);
 
   it('sends one submission with the stdin and returns stdout and stderr', async () => {
     const before = posted().length;

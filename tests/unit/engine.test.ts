@@ -101,7 +101,8 @@ describe('grading engine', () => {
   });
 
   it('quotes the program\'s stderr in a runtime error\'s message on a public case only', async () => {
-    const withSamples = buildTestSet(new Map(Object.entries({ '1.in': '1', '1.out': '1\n', '2.in': '2', '2.out': '2\n', 'manifest.json': '{"samples":[1]}' })));
+    const files = { '1.in': '1', '1.out': '1\n', '2.in': '2', '2.out': '2\n', 'manifest.json': '{"samples":[1]}' };
+    const withSamples = buildTestSet(new Map(Object.entries(files)));
     const trace = 'Traceback (most recent call last):\n  File "main.py", line 1\nZeroDivisionError: division by zero\n';
     const executor = new ScriptedExecutor(() => ({
       compile: { ok: true, output: '', timeMs: 0 },

@@ -20,7 +20,16 @@ describe('web progress topic messages', () => {
 
   it('tells a run event (not about a grading) from a message that breaks the contract', () => {
     const run = {
-      runId: 'run_1', status: 'OK', stdout: '', stdoutBytes: 0, stdoutTruncated: false, stderr: '', exitCode: 0, time: 1, memory: 1, timestamp: '2026-01-01T00:00:00Z',
+      runId: 'run_1',
+      status: 'OK',
+      stdout: '',
+      stdoutBytes: 0,
+      stdoutTruncated: false,
+      stderr: '',
+      exitCode: 0,
+      time: 1,
+      memory: 1,
+      timestamp: '2026-01-01T00:00:00Z',
     };
     assert.equal(parseProgressMessage(JSON.stringify({ type: 'run', runId: 'run_1', result: run })), null);
     assert.equal(parseProgressMessage(JSON.stringify({ type: 'run', runId: 'run_1', result: { ...run, status: 'AC' } })), undefined);

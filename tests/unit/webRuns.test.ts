@@ -33,7 +33,8 @@ class MemoryRunStore implements RunStore {
 
 const problems = {
   list: async () => [],
-  get: async (id: string) => (id === 'sum' ? { id, title: 'Sum', description: '', timeLimit: 1500, memoryLimit: 128, testCaseCount: 2 } : undefined),
+  get: async (id: string) =>
+    id === 'sum' ? { id, title: 'Sum', description: '', timeLimit: 1500, memoryLimit: 128, testCaseCount: 2 } : undefined,
   exists: async (id: string) => id === 'sum',
 };
 const body = { problemId: 'sum', language: 'python', sourceCode: 'print(input())', stdin: 'hi\n' };
@@ -67,11 +68,20 @@ function setup(opts: { failSend?: boolean; settings?: Partial<typeof DEFAULT_RUN
 }
 
 const resultFor = (runId: string): RunResult => ({
-  runId, status: 'OK', stdout: 'hi\n', stdoutBytes: 3, stdoutTruncated: false, stderr: '', exitCode: 0, time: 5, memory: 3, timestamp: '2026-03-01T10:00:01Z',
+  runId,
+  status: 'OK',
+  stdout: 'hi\n',
+  stdoutBytes: 3,
+  stdoutTruncated: false,
+  stderr: '',
+  exitCode: 0,
+  time: 5,
+  memory: 3,
+  timestamp: '2026-03-01T10:00:01Z',
 });
 
 describe('gateway runs service', () => {
-  it('queues a valid run request, non-persistent with an expiry, with the problem\'s limits', async () => {
+  it("queues a valid run request, non-persistent with an expiry, with the problem's limits", async () => {
     const { sent, service } = setup();
     const view = await service.start('alice', body, '10.0.0.1');
     assert.equal(view.state, 'pending');
@@ -79,8 +89,22 @@ describe('gateway runs service', () => {
     const request = JSON.parse(sent[0].body);
     assert.ok(validateRunRequest(request).ok);
     assert.deepEqual(
-      { mode: request.mode, userId: request.userId, stdin: request.stdin, testCases: request.testCases, timeLimit: request.timeLimit, memoryLimit: request.memoryLimit },
-      { mode: 'run', userId: 'alice', stdin: 'hi\n', testCases: 's3://grading-bucket/problems/sum/testcases/', timeLimit: 1500, memoryLimit: 128 },
+      {
+        mode: request.mode,
+        userId: request.userId,
+        stdin: request.stdin,
+        testCases: request.testCases,
+        timeLimit: request.timeLimit,
+        memoryLimit: request.memoryLimit,
+      },
+      {
+        mode: 'run',
+        userId: 'alice',
+        stdin: 'hi\n',
+        testCases: 's3://grading-bucket/problems/sum/testcases/',
+        timeLimit: 1500,
+        memoryLimit: 128,
+      },
     );
     assert.equal(sent[0].destination, '/queue/grading-requests');
     assert.equal(sent[0].headers.persistent, 'false');
@@ -117,13 +141,22 @@ describe('gateway runs service', () => {
   it('spends its own budgets: per address, per account, per account per UTC day', async () => {
     const perAddress = setup({ settings: { addressRateLimit: { capacity: 1, refillPerSecond: 0.001 } } });
     await perAddress.service.start('a', body, '10.0.0.9');
-    await assert.rejects(perAddress.service.start('b', body, '10.0.0.9'), (e: HttpError) => e.status === 429 && /this address/.test(e.message));
+    await assert.rejects(
+      perAddress.service.start('b', body, '10.0.0.9'),
+      (e: HttpError) => e.status === 429 && /this address/.test(e.message),
+    );
     const perUser = setup({ settings: { userRateLimit: { capacity: 1, refillPerSecond: 0.001 } } });
     await perUser.service.start('a', body, '10.0.0.1');
-    await assert.rejects(perUser.service.start('a', body, '10.0.0.2'), (e: HttpError) => e.status === 429 && /your account/.test(e.message));
+    await assert.rejects(
+      perUser.service.start('a', body, '10.0.0.2'),
+      (e: HttpError) => e.status === 429 && /your account/.test(e.message),
+    );
     const daily = setup({ settings: { dailyRunsPerUser: 1 } });
     await daily.service.start('a', body, '10.0.0.1');
-    await assert.rejects(daily.service.start('a', body, '10.0.0.1'), (e: HttpError) => e.status === 429 && e.headers['retry-after'] === String(14 * 3600));
+    await assert.rejects(
+      daily.service.start('a', body, '10.0.0.1'),
+      (e: HttpError) => e.status === 429 && e.headers['retry-after'] === String(14 * 3600),
+    );
     daily.advance(14 * 3600 * 1000);
     assert.equal((await daily.service.start('a', body, '10.0.0.1')).state, 'pending', 'a new UTC day');
   });
@@ -137,6 +170,9 @@ describe('gateway runs service', () => {
   it('reports every bad RUN_* setting at once', () => {
     const errors: string[] = [];
     runSettingsFromEnv({ RUN_DAILY_BUDGET: '-1', RUN_QUEUE_TTL_MS: 'soon' }, errors);
-    assert.deepEqual(errors, ['RUN_DAILY_BUDGET must be an integer 0..1000000 (got "-1")', 'RUN_QUEUE_TTL_MS must be an integer 5000..3600000 (got "soon")']);
+    assert.deepEqual(errors, [
+      'RUN_DAILY_BUDGET must be an integer 0..1000000 (got "-1")',
+      'RUN_QUEUE_TTL_MS must be an integer 5000..3600000 (got "soon")',
+    ]);
   });
 });

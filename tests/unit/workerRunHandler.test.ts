@@ -10,12 +10,23 @@ import { ExecutionReport, Executor, ExecutorUnavailableError } from '../../worke
 import { handleRun, RunHandlerDeps } from '../../worker/src/runs/runHandler';
 
 const request: RunRequest = {
-  mode: 'run', runId: 'run_unit', userId: 'u', problemId: 'sum', language: 'python', source: 'print(1)', stdin: '',
-  testCases: 's3://bucket/problems/sum/testcases/', timeLimit: 1000, memoryLimit: 64, timestamp: '2026-01-01T00:00:00Z',
+  mode: 'run',
+  runId: 'run_unit',
+  userId: 'u',
+  problemId: 'sum',
+  language: 'python',
+  source: 'print(1)',
+  stdin: '',
+  testCases: 's3://bucket/problems/sum/testcases/',
+  timeLimit: 1000,
+  memoryLimit: 64,
+  timestamp: '2026-01-01T00:00:00Z',
 };
 const okReport: ExecutionReport = {
   compile: { ok: true, output: '', timeMs: 0 },
-  runs: [{ index: 1, outcome: { status: 'exited', exitCode: 0, signal: null, stdout: '1\n', stderr: '', timeMs: 3, wallMs: 4, memoryMb: 2.2 } }],
+  runs: [
+    { index: 1, outcome: { status: 'exited', exitCode: 0, signal: null, stdout: '1\n', stderr: '', timeMs: 3, wallMs: 4, memoryMb: 2.2 } },
+  ],
 };
 
 function harness(execute: () => Promise<ExecutionReport>, opts: { failSend?: boolean } = {}) {
@@ -86,7 +97,10 @@ describe('worker run handler', () => {
   it('dead-letters an invalid run; without a readable runId nothing is published', async () => {
     const h = harness(async () => okReport);
     await handleRun(h.message('{"mode": "run", "runId": 42'), h.deps);
-    assert.deepEqual(h.deadLettered.map((d) => d.reason), ['invalid-json']);
+    assert.deepEqual(
+      h.deadLettered.map((d) => d.reason),
+      ['invalid-json'],
+    );
     assert.equal(h.sent.length, 0);
     assert.equal(h.acked.length, 1);
   });

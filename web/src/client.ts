@@ -100,7 +100,9 @@ export class GradingClient {
     this.progressSubscription = this.deps.broker.subscribe(this.deps.destinations.progress, (body, headers) => {
       const item = this.deps.parseProgress(body, headers);
       if (item) this.hub.publish(item);
-      else if (item === undefined) this.log('warn', 'ignored a progress message that does not match the contract', { body: body.slice(0, 200) });
+      else if (item === undefined) {
+        this.log('warn', 'ignored a progress message that does not match the contract', { body: body.slice(0, 200) });
+      }
     });
   }
 

@@ -232,7 +232,8 @@ export class Gateway {
       const readBody = (limit: number) => readJsonBody(req, limit, this.opts.bodyTimeoutMs);
       const principal = { userId: caller.userId, staff: caller.staff };
       const clientAddress = this.clientAddress(req);
-      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query: url.searchParams, principal, readBody, clientAddress });
+      const query = url.searchParams;
+      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query, principal, readBody, clientAddress });
       if (answer) return answer.status === 204 ? void res.writeHead(204, answer.headers).end() : sendJson(res, answer.status, answer.body, answer.headers);
     }
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);

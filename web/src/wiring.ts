@@ -115,7 +115,8 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   let runs: ReturnType<typeof createRuns>;
   try {
     const { destinations, maxSourceBytes, runs: settings } = config;
-    runs = createRuns({ pool: store.pool, broker, problems: client.problems, bucket: config.s3.bucket, destinations, maxSourceBytes, settings, log });
+    const bucket = config.s3.bucket;
+    runs = createRuns({ pool: store.pool, broker, problems: client.problems, bucket, destinations, maxSourceBytes, settings, log });
     await index.check();
     extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
     reviews = new ReviewService({

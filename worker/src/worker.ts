@@ -208,7 +208,8 @@ export class GradingWorker {
     if (isRunMessage(message.body)) {
       const { session, s3, executor, log } = this.deps;
       const deadLetter = (reason: string, detail: string) => this.deadLetter(message, source, reason, detail);
-      return handleRun(message, { session, readProblem: (uri) => s3.readTestSet(uri), executor, log, progress: this.opts.destinations.progress, deadLetter });
+      const readProblem = (uri: string) => s3.readTestSet(uri);
+      return handleRun(message, { session, readProblem, executor, log, progress: this.opts.destinations.progress, deadLetter });
     }
     const started = Date.now();
     const parsed = parseGradingRequest(message.body);

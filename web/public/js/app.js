@@ -66,7 +66,10 @@
     reviewText: $('review-text'),
   };
 
-  var state = { problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null, queuedAt: 0, running: false };
+  var state = {
+    problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null,
+    queuedAt: 0, running: false,
+  };
   // A submission no worker has started after this long says so ("still waiting for a worker").
   // A site embedding the page may set window.gradingWaitNoticeMs before app.js loads.
   var WAIT_NOTICE_MS = Number(window.gradingWaitNoticeMs) || 15000;
@@ -371,7 +374,8 @@
           els.verdictDetail.textContent = presence.status === 'none' ? 'No worker is taking submissions right now: yours is queued and will be graded when one is back.' : 'Workers are up but cannot run code right now (' + presence.message + ').';
           els.verdictDetail.dataset.workers = presence.status;
         } else if (Date.now() - state.queuedAt >= WAIT_NOTICE_MS && !state.running) {
-          els.verdictDetail.textContent = 'Still waiting for a worker (queued for ' + waited + ' s): every worker is busy; yours is graded as soon as one is free.';
+          els.verdictDetail.textContent = 'Still waiting for a worker (queued for ' + waited + ' s): ' +
+            'every worker is busy; yours is graded as soon as one is free.';
           els.verdictDetail.dataset.workers = 'busy';
         } else if (els.verdictDetail.dataset.workers) {
           els.verdictDetail.textContent = 'Waiting for a worker...';

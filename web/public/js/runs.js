@@ -21,7 +21,9 @@
     IE: 'Could not run',
   };
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
 
   function authHeaders() {
     return typeof window.authHeaders === 'function' ? window.authHeaders() : {};
@@ -31,11 +33,17 @@
     var headers = Object.assign({ accept: 'application/json' }, authHeaders());
     if (body !== undefined) headers['content-type'] = 'application/json';
     var response = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    var data = await response.json().catch(function () { return {}; });
+    var data = await response.json().catch(function () {
+      return {};
+    });
     if (response.status === 401) throw new Error('Please log in again.');
     if (response.status === 429) throw new Error((data.message || 'Too many runs') + '.');
     if (!response.ok) {
-      var details = (data.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ');
+      var details = (data.errors || [])
+        .map(function (e) {
+          return e.field + ' ' + e.message;
+        })
+        .join('; ');
       throw new Error(details || data.message || data.error || 'request failed (' + response.status + ')');
     }
     return data;
@@ -107,7 +115,7 @@
     var button = document.createElement('button');
     button.type = 'button';
     button.dataset.requestId = s.requestId;
-    var verdict = s.status === 'pending' ? 'pending' : s.status === 'failed' ? 'failed' : (s.verdict || s.status);
+    var verdict = s.status === 'pending' ? 'pending' : s.status === 'failed' ? 'failed' : s.verdict || s.status;
     var parts = [
       ['history-verdict', verdict + (typeof s.score === 'number' && s.status === 'completed' ? ' ' + s.score : '')],
       ['history-problem', s.problemId],
@@ -133,7 +141,9 @@
     try {
       var page = await call('GET', '/api/submissions?limit=10');
       list.innerHTML = '';
-      page.submissions.forEach(function (s) { list.appendChild(historyItem(s)); });
+      page.submissions.forEach(function (s) {
+        list.appendChild(historyItem(s));
+      });
       stateLine.textContent = page.submissions.length ? '' : 'No submissions yet.';
     } catch (error) {
       stateLine.textContent = 'Could not load your submissions: ' + error.message;

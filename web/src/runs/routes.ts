@@ -33,7 +33,11 @@ export class RunRoutes implements ApiRoutes {
     const rawWait = request.query.get('wait');
     const wait = rawWait === null ? 0 : Number(rawWait);
     if (!Number.isFinite(wait) || wait < 0 || wait > this.runs.settings.maxWaitSeconds) {
-      throw new HttpError(400, 'invalid_query', `wait must be a number of seconds 0..${this.runs.settings.maxWaitSeconds} (got "${rawWait}")`);
+      throw new HttpError(
+        400,
+        'invalid_query',
+        `wait must be a number of seconds 0..${this.runs.settings.maxWaitSeconds} (got "${rawWait}")`,
+      );
     }
     return { status: 200, body: await this.runs.view(match[1], userId, wait) };
   }

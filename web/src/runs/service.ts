@@ -153,9 +153,11 @@ export class RunService {
   async start(userId: string, body: unknown, clientAddress: string): Promise<RunView> {
     const input = this.validate(body);
     const byAddress = this.addressLimiter.take(clientAddress);
-    if (!byAddress.allowed) throw tooManyRuns(`too many runs from this address; retry in ${byAddress.retryAfterSeconds} s`, byAddress.retryAfterSeconds);
+    if (!byAddress.allowed)
+      throw tooManyRuns(`too many runs from this address; retry in ${byAddress.retryAfterSeconds} s`, byAddress.retryAfterSeconds);
     const byUser = this.userLimiter.take(userId);
-    if (!byUser.allowed) throw tooManyRuns(`too many runs from your account; retry in ${byUser.retryAfterSeconds} s`, byUser.retryAfterSeconds);
+    if (!byUser.allowed)
+      throw tooManyRuns(`too many runs from your account; retry in ${byUser.retryAfterSeconds} s`, byUser.retryAfterSeconds);
     const now = this.now();
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     if ((await this.deps.store.countSince(userId, dayStart)) >= this.settings.dailyRunsPerUser) {
@@ -239,7 +241,9 @@ export class RunService {
 
   private validate(body: unknown): { problemId: string; language: RunRequest['language']; sourceCode: string; stdin: string } {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new HttpError(400, 'invalid_run', 'the run is invalid: the body must be a JSON object', [{ field: '(body)', message: 'must be a JSON object' }]);
+      throw new HttpError(400, 'invalid_run', 'the run is invalid: the body must be a JSON object', [
+        { field: '(body)', message: 'must be a JSON object' },
+      ]);
     }
     const { stdin = '', priority, ...rest } = body as Record<string, unknown>;
     const errors: FieldError[] = [];
@@ -247,11 +251,17 @@ export class RunService {
     if (!checked.ok) errors.push(...checked.errors);
     if (priority !== undefined) errors.push({ field: 'priority', message: 'is not a field of a run (runs have no queue priority)' });
     if (typeof stdin !== 'string') errors.push({ field: 'stdin', message: 'must be a string' });
-    else if (stdin.length > RUN_LIMITS.stdinChars) errors.push({ field: 'stdin', message: `must be at most ${RUN_LIMITS.stdinChars} characters (got ${stdin.length})` });
+    else if (stdin.length > RUN_LIMITS.stdinChars)
+      errors.push({ field: 'stdin', message: `must be at most ${RUN_LIMITS.stdinChars} characters (got ${stdin.length})` });
     if (!checked.ok || errors.length) {
       throw new HttpError(400, 'invalid_run', 'the run is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     }
-    return { problemId: checked.value.problemId, language: checked.value.language, sourceCode: checked.value.sourceCode, stdin: stdin as string };
+    return {
+      problemId: checked.value.problemId,
+      language: checked.value.language,
+      sourceCode: checked.value.sourceCode,
+      stdin: stdin as string,
+    };
   }
 }
 

@@ -56,7 +56,10 @@ export class MysqlRunStore implements RunStore {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT run_id, user_id, problem_id, language, created_at, result FROM code_runs WHERE run_id = ?', [runId]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>(
+      'SELECT run_id, user_id, problem_id, language, created_at, result FROM code_runs WHERE run_id = ?',
+      [runId],
+    );
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -70,15 +73,18 @@ export class MysqlRunStore implements RunStore {
   }
 
   async saveResult(result: RunResult): Promise<boolean> {
-    const [outcome] = await this.pool.execute<ResultSetHeader>('UPDATE code_runs SET result = ?, finished_at = NOW(3) WHERE run_id = ? AND result IS NULL', [
-      JSON.stringify(result),
-      result.runId,
-    ]);
+    const [outcome] = await this.pool.execute<ResultSetHeader>(
+      'UPDATE code_runs SET result = ?, finished_at = NOW(3) WHERE run_id = ? AND result IS NULL',
+      [JSON.stringify(result), result.runId],
+    );
     return outcome.affectedRows === 1;
   }
 
   async countSince(userId: string, since: Date): Promise<number> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT COUNT(*) AS n FROM code_runs WHERE user_id = ? AND created_at >= ?', [userId, since]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT COUNT(*) AS n FROM code_runs WHERE user_id = ? AND created_at >= ?', [
+      userId,
+      since,
+    ]);
     return Number(rows[0]?.n ?? 0);
   }
 }

@@ -35,9 +35,17 @@ class PrefixSink implements OutputSink {
   }
 }
 
-export async function executeRun(request: RunRequest, problem: RunLimitsSource, executor: Executor, now = () => new Date()): Promise<RunResult> {
+export async function executeRun(
+  request: RunRequest,
+  problem: RunLimitsSource,
+  executor: Executor,
+  now = () => new Date(),
+): Promise<RunResult> {
   const limits = effectiveLimits(request, problem);
-  const base = { runId: request.runId, limits: { timeLimit: limits.timeLimitMs, memoryLimit: limits.memoryLimitMb, outputLimit: limits.outputLimitBytes } };
+  const base = {
+    runId: request.runId,
+    limits: { timeLimit: limits.timeLimitMs, memoryLimit: limits.memoryLimitMb, outputLimit: limits.outputLimitBytes },
+  };
   if (problem.interactorProgram) {
     return notRun(base, 'this problem is interactive: its program talks to an interactor, so it cannot run on custom input', now);
   }
@@ -54,7 +62,19 @@ export async function executeRun(request: RunRequest, problem: RunLimitsSource, 
   const timestamp = now().toISOString();
   if (!report.compile.ok) {
     const compileOutput = report.compile.output.slice(0, RUN_LIMITS.compileOutputChars);
-    return { ...base, status: 'CE', stdout: '', stdoutBytes: 0, stdoutTruncated: false, stderr: '', compileOutput, exitCode: null, time: 0, memory: 0, timestamp };
+    return {
+      ...base,
+      status: 'CE',
+      stdout: '',
+      stdoutBytes: 0,
+      stdoutTruncated: false,
+      stderr: '',
+      compileOutput,
+      exitCode: null,
+      time: 0,
+      memory: 0,
+      timestamp,
+    };
   }
   const run = report.runs.find((r) => r.index === 1)?.outcome;
   if (!run) return notRun(base, 'the executor returned no run', now);
@@ -105,7 +125,18 @@ function statusMessage(run: RunOutcome): string | undefined {
 
 /** An IE result: the run could not be done (the reason says why; no output). */
 export function notRun(base: { runId: string; limits?: RunResult['limits'] }, message: string, now = () => new Date()): RunResult {
-  const result: RunResult = { ...base, status: 'IE', stdout: '', stdoutBytes: 0, stdoutTruncated: false, stderr: '', exitCode: null, time: 0, memory: 0, timestamp: now().toISOString() };
+  const result: RunResult = {
+    ...base,
+    status: 'IE',
+    stdout: '',
+    stdoutBytes: 0,
+    stdoutTruncated: false,
+    stderr: '',
+    exitCode: null,
+    time: 0,
+    memory: 0,
+    timestamp: now().toISOString(),
+  };
   result.message = message.slice(0, RUN_LIMITS.messageChars);
   return result;
 }

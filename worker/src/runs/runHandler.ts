@@ -75,7 +75,9 @@ async function runValid(message: InboundMessage, request: RunRequest, deps: RunH
   const started = Date.now();
   const result = await produce(request, deps);
   const checked = validateRunResult(result);
-  const document = checked.ok ? result : notRun({ runId: request.runId }, 'internal error: the run result does not match its schema', deps.now);
+  const document = checked.ok
+    ? result
+    : notRun({ runId: request.runId }, 'internal error: the run result does not match its schema', deps.now);
   if (!checked.ok) deps.log('error', 'run result violates its schema', { runId: request.runId, errors: checked.errors });
   try {
     await publish(document, deps);
@@ -90,7 +92,12 @@ async function runValid(message: InboundMessage, request: RunRequest, deps: RunH
 async function produce(request: RunRequest, deps: RunHandlerDeps): Promise<RunResult> {
   let problem: RunLimitsSource;
   try {
-    problem = await withRetry(() => deps.readProblem(request.testCases), { attempts: 3, initialDelayMs: 300, maxDelayMs: 2000, retryable: isTransientError });
+    problem = await withRetry(() => deps.readProblem(request.testCases), {
+      attempts: 3,
+      initialDelayMs: 300,
+      maxDelayMs: 2000,
+      retryable: isTransientError,
+    });
   } catch (error) {
     deps.log('warn', 'run: problem not readable', { runId: request.runId, error: (error as Error).message });
     return notRun({ runId: request.runId }, `could not read problem ${request.problemId}'s limits; try again later`, deps.now);
@@ -108,7 +115,11 @@ async function produce(request: RunRequest, deps: RunHandlerDeps): Promise<RunRe
       }
       const busy = error instanceof ExecutorUnavailableError;
       deps.log(busy ? 'warn' : 'error', 'run could not be done', { runId: request.runId, error: (error as Error).message });
-      return notRun({ runId: request.runId }, busy ? 'no executor is available right now; try again in a minute' : 'internal error while running the program', deps.now);
+      return notRun(
+        { runId: request.runId },
+        busy ? 'no executor is available right now; try again in a minute' : 'internal error while running the program',
+        deps.now,
+      );
     }
   }
 }
@@ -116,7 +127,11 @@ async function produce(request: RunRequest, deps: RunHandlerDeps): Promise<RunRe
 async function publish(result: RunResult, deps: RunHandlerDeps): Promise<void> {
   const event: RunProgressEvent = { type: 'run', runId: result.runId, result };
   const headers = { 'correlation-id': result.runId, grading_run_id: result.runId, grading_status: result.status };
-  await withRetry(() => deps.session.send(deps.progress, JSON.stringify(event), headers, 5000), { attempts: 3, initialDelayMs: 500, maxDelayMs: 2000 });
+  await withRetry(() => deps.session.send(deps.progress, JSON.stringify(event), headers, 5000), {
+    attempts: 3,
+    initialDelayMs: 500,
+    maxDelayMs: 2000,
+  });
 }
 
 async function ack(message: InboundMessage, deps: RunHandlerDeps): Promise<void> {
@@ -124,6 +139,9 @@ async function ack(message: InboundMessage, deps: RunHandlerDeps): Promise<void>
 }
 
 async function handBack(message: InboundMessage, error: unknown, deps: RunHandlerDeps): Promise<void> {
-  deps.log('error', 'run outcome not delivered; returning the message', { runId: readableRunId(message.body), error: (error as Error).message });
+  deps.log('error', 'run outcome not delivered; returning the message', {
+    runId: readableRunId(message.body),
+    error: (error as Error).message,
+  });
   await deps.session.nack(message).catch(() => undefined);
 }
