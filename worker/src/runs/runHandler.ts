@@ -11,6 +11,7 @@
  * - the result cannot be published: the message is handed back (a run request is non-persistent,
  *   so the broker drops it rather than dead-lettering it; its owner sees it expire).
  * A run that crashes the worker is redelivered until its expiry: the queue lifetime bounds the loop.
+ * A problem's limits are cached for a minute per worker (a changed manifest applies to runs within a minute).
  */
 import type { Logger } from '../../../core/src/log';
 import type { RunProgressEvent } from '../../../core/src/contracts/progress';
@@ -92,7 +93,7 @@ async function runValid(message: InboundMessage, request: RunRequest, deps: RunH
 async function produce(request: RunRequest, deps: RunHandlerDeps): Promise<RunResult> {
   let problem: RunLimitsSource;
   try {
-    problem = await withRetry(() => deps.readProblem(request.testCases), {
+    problem = await withRetry(() => problemLimits(request.testCases, deps), {
       attempts: 3,
       initialDelayMs: 300,
       maxDelayMs: 2000,
@@ -122,6 +123,24 @@ async function produce(request: RunRequest, deps: RunHandlerDeps): Promise<RunRe
       );
     }
   }
+}
+
+/** Problems' limits by test-case prefix, for a minute: a user runs again and again, and a test set can be large. */
+const LIMITS_TTL_MS = 60_000;
+const LIMITS_CACHED = 500;
+const limitsCache = new Map<string, { limits: RunLimitsSource; at: number }>();
+
+/** Only the limits of the test set are kept (its test data is let go at once). */
+async function problemLimits(testCases: string, deps: RunHandlerDeps): Promise<RunLimitsSource> {
+  const hit = limitsCache.get(testCases);
+  if (hit && Date.now() - hit.at < LIMITS_TTL_MS) return hit.limits;
+  const { timeLimitMs, memoryLimitMb, outputLimitBytes, languageLimits, interactorProgram } = await deps.readProblem(testCases);
+  const limits: RunLimitsSource = { timeLimitMs, memoryLimitMb, outputLimitBytes, languageLimits };
+  if (interactorProgram) limits.interactorProgram = interactorProgram;
+  limitsCache.delete(testCases);
+  limitsCache.set(testCases, { limits, at: Date.now() });
+  while (limitsCache.size > LIMITS_CACHED) limitsCache.delete(limitsCache.keys().next().value as string);
+  return limits;
 }
 
 async function publish(result: RunResult, deps: RunHandlerDeps): Promise<void> {
