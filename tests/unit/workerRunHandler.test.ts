@@ -34,6 +34,7 @@ function harness(execute: () => Promise<ExecutionReport>, opts: { failSend?: boo
   const acked: InboundMessage[] = [];
   const nacked: InboundMessage[] = [];
   const deadLettered: Array<{ reason: string; detail: string }> = [];
+  const metrics: string[] = [];
   let executions = 0;
   const executor: Executor = {
     name: 'scripted',
@@ -58,9 +59,11 @@ function harness(execute: () => Promise<ExecutionReport>, opts: { failSend?: boo
     progress: '/topic/grading-progress',
     deadLetter: async (reason, detail) => void deadLettered.push({ reason, detail }),
     executorRetryMs: 1,
+    metrics: (line) => void metrics.push(line),
+    environment: 'test',
   };
   const message = (body: string, headers: Record<string, string> = {}): InboundMessage => ({ body, headers, connectionId: 1 });
-  return { deps, sent, acked, nacked, deadLettered, message, executions: () => executions };
+  return { deps, sent, acked, nacked, deadLettered, metrics, message, executions: () => executions };
 }
 
 describe('worker run handler', () => {
@@ -73,6 +76,11 @@ describe('worker run handler', () => {
     assert.ok(validateProgressEvent(event).ok);
     assert.deepEqual([event.type, event.result.status, event.result.stdout, event.result.memory], ['run', 'OK', '1\n', 3]);
     assert.deepEqual(h.acked, [message]);
+    const metric = JSON.parse(h.metrics[0]);
+    assert.deepEqual(
+      [metric.Runs, metric.RunStatus, metric.Environment, metric._aws.CloudWatchMetrics[0].Namespace],
+      [1, 'OK', 'test', 'GradingStack/Worker'],
+    );
   });
 
   it('drops a run whose expiry passed while it waited in the queue', async () => {

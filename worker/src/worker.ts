@@ -209,7 +209,8 @@ export class GradingWorker {
       const { session, s3, executor, log } = this.deps;
       const deadLetter = (reason: string, detail: string) => this.deadLetter(message, source, reason, detail);
       const readProblem = (uri: string) => s3.readTestSet(uri);
-      return handleRun(message, { session, readProblem, executor, log, progress: this.opts.destinations.progress, deadLetter });
+      const { metrics, environment, destinations } = this.opts;
+      return handleRun(message, { session, readProblem, executor, log, progress: destinations.progress, deadLetter, metrics, environment });
     }
     const started = Date.now();
     const parsed = parseGradingRequest(message.body);

@@ -20,6 +20,7 @@ import type { InboundMessage } from '../../../core/src/queue/stomp';
 import { ExecutorUnavailableError, Executor } from '../executors/port';
 import { isTransientError, withRetry } from '../retry';
 import { executeRun, notRun, RunLimitsSource } from './execute';
+import { runMetricLine } from './metrics';
 
 export interface RunHandlerDeps {
   session: {
@@ -35,6 +36,9 @@ export interface RunHandlerDeps {
   progress: string;
   /** Sends the original message to grading-dlq with a reason (the worker's own dead-letter path). */
   deadLetter(reason: string, detail: string): Promise<void>;
+  /** EMF lines (metrics.ts) and the environment they name; none when absent. */
+  metrics?: (line: string) => void;
+  environment?: string;
   /** Tries while the executor is unavailable, and the pause between them. Default 3 tries, 5 s. */
   executorTries?: number;
   executorRetryMs?: number;
@@ -85,7 +89,9 @@ async function runValid(message: InboundMessage, request: RunRequest, deps: RunH
   } catch (error) {
     return handBack(message, error, deps);
   }
-  deps.log('info', 'run finished', { runId: request.runId, userId: request.userId, status: document.status, ms: Date.now() - started });
+  const ms = Date.now() - started;
+  deps.log('info', 'run finished', { runId: request.runId, userId: request.userId, status: document.status, ms });
+  deps.metrics?.(runMetricLine(deps.environment ?? 'unknown', document.status, ms, { runId: request.runId }));
   return ack(message, deps);
 }
 
