@@ -2,7 +2,8 @@
  * Writes docs/contracts/examples/ from a real run: starts private services (ActiveMQ with the
  * project's broker XML, MariaDB, s3rver) and the worker with the local sandbox, grades sample
  * submissions and invalid requests, and saves what was really sent and received: the requests,
- * the messages on grading-results and the live progress events of one submission.
+ * the messages on grading-results and the live progress events of one submission; and runs with
+ * custom input (their requests and the `run` events that answered them).
  *   npx tsx scripts/contract-examples.ts      (tests/unit/contracts.test.ts validates the output)
  */
 import * as fs from 'node:fs';
@@ -76,6 +77,37 @@ async function main(): Promise<void> {
     await submit({ requestId: ac.requestId, problemId: 'sum', language: 'python', source: solution('sum/wrong-answer.py') });
     const [, reusedResult] = await resultsOf(ac.requestId, 2);
 
+    // Runs with custom input: sent as the gateway sends them (non-persistent, with an expiry); answered on the progress topic.
+    const run = async (runId: string, fields: Record<string, unknown>) => {
+      const request = {
+        mode: 'run',
+        runId,
+        userId: 'user_001',
+        problemId: 'sum',
+        language: 'python',
+        source: 'print(1)\n',
+        stdin: '',
+        testCases: `s3://${s3.bucket}/problems/sum/testcases/`,
+        timeLimit: 2000,
+        memoryLimit: 256,
+        timestamp: new Date().toISOString(),
+        ...fields,
+      };
+      await conn.send('/queue/grading-requests', JSON.stringify(request), { expires: String(Date.now() + 120_000) });
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const found = progress.find((m) => m.headers['correlation-id'] === runId);
+        if (found) return { request, event: JSON.parse(found.body) };
+        if (Date.now() > deadline) throw new Error(`no run event for ${runId}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const runOk = await run('run_example_ok', { source: 'a, b = map(int, input().split())\nprint(a + b)\n', stdin: '40 2\n' });
+    const runRe = await run('run_example_re', {
+      source: 'import sys\nprint("reading")\nsys.stderr.write("no input given\\n")\nsys.exit(3)\n',
+    });
+    const runCe = await run('run_example_ce', { language: 'c', source: solution('sum/compile-error.c') });
+
     fs.mkdirSync(OUT, { recursive: true });
     for (const file of fs.readdirSync(OUT)) fs.rmSync(path.join(OUT, file));
     write('request-python.json', ac);
@@ -85,6 +117,11 @@ async function main(): Promise<void> {
     write('result-failed-invalid-problem-or-source.json', unknownResult);
     write('result-failed-schema-validation.json', invalidResult);
     write('result-failed-request-id-reused.json', reusedResult);
+    write('run-request-python.json', runOk.request);
+    write('run-result-ok.json', runOk.event.result);
+    write('run-result-re.json', runRe.event.result);
+    write('run-result-ce.json', runCe.event.result);
+    write('progress-run.json', [runOk.event]);
     write(
       'progress-ac.json',
       progress.filter((m) => m.headers['correlation-id'] === ac.requestId).map((m) => JSON.parse(m.body)),

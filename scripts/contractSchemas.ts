@@ -9,12 +9,15 @@ import * as path from 'node:path';
 import { progressEventSchema } from '../core/src/contracts/progress';
 import { gradingRequestSchema } from '../core/src/contracts/request';
 import { gradingResultSchema } from '../core/src/contracts/result';
+import { runRequestSchema, runResultSchema } from '../core/src/contracts/run';
 import { manifestSchema } from '../worker/src/problems/testSet';
 
 export const CONTRACT_SCHEMAS: Record<string, object> = {
   'grading-request.schema.json': gradingRequestSchema,
   'grading-result.schema.json': gradingResultSchema,
   'progress-event.schema.json': progressEventSchema,
+  'run-request.schema.json': runRequestSchema,
+  'run-result.schema.json': runResultSchema,
   // Not a message: the problem format's manifest.json, for problem authors' editors and tools.
   'manifest.schema.json': manifestSchema,
 };
@@ -32,6 +35,6 @@ export function writeContractSchemas(dir: string): string[] {
 }
 
 if (require.main === module) {
-  const written = writeContractSchemas(path.join(__dirname, '../../../docs/contracts'));
+  const written = writeContractSchemas(path.join(__dirname, '../docs/contracts'));
   process.stdout.write(`${written.join('\n')}\n`);
 }

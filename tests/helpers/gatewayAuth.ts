@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createAuthenticator, mintHs256Token } from '../../web/src/auth/authenticator';
 import { parseAuthConfig } from '../../web/src/auth/config';
 import type { GatewayDeps } from '../../web/src/server';
+import type { SubmissionRecord } from '../../web/src/submissionIndex';
 
 const SECRET = randomBytes(32).toString('base64url');
 const ISSUER = 'https://e2e.grading.test';
@@ -39,17 +40,31 @@ export function unitGatewayAuthDeps(): Pick<GatewayDeps, 'auth' | 'index' | 'tic
   const config = parseAuthConfig({ AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE }, problems);
   if (problems.length) throw new Error(problems.join('; '));
   const owners = new Map<string, string>();
+  const recorded: SubmissionRecord[] = [];
   const tickets = new Map<string, { userId: string; requestId: string }>();
-  const unused = async (): Promise<never> => {
-    throw new Error('not used by this test');
-  };
   return {
     auth: createAuthenticator(config),
     index: {
-      record: async (s) => void owners.set(s.requestId, s.userId),
+      record: async (s) => {
+        owners.set(s.requestId, s.userId);
+        recorded.push(s);
+      },
       forget: async (requestId) => void owners.delete(requestId),
       owner: async (requestId) => owners.get(requestId),
-      list: unused,
+      // Newest first, no paging: what the page asks for on start (results are the stand-in service's business).
+      list: async (userId, page) => ({
+        submissions: recorded
+          .filter((s) => s.userId === userId && owners.has(s.requestId))
+          .reverse()
+          .slice(0, page.limit)
+          .map(({ requestId, problemId, language, createdAt }) => ({
+            requestId,
+            problemId,
+            language,
+            createdAt,
+            status: 'pending' as const,
+          })),
+      }),
     },
     tickets: {
       issue: async (userId, requestId) => {

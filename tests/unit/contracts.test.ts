@@ -88,16 +88,17 @@ describe('contracts', () => {
     const dir = path.join(CONTRACTS_DIR, 'examples');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     const kinds = new Set<string>();
+    const prefixes: Record<string, keyof typeof validators> = { 'run-request': 'runRequest', 'run-result': 'runResult' };
     for (const file of files) {
-      const kind = file.split('-')[0] as keyof typeof validators;
-      assert.ok(kind in validators, `${file}: name must start with request-, result- or progress-`);
+      const kind = (prefixes[file.split('-').slice(0, 2).join('-')] ?? file.split('-')[0]) as keyof typeof validators;
+      assert.ok(kind in validators, `${file}: name must start with request-, result-, progress-, run-request- or run-result-`);
       kinds.add(kind);
       const data = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       for (const item of Array.isArray(data) ? data : [data]) {
         assert.ok(validators[kind](item), `${file}: ${JSON.stringify(validators[kind].errors)}`);
       }
     }
-    assert.deepEqual([...kinds].sort(), ['progress', 'request', 'result']);
+    assert.deepEqual([...kinds].sort(), ['progress', 'request', 'result', 'runRequest', 'runResult']);
     const failed = files.filter((f) => f.startsWith('result-')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))).filter((r) => r.status === 'failed');
     assert.ok(failed.length > 0, 'a failed result is among the examples');
   });

@@ -100,6 +100,27 @@ describe('grading engine', () => {
     assert.match(author.result.result!.testResults[1].message ?? '', /secret-answer/);
   });
 
+  it('quotes the program\'s stderr in a runtime error\'s message on a public case only', async () => {
+    const files = { '1.in': '1', '1.out': '1\n', '2.in': '2', '2.out': '2\n', 'manifest.json': '{"samples":[1]}' };
+    const withSamples = buildTestSet(new Map(Object.entries(files)));
+    const trace = 'Traceback (most recent call last):\n  File "main.py", line 1\nZeroDivisionError: division by zero\n';
+    const executor = new ScriptedExecutor(() => ({
+      compile: { ok: true, output: '', timeMs: 0 },
+      runs: [
+        { index: 1, outcome: out('', { exitCode: 1, stderr: trace + 'x'.repeat(5000) }) },
+        { index: 2, outcome: out('', { exitCode: 1, stderr: 'hidden-input-2' }) },
+      ],
+    }));
+    const { result } = await gradeSubmission({ request, source: '', testSet: withSamples, executor });
+    const [sample, hidden] = result.result!.testResults;
+    assert.equal(sample.status, 'RE');
+    assert.ok(sample.message!.startsWith(`exit code 1\nstderr: ${trace}`), sample.message);
+    assert.ok(sample.message!.length <= 2000);
+    assert.equal(hidden.message, undefined);
+    assert.ok(!JSON.stringify(result).includes('hidden-input-2'));
+    assert.ok(validateGradingResult(result).ok);
+  });
+
   it('judges streamed output as it arrives, keeps only a prefix, and reports OLE past the limit for any executor', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0xff);
     const limited = buildTestSet(new Map(Object.entries({ '1.in': '', '1.out': '7\n', '2.in': '', '2.out': '7\n', '3.in': '', '3.out': '7\n', 'manifest.json': '{"outputLimit":2097152}' })));

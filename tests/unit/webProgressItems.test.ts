@@ -18,6 +18,23 @@ describe('web progress topic messages', () => {
     assert.deepEqual(parseProgressMessage(JSON.stringify({ type: 'final', requestId: 'req_1', result })), { kind: 'final', requestId: 'req_1', result });
   });
 
+  it('tells a run event (not about a grading) from a message that breaks the contract', () => {
+    const run = {
+      runId: 'run_1',
+      status: 'OK',
+      stdout: '',
+      stdoutBytes: 0,
+      stdoutTruncated: false,
+      stderr: '',
+      exitCode: 0,
+      time: 1,
+      memory: 1,
+      timestamp: '2026-01-01T00:00:00Z',
+    };
+    assert.equal(parseProgressMessage(JSON.stringify({ type: 'run', runId: 'run_1', result: run })), null);
+    assert.equal(parseProgressMessage(JSON.stringify({ type: 'run', runId: 'run_1', result: { ...run, status: 'AC' } })), undefined);
+  });
+
   it('ignores anything that does not match the contract', () => {
     for (const body of ['not json', '{}', JSON.stringify({ type: 'case', requestId: 'req_1', case: 0, total: 1, status: 'AC', time: 1, memory: 1 }), JSON.stringify({ type: 'final', requestId: 'req_1', result: { ...result, status: 'done' } })]) {
       assert.equal(parseProgressMessage(body), undefined, body);

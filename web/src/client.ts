@@ -42,8 +42,8 @@ export interface ResultReader {
 /** Validates the grading request exactly as the worker will (the contracts' schema). */
 export type RequestValidator = (request: unknown) => string[];
 
-/** Turns one message from the progress topic into an item, or undefined for anything else. */
-export type ProgressParser = (body: string, headers: Record<string, string>) => ProgressItem | undefined;
+/** Turns one message from the progress topic into an item; null for a valid event of another kind (runs), undefined for anything else. */
+export type ProgressParser = (body: string, headers: Record<string, string>) => ProgressItem | null | undefined;
 
 export interface GradingClientDeps {
   s3: S3Client;
@@ -100,7 +100,9 @@ export class GradingClient {
     this.progressSubscription = this.deps.broker.subscribe(this.deps.destinations.progress, (body, headers) => {
       const item = this.deps.parseProgress(body, headers);
       if (item) this.hub.publish(item);
-      else this.log('warn', 'ignored a progress message that does not match the contract', { body: body.slice(0, 200) });
+      else if (item === undefined) {
+        this.log('warn', 'ignored a progress message that does not match the contract', { body: body.slice(0, 200) });
+      }
     });
   }
 

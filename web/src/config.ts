@@ -19,6 +19,7 @@ import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 import { parseWebhookConfig, WebhookConfig } from './webhooks/config';
 import { presenceSettingsFromEnv } from './workerPresence';
+import { RunSettings, runSettingsFromEnv } from './runs/service';
 
 export interface GatewayConfig {
   environment: string;
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   autoMigrate: boolean;
   /** Signed result callbacks: see webhooks/config.ts for the WEBHOOK_* variables. */
   webhooks: WebhookConfig;
+  /** Runs with custom input: budgets and queue lifetime (RUN_*, web/src/runs/service.ts). */
+  runs: RunSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +119,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
+  const runs = runSettingsFromEnv(env, problems);
   if (problems.length) throw gatewayError(problems);
 
   return {
@@ -150,6 +154,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
     auth,
     autoMigrate,
     webhooks,
+    runs,
   };
 }
 

@@ -11,8 +11,11 @@ export type ProgressItem =
   | { kind: 'case'; requestId: string; testResult: TestResult; totalCases?: number }
   | { kind: 'final'; requestId: string; result: GradingResult };
 
-/** A progress topic message as an item; undefined when it does not match the contract. */
-export function parseProgressMessage(body: string): ProgressItem | undefined {
+/**
+ * A progress topic message as an item; undefined when it does not match the contract, null when it
+ * is a valid event that is not about a grading (a `run` event: web/src/runs/ follows those).
+ */
+export function parseProgressMessage(body: string): ProgressItem | null | undefined {
   let data: unknown;
   try {
     data = JSON.parse(body);
@@ -22,6 +25,7 @@ export function parseProgressMessage(body: string): ProgressItem | undefined {
   const checked = validateProgressEvent(data);
   if (!checked.ok) return undefined;
   const event = checked.value;
+  if (event.type === 'run') return null;
   if (event.type === 'final') return { kind: 'final', requestId: event.requestId, result: event.result };
   return { kind: 'case', requestId: event.requestId, testResult: { case: event.case, status: event.status, time: event.time, memory: event.memory }, totalCases: event.total };
 }

@@ -9,6 +9,7 @@
  *   POST /api/submissions/:id/review   the author asks for a code review of a graded submission
  *   GET  /api/submissions/:id/review   the stored review
  *   GET  /api/workers                  whether any worker is taking submissions (from their heartbeats)
+ *   POST /api/runs, GET /api/runs/:id  run code once on custom input (web/src/runs/, mounted as routes)
  *   GET  /api/problems, /api/problems/:id, /api/languages, /api/me (who the token names)
  *   GET  /api/auth (public: how to sign in), POST /api/dev/login (local stack only), the page.
  *   GET  /health/live (200 while serving: load balancer), /health/ready and /health (broker, database).
@@ -233,7 +234,9 @@ export class Gateway {
     if (this.deps.routes?.length) {
       const readBody = (limit: number) => readJsonBody(req, limit, this.opts.bodyTimeoutMs);
       const principal = { userId: caller.userId, staff: caller.staff };
-      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query: url.searchParams, principal, readBody });
+      const clientAddress = this.clientAddress(req);
+      const query = url.searchParams;
+      const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query, principal, readBody, clientAddress });
       if (answer) return answer.status === 204 ? void res.writeHead(204, answer.headers).end() : sendJson(res, answer.status, answer.body, answer.headers);
     }
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);

@@ -25,6 +25,7 @@ import { MysqlSubmissionIndex } from './submissionIndex';
 import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
 import { createWebhookService } from './webhooks/service';
+import { createRuns } from './runs/wiring';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
@@ -115,7 +116,11 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
   let reviews: ReviewService;
   const index = new MysqlSubmissionIndex(store.pool, { siteWebhook: Boolean(config.webhooks.siteUrl) });
   let extensions: GatewayExtensions;
+  let runs: ReturnType<typeof createRuns>;
   try {
+    const { destinations, maxSourceBytes, runs: settings } = config;
+    const bucket = config.s3.bucket;
+    runs = createRuns({ pool: store.pool, broker, problems: client.problems, bucket, destinations, maxSourceBytes, settings, log });
     await index.check();
     extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
     reviews = new ReviewService({
@@ -145,7 +150,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       index,
       tickets: new MysqlStreamTicketStore(store.pool),
       devLogin: devLoginFrom(config.auth),
-      routes: extensions.routes,
+      routes: [...extensions.routes, runs.routes],
       signals: extensions.signals,
       webhooks,
     },
@@ -172,6 +177,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
     client,
     url: gateway.url,
     close: async () => {
+      runs.service.stop();
       await gateway.close().catch(() => undefined);
       await webhooks.close();
       await client.close().catch(() => undefined);

@@ -7,15 +7,17 @@
  */
 import type { Logger } from '../../core/src/log';
 import type { BrokerSession } from '../../core/src/queue/session';
+import { isRunMessage } from '../../core/src/contracts/run';
 import type { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { StompOutbox } from './broker/stompOutbox';
 import { QueueConsumer } from './consumer/queueConsumer';
-import type { Clock } from './consumer/types';
+import type { Clock, Delivery, Outcome } from './consumer/types';
 import type { Executor } from './executors/port';
 import type { CheckerHost } from './grading/programChecker';
 import { GradingPipeline } from './pipeline/gradingPipeline';
 import type { Destinations } from './pipeline/rules';
 import type { StepRetry } from './pipeline/transientSteps';
+import { handleRun } from './runs/runHandler';
 import type { S3Store } from './storage/s3Store';
 
 export { DLQ_HEADERS } from './broker/stompOutbox';
@@ -78,7 +80,10 @@ export class GradingWorker {
       },
       opts,
     );
-    this.consumer = new QueueConsumer(session, this.pipeline.process, {
+    // Runs with custom input are not gradings: worker/src/runs/ handles them (nothing on grading-results).
+    const process = (delivery: Delivery, signal: AbortSignal) =>
+      isRunMessage(delivery.body) ? this.processRun(delivery, outbox) : this.pipeline.process(delivery, signal);
+    this.consumer = new QueueConsumer(session, process, {
       priorityQueue: opts.destinations.priority,
       normalQueue: opts.destinations.requests,
       concurrency: opts.concurrency,
@@ -86,6 +91,30 @@ export class GradingWorker {
       clock: opts.clock,
       log,
     });
+  }
+
+  /** A run message, through the run handler; its ack or hand-back becomes the consumer's outcome. */
+  private async processRun(delivery: Delivery, outbox: StompOutbox): Promise<Outcome> {
+    const { session, s3, executor, log } = this.deps;
+    const { metrics, environment, destinations } = this.opts;
+    let outcome: Outcome = { action: 'leave' };
+    const decide = {
+      send: session.send.bind(session),
+      ack: async () => void (outcome = { action: 'ack' }),
+      nack: async () => void (outcome = { action: 'hand-back', error: new Error('run outcome not delivered') }),
+    };
+    const deadLetter = (reason: string, detail: string) =>
+      outbox.deadLetter({
+        body: delivery.body,
+        reason,
+        detail,
+        originalDestination: delivery.source,
+        originalMessageId: delivery.headers['message-id'] ?? '',
+        failedAt: new Date().toISOString(),
+      });
+    const readProblem = (uri: string) => s3.readTestSet(uri);
+    await handleRun(delivery, { session: decide, readProblem, executor, log, progress: destinations.progress, deadLetter, metrics, environment });
+    return outcome;
   }
 
   get stats(): GradingPipeline['stats'] {

@@ -1,9 +1,12 @@
 /**
  * Live progress on the topic every gateway subscribes to: one `case` event per finished test case
- * (in finishing order), then one `final` event with the whole result.
+ * (in finishing order), then one `final` event with the whole result. A `run` event carries the
+ * result of a run with custom input (run.ts); consumers ignore event types they do not know.
  */
 import type { GradingResult, Verdict } from './result';
 import { gradingResultSchema, VERDICTS } from './result';
+import type { RunResult } from './run';
+import { RUN_ID_PATTERN, runResultSchema } from './run';
 import { validatorFor } from './validator';
 
 export interface CaseProgressEvent {
@@ -22,7 +25,16 @@ export interface FinalProgressEvent {
   result: GradingResult;
 }
 
-export type ProgressEvent = CaseProgressEvent | FinalProgressEvent;
+/** The outcome of a run with custom input (not a grading: no case or final event precedes or follows it). */
+export interface RunProgressEvent {
+  type: 'run';
+  runId: string;
+  result: RunResult;
+}
+
+/** What a grading publishes (runs publish RunProgressEvent). */
+export type GradingProgressEvent = CaseProgressEvent | FinalProgressEvent;
+export type ProgressEvent = GradingProgressEvent | RunProgressEvent;
 
 export const progressEventSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -48,6 +60,12 @@ export const progressEventSchema = {
       additionalProperties: false,
       required: ['type', 'requestId', 'result'],
       properties: { type: { const: 'final' }, requestId: { type: 'string' }, result: { $ref: gradingResultSchema.$id } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'runId', 'result'],
+      properties: { type: { const: 'run' }, runId: { type: 'string', pattern: RUN_ID_PATTERN }, result: { $ref: runResultSchema.$id } },
     },
   ],
 } as const;

@@ -23,6 +23,12 @@ function describe(error: ErrorObject): string {
     case 'enum':
       return `${where}: ${JSON.stringify(error.data)} is not one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
     default:
-      return `${where}: ${error.message}${error.data !== undefined && typeof error.data !== 'object' ? ` (got ${JSON.stringify(error.data)})` : ''}`;
+      return `${where}: ${error.message}${error.data !== undefined && typeof error.data !== 'object' ? ` (got ${shown(error.data)})` : ''}`;
   }
+}
+
+/** The offending value, cut short: a 64 KB field must not make a 64 KB error (DLQ headers, logs, results). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 60)}... (${text.length} characters)` : text;
 }

@@ -6,7 +6,7 @@
  * prefetch bounds what is pushed but not yet acked (core/src/queue/session.ts, stomp.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { ProgressEvent } from '../../../core/src/contracts/progress';
+import type { GradingProgressEvent } from '../../../core/src/contracts/progress';
 import type { GradingResult } from '../../../core/src/contracts/result';
 import { Headers, InboundMessage, StaleMessageError, SubscribeOptions } from '../../../core/src/queue/stomp';
 import type { MessageSource } from '../../../worker/src/consumer/types';
@@ -77,7 +77,7 @@ export class FakeMessageSource extends EventEmitter implements MessageSource {
 export class FakeOutbox implements ResultPublisher, ProgressPublisher, DeadLetters {
   readonly published: GradingResult[] = [];
   readonly replies: Array<{ destination: string; result: GradingResult; correlationId: string }> = [];
-  readonly events: ProgressEvent[] = [];
+  readonly events: GradingProgressEvent[] = [];
   readonly deadLetters: DeadLetter[] = [];
   failPublish = 0;
   failReplies = false;
@@ -95,7 +95,7 @@ export class FakeOutbox implements ResultPublisher, ProgressPublisher, DeadLette
     this.replies.push({ destination, result, correlationId });
   }
 
-  async progress(event: ProgressEvent): Promise<void> {
+  async progress(event: GradingProgressEvent): Promise<void> {
     this.events.push(event);
   }
 

@@ -66,7 +66,13 @@
     reviewText: $('review-text'),
   };
 
-  var state = { problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null };
+  var state = {
+    problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null,
+    queuedAt: 0, running: false,
+  };
+  // A submission no worker has started after this long says so ("still waiting for a worker").
+  // A site embedding the page may set window.gradingWaitNoticeMs before app.js loads.
+  var WAIT_NOTICE_MS = Number(window.gradingWaitNoticeMs) || 15000;
 
   function store(key, value) {
     try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
@@ -173,6 +179,8 @@
       if (window.staffPanel) window.staffPanel.setStaff(!!me.staff);
       await Promise.all([loadLanguages(), loadProblems()]);
       if (window.githubPanel) window.githubPanel.refresh();
+      // After a reload: the caller's recent submissions, each one click away from its result.
+      if (window.submissionHistory) window.submissionHistory.refresh();
     } catch (error) {
       if (error instanceof SessionExpired) return;
       els.formError.textContent = 'Could not reach the gateway: ' + error.message;
@@ -271,6 +279,7 @@
         throw new Error(details || body.message || body.error || 'submission failed (' + response.status + ')');
       }
       follow(body.requestId);
+      if (window.submissionHistory) window.submissionHistory.refresh();
     } catch (error) {
       if (!(error instanceof SessionExpired)) els.formError.textContent = error.message;
     } finally {
@@ -279,18 +288,22 @@
     }
   }
 
-  function follow(requestId) {
+  // `problemId`: the submission's problem when it may not be the one shown (the recent submissions list).
+  function follow(requestId, problemId) {
     stopFollowing();
     els.result.hidden = false;
     els.requestId.textContent = requestId;
     state.requestId = requestId;
+    state.queuedAt = Date.now();
+    state.running = false;
     resetReview();
     setVerdict(null);
     els.verdictDetail.textContent = 'Waiting for a worker...';
     watchWorkers();
     els.score.textContent = els.time.textContent = els.memory.textContent = '-';
     els.cases.innerHTML = '';
-    var count = (state.problem && state.problem.testCaseCount) || 0;
+    var sameProblem = !problemId || (state.problem && state.problem.id === problemId);
+    var count = (sameProblem && state.problem && state.problem.testCaseCount) || 0;
     for (var n = 1; n <= count; n++) caseChip(n);
 
     openStream(requestId).catch(function (error) {
@@ -311,6 +324,7 @@
     stream.addEventListener('case', function (event) {
       var data = JSON.parse(event.data);
       stopWatchingWorkers();
+      state.running = true;
       els.verdictDetail.textContent = 'Running test cases...';
       showCase(data);
     });
@@ -347,16 +361,22 @@
     stopWatchingWorkers();
   }
 
-  // While a submission waits, say so when no worker is taking submissions (workers' heartbeats).
+  // While a submission waits, say so when no worker is taking submissions (workers' heartbeats),
+  // and when it has waited longer than WAIT_NOTICE_MS although workers are up (they are all busy).
   function watchWorkers() {
     stopWatchingWorkers();
     var check = async function () {
       try {
         var presence = await getJson('/api/workers');
         if (!state.workerWatch) return;
+        var waited = Math.round((Date.now() - state.queuedAt) / 1000);
         if (presence.status === 'none' || presence.status === 'degraded') {
           els.verdictDetail.textContent = presence.status === 'none' ? 'No worker is taking submissions right now: yours is queued and will be graded when one is back.' : 'Workers are up but cannot run code right now (' + presence.message + ').';
           els.verdictDetail.dataset.workers = presence.status;
+        } else if (Date.now() - state.queuedAt >= WAIT_NOTICE_MS && !state.running) {
+          els.verdictDetail.textContent = 'Still waiting for a worker (queued for ' + waited + ' s): ' +
+            'every worker is busy; yours is graded as soon as one is free.';
+          els.verdictDetail.dataset.workers = 'busy';
         } else if (els.verdictDetail.dataset.workers) {
           els.verdictDetail.textContent = 'Waiting for a worker...';
           delete els.verdictDetail.dataset.workers;
@@ -422,6 +442,7 @@
       return;
     }
     setVerdict(result.verdict);
+    if (window.submissionHistory) window.submissionHistory.refresh();
     if (window.staffPanel) window.staffPanel.showSubmission(doc.requestId);
     if (result.verdict === 'AC' && window.githubPanel) window.githubPanel.onAccepted(doc.requestId, $('github-commit'));
     // Review is on request only, once there is a verdict to talk about, and only when the gateway has a reviewer.
@@ -530,6 +551,9 @@
   } else {
     if (token()) setToken(token());
   }
+  // The recent submissions list (runs.js) opens a submission's result here.
+  window.gradingPage = { follow: follow };
+
   if (state.token) start();
   else showLogin();
 })();

@@ -18,6 +18,7 @@ export const GATEWAY_TABLES = {
   streamTickets: 'stream_tickets',
   webhookDeliveries: 'webhook_deliveries',
   submissionWebhooks: 'submission_webhooks',
+  runs: 'code_runs',
 } as const;
 
 export const GATEWAY_MIGRATIONS: string[] = [
@@ -78,6 +79,18 @@ export const GATEWAY_MIGRATIONS: string[] = [
     created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     KEY idx_created (created_at)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // Runs with custom input (web/src/runs/): owner, the daily budget per account, the result (bounded excerpts).
+  `CREATE TABLE IF NOT EXISTS code_runs (
+    run_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(128) NOT NULL,
+    problem_id VARCHAR(64) NOT NULL,
+    language VARCHAR(16) NOT NULL,
+    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    finished_at TIMESTAMP(3) NULL,
+    result MEDIUMTEXT NULL,
+    KEY idx_user_created (user_id, created_at),
+    KEY idx_created (created_at)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
 /** Table privileges per tier: exactly these, nothing on other tables, no DDL. */
@@ -97,6 +110,8 @@ export const GATEWAY_GRANTS: Array<[table: string, privileges: string]> = [
   [GATEWAY_TABLES.webhookDeliveries, 'SELECT, INSERT, UPDATE'],
   // Where a submission's result goes: written with the submission, removed with it when it never reached the broker.
   [GATEWAY_TABLES.submissionWebhooks, 'SELECT, INSERT, DELETE'],
+  // Runs: start (INSERT), read and count, store the result (UPDATE), forget a failed start and sweep old rows (DELETE).
+  [GATEWAY_TABLES.runs, 'SELECT, INSERT, UPDATE, DELETE'],
 ];
 
 /**

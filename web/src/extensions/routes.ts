@@ -16,6 +16,8 @@ export interface RouteRequest {
   /** The authenticated caller; undefined when the request carries no valid credentials. */
   principal?: Principal;
   readBody(limitBytes: number): Promise<unknown>;
+  /** The client's address as the gateway sees it (X-Forwarded-For behind a trusted proxy), for per-address budgets. */
+  clientAddress?: string;
 }
 
 export interface RouteResponse {

@@ -4,7 +4,7 @@
  * one is given: a reply to a temporary queue whose requester has gone makes ActiveMQ answer with an
  * ERROR frame, and an ERROR frame ends the STOMP connection it came on.
  */
-import type { ProgressEvent } from '../../../core/src/contracts/progress';
+import type { GradingProgressEvent } from '../../../core/src/contracts/progress';
 import type { GradingResult } from '../../../core/src/contracts/result';
 import type { Headers } from '../../../core/src/queue/stomp';
 import type { DeadLetter, DeadLetters, ProgressPublisher, ResultPublisher } from '../pipeline/ports';
@@ -45,7 +45,7 @@ export class StompOutbox implements ResultPublisher, ProgressPublisher, DeadLett
     await this.replies.send(destination, JSON.stringify(result), headers, BEST_EFFORT_TIMEOUT_MS);
   }
 
-  async progress(event: ProgressEvent): Promise<void> {
+  async progress(event: GradingProgressEvent): Promise<void> {
     await this.session.send(
       this.destinations.progress,
       JSON.stringify(event),

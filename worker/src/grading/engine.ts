@@ -27,6 +27,8 @@ const MAX_TIME_LIMIT_MS = 60_000;
 /** Characters of a case's stdout kept (for execution.log) once it is judged. */
 const STDOUT_KEPT_CHARS = 256;
 const STDERR_LOGGED_CHARS = 1000;
+/** stderr characters a public case's RE message quotes (the message's limit is 2000). */
+const PUBLIC_STDERR_CHARS = 1000;
 /** Pieces in which an executor's whole stdout string is fed to the checker. */
 const FEED_CHARS = 64 * 1024;
 
@@ -66,7 +68,10 @@ interface CaseOutput {
 }
 
 /** The limits a case runs under: manifest over request, then the manifest's per-language settings. */
-export function effectiveLimits(request: Pick<GradingRequest, 'language' | 'timeLimit' | 'memoryLimit'>, testSet: TestSet) {
+export function effectiveLimits(
+  request: Pick<GradingRequest, 'language' | 'timeLimit' | 'memoryLimit'>,
+  testSet: Pick<TestSet, 'languageLimits' | 'timeLimitMs' | 'memoryLimitMb' | 'outputLimitBytes'>,
+) {
   const language = testSet.languageLimits?.[request.language];
   const baseTime = testSet.timeLimitMs ?? request.timeLimit;
   return {
@@ -163,7 +168,7 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(outcome.timeMs), memory: wholeMbUp(outcome.memoryMb) };
     if (verdict.points !== undefined) result.points = verdict.points;
     const detail = verdict.message?.slice(0, 500);
-    if (detail && publicDetails(run.index)) result.message = detail;
+    if (detail && publicDetails(run.index)) result.message = withStderr(detail, verdict.status, outcome.stderr);
     // The executor handed the outcome over: keep a prefix for the log, let the rest be collected.
     run.outcome.stdout = run.outcome.stdout.slice(0, STDOUT_KEPT_CHARS);
     judged.set(run.index, { result, outcome: { ...outcome, stdout: run.outcome.stdout, stdoutBytes: bytes }, detail });
@@ -256,6 +261,15 @@ function checkerUnusable(input: GradeInput, log: string[], why: string): GradeOu
     result: { ...baseResult(input), result: { verdict: 'IE', score: 0, executionTime: 0, memoryUsage: 0, testResults } },
     log: log.join('\n') + '\n',
   };
+}
+
+/**
+ * A runtime error's message on a public (sample) case carries the program's own stderr excerpt, so
+ * its author sees why it crashed. Never on hidden cases: a program can print its hidden input to stderr.
+ */
+function withStderr(message: string, status: Verdict, stderr: string): string {
+  const excerpt = status === 'RE' ? stderr.trim().slice(0, PUBLIC_STDERR_CHARS) : '';
+  return excerpt ? `${message}\nstderr: ${excerpt}` : message;
 }
 
 /** The contract's memory unit: whole MB, rounded up (a run that used any memory never reads 0). */

@@ -5,7 +5,7 @@
  * in-memory fakes of the same interfaces.
  */
 import type { GradingResult } from '../../../core/src/contracts/result';
-import type { ProgressEvent } from '../../../core/src/contracts/progress';
+import type { GradingProgressEvent } from '../../../core/src/contracts/progress';
 import type { RequestMeta, RequestRecord } from '../../../core/src/results/mysqlStore';
 import type { TestSet } from '../problems/testSet';
 
@@ -56,7 +56,7 @@ export interface ResultPublisher {
 
 /** Live progress; best effort (a lost event is recovered by the final result). */
 export interface ProgressPublisher {
-  progress(event: ProgressEvent): Promise<void>;
+  progress(event: GradingProgressEvent): Promise<void>;
 }
 
 /** What grading-dlq keeps of a request that got a failed result (or none: no readable id). */
