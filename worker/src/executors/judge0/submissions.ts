@@ -104,7 +104,7 @@ export function submissionPayload(p: PayloadInput): Record<string, unknown> {
   return { language_id: p.resolved.id, source_code: b64(p.source), ...common, ...(options ? { compiler_options: options } : {}) };
 }
 
-const JAVAC_OPTIONS = '-encoding UTF-8 -J-Xmx256m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1';
+export const JAVAC_OPTIONS = '-encoding UTF-8 -J-Xmx256m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1';
 
 /** Judge0's run command with the local sandbox's runtime flags inserted after the binary. */
 export function runScript(language: Language, runCmd: string, memoryLimitMb: number): string {
