@@ -137,6 +137,19 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       });
     }
 
+    it('makes a case IE, naming the file, when a file for the checker exceeds Judge0\'s MAX_EXTRACT_SIZE', async () => {
+      const small = await startJudge0TestServer({ authToken: 'tok', uidBase: 63104, workers: 1, settings: { maxExtractSize: 1 } });
+      try {
+        const limited = await createJudge0Executor({ baseUrl: small.baseUrl, authToken: 'tok', ...fast });
+        const big = withChecker('checker.py', 'import sys\nsys.exit(0)\n', { '2.out': `1 8\n${' '.repeat(2000)}\n` });
+        const result = await gradeSubmission({ request: { requestId: 'extract', language: 'python', timeLimit: 1000, memoryLimit: 128 }, source: PAIR_PY, testSet: big, executor: limited });
+        assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['AC', 'IE'], result.log);
+        assert.match(result.log, /answer\.txt \(2005 bytes\) larger than Judge0's MAX_EXTRACT_SIZE \(1 KB\)/);
+      } finally {
+        await small.close();
+      }
+    });
+
     it('makes every case IE and runs no program when the checker does not compile', async () => {
       const result = await grade(withChecker('checker.cpp', 'int main( {'), PAIR_PY);
       assert.equal(result.result.result!.verdict, 'IE');

@@ -205,7 +205,7 @@ export class Judge0Executor implements Executor {
       builder: this.programs,
       runner: this.projects,
       limits: () => clampLimits({ timeLimitMs: JUDGE0_CHECKER_LIMITS.cpu_time_limit * 1000, wallLimitMs: JUDGE0_CHECKER_LIMITS.wall_time_limit * 1000, memoryLimitMb: JUDGE0_CHECKER_LIMITS.memory_limit / 1024, outputLimitBytes: (JUDGE0_CHECKER_LIMITS.max_file_size - 1) * 1024 }, 'cpp', this.config),
-      maxExtractKb: () => Number((this.config as { max_extract_size?: number }).max_extract_size ?? 10_240),
+      maxExtractKb: () => Number(this.config.max_extract_size ?? 10_240),
       unsupported: () => (this.projectId === undefined ? `testlib checkers run on Judge0 as multi-file programs, which ${this.http.baseUrl} does not offer (language 89 or ENABLE_ADDITIONAL_FILES)` : undefined),
     };
     return prepareJudge0Checker(deps, program, version);

@@ -23,6 +23,8 @@ export interface ConfigInfo {
   max_memory_limit?: number;
   max_stack_limit?: number;
   max_max_file_size?: number;
+  /** KB: the largest file unzipped from additional_files (config.rb:37). */
+  max_extract_size?: number;
 }
 
 /** Judge0 1.13.1's own defaults for maxima a server may not report (app/helpers/config.rb:15-35). */
