@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createJudge0Executor, Judge0Executor } from '../../worker/src/executors/judge0';
+import { checkerOutcome, JUDGE0_CHECKER_LIMITS } from '../../worker/src/executors/judge0/checker';
+import { readInteractiveRun } from '../../worker/src/executors/judge0/interactive';
+import type { Judge0Submission } from '../../worker/src/executors/judge0/statuses';
+import { readTestlibRun } from '../../worker/src/grading/programChecker';
 import { isInteractiveExecutor } from '../../worker/src/executors/port';
 import { gradeSubmission } from '../../worker/src/grading/engine';
 import { isCheckerHost } from '../../worker/src/grading/programChecker';
@@ -177,6 +181,25 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       assert.equal(compileError.result.result!.verdict, 'CE');
     });
 
+    it('runs Java with its heap flags in the interaction (the run command of GET /languages/:id)', async () => {
+      const java = 'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); long lo = 1, hi = 1000000000L;\n'
+        + 'while (true) { long m = (lo + hi) / 2; System.out.println("? " + m); System.out.flush(); String c = s.next();\n'
+        + 'if (c.equals("=")) { System.out.println("! " + m); System.out.flush(); return; } if (c.equals("<")) hi = m - 1; else lo = m + 1; } } }';
+      const result = await gradeSubmission({
+        request: { requestId: 'j0p_java', language: 'java', timeLimit: 3000, memoryLimit: 128 },
+        source: java,
+        testSet: await readTestSetFromFolder(GUESS),
+        executor,
+      });
+      assert.equal(result.result.result!.verdict, 'AC', result.log);
+      const run = postedProjects(judge0).at(-1)!;
+      assert.ok(run.includes('Main.java') && run.includes('compile') && run.includes('interactor'), run.join(','));
+      // Stored entries: the run script is readable in the zip as it was sent.
+      const zip = Buffer.from(String((judge0.posted.at(-1)!.body as { additional_files: string }).additional_files), 'base64').toString('latin1');
+      const script = zip.slice(zip.indexOf('mkfifo'), zip.indexOf('mkfifo') + 300);
+      assert.match(script, /ulimit -t 2\n +\/usr\/bin\/java -Xmx128m [^\n]* Main < to_program > to_interactor/, script);
+    });
+
     it('counts the program its own CPU time, not the interactor\'s', async () => {
       const busy = 'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
       const result = await grade(withInteractor(busy), 'print("? 1", flush=True)\ninput()\nprint("! 5", flush=True)\n', 'python', 'author');
@@ -221,5 +244,66 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
         assert.match(result.log, /interactor failed/);
       });
     }
+  });
+});
+
+describe('Judge0 multi-file results read as checker and interaction facts', () => {
+  const submission = (id: number, exitCode: number | null, extra: Partial<Judge0Submission> = {}): Judge0Submission => ({
+    token: 't', status: { id, description: `status ${id}` }, stdout: null, stderr: null, compile_output: null, message: null,
+    time: '0.01', wall_time: '0.02', memory: 2048, exit_code: exitCode, exit_signal: null, ...extra,
+  });
+  const checker = (s: Judge0Submission, stdout = '', stderr = '') =>
+    readTestlibRun(checkerOutcome({ submission: s, stdout: Buffer.from(stdout), stderr, stderrBytes: Buffer.byteLength(stderr), message: '' }, JUDGE0_CHECKER_LIMITS));
+
+  it('maps the checker\'s exit code, which Judge0 reports as Accepted or NZEC with exit_code', () => {
+    assert.deepEqual(checker(submission(3, 0), '', 'ok'), { ok: true, message: 'ok' });
+    assert.deepEqual(checker(submission(11, 1), '', 'wrong'), { ok: false, message: 'wrong' });
+    assert.deepEqual(checker(submission(11, 2)), { ok: false, message: 'wrong answer' });
+    assert.deepEqual(checker(submission(11, 7), '0.5 half'), { ok: false, points: 0.5, message: '0.5 half' });
+  });
+
+  it('never accepts on a checker crash, time-out, garbage, output at the cap or a Judge0 error', () => {
+    const failures: Array<[string, Judge0Submission, string?]> = [
+      ['exit 3', submission(11, 3)],
+      ['killed by SIGSEGV through bash', submission(11, 139)],
+      ['killed, bash itself', submission(7, 0, { exit_signal: 11 })],
+      ['time limit (exit_code 0)', submission(5, 0)],
+      ['internal error', submission(13, null)],
+      ['exec format error', submission(14, null)],
+      ['exit 7 with garbage', submission(11, 7), 'many'],
+      ['exit 0 with output cut at max_file_size', submission(3, 0), 'x'.repeat(JUDGE0_CHECKER_LIMITS.max_file_size * 1024)],
+    ];
+    for (const [what, s, stdout] of failures) {
+      const said = checker(s, stdout);
+      assert.equal(said.ok, false, what);
+      assert.equal(said.checkerFailed, true, what);
+    }
+  });
+
+  const box = { cpu_time_limit: 6, wall_time_limit: 8, memory_limit: 192 * 1024, stack_limit: 65536, max_file_size: 1025 };
+  const report = (programExit: number, times: string, interactorExit: number, stderr = '') =>
+    Buffer.from(`program-exit ${programExit}\nprogram-times ${times}\ninteractor-exit ${interactorExit}\ninteractor-stderr\n${stderr}`);
+  const interaction = (s: Judge0Submission, stdout: Buffer) => readInteractiveRun({ submission: s, stdout, stderr: '', message: '' }, 1000, box);
+
+  it('reads the run script\'s report: the program\'s own CPU time, both exit codes, the interactor\'s comment', () => {
+    const run = interaction(submission(3, 0, { time: '2.5' }), report(0, '0m0.120s 0m0.010s', 0, 'found in 7 questions'));
+    assert.deepEqual([run.status, run.exitCode, run.timeMs, run.memoryMb], ['exited', 0, 130, 2]);
+    assert.deepEqual([run.interactor?.status, run.interactor?.exitCode, run.interactor?.stderr], ['exited', 0, 'found in 7 questions']);
+    const crashed = interaction(submission(3, 0), report(139, '0m0.010s 0m0.000s', 1));
+    assert.deepEqual([crashed.status, crashed.signal, crashed.interactor?.exitCode], ['signaled', 'SIGSEGV', 1]);
+    assert.equal(interaction(submission(3, 0), report(0, '0m1.200s 0m0.000s', 0)).status, 'time-limit');
+    assert.equal(interaction(submission(3, 0), report(152, '0m2.000s 0m0.000s', 0)).status, 'time-limit');
+    assert.equal(interaction(submission(3, 0, { memory: 190 * 1024 }), report(137, '0m0.100s 0m0.000s', 1)).status, 'memory-limit');
+    const interactorKilled = interaction(submission(3, 0), report(0, '0m0.100s 0m0.000s', 134));
+    assert.equal(readTestlibRun(interactorKilled.interactor!).checkerFailed, true);
+  });
+
+  it('judges a box time-out TLE (a deadlock), and a missing report or a Judge0 error IE', () => {
+    const deadlock = interaction(submission(5, 0), Buffer.alloc(0));
+    assert.equal(deadlock.status, 'time-limit');
+    assert.equal(readTestlibRun(deadlock.interactor!).ok, true);
+    assert.equal(interaction(submission(3, 0), Buffer.from('program-exit 0\n')).status, 'internal-error');
+    assert.equal(interaction(submission(11, 97), Buffer.alloc(0)).status, 'internal-error');
+    assert.equal(interaction(submission(13, null), Buffer.alloc(0)).status, 'internal-error');
   });
 });

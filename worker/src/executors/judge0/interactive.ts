@@ -18,6 +18,7 @@
  */
 import type { Language } from '../../../../core/src/languages';
 import type { CaseRun, CompileOutcome, ExecutionJob, InteractorOutcome, RunOutcome } from '../port';
+import { ExecutorUnavailableError } from '../port';
 import type { Judge0LanguageRow } from './catalog';
 import type { BuiltProgram, ProgramBuilder } from './programs';
 import type { ProjectResult, ProjectRunner } from './projects';
@@ -27,6 +28,8 @@ import { ClampedLimits, COMPILER_OPTIONS, JAVAC_OPTIONS, runScript } from './sub
 /** What the interactor may use on top of the program's limits (CPU ms, memory MB). */
 export const INTERACTOR_CPU_MS = 5_000;
 export const INTERACTOR_MEMORY_MB = 64;
+/** Cases of one job in Judge0 at once (after the first, which shows whether the program compiles). */
+const PARALLEL_CASES = 4;
 /** The interactor's own CPU limit (`ulimit -t`), below its allowance so it ends before the box does. */
 const INTERACTOR_CPU_SECONDS = 3;
 
@@ -56,18 +59,37 @@ export async function executeInteractive(deps: InteractiveDeps, job: ExecutionJo
   const files = caseFiles(job, row, built);
   const runs: CaseRun[] = [];
   let compileOutput = '';
-  // One case at a time: a compile error stops the job after the first submission.
-  for (const testCase of job.cases) {
-    if (job.skip?.(testCase.index)) continue;
-    const result = await deps.runner.run({ files: { ...files, 'input.txt': testCase.input }, limits });
-    if (result.submission.status.id === JUDGE0_STATUS.COMPILATION_ERROR) {
-      return { compile: { ok: false, output: result.compileOutput, timeMs: 0 }, runs: [] };
+  let compileError: string | undefined;
+  const runCase = async (testCase: { index: number; input: string }) => {
+    if (compileError !== undefined || job.skip?.(testCase.index)) return;
+    let outcome: RunOutcome;
+    try {
+      const result = await deps.runner.run({ files: { ...files, 'input.txt': testCase.input }, limits });
+      if (result.submission.status.id === JUDGE0_STATUS.COMPILATION_ERROR) {
+        compileError ??= result.compileOutput;
+        return;
+      }
+      compileOutput ||= result.compileOutput;
+      outcome = readInteractiveRun(result, job.limits.timeLimitMs, limits);
+    } catch (error) {
+      if (error instanceof ExecutorUnavailableError) throw error;
+      outcome = interactorFailed(`Judge0 could not run the interaction: ${(error as Error).message}`);
     }
-    compileOutput ||= result.compileOutput;
-    const run = { index: testCase.index, outcome: readInteractiveRun(result, job.limits.timeLimitMs, limits) };
+    const run = { index: testCase.index, outcome };
     runs.push(run);
     onCase?.(run);
-  }
+  };
+  // The first case alone (a compile error then stops the job), the rest a few at a time.
+  const [first, ...rest] = job.cases;
+  if (first) await runCase(first);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL_CASES, rest.length) }, async () => {
+      while (next < rest.length) await runCase(rest[next++]);
+    }),
+  );
+  if (compileError !== undefined) return { compile: { ok: false, output: compileError, timeMs: 0 }, runs: [] };
+  runs.sort((a, b) => a.index - b.index);
   return { compile: { ok: true, output: compileOutput, timeMs: 0 }, runs };
 }
 

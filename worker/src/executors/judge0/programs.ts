@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { CheckerProgram } from '../../problems/testSet';
 import type { Judge0LanguageRow } from './catalog';
+import { ExecutorUnavailableError } from '../port';
 import { ProjectRunner, projectExit } from './projects';
 import type { ClampedLimits } from './submissions';
 
@@ -71,7 +72,14 @@ export class ProgramBuilder {
       files.compile = `${pythonBinary(row)} -S -B -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' ${program.sourceFile}\n`;
       files.run = 'true\n';
     }
-    const result = await this.opts.runner.run({ files, limits });
+    let result: Awaited<ReturnType<ProjectRunner['run']>>;
+    try {
+      result = await this.opts.runner.run({ files, limits });
+    } catch (error) {
+      // Judge0 unavailable: retried later (not cached). Refused (a 422: multi-file programs off): a verdict.
+      if (error instanceof ExecutorUnavailableError) throw error;
+      return { ok: false, message: `${what}: Judge0 could not build it: ${(error as Error).message}` };
+    }
     const ended = projectExit(result.submission);
     if (ended.ended === 'compile-error') {
       return { ok: false, message: `${name} ${program.sourceFile} does not compile on Judge0: ${result.compileOutput.trim().slice(0, 2000)}` };
