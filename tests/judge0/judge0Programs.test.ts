@@ -200,6 +200,12 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       assert.match(script, /ulimit -t 2\n +\/usr\/bin\/java -Xmx128m [^\n]* Main < to_program > to_interactor/, script);
     });
 
+    it('keeps the case input away from the program (it shares the box with the interactor)', async () => {
+      const peek = 'import os\nsecret = open("input.txt").read().strip() if os.path.exists("input.txt") else "0"\nprint("!", secret, flush=True)\n';
+      const result = await grade(await readTestSetFromFolder(GUESS), peek);
+      assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['WA', 'WA', 'WA'], result.log);
+    });
+
     it('counts the program its own CPU time, not the interactor\'s', async () => {
       const busy = 'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
       const result = await grade(withInteractor(busy), 'print("? 1", flush=True)\ninput()\nprint("! 5", flush=True)\n', 'python', 'author');

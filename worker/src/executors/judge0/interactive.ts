@@ -4,7 +4,7 @@
  * the interactor built once per test-set version (programs.ts) and the case's input.txt; its run
  * script connects program and interactor through two FIFOs inside the one isolate box:
  *
- *   interactor input.txt output.txt  > to_program  < to_interactor
+ *   interactor /dev/fd/3 output.txt  > to_program  < to_interactor   (fd 3: the case input)
  *   program                          < to_program  > to_interactor
  *
  * (opened in that order, so neither open blocks forever). The program runs in a subshell under
@@ -15,6 +15,11 @@
  * the box's, program and interactor together (the interactor gets INTERACTOR_MEMORY_MB more).
  * The interactor ignores SIGPIPE, so a program that quits early is judged by what the interactor
  * read, not reported as an interactor crash.
+ *
+ * Both run as the box's one uid. The case input is therefore opened for the interactor (fd 3, passed
+ * as /dev/fd/3) and deleted before the program starts, so the program cannot simply open it; a
+ * program that searches /proc for the interactor's open files or signals it is not stopped (a killed
+ * interactor is IE, never AC). Problems where that matters need the sandbox executor (own uids).
  */
 import type { Language } from '../../../../core/src/languages';
 import type { CaseRun, CompileOutcome, ExecutionJob, InteractorOutcome, RunOutcome } from '../port';
@@ -110,17 +115,19 @@ function caseFiles(job: ExecutionJob, row: Judge0LanguageRow, built: Extract<Bui
 export function interactionScript(programCommand: string, interactorCommand: string, programCpuSeconds: number): string {
   return [
     'chmod +x interactor 2>/dev/null',
+    // The input leaves the box's directory before the program starts: only the interactor holds it (fd 3).
+    'exec 3< input.txt && rm -f input.txt || exit 97',
     'mkfifo to_program to_interactor || exit 97',
     '(',
     `  ulimit -t ${programCpuSeconds}`,
-    `  ${programCommand} < to_program > to_interactor`,
+    `  ${programCommand} < to_program > to_interactor 3<&-`,
     '  echo $? > program.exit',
     '  times > program.times',
     ') &',
     "trap '' PIPE",
     '(',
     `  ulimit -t ${INTERACTOR_CPU_SECONDS}`,
-    `  ${interactorCommand} input.txt output.txt`,
+    `  ${interactorCommand} /dev/fd/3 output.txt`,
     ') > to_program < to_interactor 2> interactor.err',
     'echo $? > interactor.exit',
     'wait',
