@@ -30,7 +30,11 @@ const fast = { pollInitialMs: 20, pollMaxMs: 100, sleep: (ms: number) => new Pro
 /** Every case `n` -> `1 n-1`, judged by `checker` (the file name picks the language). */
 function withChecker(checkerFile: string, checker: string, extra: Record<string, string> = {}): TestSet {
   const files = { '1.in': '7\n', '1.out': '1 6\n', '2.in': '9\n', '2.out': '1 8\n', [checkerFile]: checker, ...extra };
-  return buildTestSet(new Map(Object.entries({ ...files, 'manifest.json': JSON.stringify({ checker: { type: 'testlib', source: checkerFile }, samples: [1] }) })));
+  return buildTestSet(
+    new Map(
+      Object.entries({ ...files, 'manifest.json': JSON.stringify({ checker: { type: 'testlib', source: checkerFile }, samples: [1] }) }),
+    ),
+  );
 }
 
 /** One case (input "5"), judged by a Python interactor. */
@@ -48,7 +52,11 @@ function postedProjects(judge0: Judge0TestServer): string[][] {
 
 function zipNames(zip: Buffer): string[] {
   const names: string[] = [];
-  for (let at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at >= 0; at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 46)) {
+  for (
+    let at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    at >= 0;
+    at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 46)
+  ) {
     names.push(zip.subarray(at + 46, at + 46 + zip.readUInt16LE(at + 28)).toString('utf8'));
   }
   return names;
@@ -66,7 +74,13 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
   after(() => judge0?.close());
 
   const grade = (testSet: TestSet, source: string, language: Language = 'python', audience: 'public' | 'author' = 'public') =>
-    gradeSubmission({ request: { requestId: `j0p_${Date.now()}`, language, timeLimit: 1000, memoryLimit: 128 }, source, testSet, executor, audience });
+    gradeSubmission({
+      request: { requestId: `j0p_${Date.now()}`, language, timeLimit: 1000, memoryLimit: 128 },
+      source,
+      testSet,
+      executor,
+      audience,
+    });
 
   it('is its own checker host and runs interactive problems', () => {
     assert.equal(isCheckerHost(executor), true);
@@ -99,7 +113,8 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
     });
 
     it('compiles #include "testlib.h" from the problem folder', async () => {
-      const header = '#pragma once\n#include <cstdio>\ninline int acceptWith(const char *m) { std::fprintf(stderr, "%s\\n", m); return 0; }\n';
+      const header =
+        '#pragma once\n#include <cstdio>\ninline int acceptWith(const char *m) { std::fprintf(stderr, "%s\\n", m); return 0; }\n';
       const checker = '#include "testlib.h"\nint main() { return acceptWith("fine by the header"); }\n';
       const result = await grade(withChecker('checker.cpp', checker, { 'testlib.h': header }), PAIR_PY);
       assert.equal(result.result.result!.verdict, 'AC', result.log);
@@ -115,17 +130,33 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       ].join('\n');
       const result = await grade(withChecker('checker.py', checker), PAIR_PY);
       const outcome = result.result.result!;
-      assert.deepEqual(outcome.testResults.map((r) => [r.status, r.points]), [['WA', 0.25], ['WA', 0.25]], result.log);
+      assert.deepEqual(
+        outcome.testResults.map((r) => [r.status, r.points]),
+        [
+          ['WA', 0.25],
+          ['WA', 0.25],
+        ],
+        result.log,
+      );
       assert.equal(outcome.score, 25);
     });
 
     it('counts presentation error (exit 2, Judge0 "Runtime Error (NZEC)") as WA', async () => {
       const result = await grade(withChecker('checker.py', 'import sys\nsys.exit(2)\n'), PAIR_PY);
-      assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['WA', 'WA'], result.log);
+      assert.deepEqual(
+        result.result.result!.testResults.map((r) => r.status),
+        ['WA', 'WA'],
+        result.log,
+      );
     });
 
     const hostile: Array<[string, string, string, RegExp]> = [
-      ['exits 3 (checker failure)', 'checker.py', 'import sys\nsys.stderr.write("bad answer file\\n")\nsys.exit(3)\n', /exit code 3: bad answer file/],
+      [
+        'exits 3 (checker failure)',
+        'checker.py',
+        'import sys\nsys.stderr.write("bad answer file\\n")\nsys.exit(3)\n',
+        /exit code 3: bad answer file/,
+      ],
       ['crashes', 'checker.cpp', '#include <cstdlib>\nint main() { std::abort(); }\n', /checker failed: killed/],
       ['loops', 'checker.cpp', 'int main() { volatile unsigned long x = 0; for (;;) x++; }\n', /checker failed: time limit/],
       ['sleeps', 'checker.py', 'import time\ntime.sleep(60)\n', /checker failed: time limit/],
@@ -136,18 +167,31 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
     for (const [what, file, source, why] of hostile) {
       it(`makes every case IE, never AC, when the checker ${what}`, async () => {
         const result = await grade(withChecker(file, source), PAIR_PY);
-        assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['IE', 'IE'], result.log);
+        assert.deepEqual(
+          result.result.result!.testResults.map((r) => r.status),
+          ['IE', 'IE'],
+          result.log,
+        );
         assert.match(result.log, why);
       });
     }
 
-    it('makes a case IE, naming the file, when a file for the checker exceeds Judge0\'s MAX_EXTRACT_SIZE', async () => {
+    it("makes a case IE, naming the file, when a file for the checker exceeds Judge0's MAX_EXTRACT_SIZE", async () => {
       const small = await startJudge0TestServer({ authToken: 'tok', uidBase: 63104, workers: 1, settings: { maxExtractSize: 1 } });
       try {
         const limited = await createJudge0Executor({ baseUrl: small.baseUrl, authToken: 'tok', ...fast });
         const big = withChecker('checker.py', 'import sys\nsys.exit(0)\n', { '2.out': `1 8\n${' '.repeat(2000)}\n` });
-        const result = await gradeSubmission({ request: { requestId: 'extract', language: 'python', timeLimit: 1000, memoryLimit: 128 }, source: PAIR_PY, testSet: big, executor: limited });
-        assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['AC', 'IE'], result.log);
+        const result = await gradeSubmission({
+          request: { requestId: 'extract', language: 'python', timeLimit: 1000, memoryLimit: 128 },
+          source: PAIR_PY,
+          testSet: big,
+          executor: limited,
+        });
+        assert.deepEqual(
+          result.result.result!.testResults.map((r) => r.status),
+          ['AC', 'IE'],
+          result.log,
+        );
         assert.match(result.log, /answer\.txt \(2005 bytes\) larger than Judge0's MAX_EXTRACT_SIZE \(1 KB\)/);
       } finally {
         await small.close();
@@ -169,12 +213,17 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       assert.equal(ok.result.result!.verdict, 'AC', ok.log);
       assert.match(ok.result.result!.testResults[0].message ?? '', /found in \d+ questions/);
       const wrong = await grade(testSet, 'print("! 42", flush=True)\n');
-      assert.deepEqual(wrong.result.result!.testResults.map((r) => r.status), ['WA', 'WA', 'WA'], wrong.log);
+      assert.deepEqual(
+        wrong.result.result!.testResults.map((r) => r.status),
+        ['WA', 'WA', 'WA'],
+        wrong.log,
+      );
     });
 
-    it('compiles the contestant\'s C++ in the same box', async () => {
-      const cpp = '#include <cstdio>\nint main(){long long lo=1,hi=1000000000;while(true){long long m=(lo+hi)/2;printf("? %lld\\n",m);fflush(stdout);'
-        + 'char c[2];if(scanf("%1s",c)!=1)return 0;if(c[0]==\'=\'){printf("! %lld\\n",m);fflush(stdout);return 0;}if(c[0]==\'<\')hi=m-1;else lo=m+1;}}';
+    it("compiles the contestant's C++ in the same box", async () => {
+      const cpp =
+        '#include <cstdio>\nint main(){long long lo=1,hi=1000000000;while(true){long long m=(lo+hi)/2;printf("? %lld\\n",m);fflush(stdout);' +
+        'char c[2];if(scanf("%1s",c)!=1)return 0;if(c[0]==\'=\'){printf("! %lld\\n",m);fflush(stdout);return 0;}if(c[0]==\'<\')hi=m-1;else lo=m+1;}}';
       const result = await grade(await readTestSetFromFolder(GUESS), cpp, 'cpp');
       assert.equal(result.result.result!.verdict, 'AC', result.log);
       const compileError = await grade(await readTestSetFromFolder(GUESS), 'int main( {', 'cpp');
@@ -182,9 +231,10 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
     });
 
     it('runs Java with its heap flags in the interaction (the run command of GET /languages/:id)', async () => {
-      const java = 'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); long lo = 1, hi = 1000000000L;\n'
-        + 'while (true) { long m = (lo + hi) / 2; System.out.println("? " + m); System.out.flush(); String c = s.next();\n'
-        + 'if (c.equals("=")) { System.out.println("! " + m); System.out.flush(); return; } if (c.equals("<")) hi = m - 1; else lo = m + 1; } } }';
+      const java =
+        'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); long lo = 1, hi = 1000000000L;\n' +
+        'while (true) { long m = (lo + hi) / 2; System.out.println("? " + m); System.out.flush(); String c = s.next();\n' +
+        'if (c.equals("=")) { System.out.println("! " + m); System.out.flush(); return; } if (c.equals("<")) hi = m - 1; else lo = m + 1; } } }';
       const result = await gradeSubmission({
         request: { requestId: 'j0p_java', language: 'java', timeLimit: 3000, memoryLimit: 128 },
         source: java,
@@ -195,19 +245,27 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       const run = postedProjects(judge0).at(-1)!;
       assert.ok(run.includes('Main.java') && run.includes('compile') && run.includes('interactor'), run.join(','));
       // Stored entries: the run script is readable in the zip as it was sent.
-      const zip = Buffer.from(String((judge0.posted.at(-1)!.body as { additional_files: string }).additional_files), 'base64').toString('latin1');
+      const zip = Buffer.from(String((judge0.posted.at(-1)!.body as { additional_files: string }).additional_files), 'base64').toString(
+        'latin1',
+      );
       const script = zip.slice(zip.indexOf('mkfifo'), zip.indexOf('mkfifo') + 300);
       assert.match(script, /ulimit -t 2\n +\/usr\/bin\/java -Xmx128m [^\n]* Main < to_program > to_interactor/, script);
     });
 
     it('keeps the case input away from the program (it shares the box with the interactor)', async () => {
-      const peek = 'import os\nsecret = open("input.txt").read().strip() if os.path.exists("input.txt") else "0"\nprint("!", secret, flush=True)\n';
+      const peek =
+        'import os\nsecret = open("input.txt").read().strip() if os.path.exists("input.txt") else "0"\nprint("!", secret, flush=True)\n';
       const result = await grade(await readTestSetFromFolder(GUESS), peek);
-      assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['WA', 'WA', 'WA'], result.log);
+      assert.deepEqual(
+        result.result.result!.testResults.map((r) => r.status),
+        ['WA', 'WA', 'WA'],
+        result.log,
+      );
     });
 
-    it('counts the program its own CPU time, not the interactor\'s', async () => {
-      const busy = 'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
+    it("counts the program its own CPU time, not the interactor's", async () => {
+      const busy =
+        'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
       const result = await grade(withInteractor(busy), 'print("? 1", flush=True)\ninput()\nprint("! 5", flush=True)\n', 'python', 'author');
       assert.equal(result.result.result!.verdict, 'AC', result.log);
       // The box's CPU time includes the interactor's busy loop; the program's own does not.
@@ -226,7 +284,7 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
       assert.equal(result.result.result!.verdict, 'TLE', result.log);
     });
 
-    it('lets the interactor\'s wrong answer win over the program\'s crash on the closed pipe', async () => {
+    it("lets the interactor's wrong answer win over the program's crash on the closed pipe", async () => {
       const rejecting = 'import sys\nsys.stderr.write("no thanks\\n")\nsys.exit(1)\n';
       const result = await grade(withInteractor(rejecting), 'import time\ntime.sleep(0.3)\nwhile True:\n    print("? 1", flush=True)\n');
       assert.equal(result.result.result!.verdict, 'WA', result.log);
@@ -255,13 +313,28 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
 
 describe('Judge0 multi-file results read as checker and interaction facts', () => {
   const submission = (id: number, exitCode: number | null, extra: Partial<Judge0Submission> = {}): Judge0Submission => ({
-    token: 't', status: { id, description: `status ${id}` }, stdout: null, stderr: null, compile_output: null, message: null,
-    time: '0.01', wall_time: '0.02', memory: 2048, exit_code: exitCode, exit_signal: null, ...extra,
+    token: 't',
+    status: { id, description: `status ${id}` },
+    stdout: null,
+    stderr: null,
+    compile_output: null,
+    message: null,
+    time: '0.01',
+    wall_time: '0.02',
+    memory: 2048,
+    exit_code: exitCode,
+    exit_signal: null,
+    ...extra,
   });
   const checker = (s: Judge0Submission, stdout = '', stderr = '') =>
-    readTestlibRun(checkerOutcome({ submission: s, stdout: Buffer.from(stdout), stderr, stderrBytes: Buffer.byteLength(stderr), message: '' }, JUDGE0_CHECKER_LIMITS));
+    readTestlibRun(
+      checkerOutcome(
+        { submission: s, stdout: Buffer.from(stdout), stderr, stderrBytes: Buffer.byteLength(stderr), message: '' },
+        JUDGE0_CHECKER_LIMITS,
+      ),
+    );
 
-  it('maps the checker\'s exit code, which Judge0 reports as Accepted or NZEC with exit_code', () => {
+  it("maps the checker's exit code, which Judge0 reports as Accepted or NZEC with exit_code", () => {
     assert.deepEqual(checker(submission(3, 0), '', 'ok'), { ok: true, message: 'ok' });
     assert.deepEqual(checker(submission(11, 1), '', 'wrong'), { ok: false, message: 'wrong' });
     assert.deepEqual(checker(submission(11, 2)), { ok: false, message: 'wrong answer' });
@@ -289,9 +362,10 @@ describe('Judge0 multi-file results read as checker and interaction facts', () =
   const box = { cpu_time_limit: 6, wall_time_limit: 8, memory_limit: 192 * 1024, stack_limit: 65536, max_file_size: 1025 };
   const report = (programExit: number, times: string, interactorExit: number, stderr = '') =>
     Buffer.from(`program-exit ${programExit}\nprogram-times ${times}\ninteractor-exit ${interactorExit}\ninteractor-stderr\n${stderr}`);
-  const interaction = (s: Judge0Submission, stdout: Buffer) => readInteractiveRun({ submission: s, stdout, stderr: '', message: '' }, 1000, box);
+  const interaction = (s: Judge0Submission, stdout: Buffer) =>
+    readInteractiveRun({ submission: s, stdout, stderr: '', message: '' }, 1000, box);
 
-  it('reads the run script\'s report: the program\'s own CPU time, both exit codes, the interactor\'s comment', () => {
+  it("reads the run script's report: the program's own CPU time, both exit codes, the interactor's comment", () => {
     const run = interaction(submission(3, 0, { time: '2.5' }), report(0, '0m0.120s 0m0.010s', 0, 'found in 7 questions'));
     assert.deepEqual([run.status, run.exitCode, run.timeMs, run.memoryMb], ['exited', 0, 130, 2]);
     assert.deepEqual([run.interactor?.status, run.interactor?.exitCode, run.interactor?.stderr], ['exited', 0, 'found in 7 questions']);

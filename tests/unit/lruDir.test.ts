@@ -26,7 +26,13 @@ describe('least-recently-used cache directory', () => {
   const left = () => fs.readdirSync(dir).sort();
 
   it('keeps the most recently used entries up to a count, and a touched entry is recent again', async () => {
-    for (const [name, age] of [['v1', 40], ['v2', 30], ['v3', 20], ['v4', 10]] as const) entry(name, age, 10, true);
+    for (const [name, age] of [
+      ['v1', 40],
+      ['v2', 30],
+      ['v3', 20],
+      ['v4', 10],
+    ] as const)
+      entry(name, age, 10, true);
     await touchEntry(path.join(dir, 'v1'));
     assert.deepEqual((await pruneLeastRecentlyUsed(dir, { maxEntries: 2 })).sort(), ['v2', 'v3']);
     assert.deepEqual(left(), ['v1', 'v4']);

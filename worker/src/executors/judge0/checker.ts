@@ -20,7 +20,13 @@ import { ProjectResult, ProjectRunner, projectExit } from './projects';
 import type { ClampedLimits } from './submissions';
 
 /** The checker's own box: generous, but a looping or hoarding checker still ends (as IE). */
-export const JUDGE0_CHECKER_LIMITS: ClampedLimits = { cpu_time_limit: 5, wall_time_limit: 10, memory_limit: 512_000, stack_limit: 64_000, max_file_size: 64 };
+export const JUDGE0_CHECKER_LIMITS: ClampedLimits = {
+  cpu_time_limit: 5,
+  wall_time_limit: 10,
+  memory_limit: 512_000,
+  stack_limit: 64_000,
+  max_file_size: 64,
+};
 
 export interface Judge0CheckerDeps {
   builder: ProgramBuilder;
@@ -69,7 +75,11 @@ class Judge0PreparedChecker implements PreparedChecker {
     const tooLarge = Object.entries(files).filter(([, data]) => data.length > maxBytes);
     if (tooLarge.length) {
       const list = tooLarge.map(([name, data]) => `${name} (${data.length} bytes)`).join(', ');
-      return { ok: false, checkerFailed: true, message: `checker failed: ${list} larger than Judge0's MAX_EXTRACT_SIZE (${maxBytes / 1024} KB)` };
+      return {
+        ok: false,
+        checkerFailed: true,
+        message: `checker failed: ${list} larger than Judge0's MAX_EXTRACT_SIZE (${maxBytes / 1024} KB)`,
+      };
     }
     const { name, data } = this.built.artifact;
     const run = `chmod +x ${name} 2>/dev/null\n${this.built.command} input.txt output.txt answer.txt\n`;

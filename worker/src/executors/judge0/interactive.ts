@@ -100,7 +100,10 @@ export async function executeInteractive(deps: InteractiveDeps, job: ExecutionJo
 
 function caseFiles(job: ExecutionJob, row: Judge0LanguageRow, built: Extract<BuiltProgram, { ok: true }>): Record<string, string | Buffer> {
   const options = job.language === 'java' ? JAVAC_OPTIONS : (COMPILER_OPTIONS[job.language] ?? '');
-  const runCommand = job.language === 'java' || job.language === 'javascript' ? runScript(job.language, row.run_cmd!, job.limits.memoryLimitMb).trim() : row.run_cmd!;
+  const runCommand =
+    job.language === 'java' || job.language === 'javascript'
+      ? runScript(job.language, row.run_cmd!, job.limits.memoryLimitMb).trim()
+      : row.run_cmd!;
   const cpuSeconds = Math.ceil(job.limits.timeLimitMs / 1000) + 1;
   const files: Record<string, string | Buffer> = {
     [row.source_file!]: job.source,
@@ -147,7 +150,11 @@ function timesMs(line: string): number | undefined {
   return Math.round(parts.reduce((sum, m) => sum + Number(m[1]) * 60_000 + Number(m[2]) * 1000, 0));
 }
 
-export function readInteractiveRun(result: Pick<ProjectResult, 'submission' | 'stdout' | 'stderr' | 'message'>, timeLimitMs: number, box: ClampedLimits): RunOutcome {
+export function readInteractiveRun(
+  result: Pick<ProjectResult, 'submission' | 'stdout' | 'stderr' | 'message'>,
+  timeLimitMs: number,
+  box: ClampedLimits,
+): RunOutcome {
   const s = result.submission;
   const wallMs = Math.round(Number(s.wall_time ?? s.time ?? 0) * 1000);
   const memoryMb = Math.round(((s.memory ?? 0) / 1024) * 10) / 10;
@@ -155,8 +162,21 @@ export function readInteractiveRun(result: Pick<ProjectResult, 'submission' | 's
   const judge0 = `Judge0 status ${s.status.id} ${s.status.description}${result.message ? `: ${result.message.trim()}` : ''}`;
   if (s.status.id === JUDGE0_STATUS.TIME_LIMIT) {
     // The box hit its limit: a deadlock or a program that never stops; the interactor did not fail.
-    const interactor: InteractorOutcome = { status: 'exited', exitCode: 0, signal: null, stdout: '', stderr: '', message: 'stopped with the box' };
-    return { ...base, status: 'time-limit', timeMs: Math.round(Number(s.time ?? 0) * 1000), message: `the interaction hit the box's time limit (${judge0})`, interactor };
+    const interactor: InteractorOutcome = {
+      status: 'exited',
+      exitCode: 0,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      message: 'stopped with the box',
+    };
+    return {
+      ...base,
+      status: 'time-limit',
+      timeMs: Math.round(Number(s.time ?? 0) * 1000),
+      message: `the interaction hit the box's time limit (${judge0})`,
+      interactor,
+    };
   }
   const report = parseReport(result.stdout.toString('utf8'));
   if (s.status.id !== JUDGE0_STATUS.ACCEPTED || !report) {
@@ -166,10 +186,22 @@ export function readInteractiveRun(result: Pick<ProjectResult, 'submission' | 's
   const interactorOutcome: InteractorOutcome = { ...interactor, stdout: '', stderr: report.interactorStderr };
   const program = exitFacts(report.programExit);
   const timeMs = report.programMs;
-  const outcome: RunOutcome = { ...base, status: program.status, exitCode: program.exitCode, signal: program.signal, timeMs, interactor: interactorOutcome };
-  if (timeMs > timeLimitMs || program.signal === 'SIGXCPU') return { ...outcome, status: 'time-limit', message: `CPU time ${timeMs} ms over ${timeLimitMs} ms` };
+  const outcome: RunOutcome = {
+    ...base,
+    status: program.status,
+    exitCode: program.exitCode,
+    signal: program.signal,
+    timeMs,
+    interactor: interactorOutcome,
+  };
+  if (timeMs > timeLimitMs || program.signal === 'SIGXCPU')
+    return { ...outcome, status: 'time-limit', message: `CPU time ${timeMs} ms over ${timeLimitMs} ms` };
   if (program.signal === 'SIGKILL' && (s.memory ?? 0) >= box.memory_limit * 0.9) {
-    return { ...outcome, status: 'memory-limit', message: `the box's memory limit (${Math.round(box.memory_limit / 1024)} MB, interactor included) was reached` };
+    return {
+      ...outcome,
+      status: 'memory-limit',
+      message: `the box's memory limit (${Math.round(box.memory_limit / 1024)} MB, interactor included) was reached`,
+    };
   }
   return outcome;
 }
@@ -179,7 +211,9 @@ function exitFacts(code: number): Pick<RunOutcome, 'status' | 'exitCode' | 'sign
   return { status: 'exited', exitCode: code, signal: null };
 }
 
-function parseReport(text: string): { programExit: number; programMs: number; interactorExit: number; interactorStderr: string } | undefined {
+function parseReport(
+  text: string,
+): { programExit: number; programMs: number; interactorExit: number; interactorStderr: string } | undefined {
   const marker = text.indexOf('interactor-stderr\n');
   if (marker < 0) return undefined;
   const field = (name: string) => new RegExp(`^${name} (.*)$`, 'm').exec(text.slice(0, marker))?.[1]?.trim() ?? '';
@@ -192,5 +226,16 @@ function parseReport(text: string): { programExit: number; programMs: number; in
 
 function interactorFailed(message: string): RunOutcome {
   const interactor: InteractorOutcome = { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', message };
-  return { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message, interactor };
+  return {
+    status: 'internal-error',
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    timeMs: 0,
+    wallMs: 0,
+    memoryMb: 0,
+    message,
+    interactor,
+  };
 }

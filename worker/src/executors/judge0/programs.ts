@@ -60,11 +60,20 @@ export class ProgramBuilder {
     const row = await this.opts.languageRow(program.language);
     const what = `${name} ${program.sourceFile}`;
     if (!row?.run_cmd || !row.source_file || (program.language === 'cpp' && !row.compile_cmd)) {
-      return { ok: false, message: `${what}: this Judge0 has no ${program.language === 'cpp' ? 'C++' : 'Python'} language with commands to build it` };
+      return {
+        ok: false,
+        message: `${what}: this Judge0 has no ${program.language === 'cpp' ? 'C++' : 'Python'} language with commands to build it`,
+      };
     }
     const files: Record<string, string | Buffer> = Object.fromEntries(program.files);
     const maxKb = this.opts.maxFileSizeKb();
-    const limits: ClampedLimits = { cpu_time_limit: 5, wall_time_limit: 10, memory_limit: 256_000, stack_limit: 64_000, max_file_size: maxKb };
+    const limits: ClampedLimits = {
+      cpu_time_limit: 5,
+      wall_time_limit: 10,
+      memory_limit: 256_000,
+      stack_limit: 64_000,
+      max_file_size: maxKb,
+    };
     if (program.language === 'cpp') {
       files.compile = `${row.compile_cmd!.replace(row.source_file, program.sourceFile).replace('%s', CXX_FLAGS)}\n`;
       files.run = 'base64 -w 0 program\n';
@@ -82,17 +91,29 @@ export class ProgramBuilder {
     }
     const ended = projectExit(result.submission);
     if (ended.ended === 'compile-error') {
-      return { ok: false, message: `${name} ${program.sourceFile} does not compile on Judge0: ${result.compileOutput.trim().slice(0, 2000)}` };
+      return {
+        ok: false,
+        message: `${name} ${program.sourceFile} does not compile on Judge0: ${result.compileOutput.trim().slice(0, 2000)}`,
+      };
     }
     if (ended.ended !== 'exited' || ended.exitCode !== 0) {
-      return { ok: false, message: `${what}: building it on Judge0 ended with ${result.submission.status.description} ${result.message}`.trim() };
+      return {
+        ok: false,
+        message: `${what}: building it on Judge0 ended with ${result.submission.status.description} ${result.message}`.trim(),
+      };
     }
     if (program.language === 'python') {
-      return { ok: true, artifact: { name: `${name}.py`, data: Buffer.from(program.files.get(program.sourceFile)!) }, command: `${pythonBinary(row)} -S -B ${name}.py` };
+      return {
+        ok: true,
+        artifact: { name: `${name}.py`, data: Buffer.from(program.files.get(program.sourceFile)!) },
+        command: `${pythonBinary(row)} -S -B ${name}.py`,
+      };
     }
-    if (result.stdout.length >= maxKb * 1024) return { ok: false, message: `${what}: the compiled binary is larger than Judge0's MAX_MAX_FILE_SIZE (${maxKb} KB)` };
+    if (result.stdout.length >= maxKb * 1024)
+      return { ok: false, message: `${what}: the compiled binary is larger than Judge0's MAX_MAX_FILE_SIZE (${maxKb} KB)` };
     const data = Buffer.from(result.stdout.toString('ascii'), 'base64');
-    if (data.length < 4 || data.readUInt32BE(0) !== 0x7f454c46) return { ok: false, message: `${what}: Judge0 did not return a compiled program` };
+    if (data.length < 4 || data.readUInt32BE(0) !== 0x7f454c46)
+      return { ok: false, message: `${what}: Judge0 did not return a compiled program` };
     return { ok: true, artifact: { name, data }, command: cxxRun(row, name) };
   }
 }

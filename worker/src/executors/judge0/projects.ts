@@ -51,7 +51,12 @@ export class ProjectRunner {
     const languageId = this.opts.projectId();
     if (languageId === undefined) throw new Error('this Judge0 offers no multi-file programs (language 89 with ENABLE_ADDITIONAL_FILES)');
     const deadline = Date.now() + this.opts.deadlineMs;
-    const payload = { language_id: languageId, additional_files: b64(zipStored(project.files)), stdin: b64(project.stdin ?? ''), ...project.limits };
+    const payload = {
+      language_id: languageId,
+      additional_files: b64(zipStored(project.files)),
+      stdin: b64(project.stdin ?? ''),
+      ...project.limits,
+    };
     for (let attempt = 0; ; attempt++) {
       const submission = await this.poll(await this.create(payload, deadline), deadline);
       if (isRetryableInternal(submission.status.id) && attempt < this.opts.internalErrorRetries) continue;
@@ -60,7 +65,9 @@ export class ProjectRunner {
         stdout: unb64(submission.stdout),
         stderr: unb64(submission.stderr).subarray(0, 8192).toString('utf8'),
         stderrBytes: unb64(submission.stderr).length,
-        compileOutput: unb64(submission.compile_output).subarray(0, 64 * 1024).toString('utf8'),
+        compileOutput: unb64(submission.compile_output)
+          .subarray(0, 64 * 1024)
+          .toString('utf8'),
         message: unb64(submission.message).subarray(0, 1024).toString('utf8'),
       };
     }
@@ -82,17 +89,23 @@ export class ProjectRunner {
   private async poll(token: string, deadline: number): Promise<Judge0Submission> {
     let delay = this.opts.pollInitialMs;
     for (;;) {
-      if (Date.now() > deadline) throw new ExecutorUnavailableError(`Judge0 did not finish multi-file program ${token} in time (stuck In Queue?)`, 5000);
+      if (Date.now() > deadline)
+        throw new ExecutorUnavailableError(`Judge0 did not finish multi-file program ${token} in time (stuck In Queue?)`, 5000);
       await this.opts.sleep(delay);
       delay = Math.min(delay * 1.5, this.opts.pollMaxMs);
-      const s = await this.opts.http.get<Judge0Submission>(`/submissions/${encodeURIComponent(token)}?base64_encoded=true&fields=${FIELDS}`);
+      const s = await this.opts.http.get<Judge0Submission>(
+        `/submissions/${encodeURIComponent(token)}?base64_encoded=true&fields=${FIELDS}`,
+      );
       if (isFinal(s.status.id)) return s;
     }
   }
 }
 
 /** A project's run as a program's facts: exit code (bash passes the last command's on), signal, or why it did not finish. */
-export function projectExit(s: Judge0Submission): { ended: 'exited' | 'signaled' | 'time-limit' | 'internal-error' | 'compile-error'; exitCode: number | null } {
+export function projectExit(s: Judge0Submission): {
+  ended: 'exited' | 'signaled' | 'time-limit' | 'internal-error' | 'compile-error';
+  exitCode: number | null;
+} {
   const id = s.status.id;
   if (id === JUDGE0_STATUS.ACCEPTED || id === JUDGE0_STATUS.WRONG_ANSWER) return { ended: 'exited', exitCode: 0 };
   if (id === JUDGE0_STATUS.COMPILATION_ERROR) return { ended: 'compile-error', exitCode: null };
