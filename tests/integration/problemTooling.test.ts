@@ -140,7 +140,8 @@ describe('grading-stack problem (CLI)', function () {
     const dir = path.join(work, 'keep');
     const env = s3.env();
     const client = s3Client(s3);
-    const push = (keep?: string) => cli(['problem', 'push', dir, '--bucket', s3.bucket, '--endpoint', env.S3_ENDPOINT, ...(keep ? ['--keep', keep] : [])], env);
+    const keepFlag = (keep?: string) => (keep ? ['--keep', keep] : []);
+    const push = (keep?: string) => cli(['problem', 'push', dir, '--bucket', s3.bucket, '--endpoint', env.S3_ENDPOINT, ...keepFlag(keep)], env);
     const versions: string[] = [];
     for (let i = 1; i <= 4; i++) {
       writeProblem(path.join(dir, 'kept'), { 'testcases/1.in': `${i} 0\n`, 'testcases/1.out': `${i}\n` });

@@ -34,7 +34,9 @@ describe('grading-stack judge0-check', function () {
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /language +AC +WA +CE +RE-segfault +TLE +MLE +OLE +libm +large-output +batch-20 +checker +interactive/);
     const passes = { c: 10, cpp: 12, java: 9 };
-    for (const [language, n] of Object.entries(passes)) assert.deepEqual(row(stdout, language).filter((r) => r !== 'n/a'), Array(n).fill('pass'));
+    for (const [language, n] of Object.entries(passes)) {
+      assert.deepEqual(row(stdout, language).filter((r) => r !== 'n/a'), Array(n).fill('pass'));
+    }
     const interpreted = ['pass', 'pass', 'n/a', 'pass', 'pass', 'pass', 'pass', 'n/a', 'pass', 'pass'];
     assert.deepEqual(row(stdout, 'python'), [...interpreted, 'pass', 'pass']);
     assert.deepEqual(row(stdout, 'javascript'), [...interpreted, 'n/a', 'n/a']);

@@ -222,8 +222,10 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
 
     it("compiles the contestant's C++ in the same box", async () => {
       const cpp =
-        '#include <cstdio>\nint main(){long long lo=1,hi=1000000000;while(true){long long m=(lo+hi)/2;printf("? %lld\\n",m);fflush(stdout);' +
-        'char c[2];if(scanf("%1s",c)!=1)return 0;if(c[0]==\'=\'){printf("! %lld\\n",m);fflush(stdout);return 0;}if(c[0]==\'<\')hi=m-1;else lo=m+1;}}';
+        '#include <cstdio>\nint main(){long long lo=1,hi=1000000000;while(true){long long m=(lo+hi)/2;' +
+        'printf("? %lld\\n",m);fflush(stdout);' +
+        'char c[2];if(scanf("%1s",c)!=1)return 0;if(c[0]==\'=\'){printf("! %lld\\n",m);fflush(stdout);return 0;}' +
+        "if(c[0]=='<')hi=m-1;else lo=m+1;}}";
       const result = await grade(await readTestSetFromFolder(GUESS), cpp, 'cpp');
       assert.equal(result.result.result!.verdict, 'AC', result.log);
       const compileError = await grade(await readTestSetFromFolder(GUESS), 'int main( {', 'cpp');
@@ -232,9 +234,11 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
 
     it('runs Java with its heap flags in the interaction (the run command of GET /languages/:id)', async () => {
       const java =
-        'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); long lo = 1, hi = 1000000000L;\n' +
+        'import java.util.*;\npublic class Main { public static void main(String[] a) {\n' +
+        'Scanner s = new Scanner(System.in); long lo = 1, hi = 1000000000L;\n' +
         'while (true) { long m = (lo + hi) / 2; System.out.println("? " + m); System.out.flush(); String c = s.next();\n' +
-        'if (c.equals("=")) { System.out.println("! " + m); System.out.flush(); return; } if (c.equals("<")) hi = m - 1; else lo = m + 1; } } }';
+        'if (c.equals("=")) { System.out.println("! " + m); System.out.flush(); return; }\n' +
+        'if (c.equals("<")) hi = m - 1; else lo = m + 1; } } }';
       const result = await gradeSubmission({
         request: { requestId: 'j0p_java', language: 'java', timeLimit: 3000, memoryLimit: 128 },
         source: java,
@@ -265,7 +269,8 @@ describe('Judge0: testlib checkers and interactive problems (multi-file programs
 
     it("counts the program its own CPU time, not the interactor's", async () => {
       const busy =
-        'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
+        'import sys\nx = 0\nfor i in range(6_000_000): x += i\nn = int(open(sys.argv[1]).read())\n' +
+        'print("=", flush=True)\nsys.stdin.readline()\nsys.stdin.readline()\nsys.exit(0)\n';
       const result = await grade(withInteractor(busy), 'print("? 1", flush=True)\ninput()\nprint("! 5", flush=True)\n', 'python', 'author');
       assert.equal(result.result.result!.verdict, 'AC', result.log);
       // The box's CPU time includes the interactor's busy loop; the program's own does not.

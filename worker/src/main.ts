@@ -53,7 +53,14 @@ export async function main(): Promise<void> {
     createExecutor(config, logWithEnv),
   ]);
   const checkerHost = await createCheckerHost(config, executor, logWithEnv);
-  const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir, cacheMaxBytes: config.cacheMaxBytes });
+  const s3 = new S3Store({
+    bucket: config.s3.bucket,
+    region: config.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    cacheDir: config.cacheDir,
+    cacheMaxBytes: config.cacheMaxBytes,
+  });
   const worker = new GradingWorker(
     { session, replies, s3, results, executor, checkerHost, log: logWithEnv },
     { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },

@@ -100,7 +100,8 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   if (testSet.checkerProgram) {
     const host = input.checkerHost ?? (isCheckerHost(input.executor) ? input.executor : undefined);
     const why = !host
-      ? `this problem's testlib checker runs in the worker's local sandbox or on Judge0 (multi-file programs), neither of which executor ${input.executor.name} is`
+      ? "this problem's testlib checker runs in the worker's local sandbox or on Judge0 (multi-file programs), " +
+        `neither of which executor ${input.executor.name} is`
       : await host.prepareChecker(testSet.checkerProgram, testSet.version, request.requestId).then((prepared) => {
           if (prepared.ok) programChecker = prepared.checker;
           return prepared.ok ? undefined : prepared.message;
@@ -109,7 +110,8 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   }
   const interactor = testSet.interactorProgram;
   if (interactor && !isInteractiveExecutor(input.executor)) {
-    return checkerUnusable(input, log, `interactive problems run on the worker's local sandbox executor or on a Judge0 with multi-file programs; executor ${input.executor.name} cannot run them`);
+    const why = "interactive problems run on the worker's local sandbox executor or on a Judge0 with multi-file programs";
+    return checkerUnusable(input, log, `${why}; executor ${input.executor.name} cannot run them`);
   }
 
   const outputOf = (index: number): CaseOutput => {

@@ -140,7 +140,8 @@ export class S3Store {
     await fsp.writeFile(tmp, body);
     await fsp.rename(tmp, file);
     // Old test-set versions are never read again: the least recently used files go past the budget.
-    if (this.opts.cacheMaxBytes) void pruneLeastRecentlyUsed(this.opts.cacheDir, { maxBytes: this.opts.cacheMaxBytes, keep: (name) => !/^[0-9a-f]{64}$/.test(name) });
+    const maxBytes = this.opts.cacheMaxBytes;
+    if (maxBytes) void pruneLeastRecentlyUsed(this.opts.cacheDir, { maxBytes, keep: (name) => !/^[0-9a-f]{64}$/.test(name) });
     return body;
   }
 }

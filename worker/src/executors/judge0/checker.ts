@@ -17,7 +17,7 @@ import type { CheckerProgram } from '../../problems/testSet';
 import type { RunOutcome } from '../port';
 import type { BuiltProgram, ProgramBuilder } from './programs';
 import { ProjectResult, ProjectRunner, projectExit } from './projects';
-import type { ClampedLimits } from './submissions';
+import { ClampedLimits, clampLimits, ConfigInfo } from './submissions';
 
 /** The checker's own box: generous, but a looping or hoarding checker still ends (as IE). */
 export const JUDGE0_CHECKER_LIMITS: ClampedLimits = {
@@ -27,6 +27,13 @@ export const JUDGE0_CHECKER_LIMITS: ClampedLimits = {
   stack_limit: 64_000,
   max_file_size: 64,
 };
+
+/** The checker's limits clamped to the server's maxima (/config_info). */
+export function checkerLimits(config: ConfigInfo): ClampedLimits {
+  const l = JUDGE0_CHECKER_LIMITS;
+  const limits = { timeLimitMs: l.cpu_time_limit * 1000, wallLimitMs: l.wall_time_limit * 1000, memoryLimitMb: l.memory_limit / 1024 };
+  return clampLimits({ ...limits, outputLimitBytes: (l.max_file_size - 1) * 1024 }, 'cpp', config);
+}
 
 export interface Judge0CheckerDeps {
   builder: ProgramBuilder;

@@ -9,7 +9,10 @@ import type { Language } from '../../../../core/src/languages';
 import type { CheckerProgram, TestSet } from '../../problems/testSet';
 import type { Judge0Executor } from './index';
 
-export const CHECKS = ['AC', 'WA', 'CE', 'RE-segfault', 'TLE', 'MLE', 'OLE', 'libm', 'large-output', 'batch-20', 'checker', 'interactive'] as const;
+// prettier-ignore
+export const CHECKS = [
+  'AC', 'WA', 'CE', 'RE-segfault', 'TLE', 'MLE', 'OLE', 'libm', 'large-output', 'batch-20', 'checker', 'interactive',
+] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 interface Check {
@@ -101,11 +104,19 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     'RE-segfault': { source: 'package main\nimport "fmt"\nfunc main() { var p *int; fmt.Println(*p) }', expect: 'RE' },
     TLE: { source: 'package main\nfunc main() { x := 0; for { x++ } }', expect: 'TLE', timeLimitMs: 1000 },
     MLE: {
-      source: 'package main\nimport "fmt"\nfunc main() { var all [][]byte; for { b := make([]byte, 1<<20); for i := range b { b[i] = 1 }; all = append(all, b); if len(all) < 0 { fmt.Println(len(all)) } } }',
+      source:
+        'package main\nimport "fmt"\nfunc main() { var all [][]byte; for { b := make([]byte, 1<<20); for i := range b { b[i] = 1 }; ' +
+        'all = append(all, b); if len(all) < 0 { fmt.Println(len(all)) } } }',
       expect: 'MLE',
       memoryLimitMb: 64,
     },
-    OLE: { source: 'package main\nimport ("bufio"; "os")\nfunc main() { w := bufio.NewWriter(os.Stdout); for i := 0; i < 8000000; i++ { w.WriteByte(\'x\') }; w.Flush() }', expect: 'OLE', outputLimitBytes: 1 << 20 },
+    OLE: {
+      source:
+        'package main\nimport ("bufio"; "os")\nfunc main() { w := bufio.NewWriter(os.Stdout); ' +
+        "for i := 0; i < 8000000; i++ { w.WriteByte('x') }; w.Flush() }",
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
   },
   rust: {
     AC: {
@@ -115,11 +126,24 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     },
     WA: { source: 'fn main() { println!("0"); }', expect: 'WA' },
     CE: { source: 'fn main() { let x: i32 = "text"; }', expect: 'CE' },
-    'RE-segfault': { source: 'fn main() { let p: *const i32 = std::ptr::null(); println!("{}", unsafe { std::ptr::read_volatile(p) }); }', expect: 'RE' },
-    TLE: { source: 'fn main() { let mut x: u64 = 0; loop { unsafe { std::ptr::write_volatile(&mut x, x + 1) } } }', expect: 'TLE', timeLimitMs: 1000 },
-    MLE: { source: 'fn main() { let mut all: Vec<Vec<u8>> = Vec::new(); loop { all.push(vec![1u8; 1 << 20]); if all.is_empty() { break; } } }', expect: 'MLE', memoryLimitMb: 64 },
+    'RE-segfault': {
+      source: 'fn main() { let p: *const i32 = std::ptr::null(); println!("{}", unsafe { std::ptr::read_volatile(p) }); }',
+      expect: 'RE',
+    },
+    TLE: {
+      source: 'fn main() { let mut x: u64 = 0; loop { unsafe { std::ptr::write_volatile(&mut x, x + 1) } } }',
+      expect: 'TLE',
+      timeLimitMs: 1000,
+    },
+    MLE: {
+      source: 'fn main() { let mut all: Vec<Vec<u8>> = Vec::new(); loop { all.push(vec![1u8; 1 << 20]); if all.is_empty() { break; } } }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
     OLE: {
-      source: 'use std::io::Write;\nfn main() { let out = std::io::stdout(); let mut w = std::io::BufWriter::new(out.lock()); for _ in 0..8000000 { w.write_all(b"x").unwrap(); } }',
+      source:
+        'use std::io::Write;\nfn main() { let out = std::io::stdout(); let mut w = std::io::BufWriter::new(out.lock()); ' +
+        'for _ in 0..8000000 { w.write_all(b"x").unwrap(); } }',
       expect: 'OLE',
       outputLimitBytes: 1 << 20,
     },
@@ -162,14 +186,18 @@ const GUESS_CASE = [{ input: '37\n', expected: '' }];
 PROGRAMS.cpp.checker = { source: PROGRAMS.cpp.AC!.source, expect: 'AC', program: { kind: 'checker', source: SUM_CHECKER } };
 PROGRAMS.python.checker = { source: PROGRAMS.python.AC!.source, expect: 'AC', program: { kind: 'checker', source: SUM_CHECKER } };
 PROGRAMS.cpp.interactive = {
-  source: '#include <cstdio>\nint main(){ long lo = 1, hi = 100; for(;;){ long m = (lo + hi) / 2; std::printf("? %ld\\n", m); std::fflush(stdout); char c[2]; ' +
-    'if (std::scanf("%1s", c) != 1) return 0; if (c[0] == \'=\') { std::printf("! %ld\\n", m); std::fflush(stdout); return 0; } if (c[0] == \'<\') hi = m - 1; else lo = m + 1; } }',
+  source:
+    '#include <cstdio>\nint main(){ long lo = 1, hi = 100; for(;;){ long m = (lo + hi) / 2; ' +
+    'std::printf("? %ld\\n", m); std::fflush(stdout); char c[2]; if (std::scanf("%1s", c) != 1) return 0; ' +
+    'if (c[0] == \'=\') { std::printf("! %ld\\n", m); std::fflush(stdout); return 0; } if (c[0] == \'<\') hi = m - 1; else lo = m + 1; } }',
   expect: 'AC',
   cases: GUESS_CASE,
   program: { kind: 'interactor', source: GUESS_INTERACTOR },
 };
 PROGRAMS.python.interactive = {
-  source: 'lo, hi = 1, 100\nwhile True:\n    m = (lo + hi) // 2\n    print("?", m, flush=True)\n    c = input().strip()\n    if c == "=":\n        print("!", m, flush=True)\n        break\n' +
+  source:
+    'lo, hi = 1, 100\nwhile True:\n    m = (lo + hi) // 2\n    print("?", m, flush=True)\n    c = input().strip()\n' +
+    '    if c == "=":\n        print("!", m, flush=True)\n        break\n' +
     '    if c == "<":\n        hi = m - 1\n    else:\n        lo = m + 1\n',
   expect: 'AC',
   cases: GUESS_CASE,

@@ -27,8 +27,8 @@ import { ClampedLimits, clampLimits, COMPILER_OPTIONS, compilerOptionsAllowed, C
 import { FIELDS, isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, ReadContext, toRunOutcome } from './statuses';
 import type { CheckerProgram } from '../../problems/testSet';
 import type { PrepareResult } from '../../grading/programChecker';
-import { JUDGE0_CHECKER_LIMITS, prepareJudge0Checker } from './checker';
-import { executeInteractive, INTERACTOR_CPU_MS, INTERACTOR_MEMORY_MB } from './interactive';
+import { checkerLimits, prepareJudge0Checker } from './checker';
+import { executeInteractive, interactionBoxLimits } from './interactive';
 import { ProgramBuilder } from './programs';
 import { ProjectRunner } from './projects';
 
@@ -201,12 +201,17 @@ export class Judge0Executor implements Executor {
 
   /** Testlib checkers run on Judge0 as multi-file programs (checker.ts). */
   prepareChecker(program: CheckerProgram, version: string): Promise<PrepareResult> {
+    const unsupported = () =>
+      this.projectId === undefined
+        ? `testlib checkers run on Judge0 as multi-file programs, which ${this.http.baseUrl} does not offer ` +
+          '(language 89 or ENABLE_ADDITIONAL_FILES)'
+        : undefined;
     const deps = {
       builder: this.programs,
       runner: this.projects,
-      limits: () => clampLimits({ timeLimitMs: JUDGE0_CHECKER_LIMITS.cpu_time_limit * 1000, wallLimitMs: JUDGE0_CHECKER_LIMITS.wall_time_limit * 1000, memoryLimitMb: JUDGE0_CHECKER_LIMITS.memory_limit / 1024, outputLimitBytes: (JUDGE0_CHECKER_LIMITS.max_file_size - 1) * 1024 }, 'cpp', this.config),
+      limits: () => checkerLimits(this.config),
       maxExtractKb: () => Number(this.config.max_extract_size ?? 10_240),
-      unsupported: () => (this.projectId === undefined ? `testlib checkers run on Judge0 as multi-file programs, which ${this.http.baseUrl} does not offer (language 89 or ENABLE_ADDITIONAL_FILES)` : undefined),
+      unsupported,
     };
     return prepareJudge0Checker(deps, program, version);
   }
@@ -228,12 +233,8 @@ export class Judge0Executor implements Executor {
     const resolved = this.languagesById.get(job.language);
     if (!resolved) throw new Error(`Judge0 at ${this.http.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_PATTERNS[job.language]})`);
     if (job.interactor) {
-      const boxLimits = (j: ExecutionJob) => {
-        const wall = j.limits.wallLimitMs ?? j.limits.timeLimitMs * 2 + 1000;
-        const withInteractor = { ...j.limits, timeLimitMs: j.limits.timeLimitMs + INTERACTOR_CPU_MS, wallLimitMs: wall + INTERACTOR_CPU_MS, memoryLimitMb: j.limits.memoryLimitMb + INTERACTOR_MEMORY_MB };
-        return clampLimits(withInteractor, j.language, this.config);
-      };
-      return executeInteractive({ builder: this.programs, runner: this.projects, languageRow: (l) => this.languageRow(l), boxLimits }, job, onCase);
+      const deps = { builder: this.programs, runner: this.projects, languageRow: (l: Language) => this.languageRow(l) };
+      return executeInteractive({ ...deps, boxLimits: (j) => interactionBoxLimits(j, this.config) }, job, onCase);
     }
     const deadline = Date.now() + (this.opts.jobDeadlineMs ?? 120_000);
     const limits = clampLimits(job.limits, job.language, this.config);

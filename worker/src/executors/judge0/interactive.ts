@@ -28,7 +28,7 @@ import type { Judge0LanguageRow } from './catalog';
 import type { BuiltProgram, ProgramBuilder } from './programs';
 import type { ProjectResult, ProjectRunner } from './projects';
 import { JUDGE0_STATUS, SIGNAL_NAMES } from './statuses';
-import { ClampedLimits, COMPILER_OPTIONS, JAVAC_OPTIONS, runScript } from './submissions';
+import { ClampedLimits, clampLimits, COMPILER_OPTIONS, ConfigInfo, JAVAC_OPTIONS, runScript } from './submissions';
 
 /** What the interactor may use on top of the program's limits (CPU ms, memory MB). */
 export const INTERACTOR_CPU_MS = 5_000;
@@ -45,6 +45,19 @@ export interface InteractiveDeps {
   languageRow: (language: Language) => Promise<Judge0LanguageRow | undefined>;
   /** Limits of the box for a case whose program has `job.limits` (interactor allowance included, clamped). */
   boxLimits: (job: ExecutionJob) => ClampedLimits;
+}
+
+/** The box of one case: the program's limits plus the interactor's allowance, clamped to the server's maxima. */
+export function interactionBoxLimits(job: ExecutionJob, config: ConfigInfo): ClampedLimits {
+  const { timeLimitMs, memoryLimitMb } = job.limits;
+  const wallMs = job.limits.wallLimitMs ?? timeLimitMs * 2 + 1000;
+  const withInteractor = {
+    ...job.limits,
+    timeLimitMs: timeLimitMs + INTERACTOR_CPU_MS,
+    wallLimitMs: wallMs + INTERACTOR_CPU_MS,
+    memoryLimitMb: memoryLimitMb + INTERACTOR_MEMORY_MB,
+  };
+  return clampLimits(withInteractor, job.language, config);
 }
 
 export async function executeInteractive(deps: InteractiveDeps, job: ExecutionJob, onCase?: (run: CaseRun) => void) {

@@ -28,6 +28,7 @@ export interface ProgramBuilderOptions {
 }
 
 const CXX_FLAGS = '-O2 -std=c++17 -s -o program';
+const PYTHON_SYNTAX_CHECK = 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")';
 
 export class ProgramBuilder {
   private readonly built = new Map<string, Promise<BuiltProgram>>();
@@ -78,7 +79,7 @@ export class ProgramBuilder {
       files.compile = `${row.compile_cmd!.replace(row.source_file, program.sourceFile).replace('%s', CXX_FLAGS)}\n`;
       files.run = 'base64 -w 0 program\n';
     } else {
-      files.compile = `${pythonBinary(row)} -S -B -c 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")' ${program.sourceFile}\n`;
+      files.compile = `${pythonBinary(row)} -S -B -c '${PYTHON_SYNTAX_CHECK}' ${program.sourceFile}\n`;
       files.run = 'true\n';
     }
     let result: Awaited<ReturnType<ProjectRunner['run']>>;

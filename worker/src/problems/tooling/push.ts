@@ -25,7 +25,12 @@ export interface PushedProblem {
 export const DEFAULT_KEEP_VERSIONS = 3;
 
 /** Uploads valid problems (reports from validateProblems, every one without errors). */
-export async function pushProblems(reports: ProblemReport[], client: S3Client, bucket: string, keep = DEFAULT_KEEP_VERSIONS): Promise<PushedProblem[]> {
+export async function pushProblems(
+  reports: ProblemReport[],
+  client: S3Client,
+  bucket: string,
+  keep = DEFAULT_KEEP_VERSIONS,
+): Promise<PushedProblem[]> {
   const broken = reports.filter((r) => r.errors.length);
   if (broken.length) throw new Error(`not pushed: ${broken.map((r) => r.problem).join(', ')} invalid (nothing was uploaded)`);
   const pushed: PushedProblem[] = [];
@@ -43,7 +48,8 @@ export async function pushProblems(reports: ProblemReport[], client: S3Client, b
     if (description) await put(`problems/${report.problem}/description.md`, description, 'text/markdown; charset=utf-8');
     // The switch: the one write that makes the complete version live.
     const history = historyAfter(await readPointer(client, bucket, `${base}${LIVE_VERSION_FILE}`), version);
-    await put(`${base}${LIVE_VERSION_FILE}`, `${JSON.stringify({ version, pushedAt: new Date().toISOString(), history })}\n`, 'application/json');
+    const pointer = { version, pushedAt: new Date().toISOString(), history };
+    await put(`${base}${LIVE_VERSION_FILE}`, `${JSON.stringify(pointer)}\n`, 'application/json');
     const removed = await pruneVersions(client, bucket, report.problem, keep);
     pushed.push({ problem: report.problem, version, files: files.size, removed });
   }
@@ -107,7 +113,8 @@ export async function pruneVersions(client: S3Client, bucket: string, problem: s
   for (let i = 0; i < keys.length; i += 1000) {
     const chunk = keys.slice(i, i + 1000).map((Key) => ({ Key }));
     const answer = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk, Quiet: true } }));
-    if (answer.Errors?.length) throw new Error(`deleting old versions of ${problem}: ${answer.Errors.map((e) => `${e.Key}: ${e.Message}`).join('; ')}`);
+    const errors = (answer.Errors ?? []).map((e) => `${e.Key}: ${e.Message}`);
+    if (errors.length) throw new Error(`deleting old versions of ${problem}: ${errors.join('; ')}`);
   }
   return [...doomed.keys()];
 }
