@@ -283,6 +283,43 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
       await conn.end();
     }
   });
+
+  it('grades a testlib-checker problem and an interactive problem on Judge0 (the worker image has no compiler)', async () => {
+    assert.ok(gatewayUrl, 'the gateway started');
+    const site = new SSMClient({ region: workerEnv.AWS_REGION, endpoint: ssm.site!.url, credentials: { accessKeyId: 'site', secretAccessKey: 'site' } });
+    const key = await site.send(new GetParameterCommand({ Name: gatewayRun.env.AUTH_HMAC_SECRET_PARAM, WithDecryption: true }));
+    site.destroy();
+    const claims = { issuer: gatewayRun.env.AUTH_ISSUER, audience: gatewayRun.env.AUTH_AUDIENCE, rolesClaim: gatewayRun.env.AUTH_ROLES_CLAIM };
+    const headers = { authorization: `Bearer ${await mintHs256Token(key.Parameter!.Value!, { sub: 'boot_author', ...claims })}` };
+    const grade = async (problemId: string, solution: string) => {
+      const sourceCode = fs.readFileSync(path.join(ROOT, 'examples/solutions', problemId, solution), 'utf8');
+      const submitted = await fetch(`${gatewayUrl}/api/submissions`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ problemId, language: 'python', sourceCode }),
+      });
+      const { requestId } = (await submitted.json()) as { requestId: string };
+      assert.equal(submitted.status, 202);
+      let view: { status: string; result?: { verdict: string } } = { status: 'pending' };
+      for (const deadline = Date.now() + 120_000; view.status === 'pending' && Date.now() < deadline; ) {
+        await sleep(250);
+        view = await (await fetch(`${gatewayUrl}/api/submissions/${requestId}`, { headers })).json();
+      }
+      return view;
+    };
+    const before = judge0.posted.length;
+    const checked = await grade('any-pair', 'accepted.py');
+    assert.equal(checked.result?.verdict, 'AC', `${JSON.stringify(checked)}\n${running.map((p) => p.output()).join('\n')}`);
+    const interactive = await grade('guess-number', 'accepted.py');
+    assert.equal(interactive.result?.verdict, 'AC', `${JSON.stringify(interactive)}\n${running.map((p) => p.output()).join('\n')}`);
+    // The checker and the interactor ran on Judge0 as multi-file programs, not in a sandbox of the worker's.
+    const zips = judge0.posted
+      .slice(before)
+      .filter((p) => (p.body as { language_id?: number }).language_id === 89)
+      .map((p) => Buffer.from(String((p.body as { additional_files: string }).additional_files), 'base64').toString('latin1'));
+    assert.ok(zips.some((zip) => zip.includes('answer.txt')), 'the checker ran on Judge0');
+    assert.ok(zips.some((zip) => zip.includes('mkfifo')), 'the interaction ran on Judge0');
+  });
 });
 
 describe('boot artifacts: reading them as the shell and Docker do', () => {

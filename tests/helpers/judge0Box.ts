@@ -2,7 +2,9 @@
  * What Judge0 1.13.1's IsolateJob does with one submission (judge0/judge0 v1.13.1
  * app/jobs/isolate_job.rb), with the local bubblewrap sandbox standing in for isolate:
  * - the source goes to the language's source_file in the box (isolate_job.rb:72), a multi-file
- *   program's zip is unpacked into it instead (isolate_job.rb:82-110);
+ *   program's zip is unpacked into it instead, each file cut at MAX_EXTRACT_SIZE KB (isolate_job.rb:82-110);
+ *   a project compiles only when its zip has a `compile` script, which stays in the box, and runs the
+ *   zip's own `run` script (isolate_job.rb:113-121, 168-169, 196-201);
  * - compiling writes `compile_cmd % compiler_options` (options stripped of $&;<>|`) to a script and runs
  *   `/bin/bash compile` under the MAX_* limits with stderr joined to stdout (isolate_job.rb:117-150);
  *   its output is kept even when compiling succeeds (isolate_job.rb:160-162); a time-out replaces it by
@@ -57,6 +59,7 @@ export interface BoxMaxima {
   maxStackLimit: number;
   maxMaxProcesses: number;
   maxMaxFileSize: number;
+  maxExtractSize: number;
 }
 
 /** The columns IsolateJob fills in (app/models/submission.rb schema comment). */
@@ -100,7 +103,10 @@ export class Judge0Box {
       if (!project) await fsp.writeFile(path.join(dir, sub.language.source_file!), sub.sourceCode ?? '');
       if (project && sub.additionalFiles) {
         await fsp.writeFile(path.join(dir, 'additional_files.zip'), sub.additionalFiles);
-        await exec('/usr/bin/unzip', ['-n', '-qq', 'additional_files.zip'], { cwd: dir }).catch(() => undefined);
+        // isolate -f MAX_EXTRACT_SIZE (isolate_job.rb:98): a larger file is cut there and unzip stops. Its
+        // "Continue? (y/n)" reads the Resque worker's stdin, no terminal: /dev/null here.
+        const unzip = `ulimit -f ${this.maxima.maxExtractSize}; exec /usr/bin/unzip -n -qq additional_files.zip < /dev/null`;
+        await exec('/bin/bash', ['-c', unzip], { cwd: dir }).catch(() => undefined);
         await fsp.rm(path.join(dir, 'additional_files.zip'));
       }
       await exec('/bin/chown', ['-R', `${uid}:${uid}`, dir]);

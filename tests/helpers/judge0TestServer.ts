@@ -56,6 +56,8 @@ export interface Judge0Settings {
   maxMaxFileSize: number;
   numberOfRuns: number;
   maxNumberOfRuns: number;
+  /** KB: the largest file Judge0 unzips from additional_files (config.rb:37, isolate_job.rb:98). */
+  maxExtractSize: number;
 }
 
 export const JUDGE0_DEFAULTS: Judge0Settings = {
@@ -85,6 +87,7 @@ export const JUDGE0_DEFAULTS: Judge0Settings = {
   maxMaxFileSize: 4096,
   numberOfRuns: 1,
   maxNumberOfRuns: 20,
+  maxExtractSize: 10240,
 };
 
 /**
@@ -120,6 +123,7 @@ export function settingsFromJudge0Conf(text: string): Partial<Judge0Settings> {
     ['maxMemoryLimit', 'MAX_MEMORY_LIMIT'], ['stackLimit', 'STACK_LIMIT'], ['maxStackLimit', 'MAX_STACK_LIMIT'],
     ['maxProcessesAndOrThreads', 'MAX_PROCESSES_AND_OR_THREADS'], ['maxMaxProcessesAndOrThreads', 'MAX_MAX_PROCESSES_AND_OR_THREADS'],
     ['maxFileSize', 'MAX_FILE_SIZE'], ['maxMaxFileSize', 'MAX_MAX_FILE_SIZE'], ['numberOfRuns', 'NUMBER_OF_RUNS'], ['maxNumberOfRuns', 'MAX_NUMBER_OF_RUNS'],
+    ['maxExtractSize', 'MAX_EXTRACT_SIZE'],
   ];
   for (const [key, name] of numbers) set(key, num(name) as never);
   return out;
@@ -238,6 +242,7 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     maxStackLimit: settings.maxStackLimit,
     maxMaxProcesses: settings.maxMaxProcessesAndOrThreads,
     maxMaxFileSize: settings.maxMaxFileSize,
+    maxExtractSize: settings.maxExtractSize,
   }, (await ensureSeccompFilter(path.join(workRoot, 'cache'))).file);
 
   const rows = new Map<string, Row>();
@@ -623,7 +628,7 @@ function configInfo(s: Judge0Settings): Record<string, unknown> {
     number_of_runs: s.numberOfRuns,
     max_number_of_runs: s.maxNumberOfRuns,
     redirect_stderr_to_stdout: false,
-    max_extract_size: 10240,
+    max_extract_size: s.maxExtractSize,
     enable_batched_submissions: s.enableBatchedSubmissions,
     max_submission_batch_size: s.maxSubmissionBatchSize,
     submission_cache_duration: 1.0,

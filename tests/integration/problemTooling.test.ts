@@ -136,6 +136,37 @@ describe('grading-stack problem (CLI)', function () {
     }
   });
 
+  it('push --keep N deletes versions older than the N most recent, never the live one', async () => {
+    const dir = path.join(work, 'keep');
+    const env = s3.env();
+    const client = s3Client(s3);
+    const keepFlag = (keep?: string) => (keep ? ['--keep', keep] : []);
+    const push = (keep?: string) => cli(['problem', 'push', dir, '--bucket', s3.bucket, '--endpoint', env.S3_ENDPOINT, ...keepFlag(keep)], env);
+    const versions: string[] = [];
+    for (let i = 1; i <= 4; i++) {
+      writeProblem(path.join(dir, 'kept'), { 'testcases/1.in': `${i} 0\n`, 'testcases/1.out': `${i}\n` });
+      const pushed = await push(i === 4 ? '2' : undefined);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      versions.push(/kept: pushed version ([0-9a-f]{24})/.exec(pushed.stdout)![1]);
+      if (i === 4) assert.match(pushed.stdout, new RegExp(`kept: removed 2 older version\\(s\\): .*${versions[0]}`));
+    }
+    const stored = async () => {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'problems/kept/testcases/versions/' }));
+      return [...new Set((page.Contents ?? []).map((o) => o.Key!.split('/')[4]))].sort();
+    };
+    // --keep 2: the live version and the one before it; the default (3) kept three until then.
+    assert.deepEqual(await stored(), [versions[3], versions[2]].sort());
+    const store = new S3Store({ bucket: s3.bucket, cacheDir: path.join(work, 'cache-keep'), client });
+    assert.deepEqual((await store.readTestSet(`s3://${s3.bucket}/problems/kept/testcases/`)).cases.map((c) => c.expected), ['4\n']);
+    // --keep 1 with the live version pushed again: only the live version stays.
+    const again = await push('1');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(await stored(), [versions[3]]);
+    const bad = await push('0');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--keep must be a whole number of versions from 1 \(got "0"\)/);
+  });
+
   it('grade --expect exits 1 on another verdict; flags nobody reads are errors; --help answers', async () => {
     const args = ['grade', '--problem', 'examples/problems/sum', '--source', 'examples/solutions/sum/wrong-answer.py'];
     assert.equal((await cli([...args, '--expect', 'WA'])).code, 0);

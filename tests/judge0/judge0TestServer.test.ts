@@ -4,6 +4,7 @@
  * can pass for the wrong reason.
  */
 import assert from 'node:assert/strict';
+import { zipStored } from '../../worker/src/executors/judge0/zip';
 import { Judge0TestServer, Judge0TestServerOptions, rubyEncode64, startJudge0TestServer } from '../helpers/judge0TestServer';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -76,6 +77,37 @@ describe('Judge0 test server (fidelity to Judge0 1.13.1)', function () {
     assert.deepEqual(await call('GET', '/submissions/x?fields=token,bogus'), { status: 400, body: { error: 'invalid fields: [bogus]' } });
     const xfsz = await run('#include <stdio.h>\nint main(){ for (int i = 0; i < 3000000; i++) putchar(120); }', { max_file_size: 1024 }, 'status,exit_code,stdout');
     assert.deepEqual([xfsz.status.id, xfsz.exit_code, Buffer.from(xfsz.stdout, 'base64').length], [11, 153, 1024 * 1024]);
+  });
+
+  it('runs a multi-file program (language 89) as isolate_job.rb does: zip into the box, compile then run scripts', async () => {
+    await start({ settings: { maxExtractSize: 1 } });
+    const project = (files: Record<string, string>, extra: Record<string, unknown> = {}) =>
+      call('POST', '/submissions?base64_encoded=true&wait=true&fields=status,exit_code,stdout,stderr,compile_output', {
+        language_id: 89,
+        additional_files: zipStored(files).toString('base64'),
+        ...extra,
+      });
+    const files = {
+      compile: 'echo compiling; echo warning >&2; printf "int main(){return 7;}" > p.c && /usr/bin/gcc -o p p.c\n',
+      run: 'wc -c < big.txt; ls; cat in.txt >&2; ./p\n',
+      'in.txt': 'from the zip',
+      'big.txt': 'x'.repeat(4000),
+    };
+    const ran = (await project(files)).body;
+    // The checker's/program's code arrives as NZEC with exit_code; compile output joins stderr to stdout.
+    assert.deepEqual([ran.status.id, ran.exit_code], [11, 7]);
+    assert.equal(Buffer.from(ran.compile_output, 'base64').toString(), 'compiling\nwarning\n');
+    const [size, ...listing] = Buffer.from(ran.stdout, 'base64').toString().trim().split('\n');
+    assert.ok(Number(size) <= 1024, `big.txt cut at MAX_EXTRACT_SIZE (1 KB), got ${size}`);
+    // The project's compile script stays in the box (isolate_job.rb:168-169); the zip itself is gone.
+    assert.deepEqual(listing.sort(), ['big.txt', 'compile', 'in.txt', 'p', 'p.c', 'run']);
+    assert.equal(Buffer.from(ran.stderr, 'base64').toString(), 'from the zip');
+    const failed = (await project({ ...files, compile: 'exit 1\n' })).body;
+    assert.equal(failed.status.id, 6);
+    const refused = await project(files, { source_code: b64('x') });
+    assert.deepEqual(refused, { status: 422, body: { source_code: ['must be blank'] } });
+    const missing = await call('POST', '/submissions', { language_id: 89 });
+    assert.deepEqual(missing, { status: 422, body: { additional_files: ["can't be blank"] } });
   });
 
   it('compiles C without -lm and without optimisation unless compiler_options say so', async () => {

@@ -11,6 +11,8 @@ export interface WorkerConfig extends ConnectionSettings {
   shutdownGraceMs: number;
   maxAttempts: number;
   cacheDir: string;
+  /** Budget of the test-case cache in cacheDir, bytes (least recently used files removed first). */
+  cacheMaxBytes: number;
 }
 
 export const WORKER_PARAMETERS: SsmBackedSetting[] = [
@@ -38,6 +40,7 @@ export function parseWorkerConfig(env: Env): WorkerConfig {
     shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 100_000, 0, 3_600_000),
     maxAttempts: read.integer('MAX_ATTEMPTS', 3, 1, 100),
     cacheDir: env.TESTCASE_CACHE_DIR ?? '/tmp/grading-testcases',
+    cacheMaxBytes: read.integer('TESTCASE_CACHE_MAX_MB', 512, 16, 1_000_000) * 1024 * 1024,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -26,8 +26,8 @@ async function createExecutor(config: ReturnType<typeof parseWorkerConfig>, log:
 }
 
 /**
- * With Judge0, checker programs still run in the worker's own sandbox when it can start one (root,
- * bubblewrap, a C++ compiler in the image); otherwise problems with a checker program are graded IE.
+ * A separate checker host only for an executor that is none itself. Both shipped executors are (the
+ * sandbox runs checkers locally, Judge0 as multi-file programs), so this is a fallback for others.
  */
 async function createCheckerHost(config: ReturnType<typeof parseWorkerConfig>, executor: Executor, log: ReturnType<typeof createLogger>) {
   if (isCheckerHost(executor) || config.executor.kind !== 'judge0') return undefined;
@@ -53,7 +53,14 @@ export async function main(): Promise<void> {
     createExecutor(config, logWithEnv),
   ]);
   const checkerHost = await createCheckerHost(config, executor, logWithEnv);
-  const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
+  const s3 = new S3Store({
+    bucket: config.s3.bucket,
+    region: config.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    cacheDir: config.cacheDir,
+    cacheMaxBytes: config.cacheMaxBytes,
+  });
   const worker = new GradingWorker(
     { session, replies, s3, results, executor, checkerHost, log: logWithEnv },
     { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },

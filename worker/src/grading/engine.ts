@@ -11,7 +11,7 @@
  */
 import type { GradingRequest } from '../../../core/src/contracts/request';
 import type { GradingResult, TestResult, Verdict } from '../../../core/src/contracts/result';
-import { CaseRun, Executor, isInteractiveExecutor, OutputSink, RunOutcome } from '../executors/port';
+import { CaseRun, Executor, ExecutorUnavailableError, isInteractiveExecutor, OutputSink, RunOutcome } from '../executors/port';
 import type { TestSet } from '../problems/testSet';
 import { CheckResult, OutputCheck, streamingCheckerFor } from './checkers';
 import { logBlock, logLine } from './logText';
@@ -105,7 +105,8 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   if (testSet.checkerProgram) {
     const host = input.checkerHost ?? (isCheckerHost(input.executor) ? input.executor : undefined);
     const why = !host
-      ? `this problem's testlib checker runs in the worker's local sandbox, which executor ${input.executor.name} lacks`
+      ? "this problem's testlib checker runs in the worker's local sandbox or on Judge0 (multi-file programs), " +
+        `neither of which executor ${input.executor.name} is`
       : await host.prepareChecker(testSet.checkerProgram, testSet.version, request.requestId).then((prepared) => {
           if (prepared.ok) programChecker = prepared.checker;
           return prepared.ok ? undefined : prepared.message;
@@ -114,7 +115,8 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   }
   const interactor = testSet.interactorProgram;
   if (interactor && !isInteractiveExecutor(input.executor)) {
-    return checkerUnusable(input, log, `interactive problems run on the worker's local sandbox executor; executor ${input.executor.name} cannot run them`);
+    const why = "interactive problems run on the worker's local sandbox executor or on a Judge0 with multi-file programs";
+    return checkerUnusable(input, log, `${why}; executor ${input.executor.name} cannot run them`);
   }
 
   const outputOf = (index: number): CaseOutput => {
@@ -157,7 +159,11 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     }
     if (outcome.status === 'exited' && outcome.exitCode === 0) {
       if (!streamed) feed(output, run.outcome.stdout);
-      checked = await output.finish().catch((error: Error) => ({ ok: false, checkerFailed: true, message: `checker could not run: ${error.message}` }));
+      checked = await output.finish().catch((error: Error) => {
+        // The executor that runs the checker (Judge0) is down: retry the submission later, do not judge.
+        if (error instanceof ExecutorUnavailableError) throw error;
+        return { ok: false, checkerFailed: true, message: `checker could not run: ${error.message}` };
+      });
     } else {
       output.discard();
     }

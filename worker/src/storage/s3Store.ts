@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { buildTestSet, isTestSetFile, TestSet } from '../problems/testSet';
+import { pruneLeastRecentlyUsed, touchEntry } from './lruDir';
 
 export interface S3Location {
   bucket: string;
@@ -27,6 +28,8 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Where downloaded test cases are kept, keyed by ETag. */
   cacheDir: string;
+  /** Bytes of cached test files kept in cacheDir, least recently used removed first (only cache files). Unset: unbounded. */
+  cacheMaxBytes?: number;
   client?: S3Client;
 }
 
@@ -125,7 +128,10 @@ export class S3Store {
   private async cachedObject(key: string, etag: string): Promise<string> {
     const file = path.join(this.opts.cacheDir, createHash('sha256').update(`${this.bucket}/${key}@${etag}`).digest('hex'));
     const cached = await fsp.readFile(file, 'utf8').catch(() => undefined);
-    if (cached !== undefined && etag) return cached;
+    if (cached !== undefined && etag) {
+      void touchEntry(file);
+      return cached;
+    }
     const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: etag || undefined }));
     const body = await object.Body!.transformToString('utf8');
     await fsp.mkdir(this.opts.cacheDir, { recursive: true });
@@ -133,6 +139,9 @@ export class S3Store {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     await fsp.writeFile(tmp, body);
     await fsp.rename(tmp, file);
+    // Old test-set versions are never read again: the least recently used files go past the budget.
+    const maxBytes = this.opts.cacheMaxBytes;
+    if (maxBytes) void pruneLeastRecentlyUsed(this.opts.cacheDir, { maxBytes, keep: (name) => !/^[0-9a-f]{64}$/.test(name) });
     return body;
   }
 }

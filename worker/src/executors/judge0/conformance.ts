@@ -6,10 +6,13 @@
 import { gradeSubmission } from '../../grading/engine';
 import type { Verdict } from '../../../../core/src/contracts/result';
 import type { Language } from '../../../../core/src/languages';
-import type { TestSet } from '../../problems/testSet';
+import type { CheckerProgram, TestSet } from '../../problems/testSet';
 import type { Judge0Executor } from './index';
 
-export const CHECKS = ['AC', 'WA', 'CE', 'RE-segfault', 'TLE', 'MLE', 'OLE', 'libm', 'large-output', 'batch-20'] as const;
+// prettier-ignore
+export const CHECKS = [
+  'AC', 'WA', 'CE', 'RE-segfault', 'TLE', 'MLE', 'OLE', 'libm', 'large-output', 'batch-20', 'checker', 'interactive',
+] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 interface Check {
@@ -19,6 +22,8 @@ interface Check {
   timeLimitMs?: number;
   memoryLimitMb?: number;
   outputLimitBytes?: number;
+  /** A testlib checker (checker.cpp) or interactor (interactor.cpp) the problem brings. */
+  program?: { kind: 'checker' | 'interactor'; source: string };
 }
 
 const SUM_CASE = [{ input: '2 3\n', expected: '5\n' }];
@@ -96,7 +101,22 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     AC: { source: 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }', expect: 'AC' },
     WA: { source: 'package main\nimport "fmt"\nfunc main() { fmt.Println(0) }', expect: 'WA' },
     CE: { source: 'package main\nfunc main() { x := }', expect: 'CE' },
+    'RE-segfault': { source: 'package main\nimport "fmt"\nfunc main() { var p *int; fmt.Println(*p) }', expect: 'RE' },
     TLE: { source: 'package main\nfunc main() { x := 0; for { x++ } }', expect: 'TLE', timeLimitMs: 1000 },
+    MLE: {
+      source:
+        'package main\nimport "fmt"\nfunc main() { var all [][]byte; for { b := make([]byte, 1<<20); for i := range b { b[i] = 1 }; ' +
+        'all = append(all, b); if len(all) < 0 { fmt.Println(len(all)) } } }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
+    OLE: {
+      source:
+        'package main\nimport ("bufio"; "os")\nfunc main() { w := bufio.NewWriter(os.Stdout); ' +
+        "for i := 0; i < 8000000; i++ { w.WriteByte('x') }; w.Flush() }",
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
   },
   rust: {
     AC: {
@@ -106,12 +126,83 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     },
     WA: { source: 'fn main() { println!("0"); }', expect: 'WA' },
     CE: { source: 'fn main() { let x: i32 = "text"; }', expect: 'CE' },
+    'RE-segfault': {
+      source: 'fn main() { let p: *const i32 = std::ptr::null(); println!("{}", unsafe { std::ptr::read_volatile(p) }); }',
+      expect: 'RE',
+    },
+    TLE: {
+      source: 'fn main() { let mut x: u64 = 0; loop { unsafe { std::ptr::write_volatile(&mut x, x + 1) } } }',
+      expect: 'TLE',
+      timeLimitMs: 1000,
+    },
+    MLE: {
+      source: 'fn main() { let mut all: Vec<Vec<u8>> = Vec::new(); loop { all.push(vec![1u8; 1 << 20]); if all.is_empty() { break; } } }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
+    OLE: {
+      source:
+        'use std::io::Write;\nfn main() { let out = std::io::stdout(); let mut w = std::io::BufWriter::new(out.lock()); ' +
+        'for _ in 0..8000000 { w.write_all(b"x").unwrap(); } }',
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
   },
 };
 for (const language of Object.keys(PROGRAMS) as Language[]) {
   const ac = PROGRAMS[language].AC!;
   PROGRAMS[language]['batch-20'] = { source: ac.source, expect: 'AC', cases: BATCH };
 }
+
+/** Accepts when the output is a+b (the answer file is ignored): proves the checker, not a diff, decided. */
+const SUM_CHECKER = `#include <cstdio>
+int main(int argc, char **argv) {
+  if (argc < 4) return 3;
+  FILE *in = std::fopen(argv[1], "r"), *out = std::fopen(argv[2], "r");
+  long a, b, c;
+  if (!in || std::fscanf(in, "%ld %ld", &a, &b) != 2) return 3;
+  if (!out || std::fscanf(out, "%ld", &c) != 1) { std::fputs("no number", stderr); return 2; }
+  std::fprintf(stderr, "%s", c == a + b ? "ok" : "wrong sum");
+  return c == a + b ? 0 : 1;
+}
+`;
+/** Guess the number in 1..100 (the input), answering "<", ">" or "=" to "? y"; "! x" ends it. */
+const GUESS_INTERACTOR = `#include <cstdio>
+int main(int argc, char **argv) {
+  FILE *in = argc > 1 ? std::fopen(argv[1], "r") : nullptr;
+  long secret;
+  if (!in || std::fscanf(in, "%ld", &secret) != 1) return 3;
+  for (int asked = 0; asked <= 10; asked++) {
+    char kind[2]; long y;
+    if (std::scanf("%1s %ld", kind, &y) != 2) return 1;
+    if (kind[0] == '!') return y == secret ? 0 : 1;
+    std::printf("%c\\n", secret < y ? '<' : secret > y ? '>' : '=');
+    std::fflush(stdout);
+  }
+  return 1;
+}
+`;
+const GUESS_CASE = [{ input: '37\n', expected: '' }];
+PROGRAMS.cpp.checker = { source: PROGRAMS.cpp.AC!.source, expect: 'AC', program: { kind: 'checker', source: SUM_CHECKER } };
+PROGRAMS.python.checker = { source: PROGRAMS.python.AC!.source, expect: 'AC', program: { kind: 'checker', source: SUM_CHECKER } };
+PROGRAMS.cpp.interactive = {
+  source:
+    '#include <cstdio>\nint main(){ long lo = 1, hi = 100; for(;;){ long m = (lo + hi) / 2; ' +
+    'std::printf("? %ld\\n", m); std::fflush(stdout); char c[2]; if (std::scanf("%1s", c) != 1) return 0; ' +
+    'if (c[0] == \'=\') { std::printf("! %ld\\n", m); std::fflush(stdout); return 0; } if (c[0] == \'<\') hi = m - 1; else lo = m + 1; } }',
+  expect: 'AC',
+  cases: GUESS_CASE,
+  program: { kind: 'interactor', source: GUESS_INTERACTOR },
+};
+PROGRAMS.python.interactive = {
+  source:
+    'lo, hi = 1, 100\nwhile True:\n    m = (lo + hi) // 2\n    print("?", m, flush=True)\n    c = input().strip()\n' +
+    '    if c == "=":\n        print("!", m, flush=True)\n        break\n' +
+    '    if c == "<":\n        hi = m - 1\n    else:\n        lo = m + 1\n',
+  expect: 'AC',
+  cases: GUESS_CASE,
+  program: { kind: 'interactor', source: GUESS_INTERACTOR },
+};
 
 export interface CheckOutcome {
   language: Language;
@@ -153,6 +244,12 @@ async function runCheck(executor: Judge0Executor, language: Language, check: Che
   if (!executor.resolved(language)) return { language, check, result: 'FAIL', detail: 'this Judge0 offers no such language (GET /languages)' };
   const cases = (spec.cases ?? SUM_CASE).map((c, i) => ({ index: i + 1, input: c.input, expected: c.expected, weight: 1, sample: true }));
   const testSet: TestSet = { cases, checker: { type: 'whitespace' }, outputLimitBytes: spec.outputLimitBytes, version: `judge0-check-${language}-${check}` };
+  if (spec.program) {
+    const file = `${spec.program.kind}.cpp`;
+    const program: CheckerProgram = { language: 'cpp', files: new Map([[file, spec.program.source]]), sourceFile: file };
+    if (spec.program.kind === 'checker') testSet.checkerProgram = program;
+    else testSet.interactorProgram = program;
+  }
   try {
     const { result } = await gradeSubmission({
       request: { requestId: `judge0-check-${language}-${check}`, language, timeLimit: spec.timeLimitMs ?? 5000, memoryLimit: spec.memoryLimitMb ?? 256 },

@@ -25,6 +25,12 @@ import { Judge0BadRequestError, Judge0HttpError, Judge0QueueFullError } from './
 import { Judge0Http } from './http';
 import { ClampedLimits, clampLimits, COMPILER_OPTIONS, compilerOptionsAllowed, ConfigInfo, CONFIG_DEFAULTS, submissionPayload } from './submissions';
 import { FIELDS, isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, ReadContext, toRunOutcome } from './statuses';
+import type { CheckerProgram } from '../../problems/testSet';
+import type { PrepareResult } from '../../grading/programChecker';
+import { checkerLimits, prepareJudge0Checker } from './checker';
+import { executeInteractive, interactionBoxLimits } from './interactive';
+import { ProgramBuilder } from './programs';
+import { ProjectRunner } from './projects';
 
 export { Judge0AuthError, Judge0BadRequestError, Judge0MaintenanceError, Judge0QueueFullError } from './errors';
 export type { ResolvedLanguage } from './catalog';
@@ -97,6 +103,11 @@ export class Judge0Executor implements Executor {
   /** Judge0 languages whose compiler_options this server refused (422): sent without from then on. */
   private readonly optionsRefused = new Set<number>();
   private readonly jobs = new Map<string, JobState>();
+  /** Language 89, when this server runs multi-file programs (checkers and interactive problems need it). */
+  private projectId?: number;
+  private readonly rows = new Map<number, Promise<Judge0LanguageRow | undefined>>();
+  private readonly projects: ProjectRunner;
+  private readonly programs: ProgramBuilder;
 
   constructor(private readonly opts: Judge0Options) {
     this.http = new Judge0Http({
@@ -109,6 +120,20 @@ export class Judge0Executor implements Executor {
       onRequest: opts.onRequest,
       sleep: (ms) => this.sleep(ms),
     });
+    this.projects = new ProjectRunner({
+      http: this.http,
+      projectId: () => this.projectId,
+      sleep: (ms) => this.sleep(ms),
+      pollInitialMs: opts.pollInitialMs ?? 100,
+      pollMaxMs: opts.pollMaxMs ?? 2000,
+      deadlineMs: opts.jobDeadlineMs ?? 120_000,
+      internalErrorRetries: opts.internalErrorRetries ?? 1,
+    });
+    this.programs = new ProgramBuilder({
+      runner: this.projects,
+      languageRow: (language) => this.languageRow(language),
+      maxFileSizeKb: () => Number(this.config.max_max_file_size ?? CONFIG_DEFAULTS.max_max_file_size),
+    });
   }
 
   /** Reads /config_info and /languages (cached for the process); Java/JS details from /languages/:id. */
@@ -118,6 +143,7 @@ export class Judge0Executor implements Executor {
     const rows = await this.http.get<Judge0LanguageRow[]>('/languages');
     this.languagesById = resolveLanguages(rows);
     const project = rows.find((r) => r.name === MULTI_FILE_NAME);
+    this.projectId = project && this.config.enable_additional_files !== false ? project.id : undefined;
     if (this.opts.multiFile === false) return;
     if (!project || this.config.enable_additional_files === false) {
       this.notice('Java/JavaScript run without runtime memory flags: this Judge0 has no multi-file programs (language 89 or ENABLE_ADDITIONAL_FILES)');
@@ -168,9 +194,48 @@ export class Judge0Executor implements Executor {
     return this.languagesById.get(language);
   }
 
+  /** Interactive problems run as multi-file programs (interactive.ts): only where Judge0 has them. */
+  get interactive(): boolean {
+    return this.projectId !== undefined;
+  }
+
+  /** Testlib checkers run on Judge0 as multi-file programs (checker.ts). */
+  prepareChecker(program: CheckerProgram, version: string): Promise<PrepareResult> {
+    const unsupported = () =>
+      this.projectId === undefined
+        ? `testlib checkers run on Judge0 as multi-file programs, which ${this.http.baseUrl} does not offer ` +
+          '(language 89 or ENABLE_ADDITIONAL_FILES)'
+        : undefined;
+    const deps = {
+      builder: this.programs,
+      runner: this.projects,
+      limits: () => checkerLimits(this.config),
+      maxExtractKb: () => Number(this.config.max_extract_size ?? 10_240),
+      unsupported,
+    };
+    return prepareJudge0Checker(deps, program, version);
+  }
+
+  /** GET /languages/:id for one of ours (commands, source_file), fetched once. */
+  private languageRow(language: Language): Promise<Judge0LanguageRow | undefined> {
+    const id = this.languagesById.get(language)?.id;
+    if (id === undefined) return Promise.resolve(undefined);
+    let row = this.rows.get(id);
+    if (!row) {
+      row = this.http.get<Judge0LanguageRow>(`/languages/${id}`);
+      row.catch(() => this.rows.delete(id));
+      this.rows.set(id, row);
+    }
+    return row;
+  }
+
   async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
     const resolved = this.languagesById.get(job.language);
     if (!resolved) throw new Error(`Judge0 at ${this.http.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_PATTERNS[job.language]})`);
+    if (job.interactor) {
+      const deps = { builder: this.programs, runner: this.projects, languageRow: (l: Language) => this.languageRow(l) };
+      return executeInteractive({ ...deps, boxLimits: (j) => interactionBoxLimits(j, this.config) }, job, onCase);
+    }
     const deadline = Date.now() + (this.opts.jobDeadlineMs ?? 120_000);
     const limits = clampLimits(job.limits, job.language, this.config);
     const ctx: ReadContext = {

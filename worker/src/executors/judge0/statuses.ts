@@ -50,8 +50,18 @@ export interface Judge0Submission {
 export const isFinal = (statusId: number) => statusId >= JUDGE0_STATUS.ACCEPTED;
 export const isRetryableInternal = (statusId: number) => statusId === JUDGE0_STATUS.INTERNAL_ERROR || statusId === JUDGE0_STATUS.EXEC_FORMAT_ERROR;
 
-const OOM_TEXT = /MemoryError|std::bad_alloc|OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory/;
-const SIGNAL_NAMES: Record<number, string> = { 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ' };
+const OOM_TEXT = new RegExp(
+  [
+    'MemoryError',
+    'std::bad_alloc',
+    'OutOfMemoryError',
+    'JavaScript heap out of memory',
+    'Cannot allocate memory',
+    'runtime: out of memory', // Go
+    'memory allocation of \\d+ bytes failed', // Rust
+  ].join('|'),
+);
+export const SIGNAL_NAMES: Record<number, string> = { 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ' };
 const STATUS_SIGNALS: Record<number, number> = { 7: 11, 8: 25, 9: 8, 10: 6 }; // status.rb:17-25
 
 /** What the adapter sent and the case's limits, needed to read a result. */

@@ -23,6 +23,8 @@ export interface ConfigInfo {
   max_memory_limit?: number;
   max_stack_limit?: number;
   max_max_file_size?: number;
+  /** KB: the largest file unzipped from additional_files (config.rb:37). */
+  max_extract_size?: number;
 }
 
 /** Judge0 1.13.1's own defaults for maxima a server may not report (app/helpers/config.rb:15-35). */
@@ -104,7 +106,7 @@ export function submissionPayload(p: PayloadInput): Record<string, unknown> {
   return { language_id: p.resolved.id, source_code: b64(p.source), ...common, ...(options ? { compiler_options: options } : {}) };
 }
 
-const JAVAC_OPTIONS = '-encoding UTF-8 -J-Xmx256m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1';
+export const JAVAC_OPTIONS = '-encoding UTF-8 -J-Xmx256m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1';
 
 /** Judge0's run command with the local sandbox's runtime flags inserted after the binary. */
 export function runScript(language: Language, runCmd: string, memoryLimitMb: number): string {

@@ -5,7 +5,7 @@
  * is spilled to N.out while it runs (bounded by the output limit, which the runner enforces before
  * writing), and the case's files are removed as soon as the case is judged.
  */
-import { closeSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fsp, rmSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { CheckResult } from '../../grading/checkers';
@@ -13,6 +13,10 @@ import { CaseCheckFile, PreparedChecker, PrepareResult, readTestlibRun } from '.
 import type { CheckerProgram } from '../../problems/testSet';
 import type { SandboxRunResult, SandboxRunSpec } from './runner';
 import { COMPILE_LIMITS } from './toolchains';
+import { pruneLeastRecentlyUsed, touchEntry } from '../../storage/lruDir';
+
+/** Compiled checkers and interactors kept under <workRoot>/checkers (one folder each). */
+export const MAX_CACHED_PROGRAMS = 64;
 
 /** What the host needs from the sandbox executor. */
 export interface SandboxAccess {
@@ -61,12 +65,15 @@ export class SandboxCheckerHost {
     return { ok: true, checker: new SandboxPreparedChecker(this.sandbox, dir, program.language) };
   }
 
-  /** The compiled program (checker or interactor) for a test-set version, compiled at most once. */
-  compiledProgram(program: CheckerProgram, version: string) {
+  /** The compiled program (checker or interactor) for a test-set version, compiled at most once while cached. */
+  async compiledProgram(program: CheckerProgram, version: string) {
     const hash = createHash('sha256').update(version).update('\0').update(program.sourceFile);
     for (const name of [...program.files.keys()].sort()) hash.update('\0').update(name).update('\0').update(program.files.get(name)!);
     const key = hash.digest('hex').slice(0, 32);
     let pending = this.compiled.get(key);
+    const hit = pending && (await pending.catch(() => undefined));
+    if (hit?.ok && !existsSync(hit.file)) pending = undefined; // pruned: build again
+    else if (hit?.ok) void touchEntry(path.dirname(hit.file));
     if (!pending) {
       pending = this.compile(program, key);
       this.compiled.set(key, pending);
@@ -104,6 +111,8 @@ export class SandboxCheckerHost {
       await fsp.chown(partial, 0, 0);
       await fsp.chmod(partial, 0o755);
       await fsp.rename(partial, file);
+      // One folder per test-set version: the least recently used go once there are too many.
+      void pruneLeastRecentlyUsed(path.dirname(cacheDir), { maxEntries: MAX_CACHED_PROGRAMS, keep: (name) => name === key });
       return { ok: true, file };
     } finally {
       await this.sandbox.removeJobDir(dir).catch(() => undefined);

@@ -7,13 +7,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createSandboxExecutor, SandboxUnavailableError } from '../../executors/sandbox';
 import type { Executor } from '../../executors/port';
 import type { CheckerHost } from '../../grading/programChecker';
-import { pushProblems } from './push';
+import { DEFAULT_KEEP_VERSIONS, pushProblems } from './push';
 import { formatReports, validateProblems } from './validate';
 import { formatVerify, verifyProblems } from './verify';
 
 export const PROBLEM_USAGE = `usage: grading-stack problem validate DIR
        grading-stack problem verify DIR
-       grading-stack problem push DIR --bucket B [--endpoint URL] [--region R]
+       grading-stack problem push DIR --bucket B [--keep N] [--endpoint URL] [--region R]
 
   DIR is one problem folder (testcases/ or 1.in, 1.out, ...) or a folder of them; every problem is
   checked at once. docs/problem-format.md describes the format.
@@ -25,6 +25,8 @@ export const PROBLEM_USAGE = `usage: grading-stack problem validate DIR
             in the local sandbox; exits 1 when a verdict differs from the name
   push      validate, then upload each problem as a new test-set version and switch to it with one
             write (problems/<id>/testcases/current.json); nothing is uploaded if any problem is invalid.
+            --keep N keeps the N most recent versions of each problem (default ${DEFAULT_KEEP_VERSIONS}, never
+            the live one) and deletes older ones from versions/.
             Credentials come from the usual AWS chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...).
             --endpoint for an S3-compatible server (path-style), --region (default AWS_REGION or us-east-1)`;
 
@@ -36,7 +38,7 @@ interface ProblemArgs {
   flags: Map<string, string>;
 }
 
-const FLAGS: Record<ProblemArgs['action'], string[]> = { validate: [], verify: [], push: ['bucket', 'endpoint', 'region'] };
+const FLAGS: Record<ProblemArgs['action'], string[]> = { validate: [], verify: [], push: ['bucket', 'keep', 'endpoint', 'region'] };
 
 export function parseProblemArgs(argv: string[]): ProblemArgs {
   const [action, ...rest] = argv;
@@ -59,6 +61,8 @@ export function parseProblemArgs(argv: string[]): ProblemArgs {
   }
   if (positional.length !== 1) errors.push(`problem ${action} takes one DIR (got ${positional.length})`);
   if (action === 'push' && !flags.get('bucket')) errors.push('--bucket is required');
+  const keep = flags.get('keep');
+  if (keep !== undefined && !/^[1-9]\d{0,3}$/.test(keep)) errors.push(`--keep must be a whole number of versions from 1 (got "${keep}")`);
   if (errors.length) throw new ProblemUsageError(errors.join('\n'));
   return { action, dir: positional[0], flags };
 }
@@ -96,8 +100,10 @@ export async function problemCommand(argv: string[]): Promise<number> {
     const region = args.flags.get('region') ?? process.env.AWS_REGION ?? 'us-east-1';
     const client = new S3Client({ region, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
     try {
-      for (const p of await pushProblems(reports, client, args.flags.get('bucket')!)) {
+      const keep = Number(args.flags.get('keep') ?? DEFAULT_KEEP_VERSIONS);
+      for (const p of await pushProblems(reports, client, args.flags.get('bucket')!, keep)) {
         process.stdout.write(`${p.problem}: pushed version ${p.version} (${p.files} files), live\n`);
+        if (p.removed.length) process.stdout.write(`${p.problem}: removed ${p.removed.length} older version(s): ${p.removed.join(', ')}\n`);
       }
     } finally {
       client.destroy();
