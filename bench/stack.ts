@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { seedProblems } from '../scripts/local';
+import { pushProblems } from '../worker/src/problems/tooling/push';
+import { validateProblems } from '../worker/src/problems/tooling/validate';
 import { LocalActiveMq } from '../scripts/services/activemq';
 import { LocalMariaDb } from '../scripts/services/mariadb';
 import { LocalS3 } from '../scripts/services/s3';
@@ -39,7 +40,7 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
     LocalS3.create({ dir: path.join(dir, 's3') }),
   ]);
   await seedProblems(s3.env());
-  await seedBenchProblem(s3);
+  await seedBenchProblem(s3, dir);
   const session = await BrokerSession.open(broker.connectOptions());
   const results = new Map<string, number>();
   const verdicts = new Map<string, string>();
@@ -81,12 +82,21 @@ export const BENCH_CASES = [
   ['-999999999999 -1', '-1000000000000'],
 ];
 
-async function seedBenchProblem(s3: LocalS3): Promise<void> {
+/** Pushed the way `grading-stack problem push` does (a live version under testcases/versions/), as production problems are. */
+async function seedBenchProblem(s3: LocalS3, dir: string): Promise<void> {
+  const folder = path.join(dir, 'bench-problems', BENCH_PROBLEM);
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'description.md'), '# A + B (benchmark)\n\nPrint the sum of two integers.\n');
+  BENCH_CASES.forEach(([input, output], i) => {
+    fs.writeFileSync(path.join(folder, `${i + 1}.in`), `${input}\n`);
+    fs.writeFileSync(path.join(folder, `${i + 1}.out`), `${output}\n`);
+  });
   const client = s3Client(s3);
-  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `problems/${BENCH_PROBLEM}/${key}`, Body: body }));
-  await put('description.md', '# A + B (benchmark)\n\nPrint the sum of two integers.\n');
-  await Promise.all(BENCH_CASES.flatMap(([input, output], i) => [put(`testcases/${i + 1}.in`, `${input}\n`), put(`testcases/${i + 1}.out`, `${output}\n`)]));
-  client.destroy();
+  try {
+    await pushProblems(await validateProblems(path.dirname(folder)), client, s3.bucket);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Uploads each source (in parallel batches) and returns the grading requests for `problemId`. */
@@ -153,7 +163,9 @@ export interface WorkerChild {
 
 /** Starts a worker entry point (worker/src/main.ts or bench/instantWorker.ts) and waits for "worker ready". */
 export async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry], {
+  // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+  const child = spawn(process.execPath, [...profile, '--require', 'tsx/cjs', entry], {
     env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     cwd: path.join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,13 @@
 /**
- * The worker's view of the grading bucket: submission sources, a problem's test cases (cached on
- * disk by ETag, so popular problems are downloaded once per task), and results/{id}/ uploads.
+ * The worker's view of the grading bucket: submission sources, a problem's test cases (built sets
+ * kept in memory by version, files cached on disk by ETag, so popular problems are downloaded once
+ * per task), and results/{id}/ uploads.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { buildTestSet, isTestSetFile, TestSet } from '../problems/testSet';
+import { buildTestSet, isTestSetFile, TestSet, TestSetCache } from '../problems/testSet';
 
 export interface S3Location {
   bucket: string;
@@ -27,7 +28,19 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean;
   /** Where downloaded test cases are kept, keyed by ETag. */
   cacheDir: string;
+  /** Bytes of test-set text kept in memory (least recently used dropped first). Default 32 MiB. */
+  testSetCacheBytes?: number;
   client?: S3Client;
+}
+
+interface ListedObject {
+  key: string;
+  etag: string;
+}
+
+/** Identifies a listed file set (keys and ETags): part of the result cache key. */
+function testSetVersion(objects: ListedObject[]): string {
+  return createHash('sha256').update(objects.map((o) => `${o.key}=${o.etag}`).sort().join('\n')).digest('hex');
 }
 
 const MAX_SOURCE_BYTES = 1024 * 1024;
@@ -39,12 +52,24 @@ export const LIVE_VERSION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export class S3Store {
   readonly client: S3Client;
   readonly bucket: string;
+  private readonly testSets: TestSetCache;
+  private readonly loadingTestSets = new Map<string, Promise<TestSet>>();
 
   constructor(private readonly opts: S3StoreOptions) {
     this.bucket = opts.bucket;
+    this.testSets = new TestSetCache(opts.testSetCacheBytes ?? 32 * 1024 * 1024);
     this.client =
       opts.client ??
-      new S3Client({ region: opts.region ?? 'us-east-1', endpoint: opts.endpoint, forcePathStyle: opts.forcePathStyle, maxAttempts: 3 });
+      new S3Client({
+        region: opts.region ?? 'us-east-1',
+        endpoint: opts.endpoint,
+        forcePathStyle: opts.forcePathStyle,
+        maxAttempts: 3,
+        // No CRC32 of every body in and out (TLS already protects these small objects in transit; the
+        // checksums cost CPU on every message); the SDK still adds one where an operation requires it.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
   }
 
   /** Only objects of the configured bucket may be read: a request cannot point the worker elsewhere. */
@@ -70,15 +95,42 @@ export class S3Store {
     return object.Body!.transformToString('utf8');
   }
 
-  /** Lists the test-set files (isTestSetFile) under the prefix, downloads what the cache lacks. */
+  /**
+   * The test set under the prefix. A problem pushed by `grading-stack problem push` names its live
+   * version in current.json; the version's files sit complete under versions/<v>/ before that one PUT
+   * switches to them, and a version is never rewritten, so a known version costs one GET of
+   * current.json. Without current.json the prefix is listed every time and the set is reused while
+   * the listing's keys and ETags stay the same. Files missing from memory come from the disk cache
+   * (by ETag) or S3.
+   */
   async readTestSet(prefixUri: string): Promise<TestSet> {
     const prefix = this.ownKey(prefixUri);
-    const objects: Array<{ key: string; etag: string }> = [];
-    let token: string | undefined;
-    // A problem pushed by `grading-stack problem push` names its live version in current.json; the
-    // version's files sit complete under versions/<v>/ before that one PUT switches to them.
     const pointer = await this.readLiveVersion(prefix);
-    const setPrefix = pointer ? `${prefix}${LIVE_VERSIONS_DIR}${pointer}/` : prefix;
+    if (pointer) {
+      const setPrefix = `${prefix}${LIVE_VERSIONS_DIR}${pointer}/`;
+      return this.cachedTestSet(`live:${setPrefix}`, async () => this.loadTestSet(setPrefix, await this.listTestSet(setPrefix)));
+    }
+    const objects = await this.listTestSet(prefix);
+    return this.cachedTestSet(`listed:${prefix}:${testSetVersion(objects)}`, () => this.loadTestSet(prefix, objects));
+  }
+
+  /** One load per key at a time: concurrent messages for a new set wait for the same download. */
+  private async cachedTestSet(key: string, load: () => Promise<TestSet>): Promise<TestSet> {
+    const cached = this.testSets.get(key);
+    if (cached) return cached;
+    let loading = this.loadingTestSets.get(key);
+    if (!loading) {
+      loading = load()
+        .then((set) => this.testSets.set(key, set))
+        .finally(() => this.loadingTestSets.delete(key));
+      this.loadingTestSets.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async listTestSet(setPrefix: string): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
+    let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: setPrefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
@@ -87,10 +139,13 @@ export class S3Store {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+    return objects;
+  }
+
+  private async loadTestSet(setPrefix: string, objects: ListedObject[]): Promise<TestSet> {
     const files = new Map<string, string>();
     await Promise.all(objects.map(async (o) => files.set(o.key.slice(setPrefix.length), await this.cachedObject(o.key, o.etag))));
-    const version = createHash('sha256').update(objects.map((o) => `${o.key}=${o.etag}`).sort().join('\n')).digest('hex');
-    return buildTestSet(files, version);
+    return buildTestSet(files, testSetVersion(objects));
   }
 
   /** The version current.json names under a test-case prefix, if any. */
