@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Language } from '../core/src/languages';
 import { measureBare } from './bare';
-import { BENCH_CASES, prepare, ProcessSampler, send, spawnWorker, startBenchStack, waitForResults } from './stack';
+import { BENCH_CASES, buildWorker, prepare, ProcessSampler, send, spawnWorker, startBenchStack, waitForResults } from './stack';
 import { percentile, round, table } from './stats';
 import { checkTarget } from './targets';
 
@@ -33,6 +33,7 @@ function sources(count: number, tag: string): Array<{ language: Language; source
 
 export async function pipelineBench(): Promise<string> {
   const cases = BENCH_CASES.length;
+  const built = await buildWorker();
   const stack = await startBenchStack('pipeline');
   const rows: Array<Array<string | number>> = [];
   let workerRss = 0;
@@ -40,7 +41,7 @@ export async function pipelineBench(): Promise<string> {
   let pacedLatency: number[] = [];
   const burstSources = sources(N, 'burst');
   try {
-    const worker = await spawnWorker(path.join(__dirname, '../worker/src/main.ts'), { ...stack.env(), EXECUTOR: 'sandbox', WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), SANDBOX_CONCURRENCY: String(SLOTS) });
+    const worker = await spawnWorker(path.join(built, 'worker/src/main.js'), { ...stack.env(), EXECUTOR: 'sandbox', WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), SANDBOX_CONCURRENCY: String(SLOTS) });
     const sampler = new ProcessSampler(worker.pid);
     try {
       // Burst: everything queued at once.

@@ -161,13 +161,39 @@ export interface WorkerChild {
   stop(): Promise<void>;
 }
 
-/** Starts a worker entry point (worker/src/main.ts or bench/instantWorker.ts) and waits for "worker ready". */
+const ROOT = path.join(__dirname, '..');
+let build: Promise<string> | undefined;
+
+/**
+ * The worker compiled as its image runs it (`npm run build`'s settings, then plain `node`, no tsx),
+ * once per benchmark run, into dist/bench/ (with bench/instantWorker.ts); returns that directory.
+ */
+export function buildWorker(): Promise<string> {
+  build ??= new Promise<string>((resolve, reject) => {
+    const out = path.join(ROOT, 'dist', 'bench');
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.mkdirSync(out, { recursive: true });
+    const config = path.join(out, 'tsconfig.json');
+    const include = ['core/src/**/*.ts', 'worker/src/**/*.ts', 'bench/instantWorker.ts'].map((p) => `../../${p}`);
+    fs.writeFileSync(config, JSON.stringify({ extends: '../../tsconfig.build.json', compilerOptions: { outDir: '.', rootDir: '../..' }, include }));
+    const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    tsc.stdout!.on('data', (d: Buffer) => (output += d));
+    tsc.stderr!.on('data', (d: Buffer) => (output += d));
+    tsc.once('error', reject);
+    tsc.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`compiling the worker for the benchmark failed:\n${output}`))));
+  });
+  return build;
+}
+
+/** Starts a worker entry point (compiled .js from buildWorker, or .ts through tsx) and waits for "worker ready". */
 export async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerChild> {
   // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
-  const child = spawn(process.execPath, [...profile, '--require', 'tsx/cjs', entry], {
+  const loader = entry.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [];
+  const child = spawn(process.execPath, [...profile, ...loader, entry], {
     env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-    cwd: path.join(__dirname, '..'),
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -5,7 +5,7 @@
  * highest, with broker, database and S3 server on the same cores.
  */
 import * as path from 'node:path';
-import { prepare, ProcessSampler, send, spawnWorker, startBenchStack, waitForResults } from './stack';
+import { buildWorker, prepare, ProcessSampler, send, spawnWorker, startBenchStack, waitForResults } from './stack';
 import { round, table } from './stats';
 import { checkTarget } from './targets';
 
@@ -13,6 +13,7 @@ const MESSAGES = Number(process.env.BENCH_OVERHEAD_MESSAGES ?? 1000);
 const CONCURRENCY = ['4', '16'];
 
 export async function workerOverheadBench(): Promise<string> {
+  const built = await buildWorker();
   const stack = await startBenchStack('overhead');
   const rows: Array<Array<string | number>> = [];
   const checks: string[] = [];
@@ -21,7 +22,7 @@ export async function workerOverheadBench(): Promise<string> {
       // Unique sources: no result comes from the cache, every message takes the full path.
       const requests = await prepare(stack, Array.from({ length: MESSAGES }, (_, i) => ({ language: 'python' as const, source: `# ${concurrency}-${i}\nprint(3)\n` })));
       for (const request of requests) await send(stack, request);
-      const worker = await spawnWorker(path.join(__dirname, 'instantWorker.ts'), { ...stack.env(), WORKER_CONCURRENCY: concurrency });
+      const worker = await spawnWorker(path.join(built, 'bench/instantWorker.js'), { ...stack.env(), WORKER_CONCURRENCY: concurrency });
       const sampler = new ProcessSampler(worker.pid);
       const cpuBefore = sampler.cpuSeconds();
       const start = performance.now();

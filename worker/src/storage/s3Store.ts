@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { buildTestSet, isTestSetFile, TestSet, TestSetCache } from '../problems/testSet';
+import { ObjectTooLargeError, S3ObjectCalls } from './s3Objects';
 
 export interface S3Location {
   bucket: string;
@@ -54,6 +55,8 @@ export class S3Store {
   readonly bucket: string;
   private readonly testSets: TestSetCache;
   private readonly loadingTestSets = new Map<string, Promise<TestSet>>();
+  /** GET/PUT of single objects past the SDK's command pipeline (s3Objects.ts), when the client allows. */
+  private readonly objects: S3ObjectCalls;
 
   constructor(private readonly opts: S3StoreOptions) {
     this.bucket = opts.bucket;
@@ -70,6 +73,23 @@ export class S3Store {
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });
+    this.objects = new S3ObjectCalls(this.client, this.bucket);
+  }
+
+  /** An object's text through the lean path, else through S3Client. */
+  private async getText(key: string, maxBytes = Infinity): Promise<string> {
+    if (await this.objects.available()) return this.objects.get(key, maxBytes);
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    if ((object.ContentLength ?? 0) > maxBytes) {
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new ObjectTooLargeError(`s3://${this.bucket}/${key} is larger than ${maxBytes} bytes`);
+    }
+    return object.Body!.transformToString('utf8');
+  }
+
+  private async putText(key: string, body: string, contentType: string): Promise<void> {
+    if (await this.objects.available()) return this.objects.put(key, body, contentType);
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
   /** Only objects of the configured bucket may be read: a request cannot point the worker elsewhere. */
@@ -81,18 +101,15 @@ export class S3Store {
 
   async readSource(uri: string): Promise<string> {
     const key = this.ownKey(uri);
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error) => {
+    return this.getText(key, MAX_SOURCE_BYTES).catch((error) => {
       // A missing source stays missing: no point retrying it (NoSuchKey, or 404 without a body).
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if ((error as Error).name === 'NoSuchKey' || status === 404) {
         throw new SourceNotFoundError(`source ${uri} does not exist`);
       }
+      if (error instanceof ObjectTooLargeError) throw new SourceTooLargeError(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
       throw error;
     });
-    if ((object.ContentLength ?? 0) > MAX_SOURCE_BYTES) {
-      throw new SourceTooLargeError(`source ${uri} is larger than ${MAX_SOURCE_BYTES} bytes`);
-    }
-    return object.Body!.transformToString('utf8');
   }
 
   /**
@@ -152,8 +169,7 @@ export class S3Store {
   private async readLiveVersion(prefix: string): Promise<string | undefined> {
     let text: string;
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${prefix}${LIVE_VERSION_FILE}` }));
-      text = await object.Body!.transformToString('utf8');
+      text = await this.getText(`${prefix}${LIVE_VERSION_FILE}`, 64 * 1024);
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if ((error as Error).name === 'NoSuchKey' || status === 404) return undefined;
@@ -167,8 +183,8 @@ export class S3Store {
   async putResult(requestId: string, resultJson: string, executionLog: string): Promise<string> {
     const prefix = `results/${requestId}/`;
     await Promise.all([
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${prefix}result.json`, Body: resultJson, ContentType: 'application/json' })),
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${prefix}execution.log`, Body: executionLog, ContentType: 'text/plain; charset=utf-8' })),
+      this.putText(`${prefix}result.json`, resultJson, 'application/json'),
+      this.putText(`${prefix}execution.log`, executionLog, 'text/plain; charset=utf-8'),
     ]);
     return `s3://${this.bucket}/${prefix}result.json`;
   }
