@@ -76,6 +76,12 @@ export function encodeKey(key: string): string {
 
 export class S3ObjectCalls {
   private endpoint?: Promise<Endpoint | undefined>;
+  /**
+   * The client's config.signer() builds a new signer (a copy of the whole config) on every call:
+   * one is kept. It asks the client's credential provider on every signature, so rotated task-role
+   * credentials are still picked up.
+   */
+  private signer?: ReturnType<ClientConfig['signer']>;
 
   constructor(
     private readonly client: S3Client,
@@ -118,7 +124,11 @@ export class S3ObjectCalls {
     // A keep-alive socket the server closed in the meantime fails at once: one immediate second try.
     for (let attempt = 1; ; attempt++) {
       try {
-        const signer = await config.signer();
+        this.signer ??= config.signer().catch((error: unknown) => {
+          this.signer = undefined;
+          throw error;
+        });
+        const signer = await this.signer;
         const signed = await signer.sign({ ...request, headers: { ...headers } }, { signingRegion: region, signingService: 's3' });
         const { response } = await config.requestHandler.handle(signed);
         if (response.statusCode >= 300) {
