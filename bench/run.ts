@@ -4,7 +4,8 @@
  * Not part of `npm test`; docs/benchmarks.md records a run.
  * Sizes: BENCH_SUBMISSIONS (pipeline burst, default 500), BENCH_PACED_SUBMISSIONS (pipeline paced run, 100),
  * BENCH_SANDBOX_RUNS (200), BENCH_JUDGE0_SUBMISSIONS (20), BENCH_OVERHEAD_MESSAGES (1000).
- * BENCH_CPU_PROF=<dir> makes the benchmarks' worker processes write V8 CPU profiles there.
+ * BENCH_CPU_PROF=<dir> makes the benchmarks' worker processes write V8 CPU profiles there; BENCH_WORKER_LOG=<file>
+ * appends their log lines to a file.
  */
 import * as os from 'node:os';
 import { judge0Bench } from './judge0';

@@ -214,6 +214,12 @@ export async function spawnWorker(entry: string, env: Record<string, string>): P
   });
   child.stdout!.removeAllListeners('data');
   child.stderr!.removeAllListeners('data');
+  // BENCH_WORKER_LOG=<file>: the worker's log lines go there (to see where a message's time goes).
+  if (process.env.BENCH_WORKER_LOG) {
+    const log = fs.createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
   child.stdout!.resume();
   child.stderr!.resume();
   return {
