@@ -2,7 +2,7 @@
  * Pipeline: N submissions (problem `bench-sum`, 5 cases, C and Python) pushed through ActiveMQ -> worker (local
  * sandbox) -> results on the local stack. A burst measures throughput; a paced run at half that
  * rate measures latency from submit to final result without queueing dominating it. The physical
- * limit is then measured in the same run on the same cores (bench/bare.ts): the same burst
+ * limit is measured before and after it in the same run on the same cores (bench/bare.ts): the same burst
  * submissions executed bare (compiled once, the same slots and submissions in flight, no sandbox,
  * queue, S3 or database), and one at a time for the execution time of a submission.
  * Targets: burst throughput at least 70% of bare, paced p99 latency at most 1.5x the bare p99 of
@@ -34,6 +34,9 @@ function sources(count: number, tag: string): Array<{ language: Language; source
 export async function pipelineBench(): Promise<string> {
   const cases = BENCH_CASES.length;
   const built = await buildWorker();
+  // The physical limit is measured before and after the pipeline and averaged: load from outside drifts.
+  const bareOptions = { slots: SLOTS, inFlight: WORKER_CONCURRENCY };
+  const bareBefore = await measureBare(sources(N, 'burst'), BENCH_CASES as Array<[string, string]>, { ...bareOptions, alone: 0 });
   const stack = await startBenchStack('pipeline');
   const rows: Array<Array<string | number>> = [];
   let workerRss = 0;
@@ -82,13 +85,15 @@ export async function pipelineBench(): Promise<string> {
     await stack.stop();
   }
 
-  // The physical limit, on the same cores right after: the burst's submissions bare, then a sample one at a time.
-  const bare = await measureBare(burstSources, BENCH_CASES as Array<[string, string]>, { slots: SLOTS, inFlight: WORKER_CONCURRENCY, alone: PACED });
-  rows.push([`bare, the same ${N}, ${WORKER_CONCURRENCY} in flight`, round(bare.throughput, 1), '-', '-', '-']);
+  // The physical limit again, on the same cores right after: the burst's submissions bare, then a sample one at a time.
+  const bare = await measureBare(burstSources, BENCH_CASES as Array<[string, string]>, { ...bareOptions, alone: PACED });
+  const bareThroughput = (bareBefore.throughput + bare.throughput) / 2;
+  rows.push([`bare, the same ${N}, ${WORKER_CONCURRENCY} in flight, before`, round(bareBefore.throughput, 1), '-', '-', '-']);
+  rows.push([`bare, the same ${N}, ${WORKER_CONCURRENCY} in flight, after`, round(bare.throughput, 1), '-', '-', '-']);
   const alone = bare.aloneMs;
   rows.push([`bare, first ${alone.length} one at a time`, '-', round(percentile(alone, 50), 0), round(percentile(alone, 95), 0), round(percentile(alone, 99), 0)]);
   const checks = [
-    checkTarget('pipeline burst throughput / bare throughput', throughput / bare.throughput, '>=', THROUGHPUT_FRACTION_TARGET),
+    checkTarget('pipeline burst throughput / bare throughput (mean of before and after)', throughput / bareThroughput, '>=', THROUGHPUT_FRACTION_TARGET),
     checkTarget('pipeline paced p99 latency / bare p99 of one submission', percentile(pacedLatency, 99) / percentile(alone, 99), '<=', PACED_LATENCY_RATIO_TARGET, 'x'),
   ];
   return [
