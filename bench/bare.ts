@@ -47,7 +47,9 @@ function run(command: string[], cwd: string, input: string): Promise<string> {
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -87,7 +89,8 @@ export async function measureBare(
   const inputs = cases.map(([input]) => `${input}\n`);
   const check = (i: number, outputs: string[]) => {
     outputs.forEach((out, c) => {
-      if (out.trim() !== cases[c][1]) throw new Error(`bare run of submission ${i} case ${c + 1} printed ${JSON.stringify(out.slice(0, 100))}`);
+      if (out.trim() !== cases[c][1])
+        throw new Error(`bare run of submission ${i} case ${c + 1} printed ${JSON.stringify(out.slice(0, 100))}`);
     });
   };
   try {

@@ -34,10 +34,17 @@ async function naive(baseUrl: string, j: ExecutionJob): Promise<void> {
     const response = await fetch(`${baseUrl}/submissions?base64_encoded=true&wait=true`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-auth-token': TOKEN },
-      body: JSON.stringify({ language_id: PYTHON_ID, source_code: b64(j.source), stdin: b64(testCase.input), cpu_time_limit: j.limits.timeLimitMs / 1000, memory_limit: j.limits.memoryLimitMb * 1024 }),
+      body: JSON.stringify({
+        language_id: PYTHON_ID,
+        source_code: b64(j.source),
+        stdin: b64(testCase.input),
+        cpu_time_limit: j.limits.timeLimitMs / 1000,
+        memory_limit: j.limits.memoryLimitMb * 1024,
+      }),
     });
     const result = (await response.json()) as { status?: { id: number } };
-    if (response.status !== 201 || result.status?.id !== 3) throw new Error(`naive call failed: ${response.status} ${JSON.stringify(result).slice(0, 200)}`);
+    if (response.status !== 201 || result.status?.id !== 3)
+      throw new Error(`naive call failed: ${response.status} ${JSON.stringify(result).slice(0, 200)}`);
   }
 }
 
@@ -72,7 +79,14 @@ export async function judge0Bench(): Promise<string> {
       const ratio = median(measured.batched.ms) / median(measured.naive.ms);
       checks.push(checkTarget(`judge0 ${cases} cases: adapter p50 latency / naive wait=true p50`, ratio, '<=', LATENCY_RATIO_TARGET, 'x'));
       const submits = Math.max(...measured.batched.submits);
-      checks.push(checkTarget(`judge0 ${cases} cases: adapter submit requests per submission (max), ceil(cases/20)`, submits, '<=', Math.ceil(cases / 20)));
+      checks.push(
+        checkTarget(
+          `judge0 ${cases} cases: adapter submit requests per submission (max), ceil(cases/20)`,
+          submits,
+          '<=',
+          Math.ceil(cases / 20),
+        ),
+      );
     }
   } finally {
     await adapter.close();

@@ -26,7 +26,10 @@ const PACED_LATENCY_RATIO_TARGET = 1.5;
 function sources(count: number, tag: string): Array<{ language: Language; source: string }> {
   return Array.from({ length: count }, (_, i) =>
     i % 5 === 4
-      ? { language: 'c' as const, source: `/* ${tag}${i} */\n#include <stdio.h>\nint main(void){long long a,b;scanf("%lld %lld",&a,&b);printf("%lld\\n",a+b);return 0;}\n` }
+      ? {
+          language: 'c' as const,
+          source: `/* ${tag}${i} */\n#include <stdio.h>\nint main(void){long long a,b;scanf("%lld %lld",&a,&b);printf("%lld\\n",a+b);return 0;}\n`,
+        }
       : { language: 'python' as const, source: `# ${tag}${i}\na, b = map(int, input().split())\nprint(a + b)\n` },
   );
 }
@@ -44,7 +47,12 @@ export async function pipelineBench(): Promise<string> {
   let pacedLatency: number[] = [];
   const burstSources = sources(N, 'burst');
   try {
-    const worker = await spawnWorker(path.join(built, 'worker/src/main.js'), { ...stack.env(), EXECUTOR: 'sandbox', WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), SANDBOX_CONCURRENCY: String(SLOTS) });
+    const worker = await spawnWorker(path.join(built, 'worker/src/main.js'), {
+      ...stack.env(),
+      EXECUTOR: 'sandbox',
+      WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
+      SANDBOX_CONCURRENCY: String(SLOTS),
+    });
     const sampler = new ProcessSampler(worker.pid);
     try {
       // Burst: everything queued at once.
@@ -55,13 +63,26 @@ export async function pipelineBench(): Promise<string> {
         sentAt.set(request.requestId, performance.now());
         await send(stack, request);
       }
-      await waitForResults(stack, burst.map((r) => r.requestId), 1_800_000);
+      await waitForResults(
+        stack,
+        burst.map((r) => r.requestId),
+        1_800_000,
+      );
       const seconds = (performance.now() - start) / 1000;
       const wrong = burst.filter((r) => stack.verdicts.get(r.requestId) !== 'AC');
-      if (wrong.length) throw new Error(`${wrong.length} benchmark submissions were not AC (e.g. ${stack.verdicts.get(wrong[0].requestId)}): the figures would not mean anything`);
+      if (wrong.length)
+        throw new Error(
+          `${wrong.length} benchmark submissions were not AC (e.g. ${stack.verdicts.get(wrong[0].requestId)}): the figures would not mean anything`,
+        );
       throughput = N / seconds;
       const burstLatency = burst.map((r) => stack.results.get(r.requestId)! - sentAt.get(r.requestId)!);
-      rows.push([`queue + worker, burst of ${N}`, round(throughput, 1), round(percentile(burstLatency, 50), 0), round(percentile(burstLatency, 95), 0), round(percentile(burstLatency, 99), 0)]);
+      rows.push([
+        `queue + worker, burst of ${N}`,
+        round(throughput, 1),
+        round(percentile(burstLatency, 50), 0),
+        round(percentile(burstLatency, 95), 0),
+        round(percentile(burstLatency, 99), 0),
+      ]);
 
       // Paced at half the measured throughput: latency of a system that keeps up.
       const paced = await prepare(stack, sources(PACED, 'paced'));
@@ -73,9 +94,19 @@ export async function pipelineBench(): Promise<string> {
         sentAt.set(request.requestId, performance.now());
         await send(stack, request);
       }
-      await waitForResults(stack, paced.map((r) => r.requestId), 600_000);
+      await waitForResults(
+        stack,
+        paced.map((r) => r.requestId),
+        600_000,
+      );
       pacedLatency = paced.map((r) => stack.results.get(r.requestId)! - sentAt.get(r.requestId)!);
-      rows.push([`queue + worker, paced ${PACED} at ${round(throughput / 2, 1)}/s`, '-', round(percentile(pacedLatency, 50), 0), round(percentile(pacedLatency, 95), 0), round(percentile(pacedLatency, 99), 0)]);
+      rows.push([
+        `queue + worker, paced ${PACED} at ${round(throughput / 2, 1)}/s`,
+        '-',
+        round(percentile(pacedLatency, 50), 0),
+        round(percentile(pacedLatency, 95), 0),
+        round(percentile(pacedLatency, 99), 0),
+      ]);
     } finally {
       sampler.stop();
       workerRss = sampler.peakRssMb;
@@ -91,13 +122,31 @@ export async function pipelineBench(): Promise<string> {
   rows.push([`bare, the same ${N}, ${WORKER_CONCURRENCY} in flight, before`, round(bareBefore.throughput, 1), '-', '-', '-']);
   rows.push([`bare, the same ${N}, ${WORKER_CONCURRENCY} in flight, after`, round(bare.throughput, 1), '-', '-', '-']);
   const alone = bare.aloneMs;
-  rows.push([`bare, first ${alone.length} one at a time`, '-', round(percentile(alone, 50), 0), round(percentile(alone, 95), 0), round(percentile(alone, 99), 0)]);
+  rows.push([
+    `bare, first ${alone.length} one at a time`,
+    '-',
+    round(percentile(alone, 50), 0),
+    round(percentile(alone, 95), 0),
+    round(percentile(alone, 99), 0),
+  ]);
   const checks = [
-    checkTarget('pipeline burst throughput / bare throughput (mean of before and after)', throughput / bareThroughput, '>=', THROUGHPUT_FRACTION_TARGET),
-    checkTarget('pipeline paced p99 latency / bare p99 of one submission', percentile(pacedLatency, 99) / percentile(alone, 99), '<=', PACED_LATENCY_RATIO_TARGET, 'x'),
+    checkTarget(
+      'pipeline burst throughput / bare throughput (mean of before and after)',
+      throughput / bareThroughput,
+      '>=',
+      THROUGHPUT_FRACTION_TARGET,
+    ),
+    checkTarget(
+      'pipeline paced p99 latency / bare p99 of one submission',
+      percentile(pacedLatency, 99) / percentile(alone, 99),
+      '<=',
+      PACED_LATENCY_RATIO_TARGET,
+      'x',
+    ),
   ];
   return [
-    `Pipeline on the local stack: problem bench-sum (${cases} cases), 4 in 5 submissions Python, 1 in 5 C; worker concurrency ${WORKER_CONCURRENCY}, sandbox concurrency ${SLOTS}`,
+    `Pipeline on the local stack: problem bench-sum (${cases} cases), 4 in 5 submissions Python, 1 in 5 C; ` +
+      `worker concurrency ${WORKER_CONCURRENCY}, sandbox concurrency ${SLOTS}`,
     table(['run', 'submissions/s', 'latency p50 ms', 'p95 ms', 'p99 ms'], rows),
     `Worker peak RSS (VmRSS of the worker process, sampled every 200 ms): ${round(workerRss, 0)} MB.`,
     'Latency = send to the final result on grading-results. Bare = the same programs without sandbox, queue, S3 or',

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
   const cpu = os.cpus();
   console.log(`# grading-stack benchmarks, ${new Date().toISOString()}`);
-  console.log(`# ${cpu[0]?.model.trim()} x ${cpu.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}\n`);
+  console.log(
+    `# ${cpu[0]?.model.trim()} x ${cpu.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}\n`,
+  );
   for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
     const started = Date.now();
     const figures = await BENCHES[name]();

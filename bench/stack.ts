@@ -100,12 +100,18 @@ async function seedBenchProblem(s3: LocalS3, dir: string): Promise<void> {
 }
 
 /** Uploads each source (in parallel batches) and returns the grading requests for `problemId`. */
-export async function prepare(stack: BenchStack, sources: Array<{ language: Language; source: string }>, problemId = BENCH_PROBLEM): Promise<PreparedRequest[]> {
+export async function prepare(
+  stack: BenchStack,
+  sources: Array<{ language: Language; source: string }>,
+  problemId = BENCH_PROBLEM,
+): Promise<PreparedRequest[]> {
   const client = s3Client(stack.s3);
   const out: PreparedRequest[] = [];
   try {
     for (let i = 0; i < sources.length; i += 50) {
-      const chunk = await Promise.all(sources.slice(i, i + 50).map(({ language, source }) => prepareRequest(stack.s3, { problemId, language, source }, client)));
+      const chunk = await Promise.all(
+        sources.slice(i, i + 50).map(({ language, source }) => prepareRequest(stack.s3, { problemId, language, source }, client)),
+      );
       out.push(...chunk.map((request) => ({ requestId: request.requestId, body: JSON.stringify(request) })));
     }
   } finally {
@@ -115,13 +121,18 @@ export async function prepare(stack: BenchStack, sources: Array<{ language: Lang
 }
 
 export function send(stack: BenchStack, request: PreparedRequest): Promise<void> {
-  return stack.session.send('/queue/grading-requests', request.body, { persistent: 'true', 'content-type': 'application/json', 'correlation-id': request.requestId });
+  return stack.session.send('/queue/grading-requests', request.body, {
+    persistent: 'true',
+    'content-type': 'application/json',
+    'correlation-id': request.requestId,
+  });
 }
 
 export async function waitForResults(stack: BenchStack, ids: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (ids.some((id) => !stack.results.has(id))) {
-    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !stack.results.has(id)).length} of ${ids.length} results missing after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${ids.filter((id) => !stack.results.has(id)).length} of ${ids.length} results missing after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -175,13 +186,21 @@ export function buildWorker(): Promise<string> {
     fs.mkdirSync(out, { recursive: true });
     const config = path.join(out, 'tsconfig.json');
     const include = ['core/src/**/*.ts', 'worker/src/**/*.ts', 'bench/instantWorker.ts'].map((p) => `../../${p}`);
-    fs.writeFileSync(config, JSON.stringify({ extends: '../../tsconfig.build.json', compilerOptions: { outDir: '.', rootDir: '../..' }, include }));
-    const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ extends: '../../tsconfig.build.json', compilerOptions: { outDir: '.', rootDir: '../..' }, include }),
+    );
+    const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     tsc.stdout!.on('data', (d: Buffer) => (output += d));
     tsc.stderr!.on('data', (d: Buffer) => (output += d));
     tsc.once('error', reject);
-    tsc.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`compiling the worker for the benchmark failed:\n${output}`))));
+    tsc.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`compiling the worker for the benchmark failed:\n${output}`)),
+    );
   });
   return build;
 }
@@ -192,7 +211,13 @@ export async function spawnWorker(entry: string, env: Record<string, string>): P
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
   const loader = entry.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [];
   const child = spawn(process.execPath, [...profile, ...loader, entry], {
-    env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: {
+      PATH: process.env.PATH!,
+      HEALTH_PORT: '0',
+      GRADING_LOG_LEVEL: 'info',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

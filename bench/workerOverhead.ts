@@ -20,22 +20,38 @@ export async function workerOverheadBench(): Promise<string> {
   try {
     for (const concurrency of CONCURRENCY) {
       // Unique sources: no result comes from the cache, every message takes the full path.
-      const requests = await prepare(stack, Array.from({ length: MESSAGES }, (_, i) => ({ language: 'python' as const, source: `# ${concurrency}-${i}\nprint(3)\n` })));
+      const requests = await prepare(
+        stack,
+        Array.from({ length: MESSAGES }, (_, i) => ({ language: 'python' as const, source: `# ${concurrency}-${i}\nprint(3)\n` })),
+      );
       for (const request of requests) await send(stack, request);
       const worker = await spawnWorker(path.join(built, 'bench/instantWorker.js'), { ...stack.env(), WORKER_CONCURRENCY: concurrency });
       const sampler = new ProcessSampler(worker.pid);
       const cpuBefore = sampler.cpuSeconds();
       const start = performance.now();
-      await waitForResults(stack, requests.map((r) => r.requestId), 600_000);
+      await waitForResults(
+        stack,
+        requests.map((r) => r.requestId),
+        600_000,
+      );
       const seconds = (performance.now() - start) / 1000;
       const cpu = sampler.cpuSeconds() - cpuBefore;
       sampler.stop();
       await worker.stop();
       const cpuMs = (cpu * 1000) / MESSAGES;
-      rows.push([concurrency, MESSAGES, round(seconds), round(MESSAGES / seconds), round(cpuMs, 2), round((cpu / seconds) * 100, 0), round(sampler.peakRssMb, 0)]);
+      rows.push([
+        concurrency,
+        MESSAGES,
+        round(seconds),
+        round(MESSAGES / seconds),
+        round(cpuMs, 2),
+        round((cpu / seconds) * 100, 0),
+        round(sampler.peakRssMb, 0),
+      ]);
       checks.push(checkTarget(`worker CPU per message, concurrency ${concurrency}`, cpuMs, '<=', 2, ' ms'));
       checks.push(checkTarget(`worker peak RSS, concurrency ${concurrency}`, sampler.peakRssMb, '<=', 120, ' MB'));
-      if (concurrency === CONCURRENCY[CONCURRENCY.length - 1]) checks.push(checkTarget(`worker messages/s, concurrency ${concurrency}`, MESSAGES / seconds, '>=', 400));
+      if (concurrency === CONCURRENCY[CONCURRENCY.length - 1])
+        checks.push(checkTarget(`worker messages/s, concurrency ${concurrency}`, MESSAGES / seconds, '>=', 400));
     }
   } finally {
     await stack.stop();

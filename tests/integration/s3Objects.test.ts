@@ -53,27 +53,42 @@ describe('S3 object calls past the SDK pipeline', function () {
   });
 
   it('signs with SigV4 as S3 checks it (s3rver does not check v4 signatures: recomputed here from the request)', async () => {
-    const signing = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' } });
+    const signing = new S3Client({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' },
+    });
     const handler = signing.config.requestHandler as unknown as { handle(request: SentRequest): Promise<unknown> };
     let sent: SentRequest | undefined;
     handler.handle = async (request) => {
       sent = request;
       throw Object.assign(new Error('captured'), { code: 'CAPTURED' });
     };
-    await assert.rejects(new S3ObjectCalls(signing, 'grading-bkt').put('results/a b/result.json', '{"x":1}', 'application/json'), /captured/);
+    await assert.rejects(
+      new S3ObjectCalls(signing, 'grading-bkt').put('results/a b/result.json', '{"x":1}', 'application/json'),
+      /captured/,
+    );
     signing.destroy();
     assert.equal(sent?.hostname, 'grading-bkt.s3.eu-west-1.amazonaws.com');
     assert.equal(sent?.path, '/results/a%20b/result.json');
     const headers = sent!.headers;
     assert.equal(headers['x-amz-content-sha256'], createHash('sha256').update('{"x":1}').digest('hex'));
-    const auth = /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/(\d{8})\/eu-west-1\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-      headers.authorization,
-    );
+    const auth =
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/(\d{8})\/eu-west-1\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+        headers.authorization,
+      );
     assert.ok(auth, headers.authorization);
     const [, day, signedHeaders, signature] = auth;
     const names = signedHeaders.split(';');
     assert.ok(['host', 'x-amz-content-sha256', 'x-amz-date', 'content-type'].every((h) => names.includes(h)));
-    const canonical = ['PUT', sent!.path, '', ...names.map((n) => `${n}:${headers[n].trim()}`), '', signedHeaders, headers['x-amz-content-sha256']].join('\n');
+    const canonical = [
+      'PUT',
+      sent!.path,
+      '',
+      ...names.map((n) => `${n}:${headers[n].trim()}`),
+      '',
+      signedHeaders,
+      headers['x-amz-content-sha256'],
+    ].join('\n');
     const scope = `${day}/eu-west-1/s3/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', headers['x-amz-date'], scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
     const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
@@ -83,7 +98,10 @@ describe('S3 object calls past the SDK pipeline', function () {
 
   it('addresses AWS virtual-hosted or path style as the SDK would, and leaves other set-ups to the SDK', async () => {
     const aws = (bucket: string, config: ConstructorParameters<typeof S3Client>[0] = {}) =>
-      new S3ObjectCalls(new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, ...config }), bucket).available();
+      new S3ObjectCalls(
+        new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, ...config }),
+        bucket,
+      ).available();
     assert.deepEqual(await aws('grading'), { protocol: 'https:', hostname: 'grading.s3.eu-west-1.amazonaws.com', prefix: '/' });
     assert.deepEqual(await aws('with.dots'), { protocol: 'https:', hostname: 's3.eu-west-1.amazonaws.com', prefix: '/with.dots/' });
     assert.equal(await aws('grading', { region: 'cn-north-1' }), undefined, 'another partition');

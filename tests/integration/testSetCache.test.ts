@@ -71,7 +71,10 @@ describe('test sets cached in memory', function () {
     await Promise.all([put('versions/v2/1.in', '2 2\n'), put('versions/v2/1.out', '4\n')]);
     await put('current.json', JSON.stringify({ version: 'v2' }));
     const switched = await store.readTestSet(uri);
-    assert.deepEqual(switched.cases.map((c) => c.expected), ['4\n']);
+    assert.deepEqual(
+      switched.cases.map((c) => c.expected),
+      ['4\n'],
+    );
     assert.notEqual(switched.version, again.version);
     seed.destroy();
     client.destroy();
@@ -91,7 +94,10 @@ describe('test sets cached in memory', function () {
     assert.deepEqual(calls, [`GET ${base}current.json`, `LIST ${base}`], 'current.json (missing) and the listing, no file');
     await put('1.out', '4\n');
     const changed = await store.readTestSet(uri);
-    assert.deepEqual(changed.cases.map((c) => c.expected), ['4\n']);
+    assert.deepEqual(
+      changed.cases.map((c) => c.expected),
+      ['4\n'],
+    );
     assert.notEqual(changed.version, first.version);
     seed.destroy();
     client.destroy();

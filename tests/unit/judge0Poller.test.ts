@@ -50,7 +50,14 @@ describe('Judge0 poll scheduling', () => {
     const late = poller.poll(['c1'], 10_000, 20);
     clock.wake(100);
     const [answersA, answersB] = await Promise.all([a, b]);
-    assert.deepEqual(requests, [['a1', 'a2', 'b1'], ['b2', 'lost']], 'two jobs, one round: 5 tokens in requests of at most 3');
+    assert.deepEqual(
+      requests,
+      [
+        ['a1', 'a2', 'b1'],
+        ['b2', 'lost'],
+      ],
+      'two jobs, one round: 5 tokens in requests of at most 3',
+    );
     assert.deepEqual([...answersA.keys()], ['a1', 'a2']);
     assert.deepEqual([...answersB.keys()], ['b1', 'lost'], 'a token that is not final is left out');
     assert.equal(answersB.get('lost'), null);

@@ -27,7 +27,13 @@ describe('createLogger', () => {
     assert.equal(entry.msg, 'hello');
     assert.equal(typeof entry.time, 'string');
     assert.deepEqual(
-      { service: entry.service, dbPassword: entry.dbPassword, requestId: entry.requestId, authToken: entry.authToken, nested: entry.nested },
+      {
+        service: entry.service,
+        dbPassword: entry.dbPassword,
+        requestId: entry.requestId,
+        authToken: entry.authToken,
+        nested: entry.nested,
+      },
       { service: 's', dbPassword: '[redacted]', requestId: 'r1', authToken: '[redacted]', nested: { n: 1 } },
     );
     assert.ok(!lines[0].includes('hunter2') && !lines[0].includes('abc'));

@@ -119,7 +119,16 @@ export class S3ObjectCalls {
       headers['content-length'] = String(body.length);
       if (contentType) headers['content-type'] = contentType;
     }
-    const request: SdkRequest = { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, method, path: endpoint.prefix + encodeKey(key), query: {}, headers, body };
+    const request: SdkRequest = {
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      method,
+      path: endpoint.prefix + encodeKey(key),
+      query: {},
+      headers,
+      body,
+    };
     const region = await config.region();
     // A keep-alive socket the server closed in the meantime fails at once: one immediate second try.
     for (let attempt = 1; ; attempt++) {
@@ -135,7 +144,11 @@ export class S3ObjectCalls {
           const text = (await readAll(response.body, 64 * 1024, 'error body').catch(() => Buffer.alloc(0))).toString('utf8');
           const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? (response.statusCode === 404 ? 'NotFound' : `Http${response.statusCode}`);
           const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 200);
-          throw new S3CallError(code, response.statusCode, `S3 ${method} s3://${this.bucket}/${key}: ${response.statusCode} ${code}${message ? `: ${message}` : ''}`);
+          throw new S3CallError(
+            code,
+            response.statusCode,
+            `S3 ${method} s3://${this.bucket}/${key}: ${response.statusCode} ${code}${message ? `: ${message}` : ''}`,
+          );
         }
         return response;
       } catch (error) {
