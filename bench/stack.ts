@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { seedProblems } from '../scripts/local';
+import { pushProblems } from '../worker/src/problems/tooling/push';
+import { validateProblems } from '../worker/src/problems/tooling/validate';
 import { LocalActiveMq } from '../scripts/services/activemq';
 import { LocalMariaDb } from '../scripts/services/mariadb';
 import { LocalS3 } from '../scripts/services/s3';
@@ -39,7 +40,7 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
     LocalS3.create({ dir: path.join(dir, 's3') }),
   ]);
   await seedProblems(s3.env());
-  await seedBenchProblem(s3);
+  await seedBenchProblem(s3, dir);
   const session = await BrokerSession.open(broker.connectOptions());
   const results = new Map<string, number>();
   const verdicts = new Map<string, string>();
@@ -81,21 +82,36 @@ export const BENCH_CASES = [
   ['-999999999999 -1', '-1000000000000'],
 ];
 
-async function seedBenchProblem(s3: LocalS3): Promise<void> {
+/** Pushed the way `grading-stack problem push` does (a live version under testcases/versions/), as production problems are. */
+async function seedBenchProblem(s3: LocalS3, dir: string): Promise<void> {
+  const folder = path.join(dir, 'bench-problems', BENCH_PROBLEM);
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'description.md'), '# A + B (benchmark)\n\nPrint the sum of two integers.\n');
+  BENCH_CASES.forEach(([input, output], i) => {
+    fs.writeFileSync(path.join(folder, `${i + 1}.in`), `${input}\n`);
+    fs.writeFileSync(path.join(folder, `${i + 1}.out`), `${output}\n`);
+  });
   const client = s3Client(s3);
-  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `problems/${BENCH_PROBLEM}/${key}`, Body: body }));
-  await put('description.md', '# A + B (benchmark)\n\nPrint the sum of two integers.\n');
-  await Promise.all(BENCH_CASES.flatMap(([input, output], i) => [put(`testcases/${i + 1}.in`, `${input}\n`), put(`testcases/${i + 1}.out`, `${output}\n`)]));
-  client.destroy();
+  try {
+    await pushProblems(await validateProblems(path.dirname(folder)), client, s3.bucket);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Uploads each source (in parallel batches) and returns the grading requests for `problemId`. */
-export async function prepare(stack: BenchStack, sources: Array<{ language: Language; source: string }>, problemId = BENCH_PROBLEM): Promise<PreparedRequest[]> {
+export async function prepare(
+  stack: BenchStack,
+  sources: Array<{ language: Language; source: string }>,
+  problemId = BENCH_PROBLEM,
+): Promise<PreparedRequest[]> {
   const client = s3Client(stack.s3);
   const out: PreparedRequest[] = [];
   try {
     for (let i = 0; i < sources.length; i += 50) {
-      const chunk = await Promise.all(sources.slice(i, i + 50).map(({ language, source }) => prepareRequest(stack.s3, { problemId, language, source }, client)));
+      const chunk = await Promise.all(
+        sources.slice(i, i + 50).map(({ language, source }) => prepareRequest(stack.s3, { problemId, language, source }, client)),
+      );
       out.push(...chunk.map((request) => ({ requestId: request.requestId, body: JSON.stringify(request) })));
     }
   } finally {
@@ -105,13 +121,18 @@ export async function prepare(stack: BenchStack, sources: Array<{ language: Lang
 }
 
 export function send(stack: BenchStack, request: PreparedRequest): Promise<void> {
-  return stack.session.send('/queue/grading-requests', request.body, { persistent: 'true', 'content-type': 'application/json', 'correlation-id': request.requestId });
+  return stack.session.send('/queue/grading-requests', request.body, {
+    persistent: 'true',
+    'content-type': 'application/json',
+    'correlation-id': request.requestId,
+  });
 }
 
 export async function waitForResults(stack: BenchStack, ids: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (ids.some((id) => !stack.results.has(id))) {
-    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !stack.results.has(id)).length} of ${ids.length} results missing after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${ids.filter((id) => !stack.results.has(id)).length} of ${ids.length} results missing after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -151,11 +172,53 @@ export interface WorkerChild {
   stop(): Promise<void>;
 }
 
-/** Starts a worker entry point (worker/src/main.ts or bench/instantWorker.ts) and waits for "worker ready". */
+const ROOT = path.join(__dirname, '..');
+let build: Promise<string> | undefined;
+
+/**
+ * The worker compiled as its image runs it (`npm run build`'s settings, then plain `node`, no tsx),
+ * once per benchmark run, into dist/bench/ (with bench/instantWorker.ts); returns that directory.
+ */
+export function buildWorker(): Promise<string> {
+  build ??= new Promise<string>((resolve, reject) => {
+    const out = path.join(ROOT, 'dist', 'bench');
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.mkdirSync(out, { recursive: true });
+    const config = path.join(out, 'tsconfig.json');
+    const include = ['core/src/**/*.ts', 'worker/src/**/*.ts', 'bench/instantWorker.ts'].map((p) => `../../${p}`);
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ extends: '../../tsconfig.build.json', compilerOptions: { outDir: '.', rootDir: '../..' }, include }),
+    );
+    const tsc = spawn(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    tsc.stdout!.on('data', (d: Buffer) => (output += d));
+    tsc.stderr!.on('data', (d: Buffer) => (output += d));
+    tsc.once('error', reject);
+    tsc.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`compiling the worker for the benchmark failed:\n${output}`)),
+    );
+  });
+  return build;
+}
+
+/** Starts a worker entry point (compiled .js from buildWorker, or .ts through tsx) and waits for "worker ready". */
 export async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', entry], {
-    env: { PATH: process.env.PATH!, HEALTH_PORT: '0', GRADING_LOG_LEVEL: 'info', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-    cwd: path.join(__dirname, '..'),
+  // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+  const loader = entry.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [];
+  const child = spawn(process.execPath, [...profile, ...loader, entry], {
+    env: {
+      PATH: process.env.PATH!,
+      HEALTH_PORT: '0',
+      GRADING_LOG_LEVEL: 'info',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -176,6 +239,12 @@ export async function spawnWorker(entry: string, env: Record<string, string>): P
   });
   child.stdout!.removeAllListeners('data');
   child.stderr!.removeAllListeners('data');
+  // BENCH_WORKER_LOG=<file>: the worker's log lines go there (to see where a message's time goes).
+  if (process.env.BENCH_WORKER_LOG) {
+    const log = fs.createWriteStream(process.env.BENCH_WORKER_LOG, { flags: 'a' });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+  }
   child.stdout!.resume();
   child.stderr!.resume();
   return {

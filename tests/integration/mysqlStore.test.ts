@@ -11,8 +11,16 @@ import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { privateMariaDb, sharedMariaDb } from '../helpers/services';
 import { dbRows } from '../helpers/workerHarness';
 
-const connectStore = (db: LocalMariaDb) =>
-  MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password, ca: db.connectionOptions().ssl.ca });
+const connectStore = (db: LocalMariaDb, connectionLimit?: number) =>
+  MysqlResultStore.connect({
+    host: '127.0.0.1',
+    port: db.port,
+    database: db.database,
+    user: db.username,
+    password: db.password,
+    ca: db.connectionOptions().ssl.ca,
+    connectionLimit,
+  });
 const completed = (requestId: string): GradingResult => ({
   requestId,
   status: 'completed',
@@ -53,6 +61,26 @@ describe('MySQL result store', function () {
     assert.equal(row.cache_key, 'c'.repeat(64));
     assert.equal(row.request_hash, 'a'.repeat(64), 'the first request keeps its fingerprint');
     assert.deepEqual(await store.get(requestId), completed(requestId));
+  });
+
+  it('counts attempts and reports who stored the final result in one statement each, whatever ran before on the connection', async () => {
+    // One connection, so every statement sees what the previous one left in LAST_INSERT_ID.
+    const single = await connectStore(db, 1);
+    try {
+      const [a, b] = [id(), id()];
+      const metaA = { requestId: a, requestHash: 'a'.repeat(64) };
+      assert.deepEqual([await single.beginAttempt(metaA), await single.beginAttempt(metaA), await single.beginAttempt(metaA)], [1, 2, 3]);
+      // A new row right after a count of 3: its own result, not a stale marker.
+      assert.deepEqual(await single.saveResult({ requestId: b }, failed(b)), failed(b));
+      assert.deepEqual(await single.saveResult({ requestId: b }, completed(b)), failed(b), 'the first final result stays');
+      assert.deepEqual(await single.saveResult(metaA, completed(a)), completed(a));
+      assert.deepEqual(await single.saveResult(metaA, failed(a)), completed(a));
+      const [row] = await dbRows(db, a);
+      assert.equal(row.attempts, 3, 'storing a result leaves the attempt count alone');
+      assert.equal(await single.beginAttempt({ requestId: b }), 2, 'a row first written by saveResult counts as one attempt');
+    } finally {
+      await single.close();
+    }
   });
 
   it('keeps the first of two failures too, and records fingerprints and the published mark', async () => {

@@ -77,6 +77,9 @@ const ADDED_COLUMNS: Array<{ name: string; definition: string; backfill?: string
 ];
 
 const FINAL = "status IN ('completed', 'failed')";
+/** saveResult's markers in the insert id: the row already had a final result / took this one. */
+const FINAL_BEFORE = 1;
+const TAKEN = 2;
 
 export interface RequestMeta {
   requestId: string;
@@ -147,15 +150,17 @@ export class MysqlResultStore {
    * attempt records the request's fingerprint; later ones keep it.
    */
   async beginAttempt(meta: RequestMeta): Promise<number> {
-    await this.pool.execute(
+    // One round trip: LAST_INSERT_ID(expr) hands the new count back in the OK packet's insert id (the
+    // counter idiom of the MySQL manual, "Information Functions"); a new row sets it to 1.
+    const [result] = await this.pool.execute(
       `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, attempts, request_hash, source_sha256)
-       VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)
-       ON DUPLICATE KEY UPDATE attempts = attempts + 1, request_hash = COALESCE(request_hash, VALUES(request_hash)),
+       VALUES (?, ?, ?, ?, 'pending', LAST_INSERT_ID(1), ?, ?)
+       ON DUPLICATE KEY UPDATE attempts = LAST_INSERT_ID(attempts + 1), request_hash = COALESCE(request_hash, VALUES(request_hash)),
          source_sha256 = COALESCE(source_sha256, VALUES(source_sha256))`,
       [meta.requestId, ...optionalColumns(meta)],
     );
-    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT attempts FROM grading_results WHERE request_id = ?', [meta.requestId]);
-    return Number(rows[0]?.attempts ?? 1);
+    const count = Number((result as { insertId?: number }).insertId);
+    return count >= 1 ? count : 1;
   }
 
   /** Gives back an attempt that ended by a graceful shutdown, not by the request's fault. */
@@ -231,12 +236,15 @@ export class MysqlResultStore {
     const keep = (column: string, value = `VALUES(${column})`) => `${column} = IF(${FINAL}, ${column}, ${value})`;
     const keepFirst = (column: string) => keep(column, `COALESCE(${column}, VALUES(${column}))`);
     const updates = [
+      // Tells the caller, in the OK packet's insert id, whether the row already had a final result
+      // (FINAL_BEFORE) or took this one (TAKEN); a new row reports 0. attempts itself is unchanged.
+      `attempts = attempts + 0 * LAST_INSERT_ID(IF(${FINAL}, ${FINAL_BEFORE}, ${TAKEN}))`,
       ...['user_id', 'problem_id', 'language'].map(keepFirst),
       ...['verdict', 'score', 'execution_time_ms', 'memory_mb', 'test_results', 'result_json', 'error', 'cache_key'].map((c) => keep(c)),
       ...['request_hash', 'source_sha256', 'completed_at'].map(keepFirst),
       keep('status'),
     ];
-    await this.pool.execute(
+    const [written] = await this.pool.execute(
       `INSERT INTO grading_results (request_id, user_id, problem_id, language, status, verdict, score, execution_time_ms, memory_mb,
          test_results, result_json, error, cache_key, request_hash, source_sha256, attempts, completed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, CURRENT_TIMESTAMP(3))
@@ -259,6 +267,8 @@ export class MysqlResultStore {
         meta.sourceSha256 ?? null,
       ],
     );
+    // The row holds exactly what was sent: no need to read it back.
+    if (Number((written as { insertId?: number }).insertId) !== FINAL_BEFORE) return result;
     const stored = await this.get(meta.requestId);
     if (!stored) throw new Error(`result of ${meta.requestId} was not stored`);
     return stored;

@@ -312,3 +312,69 @@ function contentVersion(files: Map<string, string>): string {
   for (const name of [...files.keys()].sort()) hash.update(name).update('\0').update(files.get(name)!).update('\0');
   return hash.digest('hex');
 }
+
+/**
+ * Built test sets kept in memory, so a message for a known version neither reads files nor checks
+ * the manifest again. Bounded by the text it holds (inputs, outputs, checker files); the least
+ * recently used sets go first. Sets are frozen: every grading shares the same objects.
+ */
+export class TestSetCache {
+  private readonly entries = new Map<string, { set: TestSet; bytes: number }>();
+  private held = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  get(key: string): TestSet | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    // Map order is insertion order: re-inserting marks it most recently used.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.set;
+  }
+
+  /** Keeps `set` under `key` unless it alone is larger than the bound; returns the (frozen) set. */
+  set(key: string, set: TestSet): TestSet {
+    const frozen = freezeTestSet(set);
+    const bytes = testSetBytes(frozen);
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.held -= old.bytes;
+    }
+    if (bytes > this.maxBytes) return frozen;
+    this.entries.set(key, { set: frozen, bytes });
+    this.held += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.held <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.held -= entry.bytes;
+    }
+    return frozen;
+  }
+}
+
+/** Approximate memory of a set's text: two bytes a character (V8 keeps one-byte strings smaller). */
+export function testSetBytes(set: TestSet): number {
+  let chars = 0;
+  for (const c of set.cases) chars += c.input.length + c.expected.length + 64;
+  for (const program of [set.checkerProgram, set.interactorProgram]) {
+    for (const content of program?.files.values() ?? []) chars += content.length;
+  }
+  return chars * 2;
+}
+
+function freezeTestSet(set: TestSet): TestSet {
+  for (const c of set.cases) Object.freeze(c);
+  Object.freeze(set.cases);
+  for (const s of set.subtasks ?? []) Object.freeze(s);
+  return Object.freeze(set);
+}

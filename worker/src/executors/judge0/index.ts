@@ -24,6 +24,7 @@ import { Judge0LanguageRow, LANGUAGE_PATTERNS, MULTI_FILE_NAME, ResolvedLanguage
 import { Judge0BadRequestError, Judge0HttpError, Judge0QueueFullError } from './errors';
 import { Judge0Http } from './http';
 import { ClampedLimits, clampLimits, COMPILER_OPTIONS, compilerOptionsAllowed, ConfigInfo, CONFIG_DEFAULTS, submissionPayload } from './submissions';
+import { BatchPoller, pollDelays, RunTimeEstimates, serverSpanMs } from './poller';
 import { FIELDS, isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, ReadContext, toRunOutcome } from './statuses';
 import type { CheckerProgram } from '../../problems/testSet';
 import type { PrepareResult } from '../../grading/programChecker';
@@ -42,9 +43,14 @@ export interface Judge0Options {
   requestTimeoutMs?: number;
   /** Tries per HTTP request on network errors / 5xx. Default 4. */
   requestAttempts?: number;
-  /** First poll delay (growing x1.5) and cap, ms. Defaults 100 / 2000. */
+  /**
+   * First poll delay until run times are known (then the first poll comes when a job's cases are
+   * expected final), and the cap of the growing delays after it, ms. Defaults 100 / 2000.
+   */
   pollInitialMs?: number;
   pollMaxMs?: number;
+  /** Jobs whose polls are due within this many ms share one poll round (GET /submissions/batch). Default 50. */
+  pollMergeWindowMs?: number;
   /** How long one attempt at a job may take, ms. Default 120000. */
   jobDeadlineMs?: number;
   /** Expired attempts (same Judge0 tokens) before unfinished cases become internal errors. Default 2. */
@@ -87,6 +93,8 @@ const MAX_REMEMBERED_JOBS = 100;
 const STDERR_KEEP = 8192;
 /** Largest poll answer the adapter asks for at once (outputs are fetched fewer at a time when large). */
 const RESPONSE_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Also Judge0's timestamps (submission_serializer.rb), which time a job without our polls' lateness. */
+const POLL_FIELDS = `${FIELDS},created_at,finished_at`;
 
 export async function createJudge0Executor(options: Judge0Options): Promise<Judge0Executor> {
   const executor = new Judge0Executor(options);
@@ -108,8 +116,16 @@ export class Judge0Executor implements Executor {
   private readonly rows = new Map<number, Promise<Judge0LanguageRow | undefined>>();
   private readonly projects: ProjectRunner;
   private readonly programs: ProgramBuilder;
+  private readonly poller: BatchPoller;
+  private readonly runTimes = new RunTimeEstimates();
 
   constructor(private readonly opts: Judge0Options) {
+    this.poller = new BatchPoller({
+      fetch: (tokens, fullGetSize) => this.fetchFinals(tokens, fullGetSize),
+      batchSize: () => this.batchSize,
+      sleep: (ms) => this.sleep(ms),
+      mergeWindowMs: opts.pollMergeWindowMs ?? 50,
+    });
     this.http = new Judge0Http({
       baseUrl: opts.baseUrl,
       authToken: opts.authToken,
@@ -285,7 +301,7 @@ export class Judge0Executor implements Executor {
       // Base64 inflates by 4/3; keep one poll answer under RESPONSE_BUDGET_BYTES.
       const perCase = Math.ceil((ctx.sentMaxFileSizeKb * 1024 * 4) / 3) + 16 * 1024;
       const fullGetSize = Math.max(1, Math.floor(RESPONSE_BUDGET_BYTES / perCase));
-      const finished = await this.pollUntilFinal(state, deadline, fullGetSize, (token, s) => {
+      const finished = await this.pollUntilFinal(state, deadline, fullGetSize, resolved.id, (token, s) => {
         const testCase = state.tokens.get(token)!;
         if (s.status.id === JUDGE0_STATUS.COMPILATION_ERROR) return 'compile-error';
         if (isRetryableInternal(s.status.id) && testCase.internalRetries < (this.opts.internalErrorRetries ?? 1)) {
@@ -376,37 +392,46 @@ export class Judge0Executor implements Executor {
     }
   }
 
-  /** Polls the state's tokens until each is final or the deadline passes; `onFinal` decides what a final one means. */
+  /**
+   * Polls the state's tokens until each is final or the deadline passes; `onFinal` decides what a
+   * final one means. Polls go through the shared poller (one round for all jobs due about then); the
+   * first comes when Judge0 is expected to be done with this many cases of the language.
+   */
   private async pollUntilFinal(
     state: JobState,
     deadline: number,
     fullGetSize: number,
+    languageId: number,
     onFinal: (token: string, s: Judge0Submission) => 'done' | 'retry' | 'compile-error',
   ): Promise<{ compileError?: Judge0Submission; expired?: boolean }> {
-    let delay = this.opts.pollInitialMs ?? 100;
+    const cases = state.tokens.size;
+    const started = Date.now();
+    const finals: Judge0Submission[] = [];
+    const nextDelay = pollDelays(this.runTimes.expectedMs(languageId, cases), this.opts.pollInitialMs ?? 100, this.opts.pollMaxMs ?? 2000);
     while (state.tokens.size) {
       if (Date.now() > deadline) return { expired: true };
-      await this.sleep(delay);
-      delay = Math.min(delay * 1.5, this.opts.pollMaxMs ?? 2000);
-      const tokens = [...state.tokens.keys()];
-      for (let i = 0; i < tokens.length; i += this.batchSize) {
-        const chunk = tokens.slice(i, i + this.batchSize);
-        const answers = await this.fetchFinals(chunk, fullGetSize);
-        let resubmit = false;
-        for (const [token, s] of answers) {
-          if (s === null) {
-            // Judge0 no longer knows the token (database reset): the case is lost, not the program's fault.
-            if (onFinal(token, lostSubmission(token, state.tokens.get(token)!.index)) === 'retry') resubmit = true;
-            continue;
-          }
-          if (!isFinal(s.status.id)) continue;
-          const verdict = onFinal(token, s);
-          if (verdict === 'compile-error') return { compileError: s };
-          if (verdict === 'retry') resubmit = true;
+      const answers = await this.poller.poll([...state.tokens.keys()], nextDelay(), fullGetSize);
+      let resubmit = false;
+      for (const token of [...state.tokens.keys()]) {
+        if (!answers.has(token)) continue;
+        const s = answers.get(token)!;
+        if (s === null) {
+          // Judge0 no longer knows the token (database reset): the case is lost, not the program's fault.
+          if (onFinal(token, lostSubmission(token, state.tokens.get(token)!.index)) === 'retry') resubmit = true;
+          continue;
         }
-        if (resubmit) return {};
+        if (!isFinal(s.status.id)) continue;
+        finals.push(s);
+        const verdict = onFinal(token, s);
+        if (verdict === 'compile-error') return { compileError: s };
+        if (verdict === 'retry') resubmit = true;
       }
+      if (resubmit) return {};
     }
+    // Judge0's own timestamps when it sends them; else what was seen here, shaded down so that polls
+    // which came late do not keep pushing the estimate up.
+    const span = serverSpanMs(finals as Array<Judge0Submission & { created_at?: string; finished_at?: string }>);
+    if (finals.length === cases) this.runTimes.observe(languageId, cases, span ?? (Date.now() - started) * 0.9);
     return {};
   }
 
@@ -416,13 +441,13 @@ export class Judge0Executor implements Executor {
    * the final ones fetched `fullGetSize` at a time, so one response stays within RESPONSE_BUDGET_BYTES.
    */
   private async fetchFinals(chunk: string[], fullGetSize: number): Promise<Array<[string, Judge0Submission | null]>> {
-    if (fullGetSize >= chunk.length) return (await this.fetchChunk(chunk, FIELDS)).map((s, j) => [chunk[j], s]);
+    if (fullGetSize >= chunk.length) return (await this.fetchChunk(chunk, POLL_FIELDS)).map((s, j) => [chunk[j], s]);
     const statuses = await this.fetchChunk(chunk, 'token,status');
     const finals = chunk.filter((_, j) => statuses[j] === null || isFinal(statuses[j]!.status.id));
     const out: Array<[string, Judge0Submission | null]> = [];
     for (let i = 0; i < finals.length; i += fullGetSize) {
       const group = finals.slice(i, i + fullGetSize);
-      (await this.fetchChunk(group, FIELDS)).forEach((s, j) => out.push([group[j], s]));
+      (await this.fetchChunk(group, POLL_FIELDS)).forEach((s, j) => out.push([group[j], s]));
     }
     return out;
   }
