@@ -8,7 +8,7 @@ import { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { LocalEnvelopeEncryptor } from '../../../core/src/solutions/crypto';
 import { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import { GitHubLinkRoutes } from './githubLink';
-import type { ApiRoutes } from './routes';
+import type { ApiRoutes } from '../ports';
 import { StaffSignalRoutes } from './staffSignals';
 
 export interface GatewayExtensions {
