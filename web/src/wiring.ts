@@ -1,13 +1,16 @@
 /**
- * Builds a GradingClient from GatewayConfig with the worker's own adapters: the reconnecting
- * broker session, the MySQL result store (table grading_results) and the request schema.
+ * Builds a GradingClient from GatewayConfig with the shared core adapters: the reconnecting broker
+ * session, the MySQL result store (table grading_results) and the request schema. One connection pool,
+ * made here, serves every store of the gateway; the database must already be migrated (it runs no DDL).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3OfferedLanguages } from './offeredLanguages';
 import { validateGradingRequest } from '../../core/src/contracts';
 import type { Logger } from '../../core/src/log';
 import { BrokerSession } from '../../core/src/queue/session';
-import { MysqlResultStore } from '../../core/src/results/mysqlStore';
+import type { Pool } from 'mysql2/promise';
+import { requireMigrated } from '../../core/src/db/migrations';
+import { createMysqlPool, MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
 import { createGatewayExtensions, GatewayExtensions } from './extensions/wiring';
@@ -18,33 +21,33 @@ import { OpenAiReviewer } from './review/openAiReviewer';
 import { Reviewer, ReviewNotConfiguredError } from './review/port';
 import { ReviewService } from './review/service';
 import { MysqlReviewStore } from './review/store';
-import { GATEWAY_MIGRATIONS } from './db/schema';
 import type { DevLogin, HealthReport } from './ports';
 import { Gateway } from './server';
 import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
-import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
 
 export async function connectGradingClient(config: GatewayConfig, log?: Logger): Promise<GradingClient> {
   return (await connectGatewayParts(config, log)).client;
 }
 
-/** The client, the result store it reads (whose pool the review store shares), the bucket client and the broker session. */
-async function connectGatewayParts(
-  config: GatewayConfig,
-  log?: Logger,
-): Promise<{ client: GradingClient; store: MysqlResultStore; s3: S3Client; broker: BrokerSession }> {
-  const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
-  const [broker, store] = await Promise.all([
-    BrokerSession.open({ ...config.mq, log }),
-    // The gateway's database user may read results but not create tables: the migration did that.
-    MysqlResultStore.connect({ ...config.db, connectionLimit: 10, createSchema: false }),
-  ]);
-  if (config.autoMigrate) {
-    // Local stack only (refused in production): the tables the deploy-time migration would create.
-    for (const statement of [...RESULTS_SCHEMA, ...GATEWAY_MIGRATIONS]) await store.pool.query(statement);
+/** The gateway's database pool: opened once here; fails naming the missing step when the database is not migrated. */
+async function openGatewayPool(db: GatewayConfig['db']): Promise<Pool> {
+  const pool = createMysqlPool({ ...db, connectionLimit: 10 });
+  try {
+    await requireMigrated(pool, 'the gateway');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
   }
+  return pool;
+}
+
+/** The client, the gateway's one database pool (every store is built on it), the bucket client and the broker session. */
+async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
+  const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
+  const [broker, pool] = await Promise.all([BrokerSession.open({ ...config.mq, log }), openGatewayPool(config.db)]);
+  const store = new MysqlResultStore(pool);
   const client = new GradingClient({
     s3,
     bucket: config.s3.bucket,
@@ -52,7 +55,7 @@ async function connectGatewayParts(
     results: {
       get: (requestId) => store.get(requestId),
       ping: async () => {
-        await store.pool.query({ sql: 'SELECT 1', timeout: 2000 });
+        await pool.query({ sql: 'SELECT 1', timeout: 2000 });
       },
       close: () => store.close(),
     },
@@ -65,7 +68,7 @@ async function connectGatewayParts(
     destinations: config.destinations,
     log,
   });
-  return { client, store, s3, broker };
+  return { client, pool, s3, broker };
 }
 
 /** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
@@ -105,18 +108,18 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const { client, store, s3, broker } = await connectGatewayParts(config, log);
+  const { client, pool, s3, broker } = await connectGatewayParts(config, log);
   client.followProgress();
   const presence = new WorkerPresence(config.presence.windowMs);
   broker.subscribe(config.presence.topic, (body) => presence.observe(body));
   let reviews: ReviewService;
-  const index = new MysqlSubmissionIndex(store.pool);
+  const index = new MysqlSubmissionIndex(pool);
   let extensions: GatewayExtensions;
   try {
     await index.check();
-    extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
+    extensions = await createGatewayExtensions(pool, process.env);
     reviews = new ReviewService({
-      store: await MysqlReviewStore.create(store.pool),
+      store: await MysqlReviewStore.create(pool),
       reviewer: reviewerFromConfig(config.review),
       problems: client.problems,
       readSource: (requestId, language) => client.source(requestId, language),
@@ -140,7 +143,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       log,
       auth: createAuthenticator(config.auth),
       index,
-      tickets: new MysqlStreamTicketStore(store.pool),
+      tickets: new MysqlStreamTicketStore(pool),
       devLogin: devLoginFrom(config.auth),
       routes: extensions.routes,
       signals: extensions.signals,

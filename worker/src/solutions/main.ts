@@ -41,7 +41,7 @@ export function s3SubmissionReader(s3: S3Store): (requestId: string) => Promise<
 }
 
 export async function startSolutions(config: SolutionsConfig, log = createLogger({ service: 'accepted-solutions', environment: config.environment })): Promise<RunningSolutions> {
-  const [session, results] = await Promise.all([BrokerSession.open({ ...config.mq, log }), MysqlResultStore.connect({ ...config.db, connectionLimit: 4 })]);
+  const [session, results] = await Promise.all([BrokerSession.open({ ...config.mq, log }), MysqlResultStore.connect({ ...config.db, connectionLimit: 4, who: 'the accepted-solutions process' })]);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: '/tmp' });
   const handler = new AcceptedResultHandler({
     solutions: await MysqlSolutionStore.create(results.pool),
