@@ -9,8 +9,8 @@ import { validateGradingRequest } from '../../core/src/contracts';
 import type { Logger } from '../../core/src/log';
 import { BrokerSession } from '../../core/src/queue/session';
 import type { Pool } from 'mysql2/promise';
-import { requireMigrated } from '../../core/src/db/migrations';
-import { createMysqlPool, MysqlResultStore } from '../../core/src/results/mysqlStore';
+import { openMigratedPool } from '../../core/src/db/pool';
+import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
 import { createGatewayExtensions, GatewayExtensions } from './extensions/wiring';
@@ -31,22 +31,20 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
   return (await connectGatewayParts(config, log)).client;
 }
 
-/** The gateway's database pool: opened once here; fails naming the missing step when the database is not migrated. */
-async function openGatewayPool(db: GatewayConfig['db']): Promise<Pool> {
-  const pool = createMysqlPool({ ...db, connectionLimit: 10 });
-  try {
-    await requireMigrated(pool, 'the gateway');
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
-  return pool;
-}
-
 /** The client, the gateway's one database pool (every store is built on it), the bucket client and the broker session. */
 async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
-  const [broker, pool] = await Promise.all([BrokerSession.open({ ...config.mq, log }), openGatewayPool(config.db)]);
+  const [opened, checked] = await Promise.allSettled([
+    BrokerSession.open({ ...config.mq, log }),
+    openMigratedPool(config.db, { who: 'the gateway', connectionLimit: 10 }),
+  ]);
+  if (opened.status === 'rejected' || checked.status === 'rejected') {
+    // Whichever one opened must not keep the process alive (the broker session reconnects forever).
+    if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+    if (checked.status === 'fulfilled') await checked.value.end().catch(() => undefined);
+    throw opened.status === 'rejected' ? opened.reason : (checked as PromiseRejectedResult).reason;
+  }
+  const [broker, pool] = [opened.value, checked.value];
   const store = new MysqlResultStore(pool);
   const client = new GradingClient({
     s3,
@@ -57,7 +55,7 @@ async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise
       ping: async () => {
         await pool.query({ sql: 'SELECT 1', timeout: 2000 });
       },
-      close: () => store.close(),
+      close: () => pool.end(),
     },
     problems: new S3ProblemCatalog(s3, config.s3.bucket),
     validateRequest: (request) => {
