@@ -94,6 +94,18 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     assert.ok((await tables(conn)).includes('webhook_deliveries'));
   });
 
+  it('two migrators at once (two worker tasks starting) apply each step exactly once between them', async () => {
+    const first = await freshDatabase('mig_race');
+    const second = await mysql.createConnection({ ...first.config, ssl: { ca: fs.readFileSync(servicesTls().caFile, 'utf8') } });
+    open.push(second);
+    const [a, b] = await Promise.all([applyMigrations(first), applyMigrations(second)]);
+    assert.deepEqual(
+      [...a, ...b].map((m) => m.version).sort((x, y) => x - y),
+      MIGRATIONS.map((m) => m.version),
+    );
+    assert.equal((await recorded(first)).length, MIGRATIONS.length);
+  });
+
   it('a worker against an unmigrated database exits naming the step and npm run db:migrate', async () => {
     await freshDatabase('mig_worker');
     const [broker, s3] = await Promise.all([sharedActiveMq(), sharedS3()]);
