@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ReviewError, ReviewErrorReason } from '../../web/src/review/errors';
-import { Review, ReviewInput, Reviewer, ReviewNotConfiguredError } from '../../web/src/review/port';
+import { Review, ReviewInput, Reviewer, ReviewNotConfiguredError, ReviewServiceError } from '../../web/src/review/port';
 import { ReviewService } from '../../web/src/review/service';
 import type { GradedSubmission, ReviewStore, StoredReview } from '../../web/src/review/store';
 import type { ProblemSource } from '../../web/src/ports';
@@ -82,6 +82,24 @@ describe('ReviewService', () => {
     await rejectsWith(service.request('req_none', 'u1'), 'not-found', 404, 'not_found');
     await rejectsWith(service.request('req_a', 'someone_else'), 'not-author', 403, 'forbidden');
     await rejectsWith(service.get('req_a'), 'not-found', 404, 'not_found');
+  });
+
+  it('names a vanished source (410) and a failing model endpoint (502, retry in 60 s), storing nothing', async () => {
+    const failing: Reviewer = {
+      review: async () => {
+        throw new ReviewServiceError('upstream 500 after retries', 500);
+      },
+    };
+    const { add, service, store } = setup(failing);
+    add('req_a', 'completed', 'WA');
+    await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => {
+      const h = httpOf(e);
+      return (e as ReviewError).reason === 'reviewer-failed' && h.status === 502 && h.code === 'review_failed' && h.headers['retry-after'] === '60';
+    });
+    assert.equal(store.reviews.size, 0);
+
+    const gone = new ReviewService({ store, reviewer: new SlowReviewer(), problems, readSource: async () => undefined });
+    await rejectsWith(gone.request('req_a', 'u1'), 'source-gone', 410, 'source_gone');
   });
 
 

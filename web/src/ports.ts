@@ -6,6 +6,7 @@
 import type { SubmissionSignals } from '../../core/src/similarity/signals';
 import type { GatewayEvent } from './eventCursor';
 import type { GradingResult } from './progressItems';
+import type { StoredReview } from './review/store';
 import type { SubmissionInput } from './validation';
 
 export interface PendingSubmission {
@@ -53,6 +54,17 @@ export interface HealthReport {
 
 /** POST /api/dev/login on the local stack: a token for whoever asks (AUTH_DEV_LOGIN, never in production). */
 export type DevLogin = (userId: string, roles: string[]) => Promise<{ token: string; expiresIn: number }>;
+
+/**
+ * Code review on request (review/service.ts implements it). Refusals are ReviewErrors (review/errors.ts)
+ * naming a reason; the HTTP layer alone turns a reason into a status.
+ */
+export interface CodeReviews {
+  /** False when no reviewer is configured: the page hides "Review my code". */
+  readonly enabled: boolean;
+  get(requestId: string): Promise<StoredReview>;
+  request(requestId: string, userId: string, opts?: { regenerate?: boolean; clientAddress?: string }): Promise<{ review: StoredReview; created: boolean }>;
+}
 
 /** Stores the optional paste signals of a submission (core/src/similarity/store.ts implements it). */
 export interface SignalRecorder {

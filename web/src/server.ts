@@ -31,12 +31,11 @@ import { dispatchRoutes } from './extensions/routes';
 import { TokenBucketLimiter } from './rateLimit';
 import { splitSignals, validateSignals } from '../../core/src/similarity/signals';
 import { ReviewError, ReviewErrorReason } from './review/errors';
-import type { ReviewService } from './review/service';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
 import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
-import type { ApiRoutes, DevLogin, HealthReport, ProblemSource, SignalRecorder, SubmissionService } from './ports';
+import type { ApiRoutes, CodeReviews, DevLogin, HealthReport, ProblemSource, SignalRecorder, SubmissionService } from './ports';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 import type { WorkerPresenceReport } from './workerPresence';
 
@@ -54,7 +53,7 @@ export interface GatewayDeps {
   /** Worker presence from heartbeats; absent, /api/workers answers status "unknown". */
   workers?: () => WorkerPresenceReport;
   /** Code review on request; absent, the review routes answer 503. */
-  reviews?: ReviewService;
+  reviews?: CodeReviews;
   /** Languages of the executor in use (names and versions it reports); absent or undefined: plain labels. */
   languages?: () => Promise<OfferedLanguage[] | undefined>;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -331,7 +330,7 @@ export class Gateway {
     }
   }
 
-  private reviewService(): ReviewService {
+  private reviewService(): CodeReviews {
     if (!this.deps.reviews) throw new HttpError(503, 'review_unavailable', 'code review is not enabled on this gateway');
     return this.deps.reviews;
   }

@@ -7,7 +7,7 @@
  */
 import { isLanguage, Language } from '../../../core/src/languages';
 import { TokenBucketLimiter } from '../rateLimit';
-import type { ProblemSource } from '../ports';
+import type { CodeReviews, ProblemSource } from '../ports';
 import { ReviewError } from './errors';
 import { Reviewer, ReviewNotConfiguredError, ReviewServiceError } from './port';
 import type { ReviewStore, StoredReview } from './store';
@@ -33,7 +33,7 @@ export interface ReviewOutcome {
   created: boolean;
 }
 
-export class ReviewService {
+export class ReviewService implements CodeReviews {
   private readonly limiter: TokenBucketLimiter;
   private readonly addressLimiter: TokenBucketLimiter;
   /** One generation per submission at a time in this instance; a second request waits for it. */
