@@ -35,7 +35,9 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     return conn;
   };
   const tables = async (conn: Connection) => {
-    const [rows] = await conn.query<RowDataPacket[]>('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1');
+    const [rows] = await conn.query<RowDataPacket[]>(
+      'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1',
+    );
     return rows.map((r) => String(r.t));
   };
   const recorded = async (conn: Connection) => {
@@ -69,7 +71,14 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
       MIGRATIONS.map((m) => m.version),
     );
     const [tablesAfter, recordedAfter] = [await tables(conn), await recorded(conn)];
-    for (const table of ['grading_results', 'submissions', 'submission_reviews', 'github_links', 'submission_signals', 'webhook_deliveries']) {
+    for (const table of [
+      'grading_results',
+      'submissions',
+      'submission_reviews',
+      'github_links',
+      'submission_signals',
+      'webhook_deliveries',
+    ]) {
       assert.ok(tablesAfter.includes(table), `${table} exists`);
     }
     assert.deepEqual(await applyMigrations(conn), [], 'nothing left to apply');
@@ -83,7 +92,10 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     const older = MIGRATIONS.slice(0, 3);
     await applyMigrations(conn, older);
     assert.ok(!(await tables(conn)).includes('webhook_deliveries'), 'step 5 not applied yet');
-    await assert.rejects(requireMigrated(conn, 'the gateway'), (e: Error) => /the gateway: the database lacks migration step 4 \(/.test(e.message) && /1 later step/.test(e.message));
+    await assert.rejects(
+      requireMigrated(conn, 'the gateway'),
+      (e: Error) => /the gateway: the database lacks migration step 4 \(/.test(e.message) && /1 later step/.test(e.message),
+    );
     const before = await recorded(conn);
     const applied = await applyMigrations(conn);
     assert.deepEqual(
@@ -110,14 +122,28 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     await freshDatabase('mig_worker');
     const [broker, s3] = await Promise.all([sharedActiveMq(), sharedS3()]);
     await assert.rejects(startWorker({ broker, db, s3 }, envFor('mig_worker')), (e: Error) => {
-      return /worker exited \(1\) during start/.test(e.message) && /the worker: the database lacks migration step 1 \(grading_results table\)/.test(e.message) && /run npm run db:migrate/.test(e.message);
+      return (
+        /worker exited \(1\) during start/.test(e.message) &&
+        /the worker: the database lacks migration step 1 \(grading_results table\)/.test(e.message) &&
+        /run npm run db:migrate/.test(e.message)
+      );
     });
   });
 
   it('a gateway against an unmigrated database refuses to start, naming the step', async () => {
     await freshDatabase('mig_gateway');
     const [broker, s3] = await Promise.all([sharedActiveMq(), sharedS3()]);
-    const config = parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), ...envFor('mig_gateway'), PORT: '0', HOST: '127.0.0.1', AUTH_MODE: 'none' });
-    await assert.rejects(startGateway(config), (e: Error) => /the gateway: the database lacks migration step 1 .*run npm run db:migrate/.test(e.message));
+    const config = parseGatewayConfig({
+      ...broker.env(),
+      ...db.env(),
+      ...s3.env(),
+      ...envFor('mig_gateway'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      AUTH_MODE: 'none',
+    });
+    await assert.rejects(startGateway(config), (e: Error) =>
+      /the gateway: the database lacks migration step 1 .*run npm run db:migrate/.test(e.message),
+    );
   });
 });

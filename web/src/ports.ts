@@ -63,7 +63,11 @@ export interface CodeReviews {
   /** False when no reviewer is configured: the page hides "Review my code". */
   readonly enabled: boolean;
   get(requestId: string): Promise<StoredReview>;
-  request(requestId: string, userId: string, opts?: { regenerate?: boolean; clientAddress?: string }): Promise<{ review: StoredReview; created: boolean }>;
+  request(
+    requestId: string,
+    userId: string,
+    opts?: { regenerate?: boolean; clientAddress?: string },
+  ): Promise<{ review: StoredReview; created: boolean }>;
 }
 
 /** Stores the optional paste signals of a submission (core/src/similarity/store.ts implements it). */

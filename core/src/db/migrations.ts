@@ -205,7 +205,8 @@ export async function requireMigrated(db: Queryable, who: string, migrations: re
 export async function applyMigrations(db: Queryable, migrations: readonly Migration[] = MIGRATIONS): Promise<Migration[]> {
   await db.query(MIGRATIONS_TABLE);
   const [locked] = await db.query<RowDataPacket[]>('SELECT GET_LOCK(?, 60) AS got', [LOCK_NAME]);
-  if (Number(locked[0]?.got) !== 1) throw new Error('another migration holds the schema lock for over 60 s; try again when it has finished');
+  if (Number(locked[0]?.got) !== 1)
+    throw new Error('another migration holds the schema lock for over 60 s; try again when it has finished');
   try {
     const applied: Migration[] = [];
     for (const migration of await missingMigrations(db, migrations)) {
