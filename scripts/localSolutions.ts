@@ -37,8 +37,15 @@ export async function prepareLocalSolutions(stateDir: string): Promise<LocalSolu
   github.addRepository(LOCAL_REPOSITORY);
   const healthPort = await freePort();
   const withStore = async <T>(env: Record<string, string>, work: (store: MysqlSolutionStore) => Promise<T>): Promise<T> => {
-    const settings = { host: env.DB_HOST, port: Number(env.DB_PORT), database: env.DB_NAME, user: env.DB_USERNAME, password: env.DB_PASSWORD };
-    const pool = await openMigratedPool({ ...settings, ca: fs.readFileSync(env.DB_TLS_CA, 'utf8') }, { who: 'the local stack', connectionLimit: 2 });
+    const settings = {
+      host: env.DB_HOST,
+      port: Number(env.DB_PORT),
+      database: env.DB_NAME,
+      user: env.DB_USERNAME,
+      password: env.DB_PASSWORD,
+      ca: fs.readFileSync(env.DB_TLS_CA, 'utf8'),
+    };
+    const pool = await openMigratedPool(settings, { who: 'the local stack', connectionLimit: 2 });
     try {
       return await work(await MysqlSolutionStore.create(pool));
     } finally {

@@ -45,7 +45,10 @@ export async function privateActiveMq(name: string, opts: Omit<ActiveMqOptions, 
  * A private database, for tests that stop and start it (fault injection). Migrated (`npm run db:migrate`'s
  * schema steps) unless `migrate: false`, for tests of the migration itself or of an unmigrated database.
  */
-export async function privateMariaDb(name: string, opts: Omit<MariaDbOptions, 'dir' | 'tls'> & { migrate?: boolean } = {}): Promise<LocalMariaDb> {
+export async function privateMariaDb(
+  name: string,
+  opts: Omit<MariaDbOptions, 'dir' | 'tls'> & { migrate?: boolean } = {},
+): Promise<LocalMariaDb> {
   const { migrate = true, ...dbOptions } = opts;
   const db = await LocalMariaDb.create({ ...dbOptions, dir: path.join(servicesRoot(), `mariadb-${name}`), tls: servicesTls() });
   extraServices.push(db);

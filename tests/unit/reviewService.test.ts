@@ -94,7 +94,8 @@ describe('ReviewService', () => {
     add('req_a', 'completed', 'WA');
     await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => {
       const h = httpOf(e);
-      return (e as ReviewError).reason === 'reviewer-failed' && h.status === 502 && h.code === 'review_failed' && h.headers['retry-after'] === '60';
+      const named = (e as ReviewError).reason === 'reviewer-failed' && h.code === 'review_failed';
+      return named && h.status === 502 && h.headers['retry-after'] === '60';
     });
     assert.equal(store.reviews.size, 0);
 

@@ -32,7 +32,10 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
 }
 
 /** The client, the gateway's one database pool (every store is built on it), the bucket client and the broker session. */
-async function connectGatewayParts(config: GatewayConfig, log?: Logger): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
+async function connectGatewayParts(
+  config: GatewayConfig,
+  log?: Logger,
+): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
   const [opened, checked] = await Promise.allSettled([
     BrokerSession.open({ ...config.mq, log }),
