@@ -118,6 +118,24 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     assert.equal((await recorded(first)).length, MIGRATIONS.length);
   });
 
+  it('tells a tier user made before numbered steps (no SELECT on schema_migrations) to run the migration', async () => {
+    const master = await freshDatabase('mig_old_grants');
+    await applyMigrations(master);
+    await master.query("CREATE USER IF NOT EXISTS 'old_tier'@'127.0.0.1' IDENTIFIED BY 'old-tier-password-0123'");
+    await master.query("GRANT SELECT ON mig_old_grants.grading_results TO 'old_tier'@'127.0.0.1'");
+    const old = await mysql.createConnection({
+      ...master.config,
+      user: 'old_tier',
+      password: 'old-tier-password-0123',
+      ssl: master.config.ssl,
+    });
+    open.push(old);
+    await assert.rejects(
+      requireMigrated(old, 'the worker'),
+      /^Error: the worker: cannot read schema_migrations .*run npm run db:migrate, which grants it$/,
+    );
+  });
+
   it('a worker against an unmigrated database exits naming the step and npm run db:migrate', async () => {
     await freshDatabase('mig_worker');
     const [broker, s3] = await Promise.all([sharedActiveMq(), sharedS3()]);

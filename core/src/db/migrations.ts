@@ -194,7 +194,14 @@ export async function missingMigrations(db: Queryable, migrations: readonly Migr
 
 /** At start of a worker or gateway: fails naming the first missing step. Reads only (SELECT on schema_migrations). */
 export async function requireMigrated(db: Queryable, who: string, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
-  const missing = await missingMigrations(db, migrations);
+  let missing: Migration[];
+  try {
+    missing = await missingMigrations(db, migrations);
+  } catch (error) {
+    // A tier user from before numbered steps has no SELECT on schema_migrations: the migration grants it.
+    if ((error as { code?: string }).code !== 'ER_TABLEACCESS_DENIED_ERROR') throw error;
+    throw new Error(`${who}: cannot read schema_migrations (${(error as Error).message}); run npm run db:migrate, which grants it`);
+  }
   if (missing.length) throw new SchemaNotMigratedError(missing, who);
 }
 
