@@ -39,6 +39,8 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
     LocalMariaDb.create({ dir: path.join(dir, 'mariadb'), tls }),
     LocalS3.create({ dir: path.join(dir, 's3') }),
   ]);
+  // The deploy's `npm run db:migrate` step: the worker only checks the schema version.
+  await db.migrate();
   await seedProblems(s3.env());
   await seedBenchProblem(s3, dir);
   const session = await BrokerSession.open(broker.connectOptions());

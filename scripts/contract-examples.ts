@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     LocalMariaDb.create({ dir: path.join(dir, 'mariadb'), tls }),
     LocalS3.create({ dir: path.join(dir, 's3') }),
   ]);
+  await db.migrate();
   const worker = await startWorker({ broker, db, s3 });
   const conn = await connectTo(broker);
   try {

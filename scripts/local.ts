@@ -63,6 +63,9 @@ export async function startServices(stateDir: string, say: (line: string) => voi
     const mariaDb = await LocalMariaDb.create({ dir: path.join(stateDir, 'mariadb'), tls });
     started.push(mariaDb);
     say(`  MariaDB   127.0.0.1:${mariaDb.port} database ${mariaDb.database} (TLS only)`);
+    // What `npm run db:migrate` does on deploy: the worker and the gateway only check the schema version.
+    const steps = await mariaDb.migrate();
+    say(steps.length ? `  migrated: ${steps.map((s) => `step ${s.version} (${s.name})`).join(', ')}` : '  schema up to date');
     say('starting the S3 API (s3rver)...');
     const s3 = await LocalS3.create({ dir: path.join(stateDir, 's3') });
     started.push(s3);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MysqlResultStore } from '../core/src/results/mysqlStore';
+import { openMigratedPool } from '../core/src/db/pool';
 import { LocalEnvelopeEncryptor } from '../core/src/solutions/crypto';
 import { DEFAULT_PATH_TEMPLATE } from '../core/src/solutions/pathTemplate';
 import { MysqlSolutionStore } from '../core/src/solutions/store';
@@ -37,14 +37,19 @@ export async function prepareLocalSolutions(stateDir: string): Promise<LocalSolu
   github.addRepository(LOCAL_REPOSITORY);
   const healthPort = await freePort();
   const withStore = async <T>(env: Record<string, string>, work: (store: MysqlSolutionStore) => Promise<T>): Promise<T> => {
-    const results = await MysqlResultStore.connect({
-      host: env.DB_HOST, port: Number(env.DB_PORT), database: env.DB_NAME, user: env.DB_USERNAME, password: env.DB_PASSWORD,
-      ca: fs.readFileSync(env.DB_TLS_CA, 'utf8'), connectionLimit: 2,
-    });
+    const settings = {
+      host: env.DB_HOST,
+      port: Number(env.DB_PORT),
+      database: env.DB_NAME,
+      user: env.DB_USERNAME,
+      password: env.DB_PASSWORD,
+      ca: fs.readFileSync(env.DB_TLS_CA, 'utf8'),
+    };
+    const pool = await openMigratedPool(settings, { who: 'the local stack', connectionLimit: 2 });
     try {
-      return await work(await MysqlSolutionStore.create(results.pool));
+      return await work(await MysqlSolutionStore.create(pool));
     } finally {
-      await results.close();
+      await pool.end();
     }
   };
   return {

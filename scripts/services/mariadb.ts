@@ -6,6 +6,8 @@
 import { ChildProcess, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import mysql from 'mysql2/promise';
+import { applyMigrations, Migration } from '../../core/src/db/migrations';
 import type { LocalTls } from './tls';
 import { findExecutable, freePort, killProcess, spawnService, stopProcess, waitForPort } from './process';
 
@@ -119,6 +121,19 @@ export class LocalMariaDb {
       'FLUSH PRIVILEGES',
     ].join(';\n');
     execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${this.socket}`, '-uroot'], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /**
+   * `npm run db:migrate`'s schema steps, as this database's own user (it has every privilege on the
+   * database, as the RDS master user does): what the deploy runs before any worker or gateway starts.
+   */
+  async migrate(): Promise<Migration[]> {
+    const connection = await mysql.createConnection(this.connectionOptions());
+    try {
+      return await applyMigrations(connection);
+    } finally {
+      await connection.end();
+    }
   }
 
   /** mysql2 options for tests that query the database directly: TLS, trusting the services' CA. */

@@ -138,7 +138,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
 
     [broker, db, s3, judge0] = await Promise.all([
       privateActiveMq('boot', { username: admin.username, password: admin.password, users: tierUsers }),
-      privateMariaDb('boot', { database: program.databaseName }),
+      privateMariaDb('boot', { database: program.databaseName, migrate: false }),
       privateS3('boot', { bucket: workerEnv.GRADING_BUCKET }),
       startJudge0TestServer({ authToken: value('JUDGE0_AUTH_TOKEN_PARAM'), uidBase: 62800 }),
     ]);

@@ -62,7 +62,7 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
       },
     });
     // The tables come from the migration: the gateway's user could not create them anyway.
-    gatewayEnv = { ...E2E_GATEWAY_AUTH_ENV, DB_AUTO_MIGRATE: 'false', ...tierEnv };
+    gatewayEnv = { ...E2E_GATEWAY_AUTH_ENV, ...tierEnv };
     [a, b] = await Promise.all([stack.gateway(gatewayEnv), stack.gateway(gatewayEnv)]);
   });
 

@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import type { SubmissionSignals } from '../../core/src/similarity/signals';
-import type { ApiRoutes } from '../../web/src/extensions/routes';
-import { Gateway, ProblemSource, SubmissionService } from '../../web/src/server';
+import type { ApiRoutes, ProblemSource, SubmissionService } from '../../web/src/ports';
+import { Gateway } from '../../web/src/server';
 import { tokenFor, unitGatewayAuthDeps } from '../helpers/gatewayAuth';
 
 const CHROMIUM = '/usr/bin/chromium';

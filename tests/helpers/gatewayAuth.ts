@@ -19,7 +19,6 @@ export const E2E_GATEWAY_AUTH_ENV: Record<string, string> = {
   AUTH_ISSUER: ISSUER,
   AUTH_AUDIENCE: AUDIENCE,
   AUTH_DEV_LOGIN: 'true',
-  DB_AUTO_MIGRATE: 'true',
 };
 
 export function tokenFor(userId: string, roles: string[] = []): Promise<string> {

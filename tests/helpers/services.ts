@@ -41,10 +41,18 @@ export async function privateActiveMq(name: string, opts: Omit<ActiveMqOptions, 
   return broker;
 }
 
-/** A private database or S3 server, for tests that stop and start it (fault injection). */
-export async function privateMariaDb(name: string, opts: Omit<MariaDbOptions, 'dir' | 'tls'> = {}): Promise<LocalMariaDb> {
-  const db = await LocalMariaDb.create({ ...opts, dir: path.join(servicesRoot(), `mariadb-${name}`), tls: servicesTls() });
+/**
+ * A private database, for tests that stop and start it (fault injection). Migrated (`npm run db:migrate`'s
+ * schema steps) unless `migrate: false`, for tests of the migration itself or of an unmigrated database.
+ */
+export async function privateMariaDb(
+  name: string,
+  opts: Omit<MariaDbOptions, 'dir' | 'tls'> & { migrate?: boolean } = {},
+): Promise<LocalMariaDb> {
+  const { migrate = true, ...dbOptions } = opts;
+  const db = await LocalMariaDb.create({ ...dbOptions, dir: path.join(servicesRoot(), `mariadb-${name}`), tls: servicesTls() });
   extraServices.push(db);
+  if (migrate) await db.migrate();
   return db;
 }
 
@@ -54,8 +62,12 @@ export async function privateS3(name: string, opts: Omit<S3Options, 'dir'> = {})
   return s3;
 }
 
+/** The shared database, migrated once (as the deploy's `npm run db:migrate` would) before anyone uses it. */
 export function sharedMariaDb(): Promise<LocalMariaDb> {
-  mariaDb ??= LocalMariaDb.create({ dir: path.join(servicesRoot(), 'mariadb'), tls: servicesTls() });
+  mariaDb ??= LocalMariaDb.create({ dir: path.join(servicesRoot(), 'mariadb'), tls: servicesTls() }).then(async (db) => {
+    await db.migrate();
+    return db;
+  });
   return mariaDb;
 }
 

@@ -52,7 +52,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
     assert.equal(await dbCli(['migrate'], env), 0);
   });
 
-  it('lets the worker create its table if missing, write results and read them, and nothing else', async () => {
+  it('lets the worker check the schema version, write results and read them, and nothing else (no DDL)', async () => {
     const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: WORKER.username, password: WORKER.password, ca: caPem() });
     try {
       const meta = { requestId: 'req_grants_1', userId: 'u1', problemId: 'sum', language: 'python' };
@@ -69,13 +69,15 @@ describe('database users per tier (migration and grants on MariaDB)', function (
       await denied(conn, 'DELETE FROM grading_results');
       await denied(conn, 'DROP TABLE grading_results');
       await denied(conn, 'CREATE TABLE other (id INT)');
+      await denied(conn, 'CREATE TABLE IF NOT EXISTS grading_results (x INT)');
+      await denied(conn, "INSERT INTO schema_migrations (version, name) VALUES (999, 'forged')");
     } finally {
       await conn.end();
     }
   });
 
   it('lets the gateway read results and use its own tables, but never change results or the schema', async () => {
-    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: GATEWAY.username, password: GATEWAY.password, createSchema: false, ca: caPem() });
+    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: GATEWAY.username, password: GATEWAY.password, who: 'the gateway', ca: caPem() });
     try {
       assert.equal((await store.get('req_grants_1'))?.status, 'completed');
       const index = new MysqlSubmissionIndex(store.pool);
@@ -117,6 +119,7 @@ describe('database users per tier (migration and grants on MariaDB)', function (
       await denied(conn, 'DELETE FROM grading_results');
       await denied(conn, 'CREATE TABLE IF NOT EXISTS grading_results (x INT)');
       await denied(conn, 'DROP TABLE submissions');
+      await denied(conn, 'DELETE FROM schema_migrations');
       await denied(conn, 'ALTER TABLE submissions ADD COLUMN x INT');
       await denied(conn, 'UPDATE submissions SET user_id = ?', ['someone_else']);
       await denied(conn, 'SELECT * FROM mysql.user');

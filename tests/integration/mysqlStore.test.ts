@@ -1,11 +1,12 @@
 /**
  * The result store against real MariaDB: a final result is written once (a later failure never
- * replaces `completed`), the published mark, fingerprints, and the start-up migration of a table
- * created by the previous release.
+ * replaces `completed`), the published mark, fingerprints, and the versioned migration of a table
+ * created by a release before migrations were numbered.
  */
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import type { GradingResult } from '../../core/src/contracts';
+import { MIGRATIONS, SchemaNotMigratedError } from '../../core/src/db/migrations';
 import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import type { LocalMariaDb } from '../../scripts/services/mariadb';
 import { privateMariaDb, sharedMariaDb } from '../helpers/services';
@@ -100,8 +101,8 @@ describe('MySQL result store', function () {
     assert.deepEqual(record?.document, failed(requestId));
   });
 
-  it('adds the new columns to a table of the previous release and counts its finished rows as published', async () => {
-    const old = await privateMariaDb('store-migration');
+  it('migrates a table of a release before numbered steps: adds the new columns, counts finished rows as published', async () => {
+    const old = await privateMariaDb('store-migration', { migrate: false });
     const conn = await mysql.createConnection({
       host: '127.0.0.1',
       port: old.port,
@@ -124,6 +125,13 @@ describe('MySQL result store', function () {
         [JSON.stringify(completed('req_old_done'))],
       );
       await conn.execute("INSERT INTO grading_results (request_id, status, attempts) VALUES ('req_old_pending', 'pending', 1)");
+      // The store runs no DDL: it refuses the database until the migration has run.
+      await assert.rejects(connectStore(old), (e: Error) => {
+        return e instanceof SchemaNotMigratedError && /migration step 1 \(grading_results table\)/.test(e.message);
+      });
+      const applied = await old.migrate();
+      const all = MIGRATIONS.map((m) => m.version);
+      assert.deepEqual(applied.map((m) => m.version), all, 'no step recorded yet: all of them run (each tolerates the old table)');
       const migrated = await connectStore(old);
       try {
         assert.equal((await migrated.getRecord('req_old_done'))?.published, true, 'finished before the column existed: already published');
@@ -132,7 +140,8 @@ describe('MySQL result store', function () {
       } finally {
         await migrated.close();
       }
-      // A second start finds the columns and changes nothing.
+      // A second migration finds every step recorded and changes nothing.
+      assert.deepEqual(await old.migrate(), []);
       await (await connectStore(old)).close();
     } finally {
       await conn.end();

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gateway, HealthReport } from '../../web/src/server';
+import type { HealthReport } from '../../web/src/ports';
+import { Gateway } from '../../web/src/server';
 import { startHealthServer } from '../../worker/src/health';
 import { unitGatewayAuthDeps } from '../helpers/gatewayAuth';
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { HttpError } from '../../web/src/http';
-import { Review, ReviewInput, Reviewer, ReviewNotConfiguredError } from '../../web/src/review/port';
+import { ReviewError, ReviewErrorReason } from '../../web/src/review/errors';
+import { Review, ReviewInput, Reviewer, ReviewNotConfiguredError, ReviewServiceError } from '../../web/src/review/port';
 import { ReviewService } from '../../web/src/review/service';
 import type { GradedSubmission, ReviewStore, StoredReview } from '../../web/src/review/store';
-import type { ProblemSource } from '../../web/src/server';
+import type { ProblemSource } from '../../web/src/ports';
+import { reviewHttpError } from '../../web/src/server';
 
 class MemoryStore implements ReviewStore {
   submissions = new Map<string, GradedSubmission>();
@@ -60,17 +61,55 @@ function setup(reviewer: Reviewer | ReviewNotConfiguredError = new SlowReviewer(
   return { store, add, service };
 }
 
-async function rejectsWith(promise: Promise<unknown>, status: number, code: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => error instanceof HttpError && error.status === status && error.code === code);
+/** The service throws domain errors only; the status is what the HTTP layer maps the reason to. */
+async function rejectsWith(promise: Promise<unknown>, reason: ReviewErrorReason, status: number, code: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    if (!(error instanceof ReviewError) || error.reason !== reason) return false;
+    const http = reviewHttpError(error);
+    return http.status === status && http.code === code;
+  });
+}
+
+function httpOf(error: unknown) {
+  assert.ok(error instanceof ReviewError, `expected a ReviewError, got ${String(error)}`);
+  return reviewHttpError(error);
 }
 
 describe('ReviewService', () => {
+  it('refuses a missing submission, another author and a missing review with domain errors', async () => {
+    const { add, service } = setup();
+    add('req_a', 'completed', 'AC');
+    await rejectsWith(service.request('req_none', 'u1'), 'not-found', 404, 'not_found');
+    await rejectsWith(service.request('req_a', 'someone_else'), 'not-author', 403, 'forbidden');
+    await rejectsWith(service.get('req_a'), 'not-found', 404, 'not_found');
+  });
+
+  it('names a vanished source (410) and a failing model endpoint (502, retry in 60 s), storing nothing', async () => {
+    const failing: Reviewer = {
+      review: async () => {
+        throw new ReviewServiceError('upstream 500 after retries', 500);
+      },
+    };
+    const { add, service, store } = setup(failing);
+    add('req_a', 'completed', 'WA');
+    await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => {
+      const h = httpOf(e);
+      const named = (e as ReviewError).reason === 'reviewer-failed' && h.code === 'review_failed';
+      return named && h.status === 502 && h.headers['retry-after'] === '60';
+    });
+    assert.equal(store.reviews.size, 0);
+
+    const gone = new ReviewService({ store, reviewer: new SlowReviewer(), problems, readSource: async () => undefined });
+    await rejectsWith(gone.request('req_a', 'u1'), 'source-gone', 410, 'source_gone');
+  });
+
+
   it('refuses a submission that is still pending or failed without a verdict (409)', async () => {
     const { add, service } = setup();
     add('req_p', 'pending');
     add('req_f', 'failed');
-    await rejectsWith(service.request('req_p', 'u1'), 409, 'not_graded');
-    await rejectsWith(service.request('req_f', 'u1'), 409, 'not_gradable');
+    await rejectsWith(service.request('req_p', 'u1'), 'not-graded', 409, 'not_graded');
+    await rejectsWith(service.request('req_f', 'u1'), 'not-gradable', 409, 'not_gradable');
   });
 
   it('passes the verdict, language, description and source to the reviewer', async () => {
@@ -97,13 +136,13 @@ describe('ReviewService', () => {
     await service.request('req_a', 'u1');
     for (let i = 0; i < 5; i++) assert.equal((await service.request('req_a', 'u1')).created, false);
     await service.request('req_a', 'u1', { regenerate: true });
-    await rejectsWith(service.request('req_a', 'u1', { regenerate: true }), 429, 'rate_limited');
+    await rejectsWith(service.request('req_a', 'u1', { regenerate: true }), 'budget-exhausted', 429, 'rate_limited');
   });
 
   it('answers 503 with the configuration problem when no reviewer is configured', async () => {
     const { add, service } = setup(new ReviewNotConfiguredError('code review is not configured: missing apiKey'));
     add('req_a', 'completed', 'AC');
-    await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => e instanceof HttpError && e.status === 503 && /missing apiKey/.test(e.message));
+    await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => httpOf(e).status === 503 && /missing apiKey/.test(httpOf(e).message));
   });
 
   it('limits generations per client address across fresh accounts (429 naming the address budget)', async () => {
@@ -113,7 +152,8 @@ describe('ReviewService', () => {
     await service.request('req_1', 'fresh_1', { clientAddress: '203.0.113.9' });
     await service.request('req_2', 'fresh_2', { clientAddress: '203.0.113.9' });
     await assert.rejects(service.request('req_3', 'fresh_3', { clientAddress: '203.0.113.9' }), (e: unknown) => {
-      return e instanceof HttpError && e.status === 429 && e.headers['x-budget'] === 'address' && /network address/.test(e.message);
+      const h = httpOf(e);
+      return h.status === 429 && h.headers['x-budget'] === 'address' && /network address/.test(h.message);
     });
     await service.request('req_3', 'fresh_3', { clientAddress: '198.51.100.1' });
     assert.equal(reviewer.calls.length, 3);
@@ -126,7 +166,8 @@ describe('ReviewService', () => {
     await service.request('req_1', 'user_1', { clientAddress: 'a' });
     await service.request('req_2', 'user_2', { clientAddress: 'b' });
     await assert.rejects(service.request('req_3', 'user_3', { clientAddress: 'c' }), (e: unknown) => {
-      return e instanceof HttpError && e.status === 429 && e.headers['x-budget'] === 'daily' && /daily code review budget \(2 reviews/.test(e.message) && Number(e.headers['retry-after']) > 0;
+      const h = httpOf(e);
+      return h.status === 429 && h.headers['x-budget'] === 'daily' && /daily code review budget \(2 reviews/.test(h.message) && Number(h.headers['retry-after']) > 0;
     });
     assert.equal(reviewer.calls.length, 2);
   });

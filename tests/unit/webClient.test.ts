@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { GradingClient, MessageBroker } from '../../web/src/client';
 import type { GatewayEvent } from '../../web/src/eventCursor';
 import { parseProgressMessage } from '../../web/src/progressItems';
-import type { ProblemSource } from '../../web/src/server';
+import type { ProblemSource } from '../../web/src/ports';
 import { GradingResult, validateGradingRequest } from '../../core/src/contracts';
 
 class MemoryS3 {

@@ -17,7 +17,7 @@ import { DeliveryCursor, GatewayEvent } from './eventCursor';
 import { isNotFound } from './problems';
 import { ProgressHub } from './progressHub';
 import { GradingResult, ProgressItem } from './progressItems';
-import type { PendingSubmission, ProblemSource, SubmissionView } from './server';
+import type { PendingSubmission, ProblemSource, SubmissionView } from './ports';
 import { decodeEventId } from './sse';
 import { REQUEST_ID_PATTERN, SubmissionInput, validateSubmission } from './validation';
 

@@ -15,7 +15,7 @@ import {
   SsmBackedSetting,
   ConfigError,
 } from '../../core/src/config';
-import { AuthConfig, isProduction, parseAuthConfig } from './auth/config';
+import { AuthConfig, parseAuthConfig } from './auth/config';
 import { DEFAULT_MAX_SOURCE_BYTES } from './validation';
 import { parseWebhookConfig, WebhookConfig } from './webhooks/config';
 import { presenceSettingsFromEnv } from './workerPresence';
@@ -54,8 +54,6 @@ export interface GatewayConfig {
   };
   /** Who is calling: see auth/config.ts for the AUTH_* variables. */
   auth: AuthConfig;
-  /** DB_AUTO_MIGRATE: the gateway creates the tables itself at start (local stack only; refused in production). */
-  autoMigrate: boolean;
   /** Signed result callbacks: see webhooks/config.ts for the WEBHOOK_* variables. */
   webhooks: WebhookConfig;
   /** Runs with custom input: budgets and queue lifetime (RUN_*, web/src/runs/service.ts). */
@@ -114,9 +112,7 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const reviewsPerAddressHour = int('REVIEW_ADDRESS_RATE_LIMIT_PER_HOUR', 30, 1, 1_000_000);
   const reviewDailyBudget = int('REVIEW_DAILY_BUDGET', 1000, 0, 10_000_000);
   const auth = parseAuthConfig(env, problems);
-  const autoMigrate = bool('DB_AUTO_MIGRATE');
   const webhooks = parseWebhookConfig(env, problems, read);
-  if (autoMigrate && isProduction(env)) problems.push('DB_AUTO_MIGRATE is refused in production: run the deploy-time migration (npm run db:migrate)');
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
   if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
   const runs = runSettingsFromEnv(env, problems);
@@ -152,7 +148,6 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
       dailyModelCalls: reviewDailyBudget,
     },
     auth,
-    autoMigrate,
     webhooks,
     runs,
   };

@@ -8,7 +8,7 @@
  * Cached briefly so listing the page and validating submissions do not hit S3 every time.
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { ProblemDetails, ProblemSource, ProblemSummary } from './server';
+import type { ProblemDetails, ProblemSource, ProblemSummary } from './ports';
 import { PROBLEM_ID_PATTERN } from './validation';
 
 export interface ProblemCatalogOptions {

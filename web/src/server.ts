@@ -28,64 +28,18 @@ import { newRequestId } from './client';
 import { SubmissionDebouncer, submissionKey } from './debounce';
 import type { GatewayEvent } from './eventCursor';
 import { HttpError, readJsonBody, sendJson } from './http';
-import type { GradingResult } from './progressItems';
-import { ApiRoutes, dispatchRoutes } from './extensions/routes';
+import { dispatchRoutes } from './extensions/routes';
 import { TokenBucketLimiter } from './rateLimit';
-import { splitSignals, SubmissionSignals, validateSignals } from '../../core/src/similarity/signals';
-import type { ReviewService } from './review/service';
+import { splitSignals, validateSignals } from '../../core/src/similarity/signals';
+import { ReviewError, ReviewErrorReason } from './review/errors';
 import { decodeEventId, formatSseComment, formatSseEvent } from './sse';
 import { loadStaticAssets, StaticAsset } from './staticAssets';
 import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
 import { callbackUrlErrors, splitCallbackUrl } from './webhooks/callbackUrl';
+import type { ApiRoutes, CodeReviews, DevLogin, HealthReport, ProblemSource, SignalRecorder, SubmissionService } from './ports';
 import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
 import type { WorkerPresenceReport } from './workerPresence';
-
-export interface PendingSubmission {
-  requestId: string;
-  status: 'pending';
-  userId: string;
-  problemId: string;
-  language: string;
-  submittedAt: string;
-}
-
-/** What GET /api/submissions/:id answers: pending, or the result document itself. */
-export type SubmissionView = PendingSubmission | GradingResult;
-
-/** The submission side of the gateway (GradingClient implements it). */
-export interface SubmissionService {
-  submit(input: SubmissionInput & { requestId: string }): Promise<{ requestId: string; status: 'submitted' }>;
-  lookup(requestId: string): Promise<SubmissionView | undefined>;
-  events(requestId: string, opts: { lastEventId?: string; signal?: AbortSignal }): AsyncIterable<GatewayEvent>;
-}
-
-export interface ProblemSummary {
-  id: string;
-  title: string;
-}
-
-export interface ProblemDetails extends ProblemSummary {
-  description: string;
-  timeLimit: number;
-  memoryLimit: number;
-  testCaseCount: number;
-}
-
-export interface ProblemSource {
-  list(): Promise<ProblemSummary[]>;
-  get(problemId: string): Promise<ProblemDetails | undefined>;
-  exists(problemId: string): Promise<boolean>;
-}
-
-export interface HealthReport {
-  ok: boolean;
-  /** e.g. {broker: "connected", database: "ok"}. */
-  checks: Record<string, string>;
-}
-
-/** POST /api/dev/login on the local stack: a token for whoever asks (AUTH_DEV_LOGIN, never in production). */
-export type DevLogin = (userId: string, roles: string[]) => Promise<{ token: string; expiresIn: number }>;
 
 export interface GatewayDeps {
   submissions: SubmissionService;
@@ -101,14 +55,14 @@ export interface GatewayDeps {
   /** Worker presence from heartbeats; absent, /api/workers answers status "unknown". */
   workers?: () => WorkerPresenceReport;
   /** Code review on request; absent, the review routes answer 503. */
-  reviews?: ReviewService;
+  reviews?: CodeReviews;
   /** Languages of the executor in use (names and versions it reports); absent or undefined: plain labels. */
   languages?: () => Promise<OfferedLanguage[] | undefined>;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Further API routes (GitHub link, staff signals: web/src/extensions/), asked after the built-in ones. */
   routes?: ApiRoutes[];
   /** Stores the optional paste signals of a submission; a failure is logged and never fails the submission. */
-  signals?: { save(s: { requestId: string; userId: string; problemId: string; signals: SubmissionSignals; sourceChars: number }): Promise<void> };
+  signals?: SignalRecorder;
   /** Checks a submission's optional callbackUrl (web/src/webhooks/); absent, a callbackUrl is refused. */
   webhooks?: { checkCallbackUrl(value: unknown): string[] };
 }
@@ -386,7 +340,7 @@ export class Gateway {
     }
   }
 
-  private reviewService(): ReviewService {
+  private reviewService(): CodeReviews {
     if (!this.deps.reviews) throw new HttpError(503, 'review_unavailable', 'code review is not enabled on this gateway');
     return this.deps.reviews;
   }
@@ -531,6 +485,7 @@ export class Gateway {
       res.end();
       return;
     }
+    if (error instanceof ReviewError) error = reviewHttpError(error);
     if (error instanceof HttpError) {
       sendJson(res, error.status, error.body(), error.headers);
       return;
@@ -566,6 +521,28 @@ function unauthorized(error: AuthError): HttpError {
   const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, ' ');
   const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${description}"`;
   return new HttpError(401, error.code, error.message, undefined, { 'www-authenticate': challenge });
+}
+
+/** The one place a review refusal becomes an HTTP status (the service itself knows no statuses). */
+const REVIEW_STATUS: Record<ReviewErrorReason, { status: number; code: string }> = {
+  disabled: { status: 503, code: 'review_unavailable' },
+  'not-found': { status: 404, code: 'not_found' },
+  'not-author': { status: 403, code: 'forbidden' },
+  'not-graded': { status: 409, code: 'not_graded' },
+  'not-gradable': { status: 409, code: 'not_gradable' },
+  'source-gone': { status: 410, code: 'source_gone' },
+  'budget-exhausted': { status: 429, code: 'rate_limited' },
+  'reviewer-failed': { status: 502, code: 'review_failed' },
+};
+
+export function reviewHttpError(error: ReviewError): HttpError {
+  const { status, code } = REVIEW_STATUS[error.reason];
+  const { budget, retryAfterSeconds } = error.details;
+  const headers: Record<string, string> = {
+    ...(retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {}),
+    ...(budget ? { 'x-budget': budget } : {}),
+  };
+  return new HttpError(status, code, error.message, undefined, headers);
 }
 
 function isLoopback(address: string | undefined): boolean {

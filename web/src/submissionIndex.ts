@@ -1,5 +1,5 @@
 /**
- * Who submitted what (the gateway's `submissions` table, created by the migration in db/schema.ts):
+ * Who submitted what (the gateway's `submissions` table, created by migration step 3 in core/src/db/migrations.ts):
  * the owner check behind every per-submission route, and the caller's own list, newest first,
  * paged by an opaque cursor.
  */

@@ -1,12 +1,15 @@
 /**
- * Builds a GradingClient from GatewayConfig with the worker's own adapters: the reconnecting
- * broker session, the MySQL result store (table grading_results) and the request schema.
+ * Builds a GradingClient from GatewayConfig with the shared core adapters: the reconnecting broker
+ * session, the MySQL result store (table grading_results) and the request schema. One connection pool,
+ * made here, serves every store of the gateway; the database must already be migrated (it runs no DDL).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3OfferedLanguages } from './offeredLanguages';
 import { validateGradingRequest } from '../../core/src/contracts';
 import type { Logger } from '../../core/src/log';
 import { BrokerSession } from '../../core/src/queue/session';
+import type { Pool } from 'mysql2/promise';
+import { openMigratedPool } from '../../core/src/db/pool';
 import { MysqlResultStore } from '../../core/src/results/mysqlStore';
 import { createAuthenticator, mintHs256Token } from './auth/authenticator';
 import { GradingClient } from './client';
@@ -18,11 +21,10 @@ import { OpenAiReviewer } from './review/openAiReviewer';
 import { Reviewer, ReviewNotConfiguredError } from './review/port';
 import { ReviewService } from './review/service';
 import { MysqlReviewStore } from './review/store';
-import { GATEWAY_MIGRATIONS } from './db/schema';
-import { Gateway, HealthReport, DevLogin } from './server';
+import type { DevLogin, HealthReport } from './ports';
+import { Gateway } from './server';
 import { MysqlStreamTicketStore } from './streamTickets';
 import { MysqlSubmissionIndex } from './submissionIndex';
-import { SCHEMA as RESULTS_SCHEMA } from '../../core/src/results/mysqlStore';
 import { WorkerPresence } from './workerPresence';
 import { createWebhookService } from './webhooks/service';
 import { createRuns } from './runs/wiring';
@@ -31,21 +33,24 @@ export async function connectGradingClient(config: GatewayConfig, log?: Logger):
   return (await connectGatewayParts(config, log)).client;
 }
 
-/** The client, the result store it reads (whose pool the review store shares), the bucket client and the broker session. */
+/** The client, the gateway's one database pool (every store is built on it), the bucket client and the broker session. */
 async function connectGatewayParts(
   config: GatewayConfig,
   log?: Logger,
-): Promise<{ client: GradingClient; store: MysqlResultStore; s3: S3Client; broker: BrokerSession }> {
+): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
   const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
-  const [broker, store] = await Promise.all([
+  const [opened, checked] = await Promise.allSettled([
     BrokerSession.open({ ...config.mq, log }),
-    // The gateway's database user may read results but not create tables: the migration did that.
-    MysqlResultStore.connect({ ...config.db, connectionLimit: 10, createSchema: false }),
+    openMigratedPool(config.db, { who: 'the gateway', connectionLimit: 10 }),
   ]);
-  if (config.autoMigrate) {
-    // Local stack only (refused in production): the tables the deploy-time migration would create.
-    for (const statement of [...RESULTS_SCHEMA, ...GATEWAY_MIGRATIONS]) await store.pool.query(statement);
+  if (opened.status === 'rejected' || checked.status === 'rejected') {
+    // Whichever one opened must not keep the process alive (the broker session reconnects forever).
+    if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+    if (checked.status === 'fulfilled') await checked.value.end().catch(() => undefined);
+    throw opened.status === 'rejected' ? opened.reason : (checked as PromiseRejectedResult).reason;
   }
+  const [broker, pool] = [opened.value, checked.value];
+  const store = new MysqlResultStore(pool);
   const client = new GradingClient({
     s3,
     bucket: config.s3.bucket,
@@ -53,9 +58,9 @@ async function connectGatewayParts(
     results: {
       get: (requestId) => store.get(requestId),
       ping: async () => {
-        await store.pool.query({ sql: 'SELECT 1', timeout: 2000 });
+        await pool.query({ sql: 'SELECT 1', timeout: 2000 });
       },
-      close: () => store.close(),
+      close: () => pool.end(),
     },
     problems: new S3ProblemCatalog(s3, config.s3.bucket),
     validateRequest: (request) => {
@@ -66,7 +71,7 @@ async function connectGatewayParts(
     destinations: config.destinations,
     log,
   });
-  return { client, store, s3, broker };
+  return { client, pool, s3, broker };
 }
 
 /** The reviewer from config, or the reason it is switched off (the review routes answer 503 with it). */
@@ -106,25 +111,26 @@ export interface RunningGateway {
 }
 
 export async function startGateway(config: GatewayConfig, log?: Logger): Promise<RunningGateway> {
-  const { client, store, s3, broker } = await connectGatewayParts(config, log);
+  const { client, pool, s3, broker } = await connectGatewayParts(config, log);
   client.followProgress();
   const presence = new WorkerPresence(config.presence.windowMs);
   broker.subscribe(config.presence.topic, (body) => presence.observe(body));
   // Final results heard on the progress topic go to their webhook (one instance delivers each: webhooks/).
-  const webhooks = createWebhookService(config.webhooks, store.pool, (requestId) => store.get(requestId), log);
+  const results = new MysqlResultStore(pool);
+  const webhooks = createWebhookService(config.webhooks, pool, (requestId) => results.get(requestId), log);
   broker.subscribe(config.destinations.progress, (body) => webhooks.onProgressMessage(body));
   let reviews: ReviewService;
-  const index = new MysqlSubmissionIndex(store.pool, { siteWebhook: Boolean(config.webhooks.siteUrl) });
+  const index = new MysqlSubmissionIndex(pool, { siteWebhook: Boolean(config.webhooks.siteUrl) });
   let extensions: GatewayExtensions;
   let runs: ReturnType<typeof createRuns>;
   try {
     const { destinations, maxSourceBytes, runs: settings } = config;
     const bucket = config.s3.bucket;
-    runs = createRuns({ pool: store.pool, broker, problems: client.problems, bucket, destinations, maxSourceBytes, settings, log });
+    runs = createRuns({ pool, broker, problems: client.problems, bucket, destinations, maxSourceBytes, settings, log });
     await index.check();
-    extensions = await createGatewayExtensions(store.pool, process.env, { createSchema: config.autoMigrate });
+    extensions = await createGatewayExtensions(pool, process.env);
     reviews = new ReviewService({
-      store: await MysqlReviewStore.create(store.pool),
+      store: await MysqlReviewStore.create(pool),
       reviewer: reviewerFromConfig(config.review),
       problems: client.problems,
       readSource: (requestId, language) => client.source(requestId, language),
@@ -148,7 +154,7 @@ export async function startGateway(config: GatewayConfig, log?: Logger): Promise
       log,
       auth: createAuthenticator(config.auth),
       index,
-      tickets: new MysqlStreamTicketStore(store.pool),
+      tickets: new MysqlStreamTicketStore(pool),
       devLogin: devLoginFrom(config.auth),
       routes: [...extensions.routes, runs.routes],
       signals: extensions.signals,

@@ -12,13 +12,14 @@
  */
 import mysql, { Pool, RowDataPacket } from 'mysql2/promise';
 import type { DbSettings } from '../config';
+import { requireMigrated } from '../db/migrations';
 import type { GradingResult } from '../contracts/result';
 
 /** The connection settings the config parser produces (TLS always on), plus the pool's own. */
 export interface MysqlOptions extends DbSettings {
   connectionLimit?: number;
-  /** Run the table's DDL at connect (default true). False for users without CREATE (the gateway's). */
-  createSchema?: boolean;
+  /** Who connects, for the message when the database is not migrated (default "the worker"). */
+  who?: string;
 }
 
 /**
@@ -30,51 +31,26 @@ export function mysqlTls(ca?: string): string | { ca: string; rejectUnauthorized
   return ca ? { ca, rejectUnauthorized: true, verifyIdentity: true } : 'Amazon RDS';
 }
 
+/** A TLS pool from the connection settings; the one way gateway, worker and tools open the database. */
+export function createMysqlPool(opts: DbSettings & { connectionLimit?: number }): Pool {
+  return mysql.createPool({
+    host: opts.host,
+    port: opts.port,
+    database: opts.database,
+    user: opts.user,
+    password: opts.password,
+    ssl: mysqlTls(opts.ca),
+    connectionLimit: opts.connectionLimit ?? 5,
+    connectTimeout: 10_000,
+    enableKeepAlive: true,
+  });
+}
+
 export interface StoredResult {
   requestId: string;
   status: 'completed' | 'failed';
   document: GradingResult;
 }
-
-/** The results table's DDL (also run by the deploy-time migration, web/src/db/migrate.ts). */
-export const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS grading_results (
-    request_id VARCHAR(64) NOT NULL PRIMARY KEY,
-    user_id VARCHAR(128) NULL,
-    problem_id VARCHAR(64) NULL,
-    language VARCHAR(16) NULL,
-    status VARCHAR(16) NOT NULL DEFAULT 'pending',
-    verdict VARCHAR(4) NULL,
-    score DECIMAL(5,2) NULL,
-    execution_time_ms INT NULL,
-    memory_mb DECIMAL(8,1) NULL,
-    test_results JSON NULL,
-    result_json JSON NULL,
-    error TEXT NULL,
-    cache_key CHAR(64) NULL,
-    attempts INT NOT NULL DEFAULT 0,
-    created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-    updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-    completed_at TIMESTAMP(3) NULL,
-    request_hash CHAR(64) NULL,
-    source_sha256 CHAR(64) NULL,
-    published_at TIMESTAMP(3) NULL,
-    KEY idx_cache (cache_key, status),
-    KEY idx_user (user_id, created_at)
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
-];
-
-/** Columns added after the first release: tables created earlier get them at start (MySQL 8 has no ADD COLUMN IF NOT EXISTS). */
-const ADDED_COLUMNS: Array<{ name: string; definition: string; backfill?: string }> = [
-  { name: 'request_hash', definition: 'CHAR(64) NULL' },
-  { name: 'source_sha256', definition: 'CHAR(64) NULL' },
-  // Rows finished before this column existed were published when they finished.
-  {
-    name: 'published_at',
-    definition: 'TIMESTAMP(3) NULL',
-    backfill: "UPDATE grading_results SET published_at = completed_at WHERE status IN ('completed', 'failed')",
-  },
-];
 
 const FINAL = "status IN ('completed', 'failed')";
 /** saveResult's markers in the insert id: the row already had a final result / took this one. */
@@ -106,43 +82,19 @@ export interface RequestRecord {
 }
 
 export class MysqlResultStore {
-  private constructor(readonly pool: Pool) {}
+  /** On a pool the caller owns (the gateway shares one pool among its stores). */
+  constructor(readonly pool: Pool) {}
 
+  /** Its own pool; fails naming the missing step when the database is not migrated (it runs no DDL). */
   static async connect(opts: MysqlOptions): Promise<MysqlResultStore> {
-    const pool = mysql.createPool({
-      host: opts.host,
-      port: opts.port,
-      database: opts.database,
-      user: opts.user,
-      password: opts.password,
-      ssl: mysqlTls(opts.ca),
-      connectionLimit: opts.connectionLimit ?? 5,
-      connectTimeout: 10_000,
-      enableKeepAlive: true,
-    });
-    const store = new MysqlResultStore(pool);
-    if (opts.createSchema !== false) {
-      for (const statement of SCHEMA) await pool.query(statement);
-      await store.addMissingColumns();
+    const pool = createMysqlPool(opts);
+    try {
+      await requireMigrated(pool, opts.who ?? 'the worker');
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
     }
-    return store;
-  }
-
-  private async addMissingColumns(): Promise<void> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(
-      "SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'grading_results'",
-    );
-    const present = new Set(rows.map((r) => String(r.name).toLowerCase()));
-    for (const column of ADDED_COLUMNS.filter((c) => !present.has(c.name))) {
-      try {
-        await this.pool.query(`ALTER TABLE grading_results ADD COLUMN ${column.name} ${column.definition}`);
-      } catch (error) {
-        // Another worker starting at the same moment added it first.
-        if ((error as { code?: string }).code === 'ER_DUP_FIELDNAME') continue;
-        throw error;
-      }
-      if (column.backfill) await this.pool.query(column.backfill);
-    }
+    return new MysqlResultStore(pool);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { FingerprintedSubmission } from './compare';
 import type { SubmissionSignals } from './signals';
 import type { Fingerprint } from './winnow';
 
-/** DDL of these tables: run by the deploy-time migration (web/src/db/schema.ts) or, locally, at create(). */
+/** DDL of these tables: applied by migration step 4 (core/src/db/migrations.ts), never by the store. */
 export const SIMILARITY_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS submission_fingerprints (
     request_id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -41,8 +41,8 @@ export interface StoredSignals {
 export class MysqlSimilarityStore {
   private constructor(readonly pool: Pool) {}
 
-  static async create(pool: Pool, opts: { createSchema?: boolean } = {}): Promise<MysqlSimilarityStore> {
-    if (opts.createSchema !== false) for (const statement of SIMILARITY_SCHEMA) await pool.query(statement);
+  /** On a pool whose database is migrated (the process checked requireMigrated at start). */
+  static async create(pool: Pool): Promise<MysqlSimilarityStore> {
     return new MysqlSimilarityStore(pool);
   }
 

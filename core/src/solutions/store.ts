@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 
-/** DDL of these tables: run by the deploy-time migration (web/src/db/schema.ts) or, locally, at create(). */
+/** DDL of these tables: applied by migration step 4 (core/src/db/migrations.ts), never by the store. */
 export const SOLUTIONS_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS github_links (
     user_id VARCHAR(128) NOT NULL PRIMARY KEY,
@@ -72,8 +72,8 @@ export type Claim = { kind: 'claimed'; claimId: string } | { kind: 'done'; recor
 export class MysqlSolutionStore {
   private constructor(readonly pool: Pool) {}
 
-  static async create(pool: Pool, opts: { createSchema?: boolean } = {}): Promise<MysqlSolutionStore> {
-    if (opts.createSchema !== false) for (const statement of SOLUTIONS_SCHEMA) await pool.query(statement);
+  /** On a pool whose database is migrated (the process checked requireMigrated at start). */
+  static async create(pool: Pool): Promise<MysqlSolutionStore> {
     return new MysqlSolutionStore(pool);
   }
 

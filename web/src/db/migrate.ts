@@ -1,12 +1,13 @@
 /**
- * Deploy-time database step, run as the master user: create every table (the worker's through its
- * own store module, the gateway's from schema.ts), then one database user per tier with exactly
- * the table privileges of schema.ts. Running it again is harmless: passwords are set again and the
- * grants are rebuilt from nothing, so a privilege removed here is removed from the server too.
+ * Deploy-time database step, run as the master user: apply the missing numbered schema steps
+ * (core/src/db/migrations.ts, recorded in schema_migrations), then one database user per tier with
+ * exactly the table privileges of grants.ts. Running it again applies no step: passwords are set again
+ * and the grants are rebuilt from nothing, so a privilege removed here is removed from the server too.
  */
 import mysql, { Connection } from 'mysql2/promise';
-import { mysqlTls, SCHEMA as WORKER_SCHEMA } from '../../../core/src/results/mysqlStore';
-import { GATEWAY_GRANTS, GATEWAY_MIGRATIONS, WORKER_GRANTS } from './schema';
+import { applyMigrations, LATEST_VERSION } from '../../../core/src/db/migrations';
+import { mysqlTls } from '../../../core/src/results/mysqlStore';
+import { GATEWAY_GRANTS, WORKER_GRANTS } from './grants';
 
 export interface TierUser {
   username: string;
@@ -45,7 +46,7 @@ export function checkMigrationOptions(o: MigrationOptions): string[] {
   return problems;
 }
 
-/** Creates the tables, the tier users and their grants. Returns what it did, one line per step. */
+/** Applies the missing schema steps, then the tier users and their grants. Returns what it did, one line per step. */
 export async function migrateDatabase(o: MigrationOptions): Promise<string[]> {
   const problems = checkMigrationOptions(o);
   if (problems.length) throw new Error(`Invalid database migration settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -60,11 +61,9 @@ export async function migrateDatabase(o: MigrationOptions): Promise<string[]> {
     connectTimeout: 10_000,
   });
   try {
-    // The worker's table, with the worker's own DDL.
-    for (const statement of WORKER_SCHEMA) await connection.query(statement);
-    done.push('table grading_results');
-    for (const statement of GATEWAY_MIGRATIONS) await connection.query(statement);
-    done.push(`gateway tables (${GATEWAY_MIGRATIONS.length} statements)`);
+    const applied = await applyMigrations(connection);
+    for (const step of applied) done.push(`step ${step.version}: ${step.name}`);
+    if (!applied.length) done.push(`schema already at step ${LATEST_VERSION}`);
     await createTierUser(connection, o, o.gateway, GATEWAY_GRANTS);
     done.push(`user ${o.gateway.username}: ${GATEWAY_GRANTS.map(([t, p]) => `${t} ${p}`).join('; ')}`);
     await createTierUser(connection, o, o.worker, WORKER_GRANTS);

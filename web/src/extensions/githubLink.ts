@@ -11,7 +11,7 @@ import type { Encryptor } from '../../../core/src/solutions/crypto';
 import { checkPathTemplate, DEFAULT_PATH_TEMPLATE } from '../../../core/src/solutions/pathTemplate';
 import type { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import type { FieldError } from '../validation';
-import type { ApiRoutes, Principal, RouteRequest, RouteResponse } from './routes';
+import type { ApiRoutes, RoutePrincipal as Principal, RouteRequest, RouteResponse } from '../ports';
 
 export const REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 // GitHub tokens (classic ghp_, fine-grained github_pat_, app ghs_) are ASCII without spaces.

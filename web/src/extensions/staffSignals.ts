@@ -11,7 +11,7 @@ import { summarizeSignals } from '../../../core/src/similarity/signals';
 import type { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { PROBLEM_ID_PATTERN, REQUEST_ID_PATTERN } from '../validation';
 import { requireUser } from './githubLink';
-import type { ApiRoutes, RouteRequest, RouteResponse } from './routes';
+import type { ApiRoutes, RouteRequest, RouteResponse } from '../ports';
 
 export type SimilarityReader = Pick<MysqlSimilarityStore, 'getFingerprints' | 'listForProblem' | 'getSignals'>;
 

@@ -8,7 +8,7 @@ import { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { LocalEnvelopeEncryptor } from '../../../core/src/solutions/crypto';
 import { MysqlSolutionStore } from '../../../core/src/solutions/store';
 import { GitHubLinkRoutes } from './githubLink';
-import type { ApiRoutes } from './routes';
+import type { ApiRoutes } from '../ports';
 import { StaffSignalRoutes } from './staffSignals';
 
 export interface GatewayExtensions {
@@ -19,10 +19,9 @@ export interface GatewayExtensions {
 export async function createGatewayExtensions(
   pool: Pool,
   env: Record<string, string | undefined>,
-  opts: { createSchema?: boolean } = {},
 ): Promise<GatewayExtensions> {
-  // The gateway's database user has no CREATE: the deploy-time migration made these tables (locally: createSchema).
-  const [solutions, similarity] = await Promise.all([MysqlSolutionStore.create(pool, opts), MysqlSimilarityStore.create(pool, opts)]);
+  // The deploy-time migration made these tables; the gateway checked the schema version before this.
+  const [solutions, similarity] = await Promise.all([MysqlSolutionStore.create(pool), MysqlSimilarityStore.create(pool)]);
   const encryptor = env.SOLUTIONS_TOKEN_KEY ? new LocalEnvelopeEncryptor(env.SOLUTIONS_TOKEN_KEY, env.SOLUTIONS_TOKEN_KEY_ID ?? 'v1') : undefined;
   return {
     routes: [new GitHubLinkRoutes({ store: solutions, encryptor }), new StaffSignalRoutes({ store: similarity })],

@@ -6,15 +6,15 @@
  * costs nothing and is not limited.
  */
 import { isLanguage, Language } from '../../../core/src/languages';
-import { HttpError } from '../http';
 import { TokenBucketLimiter } from '../rateLimit';
-import type { ProblemSource } from '../server';
+import type { CodeReviews, ProblemSource } from '../ports';
+import { ReviewError } from './errors';
 import { Reviewer, ReviewNotConfiguredError, ReviewServiceError } from './port';
 import type { ReviewStore, StoredReview } from './store';
 
 export interface ReviewServiceDeps {
   store: ReviewStore;
-  /** The configured reviewer, or why there is none (answered as 503). */
+  /** The configured reviewer, or why there is none (a `disabled` ReviewError). */
   reviewer: Reviewer | ReviewNotConfiguredError;
   problems: ProblemSource;
   readSource(requestId: string, language: Language): Promise<string | undefined>;
@@ -33,7 +33,7 @@ export interface ReviewOutcome {
   created: boolean;
 }
 
-export class ReviewService {
+export class ReviewService implements CodeReviews {
   private readonly limiter: TokenBucketLimiter;
   private readonly addressLimiter: TokenBucketLimiter;
   /** One generation per submission at a time in this instance; a second request waits for it. */
@@ -51,17 +51,17 @@ export class ReviewService {
 
   async get(requestId: string): Promise<StoredReview> {
     const review = await this.deps.store.get(requestId);
-    if (!review) throw new HttpError(404, 'not_found', `submission ${requestId} has no review; ask for one with POST /api/submissions/${requestId}/review`);
+    if (!review) throw new ReviewError('not-found', `submission ${requestId} has no review; ask for one with POST /api/submissions/${requestId}/review`);
     return review;
   }
 
   async request(requestId: string, userId: string, opts: { regenerate?: boolean; clientAddress?: string } = {}): Promise<ReviewOutcome> {
     const submission = await this.deps.store.submission(requestId);
-    if (!submission) throw new HttpError(404, 'not_found', `no graded submission ${requestId}`);
-    if (submission.userId !== userId) throw new HttpError(403, 'forbidden', 'only the author of a submission can ask for its review');
-    if (submission.status === 'pending') throw new HttpError(409, 'not_graded', `submission ${requestId} is still being graded; ask for a review once its final result has arrived`);
+    if (!submission) throw new ReviewError('not-found', `no graded submission ${requestId}`);
+    if (submission.userId !== userId) throw new ReviewError('not-author', 'only the author of a submission can ask for its review');
+    if (submission.status === 'pending') throw new ReviewError('not-graded', `submission ${requestId} is still being graded; ask for a review once its final result has arrived`);
     if (submission.status !== 'completed' || !submission.verdict) {
-      throw new HttpError(409, 'not_gradable', `grading of submission ${requestId} failed without a verdict, so there is nothing to review; submit again`);
+      throw new ReviewError('not-gradable', `grading of submission ${requestId} failed without a verdict, so there is nothing to review; submit again`);
     }
     if (!opts.regenerate) {
       const stored = await this.deps.store.get(requestId);
@@ -71,7 +71,7 @@ export class ReviewService {
     if (pending) return pending;
 
     const reviewer = this.deps.reviewer;
-    if (reviewer instanceof ReviewNotConfiguredError) throw new HttpError(503, 'review_unavailable', reviewer.message);
+    if (reviewer instanceof ReviewNotConfiguredError) throw new ReviewError('disabled', reviewer.message);
     const verdict = submission.verdict;
     // Registered before the first await, so a second click joins this generation instead of starting one.
     const generation = (async () => {
@@ -86,7 +86,7 @@ export class ReviewService {
     }
   }
 
-  /** Per account, per address, then the shared daily budget; each refusal is a 429 naming which budget ran out. */
+  /** Per account, per address, then the shared daily budget; each refusal names which budget ran out. */
   private async takeBudget(userId: string, clientAddress: string): Promise<void> {
     const byUser = this.limiter.take(userId);
     if (!byUser.allowed) throw tooManyReviews(`too many review requests from your account; retry in ${byUser.retryAfterSeconds} s`, 'account', byUser.retryAfterSeconds);
@@ -105,14 +105,14 @@ export class ReviewService {
     const { requestId, language } = submission;
     if (!isLanguage(language)) throw new Error(`submission ${requestId} has an unknown language "${language}"`);
     const [sourceCode, problem] = await Promise.all([this.deps.readSource(requestId, language), this.deps.problems.get(submission.problemId)]);
-    if (sourceCode === undefined) throw new HttpError(410, 'source_gone', `the source of submission ${requestId} is no longer stored, so it cannot be reviewed`);
+    if (sourceCode === undefined) throw new ReviewError('source-gone', `the source of submission ${requestId} is no longer stored, so it cannot be reviewed`);
     let review;
     try {
       review = await reviewer.review({ problemId: submission.problemId, problemDescription: problem?.description ?? '', language, verdict: submission.verdict, sourceCode });
     } catch (error) {
       if (!(error instanceof ReviewServiceError)) throw error;
       this.deps.log?.('warn', 'review service failed', { requestId, status: error.status, error: error.message });
-      throw new HttpError(502, 'review_failed', 'the review service did not answer; try again in a minute', undefined, { 'retry-after': '60' });
+      throw new ReviewError('reviewer-failed', 'the review service did not answer; try again in a minute', { retryAfterSeconds: 60 });
     }
     const stored = await this.deps.store.save({ ...review, requestId, verdict: submission.verdict }, submission.userId, { replace });
     this.deps.log?.('info', 'review stored', { requestId, model: stored.model, regenerated: replace });
@@ -120,6 +120,6 @@ export class ReviewService {
   }
 }
 
-function tooManyReviews(message: string, budget: 'account' | 'address' | 'daily', retryAfterSeconds: number): HttpError {
-  return new HttpError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds), 'x-budget': budget });
+function tooManyReviews(message: string, budget: 'account' | 'address' | 'daily', retryAfterSeconds: number): ReviewError {
+  return new ReviewError('budget-exhausted', message, { budget, retryAfterSeconds });
 }

@@ -1,7 +1,7 @@
 /**
  * Reviews in MySQL, next to the grading results they are about: one row per submission
  * (request id), replaced only when the author asks to regenerate; and the daily count of model
- * calls. The tables are created by the migration (web/src/db/schema.ts), not here.
+ * calls. The tables are created by migration step 3 (core/src/db/migrations.ts), not here.
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Review } from './port';
@@ -34,7 +34,7 @@ export interface ReviewStore {
 export class MysqlReviewStore implements ReviewStore {
   private constructor(private readonly pool: Pool) {}
 
-  /** Uses the gateway's pool; the tables come from the deploy-time migration (web/src/db/schema.ts). */
+  /** On the gateway's one pool (web/src/wiring.ts); the tables come from the deploy-time migration. */
   static async create(pool: Pool): Promise<MysqlReviewStore> {
     await pool.query('SELECT 1 FROM submission_reviews, review_budget LIMIT 0');
     return new MysqlReviewStore(pool);

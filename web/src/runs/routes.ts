@@ -8,7 +8,7 @@
  * See docs/web-integration.md (Run with custom input).
  */
 import { RUN_LIMITS } from '../../../core/src/contracts/run';
-import type { ApiRoutes, RouteRequest, RouteResponse } from '../extensions/routes';
+import type { ApiRoutes, RouteRequest, RouteResponse } from '../ports';
 import { HttpError } from '../http';
 import type { RunService } from './service';
 

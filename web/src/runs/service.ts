@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { RUN_LIMITS, RunRequest, RunResult, validateProgressEvent, validateRunRequest } from '../../../core/src/contracts';
 import { HttpError } from '../http';
 import { TokenBucketLimiter } from '../rateLimit';
-import type { ProblemSource } from '../server';
+import type { ProblemSource } from '../ports';
 import { FieldError, validateSubmissionBody } from '../validation';
 import type { RunStore } from './store';
 

@@ -1,6 +1,6 @@
 /** Builds the runs service and its routes from the gateway's pool and broker session, and follows the progress topic. */
 import type { Pool } from 'mysql2/promise';
-import type { ProblemSource } from '../server';
+import type { ProblemSource } from '../ports';
 import { RunRoutes } from './routes';
 import { RunService, RunServiceDeps, RunSettings } from './service';
 import { MysqlRunStore } from './store';

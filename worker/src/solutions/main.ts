@@ -9,7 +9,7 @@ import { resolveSsmParameters } from '../../../core/src/config';
 import { startHealthServer } from '../health';
 import { createLogger } from '../../../core/src/log';
 import { BrokerSession } from '../../../core/src/queue/session';
-import { MysqlResultStore } from '../../../core/src/results/mysqlStore';
+import { openMigratedPool } from '../../../core/src/db/pool';
 import { MysqlSimilarityStore } from '../../../core/src/similarity/store';
 import { parseSolutionsConfig, SOLUTIONS_PARAMETERS, SolutionsConfig } from './config';
 import { ResultsConsumer } from './consumer';
@@ -41,11 +41,15 @@ export function s3SubmissionReader(s3: S3Store): (requestId: string) => Promise<
 }
 
 export async function startSolutions(config: SolutionsConfig, log = createLogger({ service: 'accepted-solutions', environment: config.environment })): Promise<RunningSolutions> {
-  const [session, results] = await Promise.all([BrokerSession.open({ ...config.mq, log }), MysqlResultStore.connect({ ...config.db, connectionLimit: 4 })]);
+  // One pool for both stores, checked against the migration steps (this process runs no DDL).
+  const [session, pool] = await Promise.all([
+    BrokerSession.open({ ...config.mq, log }),
+    openMigratedPool(config.db, { who: 'the accepted-solutions process', connectionLimit: 4 }),
+  ]);
   const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: '/tmp' });
   const handler = new AcceptedResultHandler({
-    solutions: await MysqlSolutionStore.create(results.pool),
-    similarity: await MysqlSimilarityStore.create(results.pool),
+    solutions: await MysqlSolutionStore.create(pool),
+    similarity: await MysqlSimilarityStore.create(pool),
     publisher: new OctokitPublisher({ baseUrl: config.githubApiUrl, log }),
     encryptor: new LocalEnvelopeEncryptor(config.tokenKey, config.tokenKeyId),
     readSubmission: s3SubmissionReader(s3),
@@ -59,7 +63,7 @@ export async function startSolutions(config: SolutionsConfig, log = createLogger
     close: async () => {
       await consumer.stop();
       await session.close().catch(() => undefined);
-      await results.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
     },
   };
 }
