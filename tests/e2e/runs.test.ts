@@ -57,7 +57,7 @@ describe('runs with custom input, end to end (gateway, broker, worker, database)
         return users.worker;
       },
     });
-    const env = { ...E2E_GATEWAY_AUTH_ENV, DB_AUTO_MIGRATE: 'false', ...tierEnv };
+    const env = { ...E2E_GATEWAY_AUTH_ENV, ...tierEnv };
     [a, b, tight] = await Promise.all([
       stack.gateway(env),
       stack.gateway(env),

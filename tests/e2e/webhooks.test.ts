@@ -129,7 +129,6 @@ describe('webhooks end to end (gateway, worker, broker, database, S3, HTTPS rece
     receiver = await httpsReceiver({ '/flaky': [500] });
     gatewayEnv = {
       ...E2E_GATEWAY_AUTH_ENV,
-      DB_AUTO_MIGRATE: 'false',
       ...tierEnv,
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_TLS_CA: servicesTls().caFile,
