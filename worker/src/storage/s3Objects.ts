@@ -162,6 +162,11 @@ export class S3ObjectCalls {
     const config = this.client.config as unknown as ClientConfig;
     if (typeof config.signer !== 'function' || typeof config.requestHandler?.handle !== 'function') return undefined;
     if (config.useAccelerateEndpoint || (await config.useFipsEndpoint?.()) || (await config.useDualstackEndpoint?.())) return undefined;
+    // Endpoints configured outside the client (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, a profile's endpoint_url) are
+    // resolved by the SDK's own rules and are not visible as a custom endpoint here: leave those set-ups to the SDK.
+    if (!config.isCustomEndpoint && (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || process.env.AWS_PROFILE)) {
+      return undefined;
+    }
     // Dots in a bucket name break the virtual-hosted certificate (*.s3.amazonaws.com): path style, as the SDK does.
     const pathStyle = config.forcePathStyle === true || this.bucket.includes('.');
     if (config.isCustomEndpoint && config.endpoint) {
