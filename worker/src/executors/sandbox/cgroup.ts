@@ -4,7 +4,7 @@
  * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure: the child's
  * rusage would describe bwrap, not the program, so CPU time and peak memory come from the run's cgroup.
  */
-import { promises as fsp, existsSync, readFileSync } from 'node:fs';
+import { promises as fsp, existsSync, readFileSync, rmdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -87,6 +87,11 @@ export class RunCgroup {
     return group;
   }
 
+  /** The group's directory (v2: the one group; v1: the pids controller's). */
+  get dir(): string {
+    return this.dirs.pids;
+  }
+
   /** The cgroup.procs files a process writes its pid to, to join this group before exec. */
   get procsFiles(): string[] {
     return [...new Set(Object.values(this.dirs))].map((dir) => path.join(dir, 'cgroup.procs'));
@@ -167,4 +172,138 @@ export class RunCgroup {
 async function readNumber(file: string): Promise<number> {
   const text = await fsp.readFile(file, 'utf8').catch(() => '0');
   return Number(text.trim()) || 0;
+}
+
+/**
+ * cgroup v1: the group a sandbox cell (cell.ts) lives in, reused run after run. The cell's helper
+ * joined it once; every run is forked inside it, so no run pays for moving a process between groups
+ * (on v1 each move waits for an RCU grace period: 4-25 ms here). Before each run the limits are set
+ * and the counters zeroed; what the group already held (the helper, cached pages) is the baseline,
+ * added to the memory limit and taken off the reported peak.
+ */
+export class CellCgroup {
+  private baselineBytes = 0;
+  private oomKillsBefore = 0;
+
+  private constructor(private readonly dirs: { memory: string; pids: string; cpu: string }) {}
+
+  /** cgroup.procs files a process writes its pid to, to join the group. */
+  get procsFiles(): string[] {
+    return [...new Set(Object.values(this.dirs))].map((dir) => path.join(dir, 'cgroup.procs'));
+  }
+
+  /** Memory the group held when the current run started. */
+  get baseline(): number {
+    return this.baselineBytes;
+  }
+
+  static async create(name: string): Promise<CellCgroup> {
+    const dirs = { memory: path.join(ROOT, 'memory', PARENT, name), pids: path.join(ROOT, 'pids', PARENT, name), cpu: path.join(ROOT, 'cpuacct', PARENT, name) };
+    for (const dir of Object.values(dirs)) await fsp.mkdir(dir);
+    await fsp.writeFile(path.join(dirs.memory, 'memory.swappiness'), '0').catch(() => undefined);
+    return new CellCgroup(dirs);
+  }
+
+  /** Limits for the next run, counters zeroed; `extraPids` are the cell's own processes. */
+  async reset(limits: CgroupLimits, extraPids: number): Promise<void> {
+    const memory = (file: string) => path.join(this.dirs.memory, file);
+    this.baselineBytes = await readNumber(memory('memory.usage_in_bytes'));
+    this.oomKillsBefore = oomKills(await fsp.readFile(memory('memory.oom_control'), 'utf8').catch(() => ''));
+    const bytes = String(limits.memoryBytes + this.baselineBytes);
+    // memsw (memory + swap) may never be below the memory limit: lift it, set memory, then lower it.
+    await fsp.writeFile(memory('memory.memsw.limit_in_bytes'), '-1').catch(() => undefined);
+    await fsp.writeFile(memory('memory.limit_in_bytes'), bytes);
+    await fsp.writeFile(memory('memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
+    await fsp.writeFile(memory('memory.max_usage_in_bytes'), '0');
+    await fsp.writeFile(memory('memory.failcnt'), '0');
+    await fsp.writeFile(path.join(this.dirs.pids, 'pids.max'), String(limits.pids + extraPids));
+    await fsp.writeFile(path.join(this.dirs.cpu, 'cpuacct.usage'), '0');
+  }
+
+  async usage(): Promise<CgroupUsage> {
+    const [cpuNs, peak, failcnt, oomControl] = await Promise.all([
+      readNumber(path.join(this.dirs.cpu, 'cpuacct.usage')),
+      readNumber(path.join(this.dirs.memory, 'memory.max_usage_in_bytes')),
+      readNumber(path.join(this.dirs.memory, 'memory.failcnt')),
+      fsp.readFile(path.join(this.dirs.memory, 'memory.oom_control'), 'utf8').catch(() => ''),
+    ]);
+    const kills = oomKills(oomControl) - this.oomKillsBefore;
+    return { cpuMs: cpuNs / 1e6, peakMemoryBytes: Math.max(0, peak - this.baselineBytes), memoryLimitHit: failcnt > 0 || kills > 0, oomKilled: kills > 0 };
+  }
+
+  async cpuMs(): Promise<number> {
+    return (await readNumber(path.join(this.dirs.cpu, 'cpuacct.usage'))) / 1e6;
+  }
+
+  /**
+   * SIGKILLs every process of the group but `keep` (the cell's helper) until none is left, for as long
+   * as `current()` says the run that asked is still the group's (a late sweep must not hit the next run).
+   */
+  async killAllBut(keep: number, current: () => boolean = () => true): Promise<void> {
+    for (let round = 0; round < 50 && current(); round++) {
+      const text = await fsp.readFile(path.join(this.dirs.pids, 'cgroup.procs'), 'utf8').catch(() => '');
+      const pids = text.split('\n').filter(Boolean).map(Number).filter((pid) => pid !== keep);
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((r) => setTimeout(r, round < 5 ? 2 : 20));
+    }
+  }
+
+  /** Removes the group once its processes are gone (retries while they exit). */
+  async remove(): Promise<void> {
+    for (const dir of Object.values(this.dirs)) {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        try {
+          await fsp.rmdir(dir);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT' || attempt === 99) break;
+          await this.killAllBut(-1);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
+  }
+
+  /** Synchronous best effort at process exit. */
+  removeSync(): void {
+    for (const dir of Object.values(this.dirs)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still populated: removed as stale by the next worker (removeStaleCellCgroups)
+      }
+    }
+  }
+}
+
+function oomKills(oomControl: string): number {
+  return Number(/oom_kill (\d+)/.exec(oomControl)?.[1] ?? 0);
+}
+
+/** Cell groups (`cell-<pid>-...`) whose worker process is gone, with anything still in them. */
+export async function removeStaleCellCgroups(version: CgroupVersion, isAlive: (pid: number) => boolean): Promise<void> {
+  const parents = version === 'v1' ? ['memory', 'pids', 'cpuacct'].map((c) => path.join(ROOT, c, PARENT)) : [path.join(ROOT, PARENT)];
+  for (const parent of parents) {
+    for (const name of await fsp.readdir(parent).catch(() => [] as string[])) {
+      const owner = /^cell-(\d+)-/.exec(name);
+      if (!owner || isAlive(Number(owner[1]))) continue;
+      const dir = path.join(parent, name);
+      const procs = await fsp.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+      for (const pid of procs.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await fsp.rmdir(dir).catch(() => undefined);
+    }
+  }
 }

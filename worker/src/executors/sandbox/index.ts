@@ -1,6 +1,6 @@
 /**
  * The local sandbox executor: compiles once per submission, then runs the cases in parallel, each
- * in a fresh bubblewrap + cgroup sandbox as its own unprivileged uid.
+ * in fresh namespaces started by a long-lived sandbox cell (cell.ts), as its own unprivileged uid.
  *
  * Options:
  * - concurrency: sandboxes running at once across all jobs (default: CPU cores).
@@ -26,6 +26,7 @@ import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { ARTIFACT, CHECKER_LIMITS, SandboxCheckerHost } from './checkerHost';
 import { runInteractiveCase } from './interaction';
 import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
+import { closeIdleCells, ensureCellHelper, removeStaleCells } from './cell';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
 import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
@@ -39,9 +40,7 @@ export interface SandboxOptions {
 }
 
 const REQUIRED_BINARIES: Array<[string, string]> = [
-  ['/usr/bin/bwrap', 'apt-get install -y bubblewrap'],
-  ['/usr/bin/prlimit', 'apt-get install -y util-linux'],
-  ['/usr/bin/setpriv', 'apt-get install -y util-linux'],
+  ['/usr/bin/gcc', 'apt-get install -y gcc'],
   ['/usr/bin/mount', 'apt-get install -y mount'],
   ['/usr/bin/umount', 'apt-get install -y mount'],
   ['/usr/bin/python3', 'apt-get install -y python3 python3-seccomp'],
@@ -72,7 +71,11 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   await fsp.chmod(workRoot, 0o711);
   const cgroupVersion = detectCgroupVersion();
   await prepareCgroups(cgroupVersion);
+  await removeStaleCells(cgroupVersion);
   const seccomp = await ensureSeccompFilter(path.join(workRoot, 'cache'));
+  await ensureCellHelper(path.dirname(seccomp.file)).catch((error: Error) => {
+    throw new SandboxUnavailableError(`local sandbox: ${error.message}`);
+  });
   const concurrency = options.concurrency ?? Math.max(1, os.cpus().length);
   const uidBase = options.uidBase ?? 61000;
   const uidCount = options.uidCount ?? 64;
@@ -130,7 +133,7 @@ class SandboxExecutor implements Executor, CheckerHost {
       if (result.status !== 'exited' || result.exitCode !== 0) {
         throw new SandboxUnavailableError(
           `local sandbox self-test failed (${result.status}, exit ${result.exitCode}): ${result.stderr.trim() || result.message || ''}. ` +
-            'bubblewrap runs as root and needs mount, pid and network namespaces (CAP_SYS_ADMIN: a privileged container or the host).',
+            'The sandbox cell runs as root and needs mount, pid and network namespaces (CAP_SYS_ADMIN: a privileged container or the host).',
         );
       }
     } finally {
@@ -266,7 +269,8 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   async close(): Promise<void> {
-    // Nothing long-lived: every run's processes and cgroup are gone when it returns.
+    // Every run's processes are gone when it returns; what stays between runs are the idle cells.
+    await closeIdleCells();
   }
 
   private async compile(job: ExecutionJob, dir: string): Promise<CompileOutcome> {

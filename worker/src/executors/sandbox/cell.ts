@@ -1,0 +1,300 @@
+/**
+ * Sandbox cells: long-lived native helpers (cellSource.ts, built with gcc at first use and cached
+ * next to the seccomp filter) that start runs. A cell runs as root with an empty environment, lives
+ * in a cgroup of its own (v1: reused by every run it starts; v2: runs are cloned straight into their
+ * own fresh group), and per run clones PID 1 of fresh namespaces, which builds the root file system
+ * and starts the program as the run's uid under rlimits and the seccomp filter. One process does in
+ * a fork what a chain of bash, prlimit, bwrap and setpriv did in four execs and a cgroup move.
+ *
+ * Protocol (fd 0 in, fd 1 out, one line per reply): the cell says "R" when ready; a request is
+ * "<bytes>\n" and NUL-terminated fields; it answers "P <init pid> <stdin fd> <stdout fd> <stderr fd>"
+ * (the worker opens those pipe ends through /proc/<cell>/fd, then writes "O\n"), "S ok" or "S <error>"
+ * once the sandbox is set up, and "X <status>" when PID 1 (and with it every process of the run) is
+ * gone. "E <error>" instead of "P" when it could not start the run at all.
+ */
+import { ChildProcessByStdio, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, promises as fsp, openSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { CellCgroup, CgroupLimits, CgroupVersion, removeStaleCellCgroups } from './cgroup';
+import { CELL_SOURCE } from './cellSource';
+
+const GCC = '/usr/bin/gcc';
+const V2_PARENT = '/sys/fs/cgroup/grading-sandbox';
+/** A cell whose group holds more than this before a run (page cache charged to it) is replaced. */
+const MAX_BASELINE_BYTES = 64 * 1024 * 1024;
+
+export interface CellRequest {
+  uid: number;
+  boxDir: string;
+  writableBox: boolean;
+  rlimits: { cpuSoft: number; cpuHard: number; fsize: number; nofile: number; nproc: number; stack: number };
+  tmpBytes: number;
+  /** cgroup v2: the run's own group, created by the caller. */
+  cgroupDir?: string;
+  command: string[];
+}
+
+export interface CellRun {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Host pid of the run's PID 1: killing it ends every process of the run. */
+  initPid: number;
+  /** Resolves with undefined once the program is about to exec, or with why the sandbox failed. */
+  setup: Promise<string | undefined>;
+  /** Exit status of PID 1: the program's, or 128 + N for signal N. */
+  exit: Promise<number>;
+}
+
+/** Compiles the helper once per source and compiler, into cacheDir (root-only). */
+export async function ensureCellHelper(cacheDir: string): Promise<string> {
+  const key = createHash('sha256').update(CELL_SOURCE).update(process.arch).digest('hex').slice(0, 16);
+  await fsp.mkdir(cacheDir, { recursive: true, mode: 0o700 });
+  const file = path.join(cacheDir, `cell-${process.arch}-${key}`);
+  if ((await fsp.stat(file).catch(() => undefined))?.isFile()) return file;
+  const temp = `${file}.${process.pid}.tmp`;
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(GCC, ['-O2', '-Wall', '-o', temp, '-x', 'c', '-'], { env: { PATH: '/usr/bin:/bin' }, timeout: 60_000 }, (error, _out, stderr) =>
+      error ? reject(new Error(`cannot build the sandbox helper with ${GCC} (apt-get install -y gcc): ${stderr.trim() || error.message}`)) : resolve(),
+    );
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(CELL_SOURCE);
+  });
+  await fsp.chmod(temp, 0o700);
+  await fsp.rename(temp, file);
+  return file;
+}
+
+let cellCount = 0;
+
+export class SandboxCell {
+  private replies: string[] = [];
+  private waiters: Array<(line: string) => void> = [];
+  private buffered = '';
+  private dead = false;
+  private stderrTail = '';
+
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
+    readonly version: CgroupVersion,
+    /** v1: the group every run of this cell is accounted in. */
+    readonly cgroup: CellCgroup | undefined,
+    private readonly v2Dir: string | undefined,
+  ) {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      this.buffered += text;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        const waiter = this.waiters.shift();
+        if (this.waiters.length === 0) this.holdLoop(false);
+        if (waiter) waiter(line);
+        else this.replies.push(line);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-1000);
+    });
+    child.stdin.on('error', () => undefined);
+    child.once('exit', () => {
+      this.dead = true;
+      for (const waiter of this.waiters.splice(0)) waiter(`E the sandbox helper exited ${this.stderrTail.trim()}`);
+    });
+    // An idle cell never keeps the worker alive; one that owes a reply does.
+    this.holdLoop(false);
+  }
+
+  private holdLoop(hold: boolean): void {
+    if (hold) this.child.ref();
+    else this.child.unref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as net.Socket[]) {
+      if (hold) stream.ref?.();
+      else stream.unref?.();
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  static async create(helper: string, seccompFile: string, version: CgroupVersion): Promise<SandboxCell> {
+    const name = `cell-${process.pid}-${++cellCount}-${Date.now().toString(36)}`;
+    const cgroup = version === 'v1' ? await CellCgroup.create(name) : undefined;
+    const v2Dir = version === 'v2' ? path.join(V2_PARENT, name) : undefined;
+    if (v2Dir) await fsp.mkdir(v2Dir);
+    // env {} and cwd /: nothing of the worker's reaches the cell or anything it starts.
+    // The filter comes as fd 3: PID 1 of every run shares this command line, which its programs can read.
+    const filterFd = openSync(seccompFile, 'r');
+    let child: ChildProcessByStdio<Writable, Readable, Readable>;
+    try {
+      child = spawn(helper, [], { env: {}, cwd: '/', argv0: 'sandbox-cell', stdio: ['pipe', 'pipe', 'pipe', filterFd] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    } finally {
+      closeSync(filterFd);
+    }
+    const cell = new SandboxCell(child, version, cgroup, v2Dir);
+    try {
+      const ready = await cell.nextReply();
+      if (ready !== 'R') throw new Error(`sandbox helper did not start: ${ready}`);
+      // The one move between groups in the cell's life; every run is forked inside.
+      const procs = cgroup ? cgroup.procsFiles : [path.join(v2Dir!, 'cgroup.procs')];
+      for (const file of procs) await fsp.writeFile(file, String(cell.pid));
+      return cell;
+    } catch (error) {
+      await cell.close();
+      throw error;
+    }
+  }
+
+  /** Prepares the v1 group for a run: limits in, counters zeroed. */
+  async reset(limits: CgroupLimits): Promise<void> {
+    // The cell's own process counts against pids.max; PID 1 of the run takes the place bwrap's took.
+    await this.cgroup?.reset(limits, 1);
+  }
+
+  /** Whether the group has collected enough of other runs' page cache that a fresh cell is better. */
+  get worn(): boolean {
+    return (this.cgroup?.baseline ?? 0) > MAX_BASELINE_BYTES;
+  }
+
+  async start(request: CellRequest): Promise<CellRun> {
+    if (this.dead) throw new Error('sandbox helper is gone');
+    const fields = [
+      String(request.uid), request.boxDir, request.writableBox ? '1' : '0',
+      ...[request.rlimits.cpuSoft, request.rlimits.cpuHard, request.rlimits.fsize, request.rlimits.nofile, request.rlimits.nproc, request.rlimits.stack].map(String),
+      String(request.tmpBytes), request.cgroupDir ?? '', ...request.command,
+    ];
+    const payload = Buffer.from(fields.map((f) => `${f}\0`).join(''));
+    this.child.stdin.write(`${payload.length}\n`);
+    this.child.stdin.write(payload);
+    const started = await this.nextReply();
+    const match = /^P (\d+) (\d+) (\d+) (\d+)$/.exec(started);
+    if (!match) throw new Error(`sandbox could not start: ${started.replace(/^E /, '')}`);
+    const [initPid, inFd, outFd, errFd] = match.slice(1).map(Number);
+    const open = (fd: number, flags: number) => openSync(`/proc/${this.pid}/fd/${fd}`, flags | fsConstants.O_NONBLOCK);
+    let stdin: net.Socket, stdout: net.Socket, stderr: net.Socket;
+    try {
+      stdin = new net.Socket({ fd: open(inFd, fsConstants.O_WRONLY), readable: false, writable: true });
+      stdout = new net.Socket({ fd: open(outFd, fsConstants.O_RDONLY), readable: true, writable: false });
+      stderr = new net.Socket({ fd: open(errFd, fsConstants.O_RDONLY), readable: true, writable: false });
+    } finally {
+      this.child.stdin.write('O\n');
+    }
+    const setup = this.nextReply().then((line) => (line === 'S ok' ? undefined : line.replace(/^[SE] /, '')));
+    const exit = setup.then(() => this.nextReply()).then((line) => {
+      const status = /^X (\d+)$/.exec(line);
+      if (!status) throw new Error(`sandbox helper: ${line.replace(/^E /, '')}`);
+      return Number(status[1]);
+    });
+    exit.catch(() => undefined);
+    return { stdin, stdout, stderr, initPid, setup, exit };
+  }
+
+  private nextReply(): Promise<string> {
+    const queued = this.replies.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.dead) return Promise.resolve(`E the sandbox helper exited ${this.stderrTail.trim()}`);
+    this.holdLoop(true);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (!this.dead) {
+      this.holdLoop(true);
+      this.child.kill('SIGKILL');
+      await new Promise<void>((resolve) => (this.dead ? resolve() : this.child.once('exit', () => resolve())));
+    }
+    await this.cgroup?.remove();
+    if (this.v2Dir) await fsp.rmdir(this.v2Dir).catch(() => undefined);
+  }
+
+  closeSync(): void {
+    if (!this.dead) this.child.kill('SIGKILL');
+    this.cgroup?.removeSync();
+  }
+}
+
+/** Idle cells by helper and cgroup version; a run takes one (or starts one) and gives it back. */
+export class CellPool {
+  private readonly idle: SandboxCell[] = [];
+  private readonly all = new Set<SandboxCell>();
+  private helper?: Promise<string>;
+
+  constructor(
+    private readonly cacheDir: string,
+    private readonly seccompFile: string,
+    private readonly version: CgroupVersion,
+  ) {}
+
+  async acquire(): Promise<SandboxCell> {
+    for (let cell = this.idle.pop(); cell; cell = this.idle.pop()) {
+      if (cell.alive) return cell;
+      this.all.delete(cell);
+      await cell.close().catch(() => undefined);
+    }
+    this.helper ??= ensureCellHelper(this.cacheDir);
+    this.helper.catch(() => (this.helper = undefined));
+    const cell = await SandboxCell.create(await this.helper, this.seccompFile, this.version);
+    this.all.add(cell);
+    return cell;
+  }
+
+  /** Gives a cell back after its run (every process of the run is gone by then). */
+  release(cell: SandboxCell): void {
+    if (cell.alive && !cell.worn) {
+      this.idle.push(cell);
+      return;
+    }
+    this.all.delete(cell);
+    void cell.close().catch(() => undefined);
+  }
+
+  /** Stops the idle cells (busy ones stop when released). */
+  async closeIdle(): Promise<void> {
+    const cells = this.idle.splice(0);
+    for (const cell of cells) this.all.delete(cell);
+    await Promise.all(cells.map((cell) => cell.close().catch(() => undefined)));
+  }
+
+  closeSync(): void {
+    for (const cell of this.all) cell.closeSync();
+  }
+}
+
+const pools = new Map<string, CellPool>();
+
+/** The pool for this seccomp filter and cgroup version (the helper is cached next to the filter). */
+export function cellPool(seccompFile: string, version: CgroupVersion): CellPool {
+  const key = `${version}:${seccompFile}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    if (pools.size === 0) process.once('exit', () => pools.forEach((p) => p.closeSync()));
+    pool = new CellPool(path.dirname(seccompFile), seccompFile, version);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** Stops every idle cell of this process (an executor's close). */
+export async function closeIdleCells(): Promise<void> {
+  await Promise.all([...pools.values()].map((pool) => pool.closeIdle()));
+}
+
+/** Cells left by workers that died (their groups and helpers). */
+export async function removeStaleCells(version: CgroupVersion): Promise<void> {
+  await removeStaleCellCgroups(version, (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  });
+}
