@@ -6,11 +6,12 @@
  * and starts the program as the run's uid under rlimits and the seccomp filter. One process does in
  * a fork what a chain of bash, prlimit, bwrap and setpriv did in four execs and a cgroup move.
  *
- * Protocol (fd 0 in, fd 1 out, one line per reply): the cell says "R" when ready; a request is
- * "<bytes>\n" and NUL-terminated fields; it answers "P <init pid> <stdin fd> <stdout fd> <stderr fd>"
- * (the worker opens those pipe ends through /proc/<cell>/fd, then writes "O\n"), "S ok" or "S <error>"
- * once the sandbox is set up, and "X <status>" when PID 1 (and with it every process of the run) is
- * gone. "E <error>" instead of "P" when it could not start the run at all.
+ * Protocol (fd 0 in, fd 1 out, one line per reply). The cell makes each run's stdin, stdout and stderr
+ * pipes ahead and announces them, "P <stdin fd> <stdout fd> <stderr fd>"; the worker opens its ends
+ * through /proc/<cell>/fd, then sends the request, "<bytes>\n" and NUL-terminated fields. The cell
+ * answers "X <status> ok" (or "X <status> E <why the sandbox could not be set up>") once PID 1, and
+ * with it every process of the run, is gone, and the next run's "P" in the same write: one wake-up of
+ * the worker per run.
  */
 import { ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,12 +42,8 @@ export interface CellRun {
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
-  /** Host pid of the run's PID 1: killing it ends every process of the run. */
-  initPid: number;
-  /** Resolves with undefined once the program is about to exec, or with why the sandbox failed. */
-  setup: Promise<string | undefined>;
-  /** Exit status of PID 1: the program's, or 128 + N for signal N. */
-  exit: Promise<number>;
+  /** Exit status of PID 1 (the program's, or 128 + N for signal N) and why the sandbox failed, if it did. */
+  end: Promise<{ status: number; setupError?: string }>;
 }
 
 /** Compiles the helper once per source and compiler, into cacheDir (root-only). */
@@ -76,6 +73,8 @@ export class SandboxCell {
   private buffered = '';
   private dead = false;
   private stderrTail = '';
+  /** The cell's fds of the next run's pipes: stdin's write end, stdout's and stderr's read ends. */
+  private pipes?: [number, number, number];
 
   private constructor(
     private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
@@ -142,7 +141,7 @@ export class SandboxCell {
     const cell = new SandboxCell(child, version, cgroup, v2Dir);
     try {
       const ready = await cell.nextReply();
-      if (ready !== 'R') throw new Error(`sandbox helper did not start: ${ready}`);
+      if (!cell.takePipes(ready)) throw new Error(`sandbox helper did not start: ${ready}`);
       // The one move between groups in the cell's life; every run is forked inside.
       const procs = cgroup ? cgroup.procsFiles : [path.join(v2Dir!, 'cgroup.procs')];
       for (const file of procs) await fsp.writeFile(file, String(cell.pid));
@@ -154,9 +153,9 @@ export class SandboxCell {
   }
 
   /** Prepares the v1 group for a run: limits in, counters zeroed. */
-  async reset(limits: CgroupLimits): Promise<void> {
+  reset(limits: CgroupLimits): void {
     // The cell's own process counts against pids.max; PID 1 of the run takes the place bwrap's took.
-    await this.cgroup?.reset(limits, 1);
+    this.cgroup?.reset(limits, 1);
   }
 
   /** Whether the group has collected enough of other runs' page cache that a fresh cell is better. */
@@ -164,37 +163,43 @@ export class SandboxCell {
     return (this.cgroup?.baseline ?? 0) > MAX_BASELINE_BYTES;
   }
 
-  async start(request: CellRequest): Promise<CellRun> {
-    if (this.dead) throw new Error('sandbox helper is gone');
+  private takePipes(line: string): boolean {
+    const match = /^P (\d+) (\d+) (\d+)$/.exec(line);
+    if (match) this.pipes = match.slice(1).map(Number) as [number, number, number];
+    return Boolean(match);
+  }
+
+  start(request: CellRequest): CellRun {
+    if (this.dead || !this.pipes) throw new Error(`the sandbox helper is gone ${this.stderrTail.trim()}`);
     const fields = [
       String(request.uid), request.boxDir, request.writableBox ? '1' : '0',
       ...[request.rlimits.cpuSoft, request.rlimits.cpuHard, request.rlimits.fsize, request.rlimits.nofile, request.rlimits.nproc, request.rlimits.stack].map(String),
       String(request.tmpBytes), request.cgroupDir ?? '', ...request.command,
     ];
-    const payload = Buffer.from(fields.map((f) => `${f}\0`).join(''));
-    this.child.stdin.write(`${payload.length}\n`);
-    this.child.stdin.write(payload);
-    const started = await this.nextReply();
-    const match = /^P (\d+) (\d+) (\d+) (\d+)$/.exec(started);
-    if (!match) throw new Error(`sandbox could not start: ${started.replace(/^E /, '')}`);
-    const [initPid, inFd, outFd, errFd] = match.slice(1).map(Number);
+    const [inFd, outFd, errFd] = this.pipes;
+    this.pipes = undefined;
+    // Opened before the request: the cell closes its copies of these ends when the request arrives.
     const open = (fd: number, flags: number) => openSync(`/proc/${this.pid}/fd/${fd}`, flags | fsConstants.O_NONBLOCK);
-    let stdin: net.Socket, stdout: net.Socket, stderr: net.Socket;
+    const fds: number[] = [];
     try {
-      stdin = new net.Socket({ fd: open(inFd, fsConstants.O_WRONLY), readable: false, writable: true });
-      stdout = new net.Socket({ fd: open(outFd, fsConstants.O_RDONLY), readable: true, writable: false });
-      stderr = new net.Socket({ fd: open(errFd, fsConstants.O_RDONLY), readable: true, writable: false });
-    } finally {
-      this.child.stdin.write('O\n');
+      fds.push(open(inFd, fsConstants.O_WRONLY), open(outFd, fsConstants.O_RDONLY), open(errFd, fsConstants.O_RDONLY));
+    } catch (error) {
+      fds.forEach((fd) => closeSync(fd));
+      throw error;
     }
-    const setup = this.nextReply().then((line) => (line === 'S ok' ? undefined : line.replace(/^[SE] /, '')));
-    const exit = setup.then(() => this.nextReply()).then((line) => {
-      const status = /^X (\d+)$/.exec(line);
-      if (!status) throw new Error(`sandbox helper: ${line.replace(/^E /, '')}`);
-      return Number(status[1]);
+    const stdin = new net.Socket({ fd: fds[0], readable: false, writable: true });
+    const stdout = new net.Socket({ fd: fds[1], readable: true, writable: false });
+    const stderr = new net.Socket({ fd: fds[2], readable: true, writable: false });
+    const payload = Buffer.from(fields.map((f) => `${f}\0`).join(''));
+    this.child.stdin.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+    const end = this.nextReply().then(async (line) => {
+      const match = /^X (\d+) (ok|E (.*))$/.exec(line);
+      if (!match) throw new Error(`sandbox helper: ${line.replace(/^E /, '')}`);
+      if (!this.takePipes(await this.nextReply())) throw new Error('sandbox helper: no pipes for the next run');
+      return { status: Number(match[1]), ...(match[3] !== undefined ? { setupError: match[3] } : {}) };
     });
-    exit.catch(() => undefined);
-    return { stdin, stdout, stderr, initPid, setup, exit };
+    end.catch(() => undefined);
+    return { stdin, stdout, stderr, end };
   }
 
   private nextReply(): Promise<string> {

@@ -241,7 +241,7 @@ static int read_line(int fd, char *buf, size_t size) {
 }
 
 static void reply(const char *fmt, ...) {
-  char line[1024];
+  char line[1200];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
@@ -294,6 +294,16 @@ static pid_t clone_run(const char *cgroup) {
   return pid;
 }
 
+/* The next run's pipes, made ahead so the worker opens its ends while the cell is idle. */
+static int in[2], out[2], err[2];
+
+static void prepare_pipes(void) {
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    dprintf(2, "sandbox cell: pipe: %s\n", strerror(errno));
+    _exit(1);
+  }
+}
+
 static void serve(char *buf) {
   char line[64];
   if (read_line(0, line, sizeof line)) _exit(0);
@@ -301,12 +311,16 @@ static void serve(char *buf) {
   if (len == 0 || len > MAX_REQUEST || read_full(0, buf, len)) _exit(0);
   struct request r;
   if (parse(buf, len, &r)) {
-    reply("E bad request\n");
+    reply("X 125 E bad request\nP %d %d %d\n", in[1], out[0], err[0]);
     return;
   }
-  int in[2], out[2], err[2], status[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC)) {
-    reply("E pipe: %s\n", strerror(errno));
+  /* The worker has opened its ends (it sends a request only then): only its copies may stay open. */
+  close(in[1]);
+  close(out[0]);
+  close(err[0]);
+  int status[2];
+  if (pipe2(status, O_CLOEXEC)) {
+    dprintf(2, "sandbox cell: pipe: %s\n", strerror(errno));
     _exit(1);
   }
   pid_t init = clone_run(r.cgroup);
@@ -319,41 +333,35 @@ static void serve(char *buf) {
     syscall(SYS_close_range, 4, ~0U, 0);
     run_init(&r);
   }
+  int clone_errno = errno;
   close(in[0]);
   close(out[1]);
   close(err[1]);
   close(status[1]);
-  if (init < 0) {
-    reply("E clone: %s\n", strerror(errno));
-    close(in[1]), close(out[0]), close(err[0]), close(status[0]);
-    return;
-  }
-  /* The worker opens its ends through /proc/<this pid>/fd, then says so. */
-  reply("P %d %d %d %d\n", init, in[1], out[0], err[0]);
-  if (read_line(0, line, sizeof line)) {
-    kill(init, SIGKILL);
-    _exit(0);
-  }
-  close(in[1]);
-  close(out[0]);
-  close(err[0]);
   char msg[512];
   size_t got = 0;
-  for (;;) {
-    ssize_t n = read(status[0], msg + got, sizeof msg - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || (got += n) == sizeof msg - 1) break;
+  int code = 125;
+  if (init < 0) {
+    got = snprintf(msg, sizeof msg, "clone: %s", strerror(clone_errno));
+  } else {
+    for (;;) {
+      ssize_t n = read(status[0], msg + got, sizeof msg - 1 - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || (got += n) == sizeof msg - 1) break;
+    }
+    int st;
+    while (waitpid(init, &st, 0) < 0) {
+      if (errno != EINTR) _exit(1);
+    }
+    code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   }
   close(status[0]);
   msg[got] = 0;
   for (size_t i = 0; i < got; i++) if (msg[i] == '\n' || msg[i] == 0) msg[i] = ' ';
-  if (got) reply("S %s\n", msg);
-  else reply("S ok\n");
-  int st;
-  while (waitpid(init, &st, 0) < 0) {
-    if (errno != EINTR) _exit(1);
-  }
-  reply("X %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+  prepare_pipes();
+  /* One write, one wake-up of the worker: this run's end and the next run's pipes. */
+  if (got) reply("X %d E %s\nP %d %d %d\n", code, msg, in[1], out[0], err[0]);
+  else reply("X %d ok\nP %d %d %d\n", code, in[1], out[0], err[0]);
 }
 
 int main(int argc, char **argv) {
@@ -367,7 +375,8 @@ int main(int argc, char **argv) {
   load_filter(3);
   char *buf = malloc(MAX_REQUEST);
   if (!buf) return 1;
-  reply("R\n");
+  prepare_pipes();
+  reply("P %d %d %d\n", in[1], out[0], err[0]);
   for (;;) serve(buf);
 }
 `;

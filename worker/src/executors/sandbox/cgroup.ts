@@ -4,7 +4,7 @@
  * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure: the child's
  * rusage would describe bwrap, not the program, so CPU time and peak memory come from the run's cgroup.
  */
-import { promises as fsp, existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { promises as fsp, existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
@@ -204,30 +204,33 @@ export class CellCgroup {
     return new CellCgroup(dirs);
   }
 
-  /** Limits for the next run, counters zeroed; `extraPids` are the cell's own processes. */
-  async reset(limits: CgroupLimits, extraPids: number): Promise<void> {
+  /**
+   * Limits for the next run, counters zeroed; `extraPids` are the cell's own processes. Synchronous on
+   * purpose: a handful of sysfs writes take microseconds, a round trip through the thread pool far more.
+   */
+  reset(limits: CgroupLimits, extraPids: number): void {
     const memory = (file: string) => path.join(this.dirs.memory, file);
-    this.baselineBytes = await readNumber(memory('memory.usage_in_bytes'));
-    this.oomKillsBefore = oomKills(await fsp.readFile(memory('memory.oom_control'), 'utf8').catch(() => ''));
+    this.baselineBytes = readNumberSync(memory('memory.usage_in_bytes'));
+    this.oomKillsBefore = oomKills(readTextSync(memory('memory.oom_control')));
     const bytes = String(limits.memoryBytes + this.baselineBytes);
     // memsw (memory + swap) may never be below the memory limit: lift it, set memory, then lower it.
-    await fsp.writeFile(memory('memory.memsw.limit_in_bytes'), '-1').catch(() => undefined);
-    await fsp.writeFile(memory('memory.limit_in_bytes'), bytes);
-    await fsp.writeFile(memory('memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
-    await fsp.writeFile(memory('memory.max_usage_in_bytes'), '0');
-    await fsp.writeFile(memory('memory.failcnt'), '0');
-    await fsp.writeFile(path.join(this.dirs.pids, 'pids.max'), String(limits.pids + extraPids));
-    await fsp.writeFile(path.join(this.dirs.cpu, 'cpuacct.usage'), '0');
+    const memsw = memory('memory.memsw.limit_in_bytes');
+    const swapAccounting = existsSync(memsw);
+    if (swapAccounting) writeFileSync(memsw, '-1');
+    writeFileSync(memory('memory.limit_in_bytes'), bytes);
+    if (swapAccounting) writeFileSync(memsw, bytes);
+    writeFileSync(memory('memory.max_usage_in_bytes'), '0');
+    writeFileSync(memory('memory.failcnt'), '0');
+    writeFileSync(path.join(this.dirs.pids, 'pids.max'), String(limits.pids + extraPids));
+    writeFileSync(path.join(this.dirs.cpu, 'cpuacct.usage'), '0');
   }
 
-  async usage(): Promise<CgroupUsage> {
-    const [cpuNs, peak, failcnt, oomControl] = await Promise.all([
-      readNumber(path.join(this.dirs.cpu, 'cpuacct.usage')),
-      readNumber(path.join(this.dirs.memory, 'memory.max_usage_in_bytes')),
-      readNumber(path.join(this.dirs.memory, 'memory.failcnt')),
-      fsp.readFile(path.join(this.dirs.memory, 'memory.oom_control'), 'utf8').catch(() => ''),
-    ]);
-    const kills = oomKills(oomControl) - this.oomKillsBefore;
+  /** The run's figures (synchronous, as reset). */
+  usage(): CgroupUsage {
+    const cpuNs = readNumberSync(path.join(this.dirs.cpu, 'cpuacct.usage'));
+    const peak = readNumberSync(path.join(this.dirs.memory, 'memory.max_usage_in_bytes'));
+    const failcnt = readNumberSync(path.join(this.dirs.memory, 'memory.failcnt'));
+    const kills = oomKills(readTextSync(path.join(this.dirs.memory, 'memory.oom_control'))) - this.oomKillsBefore;
     return { cpuMs: cpuNs / 1e6, peakMemoryBytes: Math.max(0, peak - this.baselineBytes), memoryLimitHit: failcnt > 0 || kills > 0, oomKilled: kills > 0 };
   }
 
@@ -241,7 +244,7 @@ export class CellCgroup {
    */
   async killAllBut(keep: number, current: () => boolean = () => true): Promise<void> {
     for (let round = 0; round < 50 && current(); round++) {
-      const text = await fsp.readFile(path.join(this.dirs.pids, 'cgroup.procs'), 'utf8').catch(() => '');
+      const text = readTextSync(path.join(this.dirs.pids, 'cgroup.procs'));
       const pids = text.split('\n').filter(Boolean).map(Number).filter((pid) => pid !== keep);
       if (pids.length === 0) return;
       for (const pid of pids) {
@@ -306,4 +309,16 @@ export async function removeStaleCellCgroups(version: CgroupVersion, isAlive: (p
       await fsp.rmdir(dir).catch(() => undefined);
     }
   }
+}
+
+function readTextSync(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function readNumberSync(file: string): number {
+  return Number(readTextSync(file).trim()) || 0;
 }

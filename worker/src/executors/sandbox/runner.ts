@@ -71,17 +71,16 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
   const pool = cellPool(spec.seccompFile, spec.cgroupVersion);
   const cell = await pool.acquire();
   let runGroup: RunCgroup | undefined;
-  let initPid: number | undefined;
   // Set once this run's last sweep is done: sweeps still under way (watchdog, output limit) stop then.
   let released = false;
   const current = () => !released;
   try {
     if (spec.cgroupVersion === 'v2') runGroup = await RunCgroup.create('v2', spec.name, { memoryBytes, pids: limits.pids });
-    else await cell.reset({ memoryBytes, pids: limits.pids });
-    const accounting = accountingOf(cell, runGroup, () => initPid, current);
+    else cell.reset({ memoryBytes, pids: limits.pids });
+    const accounting = accountingOf(cell, runGroup, current);
     const cpuSeconds = Math.ceil(limits.timeLimitMs / 1000) + 1;
     const started = process.hrtime.bigint();
-    const run = await cell.start({
+    const run = cell.start({
       uid: spec.uid,
       boxDir: spec.boxDir,
       writableBox: spec.writableBox,
@@ -99,7 +98,6 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       cgroupDir: runGroup?.dir,
       command: spec.command,
     });
-    initPid = run.initPid;
 
     let stdoutBytes = 0;
     const stdout: Buffer[] = [];
@@ -158,10 +156,7 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     let exitCode: number;
     let setupError: string | undefined;
     try {
-      setupError = await run.setup;
-      exitCode = await run.exit;
-      // PID 1 is gone: its pid may be reused from now on, so it is never signalled again.
-      initPid = undefined;
+      ({ status: exitCode, setupError } = await run.end);
       // Every process of the run is gone with its PID 1, so the pipes have no writer left.
       await streamsClosed;
     } finally {
@@ -213,33 +208,20 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       message: `sandbox could not start: ${(error as Error).message.slice(0, 300)}`,
     };
   } finally {
-    if (initPid) killQuietly(initPid);
-    await accountingOf(cell, runGroup, () => initPid, current).killAll().catch(() => undefined);
+    await accountingOf(cell, runGroup, current).killAll().catch(() => undefined);
     await runGroup?.remove().catch(() => undefined);
     released = true;
     pool.release(cell);
   }
 }
 
-function accountingOf(cell: SandboxCell, runGroup: RunCgroup | undefined, initPid: () => number | undefined, current: () => boolean): RunAccounting {
+function accountingOf(cell: SandboxCell, runGroup: RunCgroup | undefined, current: () => boolean): RunAccounting {
   if (runGroup) return runGroup;
   const group = cell.cgroup!;
   return {
-    usage: () => group.usage(),
+    usage: async () => group.usage(),
     cpuMs: () => group.cpuMs(),
-    // Killing PID 1 ends the run's pid namespace; the sweep catches anything racing it.
-    killAll: async () => {
-      const pid = initPid();
-      if (pid) killQuietly(pid);
-      await group.killAllBut(cell.pid, current);
-    },
+    // Every process in the cell's group but the cell itself is the run's (PID 1's death ends the namespace).
+    killAll: () => group.killAllBut(cell.pid, current),
   };
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
