@@ -2,9 +2,11 @@
  * Sandbox cells: long-lived native helpers (cellSource.ts, built with gcc at first use and cached
  * next to the seccomp filter) that start runs. A cell runs as root with an empty environment, lives
  * in a cgroup of its own (v1: reused by every run it starts; v2: runs are cloned straight into their
- * own fresh group), and per run clones PID 1 of fresh namespaces, which builds the root file system
- * and starts the program as the run's uid under rlimits and the seccomp filter. One process does in
- * a fork what a chain of bash, prlimit, bwrap and setpriv did in four execs and a cgroup move.
+ * own fresh group), and per run clones PID 1 of fresh mount, pid, IPC, UTS and cgroup namespaces,
+ * which builds the root file system and starts the program as the run's uid under rlimits and the
+ * seccomp filter. The network namespace is the cell's own, empty, made once: nothing in it outlives a
+ * run's processes and a cell's runs never overlap. One process does in a fork what a chain of bash,
+ * prlimit, bwrap and setpriv did in four execs and a cgroup move.
  *
  * Protocol (fd 0 in, fd 1 out, one line per reply). The cell makes each run's stdin, stdout and stderr
  * pipes ahead and announces them, "P <stdin fd> <stdout fd> <stderr fd>"; the worker opens its ends

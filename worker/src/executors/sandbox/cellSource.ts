@@ -3,14 +3,15 @@
  * string so the worker image ships it with the compiled TypeScript; cell.ts builds it with gcc at first use.
  */
 // prettier-ignore
-export const CELL_SOURCE = String.raw`/* sandbox cell: one long-lived process per sandbox slot that starts each run in a fresh sandbox.
+export const CELL_SOURCE = String.raw`/* sandbox cell: a long-lived process that starts one run at a time, each in a fresh sandbox.
  * Runs as root with an empty environment. Reads requests on fd 0, answers on fd 1 (see cell.ts).
  * fd 3: the compiled seccomp BPF program, read once (no path in the command line, which PID 1 of
  * every run shares with this process).
- * Per run: clone into new mount, pid, net, ipc, uts and cgroup namespaces (on cgroup v2 straight into
- * the run's cgroup); the child, PID 1 of its namespace, builds the root file system, then forks the
- * program, which sets its rlimits, drops to the run's uid without capabilities, applies the filter
- * and execs. PID 1 stays root, reaps, and exits with the program's status (128 + N for signal N). */
+ * Per run: clone into new mount, pid, ipc, uts and cgroup namespaces (on cgroup v2 straight into the
+ * run's cgroup; the network namespace is the cell's own, empty); the child, PID 1 of its namespaces,
+ * builds the root file system, then forks the program, which sets its rlimits, drops to the run's uid
+ * without capabilities, applies the filter and execs. PID 1 stays root, reaps, and exits with the
+ * program's status (128 + N for signal N). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -283,7 +284,8 @@ static void load_filter(int fd) {
 }
 
 static pid_t clone_run(const char *cgroup) {
-  unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  /* No CLONE_NEWNET: the cell's own empty network namespace is shared by its runs (see main). */
+  unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (!cgroup[0]) return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   /* cgroup v2: the child starts inside the run's cgroup (no migration afterwards). */
   int fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -373,6 +375,14 @@ int main(int argc, char **argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_IGN);
   load_filter(3);
+  /* One network namespace per cell, made once (a fresh one per run costs 1-6 ms to set up and tear
+   * down): only a loopback that is down, which an unprivileged program cannot bring up. Nothing in it
+   * outlives a run's processes, and runs of a cell never overlap. IPC objects do outlive processes,
+   * so each run still gets an IPC namespace of its own. */
+  if (unshare(CLONE_NEWNET)) {
+    dprintf(2, "sandbox cell: cannot make a network namespace: %s\n", strerror(errno));
+    return 1;
+  }
   char *buf = malloc(MAX_REQUEST);
   if (!buf) return 1;
   prepare_pipes();

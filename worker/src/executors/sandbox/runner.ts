@@ -1,7 +1,7 @@
 /**
  * Runs one command in a fresh sandbox and returns the facts of the run; the caller decides what they
- * mean. A sandbox cell (cell.ts: a native helper, root, empty environment) forks PID 1 of fresh mount,
- * pid, network, IPC, UTS and cgroup namespaces, which builds the root file system (read-only /usr with
+ * mean. A sandbox cell (cell.ts: a native helper, root, empty environment, in an empty network
+ * namespace of its own) forks PID 1 of fresh mount, pid, IPC, UTS and cgroup namespaces, which builds the root file system (read-only /usr with
  * /usr/local hidden, a few /etc files, /proc, a minimal /dev, a private /tmp, the job's directory as
  * /box, everything else read-only) and starts the program under rlimits, as the run's unprivileged uid
  * without capabilities, no new privileges, under the seccomp filter. PID 1 stays root. No command line
