@@ -21,7 +21,7 @@ import { closeSync, constants as fsConstants, promises as fsp, openSync } from '
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { CellCgroup, CgroupLimits, CgroupVersion, removeStaleCellCgroups } from './cgroup';
+import { CellCgroup, CgroupLimits, CgroupVersion, removeDirsSync, removeStaleCellCgroups } from './cgroup';
 import { CELL_SOURCE } from './cellSource';
 
 const GCC = '/usr/bin/gcc';
@@ -225,6 +225,7 @@ export class SandboxCell {
   closeSync(): void {
     if (!this.dead) this.child.kill('SIGKILL');
     this.cgroup?.removeSync();
+    if (this.v2Dir) removeDirsSync([this.v2Dir]);
   }
 }
 

@@ -296,6 +296,13 @@ static pid_t clone_run(const char *cgroup) {
   return pid;
 }
 
+/* Closes every descriptor from "first" on (close_range needs Linux 5.9; older kernels loop). */
+static void close_from(int first) {
+  if (syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = first; fd < (max > 0 ? max : 65536); fd++) close((int)fd);
+}
+
 /* The next run's pipes, made ahead so the worker opens its ends while the cell is idle. */
 static int in[2], out[2], err[2];
 
@@ -332,7 +339,7 @@ static void serve(char *buf) {
     for (int i = 0; i < 4; i++) keep[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 64);
     for (int i = 0; i < 4; i++) dup2(keep[i], i);
     fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
-    syscall(SYS_close_range, 4, ~0U, 0);
+    close_from(4);
     run_init(&r);
   }
   int clone_errno = errno;

@@ -274,15 +274,9 @@ export class CellCgroup {
     }
   }
 
-  /** Synchronous best effort at process exit. */
+  /** At process exit, after the cell was killed: retries briefly while it dies (a zombie does not count). */
   removeSync(): void {
-    for (const dir of Object.values(this.dirs)) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // still populated: removed as stale by the next worker (removeStaleCellCgroups)
-      }
-    }
+    removeDirsSync(Object.values(this.dirs));
   }
 }
 
@@ -321,4 +315,20 @@ function readTextSync(file: string): string {
 
 function readNumberSync(file: string): number {
   return Number(readTextSync(file).trim()) || 0;
+}
+
+/** Synchronous rmdir with retries for up to ~200 ms; what stays is removed as stale by the next worker. */
+export function removeDirsSync(dirs: string[]): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const dir of dirs) {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EBUSY') break;
+        Atomics.wait(pause, 0, 0, 2);
+      }
+    }
+  }
 }
