@@ -27,7 +27,7 @@ import { CELL_SOURCE } from './cellSource';
 const GCC = '/usr/bin/gcc';
 const V2_PARENT = '/sys/fs/cgroup/grading-sandbox';
 /** A cell whose group holds more than this before a run (page cache charged to it) is replaced. */
-const MAX_BASELINE_BYTES = 64 * 1024 * 1024;
+const MAX_BASELINE_BYTES = 32 * 1024 * 1024;
 
 export interface CellRequest {
   uid: number;

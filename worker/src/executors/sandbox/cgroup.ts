@@ -179,7 +179,7 @@ async function readNumber(file: string): Promise<number> {
  * joined it once; every run is forked inside it, so no run pays for moving a process between groups
  * (on v1 each move waits for an RCU grace period: 4-25 ms here). Before each run the limits are set
  * and the counters zeroed; what the group already held (the helper, cached pages) is the baseline,
- * added to the memory limit and taken off the reported peak.
+ * taken off the reported peak; the part of it that cannot be reclaimed is added to the memory limit.
  */
 export class CellCgroup {
   private baselineBytes = 0;
@@ -212,7 +212,12 @@ export class CellCgroup {
     const memory = (file: string) => path.join(this.dirs.memory, file);
     this.baselineBytes = readNumberSync(memory('memory.usage_in_bytes'));
     this.oomKillsBefore = oomKills(readTextSync(memory('memory.oom_control')));
-    const bytes = String(limits.memoryBytes + this.baselineBytes);
+    // Page cache in the baseline is reclaimable: a program could grow into it, so only the rest (the
+    // cell itself, tmpfs files of the job) is added to the limit, unless the limit could not even hold it.
+    const stat = readTextSync(memory('memory.stat'));
+    const fileCache = ['active_file', 'inactive_file'].reduce((sum, key) => sum + Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0), 0);
+    const pinned = fileCache <= limits.memoryBytes ? Math.max(0, this.baselineBytes - fileCache) : this.baselineBytes;
+    const bytes = String(limits.memoryBytes + pinned);
     // memsw (memory + swap) may never be below the memory limit: lift it, set memory, then lower it.
     const memsw = memory('memory.memsw.limit_in_bytes');
     const swapAccounting = existsSync(memsw);
