@@ -166,8 +166,20 @@ static void set_limit(int resource, long long soft, long long hard, const char *
 }
 
 /* The program: limits, the run's uid with no capabilities and no way to gain any, the filter, exec. */
+/* Best effort: a container without CAP_SYS_RESOURCE may refuse to lower the OOM score. */
+static void set_oom_score_adj(const char *value) {
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, value, strlen(value)) < 0) {
+    /* keep the inherited score */
+  }
+  close(fd);
+}
+
 static void start_program(const struct request *r) {
   if (setsid() < 0) fail("setsid");
+  /* At its limit, the OOM killer takes the program, not its cell or PID 1 (raising needs no privilege). */
+  set_oom_score_adj("1000");
   set_limit(RLIMIT_CPU, r->cpu_soft, r->cpu_hard, "cpu");
   set_limit(RLIMIT_FSIZE, r->fsize, r->fsize, "fsize");
   set_limit(RLIMIT_NOFILE, r->nofile, r->nofile, "nofile");
@@ -382,6 +394,8 @@ int main(int argc, char **argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   signal(SIGPIPE, SIG_IGN);
   load_filter(3);
+  /* A run at its memory limit should not take its cell with it (v1: they share the group). */
+  set_oom_score_adj("-1000");
   /* One network namespace per cell, made once (a fresh one per run costs 1-6 ms to set up and tear
    * down): only a loopback that is down, which an unprivileged program cannot bring up. Nothing in it
    * outlives a run's processes, and runs of a cell never overlap. IPC objects do outlive processes,
