@@ -74,6 +74,7 @@ export class SandboxCell {
   private waiters: Array<(line: string) => void> = [];
   private buffered = '';
   private dead = false;
+  private broken = false;
   private stderrTail = '';
   /** The cell's fds of the next run's pipes: stdin's write end, stdout's and stderr's read ends. */
   private pipes?: [number, number, number];
@@ -122,8 +123,9 @@ export class SandboxCell {
     return this.child.pid!;
   }
 
+  /** Alive and in step with the worker (a cell that broke the protocol is never used again). */
   get alive(): boolean {
-    return !this.dead;
+    return !this.dead && !this.broken;
   }
 
   static async create(helper: string, seccompFile: string, version: CgroupVersion): Promise<SandboxCell> {
@@ -187,6 +189,7 @@ export class SandboxCell {
       fds.push(open(inFd, fsConstants.O_WRONLY), open(outFd, fsConstants.O_RDONLY), open(errFd, fsConstants.O_RDONLY));
     } catch (error) {
       fds.forEach((fd) => closeSync(fd));
+      this.broken = true;
       throw error;
     }
     const stdin = new net.Socket({ fd: fds[0], readable: false, writable: true });
@@ -200,7 +203,7 @@ export class SandboxCell {
       if (!this.takePipes(await this.nextReply())) throw new Error('sandbox helper: no pipes for the next run');
       return { status: Number(match[1]), ...(match[3] !== undefined ? { setupError: match[3] } : {}) };
     });
-    end.catch(() => undefined);
+    end.catch(() => (this.broken = true));
     return { stdin, stdout, stderr, end };
   }
 
