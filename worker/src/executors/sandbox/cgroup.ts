@@ -1,8 +1,9 @@
 /**
- * One fresh cgroup per sandboxed run: memory and pids limits in, CPU time and peak memory out.
+ * cgroups for sandboxed runs: memory and pids limits in, CPU time and peak memory out.
  * Both hierarchies are supported, detected once: v1 (separate memory, pids, cpuacct trees; this
- * machine) and v2 (one unified tree). bwrap's own wait status carries neither figure: the child's
- * rusage would describe bwrap, not the program, so CPU time and peak memory come from the run's cgroup.
+ * machine) and v2 (one unified tree). A run's wait status carries neither figure (it describes PID 1 of
+ * the run's namespace, not the program and its children), so CPU time and peak memory come from the cgroup.
+ * On v1 that is the sandbox cell's own group, reused (CellCgroup); on v2 a fresh group per run (RunCgroup).
  */
 import { promises as fsp, existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
