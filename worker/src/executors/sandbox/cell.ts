@@ -13,7 +13,8 @@
  * through /proc/<cell>/fd, then sends the request, "<bytes>\n" and NUL-terminated fields. The cell
  * answers "X <status> ok" (or "X <status> E <why the sandbox could not be set up>") once PID 1, and
  * with it every process of the run, is gone, and the next run's "P" in the same write: one wake-up of
- * the worker per run.
+ * the worker per run. "M <bytes>\n" / "U <bytes>\n" requests mount and unmount a job directory's tmpfs
+ * (answer "K ok" or "K E <why>"), sparing the worker an exec of mount(8) and umount(8) per job.
  */
 import { ChildProcessByStdio, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -207,6 +208,17 @@ export class SandboxCell {
     return { stdin, stdout, stderr, end };
   }
 
+  /** Mounts a tmpfs on a job directory ('M', with its options) or unmounts it ('U'), in the worker's mount namespace. */
+  async mountOp(op: 'M' | 'U', dir: string, options = ''): Promise<void> {
+    if (!this.alive) throw new Error(`the sandbox helper is gone ${this.stderrTail.trim()}`);
+    const payload = Buffer.from(op === 'M' ? `${dir}\0${options}\0` : `${dir}\0`);
+    this.child.stdin.write(Buffer.concat([Buffer.from(`${op} ${payload.length}\n`), payload]));
+    const line = await this.nextReply();
+    if (line === 'K ok') return;
+    if (!line.startsWith('K E ')) this.broken = true;
+    throw new Error(line.replace(/^K E |^E /, ''));
+  }
+
   private nextReply(): Promise<string> {
     const queued = this.replies.shift();
     if (queued !== undefined) return Promise.resolve(queued);
@@ -265,6 +277,16 @@ export class CellPool {
     }
     this.all.delete(cell);
     void cell.close().catch(() => undefined);
+  }
+
+  /** Runs `work` with a cell of this pool, then gives it back. */
+  async withCell<T>(work: (cell: SandboxCell) => Promise<T>): Promise<T> {
+    const cell = await this.acquire();
+    try {
+      return await work(cell);
+    } finally {
+      this.release(cell);
+    }
   }
 
   /** Stops the idle cells (busy ones stop when released). */

@@ -14,7 +14,6 @@
  *
  * Each job's directory is a tmpfs of its own (bounded, and shown inside as a bare tmpfs).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -26,7 +25,7 @@ import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { ARTIFACT, CHECKER_LIMITS, SandboxCheckerHost } from './checkerHost';
 import { runInteractiveCase } from './interaction';
 import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
-import { closeIdleCells, ensureCellHelper, removeStaleCells } from './cell';
+import { cellPool, closeIdleCells, ensureCellHelper, removeStaleCells } from './cell';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
 import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
@@ -41,8 +40,6 @@ export interface SandboxOptions {
 
 const REQUIRED_BINARIES: Array<[string, string]> = [
   ['/usr/bin/gcc', 'apt-get install -y gcc'],
-  ['/usr/bin/mount', 'apt-get install -y mount'],
-  ['/usr/bin/umount', 'apt-get install -y mount'],
   ['/usr/bin/python3', 'apt-get install -y python3 python3-seccomp'],
 ];
 
@@ -304,7 +301,7 @@ class SandboxExecutor implements Executor, CheckerHost {
     const safe = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
     const dir = await fsp.mkdtemp(path.join(jobs, `${OWNER}-${safe}-`));
     try {
-      await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${BOX_BYTES},mode=0755,nosuid,nodev`, 'box', dir]);
+      await this.cells().withCell((cell) => cell.mountOp('M', dir, `size=${BOX_BYTES},mode=0755`));
     } catch (error) {
       await fsp.rmdir(dir).catch(() => undefined);
       throw new SandboxUnavailableError(`local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`);
@@ -322,9 +319,15 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   private async removeJobDir(dir: string): Promise<void> {
-    // Lazy as a fallback: every process of the job is dead by now, but a file may still be open briefly.
-    await run('/usr/bin/umount', [dir]).catch(() => run('/usr/bin/umount', ['-l', dir]).catch(() => undefined));
+    // The cell unmounts lazily as a fallback: every process of the job is dead by now, but a file may still be open briefly.
+    await this.cells()
+      .withCell((cell) => cell.mountOp('U', dir))
+      .catch(() => undefined);
     await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  private cells() {
+    return cellPool(this.seccompFile, this.cgroupVersion);
   }
 
   /** One of `concurrency` slots in this process, and a uid no other run on the host holds. */
@@ -343,12 +346,6 @@ class SandboxExecutor implements Executor, CheckerHost {
       else this.freeSlots.push(slot);
     }
   }
-}
-
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env: {} }, (error, _stdout, stderr) => (error ? reject(new Error(`${path.basename(file)}: ${stderr.trim() || error.message}`)) : resolve()));
-  });
 }
 
 export { ExecutorUnavailableError };
