@@ -145,8 +145,11 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   {
     name: 'SysV shared memory left for the next case (C)',
     language: 'c',
-    source: '#include <stdio.h>\n#include <string.h>\n#include <sys/shm.h>\nint main(void){ int id = shmget(0x5eed, 4096, 0); if (id >= 0) { printf("found %s\\n", (char *)shmat(id, 0, SHM_RDONLY)); return 0; }\n' +
-      '  id = shmget(0x5eed, 4096, IPC_CREAT | 0666); if (id < 0) { puts("cannot create"); return 0; } strcpy(shmat(id, 0, 0), "left by an earlier case"); puts("planted"); return 0; }',
+    source:
+      '#include <stdio.h>\n#include <string.h>\n#include <sys/shm.h>\nint main(void){ int id = shmget(0x5eed, 4096, 0);\n' +
+      '  if (id >= 0) { printf("found %s\\n", (char *)shmat(id, 0, SHM_RDONLY)); return 0; }\n' +
+      '  id = shmget(0x5eed, 4096, IPC_CREAT | 0666); if (id < 0) { puts("cannot create"); return 0; }\n' +
+      '  strcpy(shmat(id, 0, 0), "left by an earlier case"); puts("planted"); return 0; }',
     expect: ['exited-0'],
     cases: 3,
     stdoutMustMatch: /planted/,
@@ -155,8 +158,12 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   {
     name: 'abstract socket daemon left for the next case (Python)',
     language: 'python',
-    source: 'import os, socket, time\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\ntry:\n    s.connect("\\0grading-leak")\n    print("found", s.recv(64))\nexcept OSError:\n' +
-      '    if os.fork() == 0:\n        os.setsid()\n        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n        srv.bind("\\0grading-leak")\n        srv.listen(8)\n        while True:\n            c, _ = srv.accept()\n            c.send(b"left by an earlier case")\n' +
+    source:
+      'import os, socket, time\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n' +
+      'try:\n    s.connect("\\0grading-leak")\n    print("found", s.recv(64))\nexcept OSError:\n' +
+      '    if os.fork() == 0:\n        os.setsid()\n        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n' +
+      '        srv.bind("\\0grading-leak")\n        srv.listen(8)\n        while True:\n' +
+      '            c, _ = srv.accept()\n            c.send(b"left by an earlier case")\n' +
       '    time.sleep(0.2)\n    print("planted")',
     expect: ['exited-0'],
     cases: 3,
@@ -166,7 +173,9 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   {
     name: '/tmp file left for the next case (Python)',
     language: 'python',
-    source: 'import os\nif os.path.exists("/tmp/left"):\n    print("found", open("/tmp/left").read())\nelse:\n    open("/tmp/left", "w").write("left by an earlier case")\n    print("planted")',
+    source:
+      'import os\nif os.path.exists("/tmp/left"):\n    print("found", open("/tmp/left").read())\n' +
+      'else:\n    open("/tmp/left", "w").write("left by an earlier case")\n    print("planted")',
     expect: ['exited-0'],
     cases: 3,
     stdoutMustMatch: /planted/,

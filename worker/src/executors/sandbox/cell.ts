@@ -57,8 +57,14 @@ export async function ensureCellHelper(cacheDir: string): Promise<string> {
   if ((await fsp.stat(file).catch(() => undefined))?.isFile()) return file;
   const temp = `${file}.${process.pid}.tmp`;
   await new Promise<void>((resolve, reject) => {
-    const child = execFile(GCC, ['-O2', '-Wall', '-o', temp, '-x', 'c', '-'], { env: { PATH: '/usr/bin:/bin' }, timeout: 60_000 }, (error, _out, stderr) =>
-      error ? reject(new Error(`cannot build the sandbox helper with ${GCC} (apt-get install -y gcc): ${stderr.trim() || error.message}`)) : resolve(),
+    const child = execFile(
+      GCC,
+      ['-O2', '-Wall', '-o', temp, '-x', 'c', '-'],
+      { env: { PATH: '/usr/bin:/bin' }, timeout: 60_000 },
+      (error, _out, stderr) =>
+        error
+          ? reject(new Error(`cannot build the sandbox helper with ${GCC} (apt-get install -y gcc): ${stderr.trim() || error.message}`))
+          : resolve(),
     );
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(CELL_SOURCE);
@@ -139,7 +145,12 @@ export class SandboxCell {
     const filterFd = openSync(seccompFile, 'r');
     let child: ChildProcessByStdio<Writable, Readable, Readable>;
     try {
-      child = spawn(helper, [], { env: {}, cwd: '/', argv0: 'sandbox-cell', stdio: ['pipe', 'pipe', 'pipe', filterFd] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+      child = spawn(helper, [], {
+        env: {},
+        cwd: '/',
+        argv0: 'sandbox-cell',
+        stdio: ['pipe', 'pipe', 'pipe', filterFd],
+      }) as ChildProcessByStdio<Writable, Readable, Readable>;
     } finally {
       closeSync(filterFd);
     }
@@ -177,9 +188,20 @@ export class SandboxCell {
   start(request: CellRequest): CellRun {
     if (this.dead || !this.pipes) throw new Error(`the sandbox helper is gone ${this.stderrTail.trim()}`);
     const fields = [
-      String(request.uid), request.boxDir, request.writableBox ? '1' : '0',
-      ...[request.rlimits.cpuSoft, request.rlimits.cpuHard, request.rlimits.fsize, request.rlimits.nofile, request.rlimits.nproc, request.rlimits.stack].map(String),
-      String(request.tmpBytes), request.cgroupDir ?? '', ...request.command,
+      String(request.uid),
+      request.boxDir,
+      request.writableBox ? '1' : '0',
+      ...[
+        request.rlimits.cpuSoft,
+        request.rlimits.cpuHard,
+        request.rlimits.fsize,
+        request.rlimits.nofile,
+        request.rlimits.nproc,
+        request.rlimits.stack,
+      ].map(String),
+      String(request.tmpBytes),
+      request.cgroupDir ?? '',
+      ...request.command,
     ];
     const [inFd, outFd, errFd] = this.pipes;
     this.pipes = undefined;

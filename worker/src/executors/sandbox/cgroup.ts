@@ -28,7 +28,9 @@ export interface CgroupUsage {
 
 export class CgroupUnavailableError extends Error {
   constructor(message: string) {
-    super(`${message}. The local sandbox needs a writable cgroup memory and pids controller: run the worker as root (or in a container with a delegated cgroup), or use EXECUTOR=judge0.`);
+    super(
+      `${message}. The local sandbox needs a writable cgroup memory and pids controller: run the worker as root (or in a container with a delegated cgroup), or use EXECUTOR=judge0.`,
+    );
     this.name = 'CgroupUnavailableError';
   }
 }
@@ -46,10 +48,12 @@ export async function prepareCgroups(version: CgroupVersion): Promise<void> {
       for (const controller of ['memory', 'pids', 'cpuacct']) await fsp.mkdir(path.join(ROOT, controller, PARENT), { recursive: true });
       // Without hierarchical accounting a child's usage would not count against its limit.
       const useHierarchy = path.join(ROOT, 'memory', PARENT, 'memory.use_hierarchy');
-      if (existsSync(useHierarchy) && readFileSync(useHierarchy, 'utf8').trim() !== '1') await fsp.writeFile(useHierarchy, '1').catch(() => undefined);
+      if (existsSync(useHierarchy) && readFileSync(useHierarchy, 'utf8').trim() !== '1')
+        await fsp.writeFile(useHierarchy, '1').catch(() => undefined);
     } else {
       const controllers = readFileSync(path.join(ROOT, 'cgroup.controllers'), 'utf8');
-      for (const needed of ['memory', 'pids', 'cpu']) if (!controllers.includes(needed)) throw new CgroupUnavailableError(`cgroup v2 controller "${needed}" is not available`);
+      for (const needed of ['memory', 'pids', 'cpu'])
+        if (!controllers.includes(needed)) throw new CgroupUnavailableError(`cgroup v2 controller "${needed}" is not available`);
       await fsp.mkdir(path.join(ROOT, PARENT), { recursive: true });
       await fsp.writeFile(path.join(ROOT, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => undefined);
       await fsp.writeFile(path.join(ROOT, PARENT, 'cgroup.subtree_control'), '+memory +pids +cpu');
@@ -70,7 +74,11 @@ export class RunCgroup {
   static async create(version: CgroupVersion, name: string, limits: CgroupLimits): Promise<RunCgroup> {
     const dirs =
       version === 'v1'
-        ? { memory: path.join(ROOT, 'memory', PARENT, name), pids: path.join(ROOT, 'pids', PARENT, name), cpu: path.join(ROOT, 'cpuacct', PARENT, name) }
+        ? {
+            memory: path.join(ROOT, 'memory', PARENT, name),
+            pids: path.join(ROOT, 'pids', PARENT, name),
+            cpu: path.join(ROOT, 'cpuacct', PARENT, name),
+          }
         : { memory: path.join(ROOT, PARENT, name), pids: path.join(ROOT, PARENT, name), cpu: path.join(ROOT, PARENT, name) };
     for (const dir of new Set(Object.values(dirs))) await fsp.mkdir(dir);
     const group = new RunCgroup(version, dirs);
@@ -199,7 +207,11 @@ export class CellCgroup {
   }
 
   static async create(name: string): Promise<CellCgroup> {
-    const dirs = { memory: path.join(ROOT, 'memory', PARENT, name), pids: path.join(ROOT, 'pids', PARENT, name), cpu: path.join(ROOT, 'cpuacct', PARENT, name) };
+    const dirs = {
+      memory: path.join(ROOT, 'memory', PARENT, name),
+      pids: path.join(ROOT, 'pids', PARENT, name),
+      cpu: path.join(ROOT, 'cpuacct', PARENT, name),
+    };
     for (const dir of Object.values(dirs)) await fsp.mkdir(dir);
     await fsp.writeFile(path.join(dirs.memory, 'memory.swappiness'), '0').catch(() => undefined);
     return new CellCgroup(dirs);
@@ -216,7 +228,10 @@ export class CellCgroup {
     // Page cache in the baseline is reclaimable: a program could grow into it, so only the rest (the
     // cell itself, tmpfs files of the job) is added to the limit, unless the limit could not even hold it.
     const stat = readTextSync(memory('memory.stat'));
-    const fileCache = ['active_file', 'inactive_file'].reduce((sum, key) => sum + Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0), 0);
+    const fileCache = ['active_file', 'inactive_file'].reduce(
+      (sum, key) => sum + Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0),
+      0,
+    );
     const pinned = fileCache <= limits.memoryBytes ? Math.max(0, this.baselineBytes - fileCache) : this.baselineBytes;
     const bytes = String(limits.memoryBytes + pinned);
     // memsw (memory + swap) may never be below the memory limit: lift it, set memory, then lower it.
@@ -237,7 +252,12 @@ export class CellCgroup {
     const peak = readNumberSync(path.join(this.dirs.memory, 'memory.max_usage_in_bytes'));
     const failcnt = readNumberSync(path.join(this.dirs.memory, 'memory.failcnt'));
     const kills = oomKills(readTextSync(path.join(this.dirs.memory, 'memory.oom_control'))) - this.oomKillsBefore;
-    return { cpuMs: cpuNs / 1e6, peakMemoryBytes: Math.max(0, peak - this.baselineBytes), memoryLimitHit: failcnt > 0 || kills > 0, oomKilled: kills > 0 };
+    return {
+      cpuMs: cpuNs / 1e6,
+      peakMemoryBytes: Math.max(0, peak - this.baselineBytes),
+      memoryLimitHit: failcnt > 0 || kills > 0,
+      oomKilled: kills > 0,
+    };
   }
 
   async cpuMs(): Promise<number> {
@@ -251,7 +271,11 @@ export class CellCgroup {
   async killAllBut(keep: number, current: () => boolean = () => true): Promise<void> {
     for (let round = 0; round < 50 && current(); round++) {
       const text = readTextSync(path.join(this.dirs.pids, 'cgroup.procs'));
-      const pids = text.split('\n').filter(Boolean).map(Number).filter((pid) => pid !== keep);
+      const pids = text
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => pid !== keep);
       if (pids.length === 0) return;
       for (const pid of pids) {
         try {

@@ -58,9 +58,12 @@ export class SandboxUnavailableError extends Error {
 
 export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor & CheckerHost> {
   const missing = REQUIRED_BINARIES.filter(([bin]) => !existsSync(bin));
-  if (missing.length) throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
+  if (missing.length)
+    throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
   if (process.getuid?.() !== 0) {
-    throw new SandboxUnavailableError('local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)');
+    throw new SandboxUnavailableError(
+      'local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)',
+    );
   }
   const workRoot = options.workRoot ?? path.join(os.tmpdir(), 'grading-sandbox');
   // Sandbox uids must be able to traverse to their job dir (and list nothing on the way).
@@ -77,7 +80,10 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   const uidBase = options.uidBase ?? 61000;
   const uidCount = options.uidCount ?? 64;
   if (uidCount < concurrency) throw new SandboxUnavailableError(`local sandbox: uidCount ${uidCount} is below concurrency ${concurrency}`);
-  const locks = new UidLocks(options.lockDir ?? '/run/grading-sandbox/uid-locks', Array.from({ length: uidCount }, (_, i) => uidBase + i));
+  const locks = new UidLocks(
+    options.lockDir ?? '/run/grading-sandbox/uid-locks',
+    Array.from({ length: uidCount }, (_, i) => uidBase + i),
+  );
   const executor = new SandboxExecutor(cgroupVersion, seccomp.file, locks, { concurrency, workRoot });
   await executor.removeStaleJobDirs();
   await executor.selfTest();
@@ -93,10 +99,10 @@ class SandboxExecutor implements Executor, CheckerHost {
   private readonly checkers: SandboxCheckerHost;
   private checkersAccess() {
     return new SandboxCheckerHost({
-    workRoot: this.opts.workRoot,
-    makeJobDir: (id) => this.makeJobDir(id),
-    removeJobDir: (dir) => this.removeJobDir(dir),
-    run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
+      workRoot: this.opts.workRoot,
+      makeJobDir: (id) => this.makeJobDir(id),
+      removeJobDir: (dir) => this.removeJobDir(dir),
+      run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
     });
   }
 
@@ -191,12 +197,28 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   /** Every case against the job's interactor (interaction.ts); an interactor that does not compile makes every case IE. */
-  private async runInteractive(job: ExecutionJob, dir: string, command: string[], limits: SandboxLimits, onCase?: (run: CaseRun) => void): Promise<CaseRun[]> {
+  private async runInteractive(
+    job: ExecutionJob,
+    dir: string,
+    command: string[],
+    limits: SandboxLimits,
+    onCase?: (run: CaseRun) => void,
+  ): Promise<CaseRun[]> {
     const spec = job.interactor!;
     const built = await this.checkers.compiledProgram(spec, spec.version);
     const failed = (index: number, message: string): CaseRun => ({
       index,
-      outcome: { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message },
+      outcome: {
+        status: 'internal-error',
+        exitCode: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        timeMs: 0,
+        wallMs: 0,
+        memoryMb: 0,
+        message,
+      },
     });
     if (!built.ok) {
       const runs = job.cases.map((c) => failed(c.index, built.message.replace(/^checker/, 'interactor')));
@@ -204,7 +226,10 @@ class SandboxExecutor implements Executor, CheckerHost {
       return runs;
     }
     const artifact = ARTIFACT[spec.language];
-    const interactorCommand = spec.language === 'cpp' ? [`./${artifact}`, 'input.txt', 'output.txt'] : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
+    const interactorCommand =
+      spec.language === 'cpp'
+        ? [`./${artifact}`, 'input.txt', 'output.txt']
+        : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
     const interactorLimits = { ...CHECKER_LIMITS, wallLimitMs: limits.wallLimitMs + 5000, outputLimitBytes: limits.outputLimitBytes };
     // A case takes one slot (the two sides mostly wait for each other) and a second uid for the interactor.
     const runs = await Promise.all(
@@ -304,7 +329,9 @@ class SandboxExecutor implements Executor, CheckerHost {
       await this.cells().withCell((cell) => cell.mountOp('M', dir, `size=${BOX_BYTES},mode=0755`));
     } catch (error) {
       await fsp.rmdir(dir).catch(() => undefined);
-      throw new SandboxUnavailableError(`local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`);
+      throw new SandboxUnavailableError(
+        `local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`,
+      );
     }
     return dir;
   }

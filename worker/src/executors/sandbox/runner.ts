@@ -1,11 +1,12 @@
 /**
  * Runs one command in a fresh sandbox and returns the facts of the run; the caller decides what they
  * mean. A sandbox cell (cell.ts: a native helper, root, empty environment, in an empty network
- * namespace of its own) forks PID 1 of fresh mount, pid, IPC, UTS and cgroup namespaces, which builds the root file system (read-only /usr with
- * /usr/local hidden, a few /etc files, /proc, a minimal /dev, a private /tmp, the job's directory as
- * /box, everything else read-only) and starts the program under rlimits, as the run's unprivileged uid
- * without capabilities, no new privileges, under the seccomp filter. PID 1 stays root. No command line
- * names a host path; the cell's is "sandbox-cell" and lives outside the run's pid namespace.
+ * namespace of its own) forks PID 1 of fresh mount, pid, IPC, UTS and cgroup namespaces, which builds
+ * the root file system (read-only /usr with /usr/local hidden, a few /etc files, /proc, a minimal
+ * /dev, a private /tmp, the job's directory as /box, everything else read-only) and starts the
+ * program under rlimits, as the run's unprivileged uid without capabilities, no new privileges, under
+ * the seccomp filter. PID 1 stays root. No command line names a host path; the cell's is
+ * "sandbox-cell" and lives outside the run's pid namespace.
  * CPU time and peak memory come from the run's cgroup (the cell's on v1, a fresh one on v2).
  */
 import { constants as osConstants } from 'node:os';
@@ -134,7 +135,9 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     run.stdin.on('error', () => undefined); // the program may exit without reading its input
     if (typeof spec.stdin === 'string') run.stdin.end(spec.stdin);
     else spec.stdin(run.stdin);
-    const streamsClosed = Promise.all([run.stdout, run.stderr].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))));
+    const streamsClosed = Promise.all(
+      [run.stdout, run.stderr].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))),
+    );
     run.stdout.once('end', () => spec.stdoutSink?.end?.());
 
     const wallTimer = setTimeout(() => {
@@ -189,10 +192,14 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     // PID 1 reports a child killed by signal N as exit status 128 + N.
     const signalNumber = exitCode > 128 && exitCode < 128 + 65 ? exitCode - 128 : null;
     const signalName = signalNumber ? ((SIGNALS[signalNumber] ?? `SIG${signalNumber}`) as NodeJS.Signals) : null;
-    const outOfMemoryMessage = /MemoryError|std::bad_alloc|OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory/.test(stderr);
+    const outOfMemoryMessage = /MemoryError|std::bad_alloc|OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory/.test(
+      stderr,
+    );
 
-    if (outputExceeded || signalName === 'SIGXFSZ') return { ...outcome, status: 'output-limit', signal: signalName, message: `output exceeded ${limits.outputLimitBytes} bytes` };
-    if (wallExceeded) return { ...outcome, status: 'time-limit', signal: 'SIGKILL', message: `wall time limit ${limits.wallLimitMs} ms exceeded` };
+    if (outputExceeded || signalName === 'SIGXFSZ')
+      return { ...outcome, status: 'output-limit', signal: signalName, message: `output exceeded ${limits.outputLimitBytes} bytes` };
+    if (wallExceeded)
+      return { ...outcome, status: 'time-limit', signal: 'SIGKILL', message: `wall time limit ${limits.wallLimitMs} ms exceeded` };
     if (cpuExceeded || signalName === 'SIGXCPU' || outcome.timeMs > limits.timeLimitMs) {
       return { ...outcome, status: 'time-limit', signal: signalName, message: `CPU time limit ${limits.timeLimitMs} ms exceeded` };
     }
@@ -204,11 +211,21 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     return outcome;
   } catch (error) {
     return {
-      status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, memoryLimitHit: false,
+      status: 'internal-error',
+      exitCode: null,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      timeMs: 0,
+      wallMs: 0,
+      memoryMb: 0,
+      memoryLimitHit: false,
       message: `sandbox could not start: ${(error as Error).message.slice(0, 300)}`,
     };
   } finally {
-    await accountingOf(cell, runGroup, current).killAll().catch(() => undefined);
+    await accountingOf(cell, runGroup, current)
+      .killAll()
+      .catch(() => undefined);
     await runGroup?.remove().catch(() => undefined);
     released = true;
     pool.release(cell);
