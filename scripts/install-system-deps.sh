@@ -2,9 +2,10 @@
 # System packages the tests and the local stack use (Debian/Ubuntu). Installs only what is missing.
 #   activemq        the message broker (run with the project's own activemq.xml, never the system service)
 #   mariadb-server  the MySQL-compatible result store
-#   bubblewrap      the local sandbox
+#   bubblewrap      a root for the Judge0 host's boot script in its test (the local sandbox no longer uses it)
 #   python3-seccomp compiles the sandbox's syscall filter (libseccomp) on first use
-#   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions
+#   default-jdk-headless, gcc, g++  compilers for the sandbox's Java, C and C++ submissions; gcc also builds the
+#                   sandbox's native helper (the cell that starts every run) on first use
 #   golang-go, rustc  compilers for the sandbox's Go and Rust submissions (/usr/bin/go, /usr/bin/rustc)
 #   (package) shellcheck: lints the Judge0 host's shell scripts
 #   cloud-init      validates the Judge0 host's cloud-config (cloud-init schema); never runs here

@@ -141,6 +141,46 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   { name: 'kill its parent', language: 'python', source: 'import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint("still here")', expect: ['exited-0', 'signaled', 'exited-nonzero'] },
   { name: 'kill every process it can', language: 'c', source: '#include <signal.h>\nint main(){kill(-1, SIGKILL); return 0;}', expect: ['exited-0', 'signaled', 'exited-nonzero'] },
   { name: 'daemon that outlives the run', language: 'python', source: 'import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(3600)\n    os._exit(0)\nprint("parent done")', expect: ['exited-0'] },
+  // --- nothing of one run reaches the next (cases of one program run one after another in the same sandbox cell) ---
+  {
+    name: 'SysV shared memory left for the next case (C)',
+    language: 'c',
+    source:
+      '#include <stdio.h>\n#include <string.h>\n#include <sys/shm.h>\nint main(void){ int id = shmget(0x5eed, 4096, 0);\n' +
+      '  if (id >= 0) { printf("found %s\\n", (char *)shmat(id, 0, SHM_RDONLY)); return 0; }\n' +
+      '  id = shmget(0x5eed, 4096, IPC_CREAT | 0666); if (id < 0) { puts("cannot create"); return 0; }\n' +
+      '  strcpy(shmat(id, 0, 0), "left by an earlier case"); puts("planted"); return 0; }',
+    expect: ['exited-0'],
+    cases: 3,
+    stdoutMustMatch: /planted/,
+    stdoutMustNotMatch: /found/,
+  },
+  {
+    name: 'abstract socket daemon left for the next case (Python)',
+    language: 'python',
+    source:
+      'import os, socket, time\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n' +
+      'try:\n    s.connect("\\0grading-leak")\n    print("found", s.recv(64))\nexcept OSError:\n' +
+      '    if os.fork() == 0:\n        os.setsid()\n        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n' +
+      '        srv.bind("\\0grading-leak")\n        srv.listen(8)\n        while True:\n' +
+      '            c, _ = srv.accept()\n            c.send(b"left by an earlier case")\n' +
+      '    time.sleep(0.2)\n    print("planted")',
+    expect: ['exited-0'],
+    cases: 3,
+    stdoutMustMatch: /planted/,
+    stdoutMustNotMatch: /found/,
+  },
+  {
+    name: '/tmp file left for the next case (Python)',
+    language: 'python',
+    source:
+      'import os\nif os.path.exists("/tmp/left"):\n    print("found", open("/tmp/left").read())\n' +
+      'else:\n    open("/tmp/left", "w").write("left by an earlier case")\n    print("planted")',
+    expect: ['exited-0'],
+    cases: 3,
+    stdoutMustMatch: /planted/,
+    stdoutMustNotMatch: /found/,
+  },
   { name: 'become root', language: 'python', source: 'import os\nos.setuid(0)\nprint("root")', expect: ['exited-nonzero'], stdoutMustNotMatch: /root/ },
   { name: 'nested user namespace', language: 'python', source: 'import subprocess\nsubprocess.run(["unshare", "-r", "id"], check=True)', expect: ['exited-nonzero'] },
   { name: 'infinite recursion (C)', language: 'c', source: 'int f(int x){ volatile char buf[1024]; buf[0]=x; return f(x+1)+buf[0]; }\nint main(){ return f(0); }', expect: ['signaled', 'memory-limit'] },

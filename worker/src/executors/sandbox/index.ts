@@ -1,6 +1,6 @@
 /**
  * The local sandbox executor: compiles once per submission, then runs the cases in parallel, each
- * in a fresh bubblewrap + cgroup sandbox as its own unprivileged uid.
+ * in fresh namespaces started by a long-lived sandbox cell (cell.ts), as its own unprivileged uid.
  *
  * Options:
  * - concurrency: sandboxes running at once across all jobs (default: CPU cores).
@@ -14,7 +14,6 @@
  *
  * Each job's directory is a tmpfs of its own (bounded, and shown inside as a bare tmpfs).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +25,7 @@ import { CgroupVersion, detectCgroupVersion, prepareCgroups } from './cgroup';
 import { ARTIFACT, CHECKER_LIMITS, SandboxCheckerHost } from './checkerHost';
 import { runInteractiveCase } from './interaction';
 import { runInSandbox, SandboxLimits, SandboxRunResult, SandboxRunSpec } from './runner';
+import { cellPool, closeIdleCells, ensureCellHelper, removeStaleCells } from './cell';
 import { ensureSeccompFilter } from './seccomp';
 import { COMPILE_LIMITS, TOOLCHAINS } from './toolchains';
 import { isProcessAlive, startTimeOf, UidLocks } from './uidLocks';
@@ -39,11 +39,7 @@ export interface SandboxOptions {
 }
 
 const REQUIRED_BINARIES: Array<[string, string]> = [
-  ['/usr/bin/bwrap', 'apt-get install -y bubblewrap'],
-  ['/usr/bin/prlimit', 'apt-get install -y util-linux'],
-  ['/usr/bin/setpriv', 'apt-get install -y util-linux'],
-  ['/usr/bin/mount', 'apt-get install -y mount'],
-  ['/usr/bin/umount', 'apt-get install -y mount'],
+  ['/usr/bin/gcc', 'apt-get install -y gcc'],
   ['/usr/bin/python3', 'apt-get install -y python3 python3-seccomp'],
 ];
 
@@ -62,9 +58,12 @@ export class SandboxUnavailableError extends Error {
 
 export async function createSandboxExecutor(options: SandboxOptions = {}): Promise<Executor & CheckerHost> {
   const missing = REQUIRED_BINARIES.filter(([bin]) => !existsSync(bin));
-  if (missing.length) throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
+  if (missing.length)
+    throw new SandboxUnavailableError(`local sandbox: missing ${missing.map(([bin, fix]) => `${bin} (${fix})`).join(', ')}`);
   if (process.getuid?.() !== 0) {
-    throw new SandboxUnavailableError('local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)');
+    throw new SandboxUnavailableError(
+      'local sandbox: must run as root to create per-run cgroups and switch to the sandbox uids (or use EXECUTOR=judge0)',
+    );
   }
   const workRoot = options.workRoot ?? path.join(os.tmpdir(), 'grading-sandbox');
   // Sandbox uids must be able to traverse to their job dir (and list nothing on the way).
@@ -72,12 +71,19 @@ export async function createSandboxExecutor(options: SandboxOptions = {}): Promi
   await fsp.chmod(workRoot, 0o711);
   const cgroupVersion = detectCgroupVersion();
   await prepareCgroups(cgroupVersion);
+  await removeStaleCells(cgroupVersion);
   const seccomp = await ensureSeccompFilter(path.join(workRoot, 'cache'));
+  await ensureCellHelper(path.dirname(seccomp.file)).catch((error: Error) => {
+    throw new SandboxUnavailableError(`local sandbox: ${error.message}`);
+  });
   const concurrency = options.concurrency ?? Math.max(1, os.cpus().length);
   const uidBase = options.uidBase ?? 61000;
   const uidCount = options.uidCount ?? 64;
   if (uidCount < concurrency) throw new SandboxUnavailableError(`local sandbox: uidCount ${uidCount} is below concurrency ${concurrency}`);
-  const locks = new UidLocks(options.lockDir ?? '/run/grading-sandbox/uid-locks', Array.from({ length: uidCount }, (_, i) => uidBase + i));
+  const locks = new UidLocks(
+    options.lockDir ?? '/run/grading-sandbox/uid-locks',
+    Array.from({ length: uidCount }, (_, i) => uidBase + i),
+  );
   const executor = new SandboxExecutor(cgroupVersion, seccomp.file, locks, { concurrency, workRoot });
   await executor.removeStaleJobDirs();
   await executor.selfTest();
@@ -93,10 +99,10 @@ class SandboxExecutor implements Executor, CheckerHost {
   private readonly checkers: SandboxCheckerHost;
   private checkersAccess() {
     return new SandboxCheckerHost({
-    workRoot: this.opts.workRoot,
-    makeJobDir: (id) => this.makeJobDir(id),
-    removeJobDir: (dir) => this.removeJobDir(dir),
-    run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
+      workRoot: this.opts.workRoot,
+      makeJobDir: (id) => this.makeJobDir(id),
+      removeJobDir: (dir) => this.removeJobDir(dir),
+      run: (spec, beforeRun) => this.runAsSlot(spec, beforeRun),
     });
   }
 
@@ -130,7 +136,7 @@ class SandboxExecutor implements Executor, CheckerHost {
       if (result.status !== 'exited' || result.exitCode !== 0) {
         throw new SandboxUnavailableError(
           `local sandbox self-test failed (${result.status}, exit ${result.exitCode}): ${result.stderr.trim() || result.message || ''}. ` +
-            'bubblewrap runs as root and needs mount, pid and network namespaces (CAP_SYS_ADMIN: a privileged container or the host).',
+            'The sandbox cell runs as root and needs mount, pid and network namespaces (CAP_SYS_ADMIN: a privileged container or the host).',
         );
       }
     } finally {
@@ -191,12 +197,28 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   /** Every case against the job's interactor (interaction.ts); an interactor that does not compile makes every case IE. */
-  private async runInteractive(job: ExecutionJob, dir: string, command: string[], limits: SandboxLimits, onCase?: (run: CaseRun) => void): Promise<CaseRun[]> {
+  private async runInteractive(
+    job: ExecutionJob,
+    dir: string,
+    command: string[],
+    limits: SandboxLimits,
+    onCase?: (run: CaseRun) => void,
+  ): Promise<CaseRun[]> {
     const spec = job.interactor!;
     const built = await this.checkers.compiledProgram(spec, spec.version);
     const failed = (index: number, message: string): CaseRun => ({
       index,
-      outcome: { status: 'internal-error', exitCode: null, signal: null, stdout: '', stderr: '', timeMs: 0, wallMs: 0, memoryMb: 0, message },
+      outcome: {
+        status: 'internal-error',
+        exitCode: null,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        timeMs: 0,
+        wallMs: 0,
+        memoryMb: 0,
+        message,
+      },
     });
     if (!built.ok) {
       const runs = job.cases.map((c) => failed(c.index, built.message.replace(/^checker/, 'interactor')));
@@ -204,7 +226,10 @@ class SandboxExecutor implements Executor, CheckerHost {
       return runs;
     }
     const artifact = ARTIFACT[spec.language];
-    const interactorCommand = spec.language === 'cpp' ? [`./${artifact}`, 'input.txt', 'output.txt'] : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
+    const interactorCommand =
+      spec.language === 'cpp'
+        ? [`./${artifact}`, 'input.txt', 'output.txt']
+        : ['/usr/bin/python3', '-S', '-B', artifact, 'input.txt', 'output.txt'];
     const interactorLimits = { ...CHECKER_LIMITS, wallLimitMs: limits.wallLimitMs + 5000, outputLimitBytes: limits.outputLimitBytes };
     // A case takes one slot (the two sides mostly wait for each other) and a second uid for the interactor.
     const runs = await Promise.all(
@@ -266,7 +291,8 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   async close(): Promise<void> {
-    // Nothing long-lived: every run's processes and cgroup are gone when it returns.
+    // Every run's processes are gone when it returns; what stays between runs are the idle cells.
+    await closeIdleCells();
   }
 
   private async compile(job: ExecutionJob, dir: string): Promise<CompileOutcome> {
@@ -300,10 +326,12 @@ class SandboxExecutor implements Executor, CheckerHost {
     const safe = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
     const dir = await fsp.mkdtemp(path.join(jobs, `${OWNER}-${safe}-`));
     try {
-      await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${BOX_BYTES},mode=0755,nosuid,nodev`, 'box', dir]);
+      await this.cells().withCell((cell) => cell.mountOp('M', dir, `size=${BOX_BYTES},mode=0755`));
     } catch (error) {
       await fsp.rmdir(dir).catch(() => undefined);
-      throw new SandboxUnavailableError(`local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`);
+      throw new SandboxUnavailableError(
+        `local sandbox: cannot mount a tmpfs for the job (${(error as Error).message}); the worker must run as root with CAP_SYS_ADMIN`,
+      );
     }
     return dir;
   }
@@ -318,9 +346,15 @@ class SandboxExecutor implements Executor, CheckerHost {
   }
 
   private async removeJobDir(dir: string): Promise<void> {
-    // Lazy as a fallback: every process of the job is dead by now, but a file may still be open briefly.
-    await run('/usr/bin/umount', [dir]).catch(() => run('/usr/bin/umount', ['-l', dir]).catch(() => undefined));
+    // The cell unmounts lazily as a fallback: every process of the job is dead by now, but a file may still be open briefly.
+    await this.cells()
+      .withCell((cell) => cell.mountOp('U', dir))
+      .catch(() => undefined);
     await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  private cells() {
+    return cellPool(this.seccompFile, this.cgroupVersion);
   }
 
   /** One of `concurrency` slots in this process, and a uid no other run on the host holds. */
@@ -339,12 +373,6 @@ class SandboxExecutor implements Executor, CheckerHost {
       else this.freeSlots.push(slot);
     }
   }
-}
-
-function run(file: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env: {} }, (error, _stdout, stderr) => (error ? reject(new Error(`${path.basename(file)}: ${stderr.trim() || error.message}`)) : resolve()));
-  });
 }
 
 export { ExecutorUnavailableError };

@@ -1,20 +1,19 @@
 /**
  * Runs one command in a fresh sandbox and returns the facts of the run; the caller decides what they
- * mean. The chain, started under an empty environment so nothing of the worker's is visible inside:
- *
- *   bash (closes inherited descriptors, joins the run's cgroup) -> prlimit -> bwrap (as root:
- *   namespaces, mounts, seccomp; its PID 1 stays root) -> setpriv (to the run's unprivileged uid,
- *   no capabilities, no new privileges) -> command
- *
- * bwrap reads its options from a pipe (--args), so no process's command line names a host path; the
- * box is a tmpfs of its own, so mountinfo names none either; /usr/local is hidden.
+ * mean. A sandbox cell (cell.ts: a native helper, root, empty environment, in an empty network
+ * namespace of its own) forks PID 1 of fresh mount, pid, IPC, UTS and cgroup namespaces, which builds
+ * the root file system (read-only /usr with /usr/local hidden, a few /etc files, /proc, a minimal
+ * /dev, a private /tmp, the job's directory as /box, everything else read-only) and starts the
+ * program under rlimits, as the run's unprivileged uid without capabilities, no new privileges, under
+ * the seccomp filter. PID 1 stays root. No command line names a host path; the cell's is
+ * "sandbox-cell" and lives outside the run's pid namespace.
+ * CPU time and peak memory come from the run's cgroup (the cell's on v1, a fresh one on v2).
  */
-import { ChildProcessByStdio, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { OutputSink, RunOutcome } from '../port';
-import { CgroupVersion, RunCgroup } from './cgroup';
+import { CgroupUsage, CgroupVersion, RunCgroup } from './cgroup';
+import { cellPool, SandboxCell } from './cell';
 
 export interface SandboxLimits {
   timeLimitMs: number;
@@ -27,7 +26,7 @@ export interface SandboxLimits {
 }
 
 export interface SandboxRunSpec {
-  /** Unique name of the run's cgroup. */
+  /** Unique name of the run (its cgroup's on v2). */
   name: string;
   /** Host directory seen as /box. */
   boxDir: string;
@@ -39,7 +38,7 @@ export interface SandboxRunSpec {
   uid: number;
   limits: SandboxLimits;
   cgroupVersion: CgroupVersion;
-  /** Compiled BPF program for bwrap --seccomp. */
+  /** Compiled BPF program (seccomp.ts); the sandbox helper is cached next to it. */
   seccompFile: string;
   /** When given, stdout streams here and the outcome keeps only a prefix of it. */
   stdoutSink?: OutputSink;
@@ -57,101 +56,48 @@ const STDERR_LIMIT = 8 * 1024;
 const STDOUT_PREFIX_BYTES = 4 * 1024;
 const CPU_POLL_MS = 50;
 const TMPFS_BYTES = 16 * 1024 * 1024;
-// Shell prologue: close every descriptor the worker itself inherited without close-on-exec (above
-// the chain's own 0-5), move this process into the run's cgroup(s), then exec the sandbox, so every
-// descendant is accounted from its first instruction. bash, because dash cannot name fds above 9.
-const PROLOGUE = [
-  'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 5 ]; then eval "exec $n>&-"; fi; done',
-  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
-  'exec "$@"',
-].join('\n');
-// Extra descriptors of the chain: bwrap's options, the seccomp program, bwrap's status reports.
-const ARGS_FD = 3;
-const SECCOMP_FD = 4;
-const STATUS_FD = 5;
 
 const SIGNALS = Object.fromEntries(Object.entries(osConstants.signals).map(([name, num]) => [num, name])) as Record<number, string>;
 
-/** bwrap's options (read from a pipe, so they appear in no command line). bwrap runs as root. */
-export function bwrapArgs(spec: Pick<SandboxRunSpec, 'boxDir' | 'writableBox'>): string[] {
-  return [
-    // Every namespace but the user one: bwrap and the sandbox's PID 1 stay real root, so the
-    // program (another uid) can neither read their memory or environment nor signal them.
-    '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup',
-    '--die-with-parent',
-    '--new-session',
-    '--hostname', 'sandbox',
-    // Only what setpriv needs to drop to the run's uid; setpriv then clears every capability.
-    '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP',
-    '--ro-bind', '/usr', '/usr',
-    // Local installs (CUDA, cloud tools, the worker's own runtime) are not the judge's business.
-    '--tmpfs', '/usr/local', '--remount-ro', '/usr/local',
-    '--symlink', 'usr/lib', '/lib',
-    '--symlink', 'usr/lib64', '/lib64',
-    '--symlink', 'usr/bin', '/bin',
-    '--symlink', 'usr/sbin', '/sbin',
-    // bwrap (as root) would create /etc for the binds below as 0700, unreadable to the program.
-    '--perms', '0755', '--dir', '/etc',
-    '--ro-bind', '/etc/ld.so.cache', '/etc/ld.so.cache',
-    '--ro-bind-try', '/etc/alternatives', '/etc/alternatives',
-    '--ro-bind-try', '/etc/java-17-openjdk', '/etc/java-17-openjdk',
-    '--proc', '/proc',
-    '--dev', '/dev',
-    '--perms', '1777', '--size', String(TMPFS_BYTES), '--tmpfs', '/tmp',
-    spec.writableBox ? '--bind' : '--ro-bind', spec.boxDir, '/box',
-    '--chdir', '/box',
-    '--clearenv',
-    '--setenv', 'PATH', '/usr/bin:/bin',
-    '--setenv', 'HOME', '/tmp',
-    '--setenv', 'LANG', 'C.UTF-8',
-    // Everything but /box (when compiling) and /tmp becomes read-only, including bwrap's own root.
-    '--remount-ro', '/',
-    '--seccomp', String(SECCOMP_FD),
-    '--json-status-fd', String(STATUS_FD),
-  ];
-}
-
-/** Drops from root to the run's uid inside the sandbox, keeping nothing. */
-export function setprivArgs(uid: number): string[] {
-  return [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
+/** Where a run is accounted: the cell's reused group (v1) or a fresh group of its own (v2). */
+interface RunAccounting {
+  usage(): Promise<CgroupUsage>;
+  cpuMs(): Promise<number>;
+  killAll(): Promise<void>;
 }
 
 export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResult> {
   const { limits } = spec;
   const memoryBytes = (limits.memoryLimitMb + limits.memoryHeadroomMb) * 1024 * 1024;
-  const cgroup = await RunCgroup.create(spec.cgroupVersion, spec.name, { memoryBytes, pids: limits.pids });
+  const pool = cellPool(spec.seccompFile, spec.cgroupVersion);
+  const cell = await pool.acquire();
+  let runGroup: RunCgroup | undefined;
+  // Set once this run's last sweep is done: sweeps still under way (watchdog, output limit) stop then.
+  let released = false;
+  const current = () => !released;
   try {
+    if (spec.cgroupVersion === 'v2') runGroup = await RunCgroup.create('v2', spec.name, { memoryBytes, pids: limits.pids });
+    else cell.reset({ memoryBytes, pids: limits.pids });
+    const accounting = accountingOf(cell, runGroup, current);
     const cpuSeconds = Math.ceil(limits.timeLimitMs / 1000) + 1;
-    const files = cgroup.procsFiles;
-    const args = [
-      // --norc: bash would read root's .bashrc when its stdin is a socket (as Node's pipes are).
-      '--norc', '--noprofile', '-c', PROLOGUE, 'sandbox', String(files.length), ...files,
-      '/usr/bin/prlimit',
-      `--cpu=${cpuSeconds}:${cpuSeconds + 1}`,
-      `--fsize=${TMPFS_BYTES}`,
-      '--nofile=64',
-      // The pids cgroup is the real fork limit; RLIMIT_NPROC also counts the slot uid's zombies
-      // from earlier runs that PID 1 has not reaped yet, so it gets a wide margin.
-      `--nproc=${limits.pids + 256}`,
-      `--stack=${Math.max(8, limits.memoryLimitMb) * 1024 * 1024}`,
-      '--core=0',
-      '--',
-      '/usr/bin/bwrap', '--args', String(ARGS_FD), '--',
-      '/usr/bin/setpriv', ...setprivArgs(spec.uid), '--',
-      ...spec.command,
-    ];
     const started = process.hrtime.bigint();
-    const seccompFd = openSync(spec.seccompFile, 'r');
-    // env {}: the worker's environment (database and queue passwords, cloud keys) never enters the
-    // chain; cwd /: nor does the worker's directory (bash would export it as PWD).
-    const child = spawn('/bin/bash', args, { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe', 'pipe', seccompFd, 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
-    closeSync(seccompFd);
-    const optionsPipe = child.stdio[ARGS_FD] as Writable;
-    optionsPipe.on('error', () => undefined);
-    optionsPipe.end(Buffer.from(bwrapArgs(spec).map((a) => `${a}\0`).join('')));
-    let status = '';
-    (child.stdio[STATUS_FD as number] as Readable).on('data', (chunk: Buffer) => {
-      if (status.length < 4096) status += chunk.toString('utf8');
+    const run = cell.start({
+      uid: spec.uid,
+      boxDir: spec.boxDir,
+      writableBox: spec.writableBox,
+      rlimits: {
+        cpuSoft: cpuSeconds,
+        cpuHard: cpuSeconds + 1,
+        fsize: TMPFS_BYTES,
+        nofile: 64,
+        // The pids cgroup is the real fork limit; RLIMIT_NPROC also counts the slot uid's zombies
+        // from earlier runs that PID 1 has not reaped yet, so it gets a wide margin.
+        nproc: limits.pids + 256,
+        stack: Math.max(8, limits.memoryLimitMb) * 1024 * 1024,
+      },
+      tmpBytes: TMPFS_BYTES,
+      cgroupDir: runGroup?.dir,
+      command: spec.command,
     });
 
     let stdoutBytes = 0;
@@ -161,10 +107,10 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     let outputExceeded = false;
     let wallExceeded = false;
 
-    const killGroup = () => void cgroup.killAll();
+    const killGroup = () => void accounting.killAll();
     spec.abort?.addEventListener('abort', killGroup, { once: true });
     if (spec.abort?.aborted) killGroup();
-    child.stdout.on('data', (chunk: Buffer) => {
+    run.stdout.on('data', (chunk: Buffer) => {
       if (outputExceeded) return;
       stdoutBytes += chunk.length;
       if (stdoutBytes > limits.outputLimitBytes) {
@@ -183,13 +129,16 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
         }
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    run.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < STDERR_LIMIT) stderr += chunk.toString('utf8').slice(0, STDERR_LIMIT - stderr.length);
     });
-    child.stdin.on('error', () => undefined); // the program may exit without reading its input
-    if (typeof spec.stdin === 'string') child.stdin.end(spec.stdin);
-    else spec.stdin(child.stdin);
-    child.stdout.once('end', () => spec.stdoutSink?.end?.());
+    run.stdin.on('error', () => undefined); // the program may exit without reading its input
+    if (typeof spec.stdin === 'string') run.stdin.end(spec.stdin);
+    else spec.stdin(run.stdin);
+    const streamsClosed = Promise.all(
+      [run.stdout, run.stderr].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))),
+    );
+    run.stdout.once('end', () => spec.stdoutSink?.end?.());
 
     const wallTimer = setTimeout(() => {
       wallExceeded = true;
@@ -199,7 +148,7 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     // exact, so a watchdog stops the whole run shortly after the limit.
     let cpuExceeded = false;
     const cpuWatch = setInterval(() => {
-      void cgroup.cpuMs().then((ms) => {
+      void accounting.cpuMs().then((ms) => {
         if (ms > limits.timeLimitMs && !cpuExceeded) {
           cpuExceeded = true;
           killGroup();
@@ -207,19 +156,25 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       });
     }, CPU_POLL_MS);
 
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-    clearTimeout(wallTimer);
-    clearInterval(cpuWatch);
+    let exitCode: number;
+    let setupError: string | undefined;
+    try {
+      ({ status: exitCode, setupError } = await run.end);
+      // Every process of the run is gone with its PID 1, so the pipes have no writer left.
+      await streamsClosed;
+    } finally {
+      clearTimeout(wallTimer);
+      clearInterval(cpuWatch);
+      spec.abort?.removeEventListener('abort', killGroup);
+      run.stdin.destroy();
+    }
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const usage = await cgroup.usage();
-    await cgroup.killAll();
+    const usage = await accounting.usage();
+    await accounting.killAll();
 
     const outcome: SandboxRunResult = {
       status: 'exited',
-      exitCode: exit.code,
+      exitCode,
       signal: null,
       stdout: Buffer.concat(stdout).toString('utf8'),
       ...(spec.stdoutSink ? { stdoutBytes } : {}),
@@ -229,18 +184,22 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
       memoryMb: Math.round((usage.peakMemoryBytes / (1024 * 1024)) * 10) / 10,
       memoryLimitHit: usage.memoryLimitHit,
     };
-    // bwrap reports the child's pid once it started it: without that, the sandbox itself failed
-    // (a program exiting 125 or 1 is the program's business, not an internal error).
-    if (!status.includes('"child-pid"')) {
-      return { ...outcome, status: 'internal-error', message: `sandbox could not start (exit ${exit.code}): ${stderr.trim().slice(0, 300)}` };
+    // The cell reports whether the sandbox was set up (a program exiting 125 or 1 is the program's
+    // business, not an internal error).
+    if (setupError !== undefined) {
+      return { ...outcome, status: 'internal-error', message: `sandbox could not start (exit ${exitCode}): ${setupError.slice(0, 300)}` };
     }
-    // bwrap reports a child killed by signal N as exit status 128 + N.
-    const signalNumber = exit.code !== null && exit.code > 128 && exit.code < 128 + 65 ? exit.code - 128 : null;
-    const signalName = signalNumber ? (SIGNALS[signalNumber] ?? `SIG${signalNumber}`) : exit.signal;
-    const outOfMemoryMessage = /MemoryError|std::bad_alloc|OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory/.test(stderr);
+    // PID 1 reports a child killed by signal N as exit status 128 + N.
+    const signalNumber = exitCode > 128 && exitCode < 128 + 65 ? exitCode - 128 : null;
+    const signalName = signalNumber ? ((SIGNALS[signalNumber] ?? `SIG${signalNumber}`) as NodeJS.Signals) : null;
+    const outOfMemoryMessage = /MemoryError|std::bad_alloc|OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory/.test(
+      stderr,
+    );
 
-    if (outputExceeded || signalName === 'SIGXFSZ') return { ...outcome, status: 'output-limit', signal: signalName, message: `output exceeded ${limits.outputLimitBytes} bytes` };
-    if (wallExceeded) return { ...outcome, status: 'time-limit', signal: 'SIGKILL', message: `wall time limit ${limits.wallLimitMs} ms exceeded` };
+    if (outputExceeded || signalName === 'SIGXFSZ')
+      return { ...outcome, status: 'output-limit', signal: signalName, message: `output exceeded ${limits.outputLimitBytes} bytes` };
+    if (wallExceeded)
+      return { ...outcome, status: 'time-limit', signal: 'SIGKILL', message: `wall time limit ${limits.wallLimitMs} ms exceeded` };
     if (cpuExceeded || signalName === 'SIGXCPU' || outcome.timeMs > limits.timeLimitMs) {
       return { ...outcome, status: 'time-limit', signal: signalName, message: `CPU time limit ${limits.timeLimitMs} ms exceeded` };
     }
@@ -250,8 +209,36 @@ export async function runInSandbox(spec: SandboxRunSpec): Promise<SandboxRunResu
     }
     if (signalName) return { ...outcome, status: 'signaled', signal: signalName, exitCode: null };
     return outcome;
+  } catch (error) {
+    return {
+      status: 'internal-error',
+      exitCode: null,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      timeMs: 0,
+      wallMs: 0,
+      memoryMb: 0,
+      memoryLimitHit: false,
+      message: `sandbox could not start: ${(error as Error).message.slice(0, 300)}`,
+    };
   } finally {
-    await cgroup.killAll().catch(() => undefined);
-    await cgroup.remove().catch(() => undefined);
+    await accountingOf(cell, runGroup, current)
+      .killAll()
+      .catch(() => undefined);
+    await runGroup?.remove().catch(() => undefined);
+    released = true;
+    pool.release(cell);
   }
+}
+
+function accountingOf(cell: SandboxCell, runGroup: RunCgroup | undefined, current: () => boolean): RunAccounting {
+  if (runGroup) return runGroup;
+  const group = cell.cgroup!;
+  return {
+    usage: async () => group.usage(),
+    cpuMs: () => group.cpuMs(),
+    // Every process in the cell's group but the cell itself is the run's (PID 1's death ends the namespace).
+    killAll: () => group.killAllBut(cell.pid, current),
+  };
 }

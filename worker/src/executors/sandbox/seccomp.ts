@@ -103,7 +103,7 @@ export class SeccompUnavailableError extends Error {
 }
 
 export interface SeccompFilter {
-  /** Path of the raw BPF program (struct sock_filter[]) for bwrap --seccomp. */
+  /** Path of the raw BPF program (struct sock_filter[]) the sandbox cell loads. */
   file: string;
   /** Denied names this kernel's libseccomp does not know here (they cannot be called either). */
   skipped: string[];
