@@ -33,7 +33,7 @@ const GRADE_USAGE = `usage: grading-stack grade --problem <dir> --source <file> 
   --memory-limit  MB (default 256)
   --expect        exit 1 unless the verdict is this one (AC, WA, TLE, MLE, RE, CE, OLE, IE)
   --log           also print execution.log to stderr
-  --executor      sandbox (default: the local bubblewrap sandbox, needs root) or judge0
+  --executor      sandbox (default: the local sandbox, needs root and gcc) or judge0
   --judge0-url    Judge0 base URL, e.g. http://judge0.internal:2358 (with --executor judge0)
   --judge0-token  Judge0 X-Auth-Token (or set JUDGE0_AUTH_TOKEN)`;
 
