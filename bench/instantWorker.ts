@@ -16,7 +16,10 @@ class InstantExecutor implements Executor {
   async execute(job: ExecutionJob): Promise<ExecutionReport> {
     return {
       compile: { ok: true, output: '', timeMs: 0 },
-      runs: job.cases.map((c) => ({ index: c.index, outcome: { status: 'exited', exitCode: 0, signal: null, stdout: '3\n', stderr: '', timeMs: 1, wallMs: 1, memoryMb: 1 } })),
+      runs: job.cases.map((c) => ({
+        index: c.index,
+        outcome: { status: 'exited', exitCode: 0, signal: null, stdout: '3\n', stderr: '', timeMs: 1, wallMs: 1, memoryMb: 1 },
+      })),
     };
   }
   async close(): Promise<void> {}
@@ -26,8 +29,17 @@ async function main(): Promise<void> {
   const config = parseWorkerConfig(process.env);
   const log = createLogger({ service: 'grading-worker-bench', environment: config.environment });
   const [session, results] = await Promise.all([BrokerSession.open({ ...config.mq, log }), MysqlResultStore.connect({ ...config.db })]);
-  const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: config.cacheDir });
-  const worker = new GradingWorker({ session, s3, results, executor: new InstantExecutor(), log }, { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues });
+  const s3 = new S3Store({
+    bucket: config.s3.bucket,
+    region: config.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    cacheDir: config.cacheDir,
+  });
+  const worker = new GradingWorker(
+    { session, s3, results, executor: new InstantExecutor(), log },
+    { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues },
+  );
   worker.start();
   log('info', 'worker ready');
   process.on('SIGTERM', () => {

@@ -65,7 +65,12 @@ async function main(): Promise<void> {
       source: 'a, b = map(int, input().split())\nprint(a + b if abs(a) < 10**9 else 0)\n',
     });
     const ce = await submit({ requestId: 'req_example_ce', problemId: 'sum', language: 'c', source: solution('sum/compile-error.c') });
-    const unknown = await submit({ requestId: 'req_example_no_problem', problemId: 'no-such-problem', language: 'python', source: 'print(1)\n' });
+    const unknown = await submit({
+      requestId: 'req_example_no_problem',
+      problemId: 'no-such-problem',
+      language: 'python',
+      source: 'print(1)\n',
+    });
     const invalid = await submit({ requestId: 'req_example_invalid', problemId: 'sum', language: 'python', source: 'print(1)\n' }, (r) =>
       JSON.stringify({ ...r, language: 'cobol', timeLimit: 1.5 }),
     );

@@ -158,7 +158,13 @@ export async function startWorker(services: LocalServices, logDir: string): Prom
   const worker = startTsProcess(
     'worker',
     'worker/src/main.ts',
-    { ...services.env, EXECUTOR: 'sandbox', HEALTH_PORT: String(healthPort), WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '2', GRADING_LOG_LEVEL: process.env.GRADING_LOG_LEVEL ?? 'info' },
+    {
+      ...services.env,
+      EXECUTOR: 'sandbox',
+      HEALTH_PORT: String(healthPort),
+      WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '2',
+      GRADING_LOG_LEVEL: process.env.GRADING_LOG_LEVEL ?? 'info',
+    },
     path.join(logDir, 'worker.log'),
   );
   try {
@@ -170,12 +176,23 @@ export async function startWorker(services: LocalServices, logDir: string): Prom
   return worker;
 }
 
-export async function startGateway(services: LocalServices, port: number, logDir: string, extraEnv: Record<string, string> = {}): Promise<ManagedProcess & { url: string }> {
+export async function startGateway(
+  services: LocalServices,
+  port: number,
+  logDir: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ManagedProcess & { url: string }> {
   const listenPort = port === 0 ? await freePort() : port;
   const gateway = startTsProcess(
     'gateway',
     'web/src/main.ts',
-    { ...services.env, PORT: String(listenPort), HOST: '127.0.0.1', GRADING_LOG_LEVEL: process.env.GRADING_LOG_LEVEL ?? 'info', ...extraEnv },
+    {
+      ...services.env,
+      PORT: String(listenPort),
+      HOST: '127.0.0.1',
+      GRADING_LOG_LEVEL: process.env.GRADING_LOG_LEVEL ?? 'info',
+      ...extraEnv,
+    },
     path.join(logDir, 'gateway.log'),
   );
   const url = `http://127.0.0.1:${listenPort}`;
@@ -234,7 +251,12 @@ export function loadSamples(solutionsDir = SOLUTIONS_DIR): Sample[] {
 }
 
 /** Submits every sample through the HTTP API (as user sample_N, with a token from `token`) and follows its event stream to the final verdict. */
-export async function gradeSamples(gatewayUrl: string, samples: Sample[], token: (userId: string) => Promise<string>, timeoutMs = 120_000): Promise<SampleOutcome[]> {
+export async function gradeSamples(
+  gatewayUrl: string,
+  samples: Sample[],
+  token: (userId: string) => Promise<string>,
+  timeoutMs = 120_000,
+): Promise<SampleOutcome[]> {
   return Promise.all(
     samples.map(async (sample, index): Promise<SampleOutcome> => {
       try {
@@ -242,7 +264,11 @@ export async function gradeSamples(gatewayUrl: string, samples: Sample[], token:
         const response = await fetch(`${gatewayUrl}/api/submissions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...auth },
-          body: JSON.stringify({ problemId: sample.problemId, language: sample.language, sourceCode: fs.readFileSync(sample.file, 'utf8') }),
+          body: JSON.stringify({
+            problemId: sample.problemId,
+            language: sample.language,
+            sourceCode: fs.readFileSync(sample.file, 'utf8'),
+          }),
         });
         const body = await response.json();
         if (response.status !== 202) return { ...sample, error: `POST /api/submissions answered ${response.status}: ${body.message}` };
@@ -264,7 +290,10 @@ export async function gradeSamples(gatewayUrl: string, samples: Sample[], token:
         }
         return { ...sample, requestId: body.requestId, error: 'the event stream ended without a final event' };
       } catch (error) {
-        return { ...sample, error: (error as Error).name === 'TimeoutError' ? `no verdict within ${timeoutMs} ms` : (error as Error).message };
+        return {
+          ...sample,
+          error: (error as Error).name === 'TimeoutError' ? `no verdict within ${timeoutMs} ms` : (error as Error).message,
+        };
       }
     }),
   );
@@ -293,7 +322,13 @@ interface Args {
 }
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): Args {
-  const args: Args = { smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()), port: -1, stateDir: path.join(ROOT, '.local'), fresh: false, problems: [] };
+  const args: Args = {
+    smoke: ['1', 'true', 'yes'].includes((env.LOCAL_SMOKE ?? '').toLowerCase()),
+    port: -1,
+    stateDir: path.join(ROOT, '.local'),
+    fresh: false,
+    problems: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -321,7 +356,8 @@ export function takeLock(stateDir: string): () => void {
   const lock = path.join(stateDir, 'local.pid');
   if (fs.existsSync(lock)) {
     const pid = Number(fs.readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid && isAlive(pid)) throw new Error(`another local stack (pid ${pid}) is using ${stateDir}; stop it first (Ctrl-C in its terminal)`);
+    if (pid && pid !== process.pid && isAlive(pid))
+      throw new Error(`another local stack (pid ${pid}) is using ${stateDir}; stop it first (Ctrl-C in its terminal)`);
   }
   fs.writeFileSync(lock, String(process.pid));
   return () => fs.rmSync(lock, { force: true });
@@ -379,7 +415,12 @@ async function main(): Promise<number> {
     const gateway = await startGateway(services, args.port, logDir, { ...issuer.env, ...solutions.env });
     running.push(gateway);
     say('starting the accepted-solutions process (fingerprints, commits to GitHub)...');
-    const solutionsProcess = startTsProcess('solutions', 'worker/src/solutions/main.ts', { ...services.env, ...solutions.env }, path.join(logDir, 'solutions.log'));
+    const solutionsProcess = startTsProcess(
+      'solutions',
+      'worker/src/solutions/main.ts',
+      { ...services.env, ...solutions.env },
+      path.join(logDir, 'solutions.log'),
+    );
     running.push(solutionsProcess);
     await waitForHealthy(solutionsProcess, `http://127.0.0.1:${solutions.env.SOLUTIONS_HEALTH_PORT}/health/ready`);
     const unwatch = noticeDeaths(
@@ -391,18 +432,30 @@ async function main(): Promise<number> {
     say(`\n  Grading Stack is running: open ${gateway.url}\n`);
 
     const samples = loadSamples();
-    await solutions.linkUsers(services.env, samples.map((_, index) => `sample_${index + 1}`));
+    await solutions.linkUsers(
+      services.env,
+      samples.map((_, index) => `sample_${index + 1}`),
+    );
     say(`grading ${samples.length} sample submissions through ${gateway.url}/api/submissions ...`);
     const outcomes = await gradeSamples(gateway.url, samples, issuer.token);
     say(formatOutcomes(outcomes));
     const failed: unknown[] = outcomes.filter((o) => o.verdict !== o.expected);
     const accepted = outcomes.filter((o) => o.verdict === 'AC' && o.requestId).map((o) => o.requestId!);
     const commits = await solutions.commits(services.env, accepted);
-    for (const c of commits) say(`  ${c.requestId}  ${c.status === 'committed' ? `committed ${c.path}  ${c.url}` : `not committed (${c.status ?? 'no record'})`}`);
+    for (const c of commits)
+      say(`  ${c.requestId}  ${c.status === 'committed' ? `committed ${c.path}  ${c.url}` : `not committed (${c.status ?? 'no record'})`}`);
     const uncommitted = commits.filter((c) => c.status !== 'committed');
-    say(uncommitted.length ? `${uncommitted.length} accepted sample(s) not committed (see ${logDir}/solutions.log)` : `every accepted sample committed to ${LOCAL_REPOSITORY}`);
+    say(
+      uncommitted.length
+        ? `${uncommitted.length} accepted sample(s) not committed (see ${logDir}/solutions.log)`
+        : `every accepted sample committed to ${LOCAL_REPOSITORY}`,
+    );
     failed.push(...uncommitted);
-    say(failed.length ? `\n${failed.length} sample(s) did not get the expected verdict (see ${logDir}/worker.log)` : '\nevery sample got its expected verdict');
+    say(
+      failed.length
+        ? `\n${failed.length} sample(s) did not get the expected verdict (see ${logDir}/worker.log)`
+        : '\nevery sample got its expected verdict',
+    );
 
     if (args.smoke || interrupted) {
       await stopAll();

@@ -23,7 +23,11 @@ export interface LocalSolutions {
   env: Record<string, string>;
   linkUsers(connectionEnv: Record<string, string>, userIds: string[]): Promise<void>;
   /** Waits (up to timeoutMs) until each request id has its commit record; returns them. */
-  commits(connectionEnv: Record<string, string>, requestIds: string[], timeoutMs?: number): Promise<Array<{ requestId: string; url?: string; path?: string; status?: string }>>;
+  commits(
+    connectionEnv: Record<string, string>,
+    requestIds: string[],
+    timeoutMs?: number,
+  ): Promise<Array<{ requestId: string; url?: string; path?: string; status?: string }>>;
   stop(): Promise<void>;
 }
 
@@ -54,12 +58,22 @@ export async function prepareLocalSolutions(stateDir: string): Promise<LocalSolu
   };
   return {
     github,
-    env: { SOLUTIONS_TOKEN_KEY: key, SOLUTIONS_TOKEN_KEY_ID: 'local', GITHUB_API_URL: github.baseUrl, SOLUTIONS_HEALTH_PORT: String(healthPort) },
+    env: {
+      SOLUTIONS_TOKEN_KEY: key,
+      SOLUTIONS_TOKEN_KEY_ID: 'local',
+      GITHUB_API_URL: github.baseUrl,
+      SOLUTIONS_HEALTH_PORT: String(healthPort),
+    },
     linkUsers: (env, userIds) =>
       withStore(env, async (store) => {
         const encryptor = new LocalEnvelopeEncryptor(key, 'local');
         for (const userId of userIds) {
-          await store.saveLink({ userId, repository: LOCAL_REPOSITORY, pathTemplate: DEFAULT_PATH_TEMPLATE, tokenSealed: await encryptor.encrypt(token, userId) });
+          await store.saveLink({
+            userId,
+            repository: LOCAL_REPOSITORY,
+            pathTemplate: DEFAULT_PATH_TEMPLATE,
+            tokenSealed: await encryptor.encrypt(token, userId),
+          });
         }
       }),
     commits: (env, requestIds, timeoutMs = 60_000) =>
@@ -69,7 +83,12 @@ export async function prepareLocalSolutions(stateDir: string): Promise<LocalSolu
           const records = await Promise.all(requestIds.map(async (requestId) => ({ requestId, record: await store.getCommit(requestId) })));
           const pending = records.filter((r) => r.record?.status !== 'committed');
           if (pending.length === 0 || Date.now() > deadline) {
-            return records.map(({ requestId, record }) => ({ requestId, url: record?.commitUrl, path: record?.path, status: record?.status }));
+            return records.map(({ requestId, record }) => ({
+              requestId,
+              url: record?.commitUrl,
+              path: record?.path,
+              status: record?.status,
+            }));
           }
           await sleep(250);
         }

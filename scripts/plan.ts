@@ -41,7 +41,9 @@ export function readStackConfig(stack: string, root = ROOT): Record<string, unkn
 /** Builds the program under mocks with `config` and checks it. */
 export async function plan(stack: string, config: Record<string, unknown>): Promise<Plan> {
   // `secure:` values of the stack file are ciphertext: plan with a placeholder held as a secret.
-  const secretKeys = Object.keys(config).filter((k) => typeof config[k] === 'object' && config[k] !== null && 'secure' in (config[k] as object));
+  const secretKeys = Object.keys(config).filter(
+    (k) => typeof config[k] === 'object' && config[k] !== null && 'secure' in (config[k] as object),
+  );
   const planned = { ...config, ...Object.fromEntries(secretKeys.map((k) => [k, 'plan-placeholder-secret'])) };
   await useMocks(planned, { stack, secretKeys });
   const entry = require.resolve('../index');
@@ -63,15 +65,46 @@ export function checkPolicies(resources: RecordedResource[], environmentName: st
     const validate = policy.validateResource as (args: unknown, report: (m: string) => void) => void;
     for (const r of resources) {
       validate(
-        { type: r.type, props: { ...r.inputs, id: r.id }, urn: urnOf(r), name: r.name, opts: {}, stackTags: new Map(), isType: () => false, asType: () => undefined, getConfig },
-        (message) => violations.push({ policy: policy.name, enforcement: policy.enforcementLevel ?? 'advisory', resource: `${r.type} ${r.name}`, message }),
+        {
+          type: r.type,
+          props: { ...r.inputs, id: r.id },
+          urn: urnOf(r),
+          name: r.name,
+          opts: {},
+          stackTags: new Map(),
+          isType: () => false,
+          asType: () => undefined,
+          getConfig,
+        },
+        (message) =>
+          violations.push({
+            policy: policy.name,
+            enforcement: policy.enforcementLevel ?? 'advisory',
+            resource: `${r.type} ${r.name}`,
+            message,
+          }),
       );
     }
   }
   for (const policy of STACK_POLICIES as StackValidationPolicy[]) {
-    const stackResources = resources.map((r) => ({ type: r.type, name: r.name, urn: urnOf(r), props: { ...r.inputs, id: r.id }, opts: {}, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined }));
+    const stackResources = resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: urnOf(r),
+      props: { ...r.inputs, id: r.id },
+      opts: {},
+      dependencies: [],
+      propertyDependencies: {},
+      isType: () => false,
+      asType: () => undefined,
+    }));
     policy.validateStack({ resources: stackResources, getConfig } as never, (message: string, urn?: string) =>
-      violations.push({ policy: policy.name, enforcement: policy.enforcementLevel ?? 'advisory', resource: urn?.split('::').slice(-2).join(' ') ?? '(stack)', message }),
+      violations.push({
+        policy: policy.name,
+        enforcement: policy.enforcementLevel ?? 'advisory',
+        resource: urn?.split('::').slice(-2).join(' ') ?? '(stack)',
+        message,
+      }),
     );
   }
   return violations;
@@ -102,10 +135,21 @@ function keyFacts(r: RecordedResource): string {
   const facts: Array<[string, unknown]> = [];
   switch (r.type) {
     case 'aws:mq/broker:Broker':
-      facts.push(['engine', `${i.engineType} ${i.engineVersion}`], ['instance', i.hostInstanceType], ['mode', i.deploymentMode], ['public', i.publiclyAccessible]);
+      facts.push(
+        ['engine', `${i.engineType} ${i.engineVersion}`],
+        ['instance', i.hostInstanceType],
+        ['mode', i.deploymentMode],
+        ['public', i.publiclyAccessible],
+      );
       break;
     case 'aws:rds/instance:Instance':
-      facts.push(['class', i.instanceClass], ['storage', `${i.allocatedStorage}..${i.maxAllocatedStorage} GiB`], ['multiAz', i.multiAz], ['backups', `${i.backupRetentionPeriod} d`], ['deletionProtection', i.deletionProtection]);
+      facts.push(
+        ['class', i.instanceClass],
+        ['storage', `${i.allocatedStorage}..${i.maxAllocatedStorage} GiB`],
+        ['multiAz', i.multiAz],
+        ['backups', `${i.backupRetentionPeriod} d`],
+        ['deletionProtection', i.deletionProtection],
+      );
       break;
     case 'aws:ecs/taskDefinition:TaskDefinition':
       facts.push(['cpu', i.cpu], ['memory', i.memory]);
@@ -118,12 +162,22 @@ function keyFacts(r: RecordedResource): string {
       break;
     case 'aws:appautoscaling/policy:Policy': {
       const c = i.targetTrackingScalingPolicyConfiguration;
-      facts.push(['target', c?.targetValue], ['metric', c?.predefinedMetricSpecification?.predefinedMetricType ?? c?.customizedMetricSpecification?.metrics?.find((m: { returnData: boolean }) => m.returnData)?.expression]);
+      facts.push(
+        ['target', c?.targetValue],
+        [
+          'metric',
+          c?.predefinedMetricSpecification?.predefinedMetricType ??
+            c?.customizedMetricSpecification?.metrics?.find((m: { returnData: boolean }) => m.returnData)?.expression,
+        ],
+      );
       break;
     }
     case 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule':
     case 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule':
-      facts.push(['port', i.fromPort === i.toPort ? i.fromPort : `${i.fromPort}-${i.toPort}`], ['peer', i.referencedSecurityGroupId ?? i.cidrIpv4 ?? i.cidrIpv6]);
+      facts.push(
+        ['port', i.fromPort === i.toPort ? i.fromPort : `${i.fromPort}-${i.toPort}`],
+        ['peer', i.referencedSecurityGroupId ?? i.cidrIpv4 ?? i.cidrIpv6],
+      );
       break;
     case 'aws:ec2/instance:Instance':
       facts.push(['type', i.instanceType], ['imds', i.metadataOptions?.httpTokens], ['encryptedRoot', i.rootBlockDevice?.encrypted]);
@@ -149,7 +203,11 @@ function keyFacts(r: RecordedResource): string {
       facts.push(['port', i.port], ['protocol', i.protocol], ['action', i.defaultActions?.[0]?.type]);
       break;
     case 'aws:cloudwatch/metricAlarm:MetricAlarm':
-      facts.push(['metric', `${i.namespace} ${i.metricName}`], ['threshold', `${i.comparisonOperator} ${i.threshold}`], ['actions', i.alarmActions?.length]);
+      facts.push(
+        ['metric', `${i.namespace} ${i.metricName}`],
+        ['threshold', `${i.comparisonOperator} ${i.threshold}`],
+        ['actions', i.alarmActions?.length],
+      );
       break;
     case 'aws:ssm/parameter:Parameter':
       facts.push(['name', i.name], ['type', i.type]);
@@ -183,9 +241,21 @@ export function componentGraph(resources: RecordedResource[]): Graph {
   const nodes = [
     { id: 'users', label: 'Users', detail: 'browser / web app' },
     has('WebTier') && { id: 'web', label: 'WebTier', detail: `ALB + gateway ASG ${asg?.minSize ?? '?'}..${asg?.maxSize ?? '?'}` },
-    has('Messaging') && { id: 'mq', label: 'Messaging', detail: `Amazon MQ ${broker?.engineVersion ?? ''} ${broker?.deploymentMode ?? ''}` },
-    has('EcsGrading') && { id: 'ecs', label: 'EcsGrading', detail: `Fargate workers ${target?.minCapacity ?? '?'}..${target?.maxCapacity ?? '?'}` },
-    has('Judge0Host') && { id: 'judge0', label: 'Judge0Host', detail: `${count('aws:ec2/instance:Instance')} EC2 host(s) behind an NLB, Judge0 CE` },
+    has('Messaging') && {
+      id: 'mq',
+      label: 'Messaging',
+      detail: `Amazon MQ ${broker?.engineVersion ?? ''} ${broker?.deploymentMode ?? ''}`,
+    },
+    has('EcsGrading') && {
+      id: 'ecs',
+      label: 'EcsGrading',
+      detail: `Fargate workers ${target?.minCapacity ?? '?'}..${target?.maxCapacity ?? '?'}`,
+    },
+    has('Judge0Host') && {
+      id: 'judge0',
+      label: 'Judge0Host',
+      detail: `${count('aws:ec2/instance:Instance')} EC2 host(s) behind an NLB, Judge0 CE`,
+    },
     has('Storage') && { id: 's3', label: 'Storage', detail: 'S3 grading files' },
     has('Database') && { id: 'db', label: 'Database', detail: `RDS MySQL ${rds?.engineVersion ?? ''}` },
     has('Alarms') && { id: 'alarms', label: 'Alarms', detail: `${count('aws:cloudwatch/metricAlarm:MetricAlarm')} alarms -> SNS` },
@@ -217,7 +287,17 @@ export function renderMermaid(graph: Graph): string {
 
 /** A plain SVG (no browser needed): components on a fixed grid, arrows between them. */
 export function renderSvg(graph: Graph): string {
-  const layout: Record<string, [number, number]> = { users: [0, 1], web: [1, 1], mq: [2, 0], s3: [2, 2], ecs: [3, 1], judge0: [4, 0], db: [4, 2], ssm: [4, 1], alarms: [1, 0] };
+  const layout: Record<string, [number, number]> = {
+    users: [0, 1],
+    web: [1, 1],
+    mq: [2, 0],
+    s3: [2, 2],
+    ecs: [3, 1],
+    judge0: [4, 0],
+    db: [4, 2],
+    ssm: [4, 1],
+    alarms: [1, 0],
+  };
   const W = 210;
   const H = 64;
   const pos = (id: string) => {
@@ -241,13 +321,19 @@ export function renderSvg(graph: Graph): string {
     const cb = { x: b.x + W / 2, y: b.y + H / 2 + shift };
     const start = border(ca.x, ca.y, cb.x - ca.x, cb.y - ca.y);
     const end = border(cb.x, cb.y, ca.x - cb.x, ca.y - cb.y);
-    parts.push(`<line x1="${start.x.toFixed(1)}" y1="${start.y.toFixed(1)}" x2="${end.x.toFixed(1)}" y2="${end.y.toFixed(1)}" stroke="#64748b" stroke-width="1.5" marker-end="url(#arrow)"/>`);
-    parts.push(`<text x="${((start.x + end.x) / 2).toFixed(1)}" y="${((start.y + end.y) / 2 - 4 + shift * 1.5).toFixed(1)}" font-size="10" fill="#334155" text-anchor="middle">${esc(e.label)}</text>`);
+    parts.push(
+      `<line x1="${start.x.toFixed(1)}" y1="${start.y.toFixed(1)}" x2="${end.x.toFixed(1)}" y2="${end.y.toFixed(1)}" stroke="#64748b" stroke-width="1.5" marker-end="url(#arrow)"/>`,
+    );
+    parts.push(
+      `<text x="${((start.x + end.x) / 2).toFixed(1)}" y="${((start.y + end.y) / 2 - 4 + shift * 1.5).toFixed(1)}" font-size="10" fill="#334155" text-anchor="middle">${esc(e.label)}</text>`,
+    );
   }
   for (const n of graph.nodes) {
     const p = pos(n.id);
     parts.push(`<rect x="${p.x}" y="${p.y}" width="${W}" height="${H}" rx="8" fill="#eef2ff" stroke="#4f46e5"/>`);
-    parts.push(`<text x="${p.x + W / 2}" y="${p.y + 26}" font-size="14" font-weight="bold" fill="#1e1b4b" text-anchor="middle">${esc(n.label)}</text>`);
+    parts.push(
+      `<text x="${p.x + W / 2}" y="${p.y + 26}" font-size="14" font-weight="bold" fill="#1e1b4b" text-anchor="middle">${esc(n.label)}</text>`,
+    );
     parts.push(`<text x="${p.x + W / 2}" y="${p.y + 46}" font-size="10" fill="#334155" text-anchor="middle">${esc(n.detail)}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="420" font-family="sans-serif">

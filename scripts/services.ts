@@ -39,7 +39,13 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void stop());
   if (seed) console.log(`seeded problems: ${(await seedProblems(services.env)).join(', ')}`);
   const envFile = path.join(stateDir, 'services.env');
-  fs.writeFileSync(envFile, Object.entries(services.env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+  fs.writeFileSync(
+    envFile,
+    Object.entries(services.env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   console.log(`\nenv for a worker or gateway started by hand is in ${envFile}, e.g.`);
   const shown = path.relative(process.cwd(), envFile).startsWith('..') ? envFile : path.relative(process.cwd(), envFile);
   console.log(`  env $(xargs < ${shown}) npx tsx web/src/main.ts`);

@@ -40,7 +40,6 @@ export interface ConnectionSettings {
   queues: { requests: string; priority: string; results: string; dlq: string; progress: string };
 }
 
-
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -62,16 +61,9 @@ export const CONNECTION_PARAMETERS: SsmBackedSetting[] = [
   ['DB_PASSWORD', 'DB_PASSWORD_PARAM'],
 ];
 
-
 /** Fills plain values from SSM where only a parameter name is given (only the settings listed). */
-export async function resolveSsmParameters(
-  env: Env,
-  client: SSMClient | undefined,
-  settings: SsmBackedSetting[],
-): Promise<Env> {
-  const wanted = settings
-    .filter(([plain, param]) => !env[plain] && env[param])
-    .map(([plain, param]) => [plain, env[param]!] as const);
+export async function resolveSsmParameters(env: Env, client: SSMClient | undefined, settings: SsmBackedSetting[]): Promise<Env> {
+  const wanted = settings.filter(([plain, param]) => !env[plain] && env[param]).map(([plain, param]) => [plain, env[param]!] as const);
   if (wanted.length === 0) return env;
   const ssm = client ?? new SSMClient({ region: env.AWS_REGION });
   const names = [...new Set(wanted.map(([, name]) => name))];

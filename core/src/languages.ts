@@ -51,7 +51,13 @@ export function parseOfferedLanguages(text: string): OfferedLanguagesDocument | 
     const doc = JSON.parse(text) as Partial<OfferedLanguagesDocument>;
     if (!doc || typeof doc.executor !== 'string' || !Array.isArray(doc.languages)) return undefined;
     const languages = doc.languages.filter(
-      (l): l is OfferedLanguage => !!l && isLanguage(l.id) && typeof l.name === 'string' && l.name.length <= 100 && typeof l.version === 'string' && l.version.length <= 100,
+      (l): l is OfferedLanguage =>
+        !!l &&
+        isLanguage(l.id) &&
+        typeof l.name === 'string' &&
+        l.name.length <= 100 &&
+        typeof l.version === 'string' &&
+        l.version.length <= 100,
     );
     return { executor: doc.executor.slice(0, 40), languages, publishedAt: String(doc.publishedAt ?? '') };
   } catch {

@@ -11,7 +11,11 @@ const SECRET_FIELDS = /pass(word|code)?|secret|token|authorization/i;
  * A logger that costs one comparison for a level below `level`; otherwise one object and one
  * JSON.stringify per line (the base fields are checked for secrets once, not per line).
  */
-export function createLogger(base: Record<string, unknown> = {}, level = process.env.GRADING_LOG_LEVEL ?? 'info', write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+export function createLogger(
+  base: Record<string, unknown> = {},
+  level = process.env.GRADING_LOG_LEVEL ?? 'info',
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): Logger {
   const threshold = ORDER[level as Level] ?? ORDER.info;
   const safeBase: Record<string, unknown> = {};
   copySafe(base, safeBase);

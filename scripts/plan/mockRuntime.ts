@@ -37,12 +37,18 @@ function trackParents(): void {
   const original = runtimeResource.registerResource;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   runtimeResource.registerResource = function (res: any, parent: any, t: string, name: string, ...rest: unknown[]) {
-    if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack') parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
+    if (parent && parent.__pulumiType && parent.__pulumiType !== 'pulumi:pulumi:Stack')
+      parents.set(`${t}::${name}`, `${parent.__pulumiType}::${parent.__name}`);
     // rest: custom, remote, newDependency, props, opts, ...
     const opts = (rest[4] ?? {}) as NonNullable<RecordedResource['options']> & { dependsOn?: unknown };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const dependsOn = [opts.dependsOn ?? []].flat().map((d: any) => `${d?.__pulumiType}::${d?.__name}`);
-    options.set(`${t}::${name}`, { ignoreChanges: opts.ignoreChanges, protect: opts.protect, deleteBeforeReplace: opts.deleteBeforeReplace, dependsOn });
+    options.set(`${t}::${name}`, {
+      ignoreChanges: opts.ignoreChanges,
+      protect: opts.protect,
+      deleteBeforeReplace: opts.deleteBeforeReplace,
+      dependsOn,
+    });
     return original.call(this, res, parent, t, name, ...rest);
   };
 }
@@ -70,7 +76,8 @@ export const recorded: RecordedResource[] = [];
 /** Values the random provider "generates" under mocks, so tests can look for leaks. */
 export const generatedSecret = (name: string) => `GENERATED-${name}-s3cr3t!`;
 
-function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function outputsFor(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   switch (type) {
     case 'awsx:ec2:Vpc':
       return {
@@ -88,26 +95,50 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
       return {
         arn: `arn:aws:mq:${REGION}:${ACCOUNT}:broker:${inputs.brokerName}:b-1234`,
         instances: Array.from({ length: count }, (_, i) => ({
-          endpoints: [`ssl://b-1234-${i + 1}.mq.${REGION}.amazonaws.com:61617`, `stomp+ssl://b-1234-${i + 1}.mq.${REGION}.amazonaws.com:61614`],
+          endpoints: [
+            `ssl://b-1234-${i + 1}.mq.${REGION}.amazonaws.com:61617`,
+            `stomp+ssl://b-1234-${i + 1}.mq.${REGION}.amazonaws.com:61614`,
+          ],
         })),
       };
     }
     case 'aws:mq/configuration:Configuration':
       return { latestRevision: 1, arn: `arn:aws:mq:${REGION}:${ACCOUNT}:configuration:c-1` };
     case 'aws:rds/instance:Instance':
-      return { address: `${inputs.identifier}.abc.${REGION}.rds.amazonaws.com`, port: 3306, arn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:${inputs.identifier}` };
+      return {
+        address: `${inputs.identifier}.abc.${REGION}.rds.amazonaws.com`,
+        port: 3306,
+        arn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:${inputs.identifier}`,
+      };
     case 'random:index/randomPassword:RandomPassword':
       return { result: generatedSecret(name) };
     case 'docker-build:index:Image': {
       const digest = `sha256:${'0'.repeat(64)}`;
-      return { ref: `${String(inputs.tags?.[0] ?? 'image').split(':').slice(0, -1).join(':')}@${digest}`, digest };
+      return {
+        ref: `${String(inputs.tags?.[0] ?? 'image')
+          .split(':')
+          .slice(0, -1)
+          .join(':')}@${digest}`,
+        digest,
+      };
     }
     case 'aws:ecr/repository:Repository':
-      return { repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${inputs.name}`, arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${inputs.name}`, registryId: ACCOUNT };
+      return {
+        repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${inputs.name}`,
+        arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${inputs.name}`,
+        registryId: ACCOUNT,
+      };
     case 'aws:lb/loadBalancer:LoadBalancer':
-      return { dnsName: `${inputs.name}-123.${REGION}.elb.amazonaws.com`, arnSuffix: `app/${inputs.name}/123`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${inputs.name}/123` };
+      return {
+        dnsName: `${inputs.name}-123.${REGION}.elb.amazonaws.com`,
+        arnSuffix: `app/${inputs.name}/123`,
+        arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${inputs.name}/123`,
+      };
     case 'aws:lb/targetGroup:TargetGroup':
-      return { arnSuffix: `targetgroup/${inputs.name}/456`, arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${inputs.name}/456` };
+      return {
+        arnSuffix: `targetgroup/${inputs.name}/456`,
+        arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${inputs.name}/456`,
+      };
     case 'aws:ec2/launchTemplate:LaunchTemplate':
       return { latestVersion: 3 };
     case 'aws:ec2/instance:Instance':
@@ -119,7 +150,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, any>): Re
   }
 }
 
-function callResult(token: string, args: Record<string, any>): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function callResult(token: string, args: Record<string, any>): Record<string, any> {
   switch (token) {
     case 'aws:index/getRegion:getRegion':
       return { region: REGION, name: REGION, id: REGION };
@@ -130,7 +162,11 @@ function callResult(token: string, args: Record<string, any>): Record<string, an
     case 'aws:ec2/getRouteTables:getRouteTables':
       return { ids: ['rtb-priv-a', 'rtb-priv-b'], vpcId: args.vpcId };
     case 'aws:kms/getAlias:getAlias':
-      return { arn: `arn:aws:kms:${REGION}:${ACCOUNT}:${args.name}`, targetKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/ssm-default`, targetKeyId: 'ssm-default' };
+      return {
+        arn: `arn:aws:kms:${REGION}:${ACCOUNT}:${args.name}`,
+        targetKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/ssm-default`,
+        targetKeyId: 'ssm-default',
+      };
     case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
       return { userName: 'AWS', password: 'mock-registry-password', authorizationToken: 'mock' };
     case 'aws:ssm/getParameter:getParameter':
@@ -160,7 +196,10 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
   // Our code reads the `grading` namespace; keys given without one land in both. A key a stack file
   // puts in the project namespace stays there, as Pulumi would leave it (the config check reports it).
   for (const key of Object.keys(config)) if (!key.includes(':')) all[`grading:${key}`] = all[`${PROJECT}:${key}`];
-  pulumi.runtime.setAllConfig(all, (opts.secretKeys ?? []).map((k) => `grading:${k}`));
+  pulumi.runtime.setAllConfig(
+    all,
+    (opts.secretKeys ?? []).map((k) => `grading:${k}`),
+  );
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -168,7 +207,15 @@ export async function useMocks(config: Record<string, unknown> = {}, opts: { sta
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         const key = `${args.type}::${args.name}`;
-        recorded.push({ type: args.type, name: args.name, inputs, secretPaths, id, parent: parents.get(key), options: options.get(key) ?? {} });
+        recorded.push({
+          type: args.type,
+          name: args.name,
+          inputs,
+          secretPaths,
+          id,
+          parent: parents.get(key),
+          options: options.get(key) ?? {},
+        });
         return { id, state: { ...args.inputs, ...outputsFor(args.type, args.name, inputs) } };
       },
       call(args) {
@@ -205,6 +252,9 @@ export function ofType(type: string): RecordedResource[] {
 
 export function one(type: string, nameIncludes = ''): RecordedResource {
   const found = ofType(type).filter((r) => r.name.includes(nameIncludes));
-  if (found.length !== 1) throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.map((r) => r.name).join(', ') || 'none'}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.map((r) => r.name).join(', ') || 'none'}`,
+    );
   return found[0];
 }

@@ -73,7 +73,14 @@ export class LocalActiveMq {
     );
     fs.writeFileSync(
       path.join(opts.dir, 'log4j.properties'),
-      ['log4j.rootLogger=WARN, out', 'log4j.appender.out=org.apache.log4j.ConsoleAppender', 'log4j.appender.out.layout=org.apache.log4j.PatternLayout', 'log4j.appender.out.layout.ConversionPattern=%d %-5p [%c{1}] %m%n', 'log4j.logger.org.apache.activemq.broker.BrokerService=INFO', ''].join('\n'),
+      [
+        'log4j.rootLogger=WARN, out',
+        'log4j.appender.out=org.apache.log4j.ConsoleAppender',
+        'log4j.appender.out.layout=org.apache.log4j.PatternLayout',
+        'log4j.appender.out.layout.ConversionPattern=%d %-5p [%c{1}] %m%n',
+        'log4j.logger.org.apache.activemq.broker.BrokerService=INFO',
+        '',
+      ].join('\n'),
     );
     await broker.start();
     return broker;

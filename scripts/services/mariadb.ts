@@ -60,9 +60,13 @@ export class LocalMariaDb {
     const fresh = !fs.existsSync(path.join(dataDir, 'mysql'));
     if (fresh) {
       fs.mkdirSync(dataDir, { recursive: true });
-      execFileSync(installDb, ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--user=root'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        installDb,
+        ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--user=root'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     }
     await db.start();
     if (fresh) await db.bootstrap();
@@ -120,7 +124,10 @@ export class LocalMariaDb {
       `GRANT ALL PRIVILEGES ON \`${this.database}\`.* TO '${q(this.username)}'@'127.0.0.1'`,
       'FLUSH PRIVILEGES',
     ].join(';\n');
-    execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${this.socket}`, '-uroot'], { input: sql, stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${this.socket}`, '-uroot'], {
+      input: sql,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   }
 
   /**

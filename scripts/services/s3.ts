@@ -43,7 +43,19 @@ export class LocalS3 {
     const bin = require.resolve('s3rver/bin/s3rver.js');
     this.child = spawnService(
       process.execPath,
-      [bin, '-d', path.join(this.dir, 'data'), '-a', '127.0.0.1', '-p', String(this.port), '--silent', '--no-vhost-buckets', '--configure-bucket', this.bucket],
+      [
+        bin,
+        '-d',
+        path.join(this.dir, 'data'),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '--silent',
+        '--no-vhost-buckets',
+        '--configure-bucket',
+        this.bucket,
+      ],
       this.logFile,
     );
     await waitForPort('s3rver', this.port, this.child, this.logFile);

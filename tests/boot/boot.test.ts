@@ -133,7 +133,9 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     // The RDS master user and the Amazon MQ users are the program's own: the migrate container's
     // master credentials, and every user of the broker resource with its groups.
     const master = taskEnvironment(program.migrateContainer, {}, program.parameters);
-    const [admin, ...tierUsers] = [...program.brokerUsers].sort((a, b) => Number(b.groups.includes(BROKER_GROUPS.admins)) - Number(a.groups.includes(BROKER_GROUPS.admins)));
+    const [admin, ...tierUsers] = [...program.brokerUsers].sort(
+      (a, b) => Number(b.groups.includes(BROKER_GROUPS.admins)) - Number(a.groups.includes(BROKER_GROUPS.admins)),
+    );
     assert.deepEqual(admin.groups, [BROKER_GROUPS.admins]);
 
     [broker, db, s3, judge0] = await Promise.all([
@@ -177,8 +179,14 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     assert.deepEqual(program.workerDependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }], 'the worker waits for the migration');
     assert.equal(program.migrateContainer.essential, false);
     const secrets = (program.migrateContainer.secrets ?? []).map((s) => s.valueFrom.replace(/^arn:aws:ssm:[^:]+:[^:]+:parameter/, ''));
-    assert.deepEqual(secrets.filter((n) => !program.readableBy.execution?.includes(n)), [], 'the execution role reads every secret ECS injects');
-    const masterParameters = ['DB_MASTER_USERNAME', 'DB_MASTER_PASSWORD'].map((k) => program.migrateContainer.secrets!.find((s) => s.name === k)!.valueFrom);
+    assert.deepEqual(
+      secrets.filter((n) => !program.readableBy.execution?.includes(n)),
+      [],
+      'the execution role reads every secret ECS injects',
+    );
+    const masterParameters = ['DB_MASTER_USERNAME', 'DB_MASTER_PASSWORD'].map(
+      (k) => program.migrateContainer.secrets!.find((s) => s.name === k)!.valueFrom,
+    );
     for (const arn of masterParameters) {
       const name = arn.replace(/^arn:aws:ssm:[^:]+:[^:]+:parameter/, '');
       assert.ok(!program.readableBy.worker?.includes(name) && !program.readableBy.gateway?.includes(name), `no tier role reads ${name}`);
@@ -191,7 +199,8 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
       else migrate.child.once('exit', (c) => resolve(c));
     });
     assert.equal(code, 0, `migrate exited ${code}:\n${migrate.output()}`);
-    for (const tier of ['GATEWAY', 'WORKER']) assert.match(migrate.output(), new RegExp(`migrated: user ${migrateEnv[`${tier}_DB_USERNAME`]}: `));
+    for (const tier of ['GATEWAY', 'WORKER'])
+      assert.match(migrate.output(), new RegExp(`migrated: user ${migrateEnv[`${tier}_DB_USERNAME`]}: `));
     migrated = true;
   });
 
@@ -212,12 +221,16 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     await waitReady('worker', worker, `http://127.0.0.1:${healthPort}/health/ready`);
     const connected = new RegExp(`"broker connected".*"stomp\\+ssl://127\\.0\\.0\\.1:${broker.stompPort}"`);
     assert.match(worker.output(), connected, 'over TLS, past the standby');
-    const readable = new Set(Object.entries(workerEnv).filter(([k]) => k.endsWith('_PARAM')).map(([, v]) => v));
+    const readable = new Set(
+      Object.entries(workerEnv)
+        .filter(([k]) => k.endsWith('_PARAM'))
+        .map(([, v]) => v),
+    );
     const read = new Set(ssm.worker!.reads.map((r) => r.split(' ')[1]));
     assert.deepEqual(read, readable, 'the worker reads exactly the parameters its task definition names');
   });
 
-  it('starts the gateway from the image ENV and the user data\'s docker run flags, as its own users, with token auth', async () => {
+  it("starts the gateway from the image ENV and the user data's docker run flags, as its own users, with token auth", async () => {
     assert.ok(migrated, 'the migrate container succeeded first');
     assert.equal(imageEnv.EXECUTOR, 'judge0', 'the gateway runs in the worker image, EXECUTOR=judge0 included');
     assert.equal(parameter(gatewayRun.env.DB_USERNAME_PARAM).value, migrateEnv.GATEWAY_DB_USERNAME, 'the gateway tier database user');
@@ -233,15 +246,22 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     gatewayUrl = `http://127.0.0.1:${port}`;
     await waitReady('gateway', gateway, `${gatewayUrl}/health/ready`);
     assert.ok(!ssm.gateway!.reads.some((r) => r.includes('/judge0/')), 'the gateway reads no Judge0 parameter');
-    assert.ok(ssm.gateway!.reads.some((r) => r.endsWith(` ${gatewayRun.env.AUTH_HMAC_SECRET_PARAM}`)), 'the gateway reads the HMAC key from SSM');
+    assert.ok(
+      ssm.gateway!.reads.some((r) => r.endsWith(` ${gatewayRun.env.AUTH_HMAC_SECRET_PARAM}`)),
+      'the gateway reads the HMAC key from SSM',
+    );
     assert.equal((await fetch(`${gatewayUrl}/health/live`)).status, 200);
   });
 
-  it('grades one submission through the gateway\'s HTTP API: broker, Judge0, database and S3 all reached', async () => {
+  it("grades one submission through the gateway's HTTP API: broker, Judge0, database and S3 all reached", async () => {
     assert.ok(gatewayUrl, 'the gateway started');
     const sourceCode = fs.readFileSync(path.join(ROOT, 'examples/solutions/sum/accepted.py'), 'utf8');
     // A site's back end: `aws ssm get-parameter --with-decryption` of the key, then an HS256 token for its user.
-    const site = new SSMClient({ region: workerEnv.AWS_REGION, endpoint: ssm.site!.url, credentials: { accessKeyId: 'site', secretAccessKey: 'site' } });
+    const site = new SSMClient({
+      region: workerEnv.AWS_REGION,
+      endpoint: ssm.site!.url,
+      credentials: { accessKeyId: 'site', secretAccessKey: 'site' },
+    });
     const key = await site.send(new GetParameterCommand({ Name: gatewayRun.env.AUTH_HMAC_SECRET_PARAM, WithDecryption: true }));
     site.destroy();
     const token = await mintHs256Token(key.Parameter!.Value!, {
@@ -251,7 +271,11 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
       rolesClaim: gatewayRun.env.AUTH_ROLES_CLAIM,
     });
     const submission = JSON.stringify({ problemId: 'sum', language: 'python', sourceCode });
-    const anonymous = await fetch(`${gatewayUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: submission });
+    const anonymous = await fetch(`${gatewayUrl}/api/submissions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: submission,
+    });
     assert.equal(anonymous.status, 401, 'no token, no submission');
     const headers = { authorization: `Bearer ${token}` };
     const submitted = await fetch(`${gatewayUrl}/api/submissions`, {
@@ -272,13 +296,19 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
     assert.equal(view.result?.verdict, 'AC');
     const cases = fs.readdirSync(path.join(ROOT, 'examples/problems/sum/testcases')).filter((f) => f.endsWith('.in'));
     assert.equal(view.result?.testResults.length, cases.length);
-    assert.ok(judge0.requests.some((r) => r.startsWith('POST /submissions')), 'graded on Judge0 with the token from SSM');
+    assert.ok(
+      judge0.requests.some((r) => r.startsWith('POST /submissions')),
+      'graded on Judge0 with the token from SSM',
+    );
 
     const conn = await mysql.createConnection(db.connectionOptions());
     try {
       const sql = 'SELECT status, verdict FROM grading_results WHERE request_id = ?';
       const [rows] = await conn.execute<mysql.RowDataPacket[]>(sql, [body.requestId]);
-      assert.deepEqual(rows.map((r) => [r.status, r.verdict]), [['completed', 'AC']]);
+      assert.deepEqual(
+        rows.map((r) => [r.status, r.verdict]),
+        [['completed', 'AC']],
+      );
     } finally {
       await conn.end();
     }
@@ -286,10 +316,18 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
 
   it('grades a testlib-checker problem and an interactive problem on Judge0 (the worker image has no compiler)', async () => {
     assert.ok(gatewayUrl, 'the gateway started');
-    const site = new SSMClient({ region: workerEnv.AWS_REGION, endpoint: ssm.site!.url, credentials: { accessKeyId: 'site', secretAccessKey: 'site' } });
+    const site = new SSMClient({
+      region: workerEnv.AWS_REGION,
+      endpoint: ssm.site!.url,
+      credentials: { accessKeyId: 'site', secretAccessKey: 'site' },
+    });
     const key = await site.send(new GetParameterCommand({ Name: gatewayRun.env.AUTH_HMAC_SECRET_PARAM, WithDecryption: true }));
     site.destroy();
-    const claims = { issuer: gatewayRun.env.AUTH_ISSUER, audience: gatewayRun.env.AUTH_AUDIENCE, rolesClaim: gatewayRun.env.AUTH_ROLES_CLAIM };
+    const claims = {
+      issuer: gatewayRun.env.AUTH_ISSUER,
+      audience: gatewayRun.env.AUTH_AUDIENCE,
+      rolesClaim: gatewayRun.env.AUTH_ROLES_CLAIM,
+    };
     const headers = { authorization: `Bearer ${await mintHs256Token(key.Parameter!.Value!, { sub: 'boot_author', ...claims })}` };
     const grade = async (problemId: string, solution: string) => {
       const sourceCode = fs.readFileSync(path.join(ROOT, 'examples/solutions', problemId, solution), 'utf8');
@@ -301,7 +339,7 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
       const { requestId } = (await submitted.json()) as { requestId: string };
       assert.equal(submitted.status, 202);
       let view: { status: string; result?: { verdict: string } } = { status: 'pending' };
-      for (const deadline = Date.now() + 120_000; view.status === 'pending' && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 120_000; view.status === 'pending' && Date.now() < deadline;) {
         await sleep(250);
         view = await (await fetch(`${gatewayUrl}/api/submissions/${requestId}`, { headers })).json();
       }
@@ -317,8 +355,14 @@ describe('boot from the shipped artifacts: worker and gateway grade a submission
       .slice(before)
       .filter((p) => (p.body as { language_id?: number }).language_id === 89)
       .map((p) => Buffer.from(String((p.body as { additional_files: string }).additional_files), 'base64').toString('latin1'));
-    assert.ok(zips.some((zip) => zip.includes('answer.txt')), 'the checker ran on Judge0');
-    assert.ok(zips.some((zip) => zip.includes('mkfifo')), 'the interaction ran on Judge0');
+    assert.ok(
+      zips.some((zip) => zip.includes('answer.txt')),
+      'the checker ran on Judge0',
+    );
+    assert.ok(
+      zips.some((zip) => zip.includes('mkfifo')),
+      'the interaction ran on Judge0',
+    );
   });
 });
 

@@ -55,7 +55,11 @@ export function shellWords(text: string): string[] {
 
 /** The ENV of the Dockerfile's final stage (what every container of the image starts with). */
 export function dockerfileEnv(file = path.join(ROOT, 'worker/Dockerfile')): Env {
-  const lines = fs.readFileSync(file, 'utf8').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim());
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim());
   const stages = lines.map((l, i) => (/^FROM\s/i.test(l) ? i : -1)).filter((i) => i >= 0);
   const env: Env = {};
   for (const line of lines.slice(stages[stages.length - 1])) {

@@ -31,17 +31,32 @@ describe('web page in headless Chromium', function () {
 
   before(async function () {
     this.timeout(240_000);
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (apt-get install -y chromium)`);
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: run scripts/install-system-deps.sh (apt-get install -y chromium)`);
     chat = await startFakeChatServer('sk-browser-test');
     stack = await startE2eStack('browser-e2e');
-    gateway = await stack.gateway({ ...E2E_GATEWAY_AUTH_ENV, REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model', REVIEW_API_KEY: 'sk-browser-test' });
+    gateway = await stack.gateway({
+      ...E2E_GATEWAY_AUTH_ENV,
+      REVIEW_BASE_URL: chat.baseUrl,
+      REVIEW_MODEL: 'review-model',
+      REVIEW_API_KEY: 'sk-browser-test',
+    });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 60_000,
       viewport: { width: 1280, height: 860 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
@@ -100,7 +115,7 @@ describe('web page in headless Chromium', function () {
     assert.deepEqual(options, ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
     await page.selectOption('#problem-select', 'sum');
     await page.waitForFunction(() => document.querySelector('#problem-description h1')?.textContent === 'A + B');
-    assert.match(await page.textContent('#problem-limits') ?? '', /4 test cases/);
+    assert.match((await page.textContent('#problem-limits')) ?? '', /4 test cases/);
     const starter = await page.inputValue('#source-code');
     assert.ok(starter.length > 0, 'a starter program is offered');
   });
@@ -114,7 +129,10 @@ describe('web page in headless Chromium', function () {
     assert.match((await page.textContent('#metric-memory')) ?? '', /MB$/);
     // Live progress came over the event stream, opened with a ticket: the token never appears in a URL.
     const token = (await page.evaluate(() => sessionStorage.getItem('grading.token')))!;
-    assert.ok(requestedUrls.some((u) => /\/api\/submissions\/req_\w+\/events\?ticket=[\w-]{43}$/.test(u)), requestedUrls.join('\n'));
+    assert.ok(
+      requestedUrls.some((u) => /\/api\/submissions\/req_\w+\/events\?ticket=[\w-]{43}$/.test(u)),
+      requestedUrls.join('\n'),
+    );
     assert.ok(!requestedUrls.some((u) => u.includes(token) || u.includes('access_token')), 'no bearer token in any URL');
     await page.screenshot({ path: path.join(OUTPUT, 'browser-verdict.png'), fullPage: true });
   });
@@ -126,7 +144,11 @@ describe('web page in headless Chromium', function () {
     await page.waitForSelector('#review-text:not([hidden]) h2');
     assert.equal(await page.textContent('#review-text h2'), 'Complexity');
     assert.equal(await page.textContent('#review-text strong'), 'O(1)');
-    assert.equal(await page.evaluate(() => (window as unknown as { reviewInjected?: number }).reviewInjected), undefined, 'the review is rendered as text, not markup');
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { reviewInjected?: number }).reviewInjected),
+      undefined,
+      'the review is rendered as text, not markup',
+    );
     assert.match((await page.textContent('#review-status')) ?? '', /review-model/);
     assert.equal(chat.requests.length, 1);
     await page.screenshot({ path: path.join(OUTPUT, 'browser-review.png'), fullPage: true });

@@ -31,7 +31,10 @@ describe('web page when no worker is taking submissions (headless Chromium)', fu
     if (profile) fs.rmSync(profile, { recursive: true, force: true });
     await worker?.stop('SIGKILL');
     await gateway?.close();
-    for (const [name, value] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.secret],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -45,14 +48,30 @@ describe('web page when no worker is taking submissions (headless Chromium)', fu
     process.env.AWS_SECRET_ACCESS_KEY = s3.env().AWS_SECRET_ACCESS_KEY;
     await seedProblems(s3.env());
     gateway = await startGateway(
-      parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), ...E2E_GATEWAY_AUTH_ENV, PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: '1000' }),
+      parseGatewayConfig({
+        ...broker.env(),
+        ...db.env(),
+        ...s3.env(),
+        ...E2E_GATEWAY_AUTH_ENV,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        WORKER_PRESENCE_WINDOW_MS: '1000',
+      }),
     );
 
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);

@@ -19,8 +19,17 @@ const SOLUTIONS = path.join(__dirname, '../../examples/solutions');
 const source = (file: string) => fs.readFileSync(path.join(SOLUTIONS, file), 'utf8');
 
 /** POST /api/submissions as `user` (a token naming them). */
-async function post(base: string, body: unknown, user = 'e2e_user', roles: string[] = []): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-  const response = await fetch(`${base}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await bearer(user, roles)) }, body: JSON.stringify(body) });
+async function post(
+  base: string,
+  body: unknown,
+  user = 'e2e_user',
+  roles: string[] = [],
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const response = await fetch(`${base}/api/submissions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await bearer(user, roles)) },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -29,11 +38,19 @@ async function get(base: string, route: string, user = 'e2e_user', roles: string
 }
 
 /** Reads the stream until it ends (or `stopAfter` events, then disconnects). Bounded by `timeoutMs`. */
-async function collect(base: string, requestId: string, opts: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; user?: string } = {}): Promise<ParsedSseEvent[]> {
+async function collect(
+  base: string,
+  requestId: string,
+  opts: { lastEventId?: string; stopAfter?: number; timeoutMs?: number; user?: string } = {},
+): Promise<ParsedSseEvent[]> {
   const events: ParsedSseEvent[] = [];
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
   const headers = await bearer(opts.user ?? 'e2e_user');
-  for await (const event of readEventStream(`${base}/api/submissions/${requestId}/events`, { lastEventId: opts.lastEventId, signal, headers })) {
+  for await (const event of readEventStream(`${base}/api/submissions/${requestId}/events`, {
+    lastEventId: opts.lastEventId,
+    signal,
+    headers,
+  })) {
     events.push(event);
     if (events.length === opts.stopAfter) break;
   }
@@ -73,7 +90,10 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
 
   it('lists the seeded problems and reports health', async () => {
     const { problems } = await (await get(a.url, '/api/problems')).json();
-    assert.deepEqual(problems.map((p: { id: string }) => p.id), ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum']);
+    assert.deepEqual(
+      problems.map((p: { id: string }) => p.id),
+      ['any-pair', 'circle-area', 'guess-number', 'max-subarray', 'slow-python', 'sum', 'triangle-sum'],
+    );
     assert.equal(problems.find((p: { id: string }) => p.id === 'sum').title, 'A + B');
     const sum = await (await get(a.url, '/api/problems/sum')).json();
     assert.equal(sum.testCaseCount, 4);
@@ -84,7 +104,11 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
     assert.deepEqual(checks, { status: 'ok', broker: 'connected', database: 'ok', streams: 0 });
     assert.ok(['ok', 'unknown'].includes(workers.status), JSON.stringify(workers));
     // Each tier is connected to the database as its own user (root's view of every session).
-    const sessions = execFileSync('/usr/bin/mariadb', ['--no-defaults', `--socket=${stack.db.socket}`, '-uroot', '-N', '-e', 'SELECT DISTINCT USER FROM information_schema.PROCESSLIST'], { encoding: 'utf8' });
+    const sessions = execFileSync(
+      '/usr/bin/mariadb',
+      ['--no-defaults', `--socket=${stack.db.socket}`, '-uroot', '-N', '-e', 'SELECT DISTINCT USER FROM information_schema.PROCESSLIST'],
+      { encoding: 'utf8' },
+    );
     assert.ok(sessions.split('\n').includes('e2e_gateway') && sessions.split('\n').includes('e2e_worker'), sessions);
   });
 
@@ -96,7 +120,10 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
 
     // Streamed from the other instance: progress comes from the topic every instance follows.
     const events = await collect(b.url, acceptedId);
-    assert.deepEqual(events.map((e) => e.event), ['case', 'case', 'case', 'case', 'final']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['case', 'case', 'case', 'case', 'final'],
+    );
     assert.deepEqual([...caseNumbers(events)].sort(), [1, 2, 3, 4]);
     for (const e of events.slice(0, 4)) {
       const data = JSON.parse(e.data);
@@ -114,7 +141,11 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
     const stored = await (await get(a.url, `/api/submissions/${acceptedId}`)).json();
     assert.deepEqual(stored, final);
     // Both instances heard every event live on the topic (not only from the database).
-    for (const instance of [a, b]) assert.deepEqual(instance.client.hub.snapshot(acceptedId).map((i) => i.kind), ['case', 'case', 'case', 'case', 'final']);
+    for (const instance of [a, b])
+      assert.deepEqual(
+        instance.client.hub.snapshot(acceptedId).map((i) => i.kind),
+        ['case', 'case', 'case', 'case', 'final'],
+      );
   });
 
   it('a wrong answer: a client that reconnects with Last-Event-ID gets exactly the rest, from another instance', async () => {
@@ -134,12 +165,20 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
   it('a connection opened after grading finished (on a fresh instance) still gets every case, then final', async () => {
     const fresh = await stack.gateway(gatewayEnv); // empty progress buffer: everything comes from the database
     const events = await collect(fresh.url, acceptedId);
-    assert.deepEqual(events.map((e) => `${e.event}${e.event === 'case' ? JSON.parse(e.data).case : ''}`), ['case1', 'case2', 'case3', 'case4', 'final']);
+    assert.deepEqual(
+      events.map((e) => `${e.event}${e.event === 'case' ? JSON.parse(e.data).case : ''}`),
+      ['case1', 'case2', 'case3', 'case4', 'final'],
+    );
     assert.equal(JSON.parse(events[4].data).result.verdict, 'AC');
 
     const resumed = await collect(fresh.url, acceptedId, { lastEventId: events[1].id });
-    assert.deepEqual(resumed.map((e) => e.event), ['case', 'case', 'final']);
-    const done = await fetch(`${fresh.url}/api/submissions/${acceptedId}/events`, { headers: { 'last-event-id': 'final', ...(await bearer('e2e_user')) } });
+    assert.deepEqual(
+      resumed.map((e) => e.event),
+      ['case', 'case', 'final'],
+    );
+    const done = await fetch(`${fresh.url}/api/submissions/${acceptedId}/events`, {
+      headers: { 'last-event-id': 'final', ...(await bearer('e2e_user')) },
+    });
     assert.equal(done.status, 204, 'a client that has the final event is told to stop');
   });
 
@@ -151,7 +190,8 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
     assert.equal(submitted.status, 202);
     const requestId = submitted.body.requestId as string;
     const early = await (await get(b.url, `/api/submissions/${requestId}`, 'e2e_teacher', ['staff'])).json();
-    if (early.status === 'pending') assert.deepEqual([early.userId, early.problemId, early.language], ['e2e_teacher', 'circle-area', 'cpp']);
+    if (early.status === 'pending')
+      assert.deepEqual([early.userId, early.problemId, early.language], ['e2e_teacher', 'circle-area', 'cpp']);
     else assert.equal(early.status, 'completed'); // a fast worker may already be done
     const events = await collect(a.url, requestId, { user: 'e2e_teacher' });
     assert.equal(JSON.parse(events.at(-1)!.data).result.verdict, 'AC');
@@ -169,12 +209,19 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
       const res = await post(a.url, body);
       assert.equal(res.status, 400, field);
       assert.equal(res.body.error, 'invalid_submission');
-      assert.deepEqual((res.body.errors as Array<{ field: string }>).map((e) => e.field), [field]);
+      assert.deepEqual(
+        (res.body.errors as Array<{ field: string }>).map((e) => e.field),
+        [field],
+      );
     }
-    const notJson = await fetch(`${a.url}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await bearer('e2e_user')) }, body: '{' });
+    const notJson = await fetch(`${a.url}/api/submissions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await bearer('e2e_user')) },
+      body: '{',
+    });
     assert.equal(notJson.status, 400);
     assert.equal((await get(a.url, '/api/submissions/req_doesnotexist')).status, 404);
-    assert.equal((await get(a.url, '/api/submissions/%E0%A4%A')).status, 400, 'malformed percent-encoding is the client\'s error');
+    assert.equal((await get(a.url, '/api/submissions/%E0%A4%A')).status, 400, "malformed percent-encoding is the client's error");
   });
 
   it('rate-limits a user (429 with Retry-After) and debounces a double submit to one request', async () => {
@@ -194,13 +241,21 @@ describe('gateway end to end (HTTP and SSE through broker, worker, database, S3)
     assert.equal((await post(limited.url, submission(3), 'e2e_other')).status, 202, 'other users are not limited');
   });
 
-  it('refuses anonymous callers, hides one user\'s submission from another (404) and lists each caller\'s own', async () => {
+  it("refuses anonymous callers, hides one user's submission from another (404) and lists each caller's own", async () => {
     // The red-team steps of the issue: no token, a forged userId, someone else's request id.
     assert.equal((await fetch(`${a.url}/api/submissions/${acceptedId}`)).status, 401);
     assert.equal((await fetch(`${a.url}/api/submissions/${acceptedId}/events`)).status, 401);
-    const anonymous = await fetch(`${a.url}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ problemId: 'sum', language: 'python', sourceCode: 'print(1)' }) });
+    const anonymous = await fetch(`${a.url}/api/submissions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ problemId: 'sum', language: 'python', sourceCode: 'print(1)' }),
+    });
     assert.equal(anonymous.status, 401);
-    for (const route of [`/api/submissions/${acceptedId}`, `/api/submissions/${acceptedId}/events`, `/api/submissions/${acceptedId}/review`]) {
+    for (const route of [
+      `/api/submissions/${acceptedId}`,
+      `/api/submissions/${acceptedId}/events`,
+      `/api/submissions/${acceptedId}/review`,
+    ]) {
       assert.equal((await get(b.url, route, 'e2e_intruder')).status, 404, route);
     }
     assert.equal((await get(b.url, `/api/submissions/${acceptedId}`, 'e2e_teacher', ['staff'])).status, 200, 'staff see every submission');

@@ -20,7 +20,12 @@ interface Run {
 
 function runLocal(args: string[]): Run {
   // Own process group, so the test can send SIGINT to all of it like a terminal's Ctrl-C.
-  const child = spawn('bash', ['scripts/local.sh', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRADING_LOG_LEVEL: 'info' } });
+  const child = spawn('bash', ['scripts/local.sh', ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GRADING_LOG_LEVEL: 'info' },
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -41,7 +46,13 @@ async function waitForOutput(run: Run, pattern: RegExp, timeoutMs: number): Prom
 
 /** Every loopback port the run printed (broker, database, S3 API, gateway). */
 function printedPorts(output: string): number[] {
-  return [...new Set([...output.matchAll(/(?:stomp\+ssl|stomp|http):\/\/127\.0\.0\.1:(\d+)|127\.0\.0\.1:(\d+) database/g)].map((m) => Number(m[1] ?? m[2])))];
+  return [
+    ...new Set(
+      [...output.matchAll(/(?:stomp\+ssl|stomp|http):\/\/127\.0\.0\.1:(\d+)|127\.0\.0\.1:(\d+) database/g)].map((m) =>
+        Number(m[1] ?? m[2]),
+      ),
+    ),
+  ];
 }
 
 describe('npm run local (scripts/local.sh)', function () {
@@ -76,7 +87,8 @@ describe('npm run local (scripts/local.sh)', function () {
     const code = await current.exited;
     const output = current.output();
     assert.equal(code, 0, output);
-    for (const verdict of ['AC', 'WA', 'TLE', 'CE']) assert.match(output, new RegExp(`ok +\\S+ +\\S+ +\\S+ +expected ${verdict} +got ${verdict}`), verdict);
+    for (const verdict of ['AC', 'WA', 'TLE', 'CE'])
+      assert.match(output, new RegExp(`ok +\\S+ +\\S+ +\\S+ +expected ${verdict} +got ${verdict}`), verdict);
     assert.doesNotMatch(output, /BAD/);
     assert.match(output, /Grading Stack is running: open http:\/\/127\.0\.0\.1:\d+/);
     assert.match(output, /every sample got its expected verdict/);
@@ -93,7 +105,11 @@ describe('npm run local (scripts/local.sh)', function () {
     await waitForOutput(current, /Ctrl-C stops everything/, 240_000);
     const [, url] = await waitForOutput(current, /Grading Stack is running: open (http:\/\/127\.0\.0\.1:\d+)/, 1000);
     // Signed in through the local issuer's dev login, as the page does.
-    const login = await fetch(`${url}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'local_check' }) });
+    const login = await fetch(`${url}/api/dev/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'local_check' }),
+    });
     const { token } = await login.json();
     assert.equal((await fetch(`${url}/api/problems`)).status, 401, 'the API needs a token');
     const problems = await (await fetch(`${url}/api/problems`, { headers: { authorization: `Bearer ${token}` } })).json();

@@ -35,8 +35,16 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
     const submissions: SubmissionService = {
       submit: async (input) => {
         results.set(input.requestId, {
-          requestId: input.requestId, status: 'completed', timestamp: new Date().toISOString(),
-          result: { verdict: 'AC', score: 100, executionTime: 5, memoryUsage: 3, testResults: [{ case: 1, status: 'AC', time: 5, memory: 3 }] },
+          requestId: input.requestId,
+          status: 'completed',
+          timestamp: new Date().toISOString(),
+          result: {
+            verdict: 'AC',
+            score: 100,
+            executionTime: 5,
+            memoryUsage: 3,
+            testResults: [{ case: 1, status: 'AC', time: 5, memory: 3 }],
+          },
         });
         return { requestId: input.requestId, status: 'submitted' };
       },
@@ -47,7 +55,8 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
     };
     const problems: ProblemSource = {
       list: async () => [{ id: 'sum', title: 'Sum' }],
-      get: async (id) => (id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 1 } : undefined),
+      get: async (id) =>
+        id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 1 } : undefined,
       exists: async (id) => id === 'sum',
     };
     // The link route's answers as the page sees them once signed in (the route module is tested on its own).
@@ -59,8 +68,21 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
         return {
           status: 200,
           body: {
-            linked: true, repository: 'alice/solutions', pathTemplate: '{problemId}/{language}/solution.{ext}', status: 'active', linkedAt: '2026-01-01T00:00:00Z',
-            commits: last ? [{ requestId: last.requestId, status: 'committed', path: 'sum/python/solution.py', url: 'https://github.com/alice/solutions/commit/abc' }] : [],
+            linked: true,
+            repository: 'alice/solutions',
+            pathTemplate: '{problemId}/{language}/solution.{ext}',
+            status: 'active',
+            linkedAt: '2026-01-01T00:00:00Z',
+            commits: last
+              ? [
+                  {
+                    requestId: last.requestId,
+                    status: 'committed',
+                    path: 'sum/python/solution.py',
+                    url: 'https://github.com/alice/solutions/commit/abc',
+                  },
+                ]
+              : [],
           },
         };
       },
@@ -76,34 +98,71 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
           return {
             status: 200,
             body: {
-              requestId: signals[1], fingerprinted: true, threshold: 0.5, similarity: 'jaccard of winnowing fingerprint sets',
+              requestId: signals[1],
+              fingerprinted: true,
+              threshold: 0.5,
+              similarity: 'jaccard of winnowing fingerprint sets',
               signals: {
-                pastes: [{ at: 4000, chars: 37, lines: 2 }], typingMs: 12000, edits: 41,
+                pastes: [{ at: 4000, chars: 37, lines: 2 }],
+                typingMs: 12000,
+                edits: 41,
                 summary: { pasteCount: 1, pastedChars: 37, largestPaste: 37, pastedShare: 0.5, typingMs: 12000, edits: 41 },
               },
-              matches: [{
-                requestId: 'req_other', userId: `mallory${XSS}`, language: 'python', similarity: 0.82, containment: 0.9,
-                fragments: [{ lines: [3, 9], matchLines: [5, 11], fingerprints: 7 }],
-              }],
+              matches: [
+                {
+                  requestId: 'req_other',
+                  userId: `mallory${XSS}`,
+                  language: 'python',
+                  similarity: 0.82,
+                  containment: 0.9,
+                  fragments: [{ lines: [3, 9], matchLines: [5, 11], fingerprints: 7 }],
+                },
+              ],
             },
           };
         }
         return {
           status: 200,
-          body: { problemId: 'sum', threshold: 0.5, compared: 3, clusters: [{ maxSimilarity: 0.82, members: [
-            { requestId: 'req_a', userId: 'bob', language: 'python' }, { requestId: 'req_b', userId: `eve${XSS}`, language: 'c' }] }] },
+          body: {
+            problemId: 'sum',
+            threshold: 0.5,
+            compared: 3,
+            clusters: [
+              {
+                maxSimilarity: 0.82,
+                members: [
+                  { requestId: 'req_a', userId: 'bob', language: 'python' },
+                  { requestId: 'req_b', userId: `eve${XSS}`, language: 'c' },
+                ],
+              },
+            ],
+          },
         };
       },
     };
     gateway = new Gateway({
-      submissions, problems, health: async () => ({ ok: true, checks: {} }), routes: [github, staff], ...unitGatewayAuthDeps(),
+      submissions,
+      problems,
+      health: async () => ({ ok: true, checks: {} }),
+      routes: [github, staff],
+      ...unitGatewayAuthDeps(),
       signals: { save: async (record) => void saved.push(record) },
     });
     await gateway.listen(0);
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-extras-'));
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, timeout: 60_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 60_000,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
@@ -148,7 +207,10 @@ describe('page extras in headless Chromium: paste signals and GitHub link state'
     await page.waitForSelector('#verdict[data-verdict="AC"]');
     assert.equal(saved.length, 1);
     const signals = saved[0].signals;
-    assert.deepEqual(signals.pastes.map((p) => [p.chars, p.lines]), [[pasted.length, 2]]);
+    assert.deepEqual(
+      signals.pastes.map((p) => [p.chars, p.lines]),
+      [[pasted.length, 2]],
+    );
     assert.ok(signals.edits >= 30, `edits ${signals.edits}`);
     assert.ok(signals.typingMs > 0);
     assert.ok(!JSON.stringify(signals).includes('SECRET-PASTE-MARKER'));

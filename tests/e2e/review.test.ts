@@ -16,7 +16,13 @@ const SOLUTIONS = path.join(__dirname, '../../examples/solutions');
 const API_KEY = 'sk-test-review-key-123';
 
 /** A request as `user` (the bearer token names them; the body never does). */
-async function call(base: string, method: string, route: string, user: string, body?: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  route: string,
+  user: string,
+  body?: unknown,
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const auth = await bearer(user);
   const response = await fetch(`${base}${route}`, {
     method,
@@ -28,10 +34,17 @@ async function call(base: string, method: string, route: string, user: string, b
 
 /** Submits and waits for the final event; returns the request id. */
 async function graded(base: string, userId: string, file: string, language: string): Promise<string> {
-  const submitted = await call(base, 'POST', '/api/submissions', userId, { problemId: 'sum', language, sourceCode: fs.readFileSync(path.join(SOLUTIONS, 'sum', file), 'utf8') });
+  const submitted = await call(base, 'POST', '/api/submissions', userId, {
+    problemId: 'sum',
+    language,
+    sourceCode: fs.readFileSync(path.join(SOLUTIONS, 'sum', file), 'utf8'),
+  });
   assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
   const requestId = submitted.body.requestId as string;
-  for await (const event of readEventStream(`${base}/api/submissions/${requestId}/events`, { signal: AbortSignal.timeout(60_000), headers: await bearer(userId) })) {
+  for await (const event of readEventStream(`${base}/api/submissions/${requestId}/events`, {
+    signal: AbortSignal.timeout(60_000),
+    headers: await bearer(userId),
+  })) {
     if (event.event === 'final') break;
   }
   return requestId;
@@ -48,7 +61,13 @@ describe('code review on request (gateway, database, chat-completions API)', fun
     this.timeout(240_000);
     chat = await startFakeChatServer(API_KEY);
     stack = await startE2eStack('review-e2e');
-    gateway = await stack.gateway({ ...E2E_GATEWAY_AUTH_ENV, REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model-1', REVIEW_API_KEY: API_KEY, REVIEW_RATE_LIMIT_BURST: '3' });
+    gateway = await stack.gateway({
+      ...E2E_GATEWAY_AUTH_ENV,
+      REVIEW_BASE_URL: chat.baseUrl,
+      REVIEW_MODEL: 'review-model-1',
+      REVIEW_API_KEY: API_KEY,
+      REVIEW_RATE_LIMIT_BURST: '3',
+    });
   });
 
   after(async function () {
@@ -134,7 +153,10 @@ describe('code review on request (gateway, database, chat-completions API)', fun
 
   it('limits generations per user (429 with Retry-After) but never the reading of a stored review', async () => {
     // review_author has used 2 of 3 generations; one more is allowed, the next is refused.
-    assert.equal((await call(gateway.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', { regenerate: true })).status, 201);
+    assert.equal(
+      (await call(gateway.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', { regenerate: true })).status,
+      201,
+    );
     const limited = await call(gateway.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', { regenerate: true });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
@@ -144,9 +166,15 @@ describe('code review on request (gateway, database, chat-completions API)', fun
   it('answers clear 4xx for unknown submissions and bad bodies, and the service error as 502', async () => {
     const unknown = await call(gateway.url, 'POST', '/api/submissions/req_doesnotexist/review', 'review_author', {});
     assert.equal(unknown.status, 404);
-    const bad = await call(gateway.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', { userId: 'someone_else', regenerate: 'yes' });
+    const bad = await call(gateway.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', {
+      userId: 'someone_else',
+      regenerate: 'yes',
+    });
     assert.equal(bad.status, 400);
-    assert.deepEqual((bad.body.errors as Array<{ field: string }>).map((e) => e.field), ['userId', 'regenerate']);
+    assert.deepEqual(
+      (bad.body.errors as Array<{ field: string }>).map((e) => e.field),
+      ['userId', 'regenerate'],
+    );
 
     const otherId = await graded(gateway.url, 'review_502', 'accepted.js', 'javascript');
     chat.failWith = [500, 500, 500, 500];
@@ -166,7 +194,13 @@ describe('code review on request (gateway, database, chat-completions API)', fun
   });
 
   it('refuses a generation once the global daily budget is spent (429 naming it), without calling the model', async () => {
-    const broke = await stack.gateway({ ...E2E_GATEWAY_AUTH_ENV, REVIEW_BASE_URL: chat.baseUrl, REVIEW_MODEL: 'review-model-1', REVIEW_API_KEY: API_KEY, REVIEW_DAILY_BUDGET: '0' });
+    const broke = await stack.gateway({
+      ...E2E_GATEWAY_AUTH_ENV,
+      REVIEW_BASE_URL: chat.baseUrl,
+      REVIEW_MODEL: 'review-model-1',
+      REVIEW_API_KEY: API_KEY,
+      REVIEW_DAILY_BUDGET: '0',
+    });
     const before = chat.requests.length;
     const refused = await call(broke.url, 'POST', `/api/submissions/${acceptedId}/review`, 'review_author', { regenerate: true });
     assert.equal(refused.status, 429);

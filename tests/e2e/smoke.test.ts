@@ -80,7 +80,8 @@ describe('post-deploy smoke test: credentials', () => {
       req.on('data', (d) => (body += d));
       req.on('end', () => {
         seen.push({ url: req.url ?? '', authorization: req.headers.authorization, body });
-        const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        const json = (status: number, value: unknown) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
         if (req.url === '/health') return json(200, { status: 'ok' });
         if (req.url === '/api/problems') return json(200, { problems: [{ id: 'sum' }] });
         if (req.url === '/api/submissions') return json(202, { requestId: 'req_token_1', status: 'submitted' });

@@ -32,11 +32,22 @@ describe('worker presence (heartbeats through the real broker)', function () {
 
   const gateway = async (windowMs: number) => {
     const { broker, db, s3 } = services;
-    const running = await startGateway(parseGatewayConfig({ ...broker.env(), ...db.env(), ...s3.env(), ...E2E_GATEWAY_AUTH_ENV, PORT: '0', HOST: '127.0.0.1', WORKER_PRESENCE_WINDOW_MS: String(windowMs) }));
+    const running = await startGateway(
+      parseGatewayConfig({
+        ...broker.env(),
+        ...db.env(),
+        ...s3.env(),
+        ...E2E_GATEWAY_AUTH_ENV,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        WORKER_PRESENCE_WINDOW_MS: String(windowMs),
+      }),
+    );
     gateways.push(running);
     return running;
   };
-  const workers = async (g: RunningGateway) => (await (await fetch(`${g.url}/api/workers`, { headers: await bearer('presence-user') })).json()) as WorkerPresenceReport;
+  const workers = async (g: RunningGateway) =>
+    (await (await fetch(`${g.url}/api/workers`, { headers: await bearer('presence-user') })).json()) as WorkerPresenceReport;
 
   before(async function () {
     this.timeout(240_000);
@@ -52,11 +63,19 @@ describe('worker presence (heartbeats through the real broker)', function () {
     const g = await gateway(1500);
     const worker = await startWorker(services, { HEARTBEAT_INTERVAL_MS: '300' });
     try {
-      const up = await waitFor('worker seen', () => workers(g), (r) => r.status === 'ok');
+      const up = await waitFor(
+        'worker seen',
+        () => workers(g),
+        (r) => r.status === 'ok',
+      );
       assert.equal(up.workers, 1);
       assert.match(up.message, /1 worker\(s\) taking submissions/);
       await worker.stop('SIGKILL');
-      const gone = await waitFor('worker gone', () => workers(g), (r) => r.status === 'none');
+      const gone = await waitFor(
+        'worker gone',
+        () => workers(g),
+        (r) => r.status === 'none',
+      );
       assert.match(gone.message, /^no worker is taking submissions/);
       const health = await (await fetch(`${g.url}/health`)).json();
       assert.equal(health.workers.status, 'none');
@@ -68,9 +87,17 @@ describe('worker presence (heartbeats through the real broker)', function () {
   it('drops a worker that shuts down cleanly at once, long before its window ends', async () => {
     const g = await gateway(600_000);
     const worker = await startWorker(services, { HEARTBEAT_INTERVAL_MS: '300' });
-    await waitFor('worker seen', () => workers(g), (r) => r.status === 'ok');
+    await waitFor(
+      'worker seen',
+      () => workers(g),
+      (r) => r.status === 'ok',
+    );
     await worker.stop('SIGTERM');
-    const gone = await waitFor('worker gone', () => workers(g), (r) => r.status !== 'ok');
+    const gone = await waitFor(
+      'worker gone',
+      () => workers(g),
+      (r) => r.status !== 'ok',
+    );
     assert.equal(gone.status, 'none');
   });
 });

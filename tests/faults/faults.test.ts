@@ -7,7 +7,16 @@
 import assert from 'node:assert/strict';
 import { seedProblems } from '../../scripts/local';
 import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestServer';
-import { account, Accounting, describeAccounting, FaultServices, OutcomeCollector, submitAll, untilFinished, workload } from '../helpers/faultRun';
+import {
+  account,
+  Accounting,
+  describeAccounting,
+  FaultServices,
+  OutcomeCollector,
+  submitAll,
+  untilFinished,
+  workload,
+} from '../helpers/faultRun';
 import { privateActiveMq, privateMariaDb, privateS3 } from '../helpers/services';
 import { startWorker, WorkerProcess } from '../helpers/workerHarness';
 
@@ -48,7 +57,11 @@ describe('fault injection (100 submissions in flight)', function () {
   };
 
   /** Submits the batch, injects the fault once `after` requests have finished, and accounts for all of them. */
-  async function run(name: string, inject: (ids: string[]) => Promise<void>, opts: { after?: number; env?: Record<string, string>; tag?: string } = {}): Promise<Accounting> {
+  async function run(
+    name: string,
+    inject: (ids: string[]) => Promise<void>,
+    opts: { after?: number; env?: Record<string, string>; tag?: string } = {},
+  ): Promise<Accounting> {
     await worker(opts.env);
     const startedAt = Date.now();
     const ids = await submitAll(services, collector.session, workload(IN_FLIGHT, opts.tag ?? name.replace(/\W+/g, '-')));

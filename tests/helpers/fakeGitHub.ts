@@ -111,14 +111,23 @@ export async function startFakeGitHub(tokens: string[]): Promise<FakeGitHub> {
       const files = state.files.get(repository);
       if (!files) return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/contents' });
       const fileObject = (p: string, content: string) => ({
-        type: 'file', encoding: 'base64', size: Buffer.byteLength(content), name: p.split('/').pop(), path: p,
-        content: Buffer.from(content).toString('base64'), sha: blobSha(content),
+        type: 'file',
+        encoding: 'base64',
+        size: Buffer.byteLength(content),
+        name: p.split('/').pop(),
+        path: p,
+        content: Buffer.from(content).toString('base64'),
+        sha: blobSha(content),
         html_url: `https://github.com/${repository}/blob/main/${p}`,
       });
 
       if (method === 'GET') {
         const content = files.get(path);
-        if (content === undefined) return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content' });
+        if (content === undefined)
+          return send(404, {
+            message: 'Not Found',
+            documentation_url: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+          });
         return send(200, fileObject(path, content));
       }
 
@@ -145,9 +154,10 @@ export async function startFakeGitHub(tokens: string[]): Promise<FakeGitHub> {
   return Object.assign(state, {
     baseUrl: `http://127.0.0.1:${port}`,
     addRepository: (repository: string) => void state.files.set(repository, new Map()),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   }) as FakeGitHub;
 }

@@ -76,7 +76,11 @@ export function workload(count: number, tag: string): Submission[] {
   const out: Submission[] = [];
   for (let i = 0; i < count; i++) {
     const mark = `${tag}-${i}`;
-    if (i % 10 === 9) out.push({ language: 'c', source: `/* ${mark} */\n#include <stdio.h>\nint main(void){long long a,b;scanf("%lld %lld",&a,&b);printf("%lld\\n",a+b);return 0;}\n` });
+    if (i % 10 === 9)
+      out.push({
+        language: 'c',
+        source: `/* ${mark} */\n#include <stdio.h>\nint main(void){long long a,b;scanf("%lld %lld",&a,&b);printf("%lld\\n",a+b);return 0;}\n`,
+      });
     else if (i % 4 === 3) out.push({ language: 'python', source: `# ${mark}\na, b = map(int, input().split())\nprint(a - b)\n` });
     else out.push({ language: 'python', source: `# ${mark}\na, b = map(int, input().split())\nprint(a + b)\n` });
   }
@@ -85,9 +89,15 @@ export function workload(count: number, tag: string): Submission[] {
 
 /** Stores the sources, then sends every request persistently to grading-requests; returns the request ids. */
 export async function submitAll(services: FaultServices, session: BrokerSession, submissions: Submission[]): Promise<string[]> {
-  const requests = await Promise.all(submissions.map((s) => prepareRequest(services.s3, { problemId: 'sum', language: s.language, source: s.source })));
+  const requests = await Promise.all(
+    submissions.map((s) => prepareRequest(services.s3, { problemId: 'sum', language: s.language, source: s.source })),
+  );
   for (const request of requests) {
-    await session.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true', 'content-type': 'application/json', 'correlation-id': request.requestId });
+    await session.send('/queue/grading-requests', JSON.stringify(request), {
+      persistent: 'true',
+      'content-type': 'application/json',
+      'correlation-id': request.requestId,
+    });
   }
   return requests.map((r) => r.requestId);
 }
@@ -111,7 +121,12 @@ async function finalRows(db: LocalMariaDb, ids: string[]): Promise<Map<string, {
       "SELECT request_id, status, COUNT(*) AS n FROM grading_results WHERE request_id IN (?) AND status IN ('completed', 'failed') GROUP BY request_id, status",
       [ids],
     );
-    return new Map((rows as Array<{ request_id: string; status: string; n: number }>).map((r) => [r.request_id, { status: r.status, count: Number(r.n) }]));
+    return new Map(
+      (rows as Array<{ request_id: string; status: string; n: number }>).map((r) => [
+        r.request_id,
+        { status: r.status, count: Number(r.n) },
+      ]),
+    );
   } finally {
     await conn.end();
   }
@@ -121,7 +136,13 @@ async function finalRows(db: LocalMariaDb, ids: string[]): Promise<Map<string, {
  * Waits until every request is resolved (and its result published), or `timeoutMs`; then waits
  * `settleMs` more for late duplicates and counts.
  */
-export async function account(services: FaultServices, collector: OutcomeCollector, ids: string[], startedAt: number, opts: { timeoutMs: number; settleMs?: number }): Promise<Accounting> {
+export async function account(
+  services: FaultServices,
+  collector: OutcomeCollector,
+  ids: string[],
+  startedAt: number,
+  opts: { timeoutMs: number; settleMs?: number },
+): Promise<Accounting> {
   const deadline = Date.now() + opts.timeoutMs;
   let rows = new Map<string, { status: string; count: number }>();
   for (;;) {
@@ -133,7 +154,16 @@ export async function account(services: FaultServices, collector: OutcomeCollect
   await new Promise((r) => setTimeout(r, opts.settleMs ?? 2000));
   rows = await finalRows(services.db, ids);
 
-  const result: Accounting = { submitted: ids.length, completed: 0, failed: 0, deadLettered: 0, lost: [], duplicated: [], withoutReason: [], seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
+  const result: Accounting = {
+    submitted: ids.length,
+    completed: 0,
+    failed: 0,
+    deadLettered: 0,
+    lost: [],
+    duplicated: [],
+    withoutReason: [],
+    seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+  };
   for (const id of ids) {
     const row = rows.get(id);
     const dead = collector.deadLetters.get(id) ?? [];
@@ -142,7 +172,8 @@ export async function account(services: FaultServices, collector: OutcomeCollect
     if (row?.status === 'failed') result.failed++;
     if (dead.length) result.deadLettered++;
     if (!row && dead.length === 0) result.lost.push(id);
-    if (gradings.size > 1 || dead.length > 1 || (row?.count ?? 0) > 1 || (dead.length > 0 && row?.status === 'completed')) result.duplicated.push(id);
+    if (gradings.size > 1 || dead.length > 1 || (row?.count ?? 0) > 1 || (dead.length > 0 && row?.status === 'completed'))
+      result.duplicated.push(id);
     if (dead.some((d) => !d.reason)) result.withoutReason.push(id);
   }
   return result;

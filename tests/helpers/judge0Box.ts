@@ -137,7 +137,18 @@ export class Judge0Box {
         if (!project) await fsp.rm(compileScript, { force: true });
         if (!(compiled.status === 'OK' && compiled.exitCode === 0)) {
           if (compiled.status === 'TO') compileOutput = Buffer.from('Compilation time limit exceeded.');
-          return { statusId: 6, compileOutput, stdout: null, stderr: null, time: null, wallTime: null, memory: null, exitCode: null, exitSignal: null, message: null };
+          return {
+            statusId: 6,
+            compileOutput,
+            stdout: null,
+            stderr: null,
+            time: null,
+            wallTime: null,
+            memory: null,
+            exitCode: null,
+            exitSignal: null,
+            message: null,
+          };
         }
       }
 
@@ -182,7 +193,18 @@ export class Judge0Box {
   private async isolate(
     dir: string,
     uid: number,
-    o: { script: string; stdin: string; cpu: number; extra: number; wall: number; memoryKb: number; stackKb: number; processes: number; fileSizeKb: number; stderrToStdout: boolean },
+    o: {
+      script: string;
+      stdin: string;
+      cpu: number;
+      extra: number;
+      wall: number;
+      memoryKb: number;
+      stackKb: number;
+      processes: number;
+      fileSizeKb: number;
+      stderrToStdout: boolean;
+    },
   ): Promise<Isolated> {
     // isolate redirects to files outside the box; here they live in /box/.isolate (the box is a bind mount).
     const redirect = o.stderrToStdout ? '> .isolate/stdout.txt 2>&1' : '> .isolate/stdout.txt 2> .isolate/stderr.txt';
@@ -218,7 +240,26 @@ export class Judge0Box {
   }
 }
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25 };
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGIOT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+};
 function signalNumber(name: string): number {
   return SIGNAL_NUMBERS[name] ?? (Number(/\d+/.exec(name)?.[0]) || 9);
 }

@@ -112,17 +112,34 @@ export function settingsFromJudge0Conf(text: string): Partial<Judge0Settings> {
   set('maintenanceMessage', env.get('MAINTENANCE_MESSAGE') || undefined);
   set('enableWaitResult', onUnlessFalse('ENABLE_WAIT_RESULT'));
   set('enableCompilerOptions', onUnlessFalse('ENABLE_COMPILER_OPTIONS'));
-  set('allowedLanguagesForCompilerOptions', env.has('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS') ? env.get('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS')!.split(/\s+/).filter(Boolean) : undefined);
+  set(
+    'allowedLanguagesForCompilerOptions',
+    env.has('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS')
+      ? env.get('ALLOWED_LANGUAGES_FOR_COMPILER_OPTIONS')!.split(/\s+/).filter(Boolean)
+      : undefined,
+  );
   set('enableCommandLineArguments', onUnlessFalse('ENABLE_COMMAND_LINE_ARGUMENTS'));
   set('enableAdditionalFiles', onUnlessFalse('ENABLE_ADDITIONAL_FILES'));
   set('enableBatchedSubmissions', onUnlessFalse('ENABLE_BATCHED_SUBMISSIONS'));
   const numbers: Array<[keyof Judge0Settings, string]> = [
-    ['maxSubmissionBatchSize', 'MAX_SUBMISSION_BATCH_SIZE'], ['maxQueueSize', 'MAX_QUEUE_SIZE'], ['cpuTimeLimit', 'CPU_TIME_LIMIT'],
-    ['maxCpuTimeLimit', 'MAX_CPU_TIME_LIMIT'], ['cpuExtraTime', 'CPU_EXTRA_TIME'], ['maxCpuExtraTime', 'MAX_CPU_EXTRA_TIME'],
-    ['wallTimeLimit', 'WALL_TIME_LIMIT'], ['maxWallTimeLimit', 'MAX_WALL_TIME_LIMIT'], ['memoryLimit', 'MEMORY_LIMIT'],
-    ['maxMemoryLimit', 'MAX_MEMORY_LIMIT'], ['stackLimit', 'STACK_LIMIT'], ['maxStackLimit', 'MAX_STACK_LIMIT'],
-    ['maxProcessesAndOrThreads', 'MAX_PROCESSES_AND_OR_THREADS'], ['maxMaxProcessesAndOrThreads', 'MAX_MAX_PROCESSES_AND_OR_THREADS'],
-    ['maxFileSize', 'MAX_FILE_SIZE'], ['maxMaxFileSize', 'MAX_MAX_FILE_SIZE'], ['numberOfRuns', 'NUMBER_OF_RUNS'], ['maxNumberOfRuns', 'MAX_NUMBER_OF_RUNS'],
+    ['maxSubmissionBatchSize', 'MAX_SUBMISSION_BATCH_SIZE'],
+    ['maxQueueSize', 'MAX_QUEUE_SIZE'],
+    ['cpuTimeLimit', 'CPU_TIME_LIMIT'],
+    ['maxCpuTimeLimit', 'MAX_CPU_TIME_LIMIT'],
+    ['cpuExtraTime', 'CPU_EXTRA_TIME'],
+    ['maxCpuExtraTime', 'MAX_CPU_EXTRA_TIME'],
+    ['wallTimeLimit', 'WALL_TIME_LIMIT'],
+    ['maxWallTimeLimit', 'MAX_WALL_TIME_LIMIT'],
+    ['memoryLimit', 'MEMORY_LIMIT'],
+    ['maxMemoryLimit', 'MAX_MEMORY_LIMIT'],
+    ['stackLimit', 'STACK_LIMIT'],
+    ['maxStackLimit', 'MAX_STACK_LIMIT'],
+    ['maxProcessesAndOrThreads', 'MAX_PROCESSES_AND_OR_THREADS'],
+    ['maxMaxProcessesAndOrThreads', 'MAX_MAX_PROCESSES_AND_OR_THREADS'],
+    ['maxFileSize', 'MAX_FILE_SIZE'],
+    ['maxMaxFileSize', 'MAX_MAX_FILE_SIZE'],
+    ['numberOfRuns', 'NUMBER_OF_RUNS'],
+    ['maxNumberOfRuns', 'MAX_NUMBER_OF_RUNS'],
     ['maxExtractSize', 'MAX_EXTRACT_SIZE'],
   ];
   for (const [key, name] of numbers) set(key, num(name) as never);
@@ -134,33 +151,142 @@ export function settingsFromJudge0Conf(text: string): Partial<Judge0Settings> {
  * the local compilers' paths. GCC 9.2 defaults to gnu11 / gnu++14, so the test server says so.
  */
 export const TEST_LANGUAGES: BoxLanguage[] = [
-  { id: 48, name: 'C (GCC 7.4.0)', is_archived: false, source_file: 'main.c', compile_cmd: '/usr/bin/gcc -std=gnu11 %s main.c', run_cmd: './a.out' },
-  { id: 50, name: 'C (GCC 9.2.0)', is_archived: false, source_file: 'main.c', compile_cmd: '/usr/bin/gcc -std=gnu11 %s main.c', run_cmd: './a.out' },
-  { id: 52, name: 'C++ (GCC 7.4.0)', is_archived: false, source_file: 'main.cpp', compile_cmd: '/usr/bin/g++ -std=gnu++14 %s main.cpp', run_cmd: './a.out' },
-  { id: 54, name: 'C++ (GCC 9.2.0)', is_archived: false, source_file: 'main.cpp', compile_cmd: '/usr/bin/g++ -std=gnu++14 %s main.cpp', run_cmd: './a.out' },
-  { id: 62, name: 'Java (OpenJDK 13.0.1)', is_archived: false, source_file: 'Main.java', compile_cmd: '/usr/bin/javac %s Main.java', run_cmd: '/usr/bin/java Main' },
-  { id: 63, name: 'JavaScript (Node.js 12.14.0)', is_archived: false, source_file: 'script.js', compile_cmd: null, run_cmd: '/usr/bin/node script.js' },
-  { id: 70, name: 'Python (2.7.17)', is_archived: false, source_file: 'script.py', compile_cmd: null, run_cmd: '/usr/bin/python2 script.py' },
-  { id: 71, name: 'Python (3.8.1)', is_archived: false, source_file: 'script.py', compile_cmd: null, run_cmd: '/usr/bin/python3 script.py' },
-  { id: 60, name: 'Go (1.13.5)', is_archived: false, source_file: 'main.go', compile_cmd: 'GOCACHE=/tmp/.cache/go-build /usr/bin/go build %s main.go', run_cmd: './main' }, // active.rb:134-141
-  { id: 73, name: 'Rust (1.40.0)', is_archived: false, source_file: 'main.rs', compile_cmd: '/usr/bin/rustc %s main.rs', run_cmd: './main' }, // active.rb:233-239
+  {
+    id: 48,
+    name: 'C (GCC 7.4.0)',
+    is_archived: false,
+    source_file: 'main.c',
+    compile_cmd: '/usr/bin/gcc -std=gnu11 %s main.c',
+    run_cmd: './a.out',
+  },
+  {
+    id: 50,
+    name: 'C (GCC 9.2.0)',
+    is_archived: false,
+    source_file: 'main.c',
+    compile_cmd: '/usr/bin/gcc -std=gnu11 %s main.c',
+    run_cmd: './a.out',
+  },
+  {
+    id: 52,
+    name: 'C++ (GCC 7.4.0)',
+    is_archived: false,
+    source_file: 'main.cpp',
+    compile_cmd: '/usr/bin/g++ -std=gnu++14 %s main.cpp',
+    run_cmd: './a.out',
+  },
+  {
+    id: 54,
+    name: 'C++ (GCC 9.2.0)',
+    is_archived: false,
+    source_file: 'main.cpp',
+    compile_cmd: '/usr/bin/g++ -std=gnu++14 %s main.cpp',
+    run_cmd: './a.out',
+  },
+  {
+    id: 62,
+    name: 'Java (OpenJDK 13.0.1)',
+    is_archived: false,
+    source_file: 'Main.java',
+    compile_cmd: '/usr/bin/javac %s Main.java',
+    run_cmd: '/usr/bin/java Main',
+  },
+  {
+    id: 63,
+    name: 'JavaScript (Node.js 12.14.0)',
+    is_archived: false,
+    source_file: 'script.js',
+    compile_cmd: null,
+    run_cmd: '/usr/bin/node script.js',
+  },
+  {
+    id: 70,
+    name: 'Python (2.7.17)',
+    is_archived: false,
+    source_file: 'script.py',
+    compile_cmd: null,
+    run_cmd: '/usr/bin/python2 script.py',
+  },
+  {
+    id: 71,
+    name: 'Python (3.8.1)',
+    is_archived: false,
+    source_file: 'script.py',
+    compile_cmd: null,
+    run_cmd: '/usr/bin/python3 script.py',
+  },
+  {
+    id: 60,
+    name: 'Go (1.13.5)',
+    is_archived: false,
+    source_file: 'main.go',
+    compile_cmd: 'GOCACHE=/tmp/.cache/go-build /usr/bin/go build %s main.go',
+    run_cmd: './main',
+  }, // active.rb:134-141
+  {
+    id: 73,
+    name: 'Rust (1.40.0)',
+    is_archived: false,
+    source_file: 'main.rs',
+    compile_cmd: '/usr/bin/rustc %s main.rs',
+    run_cmd: './main',
+  }, // active.rb:233-239
   { id: 89, name: 'Multi-file program', is_archived: false, source_file: null, compile_cmd: null, run_cmd: null },
   { id: 2, name: 'Bash (4.4)', is_archived: true, source_file: 'script.sh', compile_cmd: null, run_cmd: '/bin/bash script.sh' },
 ];
 
 const STATUS_NAMES: Record<number, string> = {
-  1: 'In Queue', 2: 'Processing', 3: 'Accepted', 4: 'Wrong Answer', 5: 'Time Limit Exceeded', 6: 'Compilation Error',
-  7: 'Runtime Error (SIGSEGV)', 8: 'Runtime Error (SIGXFSZ)', 9: 'Runtime Error (SIGFPE)', 10: 'Runtime Error (SIGABRT)',
-  11: 'Runtime Error (NZEC)', 12: 'Runtime Error (Other)', 13: 'Internal Error', 14: 'Exec Format Error',
+  1: 'In Queue',
+  2: 'Processing',
+  3: 'Accepted',
+  4: 'Wrong Answer',
+  5: 'Time Limit Exceeded',
+  6: 'Compilation Error',
+  7: 'Runtime Error (SIGSEGV)',
+  8: 'Runtime Error (SIGXFSZ)',
+  9: 'Runtime Error (SIGFPE)',
+  10: 'Runtime Error (SIGABRT)',
+  11: 'Runtime Error (NZEC)',
+  12: 'Runtime Error (Other)',
+  13: 'Internal Error',
+  14: 'Exec Format Error',
 }; // app/enumerations/status.rb:2-15
 
 /** Submission columns, in schema order (app/models/submission.rb:5-38); the serializer adds status and language. */
 const COLUMNS = [
-  'source_code', 'language_id', 'stdin', 'expected_output', 'stdout', 'status_id', 'created_at', 'finished_at', 'time', 'memory',
-  'stderr', 'token', 'number_of_runs', 'cpu_time_limit', 'cpu_extra_time', 'wall_time_limit', 'memory_limit', 'stack_limit',
-  'max_processes_and_or_threads', 'enable_per_process_and_thread_time_limit', 'enable_per_process_and_thread_memory_limit',
-  'max_file_size', 'compile_output', 'exit_code', 'exit_signal', 'message', 'wall_time', 'compiler_options',
-  'command_line_arguments', 'redirect_stderr_to_stdout', 'callback_url', 'additional_files', 'enable_network',
+  'source_code',
+  'language_id',
+  'stdin',
+  'expected_output',
+  'stdout',
+  'status_id',
+  'created_at',
+  'finished_at',
+  'time',
+  'memory',
+  'stderr',
+  'token',
+  'number_of_runs',
+  'cpu_time_limit',
+  'cpu_extra_time',
+  'wall_time_limit',
+  'memory_limit',
+  'stack_limit',
+  'max_processes_and_or_threads',
+  'enable_per_process_and_thread_time_limit',
+  'enable_per_process_and_thread_memory_limit',
+  'max_file_size',
+  'compile_output',
+  'exit_code',
+  'exit_signal',
+  'message',
+  'wall_time',
+  'compiler_options',
+  'command_line_arguments',
+  'redirect_stderr_to_stdout',
+  'callback_url',
+  'additional_files',
+  'enable_network',
 ];
 const AVAILABLE_FIELDS = [...COLUMNS, 'status', 'language'];
 const DEFAULT_FIELDS = ['token', 'time', 'memory', 'stdout', 'stderr', 'compile_output', 'message', 'status']; // submission_serializer.rb:4-15
@@ -235,15 +361,20 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
   await prepareCgroups(cgroupVersion);
   const workRoot = await fsp.mkdtemp(path.join(os.tmpdir(), 'judge0-test-'));
   await fsp.chmod(workRoot, 0o711);
-  const box = new Judge0Box(workRoot, cgroupVersion, {
-    maxCpuTimeLimit: settings.maxCpuTimeLimit,
-    maxWallTimeLimit: settings.maxWallTimeLimit,
-    maxMemoryLimit: settings.maxMemoryLimit,
-    maxStackLimit: settings.maxStackLimit,
-    maxMaxProcesses: settings.maxMaxProcessesAndOrThreads,
-    maxMaxFileSize: settings.maxMaxFileSize,
-    maxExtractSize: settings.maxExtractSize,
-  }, (await ensureSeccompFilter(path.join(workRoot, 'cache'))).file);
+  const box = new Judge0Box(
+    workRoot,
+    cgroupVersion,
+    {
+      maxCpuTimeLimit: settings.maxCpuTimeLimit,
+      maxWallTimeLimit: settings.maxWallTimeLimit,
+      maxMemoryLimit: settings.maxMemoryLimit,
+      maxStackLimit: settings.maxStackLimit,
+      maxMaxProcesses: settings.maxMaxProcessesAndOrThreads,
+      maxMaxFileSize: settings.maxMaxFileSize,
+      maxExtractSize: settings.maxExtractSize,
+    },
+    (await ensureSeccompFilter(path.join(workRoot, 'cache'))).file,
+  );
 
   const rows = new Map<string, Row>();
   const queue: Row[] = [];
@@ -286,7 +417,18 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     if (faults.forceStatus.count > 0) {
       faults.forceStatus.count--;
       const message = 'Cleanup of sandbox 42 failed.';
-      return finish(row, { statusId: faults.forceStatus.status, stdout: null, stderr: null, compileOutput: null, time: null, wallTime: null, memory: null, exitCode: null, exitSignal: null, message });
+      return finish(row, {
+        statusId: faults.forceStatus.status,
+        stdout: null,
+        stderr: null,
+        compileOutput: null,
+        time: null,
+        wallTime: null,
+        memory: null,
+        exitCode: null,
+        exitSignal: null,
+        message,
+      });
     }
     const c = row.columns;
     const sub: BoxSubmission = {
@@ -314,11 +456,23 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
         if (result.statusId !== 3) break;
       }
       const last = results[results.length - 1];
-      const mean = (pick: (r: BoxResult) => number | null) => (last.statusId === 6 ? null : results.reduce((s, r) => s + (pick(r) ?? 0), 0) / results.length);
+      const mean = (pick: (r: BoxResult) => number | null) =>
+        last.statusId === 6 ? null : results.reduce((s, r) => s + (pick(r) ?? 0), 0) / results.length;
       const memory = mean((r) => r.memory);
       finish(row, { ...last, time: mean((r) => r.time), memory: memory === null ? null : Math.round(memory) });
     } catch (error) {
-      finish(row, { statusId: 13, stdout: null, stderr: null, compileOutput: null, time: null, wallTime: null, memory: null, exitCode: null, exitSignal: null, message: (error as Error).message });
+      finish(row, {
+        statusId: 13,
+        stdout: null,
+        stderr: null,
+        compileOutput: null,
+        time: null,
+        wallTime: null,
+        memory: null,
+        exitCode: null,
+        exitSignal: null,
+        message: (error as Error).message,
+      });
     }
   };
 
@@ -334,7 +488,8 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     const languageId = params.language_id;
     const language = TEST_LANGUAGES.find((l) => String(l.id) === String(languageId));
     const project = language?.name === 'Multi-file program';
-    const orDefault = (key: string, fallback: unknown) => (params[key] === undefined || params[key] === null || params[key] === '' ? fallback : params[key]);
+    const orDefault = (key: string, fallback: unknown) =>
+      params[key] === undefined || params[key] === null || params[key] === '' ? fallback : params[key];
     const columns: Record<string, unknown> = {
       language_id: languageId === undefined ? null : Number(languageId),
       number_of_runs: orDefault('number_of_runs', s.numberOfRuns),
@@ -388,14 +543,20 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     const options = String(columns.compiler_options ?? '');
     if (options.trim() !== '') {
       if (!s.enableCompilerOptions) add('compiler_options', 'setting compiler options is not allowed');
-      else if (language && language.compile_cmd === null) add('compiler_options', 'setting compiler options is only allowed for compiled languages');
-      else if (language && s.allowedLanguagesForCompilerOptions.length && !s.allowedLanguagesForCompilerOptions.some((p) => language.name.startsWith(`${p} `))) {
+      else if (language && language.compile_cmd === null)
+        add('compiler_options', 'setting compiler options is only allowed for compiled languages');
+      else if (
+        language &&
+        s.allowedLanguagesForCompilerOptions.length &&
+        !s.allowedLanguagesForCompilerOptions.some((p) => language.name.startsWith(`${p} `))
+      ) {
         const names = s.allowedLanguagesForCompilerOptions;
         const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
         add('compiler_options', `setting compiler options is only allowed for ${list}`);
       }
     }
-    if (String(columns.command_line_arguments ?? '').trim() !== '' && !s.enableCommandLineArguments) add('command_line_arguments', 'setting command line arguments is not allowed');
+    if (String(columns.command_line_arguments ?? '').trim() !== '' && !s.enableCommandLineArguments)
+      add('command_line_arguments', 'setting command line arguments is not allowed');
     if (additional?.length && !s.enableAdditionalFiles) add('additional_files', 'setting additional files is not allowed');
     if (faults.rejectItems.count > 0) {
       faults.rejectItems.count--;
@@ -405,7 +566,18 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
     const token = randomUUID();
     columns.token = token;
     columns.created_at = new Date().toISOString();
-    return { row: { token, columns, language: language!, sourceCode, stdin: text('stdin'), expectedOutput: text('expected_output'), additionalFiles: additional, statusId: 1 } };
+    return {
+      row: {
+        token,
+        columns,
+        language: language!,
+        sourceCode,
+        stdin: text('stdin'),
+        expectedOutput: text('expected_output'),
+        additionalFiles: additional,
+        statusId: 1,
+      },
+    };
   };
 
   const serialize = (row: Row, fields: string[], base64: boolean): Record<string, unknown> => {
@@ -477,9 +649,15 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
       const base64 = param('base64_encoded') === 'true'; // submissions_controller.rb:220-222
       const fieldsParam = () => {
         // fields/submission.rb:10-23: split on ",", "*" is everything, none given is the defaults.
-        const asked = String(param('fields') ?? '').split(',').filter((x) => x !== '');
+        const asked = String(param('fields') ?? '')
+          .split(',')
+          .filter((x) => x !== '');
         const invalid = asked.filter((x) => x !== '*' && !AVAILABLE_FIELDS.includes(x));
-        const fields = asked.includes('*') ? AVAILABLE_FIELDS : asked.filter((x) => !invalid.includes(x)).length ? asked.filter((x) => !invalid.includes(x)) : DEFAULT_FIELDS;
+        const fields = asked.includes('*')
+          ? AVAILABLE_FIELDS
+          : asked.filter((x) => !invalid.includes(x)).length
+            ? asked.filter((x) => !invalid.includes(x))
+            : DEFAULT_FIELDS;
         return { fields, invalid };
       };
       const queueFull = (n: number) => queue.length + n > settings.maxQueueSize; // submissions_controller.rb:207-212
@@ -491,11 +669,19 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
         if (!rows.size) return send(200, []);
         const busy = workers - freeUids.length;
         const available = faults.stuck ? 0 : workers;
-        return send(200, [{ queue: '1.13.1', size: queue.length, available, idle: Math.max(0, available - busy), working: busy, paused: 0, failed: 0 }]);
+        return send(200, [
+          { queue: '1.13.1', size: queue.length, available, idle: Math.max(0, available - busy), working: busy, paused: 0, failed: 0 },
+        ]);
       }
-      if (req.method === 'GET' && url.pathname === '/config_info') return send(200, { ...configInfo(settings), ...opts.configInfoOverrides });
+      if (req.method === 'GET' && url.pathname === '/config_info')
+        return send(200, { ...configInfo(settings), ...opts.configInfoOverrides });
       if (req.method === 'GET' && url.pathname === '/languages') {
-        return send(200, TEST_LANGUAGES.filter((l) => !l.is_archived).sort((a, b) => a.name.localeCompare(b.name)).map(({ id, name }) => ({ id, name })));
+        return send(
+          200,
+          TEST_LANGUAGES.filter((l) => !l.is_archived)
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .map(({ id, name }) => ({ id, name })),
+        );
       }
       const languageMatch = /^\/languages\/(\d+)$/.exec(url.pathname);
       if (req.method === 'GET' && languageMatch) {
@@ -527,7 +713,9 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
           const items = Array.isArray(body.submissions) ? (body.submissions as Array<Record<string, unknown>>) : [];
           if (queueFull(items.length || 1)) return send(503, { error: 'queue is full' });
           if (items.length > settings.maxSubmissionBatchSize) {
-            return send(400, { error: `number of submissions in a batch should be less than or equal to ${settings.maxSubmissionBatchSize}` });
+            return send(400, {
+              error: `number of submissions in a batch should be less than or equal to ${settings.maxSubmissionBatchSize}`,
+            });
           }
           if (items.length === 0) return send(400, { error: 'there should be at least one submission in a batch' });
           let anyValid = false;
@@ -544,9 +732,14 @@ export async function startJudge0TestServer(opts: Judge0TestServerOptions = {}):
         }
         const { fields, invalid } = fieldsParam();
         if (invalid.length) return send(400, { error: `invalid fields: [${invalid.join(', ')}]` });
-        const tokens = String(req.headers.tokens ?? param('tokens') ?? '').trim().split(',').filter((t) => t !== '');
+        const tokens = String(req.headers.tokens ?? param('tokens') ?? '')
+          .trim()
+          .split(',')
+          .filter((t) => t !== '');
         if (tokens.length > settings.maxSubmissionBatchSize) {
-          return send(400, { error: `number of submissions in a batch should be less than or equal to ${settings.maxSubmissionBatchSize}` });
+          return send(400, {
+            error: `number of submissions in a batch should be less than or equal to ${settings.maxSubmissionBatchSize}`,
+          });
         }
         if (tokens.length === 0) return send(400, { error: 'there should be at least one submission in a batch' });
         return send(200, { submissions: tokens.map((t) => (rows.has(t) ? serialize(rows.get(t)!, fields, base64) : null)) });

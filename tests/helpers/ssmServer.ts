@@ -38,7 +38,13 @@ export async function startSsmServer(parameters: Record<string, SsmParameter>): 
       send(200, {
         Parameters: found.map((name) => {
           const p = parameters[name];
-          return { Name: name, Type: p.secure ? 'SecureString' : 'String', Value: p.secure && !WithDecryption ? 'AQICAH-encrypted' : p.value, Version: 1, ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${name}` };
+          return {
+            Name: name,
+            Type: p.secure ? 'SecureString' : 'String',
+            Value: p.secure && !WithDecryption ? 'AQICAH-encrypted' : p.value,
+            Version: 1,
+            ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${name}`,
+          };
         }),
         InvalidParameters: Names.filter((name) => !(name in parameters)),
       });

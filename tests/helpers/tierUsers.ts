@@ -47,7 +47,17 @@ export async function migrateForTiers(db: LocalMariaDb): Promise<{ gateway: Reco
   });
   const [gatewayMq, workerMq] = E2E_BROKER_USERS;
   return {
-    gateway: { MQ_USERNAME: gatewayMq.username, MQ_PASSWORD: gatewayMq.password, DB_USERNAME: GATEWAY_DB.username, DB_PASSWORD: GATEWAY_DB.password },
-    worker: { MQ_USERNAME: workerMq.username, MQ_PASSWORD: workerMq.password, DB_USERNAME: WORKER_DB.username, DB_PASSWORD: WORKER_DB.password },
+    gateway: {
+      MQ_USERNAME: gatewayMq.username,
+      MQ_PASSWORD: gatewayMq.password,
+      DB_USERNAME: GATEWAY_DB.username,
+      DB_PASSWORD: GATEWAY_DB.password,
+    },
+    worker: {
+      MQ_USERNAME: workerMq.username,
+      MQ_PASSWORD: workerMq.password,
+      DB_USERNAME: WORKER_DB.username,
+      DB_PASSWORD: WORKER_DB.password,
+    },
   };
 }

@@ -17,7 +17,12 @@ const ROOT = path.join(__dirname, '../..');
 
 export function s3Client(s3: LocalS3): S3Client {
   const env = s3.env();
-  return new S3Client({ region: 'us-east-1', endpoint: env.S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: env.S3_ENDPOINT,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
 }
 
 /** Uploads examples/problems/<id>/ to problems/<id>/ in the bucket. */
@@ -25,9 +30,18 @@ export async function seedProblems(s3: LocalS3): Promise<void> {
   const client = s3Client(s3);
   const base = path.join(ROOT, 'examples/problems');
   for (const problem of fs.readdirSync(base)) {
-    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const walk = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
     for (const file of walk(path.join(base, problem))) {
-      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `problems/${problem}/${path.relative(path.join(base, problem), file)}`, Body: fs.readFileSync(file) }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: `problems/${problem}/${path.relative(path.join(base, problem), file)}`,
+          Body: fs.readFileSync(file),
+        }),
+      );
     }
   }
 }
@@ -84,7 +98,10 @@ export interface WorkerProcess {
 }
 
 /** Starts src/main.ts in a child process; resolves once it logs "worker ready". */
-export async function startWorker(services: { broker: LocalActiveMq; db: LocalMariaDb; s3: LocalS3 }, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function startWorker(
+  services: { broker: LocalActiveMq; db: LocalMariaDb; s3: LocalS3 },
+  extraEnv: Record<string, string> = {},
+): Promise<WorkerProcess> {
   const env = {
     PATH: process.env.PATH!,
     ...services.broker.env(),
@@ -99,7 +116,11 @@ export async function startWorker(services: { broker: LocalActiveMq; db: LocalMa
     TESTCASE_CACHE_DIR: path.join(services.s3.dir, `cache-${randomUUID()}`),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'worker/src/main.ts')], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'worker/src/main.ts')], {
+    env,
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -49,8 +49,15 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
 
   const handler = (sleeps: number[] = []) =>
     new AcceptedResultHandler({
-      solutions, similarity, encryptor,
-      publisher: new OctokitPublisher({ baseUrl: github.baseUrl, sleep: async (ms) => void sleeps.push(ms), maxWaitMs: 5000, log: createLogger({}, 'debug', (l) => logLines.push(l)) }),
+      solutions,
+      similarity,
+      encryptor,
+      publisher: new OctokitPublisher({
+        baseUrl: github.baseUrl,
+        sleep: async (ms) => void sleeps.push(ms),
+        maxWaitMs: 5000,
+        log: createLogger({}, 'debug', (l) => logLines.push(l)),
+      }),
       readSubmission: async (requestId) => {
         const facts = submissions.get(requestId);
         if (!facts) throw new Error(`no submission ${requestId}`);
@@ -61,15 +68,33 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
 
   function accepted(userId: string, verdict: 'AC' | 'WA' = 'AC'): GradingResult {
     const requestId = `req_${randomBytes(8).toString('hex')}`;
-    submissions.set(requestId, { userId, problemId: 'sum', language: 'python', source: `# ${requestId}\nprint(sum(map(int, input().split())))\n` });
+    submissions.set(requestId, {
+      userId,
+      problemId: 'sum',
+      language: 'python',
+      source: `# ${requestId}\nprint(sum(map(int, input().split())))\n`,
+    });
     return {
-      requestId, status: 'completed', timestamp: new Date().toISOString(),
-      result: { verdict, score: verdict === 'AC' ? 100 : 0, executionTime: 12, memoryUsage: 8, testResults: [{ case: 1, status: verdict, time: 12, memory: 8 }] },
+      requestId,
+      status: 'completed',
+      timestamp: new Date().toISOString(),
+      result: {
+        verdict,
+        score: verdict === 'AC' ? 100 : 0,
+        executionTime: 12,
+        memoryUsage: 8,
+        testResults: [{ case: 1, status: verdict, time: 12, memory: 8 }],
+      },
     };
   }
 
   async function link(userId: string, token = TOKEN) {
-    return solutions.saveLink({ userId, repository: 'alice/judge', pathTemplate: DEFAULT_PATH_TEMPLATE, tokenSealed: await encryptor.encrypt(token, userId) });
+    return solutions.saveLink({
+      userId,
+      repository: 'alice/judge',
+      pathTemplate: DEFAULT_PATH_TEMPLATE,
+      tokenSealed: await encryptor.encrypt(token, userId),
+    });
   }
 
   const user = () => `alice_${randomBytes(4).toString('hex')}`;
@@ -136,7 +161,11 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
     await link(userId);
     const result = accepted(userId);
     const reset = Math.floor(Date.now() / 1000) + 3600;
-    github.failNext.push({ status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } });
+    github.failNext.push({
+      status: 403,
+      message: 'API rate limit exceeded',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+    });
     const first = await handler().handle(result);
     assert.equal(first.kind, 'retry');
     assert.equal(first.kind === 'retry' && Math.round(first.retryAt / 1000), reset);
@@ -149,7 +178,12 @@ describe('accepted solutions: fingerprints and GitHub commits', () => {
   it('a token sealed under another key marks the link invalid instead of retrying', async () => {
     const userId = user();
     const other = new LocalEnvelopeEncryptor(randomBytes(32).toString('base64'), 'test');
-    await solutions.saveLink({ userId, repository: 'alice/judge', pathTemplate: DEFAULT_PATH_TEMPLATE, tokenSealed: await other.encrypt(TOKEN, userId) });
+    await solutions.saveLink({
+      userId,
+      repository: 'alice/judge',
+      pathTemplate: DEFAULT_PATH_TEMPLATE,
+      tokenSealed: await other.encrypt(TOKEN, userId),
+    });
     assert.deepEqual(await handler().handle(accepted(userId)), { kind: 'done', fingerprinted: true, github: 'link-invalid' });
     assert.match((await solutions.getLink(userId))?.invalidReason ?? '', /no longer opens/);
     assert.equal(github.commits.length, 0);

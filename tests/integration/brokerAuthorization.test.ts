@@ -51,7 +51,10 @@ describe('broker authorization per tier (real ActiveMQ)', function () {
     assert.equal(JSON.parse(priority.body).requestId, 'req_authz_2');
     // A topic keeps nothing for late subscribers: publish until the gateway's subscription has one.
     let received = false;
-    void progress.then(() => (received = true), () => (received = true));
+    void progress.then(
+      () => (received = true),
+      () => (received = true),
+    );
     while (!received) {
       await worker.send(`/topic/${PROGRESS_TOPIC}`, '{"requestId":"req_authz_1","case":1}');
       await new Promise((r) => setImmediate(r));
@@ -70,14 +73,20 @@ describe('broker authorization per tier (real ActiveMQ)', function () {
 
   it('refuses a worker user sending to grading-requests or grading-priority, or reading the progress topic', async () => {
     for (const queue of [QUEUES.requests, QUEUES.priority]) {
-      await assert.rejects((await as(WORKER)).send(`/queue/${queue}`, '{"requestId":"req_forged"}', { persistent: 'true' }), new RegExp(`${WORKER.username} is not authorized to write to: queue://${queue}`));
+      await assert.rejects(
+        (await as(WORKER)).send(`/queue/${queue}`, '{"requestId":"req_forged"}', { persistent: 'true' }),
+        new RegExp(`${WORKER.username} is not authorized to write to: queue://${queue}`),
+      );
     }
     const refusal = await refusedSubscribe(await as(WORKER), `/topic/${PROGRESS_TOPIC}`);
     assert.match(refusal, new RegExp(`not authorized to read from: topic://${PROGRESS_TOPIC}`));
   });
 
   it('refuses both tiers on any other destination, and forging progress from a gateway', async () => {
-    await assert.rejects((await as(GATEWAY)).send(`/topic/${PROGRESS_TOPIC}`, '{"requestId":"req_x","case":1}'), /not authorized to write to: topic:\/\/grading-progress/);
+    await assert.rejects(
+      (await as(GATEWAY)).send(`/topic/${PROGRESS_TOPIC}`, '{"requestId":"req_x","case":1}'),
+      /not authorized to write to: topic:\/\/grading-progress/,
+    );
     await assert.rejects((await as(GATEWAY)).send('/queue/something-else', 'x'), /not authorized to write to: queue:\/\/something-else/);
     await assert.rejects((await as(WORKER)).send('/queue/something-else', 'x'), /not authorized to write to: queue:\/\/something-else/);
     // The operators' admin user still reaches everything (tests and tools use it).

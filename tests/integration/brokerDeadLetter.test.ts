@@ -16,7 +16,9 @@ describe('local ActiveMQ with the generated broker XML', function () {
   let conn: StompConnection;
 
   before(async () => {
-    broker = await privateActiveMq('dlq', { broker: { maximumRedeliveries, initialRedeliveryDelayMs: 1100, maximumRedeliveryDelayMs: 1500 } });
+    broker = await privateActiveMq('dlq', {
+      broker: { maximumRedeliveries, initialRedeliveryDelayMs: 1100, maximumRedeliveryDelayMs: 1500 },
+    });
     conn = await connectTo(broker);
   });
 

@@ -48,7 +48,19 @@ describe('grading-stack grade (CLI)', function () {
 
     for (const [problem, source, verdict] of [cases[0], cases[2], cases[4]]) {
       it(`grades ${source} as ${verdict}`, async () => {
-        const { stdout, stderr, code } = await cli('grade', '--executor', 'judge0', '--judge0-url', judge0.baseUrl, '--judge0-token', 'cli-token', '--problem', `examples/problems/${problem}`, '--source', source);
+        const { stdout, stderr, code } = await cli(
+          'grade',
+          '--executor',
+          'judge0',
+          '--judge0-url',
+          judge0.baseUrl,
+          '--judge0-token',
+          'cli-token',
+          '--problem',
+          `examples/problems/${problem}`,
+          '--source',
+          source,
+        );
         assert.equal(code ?? 0, 0, stderr);
         assert.equal(JSON.parse(stdout).result.verdict, verdict);
       });
@@ -56,15 +68,36 @@ describe('grading-stack grade (CLI)', function () {
   });
 
   it('lists subtask scores: 32-bit arithmetic earns the small subtask only', async () => {
-    const { stdout } = await cli('grade', '--problem', 'examples/problems/triangle-sum', '--source', 'examples/solutions/triangle-sum/wrong-answer.c');
+    const { stdout } = await cli(
+      'grade',
+      '--problem',
+      'examples/problems/triangle-sum',
+      '--source',
+      'examples/solutions/triangle-sum/wrong-answer.c',
+    );
     const { result } = JSON.parse(stdout);
     assert.equal(result.verdict, 'WA');
     assert.equal(result.score, 30);
-    assert.deepEqual(result.subtasks, [{ name: 'small', points: 30, score: 30 }, { name: 'large', points: 70, score: 0 }]);
+    assert.deepEqual(result.subtasks, [
+      { name: 'small', points: 30, score: 30 },
+      { name: 'large', points: 70, score: 0 },
+    ]);
   });
 
   it('explains usage errors with exit code 2, all at once', async () => {
-    const { stderr, code } = await cli('grade', '--problem', 'examples/problems/sum', '--language', 'cobol', '--source', 'x.cob', '--time-limit', 'fast', '--colour', 'red');
+    const { stderr, code } = await cli(
+      'grade',
+      '--problem',
+      'examples/problems/sum',
+      '--language',
+      'cobol',
+      '--source',
+      'x.cob',
+      '--time-limit',
+      'fast',
+      '--colour',
+      'red',
+    );
     assert.equal(code, 2);
     assert.match(stderr, /--language must be one of/);
     assert.match(stderr, /--time-limit must be an integer/);
@@ -72,10 +105,26 @@ describe('grading-stack grade (CLI)', function () {
   });
 
   it('requires a Judge0 URL with --executor judge0, and refuses Judge0 options without it', async () => {
-    const missing = await cli('grade', '--executor', 'judge0', '--problem', 'examples/problems/sum', '--source', 'examples/solutions/sum/accepted.py');
+    const missing = await cli(
+      'grade',
+      '--executor',
+      'judge0',
+      '--problem',
+      'examples/problems/sum',
+      '--source',
+      'examples/solutions/sum/accepted.py',
+    );
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--judge0-url is required with --executor judge0/);
-    const stray = await cli('grade', '--judge0-url', 'http://127.0.0.1:1', '--problem', 'examples/problems/sum', '--source', 'examples/solutions/sum/accepted.py');
+    const stray = await cli(
+      'grade',
+      '--judge0-url',
+      'http://127.0.0.1:1',
+      '--problem',
+      'examples/problems/sum',
+      '--source',
+      'examples/solutions/sum/accepted.py',
+    );
     assert.equal(stray.code, 2);
     assert.match(stray.stderr, /need --executor judge0/);
   });

@@ -27,7 +27,14 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   this.timeout(60_000);
   let db: LocalMariaDb;
   const connect = (user: { username: string; password: string }): Promise<Connection> =>
-    mysql.createConnection({ host: '127.0.0.1', port: db.port, user: user.username, password: user.password, database: DATABASE, ssl: { ca: caPem() } });
+    mysql.createConnection({
+      host: '127.0.0.1',
+      port: db.port,
+      user: user.username,
+      password: user.password,
+      database: DATABASE,
+      ssl: { ca: caPem() },
+    });
   const denied = async (conn: Connection, sql: string, params: unknown[] = []) => {
     await assert.rejects(conn.query(sql, params), (e: { code?: string }) => /DENIED/.test(e.code ?? ''), sql);
   };
@@ -53,11 +60,23 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   });
 
   it('lets the worker check the schema version, write results and read them, and nothing else (no DDL)', async () => {
-    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: WORKER.username, password: WORKER.password, ca: caPem() });
+    const store = await MysqlResultStore.connect({
+      host: '127.0.0.1',
+      port: db.port,
+      database: DATABASE,
+      user: WORKER.username,
+      password: WORKER.password,
+      ca: caPem(),
+    });
     try {
       const meta = { requestId: 'req_grants_1', userId: 'u1', problemId: 'sum', language: 'python' };
       assert.equal(await store.beginAttempt(meta), 1);
-      await store.saveResult(meta, { requestId: meta.requestId, status: 'completed', result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [] }, timestamp: new Date().toISOString() });
+      await store.saveResult(meta, {
+        requestId: meta.requestId,
+        status: 'completed',
+        result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [] },
+        timestamp: new Date().toISOString(),
+      });
       assert.equal((await store.get(meta.requestId))?.status, 'completed');
     } finally {
       await store.close();
@@ -77,19 +96,40 @@ describe('database users per tier (migration and grants on MariaDB)', function (
   });
 
   it('lets the gateway read results and use its own tables, but never change results or the schema', async () => {
-    const store = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: DATABASE, user: GATEWAY.username, password: GATEWAY.password, who: 'the gateway', ca: caPem() });
+    const store = await MysqlResultStore.connect({
+      host: '127.0.0.1',
+      port: db.port,
+      database: DATABASE,
+      user: GATEWAY.username,
+      password: GATEWAY.password,
+      who: 'the gateway',
+      ca: caPem(),
+    });
     try {
       assert.equal((await store.get('req_grants_1'))?.status, 'completed');
       const index = new MysqlSubmissionIndex(store.pool);
       await index.check();
       const createdAt = new Date().toISOString();
       await index.record({ requestId: 'req_grants_1', userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt });
-      await index.record({ requestId: 'req_grants_2', userId: 'u1', problemId: 'sum', language: 'c', priority: false, createdAt: new Date(Date.now() + 1).toISOString() });
+      await index.record({
+        requestId: 'req_grants_2',
+        userId: 'u1',
+        problemId: 'sum',
+        language: 'c',
+        priority: false,
+        createdAt: new Date(Date.now() + 1).toISOString(),
+      });
       assert.equal(await index.owner('req_grants_1'), 'u1');
       const page = await index.list('u1', { limit: 1 });
-      assert.deepEqual(page.submissions.map((s) => [s.requestId, s.status]), [['req_grants_2', 'pending']]);
+      assert.deepEqual(
+        page.submissions.map((s) => [s.requestId, s.status]),
+        [['req_grants_2', 'pending']],
+      );
       const next = await index.list('u1', { limit: 1, cursor: page.nextCursor });
-      assert.deepEqual(next.submissions.map((s) => [s.requestId, s.status, s.verdict]), [['req_grants_1', 'completed', 'AC']]);
+      assert.deepEqual(
+        next.submissions.map((s) => [s.requestId, s.status, s.verdict]),
+        [['req_grants_1', 'completed', 'AC']],
+      );
       assert.equal(next.nextCursor, undefined);
       await index.forget('req_grants_2');
 

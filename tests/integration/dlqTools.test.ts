@@ -52,18 +52,42 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
     const code = await runDlqCommand(argv, io);
     return { code, out, err, questions };
   };
-  const listed = async () => JSON.parse((await dlq(['list', '--json'])).out) as Array<{ messageId: string; reason: string; originalDestination: string; requestId?: string; failedAt?: string }>;
+  const listed = async () =>
+    JSON.parse((await dlq(['list', '--json'])).out) as Array<{
+      messageId: string;
+      reason: string;
+      originalDestination: string;
+      requestId?: string;
+      failedAt?: string;
+    }>;
 
   before(async () => {
     broker = await privateActiveMq('dlq-tools', { broker: { maximumRedeliveries: 0 } });
     conn = await connectTo(broker);
     // As the worker dead-letters (worker.ts deadLetter()): reason, detail, original destination.
-    await conn.send('/queue/grading-dlq', '{not json', { persistent: 'true', 'x-error-reason': 'invalid-json', 'x-error-detail': 'Unexpected token n', 'x-original-destination': '/queue/grading-requests', 'x-failed-at': new Date(Date.now() - 3 * 3600_000).toISOString() });
-    await conn.send('/queue/grading-dlq', '{"requestId":"req_schema"}', { persistent: 'true', 'correlation-id': 'req_schema', 'x-error-reason': 'schema-validation', 'x-error-detail': 'language: is required', 'x-original-destination': '/queue/grading-requests', 'x-failed-at': new Date().toISOString() });
+    await conn.send('/queue/grading-dlq', '{not json', {
+      persistent: 'true',
+      'x-error-reason': 'invalid-json',
+      'x-error-detail': 'Unexpected token n',
+      'x-original-destination': '/queue/grading-requests',
+      'x-failed-at': new Date(Date.now() - 3 * 3600_000).toISOString(),
+    });
+    await conn.send('/queue/grading-dlq', '{"requestId":"req_schema"}', {
+      persistent: 'true',
+      'correlation-id': 'req_schema',
+      'x-error-reason': 'schema-validation',
+      'x-error-detail': 'language: is required',
+      'x-original-destination': '/queue/grading-requests',
+      'x-failed-at': new Date().toISOString(),
+    });
     // As the broker dead-letters: a NACKed priority request past maximumRedeliveries (0 here).
     await conn.send('/queue/grading-priority', '{"requestId":"req_poison"}', { persistent: 'true', 'correlation-id': 'req_poison' });
     await new Promise<void>((resolve) => {
-      const sub = conn.subscribe('/queue/grading-priority', { ack: 'client-individual', prefetch: 1 }, (m) => void conn.nack(m).then(() => (sub.unsubscribe(), resolve())));
+      const sub = conn.subscribe(
+        '/queue/grading-priority',
+        { ack: 'client-individual', prefetch: 1 },
+        (m) => void conn.nack(m).then(() => (sub.unsubscribe(), resolve())),
+      );
     });
     await eventually('three dead letters', listed, (l) => l.length === 3);
   });
@@ -102,7 +126,10 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
     assert.match(out, /replayed ID:\S+ \(req_poison\) to \/queue\/grading-priority/);
     const [message] = await arrived;
     assert.equal(message.body, '{"requestId":"req_poison"}');
-    assert.deepEqual([message.headers['x-dlq-replay'], message.headers['x-replayed-from'], message.headers['correlation-id'], message.headers.persistent], ['true', poison.messageId, 'req_poison', 'true']);
+    assert.deepEqual(
+      [message.headers['x-dlq-replay'], message.headers['x-replayed-from'], message.headers['correlation-id'], message.headers.persistent],
+      ['true', poison.messageId, 'req_poison', 'true'],
+    );
     assert.deepEqual((await listed()).map((l) => l.requestId ?? l.reason).sort(), ['invalid-json', 'req_schema']);
   });
 
@@ -115,7 +142,10 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
     assert.equal((await listed()).length, 2);
     const purged = await dlq(['purge', '--reason', 'invalid-json', '--yes']);
     assert.equal(purged.code, 0, purged.err);
-    assert.deepEqual((await listed()).map((l) => l.reason), ['schema-validation']);
+    assert.deepEqual(
+      (await listed()).map((l) => l.reason),
+      ['schema-validation'],
+    );
     const confirmed = await dlq(['purge', '--all'], true);
     assert.equal(confirmed.code, 0);
     assert.deepEqual(await listed(), []);
@@ -135,7 +165,12 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
       '/qa/mq/password': { value: broker.password, secure: true },
     });
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SSM: ssm.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SSM: ssm.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
     try {
       let out = '';
       const env = { AWS_REGION: 'us-east-1', MQ_TLS_CA: broker.env().MQ_TLS_CA };
@@ -143,7 +178,10 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
       assert.equal(code, 0, out);
       assert.match(out, /\/queue\/grading-dlq is empty/);
       assert.deepEqual([...ssm.asked].sort(), ['/qa/mq/broker-endpoint', '/qa/mq/password', '/qa/mq/username']);
-      await assert.rejects(runDlqCommand(['list', '--env', 'nope'], { out: () => undefined, err: () => undefined, env: {} }), /SSM parameter \/nope\/mq\/broker-endpoint does not exist/);
+      await assert.rejects(
+        runDlqCommand(['list', '--env', 'nope'], { out: () => undefined, err: () => undefined, env: {} }),
+        /SSM parameter \/nope\/mq\/broker-endpoint does not exist/,
+      );
     } finally {
       for (const key of ['AWS_ENDPOINT_URL_SSM', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
         if (saved[key] === undefined) delete process.env[key];
@@ -155,7 +193,10 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
 
   it('runs as grading-stack dlq from the command line', async () => {
     const run = promisify(execFile);
-    const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/grading-stack.js'), 'dlq', 'list'], { cwd: ROOT, env: { PATH: process.env.PATH!, ...broker.env() } });
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/grading-stack.js'), 'dlq', 'list'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH!, ...broker.env() },
+    });
     assert.match(stdout, /\/queue\/grading-dlq is empty/);
   });
 
@@ -167,7 +208,11 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
       [db, s3] = await Promise.all([sharedMariaDb(), sharedS3()]);
       const worker = await startWorker({ broker, db, s3 });
       try {
-        const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a, b = map(int, input().split())\nprint(a + b)\n' });
+        const request = await prepareRequest(s3, {
+          problemId: 'sum',
+          language: 'python',
+          source: 'a, b = map(int, input().split())\nprint(a + b)\n',
+        });
         const missing = { ...request, problemId: 'later', testCases: request.testCases.replace('/problems/sum/', '/problems/later/') };
         await conn.send('/queue/grading-requests', JSON.stringify(missing), { persistent: 'true', 'correlation-id': missing.requestId });
         const [dead] = await eventually('dead-lettered', listed, (l) => l.some((d) => d.requestId === missing.requestId));
@@ -178,7 +223,11 @@ describe('grading-stack dlq (real ActiveMQ)', function () {
         await seedProblems(s3);
         await seedAs(s3, 'sum', 'later');
         assert.equal((await dlq(['replay', dead.messageId])).code, 0);
-        const [row] = await eventually('graded again', () => dbRows(db, missing.requestId), (rows) => rows[0]?.status === 'completed');
+        const [row] = await eventually(
+          'graded again',
+          () => dbRows(db, missing.requestId),
+          (rows) => rows[0]?.status === 'completed',
+        );
         assert.equal(row.verdict, 'AC');
         assert.deepEqual(await listed(), []);
       } finally {
@@ -193,6 +242,12 @@ async function seedAs(s3: LocalS3, from: string, to: string): Promise<void> {
   const client = s3Client(s3);
   const listing = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `problems/${from}/` }));
   for (const object of listing.Contents ?? []) {
-    await client.send(new CopyObjectCommand({ Bucket: s3.bucket, CopySource: `${s3.bucket}/${object.Key}`, Key: object.Key!.replace(`problems/${from}/`, `problems/${to}/`) }));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: s3.bucket,
+        CopySource: `${s3.bucket}/${object.Key}`,
+        Key: object.Key!.replace(`problems/${from}/`, `problems/${to}/`),
+      }),
+    );
   }
 }

@@ -50,26 +50,50 @@ describe('worker executor signals (real worker, Judge0 API server)', function ()
   it('reports Judge0 down and the requests held for it, then recovers', async () => {
     const [broker, db, s3] = await Promise.all([privateActiveMq('executor-signals'), sharedMariaDb(), sharedS3()]);
     await seedProblems(s3);
-    worker = await startWorker({ broker, db, s3 }, { EXECUTOR: 'judge0', JUDGE0_ENDPOINT: judge0.baseUrl, JUDGE0_AUTH_TOKEN: 'signal-token', HEARTBEAT_INTERVAL_MS: '300', ENVIRONMENT: 'signals' });
+    worker = await startWorker(
+      { broker, db, s3 },
+      {
+        EXECUTOR: 'judge0',
+        JUDGE0_ENDPOINT: judge0.baseUrl,
+        JUDGE0_AUTH_TOKEN: 'signal-token',
+        HEARTBEAT_INTERVAL_MS: '300',
+        ENVIRONMENT: 'signals',
+      },
+    );
     const health = () => emf(worker.output()).filter((m) => 'ExecutorHealthy' in m);
     await eventually('healthy heartbeat', () => health().some((m) => m.ExecutorHealthy === 1));
     assert.deepEqual(health()[0].Environment, 'signals');
 
     await judge0.stop();
     await eventually('unhealthy heartbeat', () => health().some((m) => m.ExecutorHealthy === 0));
-    assert.match(String(health().find((m) => m.ExecutorHealthy === 0)!.detail), /^Judge0 unreachable at http:\/\/127\.0\.0\.1:\d+\/workers/);
+    assert.match(
+      String(health().find((m) => m.ExecutorHealthy === 0)!.detail),
+      /^Judge0 unreachable at http:\/\/127\.0\.0\.1:\d+\/workers/,
+    );
 
-    const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a, b = map(int, input().split())\nprint(a + b)\n' });
+    const request = await prepareRequest(s3, {
+      problemId: 'sum',
+      language: 'python',
+      source: 'a, b = map(int, input().split())\nprint(a + b)\n',
+    });
     const conn = await connectTo(broker);
     await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
     await conn.close();
-    await eventually('ExecutorUnavailable for the held request', () => emf(worker.output()).some((m) => m.ExecutorUnavailable === 1 && m.requestId === request.requestId));
+    await eventually('ExecutorUnavailable for the held request', () =>
+      emf(worker.output()).some((m) => m.ExecutorUnavailable === 1 && m.requestId === request.requestId),
+    );
     const unavailable = emf(worker.output()).find((m) => m.ExecutorUnavailable === 1)!;
-    assert.deepEqual((unavailable._aws as { CloudWatchMetrics: unknown[] }).CloudWatchMetrics, [{ Namespace: 'GradingStack/Worker', Dimensions: [['Environment']], Metrics: [{ Name: 'ExecutorUnavailable', Unit: 'Count' }] }]);
+    assert.deepEqual((unavailable._aws as { CloudWatchMetrics: unknown[] }).CloudWatchMetrics, [
+      { Namespace: 'GradingStack/Worker', Dimensions: [['Environment']], Metrics: [{ Name: 'ExecutorUnavailable', Unit: 'Count' }] },
+    ]);
 
     await judge0.start();
     await eventually('graded once Judge0 is back', async () => (await dbRows(db, request.requestId))[0]?.status === 'completed', 120_000);
     const seen = health().length;
-    await eventually('healthy again', () => health().slice(seen).some((m) => m.ExecutorHealthy === 1));
+    await eventually('healthy again', () =>
+      health()
+        .slice(seen)
+        .some((m) => m.ExecutorHealthy === 1),
+    );
   });
 });

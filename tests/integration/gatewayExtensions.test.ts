@@ -45,7 +45,15 @@ describe('gateway: GitHub link and staff signal routes', function () {
     };
     const problems: ProblemSource = { list: async () => [], get: async () => undefined, exists: async () => true };
     gateway = new Gateway(
-      { submissions, problems, health: async () => ({ ok: true, checks: {} }), routes: extensions.routes, signals: extensions.signals, ...unitGatewayAuthDeps(), log: (...args) => void logLines.push(JSON.stringify(args)) },
+      {
+        submissions,
+        problems,
+        health: async () => ({ ok: true, checks: {} }),
+        routes: extensions.routes,
+        signals: extensions.signals,
+        ...unitGatewayAuthDeps(),
+        log: (...args) => void logLines.push(JSON.stringify(args)),
+      },
       { maxSourceBytes: 10_000 },
     );
     await gateway.listen(0);
@@ -60,7 +68,10 @@ describe('gateway: GitHub link and staff signal routes', function () {
     const response = await fetch(gateway.url + path, {
       method,
       // "name[,staff]": a bearer token for that user, with the staff role when asked.
-      headers: { ...(opts.user ? await bearer(opts.user.split(',')[0], opts.user.split(',').slice(1)) : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(opts.user ? await bearer(opts.user.split(',')[0], opts.user.split(',').slice(1)) : {}),
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
     });
     const text = await response.text();
@@ -78,7 +89,12 @@ describe('gateway: GitHub link and staff signal routes', function () {
     const linked = await call('POST', '/api/github/link', { user: alice, body: { repository: 'alice/solutions', token: TOKEN } });
     assert.equal(linked.status, 201, linked.text);
     assert.deepEqual(
-      { linked: linked.json.linked, repository: linked.json.repository, pathTemplate: linked.json.pathTemplate, status: linked.json.status },
+      {
+        linked: linked.json.linked,
+        repository: linked.json.repository,
+        pathTemplate: linked.json.pathTemplate,
+        status: linked.json.status,
+      },
       { linked: true, repository: 'alice/solutions', pathTemplate: '{problemId}/{language}/solution.{ext}', status: 'active' },
     );
     assert.ok(!linked.text.includes(TOKEN));
@@ -88,30 +104,45 @@ describe('gateway: GitHub link and staff signal routes', function () {
     const requestId = `req_${randomBytes(6).toString('hex')}`;
     const claim = await solutions.claim(requestId, alice, 'alice/solutions', 60_000);
     assert.equal(claim.kind, 'claimed');
-    if (claim.kind === 'claimed') await solutions.recordCommitted(requestId, claim.claimId, { path: 'sum/python/solution.py', commitSha: 'a'.repeat(40), url: 'https://github.com/alice/solutions/commit/' + 'a'.repeat(40) });
+    if (claim.kind === 'claimed')
+      await solutions.recordCommitted(requestId, claim.claimId, {
+        path: 'sum/python/solution.py',
+        commitSha: 'a'.repeat(40),
+        url: 'https://github.com/alice/solutions/commit/' + 'a'.repeat(40),
+      });
     const state = await call('GET', '/api/github/link', { user: alice });
     assert.equal(state.status, 200);
     assert.equal(state.json.commits[0].requestId, requestId);
     assert.match(state.json.commits[0].url, /\/commit\/a{40}$/);
     assert.ok(!state.text.includes(TOKEN) && !state.text.includes('token_sealed') && !state.text.includes('v1.v1.'));
 
-    assert.deepEqual((await call('GET', '/api/github/link', { user: `bob_${suffix}` })).json, { linked: false }, 'only the caller\'s own link');
+    assert.deepEqual(
+      (await call('GET', '/api/github/link', { user: `bob_${suffix}` })).json,
+      { linked: false },
+      "only the caller's own link",
+    );
     assert.equal((await call('DELETE', '/api/github/link', { user: alice })).status, 204);
     assert.deepEqual((await call('GET', '/api/github/link', { user: alice })).json, { linked: false });
   });
 
   it('reports every problem of a bad link request at once, never quoting the token', async () => {
     const secretish = 'not a token but secret-ish';
-    const r = await call('POST', '/api/github/link', { user: alice, body: { repository: 'no-slash', token: secretish, pathTemplate: '../{x}', extra: 1 } });
+    const r = await call('POST', '/api/github/link', {
+      user: alice,
+      body: { repository: 'no-slash', token: secretish, pathTemplate: '../{x}', extra: 1 },
+    });
     assert.equal(r.status, 400);
     const fields = r.json.errors.map((e: { field: string }) => e.field);
     for (const field of ['repository', 'token', 'pathTemplate', 'extra']) assert.ok(fields.includes(field), field);
     assert.ok(!r.text.includes(secretish));
   });
 
-  it('stores paste signals sent with a submission, and rejects malformed ones with the submission\'s other errors', async () => {
+  it("stores paste signals sent with a submission, and rejects malformed ones with the submission's other errors", async () => {
     const signals = { pastes: [{ at: 1200, chars: 480, lines: 20 }], typingMs: 35_000, edits: 140 };
-    const ok = await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'python', sourceCode: 'print(1)\n'.repeat(10), signals } });
+    const ok = await call('POST', '/api/submissions', {
+      user: alice,
+      body: { problemId: 'sum', language: 'python', sourceCode: 'print(1)\n'.repeat(10), signals },
+    });
     assert.equal(ok.status, 202, ok.text);
     // Saving is not awaited by the response: poll for the row.
     let stored;
@@ -121,12 +152,29 @@ describe('gateway: GitHub link and staff signal routes', function () {
     }
     assert.deepEqual(stored?.signals, signals);
 
-    const bad = await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'cobol', sourceCode: 'x', signals: { pastes: [{ at: -1, chars: 'x' }], typingMs: 1, edits: 1, clipboard: 'x' } } });
+    const bad = await call('POST', '/api/submissions', {
+      user: alice,
+      body: {
+        problemId: 'sum',
+        language: 'cobol',
+        sourceCode: 'x',
+        signals: { pastes: [{ at: -1, chars: 'x' }], typingMs: 1, edits: 1, clipboard: 'x' },
+      },
+    });
     assert.equal(bad.status, 400);
     const fields = bad.json.errors.map((e: { field: string }) => e.field);
-    for (const field of ['language', 'signals.pastes[0].at', 'signals.pastes[0].chars', 'signals.pastes[0].lines', 'signals.clipboard']) assert.ok(fields.includes(field), `${field} in ${fields}`);
+    for (const field of ['language', 'signals.pastes[0].at', 'signals.pastes[0].chars', 'signals.pastes[0].lines', 'signals.clipboard'])
+      assert.ok(fields.includes(field), `${field} in ${fields}`);
     const tooMany = { pastes: Array.from({ length: 101 }, () => ({ at: 0, chars: 1, lines: 1 })), typingMs: 0, edits: 0 };
-    assert.equal((await call('POST', '/api/submissions', { user: alice, body: { problemId: 'sum', language: 'python', sourceCode: 'print(2)', signals: tooMany } })).status, 400);
+    assert.equal(
+      (
+        await call('POST', '/api/submissions', {
+          user: alice,
+          body: { problemId: 'sum', language: 'python', sourceCode: 'print(2)', signals: tooMany },
+        })
+      ).status,
+      400,
+    );
   });
 
   describe('staff views', () => {
@@ -136,11 +184,25 @@ describe('gateway: GitHub link and staff signal routes', function () {
 
     before(async () => {
       const save = (requestId: string, userId: string, source: string, at: string) =>
-        similarity.saveFingerprints({ requestId, userId, problemId, language: p.language, fingerprints: fingerprintSource(source, p.language), acceptedAt: at, sourceChars: source.length });
+        similarity.saveFingerprints({
+          requestId,
+          userId,
+          problemId,
+          language: p.language,
+          fingerprints: fingerprintSource(source, p.language),
+          acceptedAt: at,
+          sourceChars: source.length,
+        });
       await save(ids.first, 'carol', original(p), '2026-01-01T00:00:00.000Z');
       await save(ids.honest, 'dan', p.independent, '2026-01-01T01:00:00.000Z');
       await save(ids.copy, 'erin', reorderedCopy(p), '2026-01-02T00:00:00.000Z');
-      await similarity.saveSignals({ requestId: ids.copy, userId: 'erin', problemId, signals: { pastes: [{ at: 3000, chars: 900, lines: 30 }], typingMs: 4000, edits: 12 }, sourceChars: 1000 });
+      await similarity.saveSignals({
+        requestId: ids.copy,
+        userId: 'erin',
+        problemId,
+        signals: { pastes: [{ at: 3000, chars: 900, lines: 30 }], typingMs: 4000, edits: 12 },
+        sourceChars: 1000,
+      });
     });
 
     it('are for staff only', async () => {
@@ -166,7 +228,10 @@ describe('gateway: GitHub link and staff signal routes', function () {
       const r = await call('GET', `/api/staff/problems/${problemId}/clusters`, { user: 'judge,staff' });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.compared, 3);
-      assert.deepEqual(r.json.clusters.map((c: { members: Array<{ requestId: string }> }) => c.members.map((m) => m.requestId).sort()), [[ids.copy, ids.first].sort()]);
+      assert.deepEqual(
+        r.json.clusters.map((c: { members: Array<{ requestId: string }> }) => c.members.map((m) => m.requestId).sort()),
+        [[ids.copy, ids.first].sort()],
+      );
       assert.equal((await call('GET', `/api/staff/problems/${problemId}/clusters?threshold=2`, { user: 'judge,staff' })).status, 400);
     });
   });

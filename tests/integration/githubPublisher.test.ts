@@ -1,15 +1,33 @@
 /** The Octokit publisher against a local server that follows GitHub's contents API (tests/helpers/fakeGitHub.ts). */
 import assert from 'node:assert/strict';
 import { createLogger } from '../../core/src/log';
-import { commitMessage, OctokitPublisher, OctokitPublisherOptions, rateLimitWait } from '../../worker/src/solutions/github/octokitPublisher';
+import {
+  commitMessage,
+  OctokitPublisher,
+  OctokitPublisherOptions,
+  rateLimitWait,
+} from '../../worker/src/solutions/github/octokitPublisher';
 import { checkPathTemplate, DEFAULT_PATH_TEMPLATE, readmePath, renderPath } from '../../core/src/solutions/pathTemplate';
-import { AcceptedSolution, LinkInvalidError, PublishRejectedError, RateLimitedError, RepositoryLink } from '../../worker/src/solutions/github/port';
+import {
+  AcceptedSolution,
+  LinkInvalidError,
+  PublishRejectedError,
+  RateLimitedError,
+  RepositoryLink,
+} from '../../worker/src/solutions/github/port';
 import { FakeGitHub, startFakeGitHub } from '../helpers/fakeGitHub';
 
 const TOKEN = 'github_pat_11AAAAAAA0_secretTokenValueForTests';
 const solution: AcceptedSolution = {
-  requestId: 'req_abc', problemId: 'sum', language: 'python', extension: 'py', source: 'print(sum(map(int, input().split())))\n',
-  verdict: 'AC', executionTime: 41.6, memoryUsage: 9.5, acceptedAt: '2026-11-23T19:00:00.000Z',
+  requestId: 'req_abc',
+  problemId: 'sum',
+  language: 'python',
+  extension: 'py',
+  source: 'print(sum(map(int, input().split())))\n',
+  verdict: 'AC',
+  executionTime: 41.6,
+  memoryUsage: 9.5,
+  acceptedAt: '2026-11-23T19:00:00.000Z',
 };
 
 describe('GitHub publisher (contents API)', () => {
@@ -49,7 +67,10 @@ describe('GitHub publisher (contents API)', () => {
     assert.equal(outcome.url, `https://github.com/alice/solutions/commit/${commit.sha}`);
     assert.equal(commit.message, commitMessage(solution));
     assert.match(commit.message, /sum \(python\): AC, 42 ms, 9\.5 MB/);
-    assert.ok(github.requests.every((r) => r.authorization === `token ${TOKEN}`), 'every call authenticates with the token');
+    assert.ok(
+      github.requests.every((r) => r.authorization === `token ${TOKEN}`),
+      'every call authenticates with the token',
+    );
   });
 
   it('updates an existing file with its sha (200) and keeps an existing README', async () => {
@@ -102,33 +123,54 @@ describe('GitHub publisher (contents API)', () => {
 
   it('gives up on a path that keeps conflicting, and on other 422s', async () => {
     github.beforePut = (repo, path) => github.files.get(repo)!.set(path, `other ${Math.random()}\n`);
-    await assert.rejects(publisher({ maxConflictRetries: 2 }).publish(link, solution), (e: Error) => e instanceof PublishRejectedError && /409|does not match/.test(e.message));
+    await assert.rejects(
+      publisher({ maxConflictRetries: 2 }).publish(link, solution),
+      (e: Error) => e instanceof PublishRejectedError && /409|does not match/.test(e.message),
+    );
     github.beforePut = undefined;
     github.failNext.push({ status: 422, method: 'PUT', message: 'Validation Failed: path contains a malformed path component' });
     await assert.rejects(publisher().publish(link, { ...solution, problemId: 'other' }), PublishRejectedError);
   });
 
   it('401 Bad credentials marks the link invalid', async () => {
-    await assert.rejects(publisher().publish({ ...link, token: 'revoked-token' }, solution), (e: Error) => e instanceof LinkInvalidError && (e as LinkInvalidError).status === 401);
+    await assert.rejects(
+      publisher().publish({ ...link, token: 'revoked-token' }, solution),
+      (e: Error) => e instanceof LinkInvalidError && (e as LinkInvalidError).status === 401,
+    );
     assert.equal(github.commits.length, 0);
   });
 
   it('403 without a rate limit (a read-only token) and 404 (unknown repository) mark the link invalid', async () => {
     github.readOnlyTokens.add('read-only-token');
-    await assert.rejects(publisher().publish({ ...link, token: 'read-only-token' }, solution), (e: Error) => e instanceof LinkInvalidError && /403/.test(e.message));
-    await assert.rejects(publisher().publish({ ...link, repository: 'alice/missing' }, solution), (e: Error) => e instanceof LinkInvalidError && (e as LinkInvalidError).status === 404);
+    await assert.rejects(
+      publisher().publish({ ...link, token: 'read-only-token' }, solution),
+      (e: Error) => e instanceof LinkInvalidError && /403/.test(e.message),
+    );
+    await assert.rejects(
+      publisher().publish({ ...link, repository: 'alice/missing' }, solution),
+      (e: Error) => e instanceof LinkInvalidError && (e as LinkInvalidError).status === 404,
+    );
   });
 
   it('403 primary rate limit waits until x-ratelimit-reset, then continues', async () => {
     const reset = Date.parse('2026-11-23T19:00:00Z') / 1000 + 90;
-    github.failNext.push({ status: 403, message: 'API rate limit exceeded for user ID 1.', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } });
+    github.failNext.push({
+      status: 403,
+      message: 'API rate limit exceeded for user ID 1.',
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+    });
     const outcome = await publisher().publish(link, solution);
     assert.equal(outcome.kind, 'created');
     assert.deepEqual(sleeps, [90_000]);
   });
 
   it('429 secondary rate limit honours retry-after', async () => {
-    github.failNext.push({ status: 429, method: 'PUT', message: 'You have exceeded a secondary rate limit.', headers: { 'retry-after': '30' } });
+    github.failNext.push({
+      status: 429,
+      method: 'PUT',
+      message: 'You have exceeded a secondary rate limit.',
+      headers: { 'retry-after': '30' },
+    });
     await publisher().publish(link, solution);
     assert.deepEqual(sleeps, [30_000]);
     assert.equal(github.files.get('alice/solutions')!.get('sum/python/solution.py'), solution.source);
@@ -154,9 +196,14 @@ describe('GitHub publisher (contents API)', () => {
   });
 
   it('never writes the token to its log, whatever fails', async () => {
-    github.failNext.push({ status: 429, message: 'limit', headers: { 'retry-after': '1' } }, { status: 409, method: 'PUT', message: 'conflict' });
+    github.failNext.push(
+      { status: 429, message: 'limit', headers: { 'retry-after': '1' } },
+      { status: 409, method: 'PUT', message: 'conflict' },
+    );
     await publisher().publish(link, solution);
-    await publisher().publish({ ...link, token: TOKEN + 'x' }, solution).catch(() => undefined);
+    await publisher()
+      .publish({ ...link, token: TOKEN + 'x' }, solution)
+      .catch(() => undefined);
     assert.ok(logLines.length >= 2, 'the publisher logged something to check');
   });
 });
@@ -182,7 +229,10 @@ describe('GitHub path template and rate-limit waits', () => {
 
   it('orders the waits as GitHub documents: retry-after, then the reset time, then a growing minute', () => {
     const now = 1_000_000_000_000;
-    assert.equal(rateLimitWait({ 'retry-after': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 99) }, 1, now), 5000);
+    assert.equal(
+      rateLimitWait({ 'retry-after': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 99) }, 1, now),
+      5000,
+    );
     assert.equal(rateLimitWait({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 99) }, 1, now), 99_000);
     assert.equal(rateLimitWait({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 - 10) }, 1, now), 1000);
     assert.equal(rateLimitWait({}, 3, now), 240_000);

@@ -94,7 +94,9 @@ describe('schema migrations (numbered steps, schema_migrations)', function () {
     assert.ok(!(await tables(conn)).includes('webhook_deliveries'), 'step 5 not applied yet');
     await assert.rejects(
       requireMigrated(conn, 'the gateway'),
-      (e: Error) => /the gateway: the database lacks migration step 4 \(/.test(e.message) && new RegExp(`${LATEST_VERSION - 4} later step`).test(e.message),
+      (e: Error) =>
+        /the gateway: the database lacks migration step 4 \(/.test(e.message) &&
+        new RegExp(`${LATEST_VERSION - 4} later step`).test(e.message),
     );
     const before = await recorded(conn);
     const applied = await applyMigrations(conn);

@@ -50,7 +50,14 @@ describe('MySQL result store', function () {
 
   it('never replaces a final result: a failure after `completed` keeps `completed`', async () => {
     const requestId = id();
-    const meta = { requestId, userId: 'u', problemId: 'sum', language: 'python', requestHash: 'a'.repeat(64), sourceSha256: 'b'.repeat(64) };
+    const meta = {
+      requestId,
+      userId: 'u',
+      problemId: 'sum',
+      language: 'python',
+      requestHash: 'a'.repeat(64),
+      sourceSha256: 'b'.repeat(64),
+    };
     assert.equal(await store.beginAttempt(meta), 1);
     assert.deepEqual(await store.saveResult(meta, completed(requestId), 'c'.repeat(64)), completed(requestId));
     const kept = await store.saveResult({ ...meta, requestHash: 'd'.repeat(64) }, failed(requestId));
@@ -131,7 +138,11 @@ describe('MySQL result store', function () {
       });
       const applied = await old.migrate();
       const all = MIGRATIONS.map((m) => m.version);
-      assert.deepEqual(applied.map((m) => m.version), all, 'no step recorded yet: all of them run (each tolerates the old table)');
+      assert.deepEqual(
+        applied.map((m) => m.version),
+        all,
+        'no step recorded yet: all of them run (each tolerates the old table)',
+      );
       const migrated = await connectStore(old);
       try {
         assert.equal((await migrated.getRecord('req_old_done'))?.published, true, 'finished before the column existed: already published');

@@ -17,13 +17,30 @@ import { bearer, unitGatewayAuthDeps } from '../helpers/gatewayAuth';
 import { sharedS3 } from '../helpers/services';
 
 const problems = { list: async () => [], get: async () => undefined, exists: async () => false };
-const submissions = { submit: async () => ({ requestId: 'x', status: 'submitted' as const }), lookup: async () => undefined, events: async function* () {} };
+const submissions = {
+  submit: async () => ({ requestId: 'x', status: 'submitted' as const }),
+  lookup: async () => undefined,
+  events: async function* () {},
+};
 
 async function languagesFrom(languages?: () => Promise<OfferedLanguage[] | undefined>) {
-  const gateway = new Gateway({ submissions, problems, health: async () => ({ ok: true, checks: {} }), ...unitGatewayAuthDeps(), ...(languages ? { languages } : {}) }, {});
+  const gateway = new Gateway(
+    {
+      submissions,
+      problems,
+      health: async () => ({ ok: true, checks: {} }),
+      ...unitGatewayAuthDeps(),
+      ...(languages ? { languages } : {}),
+    },
+    {},
+  );
   await gateway.listen(0);
   try {
-    return ((await (await fetch(`${gateway.url}/api/languages`, { headers: await bearer('user_1') })).json()) as { languages: Array<{ id: string; label: string; version?: string }> }).languages;
+    return (
+      (await (await fetch(`${gateway.url}/api/languages`, { headers: await bearer('user_1') })).json()) as {
+        languages: Array<{ id: string; label: string; version?: string }>;
+      }
+    ).languages;
   } finally {
     await gateway.close();
   }
@@ -38,7 +55,12 @@ describe('languages offered by the executor in use', function () {
     judge0 = await startJudge0TestServer({ uidBase: 62950 });
     const executor = await createJudge0Executor({ baseUrl: judge0.baseUrl });
     const s3 = await sharedS3();
-    const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     const logs: string[] = [];
     let published!: () => void;
     const done = new Promise<void>((resolve) => (published = resolve));
@@ -55,7 +77,15 @@ describe('languages offered by the executor in use', function () {
     const served = await languagesFrom(s3OfferedLanguages(client, s3.bucket));
     assert.deepEqual(
       served.map((l) => `${l.id}: ${l.label}`),
-      ['python: Python (3.8.1)', 'javascript: JavaScript (Node.js 12.14.0)', 'c: C (GCC 9.2.0)', 'cpp: C++ (GCC 9.2.0)', 'java: Java (OpenJDK 13.0.1)', 'go: Go (1.13.5)', 'rust: Rust (1.40.0)'],
+      [
+        'python: Python (3.8.1)',
+        'javascript: JavaScript (Node.js 12.14.0)',
+        'c: C (GCC 9.2.0)',
+        'cpp: C++ (GCC 9.2.0)',
+        'java: Java (OpenJDK 13.0.1)',
+        'go: Go (1.13.5)',
+        'rust: Rust (1.40.0)',
+      ],
     );
     assert.equal(served.find((l) => l.id === 'java')?.version, 'OpenJDK 13.0.1');
   });
@@ -75,14 +105,32 @@ describe('languages offered by the executor in use', function () {
   it('shows plain labels, never a version, while nothing is published; only offered languages when something is', async () => {
     const plain = await languagesFrom();
     assert.equal(plain.length, LANGUAGE_IDS.length);
-    assert.ok(plain.every((l) => !/\d+\.\d|Java \d/.test(l.label)), JSON.stringify(plain));
+    assert.ok(
+      plain.every((l) => !/\d+\.\d|Java \d/.test(l.label)),
+      JSON.stringify(plain),
+    );
     const onlyJava = await languagesFrom(async () => [{ id: 'java', name: 'Java (OpenJDK 13.0.1)', version: 'OpenJDK 13.0.1' }]);
-    assert.deepEqual(onlyJava.map((l) => l.label), ['Java (OpenJDK 13.0.1)']);
+    assert.deepEqual(
+      onlyJava.map((l) => l.label),
+      ['Java (OpenJDK 13.0.1)'],
+    );
   });
 
   it('ignores a malformed or hostile document', () => {
     assert.equal(parseOfferedLanguages('not json'), undefined);
-    const doc = parseOfferedLanguages(JSON.stringify({ executor: 'judge0', languages: [{ id: 'cobol', name: 'x', version: '1' }, { id: 'c', name: 'C (GCC 9.2.0)', version: 'GCC 9.2.0' }, { id: 'java', name: 'y'.repeat(500), version: '' }] }));
-    assert.deepEqual(doc?.languages.map((l) => l.id), ['c']);
+    const doc = parseOfferedLanguages(
+      JSON.stringify({
+        executor: 'judge0',
+        languages: [
+          { id: 'cobol', name: 'x', version: '1' },
+          { id: 'c', name: 'C (GCC 9.2.0)', version: 'GCC 9.2.0' },
+          { id: 'java', name: 'y'.repeat(500), version: '' },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      doc?.languages.map((l) => l.id),
+      ['c'],
+    );
   });
 });

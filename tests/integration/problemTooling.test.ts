@@ -50,7 +50,10 @@ describe('grading-stack problem (CLI)', function () {
       'testcases/1.in': '1',
       'testcases/3.in': '3',
       'testcases/3.out': '3',
-      'testcases/manifest.json': JSON.stringify({ checker: { type: 'testlib', source: 'checker.cpp' }, subtasks: [{ name: 'a', cases: '1', points: 10 }] }),
+      'testcases/manifest.json': JSON.stringify({
+        checker: { type: 'testlib', source: 'checker.cpp' },
+        subtasks: [{ name: 'a', cases: '1', points: 10 }],
+      }),
       'testcases/checker.cpp': 'int main( {',
       'solutions/fast.py': 'print(1)',
     });
@@ -59,7 +62,12 @@ describe('grading-stack problem (CLI)', function () {
     assert.match(stdout, /^any-pair: ok$/m);
     assert.match(stdout, /^broken: INVALID$/m);
     // (The checker is compiled only once the rest of the test set is valid: see the next test.)
-    for (const problem of [/1\.in has no 1\.out/, /case 2 is missing/, /no subtask covers case\(s\) 3/, /solutions\/fast\.py: the name promises no verdict/]) {
+    for (const problem of [
+      /1\.in has no 1\.out/,
+      /case 2 is missing/,
+      /no subtask covers case\(s\) 3/,
+      /solutions\/fast\.py: the name promises no verdict/,
+    ]) {
       assert.match(stdout, problem);
     }
   });
@@ -107,7 +115,10 @@ describe('grading-stack problem (CLI)', function () {
     const store = new S3Store({ bucket: s3.bucket, cacheDir: path.join(work, 'cache'), client });
     const uri = `s3://${s3.bucket}/problems/pair/testcases/`;
     const v1 = await store.readTestSet(uri);
-    assert.deepEqual(v1.cases.map((c) => c.expected), ['3\n']);
+    assert.deepEqual(
+      v1.cases.map((c) => c.expected),
+      ['3\n'],
+    );
     const catalog = new S3ProblemCatalog(client, s3.bucket, { cacheTtlMs: 0 });
     const details = await catalog.get('pair');
     assert.equal(details?.testCaseCount, 1);
@@ -127,7 +138,10 @@ describe('grading-stack problem (CLI)', function () {
     const second = await push();
     assert.equal(second.code, 0, second.stderr);
     const v2 = await store.readTestSet(uri);
-    assert.deepEqual(v2.cases.map((c) => c.expected), ['3\n', '4\n']);
+    assert.deepEqual(
+      v2.cases.map((c) => c.expected),
+      ['3\n', '4\n'],
+    );
     assert.notEqual(v2.version, v1.version);
 
     async function listKeys(): Promise<string[]> {
@@ -141,7 +155,8 @@ describe('grading-stack problem (CLI)', function () {
     const env = s3.env();
     const client = s3Client(s3);
     const keepFlag = (keep?: string) => (keep ? ['--keep', keep] : []);
-    const push = (keep?: string) => cli(['problem', 'push', dir, '--bucket', s3.bucket, '--endpoint', env.S3_ENDPOINT, ...keepFlag(keep)], env);
+    const push = (keep?: string) =>
+      cli(['problem', 'push', dir, '--bucket', s3.bucket, '--endpoint', env.S3_ENDPOINT, ...keepFlag(keep)], env);
     const versions: string[] = [];
     for (let i = 1; i <= 4; i++) {
       writeProblem(path.join(dir, 'kept'), { 'testcases/1.in': `${i} 0\n`, 'testcases/1.out': `${i}\n` });
@@ -157,7 +172,10 @@ describe('grading-stack problem (CLI)', function () {
     // --keep 2: the live version and the one before it; the default (3) kept three until then.
     assert.deepEqual(await stored(), [versions[3], versions[2]].sort());
     const store = new S3Store({ bucket: s3.bucket, cacheDir: path.join(work, 'cache-keep'), client });
-    assert.deepEqual((await store.readTestSet(`s3://${s3.bucket}/problems/kept/testcases/`)).cases.map((c) => c.expected), ['4\n']);
+    assert.deepEqual(
+      (await store.readTestSet(`s3://${s3.bucket}/problems/kept/testcases/`)).cases.map((c) => c.expected),
+      ['4\n'],
+    );
     // --keep 1 with the live version pushed again: only the live version stays.
     const again = await push('1');
     assert.equal(again.code, 0, again.stderr);

@@ -24,9 +24,12 @@ describe('accepted-solutions results consumer', function () {
     await session?.close();
   });
 
-  it('retries at the handler\'s time, acks when done, and drops malformed results', async () => {
+  it("retries at the handler's time, acks when done, and drops malformed results", async () => {
     const seen: string[] = [];
-    const outcomes: HandleOutcome[] = [{ kind: 'retry', retryAt: Date.now() + 200, reason: 'rate limited' }, { kind: 'done', fingerprinted: true, github: 'committed' }];
+    const outcomes: HandleOutcome[] = [
+      { kind: 'retry', retryAt: Date.now() + 200, reason: 'rate limited' },
+      { kind: 'done', fingerprinted: true, github: 'committed' },
+    ];
     let finished!: () => void;
     const allDone = new Promise<void>((resolve) => (finished = resolve));
     const handler = {
@@ -41,7 +44,9 @@ describe('accepted-solutions results consumer', function () {
     consumer.start();
     await session.send(queue, 'not json', { persistent: 'true' });
     const result: GradingResult = {
-      requestId: 'req_consumer1', status: 'completed', timestamp: new Date().toISOString(),
+      requestId: 'req_consumer1',
+      status: 'completed',
+      timestamp: new Date().toISOString(),
       result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [{ case: 1, status: 'AC', time: 1, memory: 1 }] },
     };
     await session.send(queue, JSON.stringify(result), { persistent: 'true' });

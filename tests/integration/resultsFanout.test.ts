@@ -40,7 +40,7 @@ describe('grading-results fan-out to the accepted-solutions process (real Active
     await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));
   });
 
-  it('defaults the solutions process to the broker\'s copy', () => {
+  it("defaults the solutions process to the broker's copy", () => {
     assert.equal(DEFAULT_RESULTS_QUEUE, QUEUES.solutionsResults, 'the worker image keeps its own copy of the name');
   });
 
@@ -60,15 +60,28 @@ describe('grading-results fan-out to the accepted-solutions process (real Active
     const { endpoints, ca } = broker.connectOptions();
     const session = await BrokerSession.open({ endpoints, ca, username: SOLUTIONS.username, password: SOLUTIONS.password });
     const consumer = new ResultsConsumer(session, handler, { destination: `/queue/${DEFAULT_RESULTS_QUEUE}` });
-    open.push({ close: async () => { await consumer.stop(); await session.close(); } });
+    open.push({
+      close: async () => {
+        await consumer.stop();
+        await session.close();
+      },
+    });
     consumer.start();
 
     const worker = await as(WORKER);
     const ids = Array.from({ length: count }, (_, i) => `req_fanout_${i}`);
     for (const requestId of ids) {
       const result: GradingResult = {
-        requestId, status: 'completed', timestamp: new Date().toISOString(),
-        result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [{ case: 1, status: 'AC', time: 1, memory: 1 }] },
+        requestId,
+        status: 'completed',
+        timestamp: new Date().toISOString(),
+        result: {
+          verdict: 'AC',
+          score: 100,
+          executionTime: 1,
+          memoryUsage: 1,
+          testResults: [{ case: 1, status: 'AC', time: 1, memory: 1 }],
+        },
       };
       await worker.send(`/queue/${QUEUES.results}`, JSON.stringify(result), { persistent: 'true' });
     }

@@ -42,10 +42,16 @@ describe('OpenAiReviewer', () => {
 
   it('does not retry a rejected key, and the error does not contain the key', async () => {
     const reviewer = new OpenAiReviewer({ baseUrl: server.baseUrl, model: 'm', apiKey: 'sk-wrong-key', sleep: noSleep });
-    await assert.rejects(reviewer.review(input), (e: Error) => e instanceof ReviewServiceError && (e as ReviewServiceError).status === 401 && !e.message.includes('sk-wrong-key'));
+    await assert.rejects(
+      reviewer.review(input),
+      (e: Error) => e instanceof ReviewServiceError && (e as ReviewServiceError).status === 401 && !e.message.includes('sk-wrong-key'),
+    );
   });
 
   it('fails clearly when it is not configured', () => {
-    assert.throws(() => new OpenAiReviewer({ baseUrl: server.baseUrl }), (e: Error) => e instanceof ReviewNotConfiguredError && /missing model, apiKey/.test(e.message));
+    assert.throws(
+      () => new OpenAiReviewer({ baseUrl: server.baseUrl }),
+      (e: Error) => e instanceof ReviewNotConfiguredError && /missing model, apiKey/.test(e.message),
+    );
   });
 });

@@ -49,15 +49,35 @@ describe('accepted-solutions process', function () {
     process.env.AWS_SECRET_ACCESS_KEY = localS3.env().AWS_SECRET_ACCESS_KEY;
     github = await startFakeGitHub([token]);
     github.addRepository('bob/ac');
-    const env = { ...broker.env(), ...db.env(), ...localS3.env(), SOLUTIONS_TOKEN_KEY: key, GITHUB_API_URL: github.baseUrl, SOLUTIONS_RESULTS_QUEUE: queue };
+    const env = {
+      ...broker.env(),
+      ...db.env(),
+      ...localS3.env(),
+      SOLUTIONS_TOKEN_KEY: key,
+      GITHUB_API_URL: github.baseUrl,
+      SOLUTIONS_RESULTS_QUEUE: queue,
+    };
     const config = parseSolutionsConfig(env);
-    running = await startSolutions(config, createLogger({}, 'debug', (l) => logLines.push(l)));
+    running = await startSolutions(
+      config,
+      createLogger({}, 'debug', (l) => logLines.push(l)),
+    );
     sender = await BrokerSession.open({ ...broker.connectOptions() });
     store = await MysqlResultStore.connect({ ...config.db });
-    s3 = new S3Client({ region: 'us-east-1', endpoint: localS3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: localS3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     bucket = localS3.bucket;
     const solutions = await MysqlSolutionStore.create(store.pool);
-    await solutions.saveLink({ userId: 'bob', repository: 'bob/ac', pathTemplate: '{problemId}/{language}/solution.{ext}', tokenSealed: await new LocalEnvelopeEncryptor(key, 'v1').encrypt(token, 'bob') });
+    await solutions.saveLink({
+      userId: 'bob',
+      repository: 'bob/ac',
+      pathTemplate: '{problemId}/{language}/solution.{ext}',
+      tokenSealed: await new LocalEnvelopeEncryptor(key, 'v1').encrypt(token, 'bob'),
+    });
   });
 
   after(async () => {
@@ -65,7 +85,10 @@ describe('accepted-solutions process', function () {
     await sender?.close();
     await store?.close();
     await github?.close();
-    for (const [name, value] of [['AWS_ACCESS_KEY_ID', savedCredentials.id], ['AWS_SECRET_ACCESS_KEY', savedCredentials.secret]] as const) {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', savedCredentials.id],
+      ['AWS_SECRET_ACCESS_KEY', savedCredentials.secret],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -77,11 +100,27 @@ describe('accepted-solutions process', function () {
     const requestId = `req_${randomBytes(8).toString('hex')}`;
     const source = `a, b = map(int, input().split())\nprint(a + b)  # ${requestId}\n`;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `submissions/${requestId}/solution.py`, Body: source }));
-    const metadata = { requestId, userId: 'bob', problemId: 'sum', language: 'python', priority: false, sourceBytes: source.length, submittedAt: new Date().toISOString() };
+    const metadata = {
+      requestId,
+      userId: 'bob',
+      problemId: 'sum',
+      language: 'python',
+      priority: false,
+      sourceBytes: source.length,
+      submittedAt: new Date().toISOString(),
+    };
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `submissions/${requestId}/metadata.json`, Body: JSON.stringify(metadata) }));
     const result: GradingResult = {
-      requestId, status: 'completed', timestamp: new Date().toISOString(),
-      result: { verdict, score: verdict === 'AC' ? 100 : 0, executionTime: 20, memoryUsage: 9, testResults: [{ case: 1, status: verdict, time: 20, memory: 9 }] },
+      requestId,
+      status: 'completed',
+      timestamp: new Date().toISOString(),
+      result: {
+        verdict,
+        score: verdict === 'AC' ? 100 : 0,
+        executionTime: 20,
+        memoryUsage: 9,
+        testResults: [{ case: 1, status: verdict, time: 20, memory: 9 }],
+      },
     };
     await sender.send(`/queue/${queue}`, JSON.stringify(result), { persistent: 'true', 'correlation-id': requestId });
     return requestId;

@@ -21,7 +21,7 @@ describe('local services: TLS on every hop', function () {
   });
 
   describe('ActiveMQ STOMP', () => {
-    it('accepts stomp+ssl from a client that trusts the services\' CA', async () => {
+    it("accepts stomp+ssl from a client that trusts the services' CA", async () => {
       const { endpoints, ...options } = broker.connectOptions();
       const connection = await StompConnection.open(endpoints[0], { ...options, heartbeatMs: 0 });
       assert.ok(connection.isOpen);
@@ -44,7 +44,7 @@ describe('local services: TLS on every hop', function () {
   });
 
   describe('MariaDB', () => {
-    it('accepts a TLS login that verifies the server against the services\' CA', async () => {
+    it("accepts a TLS login that verifies the server against the services' CA", async () => {
       const conn = await mysql.createConnection(db.connectionOptions());
       try {
         const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_version'");
@@ -67,7 +67,7 @@ describe('local services: TLS on every hop', function () {
       }
     });
 
-    it('is refused by the worker\'s store when no CA is named: it then trusts only the Amazon RDS bundle', async () => {
+    it("is refused by the worker's store when no CA is named: it then trusts only the Amazon RDS bundle", async () => {
       const { host, port, database, user, password } = db.connectionOptions();
       const untrusted = MysqlResultStore.connect({ host, port, database, user, password });
       await assert.rejects(untrusted, /self[- ]signed certificate|unable to (get|verify)/);

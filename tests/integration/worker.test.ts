@@ -107,7 +107,12 @@ describe('grading worker (integration)', function () {
   it('grades wrong answers, compile errors and time limits', async () => {
     const wa = await submit({ problemId: 'sum', language: 'python', source: solution('sum/wrong-answer.py') });
     const ce = await submit({ problemId: 'sum', language: 'c', source: solution('sum/compile-error.c') });
-    const tle = await submit({ problemId: 'max-subarray', language: 'python', source: solution('max-subarray/time-limit.py'), timeLimit: 1000 });
+    const tle = await submit({
+      problemId: 'max-subarray',
+      language: 'python',
+      source: solution('max-subarray/time-limit.py'),
+      timeLimit: 1000,
+    });
     assert.equal((await resultOf(wa.requestId)).result.verdict, 'WA');
     const ceResult = await resultOf(ce.requestId);
     assert.equal(ceResult.result.verdict, 'CE');
@@ -138,7 +143,9 @@ describe('grading worker (integration)', function () {
     const badLang = { ...request, requestId: `${request.requestId}_lang`, language: 'cobol' };
     await conn.send('/queue/grading-requests', JSON.stringify(badLang), { persistent: 'true' });
     const { timeLimit: _omit, ...noLimit } = request;
-    await conn.send('/queue/grading-requests', JSON.stringify({ ...noLimit, requestId: `${request.requestId}_nolimit` }), { persistent: 'true' });
+    await conn.send('/queue/grading-requests', JSON.stringify({ ...noLimit, requestId: `${request.requestId}_nolimit` }), {
+      persistent: 'true',
+    });
     const brokenId = `${request.requestId}_broken`;
     await conn.send('/queue/grading-requests', `{"requestId": "${brokenId}", "userId": `, { persistent: 'true' });
 
@@ -233,7 +240,12 @@ describe('grading worker (integration)', function () {
     // Other fields under the same id.
     await conn.send('/queue/grading-requests', JSON.stringify({ ...request, timeLimit: request.timeLimit + 1000 }), { persistent: 'true' });
     // Same fields, other code at the same source key.
-    await prepareRequest(s3, { requestId: request.requestId, problemId: 'sum', language: 'python', source: solution('sum/wrong-answer.py') });
+    await prepareRequest(s3, {
+      requestId: request.requestId,
+      problemId: 'sum',
+      language: 'python',
+      source: solution('sum/wrong-answer.py'),
+    });
     await conn.send('/queue/grading-requests', JSON.stringify(request), { persistent: 'true' });
 
     const all = await results.waitFor((m) => m.headers['correlation-id'] === request.requestId, 60_000, 3);
@@ -247,7 +259,10 @@ describe('grading worker (integration)', function () {
     assert.match(reused.map((r) => r.error).join('\n'), /the fields differ/);
     assert.match(reused.map((r) => r.error).join('\n'), /the source differs/);
     const dead = await dlq.waitFor((m) => m.headers['correlation-id'] === request.requestId, 30_000, 2);
-    assert.deepEqual(dead.map((m) => m.headers.grading_error_reason), ['request-id-reused', 'request-id-reused']);
+    assert.deepEqual(
+      dead.map((m) => m.headers.grading_error_reason),
+      ['request-id-reused', 'request-id-reused'],
+    );
     const [row] = await dbRows(db, request.requestId);
     assert.equal(row.status, 'completed', 'the first request keeps its row');
     assert.deepEqual(typeof row.result_json === 'string' ? JSON.parse(row.result_json) : row.result_json, first);
@@ -255,22 +270,40 @@ describe('grading worker (integration)', function () {
     // Progress events of one publisher arrive in order: once a later request's final event is in, a reuse's would be too.
     const later = await submit({ problemId: 'sum', language: 'python', source: 'print(3)  # after reuse' });
     await progress.waitFor((m) => m.headers['correlation-id'] === later.requestId && JSON.parse(m.body).type === 'final');
-    const finals = progress.forRequest(request.requestId).map((m) => JSON.parse(m.body)).filter((e) => e.type === 'final');
-    assert.deepEqual(finals.map((e) => e.result.status), ['completed'], 'watchers of the first request see only its result');
+    const finals = progress
+      .forRequest(request.requestId)
+      .map((m) => JSON.parse(m.body))
+      .filter((e) => e.type === 'final');
+    assert.deepEqual(
+      finals.map((e) => e.result.status),
+      ['completed'],
+      'watchers of the first request see only its result',
+    );
   });
 
-  it('sends the result to reply-to as well, correlated by the request\'s correlation-id or message-id', async () => {
+  it("sends the result to reply-to as well, correlated by the request's correlation-id or message-id", async () => {
     const replies = new Inbox(conn, '/queue/site-replies');
-    const withCorrelation = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: solution('sum/accepted.py') + '\n# reply 1\n' });
-    await conn.send('/queue/grading-requests', JSON.stringify(withCorrelation), { persistent: 'true', 'reply-to': '/queue/site-replies', 'correlation-id': 'site-corr-1' });
+    const withCorrelation = await prepareRequest(s3, {
+      problemId: 'sum',
+      language: 'python',
+      source: solution('sum/accepted.py') + '\n# reply 1\n',
+    });
+    await conn.send('/queue/grading-requests', JSON.stringify(withCorrelation), {
+      persistent: 'true',
+      'reply-to': '/queue/site-replies',
+      'correlation-id': 'site-corr-1',
+    });
     const [reply] = await replies.waitFor((m) => m.headers['correlation-id'] === 'site-corr-1');
     assert.deepEqual(JSON.parse(reply.body), await resultOf(withCorrelation.requestId));
     assert.equal(reply.headers.grading_request_id, withCorrelation.requestId);
 
     const withoutCorrelation = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(' });
-    await conn.send('/queue/grading-requests', JSON.stringify(withoutCorrelation), { persistent: 'true', 'reply-to': '/queue/site-replies' });
+    await conn.send('/queue/grading-requests', JSON.stringify(withoutCorrelation), {
+      persistent: 'true',
+      'reply-to': '/queue/site-replies',
+    });
     const [answer] = await replies.waitFor((m) => m.headers.grading_request_id === withoutCorrelation.requestId);
-    assert.match(answer.headers['correlation-id'], /^ID:/, 'the request\'s message-id');
+    assert.match(answer.headers['correlation-id'], /^ID:/, "the request's message-id");
 
     // A reply-to naming the request queue is ignored (it would come back as a request).
     const looping = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'print(2)' });
@@ -308,7 +341,10 @@ describe('grading worker (integration)', function () {
     blockers.push(await submit(slow('blocker p'), 'grading-priority'));
     await waitUntil(() => dispatched('grading-priority') === 1, 'the worker started grading the second blocker');
     const normal = await submit({ problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # n' });
-    const urgent = await submit({ problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # p' }, 'grading-priority');
+    const urgent = await submit(
+      { problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # p' },
+      'grading-priority',
+    );
     await waitUntil(() => received('grading-requests') === 2 && received('grading-priority') === 2, 'both requests wait in the worker');
     await resultOf(normal.requestId);
     await resultOf(urgent.requestId);
@@ -322,8 +358,16 @@ describe('grading worker (integration)', function () {
 
   it('honours message priority within grading-requests (JMSPriority / STOMP priority)', async () => {
     await worker.stop('SIGTERM');
-    const low = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # low' });
-    const high = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: 'a,b=map(int,input().split())\nprint(a+b) # high' });
+    const low = await prepareRequest(s3, {
+      problemId: 'sum',
+      language: 'python',
+      source: 'a,b=map(int,input().split())\nprint(a+b) # low',
+    });
+    const high = await prepareRequest(s3, {
+      problemId: 'sum',
+      language: 'python',
+      source: 'a,b=map(int,input().split())\nprint(a+b) # high',
+    });
     await conn.send('/queue/grading-requests', JSON.stringify(low), { persistent: 'true', priority: '1' });
     await conn.send('/queue/grading-requests', JSON.stringify(high), { persistent: 'true', priority: '9' });
     worker = await startWorker({ broker, db, s3 }, { WORKER_CONCURRENCY: '1' });
@@ -334,7 +378,12 @@ describe('grading worker (integration)', function () {
   });
 
   it('loses nothing when killed mid-grading: a new worker stores the result exactly once', async () => {
-    const request = await submit({ problemId: 'max-subarray', language: 'python', source: solution('max-subarray/time-limit.py'), timeLimit: 3000 });
+    const request = await submit({
+      problemId: 'max-subarray',
+      language: 'python',
+      source: solution('max-subarray/time-limit.py'),
+      timeLimit: 3000,
+    });
     await progress.waitFor((m) => m.headers['correlation-id'] === request.requestId, 60_000);
     await worker.stop('SIGKILL');
     assert.equal(results.forRequest(request.requestId).length, 0, 'no result before the kill');
@@ -353,7 +402,12 @@ describe('grading worker (integration)', function () {
   });
 
   it('recovers when the broker restarts mid-run', async () => {
-    const request = await submit({ problemId: 'max-subarray', language: 'python', source: solution('max-subarray/time-limit.py') + '\n# restart\n', timeLimit: 3000 });
+    const request = await submit({
+      problemId: 'max-subarray',
+      language: 'python',
+      source: solution('max-subarray/time-limit.py') + '\n# restart\n',
+      timeLimit: 3000,
+    });
     await progress.waitFor((m) => m.headers['correlation-id'] === request.requestId, 60_000);
     await conn.close();
     await broker.restart();
@@ -369,11 +423,19 @@ describe('grading worker (integration)', function () {
   });
 
   it('drains in-flight work on SIGTERM and exits 0', async () => {
-    const request = await submit({ problemId: 'max-subarray', language: 'python', source: solution('max-subarray/time-limit.py') + '\n# drain\n', timeLimit: 2000 });
+    const request = await submit({
+      problemId: 'max-subarray',
+      language: 'python',
+      source: solution('max-subarray/time-limit.py') + '\n# drain\n',
+      timeLimit: 2000,
+    });
     await progress.waitFor((m) => m.headers['correlation-id'] === request.requestId, 60_000);
     const code = await worker.stop('SIGTERM');
     assert.equal(code, 0);
-    assert.equal(results.forRequest(request.requestId).length >= 1 || (await dbRows(db, request.requestId))[0]?.status === 'completed', true);
+    assert.equal(
+      results.forRequest(request.requestId).length >= 1 || (await dbRows(db, request.requestId))[0]?.status === 'completed',
+      true,
+    );
     assert.match(worker.output(), /worker drained/);
   });
 });

@@ -58,7 +58,14 @@ describe('grading worker: failure reasons', function () {
     await seedProblems(s3);
     [session, probe] = await Promise.all([0, 1].map(() => BrokerSession.open(broker.connectOptions())));
     const { ca } = db.connectionOptions().ssl;
-    results = await MysqlResultStore.connect({ host: '127.0.0.1', port: db.port, database: db.database, user: db.username, password: db.password, ca });
+    results = await MysqlResultStore.connect({
+      host: '127.0.0.1',
+      port: db.port,
+      database: db.database,
+      user: db.username,
+      password: db.password,
+      ca,
+    });
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'failure-reasons-'));
     probe.subscribe('/queue/grading-results', (body) => published.push(JSON.parse(body)));
     probe.subscribe('/queue/grading-dlq', (_body, headers) => deadLettered.push(headers));
@@ -101,7 +108,10 @@ describe('grading worker: failure reasons', function () {
     assert.equal(result.reason, 'internal-error');
     assert.match(String(result.error), /reading 'stdout'/);
     assert.equal(executorCalls, 1, 'graded once, not retried');
-    assert.deepEqual(logs.filter((l) => l.msg === 'transient failure; retrying'), []);
+    assert.deepEqual(
+      logs.filter((l) => l.msg === 'transient failure; retrying'),
+      [],
+    );
     assert.equal(deadLettered.find((h) => h['correlation-id'] === request.requestId)?.grading_error_reason, 'internal-error');
     assert.equal(JSON.parse(await readS3Text(s3, `results/${request.requestId}/result.json`)).reason, 'internal-error');
   });

@@ -25,7 +25,13 @@ describe('grading worker: a failure it cannot record', function () {
   this.timeout(60_000);
 
   it('is returned to the broker for redelivery, not dead-lettered and not held', async () => {
-    const [broker, db, s3] = await Promise.all([privateActiveMq('failure-recording', { broker: { maximumRedeliveries: 5, initialRedeliveryDelayMs: 1100, maximumRedeliveryDelayMs: 1200 } }), sharedMariaDb(), sharedS3()]);
+    const [broker, db, s3] = await Promise.all([
+      privateActiveMq('failure-recording', {
+        broker: { maximumRedeliveries: 5, initialRedeliveryDelayMs: 1100, maximumRedeliveryDelayMs: 1200 },
+      }),
+      sharedMariaDb(),
+      sharedS3(),
+    ]);
     const session = await BrokerSession.open(broker.connectOptions());
     const probe = await BrokerSession.open(broker.connectOptions());
     const { user, ssl, ...server } = db.connectionOptions();
@@ -46,7 +52,13 @@ describe('grading worker: a failure it cannot record', function () {
         environment: 'test',
         concurrency: 1,
         maxAttempts: 10,
-        destinations: { requests: '/queue/grading-requests', priority: '/queue/grading-priority', results: '/queue/grading-results', dlq: '/queue/grading-dlq', progress: '/topic/grading-progress' },
+        destinations: {
+          requests: '/queue/grading-requests',
+          priority: '/queue/grading-priority',
+          results: '/queue/grading-results',
+          dlq: '/queue/grading-dlq',
+          progress: '/topic/grading-progress',
+        },
         retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 10 },
       },
     );

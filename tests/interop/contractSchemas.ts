@@ -26,6 +26,8 @@ export function publishedValidators(): Record<'request' | 'result' | 'progress' 
 export function assertPublishedResult(result: unknown): void {
   const validate = publishedValidators().result;
   if (!validate(result)) {
-    throw new Error(`result violates docs/contracts/grading-result.schema.json: ${JSON.stringify(validate.errors)}\n${JSON.stringify(result)}`);
+    throw new Error(
+      `result violates docs/contracts/grading-result.schema.json: ${JSON.stringify(validate.errors)}\n${JSON.stringify(result)}`,
+    );
   }
 }

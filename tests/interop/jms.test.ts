@@ -84,7 +84,8 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
 
   before(async () => {
     const missing = JARS.filter((j) => !fs.existsSync(j));
-    if (missing.length) throw new Error(`missing ${missing.join(', ')}: apt-get install libactivemq-java (see scripts/install-system-deps.sh)`);
+    if (missing.length)
+      throw new Error(`missing ${missing.join(', ')}: apt-get install libactivemq-java (see scripts/install-system-deps.sh)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-jms-'));
     execFileSync('javac', ['-cp', JARS.join(':'), '-d', dir, SOURCE]);
     // The tier users too: the last test runs the site's client and the worker with their own rights.
@@ -92,7 +93,14 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     await seedProblems(s3);
     worker = await startWorker({ broker, db, s3 });
     const classpath = [dir, ...JARS].join(':');
-    proc = await LineProcess.start('java', ['-cp', classpath, 'GradingJmsClient', `tcp://127.0.0.1:${broker.openwirePort}`, broker.username, broker.password]);
+    proc = await LineProcess.start('java', [
+      '-cp',
+      classpath,
+      'GradingJmsClient',
+      `tcp://127.0.0.1:${broker.openwirePort}`,
+      broker.username,
+      broker.password,
+    ]);
     jms = new JmsClient(proc, dir);
   });
 
@@ -119,7 +127,7 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     assert.equal(published[0].correlationId, request.requestId);
   });
 
-  it('echoes the request\'s JMSCorrelationID on the reply', async () => {
+  it("echoes the request's JMSCorrelationID on the reply", async () => {
     const request = await prepareRequest(s3, { problemId: 'sum', language: 'python', source: ACCEPTED + '# jms 2\n' });
     await jms.send('correlated', JSON.stringify(request), { correlationId: 'site-order-42' });
     const reply = await jms.reply('correlated');
@@ -137,7 +145,10 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     assert.equal(reply.body.reason, 'schema-validation');
     assert.match(String(reply.body.error), /language: "cobol" is not one of/);
     assert.equal((await resultsFor(request.requestId)).length, 1);
-    const dead = await jms.browse('grading-dlq', `grading_request_id = '${request.requestId}' AND grading_error_reason = 'schema-validation'`);
+    const dead = await jms.browse(
+      'grading-dlq',
+      `grading_request_id = '${request.requestId}' AND grading_error_reason = 'schema-validation'`,
+    );
     assert.equal(dead.length, 1, 'selector-safe DLQ properties work in a JMS selector');
     assert.equal(dead[0].body, body, 'the DLQ keeps the original');
   });
@@ -152,7 +163,10 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     assert.equal(reply.body.reason, 'request-id-reused');
     const published = (await resultsFor(request.requestId)).map((m) => JSON.parse(m.body));
     assert.deepEqual(published.map((r) => r.status).sort(), ['completed', 'failed'], 'one outcome per request: the first and the reuse');
-    const dead = await jms.browse('grading-dlq', `grading_request_id = '${request.requestId}' AND grading_error_reason = 'request-id-reused'`);
+    const dead = await jms.browse(
+      'grading-dlq',
+      `grading_request_id = '${request.requestId}' AND grading_error_reason = 'request-id-reused'`,
+    );
     assert.equal(dead.length, 1);
   });
 
@@ -179,7 +193,10 @@ describe('interop: ActiveMQ JMS client over OpenWire', function () {
     assert.equal(published.length, 1);
     assert.equal(JSON.parse(published[0].body).status, 'completed');
     const lines = worker.output().split('\n');
-    assert.ok(lines.some((l) => l.includes('could not send the result to reply-to') && l.includes(orphan.requestId)), 'the reply was refused');
+    assert.ok(
+      lines.some((l) => l.includes('could not send the result to reply-to') && l.includes(orphan.requestId)),
+      'the reply was refused',
+    );
     const lost = lines.filter((l) => l.includes('broker connection lost') && !l.includes('"connection":"replies"'));
     assert.deepEqual(lost, [], 'a dead reply-to must not cost the consuming connection');
   });

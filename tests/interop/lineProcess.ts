@@ -32,7 +32,8 @@ export class LineProcess {
   async next(timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!this.lines.length) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`client exited (${this.child.exitCode}): ${this.stderr}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`client exited (${this.child.exitCode}): ${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`no answer from the client within ${timeoutMs} ms; stderr: ${this.stderr}`);
       await new Promise<void>((resolve) => {
         this.waiting = resolve;

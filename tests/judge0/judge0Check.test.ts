@@ -12,7 +12,11 @@ import { Judge0TestServer, startJudge0TestServer } from '../helpers/judge0TestSe
 const ROOT = path.join(__dirname, '../..');
 const run = promisify(execFile);
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  run(process.execPath, [path.join(ROOT, 'bin/grading-stack.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 24 }).then(
+  run(process.execPath, [path.join(ROOT, 'bin/grading-stack.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 24,
+  }).then(
     (r) => ({ ...r, code: 0 }),
     (e: { stdout: string; stderr: string; code: number }) => e,
   );
@@ -35,7 +39,10 @@ describe('grading-stack judge0-check', function () {
     assert.match(stdout, /language +AC +WA +CE +RE-segfault +TLE +MLE +OLE +libm +large-output +batch-20 +checker +interactive/);
     const passes = { c: 10, cpp: 12, java: 9 };
     for (const [language, n] of Object.entries(passes)) {
-      assert.deepEqual(row(stdout, language).filter((r) => r !== 'n/a'), Array(n).fill('pass'));
+      assert.deepEqual(
+        row(stdout, language).filter((r) => r !== 'n/a'),
+        Array(n).fill('pass'),
+      );
     }
     const interpreted = ['pass', 'pass', 'n/a', 'pass', 'pass', 'pass', 'pass', 'n/a', 'pass', 'pass'];
     assert.deepEqual(row(stdout, 'python'), [...interpreted, 'pass', 'pass']);

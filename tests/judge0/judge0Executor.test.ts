@@ -24,13 +24,27 @@ describe('Judge0 executor', function () {
     judge0 = await startJudge0TestServer({ authToken: 'tok', uidBase: 62200, ...opts });
     return judge0;
   };
-  const connect = (extra: Partial<Parameters<typeof createJudge0Executor>[0]> = {}) => createJudge0Executor({ baseUrl: judge0.baseUrl, authToken: 'tok', ...fast, ...extra });
-  const runOne = async (executor: Judge0Executor, language: Language, source: string, input = '', lim: Partial<ExecutionLimits> = {}): Promise<RunOutcome> => {
-    const report = await executor.execute({ id: `one-${language}`, language, source, cases: [{ index: 1, input }], limits: { ...limits, ...lim } });
+  const connect = (extra: Partial<Parameters<typeof createJudge0Executor>[0]> = {}) =>
+    createJudge0Executor({ baseUrl: judge0.baseUrl, authToken: 'tok', ...fast, ...extra });
+  const runOne = async (
+    executor: Judge0Executor,
+    language: Language,
+    source: string,
+    input = '',
+    lim: Partial<ExecutionLimits> = {},
+  ): Promise<RunOutcome> => {
+    const report = await executor.execute({
+      id: `one-${language}`,
+      language,
+      source,
+      cases: [{ index: 1, input }],
+      limits: { ...limits, ...lim },
+    });
     assert.equal(report.compile.ok, true, report.compile.output);
     return report.runs[0].outcome;
   };
-  const lastPosted = () => judge0.posted[judge0.posted.length - 1].body as { submissions?: Array<Record<string, unknown>> } & Record<string, unknown>;
+  const lastPosted = () =>
+    judge0.posted[judge0.posted.length - 1].body as { submissions?: Array<Record<string, unknown>> } & Record<string, unknown>;
 
   describe('languages and compiling', () => {
     it('resolves the newest Judge0 language for each of ours and reports names and versions as Judge0 does', async () => {
@@ -53,7 +67,8 @@ describe('Judge0 executor', function () {
     it('links C programs that use <math.h> (Judge0 compiles `gcc %s main.c` without -lm)', async () => {
       await start();
       const executor = await connect();
-      const source = '#include <math.h>\n#include <stdio.h>\nint main(){double x; if(scanf("%lf",&x)!=1) return 1; printf("%.3f\\n", sqrt(x) + cbrt(x));}';
+      const source =
+        '#include <math.h>\n#include <stdio.h>\nint main(){double x; if(scanf("%lf",&x)!=1) return 1; printf("%.3f\\n", sqrt(x) + cbrt(x));}';
       const outcome = await runOne(executor, 'c', source, '8\n');
       assert.deepEqual([outcome.status, outcome.stdout], ['exited', '4.828\n']);
       assert.match(String(lastPosted().submissions![0].compiler_options), /-O2 -std=c17 .*-lm/);
@@ -62,7 +77,8 @@ describe('Judge0 executor', function () {
     it('compiles C++ as C++17 like the local sandbox (GCC 9 defaults to gnu++14)', async () => {
       await start();
       const executor = await connect();
-      const source = '#include <cstdio>\n#include <optional>\n#include <utility>\nint main(){ auto [a, b] = std::pair<int,int>(2, 3); std::optional<int> o = a * b; std::printf("%d\\n", *o); }';
+      const source =
+        '#include <cstdio>\n#include <optional>\n#include <utility>\nint main(){ auto [a, b] = std::pair<int,int>(2, 3); std::optional<int> o = a * b; std::printf("%d\\n", *o); }';
       assert.equal((await runOne(executor, 'cpp', source)).stdout, '6\n');
       assert.equal(lastPosted().submissions![0].compiler_options, '-O2 -std=c++17');
     });
@@ -71,16 +87,42 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect();
       const go = 'package main\nimport "fmt"\nfunc main() { var n int; fmt.Scan(&n); a := []int{7}; fmt.Println(a[n]) }';
-      const rust = 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+      const rust =
+        'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
         'let n: usize = s.trim().parse().unwrap(); let a = vec![7]; println!("{}", a[n]); }';
-      for (const [language, source, id, panicCode] of [['go', go, 60, 2], ['rust', rust, 73, 101]] as const) {
-        const report = await executor.execute({ id: `lang-${language}`, language, source, cases: [{ index: 1, input: '0\n' }, { index: 2, input: '3\n' }], limits });
+      for (const [language, source, id, panicCode] of [
+        ['go', go, 60, 2],
+        ['rust', rust, 73, 101],
+      ] as const) {
+        const report = await executor.execute({
+          id: `lang-${language}`,
+          language,
+          source,
+          cases: [
+            { index: 1, input: '0\n' },
+            { index: 2, input: '3\n' },
+          ],
+          limits,
+        });
         assert.equal(report.compile.ok, true, report.compile.output);
-        assert.deepEqual(report.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]), [['exited', 0, '7\n'], ['exited', panicCode, '']], language);
+        assert.deepEqual(
+          report.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]),
+          [
+            ['exited', 0, '7\n'],
+            ['exited', panicCode, ''],
+          ],
+          language,
+        );
         assert.equal(lastPosted().submissions![0].language_id, id);
       }
       assert.equal(lastPosted().submissions![0].compiler_options, '-O --edition 2018 -C link-arg=-s');
-      const ce = await executor.execute({ id: 'ce-go', language: 'go', source: 'package main\nfunc main() { x := }', cases: sumCases(1), limits });
+      const ce = await executor.execute({
+        id: 'ce-go',
+        language: 'go',
+        source: 'package main\nfunc main() { x := }',
+        cases: sumCases(1),
+        limits,
+      });
       assert.equal(ce.compile.ok, false);
       assert.match(ce.compile.output, /main\.go:2/);
     });
@@ -88,10 +130,19 @@ describe('Judge0 executor', function () {
     it('keeps compiler warnings of a program that compiles', async () => {
       await start();
       const executor = await connect();
-      const report = await executor.execute({ id: 'warn', language: 'c', source: '#include <stdio.h>\n#warning "checked by the author"\nint main(){ puts("ok"); return 0; }', cases: sumCases(2), limits });
+      const report = await executor.execute({
+        id: 'warn',
+        language: 'c',
+        source: '#include <stdio.h>\n#warning "checked by the author"\nint main(){ puts("ok"); return 0; }',
+        cases: sumCases(2),
+        limits,
+      });
       assert.equal(report.compile.ok, true);
       assert.match(report.compile.output, /warning: #warning "checked by the author"/);
-      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['ok\n', 'ok\n']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.stdout),
+        ['ok\n', 'ok\n'],
+      );
     });
 
     it('reports a compile error once, with the compiler output', async () => {
@@ -105,12 +156,28 @@ describe('Judge0 executor', function () {
 
     it('retries without compiler_options when the server refuses them (422), and says so in the compile output', async () => {
       // The server restricts options to C++ but its /config_info does not say so (a proxy or patched build).
-      await start({ settings: { allowedLanguagesForCompilerOptions: ['C++'] }, configInfoOverrides: { allowed_languages_for_compile_options: [] } });
+      await start({
+        settings: { allowedLanguagesForCompilerOptions: ['C++'] },
+        configInfoOverrides: { allowed_languages_for_compile_options: [] },
+      });
       const notices: string[] = [];
       const executor = await connect({ onNotice: (m) => notices.push(m) });
       const before = judge0.created();
-      const report = await executor.execute({ id: 'opt', language: 'c', source: '#include <stdio.h>\nint main(){ puts("plain"); }', cases: sumCases(3), limits });
-      assert.deepEqual(report.runs.map((r) => [r.outcome.status, r.outcome.stdout]), [['exited', 'plain\n'], ['exited', 'plain\n'], ['exited', 'plain\n']]);
+      const report = await executor.execute({
+        id: 'opt',
+        language: 'c',
+        source: '#include <stdio.h>\nint main(){ puts("plain"); }',
+        cases: sumCases(3),
+        limits,
+      });
+      assert.deepEqual(
+        report.runs.map((r) => [r.outcome.status, r.outcome.stdout]),
+        [
+          ['exited', 'plain\n'],
+          ['exited', 'plain\n'],
+          ['exited', 'plain\n'],
+        ],
+      );
       assert.match(report.compile.output, /compiler options refused \(setting compiler options is only allowed for C\+\+\)/);
       assert.equal(judge0.created() - before, 3, 'each case created once');
       assert.ok(notices.some((n) => /refused compiler_options/.test(n)));
@@ -122,7 +189,13 @@ describe('Judge0 executor', function () {
     it('does not send compiler options the server reports as not allowed, and notes it', async () => {
       await start({ settings: { enableCompilerOptions: false } });
       const executor = await connect();
-      const report = await executor.execute({ id: 'noopt', language: 'cpp', source: '#include <cstdio>\nint main(){ std::puts("y"); }', cases: sumCases(1), limits });
+      const report = await executor.execute({
+        id: 'noopt',
+        language: 'cpp',
+        source: '#include <cstdio>\nint main(){ std::puts("y"); }',
+        cases: sumCases(1),
+        limits,
+      });
       assert.equal(report.runs[0].outcome.stdout, 'y\n');
       assert.match(report.compile.output, /does not allow compiler options/);
       assert.equal(lastPosted().submissions![0].compiler_options, undefined);
@@ -135,12 +208,27 @@ describe('Judge0 executor', function () {
       const executor = await connect();
       judge0.requests.length = 0;
       const seen: number[] = [];
-      const report = await executor.execute({ id: 'sum', language: 'python', source: SUM_PY, cases: sumCases(5), limits }, (r) => seen.push(r.index));
-      assert.deepEqual(report.runs.map((r) => [r.index, r.outcome.status, r.outcome.stdout]), [[1, 'exited', '0\n'], [2, 'exited', '2\n'], [3, 'exited', '4\n'], [4, 'exited', '6\n'], [5, 'exited', '8\n']]);
+      const report = await executor.execute({ id: 'sum', language: 'python', source: SUM_PY, cases: sumCases(5), limits }, (r) =>
+        seen.push(r.index),
+      );
+      assert.deepEqual(
+        report.runs.map((r) => [r.index, r.outcome.status, r.outcome.stdout]),
+        [
+          [1, 'exited', '0\n'],
+          [2, 'exited', '2\n'],
+          [3, 'exited', '4\n'],
+          [4, 'exited', '6\n'],
+          [5, 'exited', '8\n'],
+        ],
+      );
       assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5]);
       assert.equal(judge0.requests.filter((r) => r === 'POST /submissions/batch').length, 1);
       assert.ok(judge0.requests.filter((r) => r === 'GET /submissions/batch').length >= 1);
-      assert.equal(judge0.requests.filter((r) => r.startsWith('GET /submissions/') && r !== 'GET /submissions/batch').length, 0, 'no per-token polling');
+      assert.equal(
+        judge0.requests.filter((r) => r.startsWith('GET /submissions/') && r !== 'GET /submissions/batch').length,
+        0,
+        'no per-token polling',
+      );
     });
 
     it('splits more cases than the batch limit into several POSTs', async () => {
@@ -182,7 +270,13 @@ describe('Judge0 executor', function () {
     it('infers memory limit exceeded from exit 137 near the limit and from runtime messages', async () => {
       await start();
       const executor = await connect();
-      const c = await runOne(executor, 'c', '#include <stdlib.h>\n#include <string.h>\nint main(){for(;;){char*p=malloc(1<<20); if(p) memset(p,1,1<<20);}}', '', { memoryLimitMb: 64 });
+      const c = await runOne(
+        executor,
+        'c',
+        '#include <stdlib.h>\n#include <string.h>\nint main(){for(;;){char*p=malloc(1<<20); if(p) memset(p,1,1<<20);}}',
+        '',
+        { memoryLimitMb: 64 },
+      );
       assert.equal(c.status, 'memory-limit');
       const py = await runOne(executor, 'python', 'x = []\nwhile True: x.append(bytearray(1 << 20))', '', { memoryLimitMb: 64 });
       assert.equal(py.status, 'memory-limit');
@@ -204,7 +298,9 @@ describe('Judge0 executor', function () {
     it('passes a large output that the grader allows (3 MB under the default 16 MB limit): no false RE', async () => {
       await start();
       const executor = await connect();
-      const big = await runOne(executor, 'python', 'import sys\nsys.stdout.write("x" * 3000000 + "\\n")', '', { outputLimitBytes: 16 << 20 });
+      const big = await runOne(executor, 'python', 'import sys\nsys.stdout.write("x" * 3000000 + "\\n")', '', {
+        outputLimitBytes: 16 << 20,
+      });
       assert.equal(big.status, 'exited');
       assert.equal(big.stdout.length, 3000001);
     });
@@ -214,7 +310,7 @@ describe('Judge0 executor', function () {
       const executor = await connect();
       // Above Judge0's default max_file_size (1024 KB): the adapter must send its own.
       const lim = { outputLimitBytes: 2_000_000 };
-      const c = await runOne(executor, 'c', '#include <stdio.h>\nint main(){ for (int i = 0; i < 5000000; i++) putchar(\'x\'); }', '', lim);
+      const c = await runOne(executor, 'c', "#include <stdio.h>\nint main(){ for (int i = 0; i < 5000000; i++) putchar('x'); }", '', lim);
       assert.equal(c.status, 'output-limit', JSON.stringify({ ...c, stdout: c.stdout.length }));
       const py = await runOne(executor, 'python', 'print("x" * 5000000)', '', lim);
       assert.equal(py.status, 'output-limit');
@@ -226,12 +322,24 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect();
       judge0.gets.length = 0;
-      const report = await executor.execute({ id: 'heavy', language: 'python', source: SUM_PY, cases: sumCases(8), limits: { ...limits, outputLimitBytes: 16 << 20 } });
-      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n', '4\n', '6\n', '8\n', '10\n', '12\n', '14\n']);
+      const report = await executor.execute({
+        id: 'heavy',
+        language: 'python',
+        source: SUM_PY,
+        cases: sumCases(8),
+        limits: { ...limits, outputLimitBytes: 16 << 20 },
+      });
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.stdout),
+        ['0\n', '2\n', '4\n', '6\n', '8\n', '10\n', '12\n', '14\n'],
+      );
       const polls = judge0.gets.filter((g) => g.startsWith('/submissions/batch')).map((g) => new URL(g, 'http://x').searchParams);
       assert.ok(polls.some((q) => q.get('fields') === 'token,status'));
       const full = polls.filter((q) => q.get('fields')!.includes('stdout'));
-      assert.ok(full.length >= 2 && full.every((q) => q.get('tokens')!.split(',').length <= 5), full.map((q) => q.get('tokens')).join(' | '));
+      assert.ok(
+        full.length >= 2 && full.every((q) => q.get('tokens')!.split(',').length <= 5),
+        full.map((q) => q.get('tokens')).join(' | '),
+      );
     });
 
     it('keeps no more output per case than the limit needs', async () => {
@@ -247,14 +355,16 @@ describe('Judge0 executor', function () {
     it('runs Java as a multi-file program whose run script passes -Xmx, with the sandbox headroom on the box', async () => {
       await start();
       const executor = await connect();
-      const source = 'public class Main { public static void main(String[] a) { byte[] b = new byte[40 << 20]; b[7] = 1; System.out.println(b.length + b[7]); } }';
+      const source =
+        'public class Main { public static void main(String[] a) { byte[] b = new byte[40 << 20]; b[7] = 1; System.out.println(b.length + b[7]); } }';
       const ok = await runOne(executor, 'java', source, '', { memoryLimitMb: 64, timeLimitMs: 5000 });
       assert.deepEqual([ok.status, ok.stdout], ['exited', `${(40 << 20) + 1}\n`]);
       const sent = lastPosted().submissions![0];
       assert.equal(sent.language_id, 89);
       assert.equal(sent.memory_limit, (64 + 160) * 1024);
       assert.equal(sent.source_code, undefined);
-      const tooBig = 'public class Main { public static void main(String[] a) { byte[] b = new byte[100 << 20]; System.out.println(b.length); } }';
+      const tooBig =
+        'public class Main { public static void main(String[] a) { byte[] b = new byte[100 << 20]; System.out.println(b.length); } }';
       const mle = await runOne(executor, 'java', tooBig, '', { memoryLimitMb: 64, timeLimitMs: 5000 });
       assert.equal(mle.status, 'memory-limit', JSON.stringify(mle));
     });
@@ -272,7 +382,12 @@ describe('Judge0 executor', function () {
       await start({ settings: { enableAdditionalFiles: false }, configInfoOverrides: { enable_additional_files: true } });
       const notices: string[] = [];
       const executor = await connect({ onNotice: (m) => notices.push(m) });
-      assert.ok(notices.some((n) => /multi-file program \(language 89\) failed on this Judge0 .*additional_files: setting additional files is not allowed/.test(n)), notices.join('\n'));
+      assert.ok(
+        notices.some((n) =>
+          /multi-file program \(language 89\) failed on this Judge0 .*additional_files: setting additional files is not allowed/.test(n),
+        ),
+        notices.join('\n'),
+      );
       const ok = await runOne(executor, 'javascript', 'console.log("plain")');
       assert.equal(ok.stdout, 'plain\n');
       assert.equal(lastPosted().submissions![0].language_id, 63);
@@ -282,7 +397,13 @@ describe('Judge0 executor', function () {
       await start({ settings: { enableAdditionalFiles: false } });
       const notices: string[] = [];
       const executor = await connect({ onNotice: (m) => notices.push(m) });
-      const ok = await runOne(executor, 'java', 'public class Main { public static void main(String[] a) { System.out.println("hi"); } }', '', { memoryLimitMb: 64, timeLimitMs: 5000 });
+      const ok = await runOne(
+        executor,
+        'java',
+        'public class Main { public static void main(String[] a) { System.out.println("hi"); } }',
+        '',
+        { memoryLimitMb: 64, timeLimitMs: 5000 },
+      );
       assert.equal(ok.stdout, 'hi\n');
       assert.equal(lastPosted().submissions![0].language_id, 62);
       assert.equal(lastPosted().submissions![0].memory_limit, (64 + 160) * 1024);
@@ -300,7 +421,14 @@ describe('Judge0 executor', function () {
       assert.equal((await runOne(executor, 'c', math, '16\n')).stdout, '4.0\n');
       const big = await runOne(executor, 'python', 'import sys\nsys.stdout.write("z" * 3000000)', '', { outputLimitBytes: 16 << 20 });
       assert.deepEqual([big.status, big.stdout.length], ['exited', 3_000_000]);
-      assert.equal((await runOne(executor, 'java', 'public class Main { public static void main(String[] a) { System.out.println(7); } }', '', { timeLimitMs: 5000 })).stdout, '7\n');
+      assert.equal(
+        (
+          await runOne(executor, 'java', 'public class Main { public static void main(String[] a) { System.out.println(7); } }', '', {
+            timeLimitMs: 5000,
+          })
+        ).stdout,
+        '7\n',
+      );
     });
 
     it('submits one by one when batching is disabled (400 on /batch), as /config_info says', async () => {
@@ -308,7 +436,10 @@ describe('Judge0 executor', function () {
       const executor = await connect();
       judge0.requests.length = 0;
       const report = await executor.execute({ id: 'single', language: 'python', source: SUM_PY, cases: sumCases(3), limits });
-      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n', '4\n']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.stdout),
+        ['0\n', '2\n', '4\n'],
+      );
       assert.equal(judge0.requests.filter((r) => r.includes('/batch')).length, 0);
       assert.equal(judge0.requests.filter((r) => r === 'POST /submissions').length, 3);
     });
@@ -317,7 +448,10 @@ describe('Judge0 executor', function () {
       await start({ settings: { enableBatchedSubmissions: false }, configInfoOverrides: { enable_batched_submissions: true } });
       const executor = await connect();
       const report = await executor.execute({ id: 'fallback', language: 'python', source: SUM_PY, cases: sumCases(2), limits });
-      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.stdout),
+        ['0\n', '2\n'],
+      );
       assert.equal(executor.batchSize, 1);
     });
 
@@ -327,7 +461,10 @@ describe('Judge0 executor', function () {
       const before = judge0.created();
       judge0.faults.rejectItems = { count: 1, errors: { stdin: ['is invalid'] } };
       const report = await executor.execute({ id: 'mixed', language: 'python', source: SUM_PY, cases: sumCases(3), limits });
-      assert.deepEqual(report.runs.map((r) => r.outcome.status), ['internal-error', 'exited', 'exited']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.status),
+        ['internal-error', 'exited', 'exited'],
+      );
       assert.match(report.runs[0].outcome.message ?? '', /rejected case 1: stdin: is invalid/);
       assert.equal(judge0.created() - before, 2);
     });
@@ -336,7 +473,12 @@ describe('Judge0 executor', function () {
       await start({ settings: { maintenanceMode: true, maintenanceMessage: 'back soon', enableBatchedSubmissions: false } });
       const executor = await connect({ maintenanceRetryMs: 12_345 });
       await assert.rejects(executor.execute({ id: 'm', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), (e: Error) => {
-        return e instanceof Judge0MaintenanceError && e instanceof ExecutorUnavailableError && e.retryAfterMs === 12_345 && /back soon/.test(e.message);
+        return (
+          e instanceof Judge0MaintenanceError &&
+          e instanceof ExecutorUnavailableError &&
+          e.retryAfterMs === 12_345 &&
+          /back soon/.test(e.message)
+        );
       });
     });
 
@@ -358,7 +500,10 @@ describe('Judge0 executor', function () {
       assert.equal(waitsWhileFull, 1, 'it waited once while the queue was full, then resubmitted');
       judge0.settings.maxQueueSize = 0;
       const hurried = await connect({ jobDeadlineMs: 200 });
-      await assert.rejects(hurried.execute({ id: 'q2', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), Judge0QueueFullError);
+      await assert.rejects(
+        hurried.execute({ id: 'q2', language: 'python', source: SUM_PY, cases: sumCases(1), limits }),
+        Judge0QueueFullError,
+      );
     });
 
     it('retries a case that ended in Internal Error, then reports IE if it persists', async () => {
@@ -366,7 +511,10 @@ describe('Judge0 executor', function () {
       const executor = await connect({ internalErrorRetries: 1 });
       judge0.faults.forceStatus = { count: 1, status: 13 };
       const recovered = await executor.execute({ id: 'ie', language: 'python', source: SUM_PY, cases: sumCases(2), limits });
-      assert.ok(recovered.runs.every((r) => r.outcome.status === 'exited'), JSON.stringify(recovered.runs));
+      assert.ok(
+        recovered.runs.every((r) => r.outcome.status === 'exited'),
+        JSON.stringify(recovered.runs),
+      );
       judge0.faults.forceStatus = { count: 2, status: 14 };
       const persistent = await executor.execute({ id: 'ie2', language: 'python', source: SUM_PY, cases: sumCases(1), limits });
       assert.equal(persistent.runs[0].outcome.status, 'internal-error');
@@ -383,7 +531,10 @@ describe('Judge0 executor', function () {
       assert.equal(judge0.created() - before, 2);
       const report = await executor.execute(job);
       assert.equal(judge0.created() - before, 2, 'the retry polls the same submissions instead of creating new ones');
-      assert.deepEqual(report.runs.map((r) => r.outcome.status), ['internal-error', 'internal-error']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.status),
+        ['internal-error', 'internal-error'],
+      );
       assert.match(report.runs[0].outcome.message ?? '', /did not finish case 1 after 2 attempt/);
     });
 
@@ -398,7 +549,10 @@ describe('Judge0 executor', function () {
       const patient = executor as unknown as { opts: { jobDeadlineMs: number } };
       patient.opts.jobDeadlineMs = 60_000;
       const report = await executor.execute(job);
-      assert.deepEqual(report.runs.map((r) => r.outcome.stdout), ['0\n', '2\n']);
+      assert.deepEqual(
+        report.runs.map((r) => r.outcome.stdout),
+        ['0\n', '2\n'],
+      );
       assert.equal(judge0.created() - before, 2);
     });
 
@@ -412,7 +566,10 @@ describe('Judge0 executor', function () {
 
     it('fails clearly, without retry storms, when the token is rejected', async () => {
       await start();
-      await assert.rejects(createJudge0Executor({ baseUrl: judge0.baseUrl, authToken: 'wrong', ...fast }), (e: Error) => e instanceof ExecutorUnavailableError && /rejected the auth token/.test(e.message));
+      await assert.rejects(
+        createJudge0Executor({ baseUrl: judge0.baseUrl, authToken: 'wrong', ...fast }),
+        (e: Error) => e instanceof ExecutorUnavailableError && /rejected the auth token/.test(e.message),
+      );
       assert.equal(judge0.requests.length, 1);
     });
 
@@ -420,7 +577,10 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect({ requestAttempts: 2, breakerFailureThreshold: 2, breakerCoolDownMs: 300 });
       judge0.faults.failNext = { count: 100, status: 500 };
-      await assert.rejects(executor.execute({ id: 'b1', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), ExecutorUnavailableError);
+      await assert.rejects(
+        executor.execute({ id: 'b1', language: 'python', source: SUM_PY, cases: sumCases(1), limits }),
+        ExecutorUnavailableError,
+      );
       const before = judge0.requests.length;
       await assert.rejects(executor.execute({ id: 'b2', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), /circuit open/);
       assert.equal(judge0.requests.length, before, 'an open circuit sends nothing');
@@ -443,7 +603,10 @@ describe('Judge0 executor', function () {
       await start();
       const executor = await connect({ requestTimeoutMs: 200, requestAttempts: 2 });
       judge0.faults.hang = true;
-      await assert.rejects(executor.execute({ id: 'h', language: 'python', source: SUM_PY, cases: sumCases(1), limits }), (e: Error) => e instanceof ExecutorUnavailableError && /unreachable after 2 tries/.test(e.message));
+      await assert.rejects(
+        executor.execute({ id: 'h', language: 'python', source: SUM_PY, cases: sumCases(1), limits }),
+        (e: Error) => e instanceof ExecutorUnavailableError && /unreachable after 2 tries/.test(e.message),
+      );
     });
   });
 });

@@ -13,14 +13,29 @@ import { LANGUAGE_IDS } from '../../core/src/languages';
 
 const ctx = { memoryLimitMb: 64, sentMemoryKb: 65536, outputLimitBytes: 1 << 20, sentMaxFileSizeKb: 1025 };
 const result = (over: Partial<Judge0Submission>): Judge0Submission => ({
-  token: 't', status: { id: 3, description: 'Accepted' }, stdout: null, stderr: null, compile_output: null, message: null, time: '0.010', wall_time: '0.050', memory: 3000, exit_code: 0, exit_signal: null, ...over,
+  token: 't',
+  status: { id: 3, description: 'Accepted' },
+  stdout: null,
+  stderr: null,
+  compile_output: null,
+  message: null,
+  time: '0.010',
+  wall_time: '0.050',
+  memory: 3000,
+  exit_code: 0,
+  exit_signal: null,
+  ...over,
 });
-const read = (over: Partial<Judge0Submission>, stdout = '', stderr = '') => toRunOutcome(result(over), { stdout, stdoutBytes: Buffer.byteLength(stdout), stderr, message: '' }, ctx);
+const read = (over: Partial<Judge0Submission>, stdout = '', stderr = '') =>
+  toRunOutcome(result(over), { stdout, stdoutBytes: Buffer.byteLength(stdout), stderr, message: '' }, ctx);
 const nzec = { id: 11, description: 'Runtime Error (NZEC)' };
 
 describe('Judge0 result mapping', () => {
   it('reads bash exit codes 128+N on status 11 as signals', () => {
-    assert.deepEqual([read({ status: nzec, exit_code: 139 }).status, read({ status: nzec, exit_code: 139 }).signal], ['signaled', 'SIGSEGV']);
+    assert.deepEqual(
+      [read({ status: nzec, exit_code: 139 }).status, read({ status: nzec, exit_code: 139 }).signal],
+      ['signaled', 'SIGSEGV'],
+    );
     assert.equal(read({ status: nzec, exit_code: 136 }).signal, 'SIGFPE');
     assert.equal(read({ status: nzec, exit_code: 134 }).signal, 'SIGABRT');
     assert.equal(read({ status: nzec, exit_code: 153 }).status, 'output-limit');
@@ -30,11 +45,20 @@ describe('Judge0 result mapping', () => {
   it('MLE for SIGKILL near the box limit or an out-of-memory message; a SIGKILL far below it is RE', () => {
     assert.equal(read({ status: nzec, exit_code: 137, memory: 65000 }).status, 'memory-limit');
     assert.equal(read({ status: nzec, exit_code: 137, memory: 9000 }).status, 'signaled');
-    assert.equal(read({ status: nzec, exit_code: 1 }, '', 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space').status, 'memory-limit');
+    assert.equal(
+      read({ status: nzec, exit_code: 1 }, '', 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space').status,
+      'memory-limit',
+    );
   });
 
   it('TLE whatever exit_code says (Judge0 sends 0); statuses 7-10 and exit_signal map to the same signals', () => {
-    assert.deepEqual([read({ status: { id: 5, description: 'Time Limit Exceeded' }, exit_code: 0 }).status, read({ status: { id: 5, description: '' } }).exitCode], ['time-limit', null]);
+    assert.deepEqual(
+      [
+        read({ status: { id: 5, description: 'Time Limit Exceeded' }, exit_code: 0 }).status,
+        read({ status: { id: 5, description: '' } }).exitCode,
+      ],
+      ['time-limit', null],
+    );
     assert.equal(read({ status: { id: 7, description: 'Runtime Error (SIGSEGV)' }, exit_signal: 11, exit_code: 0 }).signal, 'SIGSEGV');
     assert.equal(read({ status: { id: 8, description: 'Runtime Error (SIGXFSZ)' } }).status, 'output-limit');
     assert.equal(read({ status: { id: 12, description: 'Runtime Error (Other)' }, exit_signal: 24 }).status, 'time-limit');
@@ -54,10 +78,23 @@ describe('Judge0 result mapping', () => {
 describe('Judge0 limits and payloads', () => {
   it('clamps to /config_info maxima and sends the output limit as max_file_size', () => {
     const limits = { timeLimitMs: 30_000, memoryLimitMb: 1024, outputLimitBytes: 16 << 20 };
-    assert.deepEqual(clampLimits(limits, 'c', {}), { cpu_time_limit: 15, wall_time_limit: 20, memory_limit: 512000, stack_limit: 128000, max_file_size: 4096 });
-    assert.deepEqual(clampLimits({ timeLimitMs: 1500, memoryLimitMb: 64, outputLimitBytes: 65536 }, 'java', { max_memory_limit: 1 << 20 }), {
-      cpu_time_limit: 1.5, wall_time_limit: 4, memory_limit: (64 + 160) * 1024, stack_limit: 65536, max_file_size: 65,
+    assert.deepEqual(clampLimits(limits, 'c', {}), {
+      cpu_time_limit: 15,
+      wall_time_limit: 20,
+      memory_limit: 512000,
+      stack_limit: 128000,
+      max_file_size: 4096,
     });
+    assert.deepEqual(
+      clampLimits({ timeLimitMs: 1500, memoryLimitMb: 64, outputLimitBytes: 65536 }, 'java', { max_memory_limit: 1 << 20 }),
+      {
+        cpu_time_limit: 1.5,
+        wall_time_limit: 4,
+        memory_limit: (64 + 160) * 1024,
+        stack_limit: 65536,
+        max_file_size: 65,
+      },
+    );
   });
 
   it('gives Java and Node the same memory headroom and heap flags as the local sandbox', () => {
@@ -68,13 +105,26 @@ describe('Judge0 limits and payloads', () => {
     for (const flag of judge0Java.slice(1, -1)) assert.ok(sandboxJava.includes(flag), `${flag} is not a sandbox flag`);
     assert.ok(judge0Java.includes('-Xmx200m'));
     const sandboxNode = TOOLCHAINS.javascript.run({ memoryLimitMb: 200 });
-    for (const flag of runScript('javascript', '/usr/local/node-12.14.0/bin/node script.js', 200).trim().split(' ').slice(1, -1)) assert.ok(sandboxNode.includes(flag), flag);
+    for (const flag of runScript('javascript', '/usr/local/node-12.14.0/bin/node script.js', 200).trim().split(' ').slice(1, -1))
+      assert.ok(sandboxNode.includes(flag), flag);
   });
 
   it('builds a multi-file zip that unzip reads, with the source and the run script, and no source_code', () => {
     const java = resolveLanguages([{ id: 62, name: 'Java (OpenJDK 13.0.1)' }]).get('java')!;
-    java.multiFile = { projectId: 89, sourceFile: 'Main.java', compileCmd: '/usr/local/openjdk13/bin/javac %s Main.java', runCmd: '/usr/local/openjdk13/bin/java Main' };
-    const payload = submissionPayload({ resolved: java, source: 'class Main {}', stdin: '', limits: clampLimits({ timeLimitMs: 1000, memoryLimitMb: 64, outputLimitBytes: 1000 }, 'java', {}), memoryLimitMb: 64, withCompilerOptions: true });
+    java.multiFile = {
+      projectId: 89,
+      sourceFile: 'Main.java',
+      compileCmd: '/usr/local/openjdk13/bin/javac %s Main.java',
+      runCmd: '/usr/local/openjdk13/bin/java Main',
+    };
+    const payload = submissionPayload({
+      resolved: java,
+      source: 'class Main {}',
+      stdin: '',
+      limits: clampLimits({ timeLimitMs: 1000, memoryLimitMb: 64, outputLimitBytes: 1000 }, 'java', {}),
+      memoryLimitMb: 64,
+      withCompilerOptions: true,
+    });
     assert.equal(payload.language_id, 89);
     assert.equal(payload.source_code, undefined);
     assert.equal(payload.compiler_options, undefined);
@@ -84,7 +134,10 @@ describe('Judge0 limits and payloads', () => {
       execFileSync('/usr/bin/unzip', ['-n', '-qq', 'a.zip'], { cwd: dir });
       assert.equal(fs.readFileSync(path.join(dir, 'Main.java'), 'utf8'), 'class Main {}');
       assert.match(fs.readFileSync(path.join(dir, 'run'), 'utf8'), /^\/usr\/local\/openjdk13\/bin\/java -Xmx64m .* Main\n$/);
-      assert.match(fs.readFileSync(path.join(dir, 'compile'), 'utf8'), /^\/usr\/local\/openjdk13\/bin\/javac -encoding UTF-8 .* Main\.java$/);
+      assert.match(
+        fs.readFileSync(path.join(dir, 'compile'), 'utf8'),
+        /^\/usr\/local\/openjdk13\/bin\/javac -encoding UTF-8 .* Main\.java$/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -92,7 +145,12 @@ describe('Judge0 limits and payloads', () => {
   });
 
   it('picks the newest matching Judge0 language', () => {
-    const resolved = resolveLanguages([{ id: 48, name: 'C (GCC 7.4.0)' }, { id: 50, name: 'C (GCC 9.2.0)' }, { id: 49, name: 'C (GCC 8.3.0)' }, { id: 70, name: 'Python (2.7.17)' }]);
+    const resolved = resolveLanguages([
+      { id: 48, name: 'C (GCC 7.4.0)' },
+      { id: 50, name: 'C (GCC 9.2.0)' },
+      { id: 49, name: 'C (GCC 8.3.0)' },
+      { id: 70, name: 'Python (2.7.17)' },
+    ]);
     assert.equal(resolved.get('c')?.id, 50);
     assert.equal(resolved.has('python'), false);
   });

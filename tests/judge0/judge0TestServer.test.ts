@@ -15,7 +15,11 @@ describe('Judge0 test server (fidelity to Judge0 1.13.1)', function () {
   afterEach(() => judge0?.close());
   const start = async (opts: Judge0TestServerOptions = {}) => (judge0 = await startJudge0TestServer({ uidBase: 63050, ...opts }));
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${judge0.baseUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${judge0.baseUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -29,39 +33,72 @@ describe('Judge0 test server (fidelity to Judge0 1.13.1)', function () {
     assert.equal(config.body.max_cpu_time_limit, 15);
     const languages = await call('GET', '/languages?X-Auth-Token=s3cret');
     const names = languages.body.map((l: { name: string }) => l.name);
-    assert.deepEqual(names, [...names].sort((a: string, b: string) => a.localeCompare(b)));
+    assert.deepEqual(
+      names,
+      [...names].sort((a: string, b: string) => a.localeCompare(b)),
+    );
     assert.ok(names.includes('Multi-file program') && !names.includes('Bash (4.4)'), 'archived languages are not listed');
   });
 
   it('validates per item: a mixed batch is 201 with a token or {field: [messages]} per item; all invalid is 422', async () => {
     await start();
     const mixed = await call('POST', '/submissions/batch?base64_encoded=true', {
-      submissions: [{ language_id: 71, source_code: b64('print(1)') }, { language_id: 71, source_code: b64('x'), memory_limit: 1, cpu_time_limit: 99 }, { language_id: 4242 }],
+      submissions: [
+        { language_id: 71, source_code: b64('print(1)') },
+        { language_id: 71, source_code: b64('x'), memory_limit: 1, cpu_time_limit: 99 },
+        { language_id: 4242 },
+      ],
     });
     assert.equal(mixed.status, 201);
     assert.ok(typeof mixed.body[0].token === 'string');
-    assert.deepEqual(mixed.body[1], { cpu_time_limit: ['must be less than or equal to 15.0'], memory_limit: ['must be greater than or equal to 2048'] });
+    assert.deepEqual(mixed.body[1], {
+      cpu_time_limit: ['must be less than or equal to 15.0'],
+      memory_limit: ['must be greater than or equal to 2048'],
+    });
     assert.deepEqual(mixed.body[2], { source_code: ["can't be blank"], language_id: ["language with id 4242 doesn't exist"] });
-    const none = await call('POST', '/submissions/batch', { submissions: [{ language_id: 63, source_code: 'x', compiler_options: '-O2' }] });
-    assert.deepEqual(none, { status: 422, body: [{ compiler_options: ['setting compiler options is only allowed for compiled languages'] }] });
+    const none = await call('POST', '/submissions/batch', {
+      submissions: [{ language_id: 63, source_code: 'x', compiler_options: '-O2' }],
+    });
+    assert.deepEqual(none, {
+      status: 422,
+      body: [{ compiler_options: ['setting compiler options is only allowed for compiled languages'] }],
+    });
   });
 
   it('refuses wait=true when waiting is off, /batch when batching is off, and 503s in maintenance or when the queue is full', async () => {
     await start({ settings: { enableWaitResult: false, enableBatchedSubmissions: false, maxQueueSize: 1 } });
-    assert.deepEqual(await call('POST', '/submissions?wait=true', { language_id: 71, source_code: 'print(1)' }), { status: 400, body: { error: 'wait not allowed' } });
-    assert.deepEqual(await call('GET', '/submissions/batch?tokens=a'), { status: 400, body: { error: 'batched submissions are not allowed' } });
+    assert.deepEqual(await call('POST', '/submissions?wait=true', { language_id: 71, source_code: 'print(1)' }), {
+      status: 400,
+      body: { error: 'wait not allowed' },
+    });
+    assert.deepEqual(await call('GET', '/submissions/batch?tokens=a'), {
+      status: 400,
+      body: { error: 'batched submissions are not allowed' },
+    });
     judge0.faults.stuck = true;
     assert.equal((await call('POST', '/submissions', { language_id: 71, source_code: 'print(1)' })).status, 201);
-    assert.deepEqual(await call('POST', '/submissions', { language_id: 71, source_code: 'print(1)' }), { status: 503, body: { error: 'queue is full' } });
+    assert.deepEqual(await call('POST', '/submissions', { language_id: 71, source_code: 'print(1)' }), {
+      status: 503,
+      body: { error: 'queue is full' },
+    });
     judge0.settings.maintenanceMode = true;
     judge0.settings.maintenanceMessage = 'upgrading';
-    assert.deepEqual(await call('POST', '/submissions', { language_id: 71, source_code: 'print(1)' }), { status: 503, body: { error: 'upgrading' } });
+    assert.deepEqual(await call('POST', '/submissions', { language_id: 71, source_code: 'print(1)' }), {
+      status: 503,
+      body: { error: 'upgrading' },
+    });
   });
 
   it('shapes results like Judge0: bash exit codes, exit_code 0 on TLE, Ruby base64, wall_time only when asked, invalid fields 400', async () => {
     await start();
     const run = async (source: string, extra: Record<string, unknown> = {}, fields = '') =>
-      (await call('POST', `/submissions?base64_encoded=true&wait=true${fields ? `&fields=${fields}` : ''}`, { language_id: 50, source_code: b64(source), ...extra })).body;
+      (
+        await call('POST', `/submissions?base64_encoded=true&wait=true${fields ? `&fields=${fields}` : ''}`, {
+          language_id: 50,
+          source_code: b64(source),
+          ...extra,
+        })
+      ).body;
     const segv = await run('int main(){ volatile int *p = 0; return *p; }', {}, 'status,exit_code,exit_signal,stderr');
     assert.deepEqual([segv.status.id, segv.exit_code, segv.exit_signal], [11, 139, null]);
     assert.match(Buffer.from(segv.stderr, 'base64').toString(), /Segmentation fault/);
@@ -75,7 +112,11 @@ describe('Judge0 test server (fidelity to Judge0 1.13.1)', function () {
     const withWall = await run('int main(){ return 0; }', {}, 'wall_time,time');
     assert.deepEqual(Object.keys(withWall).sort(), ['time', 'wall_time']);
     assert.deepEqual(await call('GET', '/submissions/x?fields=token,bogus'), { status: 400, body: { error: 'invalid fields: [bogus]' } });
-    const xfsz = await run('#include <stdio.h>\nint main(){ for (int i = 0; i < 3000000; i++) putchar(120); }', { max_file_size: 1024 }, 'status,exit_code,stdout');
+    const xfsz = await run(
+      '#include <stdio.h>\nint main(){ for (int i = 0; i < 3000000; i++) putchar(120); }',
+      { max_file_size: 1024 },
+      'status,exit_code,stdout',
+    );
     assert.deepEqual([xfsz.status.id, xfsz.exit_code, Buffer.from(xfsz.stdout, 'base64').length], [11, 153, 1024 * 1024]);
   });
 
@@ -113,10 +154,19 @@ describe('Judge0 test server (fidelity to Judge0 1.13.1)', function () {
   it('compiles C without -lm and without optimisation unless compiler_options say so', async () => {
     await start();
     const math = b64('#include <math.h>\n#include <stdio.h>\nint main(){ double x; scanf("%lf", &x); printf("%.1f\\n", sqrt(x)); }');
-    const plain = await call('POST', '/submissions?base64_encoded=true&wait=true&fields=status,compile_output', { language_id: 50, source_code: math, stdin: b64('9') });
+    const plain = await call('POST', '/submissions?base64_encoded=true&wait=true&fields=status,compile_output', {
+      language_id: 50,
+      source_code: math,
+      stdin: b64('9'),
+    });
     assert.equal(plain.body.status.id, 6);
     assert.match(Buffer.from(plain.body.compile_output, 'base64').toString(), /undefined reference to `sqrt'/);
-    const linked = await call('POST', '/submissions?base64_encoded=true&wait=true&fields=status,stdout', { language_id: 50, source_code: math, stdin: b64('9'), compiler_options: '-Wl,--no-as-needed -lm' });
+    const linked = await call('POST', '/submissions?base64_encoded=true&wait=true&fields=status,stdout', {
+      language_id: 50,
+      source_code: math,
+      stdin: b64('9'),
+      compiler_options: '-Wl,--no-as-needed -lm',
+    });
     assert.equal(Buffer.from(linked.body.stdout, 'base64').toString(), '3.0\n');
   });
 });

@@ -21,7 +21,10 @@ describe('offline plan: docs/architecture.*', function () {
   before(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
     const production = fs.readFileSync(path.join(__dirname, '../../Pulumi.production.yaml'), 'utf8');
-    fs.writeFileSync(path.join(root, 'Pulumi.staging.yaml'), production.replace('grading:environmentName: production', 'grading:environmentName: staging'));
+    fs.writeFileSync(
+      path.join(root, 'Pulumi.staging.yaml'),
+      production.replace('grading:environmentName: production', 'grading:environmentName: staging'),
+    );
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 

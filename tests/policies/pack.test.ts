@@ -11,7 +11,9 @@ describe('CrossGuard policy pack (policies/index.ts)', function () {
   this.timeout(60_000);
 
   it('starts and serves its gRPC port', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../policies/index.ts')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../policies/index.ts')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

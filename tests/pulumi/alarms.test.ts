@@ -22,12 +22,25 @@ const base: AlarmsArgs = {
   ...alarmsDefaults,
 };
 
-type Query = { id: string; expression?: string; returnData: boolean; metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; period: number } };
+type Query = {
+  id: string;
+  expression?: string;
+  returnData: boolean;
+  metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string; period: number };
+};
 
 /** GitHub's heading anchors of docs/runbook.md. */
 function runbookAnchors(): Set<string> {
   const text = fs.readFileSync(path.join(__dirname, '../../docs/runbook.md'), 'utf8');
-  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  return new Set(
+    [...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 describe('Alarms', () => {
@@ -35,7 +48,10 @@ describe('Alarms', () => {
 
   const alarm = (id: string) => one('aws:cloudwatch/metricAlarm:MetricAlarm', `a-${id}`).inputs;
   const queries = (id: string) => alarm(id).metricQueries as Query[];
-  const dims = (id: string) => queries(id).filter((q) => q.metric).map((q) => [q.id, q.metric!.metricName, q.metric!.dimensions.Broker, q.metric!.dimensions.Queue, q.metric!.stat]);
+  const dims = (id: string) =>
+    queries(id)
+      .filter((q) => q.metric)
+      .map((q) => [q.id, q.metric!.metricName, q.metric!.dimensions.Broker, q.metric!.dimensions.Queue, q.metric!.stat]);
 
   it('publishes to a topic under a customer managed key that CloudWatch may use', async () => {
     new Alarms('a', base);
@@ -48,7 +64,13 @@ describe('Alarms', () => {
     const topic = one('aws:sns/topic:Topic').inputs;
     assert.equal(topic.kmsMasterKeyId, 'arn:aws:mock:us-east-1:123456789012:Key/a-topic-key');
     assert.notEqual(topic.kmsMasterKeyId, 'alias/aws/sns');
-    assert.deepEqual(ofType('aws:sns/topicSubscription:TopicSubscription').map((s) => [s.inputs.protocol, s.inputs.endpoint]), [['email', 'oncall@example.com'], ['email', 'team@example.com']]);
+    assert.deepEqual(
+      ofType('aws:sns/topicSubscription:TopicSubscription').map((s) => [s.inputs.protocol, s.inputs.endpoint]),
+      [
+        ['email', 'oncall@example.com'],
+        ['email', 'team@example.com'],
+      ],
+    );
   });
 
   it('sums the backlog of both request queues over both brokers of the pair', async () => {
@@ -62,7 +84,10 @@ describe('Alarms', () => {
     ]);
     const expression = queries('queue-backlog').find((q) => q.returnData)!;
     assert.equal(expression.expression, 'FILL(r1, 0) + FILL(r2, 0) + FILL(p1, 0) + FILL(p2, 0)');
-    assert.deepEqual([alarm('queue-backlog').threshold, alarm('queue-backlog').comparisonOperator, alarm('queue-backlog').metricName], [100, 'GreaterThanThreshold', undefined]);
+    assert.deepEqual(
+      [alarm('queue-backlog').threshold, alarm('queue-backlog').comparisonOperator, alarm('queue-backlog').metricName],
+      [100, 'GreaterThanThreshold', undefined],
+    );
   });
 
   it('pages on every new dead letter (arrivals per minute on both brokers), not on a DLQ that stays non-empty', async () => {
@@ -73,8 +98,14 @@ describe('Alarms', () => {
       ['d2', 'EnqueueCount', 'production-grading-2', 'grading-dlq', 'Sum'],
     ]);
     const a = alarm('dlq-growing');
-    assert.deepEqual([a.threshold, a.comparisonOperator, a.evaluationPeriods, a.treatMissingData], [0, 'GreaterThanThreshold', 1, 'notBreaching']);
-    assert.equal(queries('dlq-growing').every((q) => !q.metric || q.metric.period === 60), true);
+    assert.deepEqual(
+      [a.threshold, a.comparisonOperator, a.evaluationPeriods, a.treatMissingData],
+      [0, 'GreaterThanThreshold', 1, 'notBreaching'],
+    );
+    assert.equal(
+      queries('dlq-growing').every((q) => !q.metric || q.metric.period === 60),
+      true,
+    );
     assert.equal(ofType('aws:cloudwatch/metricAlarm:MetricAlarm').filter((r) => r.name.includes('dlq')).length, 1);
   });
 
@@ -90,21 +121,46 @@ describe('Alarms', () => {
   it('lets workers scale to zero without alarming forever', async () => {
     new Alarms('a', { ...base, minRunningTasks: 0 });
     await settled();
-    assert.equal(ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((r) => r.name.includes('tasks-below-minimum')), false);
+    assert.equal(
+      ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((r) => r.name.includes('tasks-below-minimum')),
+      false,
+    );
     const a = alarm('no-consumers');
-    assert.equal(queries('no-consumers').find((q) => q.returnData)!.expression, 'IF((FILL(r1, 0) + FILL(r2, 0) + FILL(p1, 0) + FILL(p2, 0)) > 0 AND MAX(FILL([c1, c2], 0)) < 1, 1, 0)');
-    assert.deepEqual([a.comparisonOperator, a.threshold, a.evaluationPeriods, a.treatMissingData], ['GreaterThanOrEqualToThreshold', 1, 10, 'notBreaching']);
+    assert.equal(
+      queries('no-consumers').find((q) => q.returnData)!.expression,
+      'IF((FILL(r1, 0) + FILL(r2, 0) + FILL(p1, 0) + FILL(p2, 0)) > 0 AND MAX(FILL([c1, c2], 0)) < 1, 1, 0)',
+    );
+    assert.deepEqual(
+      [a.comparisonOperator, a.threshold, a.evaluationPeriods, a.treatMissingData],
+      ['GreaterThanOrEqualToThreshold', 1, 10, 'notBreaching'],
+    );
   });
 
   it("watches the worker's own signals: executor unavailable, Judge0 health as it sees it, latency p99", async () => {
     new Alarms('a', { ...base, latencyP99ThresholdMs: 45_000 });
     await settled();
     const unavailable = alarm('executor-unavailable');
-    assert.deepEqual([unavailable.namespace, unavailable.metricName, unavailable.dimensions, unavailable.statistic, unavailable.threshold, unavailable.evaluationPeriods], ['GradingStack/Worker', 'ExecutorUnavailable', { Environment: 'production' }, 'Sum', 0, 3]);
+    assert.deepEqual(
+      [
+        unavailable.namespace,
+        unavailable.metricName,
+        unavailable.dimensions,
+        unavailable.statistic,
+        unavailable.threshold,
+        unavailable.evaluationPeriods,
+      ],
+      ['GradingStack/Worker', 'ExecutorUnavailable', { Environment: 'production' }, 'Sum', 0, 3],
+    );
     const judge0 = alarm('judge0-unhealthy');
-    assert.deepEqual([judge0.metricName, judge0.statistic, judge0.comparisonOperator, judge0.threshold], ['ExecutorHealthy', 'Minimum', 'LessThanThreshold', 1]);
+    assert.deepEqual(
+      [judge0.metricName, judge0.statistic, judge0.comparisonOperator, judge0.threshold],
+      ['ExecutorHealthy', 'Minimum', 'LessThanThreshold', 1],
+    );
     const latency = alarm('grading-latency-p99');
-    assert.deepEqual([latency.metricName, latency.extendedStatistic, latency.statistic, latency.threshold, latency.period], ['GradingLatency', 'p99', undefined, 45_000, 300]);
+    assert.deepEqual(
+      [latency.metricName, latency.extendedStatistic, latency.statistic, latency.threshold, latency.period],
+      ['GradingLatency', 'p99', undefined, 45_000, 300],
+    );
   });
 
   it('pages at the config defaults: backlog, p99 latency, broker store usage, runbook path', async () => {
@@ -121,13 +177,19 @@ describe('Alarms', () => {
     await settled();
     for (const n of [1, 2]) {
       const store = alarm(`broker-${n}-store-high`);
-      assert.deepEqual([store.namespace, store.metricName, store.dimensions, store.threshold], ['AWS/AmazonMQ', 'StorePercentUsage', { Broker: `production-grading-${n}` }, 80]);
+      assert.deepEqual(
+        [store.namespace, store.metricName, store.dimensions, store.threshold],
+        ['AWS/AmazonMQ', 'StorePercentUsage', { Broker: `production-grading-${n}` }, 80],
+      );
       assert.deepEqual(alarm(`broker-${n}-heap-high`).dimensions, { Broker: `production-grading-${n}` });
       assert.equal(alarm(`broker-${n}-cpu-high`).metricName, 'CpuUtilization');
     }
     assert.deepEqual(alarm('ecs-cpu-high').dimensions, { ClusterName: 'production-grading', ServiceName: 'production-grading-worker' });
     const tasks = alarm('tasks-below-minimum');
-    assert.deepEqual([tasks.namespace, tasks.metricName, tasks.threshold, tasks.treatMissingData], ['ECS/ContainerInsights', 'RunningTaskCount', 1, 'breaching']);
+    assert.deepEqual(
+      [tasks.namespace, tasks.metricName, tasks.threshold, tasks.treatMissingData],
+      ['ECS/ContainerInsights', 'RunningTaskCount', 1, 'breaching'],
+    );
     assert.equal(alarm('alb-5xx').metricName, 'HTTPCode_ELB_5XX_Count');
     assert.equal(alarm('gateway-5xx').metricName, 'HTTPCode_Target_5XX_Count');
     assert.equal(alarm('gateway-unhealthy').metricName, 'UnHealthyHostCount');
@@ -139,7 +201,10 @@ describe('Alarms', () => {
     new Alarms('a', { ...base, brokerActiveStandby: false });
     await settled();
     assert.deepEqual(dims('dlq-growing'), [['d1', 'EnqueueCount', 'production-grading-1', 'grading-dlq', 'Sum']]);
-    assert.equal(ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((r) => r.name.includes('broker-2')), false);
+    assert.equal(
+      ofType('aws:cloudwatch/metricAlarm:MetricAlarm').some((r) => r.name.includes('broker-2')),
+      false,
+    );
   });
 
   it('sends every alarm and its recovery to the topic; every description says what it means and links an existing runbook section', async () => {
@@ -151,7 +216,9 @@ describe('Alarms', () => {
     for (const a of alarms) {
       assert.deepEqual(a.inputs.alarmActions, ['arn:aws:mock:us-east-1:123456789012:Topic/a-topic']);
       assert.deepEqual(a.inputs.okActions, a.inputs.alarmActions);
-      const match = /^(.{20,}\.) Runbook: https:\/\/github\.com\/acme\/grading-stack\/blob\/main\/docs\/runbook\.md#([\w-]+)$/.exec(a.inputs.alarmDescription);
+      const match = /^(.{20,}\.) Runbook: https:\/\/github\.com\/acme\/grading-stack\/blob\/main\/docs\/runbook\.md#([\w-]+)$/.exec(
+        a.inputs.alarmDescription,
+      );
       assert.ok(match, `${a.name}: ${a.inputs.alarmDescription}`);
       assert.ok(anchors.has(match[2]), `${a.name} links #${match[2]}, which docs/runbook.md lacks`);
       assert.ok(a.inputs.alarmDescription.length <= 1024, `${a.name}: description longer than CloudWatch allows`);
@@ -172,12 +239,34 @@ describe('Alarms', () => {
     const titled = (title: string) => metrics.find((w: { properties: { title: string } }) => w.properties.title === title).properties;
     assert.equal(metrics.length, 22 + 3);
     const verdicts = titled('worker: graded per verdict').metrics;
-    assert.deepEqual(verdicts[0], ['GradingStack/Worker', 'Graded', 'Environment', 'production', 'Verdict', 'AC', { stat: 'Sum', label: 'AC' }]);
-    assert.deepEqual(titled('worker: grading latency (ms)').metrics.map((m: unknown[]) => (m[4] as { stat: string }).stat), ['p50', 'p99']);
-    assert.deepEqual(titled('worker: executor').metrics.map((m: unknown[]) => m[1]), ['ExecutorUnavailable', 'ExecutorHealthy']);
+    assert.deepEqual(verdicts[0], [
+      'GradingStack/Worker',
+      'Graded',
+      'Environment',
+      'production',
+      'Verdict',
+      'AC',
+      { stat: 'Sum', label: 'AC' },
+    ]);
+    assert.deepEqual(
+      titled('worker: grading latency (ms)').metrics.map((m: unknown[]) => (m[4] as { stat: string }).stat),
+      ['p50', 'p99'],
+    );
+    assert.deepEqual(
+      titled('worker: executor').metrics.map((m: unknown[]) => m[1]),
+      ['ExecutorUnavailable', 'ExecutorHealthy'],
+    );
     const dlq = titled('dlq-growing').metrics;
     assert.equal(dlq[0][0].expression, 'FILL(d1, 0) + FILL(d2, 0)');
-    assert.deepEqual(dlq[2], ['AWS/AmazonMQ', 'EnqueueCount', 'Broker', 'production-grading-2', 'Queue', 'grading-dlq', { stat: 'Sum', id: 'd2', visible: false }]);
+    assert.deepEqual(dlq[2], [
+      'AWS/AmazonMQ',
+      'EnqueueCount',
+      'Broker',
+      'production-grading-2',
+      'Queue',
+      'grading-dlq',
+      { stat: 'Sum', id: 'd2', visible: false },
+    ]);
     assert.equal(metrics[0].properties.region, 'us-east-1');
   });
 
@@ -192,7 +281,10 @@ describe('Alarms', () => {
         const anchor = /Runbook: docs\/runbook\.md#([\w-]+)$/.exec(a.inputs.alarmDescription)?.[1];
         assert.ok(anchor && anchors.has(anchor), `${a.name}: no runbook section for "${a.inputs.alarmDescription}"`);
       }
-      assert.equal(alarms.some((a) => a.name.endsWith('tasks-below-minimum')), config.ecsMinCapacity !== 0);
+      assert.equal(
+        alarms.some((a) => a.name.endsWith('tasks-below-minimum')),
+        config.ecsMinCapacity !== 0,
+      );
       // Active/standby: every queue alarm reads both brokers (only the active one reports).
       for (const a of alarms) {
         const queueMetrics = ((a.inputs.metricQueries ?? []) as Query[]).filter((q) => q.metric?.dimensions.Queue);

@@ -5,7 +5,13 @@ import { DEFAULTS } from '../../components/config';
 import { databaseDefaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
-const base = { environmentName: 'staging', vpcId: 'vpc-1', privateSubnetIds: ['subnet-a', 'subnet-b'], clientSecurityGroupIds: ['sg-worker'], ...databaseDefaults };
+const base = {
+  environmentName: 'staging',
+  vpcId: 'vpc-1',
+  privateSubnetIds: ['subnet-a', 'subnet-b'],
+  clientSecurityGroupIds: ['sg-worker'],
+  ...databaseDefaults,
+};
 
 describe('Database', () => {
   beforeEach(() => useMocks());
@@ -87,7 +93,9 @@ describe('Database', () => {
       assert.equal(params[`/staging/db/${tier}/username`].inputs.value, `grading_${tier}`);
       assert.equal(params[`/staging/db/${tier}/password`].inputs.value, generatedSecret(`db-${tier}-password`));
     }
-    const passwords = ['/staging/db/password', '/staging/db/gateway/password', '/staging/db/worker/password'].map((n) => params[n].inputs.value);
-    assert.equal(new Set(passwords).size, 3, 'no tier shares the master password or the other tier\'s');
+    const passwords = ['/staging/db/password', '/staging/db/gateway/password', '/staging/db/worker/password'].map(
+      (n) => params[n].inputs.value,
+    );
+    assert.equal(new Set(passwords).size, 3, "no tier shares the master password or the other tier's");
   });
 });

@@ -16,7 +16,14 @@ const migration = {
   gateway: { endpoint: '/staging/db/endpoint', username: '/staging/db/gateway/username', password: '/staging/db/gateway/password' },
 };
 const arn = (n: string) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`;
-type Container = { name: string; essential: boolean; command?: string[]; environment: Array<{ name: string; value: string }>; secrets?: Array<{ name: string; valueFrom: string }>; dependsOn?: unknown[] };
+type Container = {
+  name: string;
+  essential: boolean;
+  command?: string[];
+  environment: Array<{ name: string; value: string }>;
+  secrets?: Array<{ name: string; valueFrom: string }>;
+  dependsOn?: unknown[];
+};
 const containersOf = () => JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Container[];
 const rolePolicy = (suffix: string) => JSON.parse(one('aws:iam/rolePolicy:RolePolicy', suffix).inputs.policy);
 const base = {
@@ -45,13 +52,31 @@ describe('EcsGrading', () => {
     const policy = rolePolicy('task-policy');
     const bySid = Object.fromEntries(policy.Statement.map((s: { Sid: string }) => [s.Sid, s]));
     assert.deepEqual(bySid.ReadOwnParameters.Action, ['ssm:GetParameters', 'ssm:GetParameter']);
-    assert.deepEqual(bySid.ReadOwnParameters.Resource.sort(), [...Object.values(parameters.mq), ...Object.values(parameters.db), ...Object.values(parameters.judge0)].map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`).sort());
+    assert.deepEqual(
+      bySid.ReadOwnParameters.Resource.sort(),
+      [...Object.values(parameters.mq), ...Object.values(parameters.db), ...Object.values(parameters.judge0)]
+        .map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`)
+        .sort(),
+    );
     assert.equal(bySid.DecryptSecureStrings.Resource, 'arn:aws:kms:us-east-1:123456789012:key/ssm-default');
     assert.deepEqual(bySid.DecryptSecureStrings.Condition, { StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' } });
-    assert.deepEqual(bySid.ReadSubmissionsAndTestCases.Resource, ['arn:aws:s3:::staging-grading-files/submissions/*', 'arn:aws:s3:::staging-grading-files/problems/*']);
-    assert.deepEqual(bySid.WriteResults, { Sid: 'WriteResults', Effect: 'Allow', Action: 's3:PutObject', Resource: ['arn:aws:s3:::staging-grading-files/results/*', 'arn:aws:s3:::staging-grading-files/temp/*'] });
+    assert.deepEqual(bySid.ReadSubmissionsAndTestCases.Resource, [
+      'arn:aws:s3:::staging-grading-files/submissions/*',
+      'arn:aws:s3:::staging-grading-files/problems/*',
+    ]);
+    assert.deepEqual(bySid.WriteResults, {
+      Sid: 'WriteResults',
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: ['arn:aws:s3:::staging-grading-files/results/*', 'arn:aws:s3:::staging-grading-files/temp/*'],
+    });
     // Without a condition: a missing key must read 404 (NoSuchKey), not 403, to a caller that may list.
-    assert.deepEqual(bySid.ListBucket, { Sid: 'ListBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::staging-grading-files' });
+    assert.deepEqual(bySid.ListBucket, {
+      Sid: 'ListBucket',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::staging-grading-files',
+    });
     for (const statement of policy.Statement) for (const r of [statement.Resource].flat()) assert.notEqual(r, '*');
   });
 
@@ -59,7 +84,11 @@ describe('EcsGrading', () => {
     new EcsGrading('w', base);
     await settled();
     const service = one('aws:ecs/service:Service').inputs;
-    assert.deepEqual(service.networkConfiguration, { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-worker'], assignPublicIp: false });
+    assert.deepEqual(service.networkConfiguration, {
+      subnets: ['subnet-a', 'subnet-b'],
+      securityGroups: ['sg-worker'],
+      assignPublicIp: false,
+    });
     assert.equal(service.launchType, 'FARGATE');
     const taskDef = one('aws:ecs/taskDefinition:TaskDefinition').inputs;
     assert.deepEqual([taskDef.cpu, taskDef.memory], [String(DEFAULTS.ecsTaskCpu), String(DEFAULTS.ecsTaskMemory)]);
@@ -67,7 +96,11 @@ describe('EcsGrading', () => {
     assert.equal(container.image, base.image);
     assert.equal(container.stopTimeout, 120);
     assert.equal(container.logConfiguration.logDriver, 'awslogs');
-    assert.match(container.healthCheck.command[1], /127\.0\.0\.1:8080\/health\/live'/, 'liveness: a broker failover must not get every task replaced');
+    assert.match(
+      container.healthCheck.command[1],
+      /127\.0\.0\.1:8080\/health\/live'/,
+      'liveness: a broker failover must not get every task replaced',
+    );
     const env = Object.fromEntries(container.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
     assert.equal(env.MQ_ENDPOINT_PARAM, '/staging/mq/broker-endpoint');
     assert.equal(env.DB_PASSWORD_PARAM, '/staging/db/worker/password');
@@ -94,7 +127,14 @@ describe('EcsGrading', () => {
     assert.equal(backlog.targetValue, DEFAULTS.ecsBacklogTargetPerTask);
     const metrics = backlog.customizedMetricSpecification.metrics;
     const q1 = metrics.find((m: { id: string }) => m.id === 'q1');
-    assert.deepEqual(q1.metricStat.metric, { namespace: 'AWS/AmazonMQ', metricName: 'QueueSize', dimensions: [{ name: 'Broker', value: 'staging-grading-1' }, { name: 'Queue', value: 'grading-requests' }] });
+    assert.deepEqual(q1.metricStat.metric, {
+      namespace: 'AWS/AmazonMQ',
+      metricName: 'QueueSize',
+      dimensions: [
+        { name: 'Broker', value: 'staging-grading-1' },
+        { name: 'Queue', value: 'grading-requests' },
+      ],
+    });
     const tasks = metrics.find((m: { id: string }) => m.id === 'tasks');
     assert.equal(tasks.metricStat.metric.namespace, 'ECS/ContainerInsights');
     assert.equal(tasks.metricStat.metric.metricName, 'RunningTaskCount');
@@ -106,7 +146,9 @@ describe('EcsGrading', () => {
   it('sums both brokers of an active/standby pair', async () => {
     new EcsGrading('w', { ...base, brokerActiveStandby: true });
     await settled();
-    const backlog = ofType('aws:appautoscaling/policy:Policy').map((p) => p.inputs.targetTrackingScalingPolicyConfiguration).find((p) => p.customizedMetricSpecification)!;
+    const backlog = ofType('aws:appautoscaling/policy:Policy')
+      .map((p) => p.inputs.targetTrackingScalingPolicyConfiguration)
+      .find((p) => p.customizedMetricSpecification)!;
     const ids = backlog.customizedMetricSpecification.metrics.map((m: { id: string }) => m.id);
     assert.deepEqual(ids, ['q1', 'q2', 'tasks', 'backlogPerTask']);
   });
@@ -114,8 +156,19 @@ describe('EcsGrading', () => {
   it('opens egress only to AWS APIs, the broker, the database and Judge0', async () => {
     new EcsGrading('w', base);
     await settled();
-    const rules = ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4]);
-    assert.deepEqual(rules.sort(), [[2358, 'sg-judge0'], [3306, 'sg-db'], [443, '0.0.0.0/0'], [61614, 'sg-broker']].sort());
+    const rules = ofType('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').map((r) => [
+      r.inputs.fromPort,
+      r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4,
+    ]);
+    assert.deepEqual(
+      rules.sort(),
+      [
+        [2358, 'sg-judge0'],
+        [3306, 'sg-db'],
+        [443, '0.0.0.0/0'],
+        [61614, 'sg-broker'],
+      ].sort(),
+    );
     assert.equal(ofType('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').length, 0);
   });
 
@@ -166,7 +219,9 @@ describe('EcsGrading', () => {
     new EcsGrading('w', base);
     await settled();
     const execution = Object.fromEntries(rolePolicy('execution-secrets').Statement.map((s: { Sid: string }) => [s.Sid, s]));
-    const secrets = containersOf().flatMap((c) => c.secrets ?? []).map((s) => s.valueFrom);
+    const secrets = containersOf()
+      .flatMap((c) => c.secrets ?? [])
+      .map((s) => s.valueFrom);
     assert.deepEqual([...execution.ReadContainerSecrets.Resource].sort(), [...new Set(secrets)].sort());
     assert.equal(execution.ReadContainerSecrets.Action, 'ssm:GetParameters');
     assert.equal(execution.DecryptContainerSecrets.Resource, 'arn:aws:kms:us-east-1:123456789012:key/ssm-default');

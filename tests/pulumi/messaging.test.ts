@@ -6,7 +6,14 @@ import { Messaging } from '../../components/messaging';
 import { messagingDefaults } from './configDefaults';
 import { generatedSecret, ofType, one, promiseOf, settled, useMocks } from './harness';
 
-const base = { environmentName: 'staging', vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'], clientSecurityGroupIds: ['sg-worker', 'sg-web'], ...messagingDefaults };
+const base = {
+  environmentName: 'staging',
+  vpcId: 'vpc-1',
+  vpcCidr: '10.0.0.0/16',
+  privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
+  clientSecurityGroupIds: ['sg-worker', 'sg-web'],
+  ...messagingDefaults,
+};
 
 describe('Messaging', () => {
   beforeEach(() => useMocks());
@@ -60,11 +67,18 @@ describe('Messaging', () => {
     await settled();
     const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p.inputs]));
     assert.deepEqual(Object.keys(params).sort(), [
-      '/staging/mq/broker-endpoint', '/staging/mq/gateway/password', '/staging/mq/gateway/username', '/staging/mq/password',
-      '/staging/mq/solutions/password', '/staging/mq/solutions/username', '/staging/mq/username',
-      '/staging/mq/worker/password', '/staging/mq/worker/username',
+      '/staging/mq/broker-endpoint',
+      '/staging/mq/gateway/password',
+      '/staging/mq/gateway/username',
+      '/staging/mq/password',
+      '/staging/mq/solutions/password',
+      '/staging/mq/solutions/username',
+      '/staging/mq/username',
+      '/staging/mq/worker/password',
+      '/staging/mq/worker/username',
     ]);
-    for (const name of Object.keys(params).filter((n) => !n.endsWith('broker-endpoint'))) assert.equal(params[name].type, 'SecureString', name);
+    for (const name of Object.keys(params).filter((n) => !n.endsWith('broker-endpoint')))
+      assert.equal(params[name].type, 'SecureString', name);
     assert.equal(params['/staging/mq/password'].type, 'SecureString');
     assert.equal(params['/staging/mq/username'].type, 'SecureString');
     assert.equal(params['/staging/mq/broker-endpoint'].value, 'stomp+ssl://b-1234-1.mq.us-east-1.amazonaws.com:61614');
@@ -76,7 +90,12 @@ describe('Messaging', () => {
     const m = new Messaging('mq', { ...base, adminPassword: 'configured-Passw0rd!' });
     await settled();
     // Only the tier users' passwords are generated.
-    assert.deepEqual(ofType('random:index/randomPassword:RandomPassword').map((r) => r.name).sort(), ['mq-gateway-password', 'mq-solutions-password', 'mq-worker-password']);
+    assert.deepEqual(
+      ofType('random:index/randomPassword:RandomPassword')
+        .map((r) => r.name)
+        .sort(),
+      ['mq-gateway-password', 'mq-solutions-password', 'mq-worker-password'],
+    );
     assert.equal(one('aws:mq/broker:Broker').inputs.users[0].password, 'configured-Passw0rd!');
     assert.ok(await pulumi.isSecret(m.adminPassword));
   });
@@ -93,7 +112,10 @@ describe('Messaging', () => {
         Principal: { Service: 'mq.amazonaws.com' },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/amazonmq/*',
-        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': 'arn:aws:mq:us-east-1:123456789012:broker:*' } },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+          ArnLike: { 'aws:SourceArn': 'arn:aws:mq:us-east-1:123456789012:broker:*' },
+        },
       },
     ]);
     assert.deepEqual(one('aws:mq/broker:Broker').options?.dependsOn, ['aws:cloudwatch/logResourcePolicy:LogResourcePolicy::mq-log-policy']);
@@ -102,18 +124,34 @@ describe('Messaging', () => {
   it('gives each tier its own broker user and password parameters, none with console access', async () => {
     const m = new Messaging('mq', base);
     await settled();
-    const users = one('aws:mq/broker:Broker').inputs.users as Array<{ username: string; password: string; consoleAccess: boolean; groups: string[] }>;
-    assert.deepEqual(users.map((u) => [u.username, u.groups, u.consoleAccess]), [
-      [DEFAULTS.mqAdminUsername, ['admins'], false],
-      ['grading-worker', ['grading-workers'], false],
-      ['grading-gateway', ['grading-gateways'], false],
-      ['grading-solutions', ['grading-solutions'], false],
-    ]);
+    const users = one('aws:mq/broker:Broker').inputs.users as Array<{
+      username: string;
+      password: string;
+      consoleAccess: boolean;
+      groups: string[];
+    }>;
+    assert.deepEqual(
+      users.map((u) => [u.username, u.groups, u.consoleAccess]),
+      [
+        [DEFAULTS.mqAdminUsername, ['admins'], false],
+        ['grading-worker', ['grading-workers'], false],
+        ['grading-gateway', ['grading-gateways'], false],
+        ['grading-solutions', ['grading-solutions'], false],
+      ],
+    );
     assert.equal(new Set(users.map((u) => u.password)).size, 4, 'four different passwords');
     assert.deepEqual(m.tierParameterNames, {
       worker: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/worker/username', password: '/staging/mq/worker/password' },
-      gateway: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/gateway/username', password: '/staging/mq/gateway/password' },
-      solutions: { endpoint: '/staging/mq/broker-endpoint', username: '/staging/mq/solutions/username', password: '/staging/mq/solutions/password' },
+      gateway: {
+        endpoint: '/staging/mq/broker-endpoint',
+        username: '/staging/mq/gateway/username',
+        password: '/staging/mq/gateway/password',
+      },
+      solutions: {
+        endpoint: '/staging/mq/broker-endpoint',
+        username: '/staging/mq/solutions/username',
+        password: '/staging/mq/solutions/password',
+      },
     });
     const params = Object.fromEntries(ofType('aws:ssm/parameter:Parameter').map((p) => [p.inputs.name, p]));
     assert.equal(params['/staging/mq/worker/password'].inputs.value, generatedSecret('mq-worker-password'));
@@ -121,7 +159,7 @@ describe('Messaging', () => {
     assert.equal(params['/staging/mq/gateway/username'].inputs.value, 'grading-gateway');
   });
 
-  it('puts its users in exactly the groups the broker configuration\'s authorization entries name', async () => {
+  it("puts its users in exactly the groups the broker configuration's authorization entries name", async () => {
     new Messaging('mq', base);
     await settled();
     const xml = one('aws:mq/configuration:Configuration').inputs.data as string;

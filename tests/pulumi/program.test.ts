@@ -36,7 +36,8 @@ describe('program (production stack)', () => {
 
   it('composes the components for the production environment', async () => {
     const components = recorded.filter((r) => r.type.startsWith('grading:index:')).map((r) => r.type);
-    for (const c of ['Network', 'Storage', 'Messaging', 'Database', 'EcsGrading', 'Judge0Host', 'WebTier', 'Alarms']) assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
+    for (const c of ['Network', 'Storage', 'Messaging', 'Database', 'EcsGrading', 'Judge0Host', 'WebTier', 'Alarms'])
+      assert.ok(components.includes(`grading:index:${c}`), `missing ${c}`);
     assert.match(await promiseOf(outputs.bucketName as pulumi.Output<string>), /^production-grading-files-/);
     const broker = one('aws:mq/broker:Broker').inputs;
     assert.equal(broker.deploymentMode, 'ACTIVE_STANDBY_MULTI_AZ');
@@ -58,7 +59,11 @@ describe('program (production stack)', () => {
         if (!text.includes(secret)) continue;
         assert.ok(resource.secretPaths.length > 0, `${resource.type} ${resource.name} holds a generated password outside a secret`);
         if (resource.type === 'aws:ssm/parameter:Parameter') assert.equal(resource.inputs.type, 'SecureString', resource.inputs.name);
-        else assert.ok(['aws:mq/broker:Broker', 'aws:rds/instance:Instance'].includes(resource.type), `${resource.type} should not receive a password`);
+        else
+          assert.ok(
+            ['aws:mq/broker:Broker', 'aws:rds/instance:Instance'].includes(resource.type),
+            `${resource.type} should not receive a password`,
+          );
       }
     }
     for (const [name, value] of Object.entries(outputs)) {
@@ -69,19 +74,28 @@ describe('program (production stack)', () => {
 
   it('lets each tier read only its own broker credentials', () => {
     const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
-    const readers = (name: string) => Object.keys(policies).filter((p) => policies[p].includes(`parameter${name}"`)).sort();
+    const readers = (name: string) =>
+      Object.keys(policies)
+        .filter((p) => policies[p].includes(`parameter${name}"`))
+        .sort();
     assert.deepEqual(readers('/production/mq/worker/password'), ['production-workers-task-policy']);
     assert.deepEqual(readers('/production/mq/gateway/password'), ['production-web-policy']);
     assert.deepEqual(readers('/production/mq/password'), [], 'no tier runs as the broker admin');
     const taskEnv = workerContainer().environment;
-    assert.deepEqual(taskEnv.find((e: { name: string }) => e.name === 'MQ_PASSWORD_PARAM'), { name: 'MQ_PASSWORD_PARAM', value: '/production/mq/worker/password' });
+    assert.deepEqual(
+      taskEnv.find((e: { name: string }) => e.name === 'MQ_PASSWORD_PARAM'),
+      { name: 'MQ_PASSWORD_PARAM', value: '/production/mq/worker/password' },
+    );
     const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
     assert.match(userData, /-e MQ_USERNAME_PARAM=\/production\/mq\/gateway\/username /);
   });
 
   it('lets each tier read only its own database user; the master user only the migration, through the execution role', () => {
     const policies = Object.fromEntries(ofType('aws:iam/rolePolicy:RolePolicy').map((p) => [p.name, p.inputs.policy as string]));
-    const readers = (name: string) => Object.keys(policies).filter((p) => policies[p].includes(`parameter${name}"`)).sort();
+    const readers = (name: string) =>
+      Object.keys(policies)
+        .filter((p) => policies[p].includes(`parameter${name}"`))
+        .sort();
     assert.deepEqual(readers('/production/db/password'), ['production-workers-execution-secrets']);
     assert.deepEqual(readers('/production/db/username'), ['production-workers-execution-secrets']);
     assert.deepEqual(readers('/production/db/worker/password'), ['production-workers-execution-secrets', 'production-workers-task-policy']);
@@ -92,12 +106,18 @@ describe('program (production stack)', () => {
     const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
     assert.match(userData, /-e DB_USERNAME_PARAM=\/production\/db\/gateway\/username /);
     assert.match(userData, /-e DB_PASSWORD_PARAM=\/production\/db\/gateway\/password /);
-    const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Array<{ name: string; dependsOn?: unknown }>;
-    assert.deepEqual(containers.map((c) => c.name), ['migrate', 'worker']);
+    const containers = JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Array<{
+      name: string;
+      dependsOn?: unknown;
+    }>;
+    assert.deepEqual(
+      containers.map((c) => c.name),
+      ['migrate', 'worker'],
+    );
     assert.deepEqual(containers[1].dependsOn, [{ containerName: 'migrate', condition: 'SUCCESS' }]);
   });
 
-  it('configures the gateway\'s authentication from the stack: hmac with a key only the gateway reads', () => {
+  it("configures the gateway's authentication from the stack: hmac with a key only the gateway reads", () => {
     const userData = Buffer.from(one('aws:ec2/launchTemplate:LaunchTemplate').inputs.userData, 'base64').toString();
     assert.match(userData, /-e AUTH_MODE=hmac /);
     assert.match(userData, /-e AUTH_ISSUER=https:\/\/www\.example\.com\/ /);
@@ -121,9 +141,13 @@ describe('program (production stack)', () => {
       const open = rule.inputs.cidrIpv4 === '0.0.0.0/0' || rule.inputs.cidrIpv6 === '::/0';
       if (!open) continue;
       assert.equal(rule.inputs.securityGroupId, albSg, `${rule.name} opens a non-ALB group to the internet`);
-      assert.ok([80, 443].includes(rule.inputs.fromPort) && rule.inputs.fromPort === rule.inputs.toPort, `${rule.name} opens port ${rule.inputs.fromPort}`);
+      assert.ok(
+        [80, 443].includes(rule.inputs.fromPort) && rule.inputs.fromPort === rule.inputs.toPort,
+        `${rule.name} opens port ${rule.inputs.fromPort}`,
+      );
     }
-    for (const sg of ofType('aws:ec2/securityGroup:SecurityGroup')) assert.equal(sg.inputs.ingress, undefined, `${sg.name} has inline ingress`);
+    for (const sg of ofType('aws:ec2/securityGroup:SecurityGroup'))
+      assert.equal(sg.inputs.ingress, undefined, `${sg.name} has inline ingress`);
     assert.equal(one('aws:ecs/service:Service').inputs.networkConfiguration.assignPublicIp, false);
     for (const instance of ofType('aws:ec2/instance:Instance')) assert.equal(instance.inputs.associatePublicIpAddress, false);
     assert.equal(one('aws:mq/broker:Broker').inputs.publiclyAccessible, false);
@@ -142,7 +166,10 @@ describe('program (production stack)', () => {
 describe('program (code review enabled)', () => {
   const apiKey = 'sk-live-review-key-0123456789';
   before(async () => {
-    await useMocks({ ...stackConfig('production'), enableCodeReview: 'true', reviewModel: 'gpt-4o-mini', reviewApiKey: apiKey }, { stack: 'production', secretKeys: ['reviewApiKey'] });
+    await useMocks(
+      { ...stackConfig('production'), enableCodeReview: 'true', reviewModel: 'gpt-4o-mini', reviewApiKey: apiKey },
+      { stack: 'production', secretKeys: ['reviewApiKey'] },
+    );
     await runProgram();
   });
 

@@ -17,7 +17,8 @@ describe('Storage', () => {
     const sse = one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs;
     assert.equal(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, 'AES256');
     const pab = one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs;
-    for (const key of ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets']) assert.equal(pab[key], true, key);
+    for (const key of ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'])
+      assert.equal(pab[key], true, key);
     assert.equal(one('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs.rule.objectOwnership, 'BucketOwnerEnforced');
   });
 
@@ -25,7 +26,10 @@ describe('Storage', () => {
     new Storage('s', { environmentName: 'staging', ...storageDefaults, kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abc' });
     await settled();
     const rule = one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs.rules[0];
-    assert.deepEqual(rule.applyServerSideEncryptionByDefault, { sseAlgorithm: 'aws:kms', kmsMasterKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc' });
+    assert.deepEqual(rule.applyServerSideEncryptionByDefault, {
+      sseAlgorithm: 'aws:kms',
+      kmsMasterKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc',
+    });
     assert.equal(rule.bucketKeyEnabled, true);
   });
 
@@ -59,7 +63,10 @@ describe('Storage', () => {
     new Storage('s', { environmentName: 'staging', ...storageDefaults, lifecycle: false, versioning: false });
     await settled();
     const rules = one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules;
-    assert.deepEqual(rules.map((r: { id: string }) => r.id), ['expire-temp', 'abort-incomplete-uploads']);
+    assert.deepEqual(
+      rules.map((r: { id: string }) => r.id),
+      ['expire-temp', 'abort-incomplete-uploads'],
+    );
     assert.equal(one('aws:s3/bucketVersioning:BucketVersioning').inputs.versioningConfiguration.status, 'Suspended');
   });
 

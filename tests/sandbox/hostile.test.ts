@@ -89,7 +89,9 @@ interface Graded {
 
 function outcomeKinds(report: ExecutionReport): Expectation[] {
   if (!report.compile.ok) return ['compile-error'];
-  return report.runs.map(({ outcome: { status, exitCode } }) => (status === 'exited' ? (exitCode === 0 ? 'exited-0' : 'exited-nonzero') : (status as Expectation)));
+  return report.runs.map(({ outcome: { status, exitCode } }) =>
+    status === 'exited' ? (exitCode === 0 ? 'exited-0' : 'exited-nonzero') : (status as Expectation),
+  );
 }
 
 function processesOf(uid: number): number[] {
@@ -107,8 +109,17 @@ function processesOf(uid: number): number[] {
 }
 
 function cgroupsOf(uid: number): string[] {
-  const parents = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup'].map((root) => path.join(root, 'grading-sandbox'));
-  return parents.flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.includes(`-u${uid}-`)).map((name) => path.join(dir, name)) : []));
+  const parents = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpuacct', '/sys/fs/cgroup'].map((root) =>
+    path.join(root, 'grading-sandbox'),
+  );
+  return parents.flatMap((dir) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((name) => name.includes(`-u${uid}-`))
+          .map((name) => path.join(dir, name))
+      : [],
+  );
 }
 
 async function leftoversOf(lane: Lane, lockDir: string): Promise<string[]> {
@@ -118,7 +129,10 @@ async function leftoversOf(lane: Lane, lockDir: string): Promise<string[]> {
     processes = processesOf(lane.uid);
   }
   const jobs = fs.readdirSync(path.join(lane.workRoot, 'jobs')).filter((name) => name !== 'secret-other-job.py');
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(lane.workRoot));
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(lane.workRoot));
   const locks = fs.readdirSync(lockDir).filter((name) => name.includes(String(lane.uid)));
   return [
     ...processes.map((pid) => `process ${pid}`),
@@ -216,7 +230,10 @@ describe('sandbox: hostile programs', function () {
     // A program that can only end in TLE gets a short limit: the suite stays quick, the verdict is the same.
     const onlyTimeLimit = program.expect.length === 1 && program.expect[0] === 'time-limit';
     const timeLimit = program.timeLimitMs ?? (onlyTimeLimit ? 300 : program.language === 'java' ? 2000 : 700);
-    files.set('manifest.json', JSON.stringify({ outputLimit: program.outputLimitBytes ?? 64 * 1024, ...(program.harvest ? { samples: [1] } : {}) }));
+    files.set(
+      'manifest.json',
+      JSON.stringify({ outputLimit: program.outputLimitBytes ?? 64 * 1024, ...(program.harvest ? { samples: [1] } : {}) }),
+    );
     const { result, log } = await gradeSubmission({
       request: { requestId: `hostile_${lane.uid}`, language: program.language, timeLimit, memoryLimit: program.memoryLimitMb ?? 64 },
       source: withPort(program.source, port),
@@ -231,7 +248,9 @@ describe('sandbox: hostile programs', function () {
     it(`${program.name} -> ${program.expect.join(' | ')}`, async () => {
       const { report, stdout, result, log, hidden, leftovers } = await results.get(program)!;
       const kinds = outcomeKinds(report);
-      const detail = report.compile.ok ? JSON.stringify({ ...report.runs[0]?.outcome, stdout: stdout.slice(0, 300) }) : report.compile.output.slice(0, 300);
+      const detail = report.compile.ok
+        ? JSON.stringify({ ...report.runs[0]?.outcome, stdout: stdout.slice(0, 300) })
+        : report.compile.output.slice(0, 300);
       for (const kind of kinds) assert.ok(program.expect.includes(kind), `got ${kind}: ${detail}`);
       assert.equal(kinds.length, report.compile.ok ? (program.cases ?? 1) : 1);
       if (report.compile.ok) {
@@ -248,7 +267,8 @@ describe('sandbox: hostile programs', function () {
       }
       // Hidden cases stay hidden: the published result says verdict, time and memory only.
       for (const secret of hidden) assert.ok(!published.includes(secret), `result quotes hidden test data ${secret}`);
-      for (const t of result.result?.testResults ?? []) if (t.case > 1 || !program.harvest) assert.equal(t.message, undefined, `case ${t.case} message published`);
+      for (const t of result.result?.testResults ?? [])
+        if (t.case > 1 || !program.harvest) assert.equal(t.message, undefined, `case ${t.case} message published`);
       assert.doesNotMatch(log, /[\x00-\x08\x0b-\x1f\x7f]/, 'raw control bytes in execution.log');
       assert.ok(log.length < 64 * 1024, `execution.log is ${log.length} characters`);
       assert.deepEqual(leftovers, [], 'left behind');
@@ -269,7 +289,13 @@ describe('sandbox: hostile programs', function () {
 
   it('still runs a normal program afterwards', async () => {
     await Promise.allSettled(results.values());
-    const report = await lanes[0].executor.execute({ id: 'after', language: 'python', source: 'print(input()[::-1])', cases: [{ index: 1, input: 'olleh\n' }], limits: { timeLimitMs: 1000, memoryLimitMb: 64, outputLimitBytes: 1024 } });
+    const report = await lanes[0].executor.execute({
+      id: 'after',
+      language: 'python',
+      source: 'print(input()[::-1])',
+      cases: [{ index: 1, input: 'olleh\n' }],
+      limits: { timeLimitMs: 1000, memoryLimitMb: 64, outputLimitBytes: 1024 },
+    });
     assert.equal(report.runs[0].outcome.stdout, 'hello\n');
   });
 });

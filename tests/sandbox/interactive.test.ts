@@ -18,7 +18,16 @@ const SOLUTION = fs.readFileSync(path.resolve(__dirname, '../../examples/solutio
 
 /** One case (input "5"), judged by a Python interactor. */
 function withInteractor(interactor: string): TestSet {
-  return buildTestSet(new Map(Object.entries({ '1.in': '5\n', '1.out': '', 'manifest.json': JSON.stringify({ interactor: { source: 'interactor.py' }, timeLimit: 1000 }), 'interactor.py': interactor })));
+  return buildTestSet(
+    new Map(
+      Object.entries({
+        '1.in': '5\n',
+        '1.out': '',
+        'manifest.json': JSON.stringify({ interactor: { source: 'interactor.py' }, timeLimit: 1000 }),
+        'interactor.py': interactor,
+      }),
+    ),
+  );
 }
 
 describe('interactive problems in the sandbox', function () {
@@ -33,7 +42,13 @@ describe('interactive problems in the sandbox', function () {
   after(() => fs.rmSync(workRoot, { recursive: true, force: true }));
 
   const grade = (testSet: TestSet, source: string, language: Language = 'python') =>
-    gradeSubmission({ request: { requestId: `int_${Date.now()}`, language, timeLimit: 1000, memoryLimit: 256 }, source, testSet, executor, audience: 'author' });
+    gradeSubmission({
+      request: { requestId: `int_${Date.now()}`, language, timeLimit: 1000, memoryLimit: 256 },
+      source,
+      testSet,
+      executor,
+      audience: 'author',
+    });
 
   it('accepts a binary search against the C++ interactor and rejects a guess', async () => {
     const testSet = await readTestSetFromFolder(GUESS);
@@ -41,11 +56,15 @@ describe('interactive problems in the sandbox', function () {
     assert.equal(ok.result.result!.verdict, 'AC', ok.log);
     assert.match(ok.result.result!.testResults[0].message ?? '', /found in \d+ questions/);
     const wrong = await grade(testSet, 'print("! 42", flush=True)\n');
-    assert.deepEqual(wrong.result.result!.testResults.map((r) => r.status), ['WA', 'WA', 'WA']);
+    assert.deepEqual(
+      wrong.result.result!.testResults.map((r) => r.status),
+      ['WA', 'WA', 'WA'],
+    );
   });
 
-  it('counts the program its own CPU time, not the interactor\'s', async () => {
-    const busyInteractor = 'import sys\nx = 0\nfor i in range(3_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("<" if n < 0 else "=", flush=True)\nsys.stdin.readline()\nsys.exit(0)\n';
+  it("counts the program its own CPU time, not the interactor's", async () => {
+    const busyInteractor =
+      'import sys\nx = 0\nfor i in range(3_000_000): x += i\nn = int(open(sys.argv[1]).read())\nprint("<" if n < 0 else "=", flush=True)\nsys.stdin.readline()\nsys.exit(0)\n';
     const result = await grade(withInteractor(busyInteractor), 'print("? 1", flush=True)\ninput()\nprint("! 5", flush=True)\n');
     assert.equal(result.result.result!.verdict, 'AC', result.log);
     assert.ok(result.result.result!.testResults[0].time < 150, result.log);
@@ -58,7 +77,7 @@ describe('interactive problems in the sandbox', function () {
     assert.match(result.log, /wall time limit/);
   });
 
-  it('lets the interactor\'s wrong answer win over the program\'s crash on the closed pipe', async () => {
+  it("lets the interactor's wrong answer win over the program's crash on the closed pipe", async () => {
     const rejecting = 'import sys\nsys.stderr.write("no thanks\\n")\nsys.exit(1)\n';
     const result = await grade(withInteractor(rejecting), 'import time\ntime.sleep(0.3)\nwhile True:\n    print("? 1", flush=True)\n');
     assert.equal(result.result.result!.verdict, 'WA', result.log);
@@ -92,7 +111,12 @@ describe('interactive problems in the sandbox', function () {
   it('refuses (IE) an interactive problem on an executor that cannot interact (Judge0)', async () => {
     const testSet = await readTestSetFromFolder(GUESS);
     const judge0Like: Executor = { name: 'judge0', execute: () => assert.fail('must not run'), close: async () => undefined };
-    const result = await gradeSubmission({ request: { requestId: 'j0', language: 'python', timeLimit: 1000, memoryLimit: 64 }, source: SOLUTION, testSet, executor: judge0Like });
+    const result = await gradeSubmission({
+      request: { requestId: 'j0', language: 'python', timeLimit: 1000, memoryLimit: 64 },
+      source: SOLUTION,
+      testSet,
+      executor: judge0Like,
+    });
     assert.equal(result.result.result!.verdict, 'IE');
     assert.match(result.log, /interactive problems run on the worker's local sandbox executor/);
   });

@@ -25,8 +25,11 @@ describe('sandbox: worker memory under output floods', function () {
   it(`stays under ${PEAK_RSS_LIMIT_MB} MB peak RSS grading ${CASES} cases of ${DEFAULT_OUTPUT_LIMIT_BYTES} bytes of 0xFF each`, async () => {
     const script = path.join(__dirname, 'floodGrader.ts');
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--require', 'tsx/cjs', script, workRoot, '62400', String(CASES), String(DEFAULT_OUTPUT_LIMIT_BYTES)], { maxBuffer: 1 << 20 }, (error, out, err) =>
-        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      execFile(
+        process.execPath,
+        ['--require', 'tsx/cjs', script, workRoot, '62400', String(CASES), String(DEFAULT_OUTPUT_LIMIT_BYTES)],
+        { maxBuffer: 1 << 20 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
       );
     });
     const report = JSON.parse(stdout.trim().split('\n').pop()!) as { verdicts: string[]; printed: number[]; peakMb: number };

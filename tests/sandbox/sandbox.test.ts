@@ -16,7 +16,8 @@ const SUM: Record<Language, string> = {
   cpp: '#include <iostream>\nint main(){ long a, b; std::cin >> a >> b; std::cout << a + b << "\\n"; }',
   java: 'import java.util.*;\npublic class Main { public static void main(String[] args) { Scanner s = new Scanner(System.in); System.out.println(s.nextLong() + s.nextLong()); } }',
   go: 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }',
-  rust: 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+  rust:
+    'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
     'let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
 };
 
@@ -41,19 +42,25 @@ describe('sandbox executor', function () {
         { index: 3, input: '-5 5\n' },
       ];
       const seen: number[] = [];
-      const report = await executor.execute({ id: `sum-${language}`, language, source: SUM[language], cases, limits }, (run) => seen.push(run.index));
+      const report = await executor.execute({ id: `sum-${language}`, language, source: SUM[language], cases, limits }, (run) =>
+        seen.push(run.index),
+      );
       assert.equal(report.compile.ok, true, report.compile.output);
-      assert.deepEqual(report.runs.map((r) => [r.index, r.outcome.status, r.outcome.exitCode, r.outcome.stdout]), [
-        [1, 'exited', 0, '3\n'],
-        [2, 'exited', 0, '42\n'],
-        [3, 'exited', 0, '0\n'],
-      ]);
+      assert.deepEqual(
+        report.runs.map((r) => [r.index, r.outcome.status, r.outcome.exitCode, r.outcome.stdout]),
+        [
+          [1, 'exited', 0, '3\n'],
+          [2, 'exited', 0, '42\n'],
+          [3, 'exited', 0, '0\n'],
+        ],
+      );
       assert.deepEqual(seen.sort(), [1, 2, 3]);
     });
   }
 
   it('reports peak memory within 10 MB for a program touching 100 MB', async () => {
-    const source = '#include <stdlib.h>\n#include <string.h>\n#include <stdio.h>\nint main(){ size_t n = 100u << 20; volatile char *p = malloc(n); long sum = 0; for (size_t i = 0; i < n; i += 4096) p[i] = (char)i; for (size_t i = 0; i < n; i += 4096) sum += p[i]; printf("%ld\\n", sum); return 0; }';
+    const source =
+      '#include <stdlib.h>\n#include <string.h>\n#include <stdio.h>\nint main(){ size_t n = 100u << 20; volatile char *p = malloc(n); long sum = 0; for (size_t i = 0; i < n; i += 4096) p[i] = (char)i; for (size_t i = 0; i < n; i += 4096) sum += p[i]; printf("%ld\\n", sum); return 0; }';
     const report = await executor.execute({ id: 'mem', language: 'c', source, cases: [{ index: 1, input: '' }], limits });
     const { memoryMb, status } = report.runs[0].outcome;
     assert.equal(status, 'exited');
@@ -61,33 +68,85 @@ describe('sandbox executor', function () {
   });
 
   it('reports CPU time within 50 ms for a 1 s busy loop', async () => {
-    const source = '#include <time.h>\nint main(){ clock_t start = clock(); while ((double)(clock() - start) / CLOCKS_PER_SEC < 1.0) {} return 0; }';
+    const source =
+      '#include <time.h>\nint main(){ clock_t start = clock(); while ((double)(clock() - start) / CLOCKS_PER_SEC < 1.0) {} return 0; }';
     const report = await executor.execute({ id: 'cpu', language: 'c', source, cases: [{ index: 1, input: '' }], limits });
     const { timeMs } = report.runs[0].outcome;
     assert.ok(Math.abs(timeMs - 1000) <= 50, `timeMs ${timeMs}`);
   });
 
   it('reports exit codes, signals and compile errors', async () => {
-    const exit3 = await executor.execute({ id: 're', language: 'python', source: 'import sys\nsys.exit(3)', cases: [{ index: 1, input: '' }], limits });
+    const exit3 = await executor.execute({
+      id: 're',
+      language: 'python',
+      source: 'import sys\nsys.exit(3)',
+      cases: [{ index: 1, input: '' }],
+      limits,
+    });
     assert.deepEqual([exit3.runs[0].outcome.status, exit3.runs[0].outcome.exitCode], ['exited', 3]);
-    const segv = await executor.execute({ id: 'segv', language: 'c', source: 'int main(){ volatile int *p = 0; return *p; }', cases: [{ index: 1, input: '' }], limits });
+    const segv = await executor.execute({
+      id: 'segv',
+      language: 'c',
+      source: 'int main(){ volatile int *p = 0; return *p; }',
+      cases: [{ index: 1, input: '' }],
+      limits,
+    });
     assert.deepEqual([segv.runs[0].outcome.status, segv.runs[0].outcome.signal], ['signaled', 'SIGSEGV']);
-    const fpe = await executor.execute({ id: 'fpe', language: 'c', source: 'int main(){ volatile int zero = 0, seven = 7; return seven / zero; }', cases: [{ index: 1, input: '' }], limits });
+    const fpe = await executor.execute({
+      id: 'fpe',
+      language: 'c',
+      source: 'int main(){ volatile int zero = 0, seven = 7; return seven / zero; }',
+      cases: [{ index: 1, input: '' }],
+      limits,
+    });
     assert.equal(fpe.runs[0].outcome.signal, 'SIGFPE');
-    const ce = await executor.execute({ id: 'ce', language: 'java', source: 'public class Main { void f( }', cases: [{ index: 1, input: '' }], limits });
+    const ce = await executor.execute({
+      id: 'ce',
+      language: 'java',
+      source: 'public class Main { void f( }',
+      cases: [{ index: 1, input: '' }],
+      limits,
+    });
     assert.equal(ce.compile.ok, false);
     assert.match(ce.compile.output, /Main\.java:1: error/);
     assert.deepEqual(ce.runs, []);
   });
 
   for (const [language, panics, broken, exitCode, message] of [
-    ['go', 'package main\nimport "fmt"\nfunc main() { var n int; fmt.Scan(&n); a := []int{1}; fmt.Println(a[n]) }', 'package main\nfunc main() { x := }', 2, /main\.go:2/],
-    ['rust', 'fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); let n: usize = s.trim().parse().unwrap(); ' +
-      'let a = vec![1]; println!("{}", a[n]); }', 'fn main() { let x: i32 = "text"; }', 101, /mismatched types/],
+    [
+      'go',
+      'package main\nimport "fmt"\nfunc main() { var n int; fmt.Scan(&n); a := []int{1}; fmt.Println(a[n]) }',
+      'package main\nfunc main() { x := }',
+      2,
+      /main\.go:2/,
+    ],
+    [
+      'rust',
+      'fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); let n: usize = s.trim().parse().unwrap(); ' +
+        'let a = vec![1]; println!("{}", a[n]); }',
+      'fn main() { let x: i32 = "text"; }',
+      101,
+      /mismatched types/,
+    ],
   ] as const) {
     it(`reports a ${language} panic as its exit code and a ${language} compile error with the compiler's message`, async () => {
-      const ran = await executor.execute({ id: `panic-${language}`, language, source: panics, cases: [{ index: 1, input: '0\n' }, { index: 2, input: '5\n' }], limits });
-      assert.deepEqual(ran.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]), [['exited', 0, '1\n'], ['exited', exitCode, '']]);
+      const ran = await executor.execute({
+        id: `panic-${language}`,
+        language,
+        source: panics,
+        cases: [
+          { index: 1, input: '0\n' },
+          { index: 2, input: '5\n' },
+        ],
+        limits,
+      });
+      assert.deepEqual(
+        ran.runs.map((r) => [r.outcome.status, r.outcome.exitCode, r.outcome.stdout]),
+        [
+          ['exited', 0, '1\n'],
+          ['exited', exitCode, ''],
+        ],
+      );
       assert.match(ran.runs[1].outcome.stderr, /index out of (range|bounds)/);
       const ce = await executor.execute({ id: `ce-${language}`, language, source: broken, cases: [{ index: 1, input: '' }], limits });
       assert.equal(ce.compile.ok, false);

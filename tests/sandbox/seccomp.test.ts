@@ -33,7 +33,11 @@ describe('sandbox: seccomp filter', function () {
     const code = instructions(fs.readFileSync(filter.file));
     assert.deepEqual(code[0], { code: BPF_LD_W_ABS, k: SECCOMP_DATA_ARCH }, 'first loads seccomp_data.arch');
     assert.deepEqual(code[1] && { code: code[1].code, k: code[1].k }, { code: BPF_JEQ_K, k: AUDIT_ARCH[process.arch] });
-    if (process.arch === 'x64') assert.ok(code.some((i) => i.k === X32_SYSCALL_BIT), 'x32 syscalls are told apart');
+    if (process.arch === 'x64')
+      assert.ok(
+        code.some((i) => i.k === X32_SYSCALL_BIT),
+        'x32 syscalls are told apart',
+      );
     assert.ok(code.length > DENIED_SYSCALLS.length, `${code.length} instructions`);
   });
 
@@ -47,7 +51,11 @@ describe('sandbox: seccomp filter', function () {
 
   it('fails clearly, naming the package, when libseccomp for Python is missing', async () => {
     const fakePython = path.join(dir, 'python-without-seccomp');
-    fs.writeFileSync(fakePython, '#!/bin/sh\nexec /usr/bin/python3 -I -c "import sys; sys.modules[\'seccomp\'] = None; exec(sys.stdin.read())" "$@"\n', { mode: 0o755 });
+    fs.writeFileSync(
+      fakePython,
+      '#!/bin/sh\nexec /usr/bin/python3 -I -c "import sys; sys.modules[\'seccomp\'] = None; exec(sys.stdin.read())" "$@"\n',
+      { mode: 0o755 },
+    );
     await assert.rejects(ensureSeccompFilter(path.join(dir, 'other'), fakePython), (error: Error) => {
       assert.ok(error instanceof SeccompUnavailableError);
       assert.match(error.message, /libseccomp's Python binding\) is not installed/);

@@ -47,7 +47,13 @@ describe('testlib checkers in the sandbox', function () {
   after(() => fs.rmSync(workRoot, { recursive: true, force: true }));
 
   const grade = (testSet: TestSet, source = PAIR_PY, language: Language = 'python', audience: 'public' | 'author' = 'public') =>
-    gradeSubmission({ request: { requestId: `chk_${Date.now()}`, language, timeLimit: 2000, memoryLimit: 256 }, source, testSet, executor, audience });
+    gradeSubmission({
+      request: { requestId: `chk_${Date.now()}`, language, timeLimit: 2000, memoryLimit: 256 },
+      source,
+      testSet,
+      executor,
+      audience,
+    });
 
   it('accepts any valid pair (the output differs from the answer file) and rejects an invalid one', async () => {
     const testSet = await readTestSetFromFolder(ANY_PAIR);
@@ -73,7 +79,8 @@ describe('testlib checkers in the sandbox', function () {
   });
 
   it('compiles #include "testlib.h" from the problem folder', async () => {
-    const header = '#pragma once\n#include <cstdio>\ninline int acceptWith(const char *m) { std::fprintf(stderr, "%s\\n", m); return 0; }\n';
+    const header =
+      '#pragma once\n#include <cstdio>\ninline int acceptWith(const char *m) { std::fprintf(stderr, "%s\\n", m); return 0; }\n';
     const checker = '#include "testlib.h"\nint main() { return acceptWith("fine by the header"); }\n';
     const result = await grade(problemWith('checker.cpp', checker, { 'testlib.h': header }));
     assert.equal(result.result.result!.verdict, 'AC', result.log);
@@ -85,7 +92,13 @@ describe('testlib checkers in the sandbox', function () {
     const result = await grade(problemWith('checker.py', checker));
     const outcome = result.result.result!;
     assert.equal(outcome.verdict, 'WA', result.log);
-    assert.deepEqual(outcome.testResults.map((r) => [r.status, r.points]), [['WA', 0.25], ['WA', 0.25]]);
+    assert.deepEqual(
+      outcome.testResults.map((r) => [r.status, r.points]),
+      [
+        ['WA', 0.25],
+        ['WA', 0.25],
+      ],
+    );
     assert.equal(outcome.score, 25);
   });
 
@@ -97,11 +110,19 @@ describe('testlib checkers in the sandbox', function () {
 
   it('counts presentation error (exit 2) as WA', async () => {
     const result = await grade(problemWith('checker.py', 'import sys\nsys.exit(2)\n'));
-    assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['WA', 'WA']);
+    assert.deepEqual(
+      result.result.result!.testResults.map((r) => r.status),
+      ['WA', 'WA'],
+    );
   });
 
   const hostile: Array<[string, string, string, RegExp]> = [
-    ['exits 3 (checker failure)', 'checker.py', 'import sys\nsys.stderr.write("bad answer file\\n")\nsys.exit(3)\n', /exit code 3: bad answer file/],
+    [
+      'exits 3 (checker failure)',
+      'checker.py',
+      'import sys\nsys.stderr.write("bad answer file\\n")\nsys.exit(3)\n',
+      /exit code 3: bad answer file/,
+    ],
     ['crashes', 'checker.cpp', '#include <cstdlib>\nint main() { std::abort(); }\n', /checker failed/],
     ['loops', 'checker.cpp', 'int main() { volatile unsigned long x = 0; for (;;) x++; }\n', /checker failed: (CPU|wall) time limit/], // CPU, or wall first on a loaded machine: IE either way
     ['sleeps', 'checker.py', 'import time\ntime.sleep(60)\n', /checker failed: wall time limit/],
@@ -113,7 +134,11 @@ describe('testlib checkers in the sandbox', function () {
   for (const [what, file, source, why] of hostile) {
     it(`makes every case IE, never AC, when the checker ${what}`, async () => {
       const result = await grade(problemWith(file, source));
-      assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['IE', 'IE'], result.log);
+      assert.deepEqual(
+        result.result.result!.testResults.map((r) => r.status),
+        ['IE', 'IE'],
+        result.log,
+      );
       assert.equal(result.result.result!.verdict, 'IE');
       assert.match(result.log, why);
     });
@@ -133,7 +158,19 @@ describe('testlib checkers in the sandbox', function () {
       async execute(job) {
         const runs = job.cases.map((c) => {
           const n = Number(c.input.trim());
-          return { index: c.index, outcome: { status: 'exited' as const, exitCode: 0, signal: null, stdout: `2 ${n - 2}\n`, stderr: '', timeMs: 1, wallMs: 1, memoryMb: 1 } };
+          return {
+            index: c.index,
+            outcome: {
+              status: 'exited' as const,
+              exitCode: 0,
+              signal: null,
+              stdout: `2 ${n - 2}\n`,
+              stderr: '',
+              timeMs: 1,
+              wallMs: 1,
+              memoryMb: 1,
+            },
+          };
         });
         return { compile: { ok: true, output: '', timeMs: 0 }, runs };
       },
@@ -147,13 +184,22 @@ describe('testlib checkers in the sandbox', function () {
       checkerHost: executor,
     });
     // Case 2 is n = 2: "2 0" is not a pair of positive integers.
-    assert.deepEqual(result.result.result!.testResults.map((r) => r.status), ['AC', 'WA', 'AC', 'AC'], result.log);
+    assert.deepEqual(
+      result.result.result!.testResults.map((r) => r.status),
+      ['AC', 'WA', 'AC', 'AC'],
+      result.log,
+    );
   });
 
   it('refuses (IE) a testlib problem on an executor without a checker host', async () => {
     const testSet = await readTestSetFromFolder(ANY_PAIR);
     const none: Executor = { name: 'none', execute: () => assert.fail('must not run'), close: async () => undefined };
-    const result = await gradeSubmission({ request: { requestId: 'none', language: 'python', timeLimit: 1000, memoryLimit: 64 }, source: '', testSet, executor: none });
+    const result = await gradeSubmission({
+      request: { requestId: 'none', language: 'python', timeLimit: 1000, memoryLimit: 64 },
+      source: '',
+      testSet,
+      executor: none,
+    });
     assert.equal(result.result.result!.verdict, 'IE');
     assert.match(result.log, /runs in the worker's local sandbox/);
   });

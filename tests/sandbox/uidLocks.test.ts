@@ -40,16 +40,24 @@ describe('sandbox: uid locks', function () {
   });
 
   it('takes over the lock of a process that died holding it, not of one that lives', async () => {
-    const holder = spawn(process.execPath, ['--require', 'tsx/cjs', '-e',
-      `const { UidLocks } = require(${JSON.stringify(path.resolve(__dirname, '../../worker/src/executors/sandbox/uidLocks'))});` +
-      `new UidLocks(${JSON.stringify(dir)}, [${UID_BASE}]).tryLock(${UID_BASE}); console.log('held'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--require',
+        'tsx/cjs',
+        '-e',
+        `const { UidLocks } = require(${JSON.stringify(path.resolve(__dirname, '../../worker/src/executors/sandbox/uidLocks'))});` +
+          `new UidLocks(${JSON.stringify(dir)}, [${UID_BASE}]).tryLock(${UID_BASE}); console.log('held'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     const locks = new UidLocks(dir, [UID_BASE]);
     assert.equal(locks.tryLock(UID_BASE), undefined, 'a live holder keeps its lock');
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
     const lease = locks.tryLock(UID_BASE);
-    assert.ok(lease, 'the dead holder\'s lock is taken over');
+    assert.ok(lease, "the dead holder's lock is taken over");
     lease.release();
     // A pid that lives but started at another time (reused) does not hold the lock either.
     fs.writeFileSync(locks.lockFile(UID_BASE), `${process.pid} 1\n`);
@@ -68,7 +76,9 @@ describe('sandbox: uid locks', function () {
       const source = 'import os, time\nstart = time.time()\ntime.sleep(0.3)\nprint(os.getuid(), start, time.time())';
       const cases = Array.from({ length: 3 }, (_, i) => ({ index: i + 1, input: '' }));
       const limits = { timeLimitMs: 2000, memoryLimitMb: 64, outputLimitBytes: 1024 };
-      const reports = await Promise.all([one, two].map((executor, i) => executor.execute({ id: `share-${i}`, language: 'python', source, cases, limits })));
+      const reports = await Promise.all(
+        [one, two].map((executor, i) => executor.execute({ id: `share-${i}`, language: 'python', source, cases, limits })),
+      );
       const runs = reports.flatMap((r) => r.runs.map((run) => run.outcome.stdout.trim().split(' ').map(Number)));
       assert.equal(runs.length, 6);
       for (const [uid, start, end] of runs) {

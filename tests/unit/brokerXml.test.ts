@@ -4,12 +4,42 @@ import { QUEUES, renderBrokerConfigXml, renderLocalActiveMqXml } from '../../com
 // Element names Amazon MQ keeps in an ActiveMQ configuration (its "permitted elements" and
 // "permitted collections" pages); anything else is silently stripped on upload.
 const PERMITTED = new Set([
-  'broker', 'destinationPolicy', 'policyMap', 'policyEntries', 'policyEntry', 'defaultEntry', 'deadLetterStrategy',
-  'sharedDeadLetterStrategy', 'individualDeadLetterStrategy', 'discarding', 'deadLetterQueue', 'destinations', 'queue', 'topic',
-  'plugins', 'redeliveryPlugin', 'redeliveryPolicyMap', 'redeliveryPolicyEntries', 'redeliveryPolicy', 'persistenceAdapter', 'kahaDB',
-  'systemUsage', 'forcePersistencyModeBrokerPlugin', 'timeStampingBrokerPlugin', 'statisticsBrokerPlugin', 'discardingDLQBrokerPlugin',
-  'authorizationPlugin', 'map', 'authorizationMap', 'authorizationEntries', 'authorizationEntry',
-  'destinationInterceptors', 'virtualDestinationInterceptor', 'virtualDestinations', 'compositeQueue', 'forwardTo',
+  'broker',
+  'destinationPolicy',
+  'policyMap',
+  'policyEntries',
+  'policyEntry',
+  'defaultEntry',
+  'deadLetterStrategy',
+  'sharedDeadLetterStrategy',
+  'individualDeadLetterStrategy',
+  'discarding',
+  'deadLetterQueue',
+  'destinations',
+  'queue',
+  'topic',
+  'plugins',
+  'redeliveryPlugin',
+  'redeliveryPolicyMap',
+  'redeliveryPolicyEntries',
+  'redeliveryPolicy',
+  'persistenceAdapter',
+  'kahaDB',
+  'systemUsage',
+  'forcePersistencyModeBrokerPlugin',
+  'timeStampingBrokerPlugin',
+  'statisticsBrokerPlugin',
+  'discardingDLQBrokerPlugin',
+  'authorizationPlugin',
+  'map',
+  'authorizationMap',
+  'authorizationEntries',
+  'authorizationEntry',
+  'destinationInterceptors',
+  'virtualDestinationInterceptor',
+  'virtualDestinations',
+  'compositeQueue',
+  'forwardTo',
   'tempDestinationAuthorizationEntry',
 ]);
 
@@ -51,7 +81,9 @@ describe('broker XML', () => {
     const local = renderLocalActiveMqXml({ dataDirectory: '/tmp/x', stompPort: 1234, openwirePort: 1235, username: 'u', password: 'p&"' });
     assert.match(local, /stomp:\/\/127\.0\.0\.1:1234/);
     assert.match(local, /password="p&amp;&quot;"/);
-    const shared = renderBrokerConfigXml().split('\n').filter((l) => l.includes('policyEntry') || l.includes('redeliveryPolicy '));
+    const shared = renderBrokerConfigXml()
+      .split('\n')
+      .filter((l) => l.includes('policyEntry') || l.includes('redeliveryPolicy '));
     for (const line of shared) assert.ok(local.includes(line.trim()), `local XML lacks: ${line.trim()}`);
   });
 
@@ -68,7 +100,10 @@ describe('broker XML', () => {
     entry('queue="grading-results-solutions" read="admins,activemq-webconsole,grading-solutions" write="admins,activemq-webconsole"');
     assert.doesNotMatch(renderBrokerConfigXml({ authorization: false }), /authorizationPlugin/);
     // Request/reply: gateways create and read temporary reply queues, workers only send to them.
-    const temp = /<tempDestinationAuthorizationEntry>\s*<tempDestinationAuthorizationEntry ([^>]*)\/>\s*<\/tempDestinationAuthorizationEntry>\s*<\/authorizationMap>/.exec(xml);
+    const temp =
+      /<tempDestinationAuthorizationEntry>\s*<tempDestinationAuthorizationEntry ([^>]*)\/>\s*<\/tempDestinationAuthorizationEntry>\s*<\/authorizationMap>/.exec(
+        xml,
+      );
     assert.ok(temp, 'one temporary-destination entry, inside the authorization map');
     const rights = Object.fromEntries([...temp[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2].split(',').sort()]));
     assert.deepEqual(rights, {
@@ -76,24 +111,40 @@ describe('broker XML', () => {
       write: ['activemq-webconsole', 'admins', 'grading-workers'],
       admin: ['activemq-webconsole', 'admins', 'grading-gateways'],
     });
-    const local = renderLocalActiveMqXml({ dataDirectory: '/d', stompPort: 1, openwirePort: 2, username: 'admin', password: 'p', users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }] });
+    const local = renderLocalActiveMqXml({
+      dataDirectory: '/d',
+      stompPort: 1,
+      openwirePort: 2,
+      username: 'admin',
+      password: 'p',
+      users: [{ username: 'gw', password: 'q', groups: ['grading-gateways'] }],
+    });
     assert.match(local, /<authenticationUser username="admin" password="p" groups="admins"\/>/);
     assert.match(local, /<authenticationUser username="gw" password="q" groups="grading-gateways"\/>/);
     assert.ok(local.includes('<authorizationEntry queue="grading-requests"'));
   });
 
-  it('copies every grading-results message into the solutions process\'s own queue, which expires like results', () => {
+  it("copies every grading-results message into the solutions process's own queue, which expires like results", () => {
     const xml = renderBrokerConfigXml();
-    assert.match(xml, /<compositeQueue name="grading-results" forwardOnly="false">\s*<forwardTo>\s*<queue physicalName="grading-results-solutions"\/>/);
+    assert.match(
+      xml,
+      /<compositeQueue name="grading-results" forwardOnly="false">\s*<forwardTo>\s*<queue physicalName="grading-results-solutions"\/>/,
+    );
     // ActiveMQ's schema wants the broker's children in alphabetical order.
     assert.ok(xml.indexOf('<destinationInterceptors>') < xml.indexOf('<destinationPolicy>'));
-    assert.match(xml, /<policyEntry queue="grading-results-solutions" expireMessagesPeriod="30000">\s*<deadLetterStrategy>\s*<discarding\/>/);
+    assert.match(
+      xml,
+      /<policyEntry queue="grading-results-solutions" expireMessagesPeriod="30000">\s*<deadLetterStrategy>\s*<discarding\/>/,
+    );
   });
 
   it('gives messages sent without an expiry a lifetime (7 days by default) and drops expired results', () => {
     assert.match(renderBrokerConfigXml(), /<timeStampingBrokerPlugin zeroExpirationOverride="604800000" futureOnly="true"\/>/);
     assert.match(renderBrokerConfigXml({ messageTtlMs: 60000 }), /zeroExpirationOverride="60000"/);
-    assert.match(renderBrokerConfigXml(), new RegExp(`<policyEntry queue="${QUEUES.results}"[^>]*>\\s*<deadLetterStrategy>\\s*<discarding/>`));
+    assert.match(
+      renderBrokerConfigXml(),
+      new RegExp(`<policyEntry queue="${QUEUES.results}"[^>]*>\\s*<deadLetterStrategy>\\s*<discarding/>`),
+    );
     assert.throws(() => renderBrokerConfigXml({ messageTtlMs: 0 }), /messageTtlMs must be a positive integer/);
   });
 });

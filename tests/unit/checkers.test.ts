@@ -70,7 +70,11 @@ describe('checkers', () => {
       for (const [expected, actual] of pairs) {
         const whole = checkerFor(spec)(expected, actual);
         for (const size of [1, 2, 3, 7]) {
-          assert.deepEqual(streamed(spec, expected, Buffer.from(actual), size), whole, `${spec.type} ${JSON.stringify([expected, actual])} in ${size}-byte pieces`);
+          assert.deepEqual(
+            streamed(spec, expected, Buffer.from(actual), size),
+            whole,
+            `${spec.type} ${JSON.stringify([expected, actual])} in ${size}-byte pieces`,
+          );
         }
       }
     }

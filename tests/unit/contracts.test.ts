@@ -1,16 +1,41 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FAILURE_REASONS, parseGradingRequest, readableRequestId, validateGradingResult, validateProgressEvent } from '../../core/src/contracts';
+import {
+  FAILURE_REASONS,
+  parseGradingRequest,
+  readableRequestId,
+  validateGradingResult,
+  validateProgressEvent,
+} from '../../core/src/contracts';
 import { CONTRACT_SCHEMAS, schemaFileText } from '../../scripts/contractSchemas';
 import { CONTRACTS_DIR, publishedValidators } from '../interop/contractSchemas';
 
 // The request and result examples of the original architecture document, verbatim.
-const REQUEST = { requestId: 'req_123456789', userId: 'user_001', problemId: 'prob_001', language: 'python', sourceFile: 's3://bucket/submissions/req_123456789/solution.py', testCases: 's3://bucket/problems/prob_001/testcases/', timeLimit: 5000, memoryLimit: 256, timestamp: '2024-08-20T12:00:00Z' };
+const REQUEST = {
+  requestId: 'req_123456789',
+  userId: 'user_001',
+  problemId: 'prob_001',
+  language: 'python',
+  sourceFile: 's3://bucket/submissions/req_123456789/solution.py',
+  testCases: 's3://bucket/problems/prob_001/testcases/',
+  timeLimit: 5000,
+  memoryLimit: 256,
+  timestamp: '2024-08-20T12:00:00Z',
+};
 const RESULT = {
   requestId: 'req_123456789',
   status: 'completed',
-  result: { verdict: 'AC', score: 100, executionTime: 1250, memoryUsage: 128, testResults: [{ case: 1, status: 'AC', time: 250, memory: 64 }, { case: 2, status: 'AC', time: 300, memory: 72 }] },
+  result: {
+    verdict: 'AC',
+    score: 100,
+    executionTime: 1250,
+    memoryUsage: 128,
+    testResults: [
+      { case: 1, status: 'AC', time: 250, memory: 64 },
+      { case: 2, status: 'AC', time: 300, memory: 72 },
+    ],
+  },
   resultFile: 's3://bucket/results/req_123456789/result.json',
   timestamp: '2024-08-20T12:00:15Z',
 };
@@ -29,7 +54,15 @@ describe('contracts', () => {
     assert.equal(parsed.ok, false);
     if (parsed.ok) return;
     assert.equal(parsed.reason, 'schema');
-    assert.deepEqual(parsed.errors.sort(), ['extra: is not a known field', 'language: "cobol" is not one of python, javascript, c, cpp, java, go, rust', 'timeLimit: must be integer (got "5000")', 'timestamp: is required'].sort());
+    assert.deepEqual(
+      parsed.errors.sort(),
+      [
+        'extra: is not a known field',
+        'language: "cobol" is not one of python, javascript, c, cpp, java, go, rust',
+        'timeLimit: must be integer (got "5000")',
+        'timestamp: is required',
+      ].sort(),
+    );
   });
 
   it('reports bad JSON as such', () => {
@@ -40,9 +73,26 @@ describe('contracts', () => {
 
   it('requires a reason code and words on a failed result, and a result on a completed one', () => {
     assert.equal(validateGradingResult({ requestId: 'r', status: 'failed', timestamp: RESULT.timestamp }).ok, false);
-    assert.equal(validateGradingResult({ requestId: 'r', status: 'failed', error: 'S3 unavailable', timestamp: RESULT.timestamp }).ok, false, 'reason is required');
-    assert.equal(validateGradingResult({ requestId: 'r', status: 'failed', reason: 'transient-failure-exhausted', error: 'transient-failure-exhausted: S3 unavailable', timestamp: RESULT.timestamp }).ok, true);
-    assert.equal(validateGradingResult({ requestId: 'r', status: 'failed', reason: 'oops', error: 'x', timestamp: RESULT.timestamp }).ok, false, 'reason is one of the codes');
+    assert.equal(
+      validateGradingResult({ requestId: 'r', status: 'failed', error: 'S3 unavailable', timestamp: RESULT.timestamp }).ok,
+      false,
+      'reason is required',
+    );
+    assert.equal(
+      validateGradingResult({
+        requestId: 'r',
+        status: 'failed',
+        reason: 'transient-failure-exhausted',
+        error: 'transient-failure-exhausted: S3 unavailable',
+        timestamp: RESULT.timestamp,
+      }).ok,
+      true,
+    );
+    assert.equal(
+      validateGradingResult({ requestId: 'r', status: 'failed', reason: 'oops', error: 'x', timestamp: RESULT.timestamp }).ok,
+      false,
+      'reason is one of the codes',
+    );
     assert.equal(validateGradingResult({ requestId: 'r', status: 'completed', timestamp: RESULT.timestamp }).ok, false);
     const badVerdict = structuredClone(RESULT);
     badVerdict.result.verdict = 'OK';
@@ -50,7 +100,11 @@ describe('contracts', () => {
   });
 
   it('types every number as an integer: score 0-100, milliseconds, whole megabytes', () => {
-    for (const [field, value] of [['score', 66.67], ['memoryUsage', 7.3], ['executionTime', 12.5]] as const) {
+    for (const [field, value] of [
+      ['score', 66.67],
+      ['memoryUsage', 7.3],
+      ['executionTime', 12.5],
+    ] as const) {
       const bad = structuredClone(RESULT) as unknown as { result: Record<string, unknown> };
       bad.result[field] = value;
       const checked = validateGradingResult(bad);
@@ -75,12 +129,21 @@ describe('contracts', () => {
   });
 
   it('publishes under docs/contracts exactly the schemas the worker validates with', () => {
-    const files = fs.readdirSync(CONTRACTS_DIR).filter((f) => f.endsWith('.schema.json')).sort();
+    const files = fs
+      .readdirSync(CONTRACTS_DIR)
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort();
     assert.deepEqual(files, Object.keys(CONTRACT_SCHEMAS).sort());
     for (const [file, schema] of Object.entries(CONTRACT_SCHEMAS)) {
-      assert.equal(fs.readFileSync(path.join(CONTRACTS_DIR, file), 'utf8'), schemaFileText(schema), `${file} is stale: run npx tsx scripts/contractSchemas.ts`);
+      assert.equal(
+        fs.readFileSync(path.join(CONTRACTS_DIR, file), 'utf8'),
+        schemaFileText(schema),
+        `${file} is stale: run npx tsx scripts/contractSchemas.ts`,
+      );
     }
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(CONTRACTS_DIR, 'grading-result.schema.json'), 'utf8')).properties.reason.enum, [...FAILURE_REASONS]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(CONTRACTS_DIR, 'grading-result.schema.json'), 'utf8')).properties.reason.enum, [
+      ...FAILURE_REASONS,
+    ]);
   });
 
   it('documents examples (from a real run) that validate against the published schemas', () => {
@@ -99,7 +162,10 @@ describe('contracts', () => {
       }
     }
     assert.deepEqual([...kinds].sort(), ['progress', 'request', 'result', 'runRequest', 'runResult']);
-    const failed = files.filter((f) => f.startsWith('result-')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))).filter((r) => r.status === 'failed');
+    const failed = files
+      .filter((f) => f.startsWith('result-'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')))
+      .filter((r) => r.status === 'failed');
     assert.ok(failed.length > 0, 'a failed result is among the examples');
   });
 });

@@ -24,7 +24,15 @@ describe('local stack: dead part notice', () => {
     const lines: string[] = [];
     const child = spawn(process.execPath, ['-e', 'process.exit(3)']);
     let alive = true;
-    const stop = noticeDeaths([{ name: 'worker', child, logFile }, { name: 'ActiveMQ', logFile, alive: () => alive }], (l) => lines.push(l), () => false, 20);
+    const stop = noticeDeaths(
+      [
+        { name: 'worker', child, logFile },
+        { name: 'ActiveMQ', logFile, alive: () => alive },
+      ],
+      (l) => lines.push(l),
+      () => false,
+      20,
+    );
     try {
       await until(() => lines.join('\n').includes('worker exited'));
       alive = false;
@@ -43,7 +51,11 @@ describe('local stack: dead part notice', () => {
     const lines: string[] = [];
     const child = spawn(process.execPath, ['-e', 'process.exit(0)']);
     const exited = new Promise((r) => child.once('exit', r));
-    const stop = noticeDeaths([{ name: 'gateway', child, logFile }], (l) => lines.push(l), () => true);
+    const stop = noticeDeaths(
+      [{ name: 'gateway', child, logFile }],
+      (l) => lines.push(l),
+      () => true,
+    );
     await exited;
     stop();
     assert.deepEqual(lines, []);

@@ -110,8 +110,14 @@ describe('documentation links', () => {
       '```',
       '[ref]: <c.md>',
     ].join('\n');
-    assert.deepEqual([...headingAnchors(markdown)], ['dead-letters-grading-stack-dlq', 'dead-letters-grading-stack-dlq-1', 'oidc-tokens-cognito-auth0-']);
-    assert.deepEqual(markdownLinks(markdown).map((l) => l.target), ['a.md#x', 'b.svg', 'c.md']);
+    assert.deepEqual(
+      [...headingAnchors(markdown)],
+      ['dead-letters-grading-stack-dlq', 'dead-letters-grading-stack-dlq-1', 'oidc-tokens-cognito-auth0-'],
+    );
+    assert.deepEqual(
+      markdownLinks(markdown).map((l) => l.target),
+      ['a.md#x', 'b.svg', 'c.md'],
+    );
   });
 
   it('reports a missing file, a missing heading and a link out of the repository, each by file and line', () => {

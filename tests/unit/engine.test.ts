@@ -23,8 +23,30 @@ class ScriptedExecutor implements Executor {
   async close() {}
 }
 
-const out = (stdout: string, over: Partial<RunOutcome> = {}): RunOutcome => ({ status: 'exited', exitCode: 0, signal: null, stdout, stderr: '', timeMs: 10, wallMs: 12, memoryMb: 5, ...over });
-const testSet = buildTestSet(new Map(Object.entries({ '1.in': '1 2', '1.out': '3\n', '2.in': '2 2', '2.out': '4\n', '3.in': '5 5', '3.out': '10\n', 'manifest.json': '{"scores":{"3":2}}' })));
+const out = (stdout: string, over: Partial<RunOutcome> = {}): RunOutcome => ({
+  status: 'exited',
+  exitCode: 0,
+  signal: null,
+  stdout,
+  stderr: '',
+  timeMs: 10,
+  wallMs: 12,
+  memoryMb: 5,
+  ...over,
+});
+const testSet = buildTestSet(
+  new Map(
+    Object.entries({
+      '1.in': '1 2',
+      '1.out': '3\n',
+      '2.in': '2 2',
+      '2.out': '4\n',
+      '3.in': '5 5',
+      '3.out': '10\n',
+      'manifest.json': '{"scores":{"3":2}}',
+    }),
+  ),
+);
 const request = { requestId: 'req_e1', language: 'python' as const, timeLimit: 1000, memoryLimit: 64 };
 
 describe('grading engine', () => {
@@ -38,16 +60,36 @@ describe('grading engine', () => {
       ],
     }));
     const progress: Array<[number, string, number]> = [];
-    const { result, log } = await gradeSubmission({ request, source: 'print(1)', testSet, executor, resultFile: 's3://b/results/req_e1/result.json', onCase: (r, total) => progress.push([r.case, r.status, total]) });
+    const { result, log } = await gradeSubmission({
+      request,
+      source: 'print(1)',
+      testSet,
+      executor,
+      resultFile: 's3://b/results/req_e1/result.json',
+      onCase: (r, total) => progress.push([r.case, r.status, total]),
+    });
     assert.equal(executor.jobs.length, 1, 'one execution (compile once) per submission');
-    assert.deepEqual(executor.jobs[0].cases.map((c) => c.index), [1, 2, 3]);
-    assert.deepEqual(progress, [[3, 'TLE', 3], [2, 'WA', 3], [1, 'AC', 3]]);
+    assert.deepEqual(
+      executor.jobs[0].cases.map((c) => c.index),
+      [1, 2, 3],
+    );
+    assert.deepEqual(progress, [
+      [3, 'TLE', 3],
+      [2, 'WA', 3],
+      [1, 'AC', 3],
+    ]);
     assert.equal(result.result?.verdict, 'TLE');
     assert.equal(result.result?.score, 25);
     assert.equal(result.result?.executionTime, 1001);
     assert.equal(result.result?.memoryUsage, 8, 'whole MB, rounded up');
-    assert.deepEqual(result.result?.testResults.map((t) => t.memory), [8, 5, 5]);
-    assert.deepEqual(result.result?.testResults.map((t) => t.status), ['AC', 'WA', 'TLE']);
+    assert.deepEqual(
+      result.result?.testResults.map((t) => t.memory),
+      [8, 5, 5],
+    );
+    assert.deepEqual(
+      result.result?.testResults.map((t) => t.status),
+      ['AC', 'WA', 'TLE'],
+    );
     // Case 2 is hidden: what the checker found (it quotes the expected output) stays in the log.
     assert.equal(result.result?.testResults[1].message, undefined);
     assert.match(log, /case 2: WA .*line 1: expected "4", got "5"/);
@@ -60,14 +102,19 @@ describe('grading engine', () => {
     const { result } = await gradeSubmission({ request: { ...request, language: 'c' }, source: 'int main(', testSet, executor });
     assert.equal(result.result?.verdict, 'CE');
     assert.equal(result.result?.score, 0);
-    assert.deepEqual(result.result?.testResults.map((t) => t.status), ['CE', 'CE', 'CE']);
+    assert.deepEqual(
+      result.result?.testResults.map((t) => t.status),
+      ['CE', 'CE', 'CE'],
+    );
     assert.match(result.result?.compileOutput ?? '', /expected ;/);
     assert.ok(validateGradingResult(result).ok);
   });
 
   it('lets the manifest limits override the request', async () => {
     const executor = new ScriptedExecutor(() => ({ compile: { ok: true, output: '', timeMs: 0 }, runs: [] }));
-    const limited = buildTestSet(new Map(Object.entries({ '1.in': '', '1.out': '', 'manifest.json': '{"timeLimit":300,"memoryLimit":32}' })));
+    const limited = buildTestSet(
+      new Map(Object.entries({ '1.in': '', '1.out': '', 'manifest.json': '{"timeLimit":300,"memoryLimit":32}' })),
+    );
     const { result } = await gradeSubmission({ request, source: '', testSet: limited, executor });
     assert.deepEqual([executor.jobs[0].limits.timeLimitMs, executor.jobs[0].limits.memoryLimitMb], [300, 32]);
     assert.equal(result.result?.testResults[0].status, 'IE', 'a case the executor never ran is an internal error, not a pass');
@@ -79,7 +126,19 @@ describe('grading engine', () => {
   });
 
   it('keeps hidden cases to verdict, time and memory, and shows details of the manifest samples', async () => {
-    const withSamples = buildTestSet(new Map(Object.entries({ '1.in': '1', '1.out': 'one\n', '2.in': '2', '2.out': 'secret-answer\n', '3.in': '3', '3.out': 'x\n', 'manifest.json': '{"samples":[1]}' })));
+    const withSamples = buildTestSet(
+      new Map(
+        Object.entries({
+          '1.in': '1',
+          '1.out': 'one\n',
+          '2.in': '2',
+          '2.out': 'secret-answer\n',
+          '3.in': '3',
+          '3.out': 'x\n',
+          'manifest.json': '{"samples":[1]}',
+        }),
+      ),
+    );
     // An echo-the-input harvester: it prints its input, fails on purpose with an exit code carrying data.
     const executor = new ScriptedExecutor(() => ({
       compile: { ok: true, output: '', timeMs: 0 },
@@ -91,7 +150,14 @@ describe('grading engine', () => {
     }));
     const { result, log } = await gradeSubmission({ request, source: '', testSet: withSamples, executor });
     const cases = result.result!.testResults;
-    assert.deepEqual(cases.map((c) => [c.status, c.message]), [['WA', 'line 1: expected "one", got "1"'], ['WA', undefined], ['RE', undefined]]);
+    assert.deepEqual(
+      cases.map((c) => [c.status, c.message]),
+      [
+        ['WA', 'line 1: expected "one", got "1"'],
+        ['WA', undefined],
+        ['RE', undefined],
+      ],
+    );
     const published = JSON.stringify(result);
     for (const hidden of ['secret-answer', 'exit code 42', 'leaked-input-3']) assert.ok(!published.includes(hidden), hidden);
     assert.match(log, /secret-answer/);
@@ -100,7 +166,7 @@ describe('grading engine', () => {
     assert.match(author.result.result!.testResults[1].message ?? '', /secret-answer/);
   });
 
-  it('quotes the program\'s stderr in a runtime error\'s message on a public case only', async () => {
+  it("quotes the program's stderr in a runtime error's message on a public case only", async () => {
     const files = { '1.in': '1', '1.out': '1\n', '2.in': '2', '2.out': '2\n', 'manifest.json': '{"samples":[1]}' };
     const withSamples = buildTestSet(new Map(Object.entries(files)));
     const trace = 'Traceback (most recent call last):\n  File "main.py", line 1\nZeroDivisionError: division by zero\n';
@@ -123,7 +189,19 @@ describe('grading engine', () => {
 
   it('judges streamed output as it arrives, keeps only a prefix, and reports OLE past the limit for any executor', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0xff);
-    const limited = buildTestSet(new Map(Object.entries({ '1.in': '', '1.out': '7\n', '2.in': '', '2.out': '7\n', '3.in': '', '3.out': '7\n', 'manifest.json': '{"outputLimit":2097152}' })));
+    const limited = buildTestSet(
+      new Map(
+        Object.entries({
+          '1.in': '',
+          '1.out': '7\n',
+          '2.in': '',
+          '2.out': '7\n',
+          '3.in': '',
+          '3.out': '7\n',
+          'manifest.json': '{"outputLimit":2097152}',
+        }),
+      ),
+    );
     const outcomes: RunOutcome[] = [];
     const streaming: Executor = {
       name: 'streaming',
@@ -147,8 +225,14 @@ describe('grading engine', () => {
       async close() {},
     };
     const { result, log } = await gradeSubmission({ request, source: '', testSet: limited, executor: streaming });
-    assert.deepEqual(result.result!.testResults.map((c) => c.status), ['AC', 'WA', 'OLE']);
-    assert.ok(outcomes.every((o) => o.stdout.length <= 256), 'the engine released every stdout but a prefix');
+    assert.deepEqual(
+      result.result!.testResults.map((c) => c.status),
+      ['AC', 'WA', 'OLE'],
+    );
+    assert.ok(
+      outcomes.every((o) => o.stdout.length <= 256),
+      'the engine released every stdout but a prefix',
+    );
     assert.match(log, /stdout \(1048576 bytes\) began/);
   });
 

@@ -15,7 +15,15 @@ async function judge0Workers(queues: Array<{ available: number; size: number }>)
   const server = http.createServer((req, res) => {
     if (req.headers['x-auth-token'] !== 'tok') return void res.writeHead(401).end();
     res.writeHead(200, { 'content-type': 'application/json' });
-    const body = queues.map((q) => ({ queue: '1.13.1', size: q.size, available: q.available, idle: q.available, working: 0, paused: 0, failed: 0 }));
+    const body = queues.map((q) => ({
+      queue: '1.13.1',
+      size: q.size,
+      available: q.available,
+      idle: q.available,
+      working: 0,
+      paused: 0,
+      failed: 0,
+    }));
     res.end(JSON.stringify(body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -36,9 +44,16 @@ describe('worker heartbeat', () => {
     await heartbeat.beat(true);
     assert.equal(sent[0].destination, '/topic/grading-heartbeat');
     const message = parseHeartbeat(sent[0].body)!;
-    assert.deepEqual([message.workerId, message.accepting, message.executorHealthy, message.executorDetail, message.inFlight], ['w1', true, false, 'Judge0 unreachable', 1]);
+    assert.deepEqual(
+      [message.workerId, message.accepting, message.executorHealthy, message.executorDetail, message.inFlight],
+      ['w1', true, false, 'Judge0 unreachable', 1],
+    );
     const emf = JSON.parse(metrics[0]);
-    assert.deepEqual(emf._aws.CloudWatchMetrics[0], { Namespace: 'GradingStack/Worker', Dimensions: [['Environment']], Metrics: [{ Name: 'ExecutorHealthy', Unit: 'Count' }] });
+    assert.deepEqual(emf._aws.CloudWatchMetrics[0], {
+      Namespace: 'GradingStack/Worker',
+      Dimensions: [['Environment']],
+      Metrics: [{ Name: 'ExecutorHealthy', Unit: 'Count' }],
+    });
     assert.equal(emf.ExecutorHealthy, 0);
     await heartbeat.stop();
     assert.equal(parseHeartbeat(sent[1].body)!.accepting, false);
@@ -50,9 +65,15 @@ describe('worker heartbeat', () => {
     const dead = await judge0Workers([{ available: 0, size: 3 }]);
     try {
       assert.deepEqual(await judge0HealthProbe(healthy.url, 'tok')(), { healthy: true });
-      assert.deepEqual(await judge0HealthProbe(healthy.url, 'wrong')(), { healthy: false, detail: 'Judge0 rejected the auth token (HTTP 401)' });
+      assert.deepEqual(await judge0HealthProbe(healthy.url, 'wrong')(), {
+        healthy: false,
+        detail: 'Judge0 rejected the auth token (HTTP 401)',
+      });
       assert.deepEqual(await judge0HealthProbe(fresh.url, 'tok')(), { healthy: true }, 'no job pushed yet: no queue, not an outage');
-      assert.deepEqual(await judge0HealthProbe(dead.url, 'tok')(), { healthy: false, detail: 'Judge0 reports no available workers (3 job(s) waiting)' });
+      assert.deepEqual(await judge0HealthProbe(dead.url, 'tok')(), {
+        healthy: false,
+        detail: 'Judge0 reports no available workers (3 job(s) waiting)',
+      });
     } finally {
       healthy.close();
       fresh.close();
@@ -65,7 +86,16 @@ describe('worker heartbeat', () => {
 });
 
 describe('worker presence', () => {
-  const beat = (workerId: string, extra: Record<string, unknown> = {}) => JSON.stringify({ type: 'heartbeat', workerId, executor: 'judge0', accepting: true, executorHealthy: true, sentAt: new Date().toISOString(), ...extra });
+  const beat = (workerId: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      type: 'heartbeat',
+      workerId,
+      executor: 'judge0',
+      accepting: true,
+      executorHealthy: true,
+      sentAt: new Date().toISOString(),
+      ...extra,
+    });
 
   it('counts workers within the window and says when none is taking submissions', () => {
     let now = 1_000_000;

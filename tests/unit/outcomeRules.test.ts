@@ -57,7 +57,14 @@ describe('worker outcome rules', () => {
   it('fingerprints a request by what changes grading, not by its timestamp', () => {
     const base = requestFingerprint(request);
     assert.equal(requestFingerprint({ ...request, timestamp: '2026-02-02T00:00:00Z' }), base, 'a re-sent request is the same request');
-    const changes = [{ language: 'c' as const }, { problemId: 'other' }, { timeLimit: 2000 }, { memoryLimit: 128 }, { userId: 'v' }, { sourceFile: 's3://b/x.py' }];
+    const changes = [
+      { language: 'c' as const },
+      { problemId: 'other' },
+      { timeLimit: 2000 },
+      { memoryLimit: 128 },
+      { userId: 'v' },
+      { sourceFile: 's3://b/x.py' },
+    ];
     for (const change of changes) {
       assert.notEqual(requestFingerprint({ ...request, ...change }), base, JSON.stringify(change));
     }
@@ -93,7 +100,11 @@ describe('worker outcome rules', () => {
     assert.equal(replyDestination('/queue/grading-dlq', own), undefined);
     assert.equal(replyDestination('/queue/grading-results', own), undefined, 'the result is there already');
     assert.equal(replyDestination('queue://site-replies', own), undefined);
-    assert.equal(replyDestination('/queue/a,/queue/b', own), undefined, 'one destination only (ActiveMQ composite destinations are refused)');
+    assert.equal(
+      replyDestination('/queue/a,/queue/b', own),
+      undefined,
+      'one destination only (ActiveMQ composite destinations are refused)',
+    );
     assert.equal(replyDestination('/queue/bad\nheader', own), undefined);
   });
 });

@@ -3,18 +3,30 @@ import assert from 'node:assert/strict';
 import { MAX_PASTES, splitSignals, summarizeSignals, validateSignals } from '../../core/src/similarity/signals';
 
 describe('paste signals', () => {
-  it('accepts the page\'s object and keeps only known fields', () => {
+  it("accepts the page's object and keeps only known fields", () => {
     const checked = validateSignals({ pastes: [{ at: 10, chars: 200, lines: 8 }], typingMs: 5000, edits: 40, droppedPastes: 2 });
-    assert.deepEqual(checked, { ok: true, value: { pastes: [{ at: 10, chars: 200, lines: 8 }], typingMs: 5000, edits: 40, droppedPastes: 2 } });
+    assert.deepEqual(checked, {
+      ok: true,
+      value: { pastes: [{ at: 10, chars: 200, lines: 8 }], typingMs: 5000, edits: 40, droppedPastes: 2 },
+    });
   });
 
   it('names every problem at once', () => {
     const checked = validateSignals({ pastes: [{ at: 1.5, chars: -1, lines: 1, text: 'x' }, 'paste'], typingMs: '9', other: true });
     assert.equal(checked.ok, false);
     const fields = checked.ok ? [] : checked.errors.map((e) => e.field);
-    assert.deepEqual(fields.sort(), [
-      'signals.edits', 'signals.other', 'signals.pastes[0].at', 'signals.pastes[0].chars', 'signals.pastes[0].text', 'signals.pastes[1]', 'signals.typingMs',
-    ].sort());
+    assert.deepEqual(
+      fields.sort(),
+      [
+        'signals.edits',
+        'signals.other',
+        'signals.pastes[0].at',
+        'signals.pastes[0].chars',
+        'signals.pastes[0].text',
+        'signals.pastes[1]',
+        'signals.typingMs',
+      ].sort(),
+    );
     assert.deepEqual(validateSignals([]), { ok: false, errors: [{ field: 'signals', message: 'must be an object' }] });
   });
 
@@ -32,7 +44,18 @@ describe('paste signals', () => {
   });
 
   it('summarises how much of the source could have been pasted', () => {
-    const summary = summarizeSignals({ pastes: [{ at: 0, chars: 300, lines: 10 }, { at: 9, chars: 100, lines: 2 }], typingMs: 1000, edits: 9, droppedPastes: 1 }, 500);
+    const summary = summarizeSignals(
+      {
+        pastes: [
+          { at: 0, chars: 300, lines: 10 },
+          { at: 9, chars: 100, lines: 2 },
+        ],
+        typingMs: 1000,
+        edits: 9,
+        droppedPastes: 1,
+      },
+      500,
+    );
     assert.deepEqual(summary, { pasteCount: 3, pastedChars: 400, largestPaste: 300, pastedShare: 0.8, typingMs: 1000, edits: 9 });
     assert.equal(summarizeSignals({ pastes: [], typingMs: 0, edits: 0 }, 0).pastedShare, 0);
   });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { buildReviewPrompt, MAX_SOURCE_CHARS, PROMPT_VERSION } from '../../web/src/review/prompts';
 
-const base = { problemId: 'sum', problemDescription: '# Sum\nRead two integers, print their sum.', language: 'python' as const, sourceCode: 'print(sum(map(int, input().split())))' };
+const base = {
+  problemId: 'sum',
+  problemDescription: '# Sum\nRead two integers, print their sum.',
+  language: 'python' as const,
+  sourceCode: 'print(sum(map(int, input().split())))',
+};
 
 describe('review prompts', () => {
   it('asks an accepted submission for complexity, readability and a better approach, without code', () => {

@@ -103,7 +103,6 @@ describe('ReviewService', () => {
     await rejectsWith(gone.request('req_a', 'u1'), 'source-gone', 410, 'source_gone');
   });
 
-
   it('refuses a submission that is still pending or failed without a verdict (409)', async () => {
     const { add, service } = setup();
     add('req_p', 'pending');
@@ -118,7 +117,9 @@ describe('ReviewService', () => {
     add('req_a', 'completed', 'TLE');
     const outcome = await service.request('req_a', 'u1');
     assert.equal(outcome.created, true);
-    assert.deepEqual(reviewer.calls, [{ problemId: 'sum', problemDescription: 'statement of sum', language: 'python', verdict: 'TLE', sourceCode: 'print(1)' }]);
+    assert.deepEqual(reviewer.calls, [
+      { problemId: 'sum', problemDescription: 'statement of sum', language: 'python', verdict: 'TLE', sourceCode: 'print(1)' },
+    ]);
   });
 
   it('generates once when the author clicks twice at the same time', async () => {
@@ -142,7 +143,10 @@ describe('ReviewService', () => {
   it('answers 503 with the configuration problem when no reviewer is configured', async () => {
     const { add, service } = setup(new ReviewNotConfiguredError('code review is not configured: missing apiKey'));
     add('req_a', 'completed', 'AC');
-    await assert.rejects(service.request('req_a', 'u1'), (e: unknown) => httpOf(e).status === 503 && /missing apiKey/.test(httpOf(e).message));
+    await assert.rejects(
+      service.request('req_a', 'u1'),
+      (e: unknown) => httpOf(e).status === 503 && /missing apiKey/.test(httpOf(e).message),
+    );
   });
 
   it('limits generations per client address across fresh accounts (429 naming the address budget)', async () => {
@@ -167,7 +171,12 @@ describe('ReviewService', () => {
     await service.request('req_2', 'user_2', { clientAddress: 'b' });
     await assert.rejects(service.request('req_3', 'user_3', { clientAddress: 'c' }), (e: unknown) => {
       const h = httpOf(e);
-      return h.status === 429 && h.headers['x-budget'] === 'daily' && /daily code review budget \(2 reviews/.test(h.message) && Number(h.headers['retry-after']) > 0;
+      return (
+        h.status === 429 &&
+        h.headers['x-budget'] === 'daily' &&
+        /daily code review budget \(2 reviews/.test(h.message) &&
+        Number(h.headers['retry-after']) > 0
+      );
     });
     assert.equal(reviewer.calls.length, 2);
   });

@@ -3,13 +3,21 @@
  * above the threshold, independent solutions of the same algorithm stay below it.
  */
 import assert from 'node:assert/strict';
-import { alignedFragments, clusters, DEFAULT_THRESHOLD, FingerprintedSubmission, similarity, topMatches } from '../../core/src/similarity/compare';
+import {
+  alignedFragments,
+  clusters,
+  DEFAULT_THRESHOLD,
+  FingerprintedSubmission,
+  similarity,
+  topMatches,
+} from '../../core/src/similarity/compare';
 import { tokenize } from '../../core/src/similarity/tokenize';
 import { fingerprintSource, winnow } from '../../core/src/similarity/winnow';
 import { CORPUS, CorpusProgram, original, renamedCopy, reformattedCopy, reorderedCopy } from '../fixtures/similarityCorpus';
 
 const texts = (source: string, language: Parameters<typeof tokenize>[1]) => tokenize(source, language).map((t) => t.text);
-const score = (p: CorpusProgram, a: string, b: string) => similarity(fingerprintSource(a, p.language), fingerprintSource(b, p.language)).jaccard;
+const score = (p: CorpusProgram, a: string, b: string) =>
+  similarity(fingerprintSource(a, p.language), fingerprintSource(b, p.language)).jaccard;
 
 describe('similarity: tokenizer', () => {
   it('drops comments and whitespace and abstracts identifiers and literals (C)', () => {
@@ -19,27 +27,81 @@ describe('similarity: tokenizer', () => {
 
   it('keeps keywords and multi-character operators (C++)', () => {
     assert.deepEqual(texts('for (auto &x : v) s += x >> 1; return s <=> t;', 'cpp'), [
-      'for', '(', 'auto', '&', 'I', ':', 'I', ')', 'I', '+=', 'I', '>>', 'L', ';', 'return', 'I', '<=>', 'I', ';',
+      'for',
+      '(',
+      'auto',
+      '&',
+      'I',
+      ':',
+      'I',
+      ')',
+      'I',
+      '+=',
+      'I',
+      '>>',
+      'L',
+      ';',
+      'return',
+      'I',
+      '<=>',
+      'I',
+      ';',
     ]);
   });
 
   it('drops Java package and import statements but not identifiers named like them', () => {
-    assert.deepEqual(texts('package a.b;\nimport java.util.*;\nclass A { int importance = 1; }', 'java'), ['class', 'I', '{', 'int', 'I', '=', 'L', ';', '}']);
+    assert.deepEqual(texts('package a.b;\nimport java.util.*;\nclass A { int importance = 1; }', 'java'), [
+      'class',
+      'I',
+      '{',
+      'int',
+      'I',
+      '=',
+      'L',
+      ';',
+      '}',
+    ]);
   });
 
   it('treats Python docstrings, prefixed strings and # comments as literals or nothing', () => {
     assert.deepEqual(texts('def f(x):\n    """doc\n    more"""\n    return f"{x}" + r\'\\d\'  # note\n', 'python'), [
-      'def', 'I', '(', 'I', ')', ':', 'L', 'return', 'L', '+', 'L',
+      'def',
+      'I',
+      '(',
+      'I',
+      ')',
+      ':',
+      'L',
+      'return',
+      'L',
+      '+',
+      'L',
     ]);
   });
 
   it('reads JavaScript template literals, regex-free code and // comments', () => {
-    assert.deepEqual(texts('const s = `a ${b}`; // c\nlet n = 0x1F ?? 2.5e-3;', 'javascript'), ['const', 'I', '=', 'L', ';', 'let', 'I', '=', 'L', '??', 'L', ';']);
+    assert.deepEqual(texts('const s = `a ${b}`; // c\nlet n = 0x1F ?? 2.5e-3;', 'javascript'), [
+      'const',
+      'I',
+      '=',
+      'L',
+      ';',
+      'let',
+      'I',
+      '=',
+      'L',
+      '??',
+      'L',
+      ';',
+    ]);
   });
 
   it('records the line each token starts on', () => {
     const tokens = tokenize('a = 1\n\n"""x\ny"""\nb = 2', 'python');
-    assert.deepEqual(tokens.map((t) => t.line), [1, 1, 1, 3, 5, 5, 5]);
+    assert.deepEqual(
+      tokens.map((t) => t.line),
+      [1, 1, 1, 3, 5, 5, 5],
+    );
   });
 });
 
@@ -51,12 +113,25 @@ describe('similarity: winnowing', () => {
     for (const f of prints) assert.equal(f.endLine - f.startLine, 2);
     // Every window of 4 consecutive k-grams contains a selected position: the density guarantee.
     const selected = new Set(prints.map((f) => f.startLine - 1));
-    for (let start = 0; start + 4 <= 8; start++) assert.ok([0, 1, 2, 3].some((o) => selected.has(start + o)), `window at ${start}`);
+    for (let start = 0; start + 4 <= 8; start++)
+      assert.ok(
+        [0, 1, 2, 3].some((o) => selected.has(start + o)),
+        `window at ${start}`,
+      );
   });
 
   it('gives a short document its minimum and an empty one nothing', () => {
     assert.equal(fingerprintSource('x = 1', 'python').length, 0, 'fewer tokens than k: no k-gram');
-    assert.equal(winnow([{ text: 'a', line: 1 }, { text: 'b', line: 1 }], { k: 1, w: 5 }).length, 1);
+    assert.equal(
+      winnow(
+        [
+          { text: 'a', line: 1 },
+          { text: 'b', line: 1 },
+        ],
+        { k: 1, w: 5 },
+      ).length,
+      1,
+    );
     assert.throws(() => winnow([], { k: 0, w: 1 }), /k >= 1/);
   });
 
@@ -77,7 +152,11 @@ describe('similarity: copies match, independent solutions do not', () => {
 
   for (const p of CORPUS) {
     it(`${p.problem} (${p.language}): renamed, reordered and reformatted copies reach the threshold`, () => {
-      for (const [kind, copy] of [['renamed', renamedCopy(p)], ['reordered', reorderedCopy(p)], ['reformatted', reformattedCopy(p)]] as const) {
+      for (const [kind, copy] of [
+        ['renamed', renamedCopy(p)],
+        ['reordered', reorderedCopy(p)],
+        ['reformatted', reformattedCopy(p)],
+      ] as const) {
         assert.notEqual(copy, original(p), `${kind} copy differs from the original text`);
         const value = score(p, original(p), copy);
         observed.push(`${p.problem} ${kind} ${value.toFixed(2)}`);
@@ -93,7 +172,10 @@ describe('similarity: copies match, independent solutions do not', () => {
   }
 
   it('false positives over every same-language pair of different authors in the corpus: none', () => {
-    const programs = CORPUS.flatMap((p) => [{ p, source: original(p) }, { p, source: p.independent }]);
+    const programs = CORPUS.flatMap((p) => [
+      { p, source: original(p) },
+      { p, source: p.independent },
+    ]);
     let pairs = 0;
     let falsePositives = 0;
     for (let i = 0; i < programs.length; i++) {
@@ -111,7 +193,12 @@ describe('similarity: copies match, independent solutions do not', () => {
 describe('similarity: matches, fragments and clusters', () => {
   const p = CORPUS[1];
   const sub = (requestId: string, userId: string, source: string, acceptedAt: string): FingerprintedSubmission => ({
-    requestId, userId, problemId: p.problem, language: p.language, fingerprints: fingerprintSource(source, p.language), acceptedAt,
+    requestId,
+    userId,
+    problemId: p.problem,
+    language: p.language,
+    fingerprints: fingerprintSource(source, p.language),
+    acceptedAt,
   });
   const first = sub('req_a', 'alice', original(p), '2026-01-01T00:00:00Z');
   const copy = sub('req_b', 'bob', reorderedCopy(p), '2026-01-02T00:00:00Z');
@@ -121,7 +208,10 @@ describe('similarity: matches, fragments and clusters', () => {
 
   it('lists earlier submissions of other users on the problem, most similar first', () => {
     const matches = topMatches(copy, [first, own, honest, later]);
-    assert.deepEqual(matches.map((m) => m.requestId), ['req_a', 'req_d']);
+    assert.deepEqual(
+      matches.map((m) => m.requestId),
+      ['req_a', 'req_d'],
+    );
     assert.ok(matches[0].similarity >= DEFAULT_THRESHOLD && matches[0].containment >= matches[0].similarity);
     assert.ok(matches[1].similarity < DEFAULT_THRESHOLD);
   });
@@ -135,7 +225,10 @@ describe('similarity: matches, fragments and clusters', () => {
     const movedAt = copyLines.findIndex((l) => l.startsWith('int shortest')) + 1;
     assert.notEqual(shortestAt, movedAt);
     assert.ok(
-      fragments.some((f) => f.lines[0] <= movedAt + 2 && f.lines[1] > movedAt + 10 && f.matchLines[0] <= shortestAt + 2 && f.matchLines[1] > shortestAt + 10),
+      fragments.some(
+        (f) =>
+          f.lines[0] <= movedAt + 2 && f.lines[1] > movedAt + 10 && f.matchLines[0] <= shortestAt + 2 && f.matchLines[1] > shortestAt + 10,
+      ),
       JSON.stringify(fragments),
     );
   });

@@ -3,12 +3,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import * as os from 'node:os';
-import { DEFAULTS, loadStackConfig, REMOVED_KEYS, namespaceProblems, parseStackConfig, StackConfigError, writtenValues } from '../../components/config';
+import {
+  DEFAULTS,
+  loadStackConfig,
+  REMOVED_KEYS,
+  namespaceProblems,
+  parseStackConfig,
+  StackConfigError,
+  writtenValues,
+} from '../../components/config';
 import { useMocks } from '../pulumi/harness';
 
 function productionConfig(): Record<string, unknown> {
   const file = parse(fs.readFileSync(path.join(__dirname, '../../Pulumi.production.yaml'), 'utf8')).config as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith('grading:')).map(([k, v]) => [k.slice('grading:'.length), v]));
+  return Object.fromEntries(
+    Object.entries(file)
+      .filter(([k]) => k.startsWith('grading:'))
+      .map(([k, v]) => [k.slice('grading:'.length), v]),
+  );
 }
 
 function problemsOf(raw: Record<string, unknown>, stack = 'dev', opts: Parameters<typeof parseStackConfig>[2] = {}): string[] {
@@ -45,7 +57,10 @@ describe('stack config', () => {
   });
 
   it('coerces the strings Pulumi stores into numbers, booleans and lists', () => {
-    const cfg = parseStackConfig({ ecsDesiredCount: '3', ecsMaxCapacity: '5', enableS3Versioning: 'false', alarmEmails: '["a@example.com"]' }, 'dev');
+    const cfg = parseStackConfig(
+      { ecsDesiredCount: '3', ecsMaxCapacity: '5', enableS3Versioning: 'false', alarmEmails: '["a@example.com"]' },
+      'dev',
+    );
     assert.equal(cfg.ecsDesiredCount, 3);
     assert.equal(cfg.enableS3Versioning, false);
     assert.deepEqual(cfg.alarmEmails, ['a@example.com']);
@@ -64,7 +79,17 @@ describe('stack config', () => {
       unknownKey: 1,
     });
     const text = problems.join('\n');
-    for (const key of ['ecsDesiredCount', 'mqInstanceType', 'mqDeploymentMode', 'alarmEmails[1]', 'mqEngineVersion', 'logRetentionDays', 'ecsTaskCpu', 'ecsMinCapacity', 'unknownKey']) {
+    for (const key of [
+      'ecsDesiredCount',
+      'mqInstanceType',
+      'mqDeploymentMode',
+      'alarmEmails[1]',
+      'mqEngineVersion',
+      'logRetentionDays',
+      'ecsTaskCpu',
+      'ecsMinCapacity',
+      'unknownKey',
+    ]) {
       assert.match(text, new RegExp(key.replace(/[[\]]/g, '\\$&')), `no problem reported for ${key}:\n${text}`);
     }
     assert.match(text, /"not-an-email" is not a valid email/);
@@ -80,14 +105,19 @@ describe('stack config', () => {
       assert.match(problem, /this key was removed \(.+\); delete it from the stack file: pulumi config rm grading:/);
       assert.doesNotMatch(problem, /unknown key/);
     }
-    assert.ok(problems.some((p) => p.startsWith('ecsDesiredCount:')), 'the other bad key is reported too');
+    assert.ok(
+      problems.some((p) => p.startsWith('ecsDesiredCount:')),
+      'the other bad key is reported too',
+    );
     assert.deepEqual(Object.keys(REMOVED_KEYS).sort(), ['enableEcsAlbAccess', 'mqEngineType', 'useFargate']);
   });
 
   it('documents exactly the keys the schema accepts, none of the removed ones (docs/deploy.md)', () => {
     const doc = fs.readFileSync(path.join(__dirname, '../../docs/deploy.md'), 'utf8');
     const table = doc.slice(doc.indexOf('## Config keys'));
-    const documented = new Set([...table.matchAll(/^\| ([A-Za-z0-9 /]+?) \|/gm)].flatMap((m) => m[1].split(' / ')).filter((k) => k !== 'key'));
+    const documented = new Set(
+      [...table.matchAll(/^\| ([A-Za-z0-9 /]+?) \|/gm)].flatMap((m) => m[1].split(' / ')).filter((k) => k !== 'key'),
+    );
     for (const key of Object.keys(REMOVED_KEYS)) assert.ok(!documented.has(key), `${key} is removed but still documented`);
     for (const key of [...Object.keys(DEFAULTS), 'mqAdminPassword', 'dbPassword', 'reviewApiKey']) {
       assert.ok(documented.has(key), `${key} is not in the config table of docs/deploy.md`);
@@ -95,7 +125,14 @@ describe('stack config', () => {
   });
 
   it('checks ranges across keys', () => {
-    const problems = problemsOf({ ecsMinCapacity: 5, ecsMaxCapacity: 2, ecsDesiredCount: 3, webMinSize: 3, webMaxSize: 1, webDesiredCapacity: 2 });
+    const problems = problemsOf({
+      ecsMinCapacity: 5,
+      ecsMaxCapacity: 2,
+      ecsDesiredCount: 3,
+      webMinSize: 3,
+      webMaxSize: 1,
+      webDesiredCapacity: 2,
+    });
     assert.ok(problems.some((p) => p.startsWith('ecsMinCapacity (5) must be <= ecsMaxCapacity (2)')));
     assert.ok(problems.some((p) => p.startsWith('webMinSize (3) must be <= webMaxSize (1)')));
   });
@@ -144,10 +181,25 @@ describe('stack config', () => {
     const oidc = problemsOf({ authMode: 'oidc' }, 'dev');
     assert.equal(oidc.length, 1);
     assert.match(oidc[0], /^authMode oidc requires authIssuer .*, authAudience .*, authJwksUrl/);
-    assert.match(problemsOf({ authMode: 'oidc', authIssuer: 'https://i/', authAudience: 'a', authJwksUrl: 'http://idp/jwks' }, 'dev').join('\n'), /^authJwksUrl: /m);
+    assert.match(
+      problemsOf({ authMode: 'oidc', authIssuer: 'https://i/', authAudience: 'a', authJwksUrl: 'http://idp/jwks' }, 'dev').join('\n'),
+      /^authJwksUrl: /m,
+    );
     assert.match(problemsOf({ authMode: 'sso' }, 'dev').join('\n'), /^authMode: /m);
-    const cfg = parseStackConfig({ authMode: 'oidc', authIssuer: 'https://i/', authAudience: 'a', authJwksUrl: 'https://i/jwks', authRolesClaim: 'realm_access.roles' }, 'dev');
-    assert.deepEqual([cfg.authIssuer, cfg.authAudience, cfg.authJwksUrl, cfg.authRolesClaim], ['https://i/', 'a', 'https://i/jwks', 'realm_access.roles']);
+    const cfg = parseStackConfig(
+      {
+        authMode: 'oidc',
+        authIssuer: 'https://i/',
+        authAudience: 'a',
+        authJwksUrl: 'https://i/jwks',
+        authRolesClaim: 'realm_access.roles',
+      },
+      'dev',
+    );
+    assert.deepEqual(
+      [cfg.authIssuer, cfg.authAudience, cfg.authJwksUrl, cfg.authRolesClaim],
+      ['https://i/', 'a', 'https://i/jwks', 'realm_access.roles'],
+    );
   });
 
   it('reports every problem of a badly written stack file in one round, each naming key, problem and fix', () => {
@@ -199,14 +251,28 @@ describe('stack config', () => {
   });
 
   it('accepts real instance types of every catalog and asks for a multi-AZ capable broker', () => {
-    const cfg = parseStackConfig({ dbInstanceClass: 'db.r7g.large', judge0InstanceType: 'c7i.xlarge', webInstanceType: 'm5.large', mqInstanceType: 'mq.m5.4xlarge' }, 'dev');
+    const cfg = parseStackConfig(
+      { dbInstanceClass: 'db.r7g.large', judge0InstanceType: 'c7i.xlarge', webInstanceType: 'm5.large', mqInstanceType: 'mq.m5.4xlarge' },
+      'dev',
+    );
     assert.equal(cfg.dbInstanceClass, 'db.r7g.large');
-    assert.match(problemsOf({ mqInstanceType: 'mq.t2.micro', mqDeploymentMode: 'ACTIVE_STANDBY_MULTI_AZ' })[0], /mq\.t2\.micro supports SINGLE_INSTANCE only/);
-    assert.match(problemsOf({ judge0InstanceType: 'zz9.large' })[0], /^judge0InstanceType: "zz9\.large" is not an EC2 instance type \(no family "zz9"\)/);
+    assert.match(
+      problemsOf({ mqInstanceType: 'mq.t2.micro', mqDeploymentMode: 'ACTIVE_STANDBY_MULTI_AZ' })[0],
+      /mq\.t2\.micro supports SINGLE_INSTANCE only/,
+    );
+    assert.match(
+      problemsOf({ judge0InstanceType: 'zz9.large' })[0],
+      /^judge0InstanceType: "zz9\.large" is not an EC2 instance type \(no family "zz9"\)/,
+    );
   });
 
   it('refuses secrets that are not stored as Pulumi secrets, without echoing them', () => {
-    const raw = { mqAdminPassword: 'Plain-Password-123', reviewApiKey: 'sk-plain-0123456789', enableCodeReview: true, slackWebhookToken: 'xoxb-plain' };
+    const raw = {
+      mqAdminPassword: 'Plain-Password-123',
+      reviewApiKey: 'sk-plain-0123456789',
+      enableCodeReview: true,
+      slackWebhookToken: 'xoxb-plain',
+    };
     const problems = problemsOf(raw);
     assert.deepEqual(
       problems.map((p) => p.split(':')[0]),
@@ -214,13 +280,21 @@ describe('stack config', () => {
       problems.join('\n'),
     );
     assert.doesNotMatch(problems.join('\n'), /Plain-Password|sk-plain|xoxb/);
-    const cfg = parseStackConfig({ mqAdminPassword: 'Plain-Password-123', reviewApiKey: 'sk-plain-0123456789', enableCodeReview: true }, 'dev', { secretKeys: ['mqAdminPassword', 'reviewApiKey'] });
+    const cfg = parseStackConfig(
+      { mqAdminPassword: 'Plain-Password-123', reviewApiKey: 'sk-plain-0123456789', enableCodeReview: true },
+      'dev',
+      { secretKeys: ['mqAdminPassword', 'reviewApiKey'] },
+    );
     assert.equal(cfg.enableCodeReview, true);
   });
 
   it('takes a site-wide webhook URL (https only) and its signing key only as a secret', () => {
     const problems = problemsOf({ webhookUrl: 'http://site.example/hook', webhookSecret: 'plain-webhook-key-0123456789-abcdefgh' });
-    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['webhookUrl', 'webhookSecret'], problems.join('\n'));
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['webhookUrl', 'webhookSecret'],
+      problems.join('\n'),
+    );
     assert.doesNotMatch(problems.join('\n'), /plain-webhook-key/);
     assert.match(problemsOf({ webhookUrl: 'https://user:pw@site.example/hook' })[0], /^webhookUrl: /);
     const cfg = parseStackConfig({ webhookUrl: 'https://site.example/hook', webhookSecret: { secure: 'v1:AAAA' } }, 'dev');
@@ -229,7 +303,10 @@ describe('stack config', () => {
   });
 
   it('takes secure: values read straight from a stack file as secrets', () => {
-    const cfg = parseStackConfig({ dbPassword: { secure: 'v1:AAAABBBB' }, reviewApiKey: { secure: 'v1:CCCC' }, enableCodeReview: true }, 'dev');
+    const cfg = parseStackConfig(
+      { dbPassword: { secure: 'v1:AAAABBBB' }, reviewApiKey: { secure: 'v1:CCCC' }, enableCodeReview: true },
+      'dev',
+    );
     assert.equal(cfg.enableCodeReview, true);
     assert.equal((cfg as unknown as Record<string, unknown>).dbPassword, undefined, 'secrets never land in the typed config');
   });
@@ -242,13 +319,23 @@ describe('stack config', () => {
     assert.deepEqual(written, { dbEngineVersion: '8.0', ecsMaxCapacity: '4' });
     // Pulumi hands the program "8" for an unquoted 8.0.
     const [problem] = problemsOf({ dbEngineVersion: '8', mqEngineVersion: '5.18', ecsMaxCapacity: '4' }, 'staging', { written });
-    assert.match(problem, /^dbEngineVersion: 8\.0 is written without quotes, so YAML reads it as the number 8 and the stack gets "8"; quote it/);
+    assert.match(
+      problem,
+      /^dbEngineVersion: 8\.0 is written without quotes, so YAML reads it as the number 8 and the stack gets "8"; quote it/,
+    );
     assert.equal(parseStackConfig({ mqEngineVersion: 5.18 }, 'dev').mqEngineVersion, '5.18');
     assert.deepEqual(writtenValues(path.join(dir, 'absent.yaml')), {});
   });
 
   it('points keys set outside the grading namespace back to it', () => {
-    const problems = namespaceProblems(['grading-stack:workerConcurrency', 'gradng:ecsMaxCapacity', 'aws:region', 'grading:ecsMinCapacity', 'grading-stack:ecsMinCapacity', 'grading-stack:workerConcurency']);
+    const problems = namespaceProblems([
+      'grading-stack:workerConcurrency',
+      'gradng:ecsMaxCapacity',
+      'aws:region',
+      'grading:ecsMinCapacity',
+      'grading-stack:ecsMinCapacity',
+      'grading-stack:workerConcurency',
+    ]);
     assert.deepEqual(problems, [
       'grading-stack:workerConcurrency: this stack reads settings from the "grading" namespace only; rename it to grading:workerConcurrency',
       'gradng:ecsMaxCapacity: this stack reads settings from the "grading" namespace only; rename it to grading:ecsMaxCapacity',
@@ -258,18 +345,27 @@ describe('stack config', () => {
 
   it('says a removed key set in the wrong namespace was removed instead of asking to move it', () => {
     assert.deepEqual(namespaceProblems(['grading-stack:useFargate']), [
-      'grading-stack:useFargate: this key was removed (the worker always runs on ECS Fargate); '
-        + 'delete it from the stack file: pulumi config rm grading-stack:useFargate',
+      'grading-stack:useFargate: this key was removed (the worker always runs on ECS Fargate); ' +
+        'delete it from the stack file: pulumi config rm grading-stack:useFargate',
     ]);
   });
 
   it('reads which keys Pulumi holds as secrets when loading the stack config', async () => {
-    await useMocks({ dbPassword: 'Secret-Password-1', mqAdminPassword: 'Plain-Password-123' }, { stack: 'dev', secretKeys: ['dbPassword'] });
-    assert.throws(() => loadStackConfig(), (error: unknown) => {
-      assert.ok(error instanceof StackConfigError);
-      assert.deepEqual(error.problems.map((p) => p.split(':')[0]), ['mqAdminPassword']);
-      return true;
-    });
+    await useMocks(
+      { dbPassword: 'Secret-Password-1', mqAdminPassword: 'Plain-Password-123' },
+      { stack: 'dev', secretKeys: ['dbPassword'] },
+    );
+    assert.throws(
+      () => loadStackConfig(),
+      (error: unknown) => {
+        assert.ok(error instanceof StackConfigError);
+        assert.deepEqual(
+          error.problems.map((p) => p.split(':')[0]),
+          ['mqAdminPassword'],
+        );
+        return true;
+      },
+    );
     await useMocks({ dbPassword: 'Secret-Password-1' }, { stack: 'dev', secretKeys: ['dbPassword'] });
     assert.equal(loadStackConfig().environmentName, 'dev');
   });

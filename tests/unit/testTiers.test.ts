@@ -28,7 +28,11 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-const tiers = { unit: tierDirs(scripts['test:unit']), integration: tierDirs(scripts['test:integration']), faults: tierDirs(scripts['test:faults']) };
+const tiers = {
+  unit: tierDirs(scripts['test:unit']),
+  integration: tierDirs(scripts['test:integration']),
+  faults: tierDirs(scripts['test:faults']),
+};
 
 describe('test tiers (package.json)', () => {
   it('puts every directory that holds tests in exactly one tier', () => {
@@ -39,7 +43,9 @@ describe('test tiers (package.json)', () => {
     assert.ok(withTests.length > 5, `found test directories: ${withTests.join(', ')}`);
     const problems: string[] = [];
     for (const dir of withTests) {
-      const owners = Object.entries(tiers).filter(([, dirs]) => dirs.includes(dir)).map(([tier]) => tier);
+      const owners = Object.entries(tiers)
+        .filter(([, dirs]) => dirs.includes(dir))
+        .map(([tier]) => tier);
       if (owners.length !== 1) problems.push(`tests/${dir} is in ${owners.length ? owners.join(' and ') : 'no tier'}`);
     }
     assert.deepEqual(problems, []);

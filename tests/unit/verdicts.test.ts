@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import type { RunOutcome } from '../../worker/src/executors/port';
 import { caseVerdict, overallVerdict, score } from '../../worker/src/grading/verdicts';
 
-const run = (over: Partial<RunOutcome>): RunOutcome => ({ status: 'exited', exitCode: 0, signal: null, stdout: '', stderr: '', timeMs: 1, wallMs: 1, memoryMb: 1, ...over });
+const run = (over: Partial<RunOutcome>): RunOutcome => ({
+  status: 'exited',
+  exitCode: 0,
+  signal: null,
+  stdout: '',
+  stderr: '',
+  timeMs: 1,
+  wallMs: 1,
+  memoryMb: 1,
+  ...over,
+});
 const ok = () => ({ ok: true });
 const bad = () => ({ ok: false, message: 'line 1' });
 
@@ -11,7 +21,10 @@ describe('verdicts', () => {
     assert.deepEqual(caseVerdict(run({}), ok), { status: 'AC' });
     assert.deepEqual(caseVerdict(run({}), bad), { status: 'WA', message: 'line 1' });
     assert.deepEqual(caseVerdict(run({ exitCode: 3 }), ok), { status: 'RE', message: 'exit code 3' });
-    assert.deepEqual(caseVerdict(run({ status: 'signaled', signal: 'SIGSEGV', exitCode: null }), ok), { status: 'RE', message: 'killed by SIGSEGV' });
+    assert.deepEqual(caseVerdict(run({ status: 'signaled', signal: 'SIGSEGV', exitCode: null }), ok), {
+      status: 'RE',
+      message: 'killed by SIGSEGV',
+    });
     assert.equal(caseVerdict(run({ status: 'time-limit' }), ok).status, 'TLE');
     assert.equal(caseVerdict(run({ status: 'memory-limit' }), ok).status, 'MLE');
     assert.equal(caseVerdict(run({ status: 'output-limit' }), ok).status, 'OLE');
@@ -43,7 +56,17 @@ describe('verdicts', () => {
       { case: 3, status: 'AC' as const },
     ];
     assert.equal(score(cases, new Map()), 66, 'an integer, rounded down');
-    assert.equal(score(cases, new Map([[1, 1], [2, 7], [3, 2]])), 30);
+    assert.equal(
+      score(
+        cases,
+        new Map([
+          [1, 1],
+          [2, 7],
+          [3, 2],
+        ]),
+      ),
+      30,
+    );
     assert.equal(score([], new Map()), 0);
     const many = Array.from({ length: 200 }, (_, i) => ({ case: i + 1, status: i === 0 ? ('WA' as const) : ('AC' as const) }));
     assert.equal(score(many, new Map()), 99, '199 of 200 is not 100');

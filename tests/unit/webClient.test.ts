@@ -47,7 +47,8 @@ class MemoryBroker implements MessageBroker {
 
 const problems: ProblemSource = {
   list: async () => [],
-  get: async (id) => (id === 'sum' ? { id, title: 'A + B', description: '', timeLimit: 1500, memoryLimit: 128, testCaseCount: 3 } : undefined),
+  get: async (id) =>
+    id === 'sum' ? { id, title: 'A + B', description: '', timeLimit: 1500, memoryLimit: 128, testCaseCount: 3 } : undefined,
   exists: async (id) => id === 'sum',
 };
 
@@ -57,7 +58,13 @@ function resultFor(requestId: string): GradingResult {
   return {
     requestId,
     status: 'completed',
-    result: { verdict: 'WA', score: 67, executionTime: 9, memoryUsage: 3, testResults: [1, 2, 3].map((n) => ({ case: n, status: n === 2 ? 'WA' : 'AC', time: n, memory: 3 })) },
+    result: {
+      verdict: 'WA',
+      score: 67,
+      executionTime: 9,
+      memoryUsage: 3,
+      testResults: [1, 2, 3].map((n) => ({ case: n, status: n === 2 ? 'WA' : 'AC', time: n, memory: 3 })),
+    },
     timestamp: '2026-01-01T00:00:00.000Z',
   };
 }
@@ -101,7 +108,15 @@ describe('web GradingClient', () => {
     assert.match(requestId, /^req_[0-9a-f]{32}$/);
     assert.equal(s3.objects.get(`submissions/${requestId}/solution.py`), 'print(1)\n');
     const metadata = JSON.parse(s3.objects.get(`submissions/${requestId}/metadata.json`)!);
-    assert.deepEqual(metadata, { requestId, userId: 'user_001', problemId: 'sum', language: 'python', priority: false, sourceBytes: 9, submittedAt: '2026-01-01T12:00:00.000Z' });
+    assert.deepEqual(metadata, {
+      requestId,
+      userId: 'user_001',
+      problemId: 'sum',
+      language: 'python',
+      priority: false,
+      sourceBytes: 9,
+      submittedAt: '2026-01-01T12:00:00.000Z',
+    });
     assert.equal(broker.sent.length, 1);
     const [message] = broker.sent;
     assert.equal(message.destination, '/queue/grading-requests');
@@ -136,7 +151,10 @@ describe('web GradingClient', () => {
 
   it('refuses a request the worker would reject (contract check before sending)', async () => {
     // A problem whose limits are outside what the request schema allows.
-    const strict = build({ ...problems, get: async () => ({ id: 'sum', title: '', description: '', timeLimit: 50, memoryLimit: 128, testCaseCount: 3 }) });
+    const strict = build({
+      ...problems,
+      get: async () => ({ id: 'sum', title: '', description: '', timeLimit: 50, memoryLimit: 128, testCaseCount: 3 }),
+    });
     await assert.rejects(strict.submit(input), /does not match the contract: timeLimit/);
     assert.equal(broker.sent.length, 0);
   });
@@ -144,12 +162,20 @@ describe('web GradingClient', () => {
   it('status: unknown, pending (metadata only), then the stored result', async () => {
     assert.equal(await client.status('req_unknown'), undefined);
     const { requestId } = await client.submit(input);
-    assert.deepEqual(await client.status(requestId), { requestId, status: 'pending', userId: 'user_001', problemId: 'sum', language: 'python', submittedAt: '2026-01-01T12:00:00.000Z' });
+    assert.deepEqual(await client.status(requestId), {
+      requestId,
+      status: 'pending',
+      userId: 'user_001',
+      problemId: 'sum',
+      language: 'python',
+      submittedAt: '2026-01-01T12:00:00.000Z',
+    });
     stored.set(requestId, resultFor(requestId));
     assert.deepEqual(await client.status(requestId), resultFor(requestId));
   });
 
-  const summary = (events: GatewayEvent[]) => events.map((e) => (e.type === 'case' ? `${e.testResult.case}:${e.testResult.status}` : `final:${e.result.result?.verdict}`));
+  const summary = (events: GatewayEvent[]) =>
+    events.map((e) => (e.type === 'case' ? `${e.testResult.case}:${e.testResult.status}` : `final:${e.result.result?.verdict}`));
 
   it('events: live cases from the topic, then the final event ends the iterator', async () => {
     const R = 'req_live';

@@ -35,14 +35,27 @@ describe('web gateway config', () => {
     assert.equal(c.host, '0.0.0.0');
     assert.deepEqual(c.mq.endpoints, [{ host: '127.0.0.1', port: 61614, ssl: true }]);
     assert.equal(c.db.port, 3307);
-    assert.deepEqual(c.destinations, { requests: '/queue/grading-requests', priority: '/queue/grading-priority', progress: '/topic/grading-progress' });
+    assert.deepEqual(c.destinations, {
+      requests: '/queue/grading-requests',
+      priority: '/queue/grading-priority',
+      progress: '/topic/grading-progress',
+    });
     assert.deepEqual(c.userRateLimit, { capacity: 5, refillPerSecond: 10 / 60 });
     assert.equal(c.maxSourceBytes, 65536);
     assert.deepEqual(c.corsOrigins, []);
   });
 
   it('reads the gateway settings', () => {
-    const c = parseGatewayConfig({ ...local, PORT: '8000', HOST: '127.0.0.1', RATE_LIMIT_BURST: '2', RATE_LIMIT_PER_MINUTE: '30', DEBOUNCE_MS: '0', TRUST_PROXY: 'true', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    const c = parseGatewayConfig({
+      ...local,
+      PORT: '8000',
+      HOST: '127.0.0.1',
+      RATE_LIMIT_BURST: '2',
+      RATE_LIMIT_PER_MINUTE: '30',
+      DEBOUNCE_MS: '0',
+      TRUST_PROXY: 'true',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
     assert.equal(c.port, 8000);
     assert.deepEqual(c.userRateLimit, { capacity: 2, refillPerSecond: 0.5 });
     assert.equal(c.debounceWindowMs, 0);
@@ -61,7 +74,13 @@ describe('web gateway config', () => {
         DB_USERNAME: 'app',
         DB_PASSWORD_PARAM: '/prod/db/password',
         GRADING_BUCKET: 'prod-grading-files',
-        ...{ ENVIRONMENT: 'production', AUTH_MODE: 'hmac', AUTH_HMAC_SECRET_PARAM: '/prod/web/token-secret', AUTH_ISSUER: 'https://site.example', AUTH_AUDIENCE: 'grading' },
+        ...{
+          ENVIRONMENT: 'production',
+          AUTH_MODE: 'hmac',
+          AUTH_HMAC_SECRET_PARAM: '/prod/web/token-secret',
+          AUTH_ISSUER: 'https://site.example',
+          AUTH_AUDIENCE: 'grading',
+        },
       },
       fakeSsm(
         {
@@ -75,15 +94,24 @@ describe('web gateway config', () => {
       ),
     );
     assert.equal(c.auth.hmacSecret, 'h'.repeat(48), 'the token secret comes from its SecureString');
-    assert.deepEqual(c.mq.endpoints.map((e) => `${e.host}:${e.port}:${e.ssl}`), ['b-1.mq:61614:true', 'b-2.mq:61614:true']);
+    assert.deepEqual(
+      c.mq.endpoints.map((e) => `${e.host}:${e.port}:${e.ssl}`),
+      ['b-1.mq:61614:true', 'b-2.mq:61614:true'],
+    );
     assert.equal(c.mq.password, 's3cret');
     assert.equal(c.db.host, 'db.internal');
     assert.equal(c.db.port, 3306);
     assert.equal(c.db.ca, undefined, 'no DB_TLS_CA: the Amazon RDS bundle');
-    assert.deepEqual(reads.sort(), ['/prod/db/endpoint', '/prod/db/password', '/prod/mq/broker-endpoint', '/prod/mq/password', '/prod/web/token-secret']);
+    assert.deepEqual(reads.sort(), [
+      '/prod/db/endpoint',
+      '/prod/db/password',
+      '/prod/mq/broker-endpoint',
+      '/prod/mq/password',
+      '/prod/web/token-secret',
+    ]);
   });
 
-  it('starts in the worker image, whose EXECUTOR=judge0 is the worker\'s business: no Judge0 setting is read', async () => {
+  it("starts in the worker image, whose EXECUTOR=judge0 is the worker's business: no Judge0 setting is read", async () => {
     const reads: string[] = [];
     const env = {
       ...local,
@@ -102,7 +130,13 @@ describe('web gateway config', () => {
 
   it('reads the review settings, with the API key from its SecureString parameter', async () => {
     const c = await gatewayConfigFromEnv(
-      { ...local, REVIEW_BASE_URL: 'https://llm.example/v1', REVIEW_MODEL: 'gpt-x', REVIEW_API_KEY_PARAM: '/prod/review/api-key', REVIEW_RATE_LIMIT_PER_HOUR: '36' },
+      {
+        ...local,
+        REVIEW_BASE_URL: 'https://llm.example/v1',
+        REVIEW_MODEL: 'gpt-x',
+        REVIEW_API_KEY_PARAM: '/prod/review/api-key',
+        REVIEW_RATE_LIMIT_PER_HOUR: '36',
+      },
       fakeSsm({ '/prod/review/api-key': 'sk-from-ssm' }),
     );
     assert.deepEqual(c.review, {
@@ -120,14 +154,18 @@ describe('web gateway config', () => {
   });
 
   it('names an SSM parameter that cannot be read', async () => {
-    await assert.rejects(gatewayConfigFromEnv({ ...local, DB_PASSWORD: '', DB_PASSWORD_PARAM: '/gone' }, fakeSsm({})), /Invalid gateway configuration:[\s\S]*\/gone/);
+    await assert.rejects(
+      gatewayConfigFromEnv({ ...local, DB_PASSWORD: '', DB_PASSWORD_PARAM: '/gone' }, fakeSsm({})),
+      /Invalid gateway configuration:[\s\S]*\/gone/,
+    );
   });
 
   it('reports every problem at once, naming the variables, without secret values', () => {
     assert.throws(
       () => parseGatewayConfig({ DB_PASSWORD: 'dbpw', PORT: 'eighty', RATE_LIMIT_BURST: '0', TRUST_PROXY: 'maybe' }),
       (error: Error) => {
-        for (const name of ['MQ_ENDPOINTS', 'DB_HOST', 'DB_USERNAME', 'GRADING_BUCKET', 'PORT', 'RATE_LIMIT_BURST', 'TRUST_PROXY']) assert.match(error.message, new RegExp(name), name);
+        for (const name of ['MQ_ENDPOINTS', 'DB_HOST', 'DB_USERNAME', 'GRADING_BUCKET', 'PORT', 'RATE_LIMIT_BURST', 'TRUST_PROXY'])
+          assert.match(error.message, new RegExp(name), name);
         assert.doesNotMatch(error.message, /dbpw/);
         return true;
       },

@@ -6,7 +6,12 @@ import { decodeEventId, emptyPosition } from '../../web/src/sse';
 
 const R = 'req_1';
 const tr = (n: number, status: Verdict = 'AC') => ({ case: n, status, time: 10 * n, memory: 5 });
-const caseItem = (n: number, status: Verdict = 'AC'): ProgressItem => ({ kind: 'case', requestId: R, testResult: tr(n, status), totalCases: 3 });
+const caseItem = (n: number, status: Verdict = 'AC'): ProgressItem => ({
+  kind: 'case',
+  requestId: R,
+  testResult: tr(n, status),
+  totalCases: 3,
+});
 const result: GradingResult = {
   requestId: R,
   status: 'completed',
@@ -29,7 +34,7 @@ describe('web delivery cursor (what a stream still owes its client)', () => {
     assert.deepEqual(cursor.take(finalItem), []);
   });
 
-  it("gives each case event an id naming every case delivered so far", () => {
+  it('gives each case event an id naming every case delivered so far', () => {
     const cursor = new DeliveryCursor(emptyPosition());
     const [first] = cursor.take(caseItem(3));
     const [second] = cursor.take(caseItem(1));

@@ -11,7 +11,10 @@ const render = sandbox.window.renderMarkdown!;
 
 describe('web page Markdown renderer', () => {
   it('renders headings, paragraphs, lists, code and emphasis', () => {
-    assert.equal(render('# Title\n\nSome **bold** and *em* text\nwrapped.'), '<h1>Title</h1>\n<p>Some <strong>bold</strong> and <em>em</em> text\nwrapped.</p>');
+    assert.equal(
+      render('# Title\n\nSome **bold** and *em* text\nwrapped.'),
+      '<h1>Title</h1>\n<p>Some <strong>bold</strong> and <em>em</em> text\nwrapped.</p>',
+    );
     assert.equal(render('- a\n- b'), '<ul><li>a</li><li>b</li></ul>');
     assert.equal(render('1. a\n2. b'), '<ol><li>a</li><li>b</li></ol>');
     assert.equal(render('```\n5\n1 -2\n```'), '<pre><code>5\n1 -2</code></pre>');
@@ -23,7 +26,9 @@ describe('web page Markdown renderer', () => {
   });
 
   it('escapes HTML everywhere, so a statement cannot inject markup', () => {
-    const html = render('# <img src=x onerror=alert(1)>\n\n<script>alert(1)</script> `<b>` **<i>x</i>**\n\n- <a href="javascript:x">\n\n```\n</code><script>\n```');
+    const html = render(
+      '# <img src=x onerror=alert(1)>\n\n<script>alert(1)</script> `<b>` **<i>x</i>**\n\n- <a href="javascript:x">\n\n```\n</code><script>\n```',
+    );
     assert.doesNotMatch(html, /<(img|script|a|i|b)[\s>]/);
     assert.match(html, /&lt;script&gt;/);
     assert.match(html, /&quot;javascript:x&quot;/);

@@ -10,7 +10,10 @@ describe('web problem catalog helpers', () => {
   });
 
   it('reads limits from a manifest and ignores what is missing or broken', () => {
-    assert.deepEqual(limitsFromManifest('{"timeLimit": 1000, "memoryLimit": 64, "checker": {"type": "exact"}}'), { timeLimit: 1000, memoryLimit: 64 });
+    assert.deepEqual(limitsFromManifest('{"timeLimit": 1000, "memoryLimit": 64, "checker": {"type": "exact"}}'), {
+      timeLimit: 1000,
+      memoryLimit: 64,
+    });
     assert.deepEqual(limitsFromManifest('{"checker": {"type": "float"}}'), { timeLimit: undefined, memoryLimit: undefined });
     assert.deepEqual(limitsFromManifest('{"timeLimit": -5, "memoryLimit": "64"}'), { timeLimit: undefined, memoryLimit: undefined });
     assert.deepEqual(limitsFromManifest('not json'), {});

@@ -2,8 +2,21 @@ import assert from 'node:assert/strict';
 import { ProgressHub } from '../../web/src/progressHub';
 import type { ProgressItem } from '../../web/src/progressItems';
 
-const caseItem = (requestId: string, n: number): ProgressItem => ({ kind: 'case', requestId, testResult: { case: n, status: 'AC', time: 1, memory: 1 } });
-const finalItem = (requestId: string): ProgressItem => ({ kind: 'final', requestId, result: { requestId, status: 'completed', result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [] }, timestamp: '2026-01-01T00:00:00Z' } });
+const caseItem = (requestId: string, n: number): ProgressItem => ({
+  kind: 'case',
+  requestId,
+  testResult: { case: n, status: 'AC', time: 1, memory: 1 },
+});
+const finalItem = (requestId: string): ProgressItem => ({
+  kind: 'final',
+  requestId,
+  result: {
+    requestId,
+    status: 'completed',
+    result: { verdict: 'AC', score: 100, executionTime: 1, memoryUsage: 1, testResults: [] },
+    timestamp: '2026-01-01T00:00:00Z',
+  },
+});
 
 describe('web progress hub', () => {
   it('fans events out to the listeners of that request only', () => {

@@ -10,12 +10,18 @@ const result = {
 
 describe('web progress topic messages', () => {
   it('turns a case event into a test result with the total', () => {
-    const item = parseProgressMessage(JSON.stringify({ type: 'case', requestId: 'req_1', case: 2, total: 4, status: 'WA', time: 12, memory: 4 }));
+    const item = parseProgressMessage(
+      JSON.stringify({ type: 'case', requestId: 'req_1', case: 2, total: 4, status: 'WA', time: 12, memory: 4 }),
+    );
     assert.deepEqual(item, { kind: 'case', requestId: 'req_1', testResult: { case: 2, status: 'WA', time: 12, memory: 4 }, totalCases: 4 });
   });
 
   it('turns a final event into the result document', () => {
-    assert.deepEqual(parseProgressMessage(JSON.stringify({ type: 'final', requestId: 'req_1', result })), { kind: 'final', requestId: 'req_1', result });
+    assert.deepEqual(parseProgressMessage(JSON.stringify({ type: 'final', requestId: 'req_1', result })), {
+      kind: 'final',
+      requestId: 'req_1',
+      result,
+    });
   });
 
   it('tells a run event (not about a grading) from a message that breaks the contract', () => {
@@ -36,7 +42,12 @@ describe('web progress topic messages', () => {
   });
 
   it('ignores anything that does not match the contract', () => {
-    for (const body of ['not json', '{}', JSON.stringify({ type: 'case', requestId: 'req_1', case: 0, total: 1, status: 'AC', time: 1, memory: 1 }), JSON.stringify({ type: 'final', requestId: 'req_1', result: { ...result, status: 'done' } })]) {
+    for (const body of [
+      'not json',
+      '{}',
+      JSON.stringify({ type: 'case', requestId: 'req_1', case: 0, total: 1, status: 'AC', time: 1, memory: 1 }),
+      JSON.stringify({ type: 'final', requestId: 'req_1', result: { ...result, status: 'done' } }),
+    ]) {
       assert.equal(parseProgressMessage(body), undefined, body);
     }
   });

@@ -21,7 +21,13 @@ import type { SubmissionInput } from '../../web/src/validation';
 const RESULT: GradingResult = {
   requestId: 'req_done',
   status: 'completed',
-  result: { verdict: 'AC', score: 100, executionTime: 12, memoryUsage: 3, testResults: [1, 2, 3].map((n) => ({ case: n, status: 'AC' as const, time: 4 * n, memory: 3 })) },
+  result: {
+    verdict: 'AC',
+    score: 100,
+    executionTime: 12,
+    memoryUsage: 3,
+    testResults: [1, 2, 3].map((n) => ({ case: n, status: 'AC' as const, time: 4 * n, memory: 3 })),
+  },
   timestamp: '2026-01-01T00:00:00Z',
 };
 
@@ -49,12 +55,17 @@ class FakeSubmissions implements SubmissionService {
 
 /** The submissions table in memory; req_done belongs to u1. */
 class MemoryIndex implements SubmissionIndex {
-  readonly rows: SubmissionRecord[] = [{ requestId: 'req_done', userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt: '2026-01-01T00:00:00.000Z' }];
+  readonly rows: SubmissionRecord[] = [
+    { requestId: 'req_done', userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt: '2026-01-01T00:00:00.000Z' },
+  ];
   async record(r: SubmissionRecord) {
     this.rows.push(r);
   }
   async forget(requestId: string) {
-    this.rows.splice(this.rows.findIndex((r) => r.requestId === requestId), 1);
+    this.rows.splice(
+      this.rows.findIndex((r) => r.requestId === requestId),
+      1,
+    );
   }
   async owner(requestId: string) {
     return this.rows.find((r) => r.requestId === requestId)?.userId;
@@ -65,7 +76,13 @@ class MemoryIndex implements SubmissionIndex {
     const slice = mine.slice(start, start + page.limit);
     const last = slice[slice.length - 1];
     return {
-      submissions: slice.map((r) => ({ requestId: r.requestId, problemId: r.problemId, language: r.language, createdAt: r.createdAt, status: 'pending' as const })),
+      submissions: slice.map((r) => ({
+        requestId: r.requestId,
+        problemId: r.problemId,
+        language: r.language,
+        createdAt: r.createdAt,
+        status: 'pending' as const,
+      })),
       ...(start + page.limit < mine.length ? { nextCursor: encodeCursor(last.createdAt, last.requestId) } : {}),
     };
   }
@@ -87,12 +104,17 @@ class MemoryTickets implements StreamTicketStore {
 }
 
 const SECRET = 'unit-test-secret-that-is-at-least-32-bytes';
-const authConfig = parseAuthConfig({ AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: 'https://site.example', AUTH_AUDIENCE: 'grading' }, []);
-const tokenFor = (sub: string, roles: string[] = []) => mintHs256Token(SECRET, { sub, roles, issuer: 'https://site.example', audience: 'grading' });
+const authConfig = parseAuthConfig(
+  { AUTH_MODE: 'hmac', AUTH_HMAC_SECRET: SECRET, AUTH_ISSUER: 'https://site.example', AUTH_AUDIENCE: 'grading' },
+  [],
+);
+const tokenFor = (sub: string, roles: string[] = []) =>
+  mintHs256Token(SECRET, { sub, roles, issuer: 'https://site.example', audience: 'grading' });
 
 const problems: ProblemSource = {
   list: async () => [{ id: 'sum', title: 'Sum' }],
-  get: async (id) => (id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 3 } : undefined),
+  get: async (id) =>
+    id === 'sum' ? { id, title: 'Sum', description: '# Sum', timeLimit: 1000, memoryLimit: 64, testCaseCount: 3 } : undefined,
   exists: async (id) => id === 'sum',
 };
 
@@ -106,7 +128,13 @@ describe('web gateway HTTP layer', () => {
   let tokens: Record<string, string>;
 
   before(async () => {
-    tokens = { u1: await tokenFor('u1'), u2: await tokenFor('u2'), u9: await tokenFor('u9'), staff: await tokenFor('teacher', ['staff']), prio: await tokenFor('vip', ['priority']) };
+    tokens = {
+      u1: await tokenFor('u1'),
+      u2: await tokenFor('u2'),
+      u9: await tokenFor('u9'),
+      staff: await tokenFor('teacher', ['staff']),
+      prio: await tokenFor('vip', ['priority']),
+    };
   });
 
   async function start(opts: GatewayOptions = {}, devLogin?: DevLogin) {
@@ -114,12 +142,16 @@ describe('web gateway HTTP layer', () => {
     index = new MemoryIndex();
     tickets = new MemoryTickets();
     health = { ok: true, checks: { broker: 'connected', database: 'ok' } };
-    gateway = new Gateway({ submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index, tickets, devLogin }, { maxSourceBytes: 1000, ...opts });
+    gateway = new Gateway(
+      { submissions, problems, health: async () => health, auth: createAuthenticator(authConfig), index, tickets, devLogin },
+      { maxSourceBytes: 1000, ...opts },
+    );
     await gateway.listen(0);
     base = gateway.url;
   }
   /** GET as a user (u1 by default). */
-  const get = (route: string, as = 'u1', headers: Record<string, string> = {}) => fetch(`${base}${route}`, { headers: { authorization: `Bearer ${tokens[as]}`, ...headers } });
+  const get = (route: string, as = 'u1', headers: Record<string, string> = {}) =>
+    fetch(`${base}${route}`, { headers: { authorization: `Bearer ${tokens[as]}`, ...headers } });
 
   afterEach(async () => {
     await gateway?.close();
@@ -127,7 +159,11 @@ describe('web gateway HTTP layer', () => {
 
   const good = { problemId: 'sum', language: 'python', sourceCode: 'print(1)' };
   const post = (body: unknown, headers: Record<string, string> = {}, as = 'u1') =>
-    fetch(`${base}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[as]}`, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${base}/api/submissions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[as]}`, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   it('accepts a submission with 202, a req_ id and a Location', async () => {
     await start();
@@ -160,7 +196,11 @@ describe('web gateway HTTP layer', () => {
       const body = await res.json();
       assert.equal(body.error, code);
       assert.equal(typeof body.message, 'string');
-      if (fields) assert.deepEqual(body.errors.map((e: { field: string }) => e.field), fields);
+      if (fields)
+        assert.deepEqual(
+          body.errors.map((e: { field: string }) => e.field),
+          fields,
+        );
     }
     assert.equal(submissions.submitted.length, 0);
   });
@@ -211,7 +251,10 @@ describe('web gateway HTTP layer', () => {
   it('drops a connection whose body does not arrive in time', async () => {
     await start({ bodyTimeoutMs: 100 });
     const closed = await new Promise<string>((resolve) => {
-      const req = http.request(`${base}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100', authorization: `Bearer ${tokens.u1}` } });
+      const req = http.request(`${base}/api/submissions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '100', authorization: `Bearer ${tokens.u1}` },
+      });
       req.on('error', (error) => resolve(error.message));
       req.on('response', (res) => resolve(`answered ${res.statusCode}`));
       req.write('{"problemId":'); // and nothing more
@@ -243,13 +286,19 @@ describe('web gateway HTTP layer', () => {
     assert.equal(status, 200);
     assert.match(String(headers['content-type']), /^text\/event-stream/);
     const events = parseSse(text);
-    assert.deepEqual(events.map((e) => e.event), ['case', 'case', 'case', 'final']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['case', 'case', 'case', 'final'],
+    );
     assert.deepEqual(JSON.parse(events[1].data), { requestId: 'req_done', case: 2, status: 'AC', time: 8, memory: 3, totalCases: 3 });
     assert.deepEqual(JSON.parse(events[3].data), RESULT);
     assert.equal(events[3].id, 'final');
 
     const resumed = parseSse((await rawGet(`${base}/api/submissions/req_done/events`, { ...auth, 'last-event-id': events[1].id! })).text);
-    assert.deepEqual(resumed.map((e) => e.event + (e.event === 'case' ? JSON.parse(e.data).case : '')), ['case3', 'final']);
+    assert.deepEqual(
+      resumed.map((e) => e.event + (e.event === 'case' ? JSON.parse(e.data).case : '')),
+      ['case3', 'final'],
+    );
 
     const done = await rawGet(`${base}/api/submissions/req_done/events`, { ...auth, 'last-event-id': 'final' });
     assert.equal(done.status, 204);
@@ -277,9 +326,17 @@ describe('web gateway HTTP layer', () => {
     assert.equal(missing.status, 401);
     assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="grading"');
     assert.equal((await missing.json()).error, 'missing_token');
-    const wrongSecret = await mintHs256Token('another-secret-that-is-at-least-32-bytes!', { sub: 'u1', issuer: 'https://site.example', audience: 'grading' });
+    const wrongSecret = await mintHs256Token('another-secret-that-is-at-least-32-bytes!', {
+      sub: 'u1',
+      issuer: 'https://site.example',
+      audience: 'grading',
+    });
     for (const authorization of [`Bearer ${wrongSecret}`, 'Bearer not.a.jwt', 'Basic dTE6cHc=', `Bearer ${tokens.u1}x`]) {
-      const res = await fetch(`${base}/api/submissions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(good) });
+      const res = await fetch(`${base}/api/submissions`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(good),
+      });
       assert.equal(res.status, 401, authorization);
       assert.match(res.headers.get('www-authenticate')!, /error="invalid_token"/);
     }
@@ -288,12 +345,18 @@ describe('web gateway HTTP layer', () => {
     assert.equal((await fetch(`${base}/`)).status, 200);
     assert.equal((await fetch(`${base}/health`)).status, 200);
     // Who am I, from the token.
-    assert.deepEqual(await (await get('/api/me', 'staff')).json(), { userId: 'teacher', roles: ['staff'], staff: true, mayPrioritize: true });
+    assert.deepEqual(await (await get('/api/me', 'staff')).json(), {
+      userId: 'teacher',
+      roles: ['staff'],
+      staff: true,
+      mayPrioritize: true,
+    });
   });
 
   it('opens an event stream with a short-lived ticket bound to one submission, never with a token in the URL', async () => {
     await start();
-    const ticketFor = (as: string) => fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[as]}` } });
+    const ticketFor = (as: string) =>
+      fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[as]}` } });
     assert.equal((await ticketFor('u2')).status, 404, 'only the author (or staff) gets a ticket');
     const issued = await ticketFor('u1');
     assert.equal(issued.status, 201);
@@ -304,7 +367,14 @@ describe('web gateway HTTP layer', () => {
     assert.equal(stream.status, 200);
     assert.equal(parseSse(stream.text).pop()?.event, 'final');
     // Bound to its submission, refused once expired, useless on any other route.
-    index.rows.push({ requestId: 'req_other', userId: 'u1', problemId: 'sum', language: 'python', priority: false, createdAt: '2026-01-02T00:00:00.000Z' });
+    index.rows.push({
+      requestId: 'req_other',
+      userId: 'u1',
+      problemId: 'sum',
+      language: 'python',
+      priority: false,
+      createdAt: '2026-01-02T00:00:00.000Z',
+    });
     assert.equal((await rawGet(`${base}/api/submissions/req_other/events?ticket=${ticket}`)).status, 401);
     assert.equal((await fetch(`${base}/api/submissions/req_done?ticket=${ticket}`)).status, 401);
     assert.equal((await rawGet(`${base}/api/submissions/req_done/events?ticket=forged`)).status, 401);
@@ -317,7 +387,11 @@ describe('web gateway HTTP layer', () => {
   it('shows a submission, its events and its review to its author and staff only (404 to anyone else)', async () => {
     await start();
     const routes = ['/api/submissions/req_done', '/api/submissions/req_done/events', '/api/submissions/req_done/review'];
-    assert.equal((await fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens.u2}` } })).status, 404);
+    assert.equal(
+      (await fetch(`${base}/api/submissions/req_done/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens.u2}` } }))
+        .status,
+      404,
+    );
     for (const route of routes) {
       const other = await get(route, 'u2');
       assert.equal(other.status, 404, route);
@@ -327,22 +401,32 @@ describe('web gateway HTTP layer', () => {
       assert.notEqual((await get(route, 'staff')).status, 404, route);
     }
     const review = (as: string) =>
-      fetch(`${base}/api/submissions/req_done/review`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[as]}` }, body: '{}' });
+      fetch(`${base}/api/submissions/req_done/review`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[as]}` },
+        body: '{}',
+      });
     assert.equal((await review('u2')).status, 404);
     assert.equal((await review('u1')).status, 503);
     // A known id is as invisible as an unknown one.
     assert.equal((await get('/api/submissions/req_unknown', 'u2')).status, 404);
   });
 
-  it('lists the caller\'s own submissions, newest first, paged by cursor', async () => {
+  it("lists the caller's own submissions, newest first, paged by cursor", async () => {
     await start();
     const ids: string[] = [];
     for (const code of ['a', 'b', 'c']) ids.push((await (await post({ ...good, sourceCode: code })).json()).requestId);
     await post({ ...good, sourceCode: 'other' }, {}, 'u2');
     const first = await (await get('/api/submissions?mine&limit=2')).json();
-    assert.deepEqual(first.submissions.map((s: { requestId: string }) => s.requestId), [ids[2], ids[1]]);
+    assert.deepEqual(
+      first.submissions.map((s: { requestId: string }) => s.requestId),
+      [ids[2], ids[1]],
+    );
     const second = await (await get(`/api/submissions?mine&limit=2&cursor=${first.nextCursor}`)).json();
-    assert.deepEqual(second.submissions.map((s: { requestId: string }) => s.requestId), [ids[0], 'req_done']);
+    assert.deepEqual(
+      second.submissions.map((s: { requestId: string }) => s.requestId),
+      [ids[0], 'req_done'],
+    );
     assert.equal(second.nextCursor, undefined);
     const theirs = await (await get('/api/submissions?mine', 'u2')).json();
     assert.equal(theirs.submissions.length, 1);
@@ -356,7 +440,13 @@ describe('web gateway HTTP layer', () => {
     assert.deepEqual((await refused.json()).errors, [{ field: 'priority', message: 'needs a staff or priority role' }]);
     assert.equal((await post({ ...good, priority: true }, {}, 'staff')).status, 202);
     assert.equal((await post({ ...good, priority: true, sourceCode: 'p' }, {}, 'prio')).status, 202);
-    assert.deepEqual(submissions.submitted.map((s) => [s.userId, s.priority]), [['teacher', true], ['vip', true]]);
+    assert.deepEqual(
+      submissions.submitted.map((s) => [s.userId, s.priority]),
+      [
+        ['teacher', true],
+        ['vip', true],
+      ],
+    );
   });
 
   it('mints dev-login tokens (local stack) that pass the same verification, and says so on /api/auth', async () => {
@@ -366,14 +456,18 @@ describe('web gateway HTTP layer', () => {
     await gateway.close();
     await start({}, devLoginFrom({ ...authConfig, devLogin: true }));
     assert.deepEqual(await (await fetch(`${base}/api/auth`)).json(), { mode: 'hmac', devLogin: true, review: false });
-    const login = (body: unknown) => fetch(`${base}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const login = (body: unknown) =>
+      fetch(`${base}/api/dev/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const { token, expiresIn } = await (await login({ userId: 'dev_teacher', roles: ['staff'] })).json();
     assert.equal(expiresIn, 3600);
     const me = await (await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.deepEqual(me, { userId: 'dev_teacher', roles: ['staff'], staff: true, mayPrioritize: true });
     const bad = await login({ userId: 'has space', roles: 'staff' });
     assert.equal(bad.status, 400);
-    assert.deepEqual((await bad.json()).errors.map((e: { field: string }) => e.field), ['userId', 'roles']);
+    assert.deepEqual(
+      (await bad.json()).errors.map((e: { field: string }) => e.field),
+      ['userId', 'roles'],
+    );
   });
 
   it('reports health as 200 or 503', async () => {
@@ -387,7 +481,10 @@ describe('web gateway HTTP layer', () => {
 
   it('allows configured CORS origins only', async () => {
     await start({ corsOrigins: ['https://app.example'] });
-    const preflight = await fetch(`${base}/api/submissions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${base}/api/submissions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
     assert.match(preflight.headers.get('access-control-allow-headers')!, /authorization/);
@@ -396,7 +493,10 @@ describe('web gateway HTTP layer', () => {
   });
 });
 
-function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers, timeout: 10_000 }, (res) => {
       let text = '';

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { decodeEventId, encodeCasesId, FINAL_EVENT_ID, formatSseComment, formatSseEvent, MAX_CASE_NUMBER, SseParser } from '../../web/src/sse';
+import {
+  decodeEventId,
+  encodeCasesId,
+  FINAL_EVENT_ID,
+  formatSseComment,
+  formatSseEvent,
+  MAX_CASE_NUMBER,
+  SseParser,
+} from '../../web/src/sse';
 
 describe('web SSE framing', () => {
   it('frames id, event and data, ending with a blank line', () => {
@@ -25,7 +33,10 @@ describe('web SSE event ids (delivered-set cursor)', () => {
     for (const cases of [[1], [3, 1, 2], [8], [9], [1, 16, 17, 100], [MAX_CASE_NUMBER]]) {
       const id = encodeCasesId(cases);
       assert.match(id, /^c[A-Za-z0-9_-]+$/);
-      assert.deepEqual([...decodeEventId(id).cases].sort((a, b) => a - b), [...cases].sort((a, b) => a - b));
+      assert.deepEqual(
+        [...decodeEventId(id).cases].sort((a, b) => a - b),
+        [...cases].sort((a, b) => a - b),
+      );
       assert.equal(decodeEventId(id).final, false);
     }
   });

@@ -67,7 +67,10 @@ describe('web submission validation', () => {
     const v = validateSubmissionBody({ ...body, userId: 'someone_else', language: 'cobol' });
     assert.equal(v.ok, false);
     if (!v.ok) {
-      assert.deepEqual(v.errors.map((e) => e.field), ['userId', 'language']);
+      assert.deepEqual(
+        v.errors.map((e) => e.field),
+        ['userId', 'language'],
+      );
       assert.match(v.errors[0].message, /bearer token/);
     }
     assert.deepEqual(validateReviewRequest({ regenerate: true }), { ok: true, value: { regenerate: true } });

@@ -33,8 +33,19 @@ describe('worker config', () => {
   });
 
   it('parses active/standby TLS endpoints and host:port database endpoints, with TLS to RDS', () => {
-    const cfg = parseWorkerConfig({ ...LOCAL, MQ_ENDPOINTS: 'stomp+ssl://b-1.mq.aws:61614,stomp+ssl://b-2.mq.aws:61614', DB_HOST: 'db.rds.aws:3306', DB_PORT: undefined });
-    assert.deepEqual(cfg.mq.endpoints.map((e) => [e.host, e.ssl]), [['b-1.mq.aws', true], ['b-2.mq.aws', true]]);
+    const cfg = parseWorkerConfig({
+      ...LOCAL,
+      MQ_ENDPOINTS: 'stomp+ssl://b-1.mq.aws:61614,stomp+ssl://b-2.mq.aws:61614',
+      DB_HOST: 'db.rds.aws:3306',
+      DB_PORT: undefined,
+    });
+    assert.deepEqual(
+      cfg.mq.endpoints.map((e) => [e.host, e.ssl]),
+      [
+        ['b-1.mq.aws', true],
+        ['b-2.mq.aws', true],
+      ],
+    );
     assert.deepEqual([cfg.db.host, cfg.db.port], ['db.rds.aws', 3306]);
   });
 
@@ -64,7 +75,7 @@ describe('worker config', () => {
     }
   });
 
-  it('trusts the Amazon RDS CA bundle when no DB_TLS_CA is given (Node\'s own store lacks it)', () => {
+  it("trusts the Amazon RDS CA bundle when no DB_TLS_CA is given (Node's own store lacks it)", () => {
     // How mysql2 itself turns the option into the TLS settings of its connections (a pool connects lazily).
     const pool = mysql.createPool({ host: 'db.rds.aws', ssl: mysqlTls(undefined) });
     type PoolInternals = { config: { connectionConfig: { ssl: { ca: string[]; rejectUnauthorized: boolean } } } };
@@ -72,7 +83,10 @@ describe('worker config', () => {
     void pool.end();
     assert.equal(config.ssl.rejectUnauthorized, true);
     const subjects = config.ssl.ca.map((pem) => new X509Certificate(pem).subject);
-    assert.ok(subjects.some((s) => /Amazon RDS .*Root/.test(s)), `no Amazon RDS root CA among ${subjects.length} certificates`);
+    assert.ok(
+      subjects.some((s) => /Amazon RDS .*Root/.test(s)),
+      `no Amazon RDS root CA among ${subjects.length} certificates`,
+    );
     assert.deepEqual(mysqlTls('PEM'), { ca: 'PEM', rejectUnauthorized: true, verifyIdentity: true });
   });
 
@@ -81,7 +95,15 @@ describe('worker config', () => {
       () => parseWorkerConfig({ MQ_ENDPOINTS: 'amqp://x:1', WORKER_CONCURRENCY: 'lots', EXECUTOR: 'judge0' }),
       (e: Error) =>
         e instanceof ConfigError &&
-        ['MQ_ENDPOINTS: Invalid STOMP endpoint', 'DB_HOST is required', 'DB_USERNAME is required', 'DB_PASSWORD is required', 'GRADING_BUCKET is required', 'WORKER_CONCURRENCY must be an integer', 'JUDGE0_ENDPOINT is required'].every((s) => e.message.includes(s)),
+        [
+          'MQ_ENDPOINTS: Invalid STOMP endpoint',
+          'DB_HOST is required',
+          'DB_USERNAME is required',
+          'DB_PASSWORD is required',
+          'GRADING_BUCKET is required',
+          'WORKER_CONCURRENCY must be an integer',
+          'JUDGE0_ENDPOINT is required',
+        ].every((s) => e.message.includes(s)),
     );
   });
 
@@ -93,7 +115,16 @@ describe('worker config', () => {
         return { Parameters: command.input.Names.map((n) => ({ Name: n, Value: `value-of-${n}` })), InvalidParameters: [] };
       },
     } as unknown as SSMClient;
-    const env = await resolveSsmParameters({ MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint', MQ_PASSWORD_PARAM: '/prod/mq/password', DB_PASSWORD: 'plain-wins', DB_PASSWORD_PARAM: '/prod/db/password' }, ssm, WORKER_PARAMETERS);
+    const env = await resolveSsmParameters(
+      {
+        MQ_ENDPOINT_PARAM: '/prod/mq/broker-endpoint',
+        MQ_PASSWORD_PARAM: '/prod/mq/password',
+        DB_PASSWORD: 'plain-wins',
+        DB_PASSWORD_PARAM: '/prod/db/password',
+      },
+      ssm,
+      WORKER_PARAMETERS,
+    );
     assert.equal(calls.length, 1);
     assert.equal(calls[0].WithDecryption, true);
     assert.deepEqual(calls[0].Names.sort(), ['/prod/mq/broker-endpoint', '/prod/mq/password']);
@@ -103,6 +134,9 @@ describe('worker config', () => {
 
   it('says which SSM parameter is missing', async () => {
     const ssm = { send: async () => ({ Parameters: [], InvalidParameters: ['/prod/db/password'] }) } as unknown as SSMClient;
-    await assert.rejects(resolveSsmParameters({ DB_PASSWORD_PARAM: '/prod/db/password' }, ssm, WORKER_PARAMETERS), /SSM parameter \/prod\/db\/password does not exist/);
+    await assert.rejects(
+      resolveSsmParameters({ DB_PASSWORD_PARAM: '/prod/db/password' }, ssm, WORKER_PARAMETERS),
+      /SSM parameter \/prod\/db\/password does not exist/,
+    );
   });
 });

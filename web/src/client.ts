@@ -112,9 +112,11 @@ export class GradingClient {
     if (!validation.ok) throw new Error(`invalid submission: ${validation.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
     const submission = validation.value;
     const requestId = givenId ?? newRequestId();
-    if (!REQUEST_ID_PATTERN.test(requestId)) throw new Error(`invalid requestId "${requestId}": expected req_ followed by letters, digits, _ or -`);
+    if (!REQUEST_ID_PATTERN.test(requestId))
+      throw new Error(`invalid requestId "${requestId}": expected req_ followed by letters, digits, _ or -`);
     const problem = await this.deps.problems.get(submission.problemId);
-    if (!problem || problem.testCaseCount === 0) throw new Error(`unknown problem "${submission.problemId}": nothing under problems/${submission.problemId}/testcases/`);
+    if (!problem || problem.testCaseCount === 0)
+      throw new Error(`unknown problem "${submission.problemId}": nothing under problems/${submission.problemId}/testcases/`);
 
     const { bucket } = this.deps;
     const timestamp = this.now().toISOString();
@@ -143,8 +145,17 @@ export class GradingClient {
     if (problems.length) throw new Error(`the grading request does not match the contract: ${problems.join('; ')}`);
 
     // Source first, metadata second: metadata.json existing means the submission is complete.
-    await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: sourceKey, Body: submission.sourceCode, ContentType: 'text/plain; charset=utf-8' }));
-    await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `submissions/${requestId}/metadata.json`, Body: JSON.stringify(metadata, null, 2), ContentType: 'application/json' }));
+    await this.deps.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: sourceKey, Body: submission.sourceCode, ContentType: 'text/plain; charset=utf-8' }),
+    );
+    await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `submissions/${requestId}/metadata.json`,
+        Body: JSON.stringify(metadata, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
     const destination = submission.priority ? this.deps.destinations.priority : this.deps.destinations.requests;
     await this.deps.broker.send(destination, JSON.stringify(request), {
       persistent: 'true',

@@ -114,7 +114,8 @@ export function parseGatewayConfig(env: Env): GatewayConfig {
   const auth = parseAuthConfig(env, problems);
   const webhooks = parseWebhookConfig(env, problems, read);
   const reviewBaseUrl = env.REVIEW_BASE_URL || undefined;
-  if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl)) problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
+  if (reviewBaseUrl && !/^https?:\/\/[^\s]+$/.test(reviewBaseUrl))
+    problems.push(`REVIEW_BASE_URL must be an http(s) URL such as https://api.openai.com/v1 (got "${reviewBaseUrl}")`);
   const runs = runSettingsFromEnv(env, problems);
   if (problems.length) throw gatewayError(problems);
 

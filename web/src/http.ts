@@ -35,7 +35,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export async function readJsonBody(req: IncomingMessage, limitBytes: number, timeoutMs = 30_000): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new HttpError(415, 'unsupported_media_type', `send the submission as JSON with content-type application/json (got ${type || 'none'})`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `send the submission as JSON with content-type application/json (got ${type || 'none'})`,
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
@@ -61,5 +65,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number, tim
 }
 
 function tooLarge(limitBytes: number): HttpError {
-  return new HttpError(413, 'payload_too_large', `the request body exceeds ${limitBytes} bytes`, [{ field: 'sourceCode', message: `makes the request larger than ${limitBytes} bytes` }]);
+  return new HttpError(413, 'payload_too_large', `the request body exceeds ${limitBytes} bytes`, [
+    { field: 'sourceCode', message: `makes the request larger than ${limitBytes} bytes` },
+  ]);
 }

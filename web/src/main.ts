@@ -28,6 +28,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'gateway failed to start', error: (error as Error).message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'gateway failed to start', error: (error as Error).message })}\n`,
+  );
   process.exit(1);
 });

@@ -6,7 +6,12 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { OFFERED_LANGUAGES_KEY, OfferedLanguage, parseOfferedLanguages } from '../../core/src/languages';
 
-export function s3OfferedLanguages(s3: S3Client, bucket: string, ttlMs = 60_000, now: () => number = Date.now): () => Promise<OfferedLanguage[] | undefined> {
+export function s3OfferedLanguages(
+  s3: S3Client,
+  bucket: string,
+  ttlMs = 60_000,
+  now: () => number = Date.now,
+): () => Promise<OfferedLanguage[] | undefined> {
   let cached: { at: number; value: Promise<OfferedLanguage[] | undefined> } | undefined;
   const load = async () => {
     try {

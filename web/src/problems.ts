@@ -67,7 +67,9 @@ export class S3ProblemCatalog implements ProblemSource {
     const ids: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'problems/', Delimiter: '/', ContinuationToken: token }));
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: 'problems/', Delimiter: '/', ContinuationToken: token }),
+      );
       for (const prefix of page.CommonPrefixes ?? []) {
         const id = prefix.Prefix?.slice('problems/'.length, -1);
         if (id && PROBLEM_ID_PATTERN.test(id)) ids.push(id);

@@ -27,5 +27,10 @@ export function parseProgressMessage(body: string): ProgressItem | null | undefi
   const event = checked.value;
   if (event.type === 'run') return null;
   if (event.type === 'final') return { kind: 'final', requestId: event.requestId, result: event.result };
-  return { kind: 'case', requestId: event.requestId, testResult: { case: event.case, status: event.status, time: event.time, memory: event.memory }, totalCases: event.total };
+  return {
+    kind: 'case',
+    requestId: event.requestId,
+    testResult: { case: event.case, status: event.status, time: event.time, memory: event.memory },
+    totalCases: event.total,
+  };
 }

@@ -38,7 +38,14 @@ import type { StreamTicketStore } from './streamTickets';
 import { CursorError, SubmissionIndex } from './submissionIndex';
 import { callbackUrlErrors, splitCallbackUrl } from './webhooks/callbackUrl';
 import type { ApiRoutes, CodeReviews, DevLogin, HealthReport, ProblemSource, SignalRecorder, SubmissionService } from './ports';
-import { DEFAULT_MAX_SOURCE_BYTES, REQUEST_ID_PATTERN, PROBLEM_ID_PATTERN, SubmissionInput, validateReviewRequest, validateSubmissionBody } from './validation';
+import {
+  DEFAULT_MAX_SOURCE_BYTES,
+  REQUEST_ID_PATTERN,
+  PROBLEM_ID_PATTERN,
+  SubmissionInput,
+  validateReviewRequest,
+  validateSubmissionBody,
+} from './validation';
 import type { WorkerPresenceReport } from './workerPresence';
 
 export interface GatewayDeps {
@@ -161,17 +168,24 @@ export class Gateway {
       throw methodNotAllowed('GET');
     }
     // Public: how the page should sign in (no token needed to ask).
-    if (pathname === '/api/auth' && method === 'GET') return sendJson(res, 200, { mode: this.deps.auth.mode, devLogin: Boolean(this.deps.devLogin), review: Boolean(this.deps.reviews?.enabled) });
+    if (pathname === '/api/auth' && method === 'GET')
+      return sendJson(res, 200, {
+        mode: this.deps.auth.mode,
+        devLogin: Boolean(this.deps.devLogin),
+        review: Boolean(this.deps.reviews?.enabled),
+      });
     if (pathname === '/api/dev/login' && this.deps.devLogin) {
       if (method !== 'POST') throw methodNotAllowed('POST');
       // Local development only, and only from this machine: never hand out tokens over a network.
-      if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, 'forbidden', 'the development login answers loopback clients only');
+      if (!isLoopback(req.socket.remoteAddress))
+        throw new HttpError(403, 'forbidden', 'the development login answers loopback clients only');
       return this.devLogin(req, res);
     }
 
     const submission = /^\/api\/submissions\/([^/]+)(\/events|\/review|\/stream-ticket)?$/.exec(pathname);
     const ticket = url.searchParams.get('ticket');
-    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization) return this.eventsByTicket(req, res, submission[1], ticket, url);
+    if (submission?.[2] === '/events' && ticket !== null && !req.headers.authorization)
+      return this.eventsByTicket(req, res, submission[1], ticket, url);
     const caller = await this.authenticate(req);
     if (pathname === '/api/submissions') {
       if (method === 'POST') return this.submit(req, res, caller);
@@ -183,21 +197,33 @@ export class Gateway {
     if (pathname === '/api/problems' && method === 'GET') return sendJson(res, 200, { problems: await this.deps.problems.list() });
     const problem = /^\/api\/problems\/([^/]+)$/.exec(pathname);
     if (problem && method === 'GET') return this.problem(res, decodePathSegment(problem[1]));
-    if (pathname === '/api/languages' && method === 'GET') return sendJson(res, 200, { languages: await this.languages(), maxSourceBytes: this.maxSourceBytes });
-    if (pathname === '/api/me' && method === 'GET') return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
+    if (pathname === '/api/languages' && method === 'GET')
+      return sendJson(res, 200, { languages: await this.languages(), maxSourceBytes: this.maxSourceBytes });
+    if (pathname === '/api/me' && method === 'GET')
+      return sendJson(res, 200, { userId: caller.userId, roles: caller.roles, staff: caller.staff, mayPrioritize: caller.mayPrioritize });
     if (this.deps.routes?.length) {
       const readBody = (limit: number) => readJsonBody(req, limit, this.opts.bodyTimeoutMs);
       const principal = { userId: caller.userId, staff: caller.staff };
       const clientAddress = this.clientAddress(req);
       const query = url.searchParams;
       const answer = await dispatchRoutes(this.deps.routes, { method, pathname, query, principal, readBody, clientAddress });
-      if (answer) return answer.status === 204 ? void res.writeHead(204, answer.headers).end() : sendJson(res, answer.status, answer.body, answer.headers);
+      if (answer)
+        return answer.status === 204
+          ? void res.writeHead(204, answer.headers).end()
+          : sendJson(res, answer.status, answer.body, answer.headers);
     }
     throw new HttpError(404, 'not_found', `no API route ${method} ${pathname}`);
   }
 
   /** /api/submissions/:id[/events|/review|/stream-ticket]: the author or staff only. */
-  private async submissionRoute(req: http.IncomingMessage, res: http.ServerResponse, caller: Principal, url: URL, encodedId: string, part?: string): Promise<void> {
+  private async submissionRoute(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    caller: Principal,
+    url: URL,
+    encodedId: string,
+    part?: string,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const allowed = part === '/review' ? ['GET', 'POST'] : part === '/stream-ticket' ? ['POST'] : ['GET'];
     if (!allowed.includes(method)) throw methodNotAllowed(allowed.join(', '));
@@ -210,18 +236,27 @@ export class Gateway {
   }
 
   /** EventSource cannot send headers: the stream opens with a ticket its owner asked for instead (ownership was checked then). */
-  private async eventsByTicket(req: http.IncomingMessage, res: http.ServerResponse, encodedId: string, ticket: string, url: URL): Promise<void> {
+  private async eventsByTicket(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    encodedId: string,
+    ticket: string,
+    url: URL,
+  ): Promise<void> {
     if (req.method !== 'GET') throw methodNotAllowed('GET');
     const requestId = this.requestIdFrom(encodedId);
     if (!(await this.deps.tickets.redeem(ticket, requestId))) {
-      throw unauthorized(new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'));
+      throw unauthorized(
+        new AuthError(401, 'invalid_token', 'the stream ticket is unknown, expired or for another submission: ask for a new one'),
+      );
     }
     return this.events(req, res, requestId, url);
   }
 
   private requestIdFrom(encodedId: string): string {
     const requestId = decodePathSegment(encodedId);
-    if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+    if (!REQUEST_ID_PATTERN.test(requestId))
+      throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
     return requestId;
   }
 
@@ -254,8 +289,10 @@ export class Gateway {
     const userId = body?.userId;
     const roles = body?.roles ?? [];
     const errors = [];
-    if (typeof userId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(userId)) errors.push({ field: 'userId', message: 'must be 1-64 letters, digits or _ . @ -' });
-    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(r))) errors.push({ field: 'roles', message: 'must be a list of role names' });
+    if (typeof userId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/.test(userId))
+      errors.push({ field: 'userId', message: 'must be 1-64 letters, digits or _ . @ -' });
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(r)))
+      errors.push({ field: 'roles', message: 'must be a list of role names' });
     if (errors.length) throw new HttpError(400, 'invalid_login', 'the login is invalid', errors);
     sendJson(res, 200, await this.deps.devLogin!(userId as string, roles as string[]));
   }
@@ -263,7 +300,14 @@ export class Gateway {
   private async streamTicket(res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
     // Each ticket is a row: a per-account bucket keeps one account from filling the table.
     const allowed = this.ticketLimiter.take(caller.userId);
-    if (!allowed.allowed) throw new HttpError(429, 'rate_limited', `too many stream tickets for your account; retry in ${allowed.retryAfterSeconds} s`, undefined, { 'retry-after': String(allowed.retryAfterSeconds) });
+    if (!allowed.allowed)
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `too many stream tickets for your account; retry in ${allowed.retryAfterSeconds} s`,
+        undefined,
+        { 'retry-after': String(allowed.retryAfterSeconds) },
+      );
     const ttl = this.opts.streamTicketTtlSeconds ?? 300;
     const ticket = await this.deps.tickets.issue(caller.userId, requestId, ttl);
     sendJson(res, 201, { ticket, expiresIn: ttl, eventsUrl: `/api/submissions/${requestId}/events?ticket=${ticket}` });
@@ -272,7 +316,8 @@ export class Gateway {
   private async list(res: http.ServerResponse, caller: Principal, url: URL): Promise<void> {
     const rawLimit = url.searchParams.get('limit');
     const limit = rawLimit === null ? 20 : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'invalid_query', `limit must be an integer 1..100 (got "${rawLimit}")`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new HttpError(400, 'invalid_query', `limit must be an integer 1..100 (got "${rawLimit}")`);
     try {
       sendJson(res, 200, await this.deps.index.list(caller.userId, { limit, cursor: url.searchParams.get('cursor') ?? undefined }));
     } catch (error) {
@@ -295,20 +340,37 @@ export class Gateway {
     const { rest: fields, callbackUrl } = splitCallbackUrl(rest);
     const callbackErrors = callbackUrl === undefined ? [] : callbackUrlErrors(this.deps.webhooks, callbackUrl);
     const validation = validateSubmissionBody(fields, { maxSourceBytes: this.maxSourceBytes });
-    const errors = [...(validation.ok ? [] : validation.errors), ...(signalCheck && !signalCheck.ok ? signalCheck.errors : []), ...callbackErrors];
+    const errors = [
+      ...(validation.ok ? [] : validation.errors),
+      ...(signalCheck && !signalCheck.ok ? signalCheck.errors : []),
+      ...callbackErrors,
+    ];
     if (!validation.ok || errors.length) {
-      throw new HttpError(400, 'invalid_submission', 'the submission is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+      throw new HttpError(
+        400,
+        'invalid_submission',
+        'the submission is invalid: ' + errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        errors,
+      );
     }
     const input: SubmissionInput = { ...validation.value, userId: caller.userId };
     if (input.priority && !caller.mayPrioritize) {
-      throw new HttpError(403, 'forbidden', 'queueing on the priority queue needs a staff or priority role', [{ field: 'priority', message: 'needs a staff or priority role' }]);
+      throw new HttpError(403, 'forbidden', 'queueing on the priority queue needs a staff or priority role', [
+        { field: 'priority', message: 'needs a staff or priority role' },
+      ]);
     }
 
     // Debounce before the rate limit: a double click must not cost two tokens.
     const key = submissionKey(input);
     const candidateId = newRequestId();
     const existing = this.debouncer.claim(key, candidateId);
-    if (existing) return sendJson(res, 202, { requestId: existing, status: 'submitted', duplicate: true }, { location: `/api/submissions/${existing}` });
+    if (existing)
+      return sendJson(
+        res,
+        202,
+        { requestId: existing, status: 'submitted', duplicate: true },
+        { location: `/api/submissions/${existing}` },
+      );
 
     const byUser = this.userLimiter.take(input.userId);
     if (!byUser.allowed) {
@@ -323,14 +385,36 @@ export class Gateway {
         ]);
       }
       // Recorded before it is queued, so its owner is known by the time any event about it exists.
-      await this.deps.index.record({ requestId: candidateId, userId: input.userId, problemId: input.problemId, language: input.language, priority: Boolean(input.priority), createdAt: new Date().toISOString(),
-        ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}) });
+      await this.deps.index.record({
+        requestId: candidateId,
+        userId: input.userId,
+        problemId: input.problemId,
+        language: input.language,
+        priority: Boolean(input.priority),
+        createdAt: new Date().toISOString(),
+        ...(typeof callbackUrl === 'string' ? { callbackUrl } : {}),
+      });
       recorded = true;
       const submitted = await this.deps.submissions.submit({ ...input, requestId: candidateId });
-      this.log('info', 'submission accepted', { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, language: input.language });
+      this.log('info', 'submission accepted', {
+        requestId: submitted.requestId,
+        userId: input.userId,
+        problemId: input.problemId,
+        language: input.language,
+      });
       if (signalCheck?.ok && this.deps.signals) {
-        const record = { requestId: submitted.requestId, userId: input.userId, problemId: input.problemId, signals: signalCheck.value, sourceChars: input.sourceCode.length };
-        this.deps.signals.save(record).catch((error) => this.log('warn', 'paste signals not stored', { requestId: submitted.requestId, error: (error as Error).message }));
+        const record = {
+          requestId: submitted.requestId,
+          userId: input.userId,
+          problemId: input.problemId,
+          signals: signalCheck.value,
+          sourceChars: input.sourceCode.length,
+        };
+        this.deps.signals
+          .save(record)
+          .catch((error) =>
+            this.log('warn', 'paste signals not stored', { requestId: submitted.requestId, error: (error as Error).message }),
+          );
       }
       sendJson(res, 202, submitted, { location: `/api/submissions/${submitted.requestId}` });
     } catch (error) {
@@ -348,8 +432,17 @@ export class Gateway {
   private async requestReview(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, caller: Principal): Promise<void> {
     const reviews = this.reviewService();
     const validation = validateReviewRequest(await readJsonBody(req, 4096, this.opts.bodyTimeoutMs));
-    if (!validation.ok) throw new HttpError(400, 'invalid_review_request', 'the review request is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '), validation.errors);
-    const outcome = await reviews.request(requestId, caller.userId, { regenerate: validation.value.regenerate, clientAddress: this.clientAddress(req) });
+    if (!validation.ok)
+      throw new HttpError(
+        400,
+        'invalid_review_request',
+        'the review request is invalid: ' + validation.errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        validation.errors,
+      );
+    const outcome = await reviews.request(requestId, caller.userId, {
+      regenerate: validation.value.regenerate,
+      clientAddress: this.clientAddress(req),
+    });
     sendJson(res, outcome.created ? 201 : 200, outcome.review);
   }
 
@@ -395,7 +488,12 @@ export class Gateway {
     } catch (error) {
       if (!abort.signal.aborted) {
         this.log('error', 'event stream failed', { requestId, error: (error as Error).message });
-        res.write(formatSseEvent({ event: 'stream-error', data: JSON.stringify({ message: 'the gateway lost track of this grading; reconnecting' }) }));
+        res.write(
+          formatSseEvent({
+            event: 'stream-error',
+            data: JSON.stringify({ message: 'the gateway lost track of this grading; reconnecting' }),
+          }),
+        );
       }
     } finally {
       clearInterval(heartbeat);
@@ -418,7 +516,8 @@ export class Gateway {
   }
 
   private async problem(res: http.ServerResponse, problemId: string): Promise<void> {
-    if (!PROBLEM_ID_PATTERN.test(problemId)) throw new HttpError(400, 'invalid_problem_id', `"${problemId.slice(0, 80)}" is not a problem id`);
+    if (!PROBLEM_ID_PATTERN.test(problemId))
+      throw new HttpError(400, 'invalid_problem_id', `"${problemId.slice(0, 80)}" is not a problem id`);
     const details = await this.deps.problems.get(problemId);
     if (!details) throw new HttpError(404, 'not_found', `no problem ${problemId}`);
     sendJson(res, 200, details);
@@ -427,11 +526,23 @@ export class Gateway {
   private async health(res: http.ServerResponse): Promise<void> {
     const report = await this.deps.health();
     // Workers are reported, not required: without them this gateway still queues submissions.
-    sendJson(res, report.ok ? 200 : 503, { status: report.ok ? 'ok' : 'unavailable', ...report.checks, streams: this.streams.size, workers: this.workers() });
+    sendJson(res, report.ok ? 200 : 503, {
+      status: report.ok ? 'ok' : 'unavailable',
+      ...report.checks,
+      streams: this.streams.size,
+      workers: this.workers(),
+    });
   }
 
   private workers(): WorkerPresenceReport {
-    return this.deps.workers?.() ?? { status: 'unknown', workers: 0, message: 'worker presence is not tracked by this gateway', lastHeartbeatAt: null };
+    return (
+      this.deps.workers?.() ?? {
+        status: 'unknown',
+        workers: 0,
+        message: 'worker presence is not tracked by this gateway',
+        lastHeartbeatAt: null,
+      }
+    );
   }
 
   private staticFile(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
@@ -474,7 +585,10 @@ export class Gateway {
   private clientAddress(req: http.IncomingMessage): string {
     if (this.opts.trustProxy) {
       // The ALB appends the address it saw: the last entry is the one a client cannot forge.
-      const forwarded = headerValue(req.headers['x-forwarded-for'])?.split(',').map((s) => s.trim()).filter(Boolean);
+      const forwarded = headerValue(req.headers['x-forwarded-for'])
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (forwarded?.length) return forwarded[forwarded.length - 1];
     }
     return req.socket.remoteAddress ?? 'unknown';
@@ -492,7 +606,12 @@ export class Gateway {
     }
     const message = (error as Error)?.message ?? String(error);
     this.log('error', 'request failed', { error: message });
-    sendJson(res, 503, { error: 'unavailable', message: 'the grading service is temporarily unavailable; try again shortly' }, { 'retry-after': '5' });
+    sendJson(
+      res,
+      503,
+      { error: 'unavailable', message: 'the grading service is temporarily unavailable; try again shortly' },
+      { 'retry-after': '5' },
+    );
   }
 }
 
@@ -519,7 +638,10 @@ function decodePathSegment(segment: string): string {
 function unauthorized(error: AuthError): HttpError {
   if (error.status === 503) return new HttpError(503, error.code, error.message, undefined, { 'retry-after': '5' });
   const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, ' ');
-  const challenge = error.code === 'missing_token' ? 'Bearer realm="grading"' : `Bearer realm="grading", error="invalid_token", error_description="${description}"`;
+  const challenge =
+    error.code === 'missing_token'
+      ? 'Bearer realm="grading"'
+      : `Bearer realm="grading", error="invalid_token", error_description="${description}"`;
   return new HttpError(401, error.code, error.message, undefined, { 'www-authenticate': challenge });
 }
 
@@ -554,5 +676,7 @@ function methodNotAllowed(allowed: string): HttpError {
 }
 
 function rateLimited(retryAfterSeconds: number, who: string): HttpError {
-  return new HttpError(429, 'rate_limited', `too many submissions from ${who}; retry in ${retryAfterSeconds} s`, undefined, { 'retry-after': String(retryAfterSeconds) });
+  return new HttpError(429, 'rate_limited', `too many submissions from ${who}; retry in ${retryAfterSeconds} s`, undefined, {
+    'retry-after': String(retryAfterSeconds),
+  });
 }

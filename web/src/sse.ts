@@ -111,7 +111,8 @@ export class SseParser {
       if (this.buffer[newline] === '\r' && newline === this.buffer.length - 1) break;
       this.buffer = this.buffer.slice(newline + (this.buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {
-        if (this.data.length) events.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n') });
+        if (this.data.length)
+          events.push({ ...(this.id !== undefined ? { id: this.id } : {}), event: this.event || 'message', data: this.data.join('\n') });
         this.data = [];
         this.event = '';
         this.id = undefined;

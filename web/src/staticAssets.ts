@@ -38,7 +38,11 @@ export function loadStaticAssets(dir: string = defaultPublicDir()): Map<string, 
       else if (entry.isFile() && TYPES[path.extname(entry.name)]) {
         const body = fs.readFileSync(full);
         const urlPath = '/' + path.relative(dir, full).split(path.sep).join('/');
-        assets.set(urlPath, { body, contentType: TYPES[path.extname(entry.name)], etag: `"${createHash('sha1').update(body).digest('base64url')}"` });
+        assets.set(urlPath, {
+          body,
+          contentType: TYPES[path.extname(entry.name)],
+          etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+        });
       }
     }
   };

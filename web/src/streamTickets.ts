@@ -32,12 +32,10 @@ export class MysqlStreamTicketStore implements StreamTicketStore {
   async issue(userId: string, requestId: string, ttlSeconds: number): Promise<string> {
     const { ticket, hash } = newTicket();
     // The database's clock decides expiry, so every instance agrees.
-    await this.pool.execute('INSERT INTO stream_tickets (ticket_hash, user_id, request_id, expires_at) VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)', [
-      hash,
-      userId,
-      requestId,
-      ttlSeconds,
-    ]);
+    await this.pool.execute(
+      'INSERT INTO stream_tickets (ticket_hash, user_id, request_id, expires_at) VALUES (?, ?, ?, NOW(3) + INTERVAL ? SECOND)',
+      [hash, userId, requestId, ttlSeconds],
+    );
     // Expired tickets are useless: sweep a few on the way out.
     await this.pool.execute('DELETE FROM stream_tickets WHERE expires_at < NOW(3) LIMIT 100');
     return ticket;
@@ -45,10 +43,10 @@ export class MysqlStreamTicketStore implements StreamTicketStore {
 
   async redeem(ticket: string, requestId: string): Promise<string | undefined> {
     if (!TICKET_PATTERN.test(ticket)) return undefined;
-    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT user_id FROM stream_tickets WHERE ticket_hash = ? AND request_id = ? AND expires_at > NOW(3)', [
-      hashTicket(ticket),
-      requestId,
-    ]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>(
+      'SELECT user_id FROM stream_tickets WHERE ticket_hash = ? AND request_id = ? AND expires_at > NOW(3)',
+      [hashTicket(ticket), requestId],
+    );
     return rows[0]?.user_id;
   }
 }

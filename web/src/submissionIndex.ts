@@ -52,7 +52,8 @@ export function encodeCursor(createdAt: string, requestId: string): string {
 export function decodeCursor(cursor: string): { createdAt: string; requestId: string } {
   try {
     const [createdAt, requestId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof requestId === 'string' && !Number.isNaN(Date.parse(createdAt))) return { createdAt, requestId };
+    if (typeof createdAt === 'string' && typeof requestId === 'string' && !Number.isNaN(Date.parse(createdAt)))
+      return { createdAt, requestId };
   } catch {
     // fall through
   }
@@ -61,26 +62,27 @@ export function decodeCursor(cursor: string): { createdAt: string; requestId: st
 
 export class MysqlSubmissionIndex implements SubmissionIndex {
   /** siteWebhook: the site has a WEBHOOK_URL, so every submission expects a delivery (url NULL: the site's). */
-  constructor(private readonly pool: Pool, private readonly opts: { siteWebhook?: boolean } = {}) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly opts: { siteWebhook?: boolean } = {},
+  ) {}
 
   /** Fails with a clear message when the migration has not created the table. */
   async check(): Promise<void> {
     try {
       await this.pool.query('SELECT 1 FROM submissions LIMIT 0');
     } catch (error) {
-      throw new Error(`the gateway's tables are missing or not readable (${(error as Error).message}); run the database migration: npm run db:migrate`);
+      throw new Error(
+        `the gateway's tables are missing or not readable (${(error as Error).message}); run the database migration: npm run db:migrate`,
+      );
     }
   }
 
   async record(s: SubmissionRecord): Promise<void> {
-    await this.pool.execute('INSERT INTO submissions (request_id, user_id, problem_id, language, priority, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      s.requestId,
-      s.userId,
-      s.problemId,
-      s.language,
-      s.priority ? 1 : 0,
-      new Date(s.createdAt),
-    ]);
+    await this.pool.execute(
+      'INSERT INTO submissions (request_id, user_id, problem_id, language, priority, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [s.requestId, s.userId, s.problemId, s.language, s.priority ? 1 : 0, new Date(s.createdAt)],
+    );
     if (!s.callbackUrl && !this.opts.siteWebhook) return;
     try {
       await this.pool.execute('INSERT INTO submission_webhooks (request_id, url) VALUES (?, ?)', [s.requestId, s.callbackUrl ?? null]);

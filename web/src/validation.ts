@@ -43,13 +43,22 @@ const KNOWN_FIELDS = new Set(['userId', 'problemId', 'language', 'sourceCode', '
 const BODY_FIELDS = new Set(['problemId', 'language', 'sourceCode', 'priority']);
 
 /** The submission as a site's trusted back end hands it to GradingClient: the user id included. */
-export function validateSubmission(body: unknown, limits: SubmissionLimits = { maxSourceBytes: DEFAULT_MAX_SOURCE_BYTES }): Validation<SubmissionInput> {
+export function validateSubmission(
+  body: unknown,
+  limits: SubmissionLimits = { maxSourceBytes: DEFAULT_MAX_SOURCE_BYTES },
+): Validation<SubmissionInput> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
   }
   const errors: FieldError[] = [];
   checkId((body as Record<string, unknown>).userId, 'userId', USER_ID_PATTERN, USER_ID_ALPHABET, errors, 128);
-  return checkSubmissionFields(body as Record<string, unknown>, limits, KNOWN_FIELDS, errors, (body as Record<string, unknown>).userId as string);
+  return checkSubmissionFields(
+    body as Record<string, unknown>,
+    limits,
+    KNOWN_FIELDS,
+    errors,
+    (body as Record<string, unknown>).userId as string,
+  );
 }
 
 export type SubmissionBody = Omit<SubmissionInput, 'userId'>;
@@ -58,7 +67,10 @@ export type SubmissionBody = Omit<SubmissionInput, 'userId'>;
  * The body of POST /api/submissions. The user is whoever the bearer token names: a `userId` field
  * is refused (400), not ignored, so a client that still sends one learns at once that it means nothing.
  */
-export function validateSubmissionBody(body: unknown, limits: SubmissionLimits = { maxSourceBytes: DEFAULT_MAX_SOURCE_BYTES }): Validation<SubmissionBody> {
+export function validateSubmissionBody(
+  body: unknown,
+  limits: SubmissionLimits = { maxSourceBytes: DEFAULT_MAX_SOURCE_BYTES },
+): Validation<SubmissionBody> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
   }
@@ -72,25 +84,38 @@ export function validateSubmissionBody(body: unknown, limits: SubmissionLimits =
 
 const USER_ID_REFUSED: FieldError = { field: 'userId', message: 'is not accepted: the gateway takes the user from the bearer token' };
 
-function checkSubmissionFields(input: Record<string, unknown>, limits: SubmissionLimits, known: Set<string>, errors: FieldError[], userId: string): Validation<SubmissionInput> {
+function checkSubmissionFields(
+  input: Record<string, unknown>,
+  limits: SubmissionLimits,
+  known: Set<string>,
+  errors: FieldError[],
+  userId: string,
+): Validation<SubmissionInput> {
   checkId(input.problemId, 'problemId', PROBLEM_ID_PATTERN, 'letters, digits, _ and -', errors);
 
   if (input.language === undefined) errors.push({ field: 'language', message: 'is required' });
-  else if (!isLanguage(input.language)) errors.push({ field: 'language', message: `must be one of ${LANGUAGE_IDS.join(', ')} (got ${describe(input.language)})` });
+  else if (!isLanguage(input.language))
+    errors.push({ field: 'language', message: `must be one of ${LANGUAGE_IDS.join(', ')} (got ${describe(input.language)})` });
 
   if (input.sourceCode === undefined) errors.push({ field: 'sourceCode', message: 'is required' });
   else if (typeof input.sourceCode !== 'string') errors.push({ field: 'sourceCode', message: 'must be a string' });
   else if (input.sourceCode.trim() === '') errors.push({ field: 'sourceCode', message: 'must not be empty' });
   else {
     const bytes = Buffer.byteLength(input.sourceCode, 'utf8');
-    if (bytes > limits.maxSourceBytes) errors.push({ field: 'sourceCode', message: `is ${bytes} bytes; the limit is ${limits.maxSourceBytes}` });
+    if (bytes > limits.maxSourceBytes)
+      errors.push({ field: 'sourceCode', message: `is ${bytes} bytes; the limit is ${limits.maxSourceBytes}` });
     if (input.sourceCode.includes('\0')) errors.push({ field: 'sourceCode', message: 'must not contain NUL characters' });
   }
 
-  if (input.priority !== undefined && typeof input.priority !== 'boolean') errors.push({ field: 'priority', message: 'must be true or false' });
+  if (input.priority !== undefined && typeof input.priority !== 'boolean')
+    errors.push({ field: 'priority', message: 'must be true or false' });
 
   for (const key of Object.keys(input)) {
-    if (!known.has(key)) errors.push({ field: key, message: `is not a known field (expected ${[...known].filter((k) => k !== 'userId' || known === KNOWN_FIELDS).join(', ')})` });
+    if (!known.has(key))
+      errors.push({
+        field: key,
+        message: `is not a known field (expected ${[...known].filter((k) => k !== 'userId' || known === KNOWN_FIELDS).join(', ')})`,
+      });
   }
 
   if (errors.length) return { ok: false, errors };
@@ -111,7 +136,8 @@ export function validateReviewRequest(body: unknown): Validation<{ regenerate: b
   const input = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
   const errors: FieldError[] = [];
   if ('userId' in input) errors.push(USER_ID_REFUSED);
-  if (input.regenerate !== undefined && typeof input.regenerate !== 'boolean') errors.push({ field: 'regenerate', message: 'must be true or false' });
+  if (input.regenerate !== undefined && typeof input.regenerate !== 'boolean')
+    errors.push({ field: 'regenerate', message: 'must be true or false' });
   for (const key of Object.keys(input)) {
     if (key !== 'userId' && key !== 'regenerate') errors.push({ field: key, message: 'is not a known field (expected regenerate)' });
   }
@@ -122,7 +148,11 @@ export function validateReviewRequest(body: unknown): Validation<{ regenerate: b
 function checkId(value: unknown, field: string, pattern: RegExp, alphabet: string, errors: FieldError[], maxLength = 64): void {
   if (value === undefined || value === null || value === '') errors.push({ field, message: 'is required' });
   else if (typeof value !== 'string') errors.push({ field, message: `must be a string (got ${describe(value)})` });
-  else if (!pattern.test(value)) errors.push({ field, message: `must be 1-${maxLength} characters of ${alphabet}${maxLength === 64 ? ', starting with a letter or digit' : ''}` });
+  else if (!pattern.test(value))
+    errors.push({
+      field,
+      message: `must be 1-${maxLength} characters of ${alphabet}${maxLength === 64 ? ', starting with a letter or digit' : ''}`,
+    });
 }
 
 function describe(value: unknown): string {

@@ -38,7 +38,12 @@ async function connectGatewayParts(
   config: GatewayConfig,
   log?: Logger,
 ): Promise<{ client: GradingClient; pool: Pool; s3: S3Client; broker: BrokerSession }> {
-  const s3 = new S3Client({ region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, maxAttempts: 3 });
+  const s3 = new S3Client({
+    region: config.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    maxAttempts: 3,
+  });
   const [opened, checked] = await Promise.allSettled([
     BrokerSession.open({ ...config.mq, log }),
     openMigratedPool(config.db, { who: 'the gateway', connectionLimit: 10 }),
@@ -97,7 +102,14 @@ export function gatewayHealth(client: GradingClient, cacheMs = 2000): () => Prom
 export function devLoginFrom(auth: GatewayConfig['auth']): DevLogin | undefined {
   if (!auth.devLogin || auth.mode !== 'hmac') return undefined;
   return async (userId, roles) => ({
-    token: await mintHs256Token(auth.hmacSecret!, { sub: userId, roles, rolesClaim: auth.rolesClaim, issuer: auth.issuer!, audience: auth.audience!, ttlSeconds: auth.devTokenTtlSeconds }),
+    token: await mintHs256Token(auth.hmacSecret!, {
+      sub: userId,
+      roles,
+      rolesClaim: auth.rolesClaim,
+      issuer: auth.issuer!,
+      audience: auth.audience!,
+      ttlSeconds: auth.devTokenTtlSeconds,
+    }),
     expiresIn: auth.devTokenTtlSeconds,
   });
 }

@@ -72,7 +72,12 @@ class HelpRequested extends Error {
 }
 
 /** --name value pairs and bare flags; unknown names are errors, all reported at once. */
-function parseOptions(argv: string[], valued: string[], flags: string[], usage: string): { values: Map<string, string>; set: Set<string>; problems: string[] } {
+function parseOptions(
+  argv: string[],
+  valued: string[],
+  flags: string[],
+  usage: string,
+): { values: Map<string, string>; set: Set<string>; problems: string[] } {
   const values = new Map<string, string>();
   const set = new Set<string>();
   const problems: string[] = [];
@@ -137,7 +142,8 @@ export function parseGradeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     problems.push('--judge0-url and --judge0-token need --executor judge0');
   }
   const expect = values.get('expect')?.toUpperCase();
-  if (expect !== undefined && !isVerdict(expect)) problems.push(`--expect must be a verdict (AC, WA, TLE, MLE, RE, CE, OLE, IE), got "${values.get('expect')}"`);
+  if (expect !== undefined && !isVerdict(expect))
+    problems.push(`--expect must be a verdict (AC, WA, TLE, MLE, RE, CE, OLE, IE), got "${values.get('expect')}"`);
   if (problems.length) throw new UsageError(problems.join('\n'), GRADE_USAGE);
   return {
     problem: problem!,
@@ -164,7 +170,10 @@ export function parseCheckArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const url = values.get('url');
   if (!url) problems.push('--url is required');
   else if (!isHttpUrl(url)) problems.push(`--url must be an http(s) URL (got "${url}")`);
-  const languages = (values.get('languages') ?? LANGUAGE_IDS.join(',')).split(',').map((l) => l.trim()).filter(Boolean);
+  const languages = (values.get('languages') ?? LANGUAGE_IDS.join(','))
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const unknown = languages.filter((l) => !isLanguage(l));
   if (unknown.length) problems.push(`--languages: unknown ${unknown.map((l) => `"${l}"`).join(', ')} (known: ${LANGUAGE_IDS.join(', ')})`);
   if (problems.length) throw new UsageError(problems.join('\n'), CHECK_USAGE);
@@ -184,7 +193,11 @@ async function grade(argv: string[]): Promise<number> {
   const [source, testSet] = await Promise.all([fsp.readFile(args.source, 'utf8'), readTestSetFromFolder(args.problem)]);
   const executor: Executor =
     args.executor === 'judge0'
-      ? await createJudge0Executor({ baseUrl: args.judge0Url!, authToken: args.judge0Token, onNotice: (m) => process.stderr.write(`judge0: ${m}\n`) })
+      ? await createJudge0Executor({
+          baseUrl: args.judge0Url!,
+          authToken: args.judge0Token,
+          onNotice: (m) => process.stderr.write(`judge0: ${m}\n`),
+        })
       : await createSandboxExecutor();
   try {
     const { result, log } = await gradeSubmission({
@@ -220,7 +233,9 @@ async function judge0Check(argv: string[]): Promise<number> {
     process.stdout.write(`Judge0 at ${args.url}\n`);
     for (const language of args.languages) {
       const l = offered.find((o) => o.id === language);
-      process.stdout.write(`  ${language.padEnd(10)} ${l ? `${l.name} (id ${executor.resolved(language)!.id}${executor.resolved(language)!.multiFile ? ', run as a multi-file program with memory flags' : ''})` : 'not offered'}\n`);
+      process.stdout.write(
+        `  ${language.padEnd(10)} ${l ? `${l.name} (id ${executor.resolved(language)!.id}${executor.resolved(language)!.multiFile ? ', run as a multi-file program with memory flags' : ''})` : 'not offered'}\n`,
+      );
     }
     for (const notice of notices) process.stdout.write(`  note: ${notice}\n`);
     process.stdout.write('\n');

@@ -2,7 +2,15 @@
  * Worker settings from the environment (see docs/worker.md): the shared connection settings
  * (core/src/config.ts) plus the executor, concurrency and shutdown settings only the worker reads.
  */
-import { CONNECTION_PARAMETERS, ConnectionSettings, Env, envReader, parseConnectionSettings, SsmBackedSetting, ConfigError } from '../../core/src/config';
+import {
+  CONNECTION_PARAMETERS,
+  ConnectionSettings,
+  Env,
+  envReader,
+  parseConnectionSettings,
+  SsmBackedSetting,
+  ConfigError,
+} from '../../core/src/config';
 
 export interface WorkerConfig extends ConnectionSettings {
   executor: { kind: 'sandbox' | 'judge0'; judge0Endpoint?: string; judge0AuthToken?: string };

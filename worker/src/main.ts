@@ -20,7 +20,11 @@ import { GradingWorker } from './worker';
 
 async function createExecutor(config: ReturnType<typeof parseWorkerConfig>, log: Logger): Promise<Executor> {
   if (config.executor.kind === 'judge0') {
-    return createJudge0Executor({ baseUrl: config.executor.judge0Endpoint!, authToken: config.executor.judge0AuthToken, onNotice: (m) => log('warn', m) });
+    return createJudge0Executor({
+      baseUrl: config.executor.judge0Endpoint!,
+      authToken: config.executor.judge0AuthToken,
+      onNotice: (m) => log('warn', m),
+    });
   }
   return createSandboxExecutor({ concurrency: Math.max(1, Number(process.env.SANDBOX_CONCURRENCY) || os.cpus().length) });
 }
@@ -48,7 +52,10 @@ export async function main(): Promise<void> {
   // Replies to reply-to destinations go on their own connection (see WorkerDeps.replies).
   const [session, replies, results, executor] = await Promise.all([
     BrokerSession.open(brokerOptions),
-    BrokerSession.open({ ...brokerOptions, log: (level, message, fields) => logWithEnv(level, message, { connection: 'replies', ...fields }) }),
+    BrokerSession.open({
+      ...brokerOptions,
+      log: (level, message, fields) => logWithEnv(level, message, { connection: 'replies', ...fields }),
+    }),
     MysqlResultStore.connect({ ...config.db }),
     createExecutor(config, logWithEnv),
   ]);
@@ -63,19 +70,37 @@ export async function main(): Promise<void> {
   });
   const worker = new GradingWorker(
     { session, replies, s3, results, executor, checkerHost, log: logWithEnv },
-    { environment: config.environment, concurrency: config.concurrency, maxAttempts: config.maxAttempts, destinations: config.queues, metrics: (line) => process.stdout.write(line) },
+    {
+      environment: config.environment,
+      concurrency: config.concurrency,
+      maxAttempts: config.maxAttempts,
+      destinations: config.queues,
+      metrics: (line) => process.stdout.write(line),
+    },
   );
   const health = await startHealthServer(config.healthPort, {
     brokerConnected: () => session.connected,
-    details: () => ({ lastMessageAt: session.lastMessageAt?.toISOString() ?? null, inFlight: worker.inFlightCount, executor: executor.name, ...worker.stats }),
+    details: () => ({
+      lastMessageAt: session.lastMessageAt?.toISOString() ?? null,
+      inFlight: worker.inFlightCount,
+      executor: executor.name,
+      ...worker.stats,
+    }),
   });
   worker.start();
   const heartbeat = new Heartbeat({
     ...heartbeatSettingsFromEnv(process.env),
     send: (destination, body, headers) => session.send(destination, body, headers, 5000),
     environment: config.environment,
-    snapshot: () => ({ executor: executor.name, inFlight: worker.inFlightCount, concurrency: config.concurrency, executorAvailable: worker.executorStatus.available, executorError: worker.executorStatus.error }),
-    probe: config.executor.kind === 'judge0' ? judge0HealthProbe(config.executor.judge0Endpoint!, config.executor.judge0AuthToken) : undefined,
+    snapshot: () => ({
+      executor: executor.name,
+      inFlight: worker.inFlightCount,
+      concurrency: config.concurrency,
+      executorAvailable: worker.executorStatus.available,
+      executorError: worker.executorStatus.error,
+    }),
+    probe:
+      config.executor.kind === 'judge0' ? judge0HealthProbe(config.executor.judge0Endpoint!, config.executor.judge0AuthToken) : undefined,
     metrics: (line) => process.stdout.write(line),
     log: logWithEnv,
   });
@@ -84,7 +109,8 @@ export async function main(): Promise<void> {
   // The gateway's /api/languages serves what this executor really runs (names and versions).
   const stopPublishing = publishOfferedLanguages(
     executor,
-    (json) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: OFFERED_LANGUAGES_KEY, Body: json, ContentType: 'application/json' })),
+    (json) =>
+      s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: OFFERED_LANGUAGES_KEY, Body: json, ContentType: 'application/json' })),
     logWithEnv,
   );
 
@@ -97,7 +123,11 @@ export async function main(): Promise<void> {
     await heartbeat.stop();
     await worker.stop(config.shutdownGraceMs);
     await Promise.all([session.close().catch(() => undefined), replies.close().catch(() => undefined)]);
-    await Promise.all([results.close().catch(() => undefined), executor.close().catch(() => undefined), checkerHost?.close().catch(() => undefined)]);
+    await Promise.all([
+      results.close().catch(() => undefined),
+      executor.close().catch(() => undefined),
+      checkerHost?.close().catch(() => undefined),
+    ]);
     health.close();
     process.exit(0);
   };
@@ -107,7 +137,9 @@ export async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'worker failed to start', error: (error as Error).message })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'worker failed to start', error: (error as Error).message })}\n`,
+    );
     process.exit(1);
   });
 }

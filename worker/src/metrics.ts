@@ -4,7 +4,13 @@
  */
 export const METRIC_NAMESPACE = 'GradingStack/Worker';
 
-export function gradedMetricLine(environment: string, verdict: string, latencyMs: number, fields: Record<string, unknown> = {}, now = Date.now()): string {
+export function gradedMetricLine(
+  environment: string,
+  verdict: string,
+  latencyMs: number,
+  fields: Record<string, unknown> = {},
+  now = Date.now(),
+): string {
   return `${JSON.stringify({
     _aws: {
       Timestamp: now,
@@ -28,11 +34,22 @@ export function gradedMetricLine(environment: string, verdict: string, latencyMs
 }
 
 /** One EMF line with `Environment` as the only dimension set. */
-function environmentMetricLine(environment: string, metrics: Array<{ name: string; unit: string; value: number }>, fields: Record<string, unknown>, now: number): string {
+function environmentMetricLine(
+  environment: string,
+  metrics: Array<{ name: string; unit: string; value: number }>,
+  fields: Record<string, unknown>,
+  now: number,
+): string {
   return `${JSON.stringify({
     _aws: {
       Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [['Environment']], Metrics: metrics.map(({ name, unit }) => ({ Name: name, Unit: unit })) }],
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [['Environment']],
+          Metrics: metrics.map(({ name, unit }) => ({ Name: name, Unit: unit })),
+        },
+      ],
     },
     Environment: environment,
     ...Object.fromEntries(metrics.map(({ name, value }) => [name, value])),
@@ -46,6 +63,11 @@ export function executorUnavailableMetricLine(environment: string, fields: Recor
 }
 
 /** The executor's health as this worker sees it (1 healthy, 0 not), sent with every heartbeat. */
-export function executorHealthMetricLine(environment: string, healthy: boolean, fields: Record<string, unknown> = {}, now = Date.now()): string {
+export function executorHealthMetricLine(
+  environment: string,
+  healthy: boolean,
+  fields: Record<string, unknown> = {},
+  now = Date.now(),
+): string {
   return environmentMetricLine(environment, [{ name: 'ExecutorHealthy', unit: 'Count', value: healthy ? 1 : 0 }], fields, now);
 }

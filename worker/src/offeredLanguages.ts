@@ -8,7 +8,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Executor } from './executors/port';
 import { TOOLCHAINS } from './executors/sandbox/toolchains';
-import { Language, LANGUAGE_IDS, LANGUAGES, OFFERED_LANGUAGES_KEY, OfferedLanguage, OfferedLanguagesDocument } from '../../core/src/languages';
+import {
+  Language,
+  LANGUAGE_IDS,
+  LANGUAGES,
+  OFFERED_LANGUAGES_KEY,
+  OfferedLanguage,
+  OfferedLanguagesDocument,
+} from '../../core/src/languages';
 
 const exec = promisify(execFile);
 
@@ -30,7 +37,7 @@ async function sandboxLanguage(id: Language): Promise<OfferedLanguage> {
   const toolchain = TOOLCHAINS[id];
   // Go compiles through /usr/bin/env (its cache variables): the tool is the first absolute path after the assignments.
   const command = toolchain.compile ?? toolchain.run({ memoryLimitMb: 256 });
-  const binary = command[0] === '/usr/bin/env' ? command.find((a, i) => i > 0 && a.startsWith('/')) ?? command[0] : command[0];
+  const binary = command[0] === '/usr/bin/env' ? (command.find((a, i) => i > 0 && a.startsWith('/')) ?? command[0]) : command[0];
   const version = await probeVersion(id, binary).catch(() => '');
   const family: Record<Language, (v: string) => string> = {
     python: (v) => `Python (${v})`,

@@ -113,7 +113,16 @@ export class GradingWorker {
         failedAt: new Date().toISOString(),
       });
     const readProblem = (uri: string) => s3.readTestSet(uri);
-    await handleRun(delivery, { session: decide, readProblem, executor, log, progress: destinations.progress, deadLetter, metrics, environment });
+    await handleRun(delivery, {
+      session: decide,
+      readProblem,
+      executor,
+      log,
+      progress: destinations.progress,
+      deadLetter,
+      metrics,
+      environment,
+    });
     return outcome;
   }
 

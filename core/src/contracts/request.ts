@@ -47,7 +47,9 @@ export const gradingRequestSchema = {
 export const validateGradingRequest = validatorFor<GradingRequest>(gradingRequestSchema);
 
 /** Parses a message body: bad JSON and schema errors both come back as readable errors. */
-export function parseGradingRequest(body: string): { ok: true; value: GradingRequest } | { ok: false; reason: 'invalid-json' | 'schema'; errors: string[] } {
+export function parseGradingRequest(
+  body: string,
+): { ok: true; value: GradingRequest } | { ok: false; reason: 'invalid-json' | 'schema'; errors: string[] } {
   let data: unknown;
   try {
     data = JSON.parse(body);

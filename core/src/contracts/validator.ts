@@ -10,7 +10,8 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string
 
 export function validatorFor<T>(schema: object): (data: unknown) => Validation<T> {
   const validate = ajv.compile(schema) as ValidateFunction<T>;
-  return (data: unknown) => (validate(data) ? { ok: true, value: data as T } : { ok: false, errors: (validate.errors ?? []).map(describe) });
+  return (data: unknown) =>
+    validate(data) ? { ok: true, value: data as T } : { ok: false, errors: (validate.errors ?? []).map(describe) };
 }
 
 function describe(error: ErrorObject): string {

@@ -4,7 +4,16 @@
  * connection drops, and re-subscribes everything on each new connection.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectOptions, describe, Headers, InboundMessage, StaleMessageError, StompConnection, StompEndpoint, SubscribeOptions } from './stomp';
+import {
+  ConnectOptions,
+  describe,
+  Headers,
+  InboundMessage,
+  StaleMessageError,
+  StompConnection,
+  StompEndpoint,
+  SubscribeOptions,
+} from './stomp';
 
 export interface SessionOptions extends ConnectOptions {
   endpoints: StompEndpoint[];
@@ -153,7 +162,11 @@ export class BrokerSession extends EventEmitter {
           // Try the other endpoint next: with active/standby only one accepts connections.
           this.endpointIndex++;
           const delay = this.backoff();
-          this.opts.log?.('warn', 'broker connect failed', { endpoint: describe(endpoint), error: (error as Error).message, retryInMs: delay });
+          this.opts.log?.('warn', 'broker connect failed', {
+            endpoint: describe(endpoint),
+            error: (error as Error).message,
+            retryInMs: delay,
+          });
           await new Promise((r) => setTimeout(r, delay));
         }
       }

@@ -76,8 +76,11 @@ export class StompConnection extends EventEmitter {
   readonly id = nextConnectionId++;
   private closed = false;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private constructor(private readonly client: any, readonly endpoint: StompEndpoint) {
+  private constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly client: any,
+    readonly endpoint: StompEndpoint,
+  ) {
     super();
     client.on('error', (error: Error) => this.markClosed(error));
     client.on('end', () => this.markClosed());
@@ -194,12 +197,16 @@ export class StompConnection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const onClosed = (error?: Error) => reject(error ?? new StaleMessageError());
       this.once('closed', onClosed);
-      this.client[kind](message as unknown, {}, {
-        onReceipt: () => {
-          this.removeListener('closed', onClosed);
-          resolve();
+      this.client[kind](
+        message as unknown,
+        {},
+        {
+          onReceipt: () => {
+            this.removeListener('closed', onClosed);
+            resolve();
+          },
         },
-      });
+      );
     });
   }
 

@@ -117,7 +117,9 @@ export class MysqlResultStore {
 
   /** Gives back an attempt that ended by a graceful shutdown, not by the request's fault. */
   async releaseAttempt(requestId: string): Promise<void> {
-    await this.pool.execute("UPDATE grading_results SET attempts = GREATEST(attempts - 1, 0) WHERE request_id = ? AND status = 'pending'", [requestId]);
+    await this.pool.execute("UPDATE grading_results SET attempts = GREATEST(attempts - 1, 0) WHERE request_id = ? AND status = 'pending'", [
+      requestId,
+    ]);
   }
 
   /**

@@ -70,7 +70,11 @@ export function alignedFragments(a: Fingerprint[], b: Fingerprint[], gap = 2, li
   const fragments: Fragment[] = [];
   for (const { a: fa, b: fb } of pairs) {
     const current = fragments.find(
-      (g) => fa.startLine <= g.lines[1] + gap && fa.endLine >= g.lines[0] - gap && fb.startLine <= g.matchLines[1] + gap && fb.endLine >= g.matchLines[0] - gap,
+      (g) =>
+        fa.startLine <= g.lines[1] + gap &&
+        fa.endLine >= g.lines[0] - gap &&
+        fb.startLine <= g.matchLines[1] + gap &&
+        fb.endLine >= g.matchLines[0] - gap,
     );
     if (current) {
       current.lines = [Math.min(current.lines[0], fa.startLine), Math.max(current.lines[1], fa.endLine)];
@@ -93,7 +97,13 @@ export function topMatches(
   opts: { limit?: number; minSimilarity?: number } = {},
 ): Match[] {
   return candidates
-    .filter((c) => c.requestId !== subject.requestId && c.userId !== subject.userId && c.problemId === subject.problemId && c.acceptedAt <= subject.acceptedAt)
+    .filter(
+      (c) =>
+        c.requestId !== subject.requestId &&
+        c.userId !== subject.userId &&
+        c.problemId === subject.problemId &&
+        c.acceptedAt <= subject.acceptedAt,
+    )
     .map((c) => {
       const { jaccard, containment } = similarity(subject.fingerprints, c.fingerprints);
       return { candidate: c, jaccard, containment };
@@ -141,7 +151,11 @@ export function clusters(submissions: FingerprintedSubmission[], threshold = DEF
   return [...groups.entries()]
     .filter(([, members]) => members.length > 1)
     .map(([root, members]) => ({
-      members: members.map((i) => ({ requestId: submissions[i].requestId, userId: submissions[i].userId, language: submissions[i].language })),
+      members: members.map((i) => ({
+        requestId: submissions[i].requestId,
+        userId: submissions[i].userId,
+        language: submissions[i].language,
+      })),
       maxSimilarity: round(best.get(root) ?? 0),
     }))
     .sort((x, y) => y.maxSimilarity - x.maxSimilarity || y.members.length - x.members.length);

@@ -31,7 +31,8 @@ export type SignalsValidation = { ok: true; value: SubmissionSignals } | { ok: f
 /** Checks the optional `signals` object of a submission; every problem at once, each naming its field. */
 export function validateSignals(value: unknown): SignalsValidation {
   const errors: Array<{ field: string; message: string }> = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, errors: [{ field: 'signals', message: 'must be an object' }] };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, errors: [{ field: 'signals', message: 'must be an object' }] };
   const input = value as Record<string, unknown>;
   const count = (field: string, max: number, required: boolean) => {
     const v = input[field];
@@ -46,20 +47,29 @@ export function validateSignals(value: unknown): SignalsValidation {
   count('droppedPastes', MAX_COUNT, false);
   const pastes = input.pastes;
   if (!Array.isArray(pastes)) errors.push({ field: 'signals.pastes', message: 'must be an array' });
-  else if (pastes.length > MAX_PASTES) errors.push({ field: 'signals.pastes', message: `must have at most ${MAX_PASTES} entries (count the rest in droppedPastes)` });
+  else if (pastes.length > MAX_PASTES)
+    errors.push({ field: 'signals.pastes', message: `must have at most ${MAX_PASTES} entries (count the rest in droppedPastes)` });
   else {
     pastes.forEach((p, i) => {
       const field = `signals.pastes[${i}]`;
-      if (typeof p !== 'object' || p === null || Array.isArray(p)) return void errors.push({ field, message: 'must be an object {at, chars, lines}' });
+      if (typeof p !== 'object' || p === null || Array.isArray(p))
+        return void errors.push({ field, message: 'must be an object {at, chars, lines}' });
       const event = p as Record<string, unknown>;
-      for (const [key, max] of [['at', MAX_MS], ['chars', MAX_COUNT], ['lines', MAX_COUNT]] as const) {
+      for (const [key, max] of [
+        ['at', MAX_MS],
+        ['chars', MAX_COUNT],
+        ['lines', MAX_COUNT],
+      ] as const) {
         const v = event[key];
-        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) errors.push({ field: `${field}.${key}`, message: `must be an integer from 0 to ${max}` });
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max)
+          errors.push({ field: `${field}.${key}`, message: `must be an integer from 0 to ${max}` });
       }
-      for (const key of Object.keys(event)) if (!['at', 'chars', 'lines'].includes(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known field' });
+      for (const key of Object.keys(event))
+        if (!['at', 'chars', 'lines'].includes(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known field' });
     });
   }
-  for (const key of Object.keys(input)) if (!FIELDS.includes(key)) errors.push({ field: `signals.${key}`, message: `is not a known field (expected ${FIELDS.join(', ')})` });
+  for (const key of Object.keys(input))
+    if (!FIELDS.includes(key)) errors.push({ field: `signals.${key}`, message: `is not a known field (expected ${FIELDS.join(', ')})` });
   if (errors.length) return { ok: false, errors };
   const out: SubmissionSignals = {
     pastes: (pastes as PasteEvent[]).map((p) => ({ at: p.at, chars: p.chars, lines: p.lines })),

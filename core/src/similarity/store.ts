@@ -51,7 +51,15 @@ export class MysqlSimilarityStore {
     await this.pool.execute(
       `INSERT INTO submission_fingerprints (request_id, user_id, problem_id, language, fingerprints, source_chars, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE fingerprints = VALUES(fingerprints), source_chars = VALUES(source_chars)`,
-      [s.requestId, s.userId, s.problemId, s.language, JSON.stringify(s.fingerprints.map((f) => [f.hash, f.startLine, f.endLine])), s.sourceChars, new Date(s.acceptedAt)],
+      [
+        s.requestId,
+        s.userId,
+        s.problemId,
+        s.language,
+        JSON.stringify(s.fingerprints.map((f) => [f.hash, f.startLine, f.endLine])),
+        s.sourceChars,
+        new Date(s.acceptedAt),
+      ],
     );
   }
 
@@ -81,7 +89,13 @@ export class MysqlSimilarityStore {
     const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT * FROM submission_signals WHERE request_id = ?', [requestId]);
     if (!rows.length) return undefined;
     const r = rows[0];
-    return { requestId: r.request_id, userId: r.user_id, problemId: r.problem_id, signals: parseJson(r.signals) as SubmissionSignals, sourceChars: Number(r.source_chars) };
+    return {
+      requestId: r.request_id,
+      userId: r.user_id,
+      problemId: r.problem_id,
+      signals: parseJson(r.signals) as SubmissionSignals,
+      sourceChars: Number(r.source_chars),
+    };
   }
 }
 

@@ -25,7 +25,10 @@ export class LocalEnvelopeEncryptor implements Encryptor {
   private readonly kek: Buffer;
 
   /** @param keyBase64 32 random bytes, base64 (e.g. `openssl rand -base64 32`). @param keyId names the key in stored values. */
-  constructor(keyBase64: string, private readonly keyId = 'local') {
+  constructor(
+    keyBase64: string,
+    private readonly keyId = 'local',
+  ) {
     const key = Buffer.from(keyBase64 ?? '', 'base64');
     if (key.length !== 32) throw new Error(`the token encryption key must be 32 bytes, base64 encoded (got ${key.length} bytes)`);
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyId)) throw new Error('the key id must be 1-32 characters of letters, digits, _ and -');

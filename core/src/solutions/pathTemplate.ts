@@ -28,7 +28,8 @@ export function checkPathTemplate(template: unknown): string[] {
   const literal = template.replace(/\{[^}]*\}/g, 'x');
   if (!/^[A-Za-z0-9_.\-/]*$/.test(literal)) problems.push('may contain only letters, digits, _ . - / and placeholders');
   const segments = template.split('/');
-  if (template.startsWith('/') || template.endsWith('/') || segments.some((s) => s === '')) problems.push('must be a relative path without empty segments');
+  if (template.startsWith('/') || template.endsWith('/') || segments.some((s) => s === ''))
+    problems.push('must be a relative path without empty segments');
   if (segments.some((s) => s === '.' || s === '..' || s === '.git')) problems.push('must not contain ".", ".." or ".git" segments');
   return problems;
 }

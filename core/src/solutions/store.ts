@@ -93,8 +93,14 @@ export class MysqlSolutionStore {
     if (!rows.length) return undefined;
     const r = rows[0];
     return {
-      userId: r.user_id, linkId: r.link_id, repository: r.repository, pathTemplate: r.path_template, tokenSealed: r.token_sealed,
-      status: r.status, ...(r.invalid_reason ? { invalidReason: r.invalid_reason } : {}), linkedAt: new Date(r.linked_at).toISOString(),
+      userId: r.user_id,
+      linkId: r.link_id,
+      repository: r.repository,
+      pathTemplate: r.path_template,
+      tokenSealed: r.token_sealed,
+      status: r.status,
+      ...(r.invalid_reason ? { invalidReason: r.invalid_reason } : {}),
+      linkedAt: new Date(r.linked_at).toISOString(),
     };
   }
 
@@ -106,7 +112,11 @@ export class MysqlSolutionStore {
 
   /** Marks exactly this link invalid; a newer link of the same user stays as it is. */
   async markLinkInvalid(userId: string, linkId: string, reason: string): Promise<void> {
-    await this.pool.execute("UPDATE github_links SET status = 'invalid', invalid_reason = ? WHERE user_id = ? AND link_id = ?", [reason.slice(0, 500), userId, linkId]);
+    await this.pool.execute("UPDATE github_links SET status = 'invalid', invalid_reason = ? WHERE user_id = ? AND link_id = ?", [
+      reason.slice(0, 500),
+      userId,
+      linkId,
+    ]);
   }
 
   /** Claims the right to publish a submission for `leaseMs`; see the file comment. */
@@ -138,9 +148,10 @@ export class MysqlSolutionStore {
   }
 
   async recordFailed(requestId: string, claimId: string, error: string): Promise<void> {
-    await this.pool.execute("UPDATE solution_commits SET status = 'failed', error = ?, lease_until = NULL WHERE request_id = ? AND claim_id = ?", [
-      error.slice(0, 500), requestId, claimId,
-    ]);
+    await this.pool.execute(
+      "UPDATE solution_commits SET status = 'failed', error = ?, lease_until = NULL WHERE request_id = ? AND claim_id = ?",
+      [error.slice(0, 500), requestId, claimId],
+    );
   }
 
   async getCommit(requestId: string): Promise<CommitRecord | undefined> {
@@ -150,15 +161,25 @@ export class MysqlSolutionStore {
 
   /** The user's latest commit records, newest first (the page shows their URLs). */
   async recentCommits(userId: string, limit = 10): Promise<CommitRecord[]> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM solution_commits WHERE user_id = ? ORDER BY created_at DESC LIMIT ?', [userId, Math.min(Math.max(limit, 1), 100)]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT * FROM solution_commits WHERE user_id = ? ORDER BY created_at DESC LIMIT ?',
+      [userId, Math.min(Math.max(limit, 1), 100)],
+    );
     return rows.map(commitFromRow);
   }
 }
 
 function commitFromRow(r: RowDataPacket): CommitRecord {
   return {
-    requestId: r.request_id, userId: r.user_id, repository: r.repository, status: r.status,
-    ...(r.path ? { path: r.path } : {}), ...(r.commit_sha ? { commitSha: r.commit_sha } : {}), ...(r.commit_url ? { commitUrl: r.commit_url } : {}),
-    ...(r.error ? { error: r.error } : {}), attempts: Number(r.attempts), updatedAt: new Date(r.updated_at).toISOString(),
+    requestId: r.request_id,
+    userId: r.user_id,
+    repository: r.repository,
+    status: r.status,
+    ...(r.path ? { path: r.path } : {}),
+    ...(r.commit_sha ? { commitSha: r.commit_sha } : {}),
+    ...(r.commit_url ? { commitUrl: r.commit_url } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    attempts: Number(r.attempts),
+    updatedAt: new Date(r.updated_at).toISOString(),
   };
 }

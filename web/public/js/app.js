@@ -32,7 +32,9 @@
     rust: 'use std::io::{self, Read, Write};\n\nfn main() {\n    let mut input = String::new();\n    io::stdin().read_to_string(&mut input).unwrap();\n    let mut tokens = input.split_ascii_whitespace();\n    let out = io::stdout();\n    let mut out = io::BufWriter::new(out.lock());\n    // solve here, e.g. let n: i64 = tokens.next().unwrap().parse().unwrap();\n    let _ = tokens.next();\n    writeln!(out).unwrap();\n}\n',
   };
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var els = {
     app: $('app'),
     session: $('session'),
@@ -67,34 +69,58 @@
   };
 
   var state = {
-    problem: null, stream: null, poller: null, workerWatch: null, lastStarter: '', requestId: null, token: null,
-    queuedAt: 0, running: false,
+    problem: null,
+    stream: null,
+    poller: null,
+    workerWatch: null,
+    lastStarter: '',
+    requestId: null,
+    token: null,
+    queuedAt: 0,
+    running: false,
   };
   // A submission no worker has started after this long says so ("still waiting for a worker").
   // A site embedding the page may set window.gradingWaitNoticeMs before app.js loads.
   var WAIT_NOTICE_MS = Number(window.gradingWaitNoticeMs) || 15000;
 
   function store(key, value) {
-    try { localStorage.setItem('grading.' + key, value); } catch { /* private mode */ }
+    try {
+      localStorage.setItem('grading.' + key, value);
+    } catch {
+      /* private mode */
+    }
   }
   function load(key) {
-    try { return localStorage.getItem('grading.' + key); } catch { return null; }
+    try {
+      return localStorage.getItem('grading.' + key);
+    } catch {
+      return null;
+    }
   }
 
   // ---- the session (bearer token) ---------------------------------------------------------------
 
   // sessionStorage: the token lives as long as the tab, and is never sent anywhere but the gateway.
   function token() {
-    try { return sessionStorage.getItem('grading.token'); } catch { return null; }
+    try {
+      return sessionStorage.getItem('grading.token');
+    } catch {
+      return null;
+    }
   }
   function setToken(value) {
     try {
       if (value) sessionStorage.setItem('grading.token', value);
       else sessionStorage.removeItem('grading.token');
-    } catch { /* private mode: the token lives in this page only */ }
+    } catch {
+      /* private mode: the token lives in this page only */
+    }
     state.token = value;
     // The GitHub panel (extras.js) calls the API only while a user is signed in.
-    if (value) window.authHeaders = function () { return { authorization: 'Bearer ' + state.token }; };
+    if (value)
+      window.authHeaders = function () {
+        return { authorization: 'Bearer ' + state.token };
+      };
     else delete window.authHeaders;
     if (!value && window.staffPanel) window.staffPanel.setStaff(false);
   }
@@ -110,8 +136,14 @@
     if (state.token) headers.authorization = 'Bearer ' + state.token;
     var response = await fetch(url, Object.assign({}, options, { headers: headers }));
     if (response.status === 401) {
-      var body = await response.json().catch(function () { return {}; });
-      loggedOut(body.error === 'token_expired' ? 'Your session has expired: log in again.' : 'Please log in again (' + (body.message || 'not signed in') + ').');
+      var body = await response.json().catch(function () {
+        return {};
+      });
+      loggedOut(
+        body.error === 'token_expired'
+          ? 'Your session has expired: log in again.'
+          : 'Please log in again (' + (body.message || 'not signed in') + ').',
+      );
       throw new SessionExpired('not signed in');
     }
     return response;
@@ -119,7 +151,9 @@
 
   async function getJson(url) {
     var response = await api(url);
-    var body = await response.json().catch(function () { return {}; });
+    var body = await response.json().catch(function () {
+      return {};
+    });
     if (!response.ok) throw new Error(body.message || body.error || response.status + ' ' + response.statusText);
     return body;
   }
@@ -127,16 +161,28 @@
   // Whether this gateway has a reviewer: "Review my code" stays hidden when it has none.
   var reviewEnabled = false;
   fetch('/api/auth', { headers: { accept: 'application/json' } })
-    .then(function (r) { return r.json(); })
-    .then(function (info) { reviewEnabled = Boolean(info.review); })
-    .catch(function () { reviewEnabled = false; });
+    .then(function (r) {
+      return r.json();
+    })
+    .then(function (info) {
+      reviewEnabled = Boolean(info.review);
+    })
+    .catch(function () {
+      reviewEnabled = false;
+    });
 
   async function showLogin(message) {
     els.app.hidden = true;
     els.session.hidden = true;
     els.loginPanel.hidden = false;
     els.loginMessage.textContent = message || '';
-    var info = await fetch('/api/auth', { headers: { accept: 'application/json' } }).then(function (r) { return r.json(); }).catch(function () { return {}; });
+    var info = await fetch('/api/auth', { headers: { accept: 'application/json' } })
+      .then(function (r) {
+        return r.json();
+      })
+      .catch(function () {
+        return {};
+      });
     els.loginForm.hidden = !info.devLogin;
     if (!info.devLogin && !message) els.loginMessage.textContent = 'Open this page from your site to sign in.';
     if (info.devLogin) els.loginUser.focus();
@@ -157,8 +203,19 @@
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ userId: els.loginUser.value.trim(), roles: els.loginStaff.checked ? ['staff'] : [] }),
       });
-      var body = await response.json().catch(function () { return {}; });
-      if (!response.ok) throw new Error((body.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ') || body.message || 'login failed');
+      var body = await response.json().catch(function () {
+        return {};
+      });
+      if (!response.ok)
+        throw new Error(
+          (body.errors || [])
+            .map(function (e) {
+              return e.field + ' ' + e.message;
+            })
+            .join('; ') ||
+            body.message ||
+            'login failed',
+        );
       setToken(body.token);
       await start();
     } catch (error) {
@@ -199,7 +256,13 @@
       els.language.appendChild(option);
     });
     var saved = load('language');
-    if (saved && body.languages.some(function (l) { return l.id === saved; })) els.language.value = saved;
+    if (
+      saved &&
+      body.languages.some(function (l) {
+        return l.id === saved;
+      })
+    )
+      els.language.value = saved;
     setStarter();
   }
 
@@ -218,7 +281,13 @@
     });
     els.problem.disabled = false;
     var wanted = decodeURIComponent((location.hash.match(/problem=([^&]+)/) || [])[1] || '') || load('problem');
-    if (wanted && body.problems.some(function (p) { return p.id === wanted; })) els.problem.value = wanted;
+    if (
+      wanted &&
+      body.problems.some(function (p) {
+        return p.id === wanted;
+      })
+    )
+      els.problem.value = wanted;
     await showProblem(els.problem.value);
   }
 
@@ -266,16 +335,24 @@
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          problemId: els.problem.value, language: els.language.value, sourceCode: els.source.value,
+          problemId: els.problem.value,
+          language: els.language.value,
+          sourceCode: els.source.value,
           signals: window.editorSignals ? window.editorSignals.snapshot() : undefined,
         }),
       });
-      var body = await response.json().catch(function () { return {}; });
+      var body = await response.json().catch(function () {
+        return {};
+      });
       if (response.status === 429) {
         throw new Error('Too many submissions: try again in ' + (response.headers.get('retry-after') || 'a few') + ' s.');
       }
       if (!response.ok) {
-        var details = (body.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ');
+        var details = (body.errors || [])
+          .map(function (e) {
+            return e.field + ' ' + e.message;
+          })
+          .join('; ');
         throw new Error(details || body.message || body.error || 'submission failed (' + response.status + ')');
       }
       follow(body.requestId);
@@ -284,7 +361,9 @@
       if (!(error instanceof SessionExpired)) els.formError.textContent = error.message;
     } finally {
       // Debounced: a second click within a few seconds maps to the same request anyway.
-      setTimeout(function () { els.submit.disabled = false; }, 800);
+      setTimeout(function () {
+        els.submit.disabled = false;
+      }, 800);
     }
   }
 
@@ -371,17 +450,22 @@
         if (!state.workerWatch) return;
         var waited = Math.round((Date.now() - state.queuedAt) / 1000);
         if (presence.status === 'none' || presence.status === 'degraded') {
-          els.verdictDetail.textContent = presence.status === 'none' ? 'No worker is taking submissions right now: yours is queued and will be graded when one is back.' : 'Workers are up but cannot run code right now (' + presence.message + ').';
+          els.verdictDetail.textContent =
+            presence.status === 'none'
+              ? 'No worker is taking submissions right now: yours is queued and will be graded when one is back.'
+              : 'Workers are up but cannot run code right now (' + presence.message + ').';
           els.verdictDetail.dataset.workers = presence.status;
         } else if (Date.now() - state.queuedAt >= WAIT_NOTICE_MS && !state.running) {
-          els.verdictDetail.textContent = 'Still waiting for a worker (queued for ' + waited + ' s): ' +
-            'every worker is busy; yours is graded as soon as one is free.';
+          els.verdictDetail.textContent =
+            'Still waiting for a worker (queued for ' + waited + ' s): ' + 'every worker is busy; yours is graded as soon as one is free.';
           els.verdictDetail.dataset.workers = 'busy';
         } else if (els.verdictDetail.dataset.workers) {
           els.verdictDetail.textContent = 'Waiting for a worker...';
           delete els.verdictDetail.dataset.workers;
         }
-      } catch { /* the next check tries again */ }
+      } catch {
+        /* the next check tries again */
+      }
     };
     state.workerWatch = setInterval(check, 5000);
     check();
@@ -402,8 +486,11 @@
     chip.id = id;
     chip.className = 'case';
     chip.dataset.case = String(n);
-    chip.innerHTML = '<div class="case-title"><span>#' + n + '</span><span class="case-status">...</span></div><div class="case-stats">&nbsp;</div>';
-    var next = Array.prototype.find.call(els.cases.children, function (c) { return Number(c.dataset.case) > n; });
+    chip.innerHTML =
+      '<div class="case-title"><span>#' + n + '</span><span class="case-status">...</span></div><div class="case-stats">&nbsp;</div>';
+    var next = Array.prototype.find.call(els.cases.children, function (c) {
+      return Number(c.dataset.case) > n;
+    });
     els.cases.insertBefore(chip, next || null);
     return chip;
   }
@@ -448,8 +535,10 @@
     // Review is on request only, once there is a verdict to talk about, and only when the gateway has a reviewer.
     els.reviewPanel.hidden = !reviewEnabled;
     var cases = result.testResults || [];
-    var passed = cases.filter(function (c) { return c.status === 'AC'; }).length;
-    els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : (result.message || '');
+    var passed = cases.filter(function (c) {
+      return c.status === 'AC';
+    }).length;
+    els.verdictDetail.textContent = cases.length ? passed + ' / ' + cases.length + ' test cases passed' : result.message || '';
     els.score.textContent = typeof result.score === 'number' ? String(result.score) : '-';
     els.time.textContent = typeof result.executionTime === 'number' ? result.executionTime + ' ms' : '-';
     els.memory.textContent = typeof result.memoryUsage === 'number' ? formatMb(result.memoryUsage) : '-';
@@ -492,7 +581,9 @@
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ regenerate: regenerate }),
       });
-      var body = await response.json().catch(function () { return {}; });
+      var body = await response.json().catch(function () {
+        return {};
+      });
       if (!response.ok) throw new Error(body.message || body.error || 'review failed (' + response.status + ')');
       if (state.requestId === requestId) showReview(body);
     } catch (error) {
@@ -522,8 +613,12 @@
   // ---- wiring ----------------------------------------------------------------------------------
 
   els.loginForm.addEventListener('submit', devLogin);
-  els.logout.addEventListener('click', function () { loggedOut('Logged out.'); });
-  els.problem.addEventListener('change', function () { showProblem(els.problem.value); });
+  els.logout.addEventListener('click', function () {
+    loggedOut('Logged out.');
+  });
+  els.problem.addEventListener('change', function () {
+    showProblem(els.problem.value);
+  });
   els.language.addEventListener('change', function () {
     store('language', els.language.value);
     setStarter();
@@ -547,7 +642,11 @@
   var handedOver = (location.hash.match(/access_token=([^&]+)/) || [])[1];
   if (handedOver) {
     setToken(decodeURIComponent(handedOver));
-    history.replaceState(null, '', location.pathname + location.search + location.hash.replace(/&?access_token=[^&]+/, '').replace(/^#$/, ''));
+    history.replaceState(
+      null,
+      '',
+      location.pathname + location.search + location.hash.replace(/&?access_token=[^&]+/, '').replace(/^#$/, ''),
+    );
   } else {
     if (token()) setToken(token());
   }

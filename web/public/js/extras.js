@@ -23,7 +23,10 @@
     var s = { pastes: [], droppedPastes: 0, typingMs: 0, edits: 0, lastKeyAt: 0 };
     editor.addEventListener('paste', function (event) {
       var text = (event.clipboardData && event.clipboardData.getData('text')) || '';
-      if (s.pastes.length >= MAX_PASTES) { s.droppedPastes++; return; }
+      if (s.pastes.length >= MAX_PASTES) {
+        s.droppedPastes++;
+        return;
+      }
       // Only sizes are kept: the text itself never leaves this function.
       s.pastes.push({ at: Date.now() - openedAt, chars: text.length, lines: text ? text.split('\n').length : 0 });
     });
@@ -32,7 +35,9 @@
       if (s.lastKeyAt && now - s.lastKeyAt <= TYPING_GAP_MS) s.typingMs += now - s.lastKeyAt;
       s.lastKeyAt = now;
     });
-    editor.addEventListener('input', function () { s.edits++; });
+    editor.addEventListener('input', function () {
+      s.edits++;
+    });
     return {
       snapshot: function () {
         var out = { pastes: s.pastes.slice(), typingMs: Math.min(Math.round(s.typingMs), 604800000), edits: Math.min(s.edits, 10000000) };
@@ -44,7 +49,9 @@
 
   // ---- GitHub link panel --------------------------------------------------------------------------
   function createGithubPanel() {
-    var el = function (id) { return document.getElementById(id); };
+    var el = function (id) {
+      return document.getElementById(id);
+    };
     var panel = el('github-panel');
     if (!panel) return undefined;
 
@@ -52,9 +59,18 @@
       var headers = Object.assign({ accept: 'application/json' }, authHeaders());
       if (body) headers['content-type'] = 'application/json';
       var response = await fetch('/api/github/link', { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined });
-      var json = response.status === 204 ? {} : await response.json().catch(function () { return {}; });
+      var json =
+        response.status === 204
+          ? {}
+          : await response.json().catch(function () {
+              return {};
+            });
       if (!response.ok) {
-        var details = (json.errors || []).map(function (e) { return e.field + ' ' + e.message; }).join('; ');
+        var details = (json.errors || [])
+          .map(function (e) {
+            return e.field + ' ' + e.message;
+          })
+          .join('; ');
         var error = new Error(details || json.message || 'GitHub link request failed (' + response.status + ')');
         error.status = response.status;
         throw error;
@@ -63,8 +79,14 @@
     }
 
     function show(state) {
-      el('github-state').textContent = !state.linked ? 'Not linked.'
-        : 'Linked to ' + state.repository + ' (' + state.pathTemplate + ')' + (state.status === 'invalid' ? ': not working, ' + (state.invalidReason || 'link again') : '.');
+      el('github-state').textContent = !state.linked
+        ? 'Not linked.'
+        : 'Linked to ' +
+          state.repository +
+          ' (' +
+          state.pathTemplate +
+          ')' +
+          (state.status === 'invalid' ? ': not working, ' + (state.invalidReason || 'link again') : '.');
       el('github-unlink').hidden = !state.linked;
       el('github-form').hidden = !!state.linked && state.status === 'active';
       return state;
@@ -115,7 +137,9 @@
       for (var i = 0; i < 15; i++) {
         var state = await refresh();
         if (!state || !state.linked) return;
-        var commit = (state.commits || []).find(function (c) { return c.requestId === requestId; });
+        var commit = (state.commits || []).find(function (c) {
+          return c.requestId === requestId;
+        });
         if (commit && commit.status === 'committed' && commit.url) {
           linkEl.href = commit.url;
           linkEl.textContent = 'Committed to GitHub: ' + (commit.path || commit.url);
@@ -123,13 +147,18 @@
           return;
         }
         if (commit && commit.status === 'failed' && state.status === 'invalid') return;
-        await new Promise(function (resolve) { setTimeout(resolve, 2000); });
+        await new Promise(function (resolve) {
+          setTimeout(resolve, 2000);
+        });
       }
     }
 
     // A new submission hides the previous one's commit link.
     var submitButton = el('submit-button');
-    if (submitButton) submitButton.addEventListener('click', function () { el('github-commit').hidden = true; });
+    if (submitButton)
+      submitButton.addEventListener('click', function () {
+        el('github-commit').hidden = true;
+      });
 
     refresh();
     return { refresh: refresh, onAccepted: onAccepted };
@@ -137,7 +166,9 @@
 
   // ---- staff panel: signals, matches, clusters ----------------------------------------------------
   function createStaffPanel() {
-    var el = function (id) { return document.getElementById(id); };
+    var el = function (id) {
+      return document.getElementById(id);
+    };
     var panel = el('staff-panel');
     if (!panel) return undefined;
     var isStaff = false;
@@ -145,7 +176,9 @@
 
     async function getStaff(path) {
       var response = await fetch(path, { headers: Object.assign({ accept: 'application/json' }, authHeaders()) });
-      var json = await response.json().catch(function () { return {}; });
+      var json = await response.json().catch(function () {
+        return {};
+      });
       if (!response.ok) throw new Error(json.message || 'staff request failed (' + response.status + ')');
       return json;
     }
@@ -155,29 +188,66 @@
       if (text !== undefined) n.textContent = String(text);
       return n;
     }
-    function percent(x) { return typeof x === 'number' ? Math.round(x * 100) + '%' : '-'; }
-    function range(r) { return Array.isArray(r) ? 'lines ' + r[0] + '-' + r[1] : '-'; }
+    function percent(x) {
+      return typeof x === 'number' ? Math.round(x * 100) + '%' : '-';
+    }
+    function range(r) {
+      return Array.isArray(r) ? 'lines ' + r[0] + '-' + r[1] : '-';
+    }
 
     function renderSignals(body) {
       var box = el('staff-signals');
       box.textContent = '';
-      box.appendChild(node('p', 'Submission ' + body.requestId + (body.fingerprinted ? '' : ' (not fingerprinted: only accepted submissions are)')));
+      box.appendChild(
+        node('p', 'Submission ' + body.requestId + (body.fingerprinted ? '' : ' (not fingerprinted: only accepted submissions are)')),
+      );
       var s = body.signals;
       if (!s) {
         box.appendChild(node('p', 'No paste signals were sent with this submission.'));
       } else {
         var sum = s.summary || {};
-        box.appendChild(node('p', 'Pastes: ' + (sum.pasteCount || 0) + ', pasted ' + (sum.pastedChars || 0) + ' chars (largest ' + (sum.largestPaste || 0) +
-          ', ' + percent(sum.pastedShare) + ' of the source), typing ' + Math.round((s.typingMs || 0) / 1000) + ' s, ' + (s.edits || 0) + ' edits'));
-        var sizes = (s.pastes || []).map(function (p) { return p.chars + ' chars/' + p.lines + ' lines at ' + Math.round(p.at / 1000) + ' s'; });
+        box.appendChild(
+          node(
+            'p',
+            'Pastes: ' +
+              (sum.pasteCount || 0) +
+              ', pasted ' +
+              (sum.pastedChars || 0) +
+              ' chars (largest ' +
+              (sum.largestPaste || 0) +
+              ', ' +
+              percent(sum.pastedShare) +
+              ' of the source), typing ' +
+              Math.round((s.typingMs || 0) / 1000) +
+              ' s, ' +
+              (s.edits || 0) +
+              ' edits',
+          ),
+        );
+        var sizes = (s.pastes || []).map(function (p) {
+          return p.chars + ' chars/' + p.lines + ' lines at ' + Math.round(p.at / 1000) + ' s';
+        });
         if (sizes.length) box.appendChild(node('p', 'Paste sizes: ' + sizes.join('; ')));
       }
       var list = el('staff-matches');
       list.textContent = '';
       (body.matches || []).forEach(function (m) {
-        var item = node('li', m.userId + ' (' + m.requestId + ', ' + m.language + '): similarity ' + percent(m.similarity) + ', containment ' + percent(m.containment));
+        var item = node(
+          'li',
+          m.userId +
+            ' (' +
+            m.requestId +
+            ', ' +
+            m.language +
+            '): similarity ' +
+            percent(m.similarity) +
+            ', containment ' +
+            percent(m.containment),
+        );
         (m.fragments || []).forEach(function (f) {
-          item.appendChild(node('pre', 'this ' + range(f.lines) + ' ~ theirs ' + range(f.matchLines) + ' (' + f.fingerprints + ' fingerprints)'));
+          item.appendChild(
+            node('pre', 'this ' + range(f.lines) + ' ~ theirs ' + range(f.matchLines) + ' (' + f.fingerprints + ' fingerprints)'),
+          );
         });
         list.appendChild(item);
       });
@@ -208,10 +278,13 @@
         if (el('staff-problem').textContent !== problemId) return;
         list.textContent = '';
         (body.clusters || []).forEach(function (c) {
-          var members = (c.members || []).map(function (m) { return m.userId + ' (' + m.requestId + ', ' + m.language + ')'; });
+          var members = (c.members || []).map(function (m) {
+            return m.userId + ' (' + m.requestId + ', ' + m.language + ')';
+          });
           list.appendChild(node('li', 'max similarity ' + percent(c.maxSimilarity) + ': ' + members.join(', ')));
         });
-        if (!(body.clusters || []).length) list.appendChild(node('li', 'No clusters at or above ' + percent(body.threshold) + ' among ' + body.compared + ' submissions.'));
+        if (!(body.clusters || []).length)
+          list.appendChild(node('li', 'No clusters at or above ' + percent(body.threshold) + ' among ' + body.compared + ' submissions.'));
       } catch (error) {
         list.textContent = '';
         list.appendChild(node('li', error.message));
@@ -226,7 +299,10 @@
     function setStaff(value) {
       isStaff = value;
       panel.hidden = !value;
-      if (!value) ['staff-signals', 'staff-matches', 'staff-clusters', 'staff-error'].forEach(function (id) { el(id).textContent = ''; });
+      if (!value)
+        ['staff-signals', 'staff-matches', 'staff-clusters', 'staff-error'].forEach(function (id) {
+          el(id).textContent = '';
+        });
     }
 
     return { setStaff: setStaff, showSubmission: showSubmission, showClusters: showClusters };

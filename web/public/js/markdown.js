@@ -25,7 +25,9 @@
   }
 
   function render(markdown) {
-    var lines = String(markdown || '').replace(/\r\n?/g, '\n').split('\n');
+    var lines = String(markdown || '')
+      .replace(/\r\n?/g, '\n')
+      .split('\n');
     var html = [];
     var i = 0;
     while (i < lines.length) {
@@ -66,7 +68,19 @@
           i++;
         }
         var tag = ordered ? 'ol' : 'ul';
-        html.push('<' + tag + '>' + items.map(function (text) { return '<li>' + inline(text) + '</li>'; }).join('') + '</' + tag + '>');
+        html.push(
+          '<' +
+            tag +
+            '>' +
+            items
+              .map(function (text) {
+                return '<li>' + inline(text) + '</li>';
+              })
+              .join('') +
+            '</' +
+            tag +
+            '>',
+        );
         continue;
       }
       if (line.trim() === '') {
@@ -74,7 +88,8 @@
         continue;
       }
       var paragraph = [];
-      while (i < lines.length && lines[i].trim() !== '' && !/^\s*(```|~~~|#{1,6}\s|([-*+]|\d+[.)])\s+)/.test(lines[i])) paragraph.push(lines[i++]);
+      while (i < lines.length && lines[i].trim() !== '' && !/^\s*(```|~~~|#{1,6}\s|([-*+]|\d+[.)])\s+)/.test(lines[i]))
+        paragraph.push(lines[i++]);
       // Two trailing spaces or a trailing backslash end a line with a hard break.
       html.push(
         '<p>' +

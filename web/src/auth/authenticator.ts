@@ -30,7 +30,6 @@ export class AuthError extends Error {
   }
 }
 
-
 export interface Authenticator {
   readonly mode: AuthConfig['mode'];
   /** Verifies `token` (undefined: none was sent) and returns who is calling. */
@@ -69,7 +68,8 @@ class JwtAuthenticator implements Authenticator {
         clockTolerance: this.config.clockToleranceSeconds,
         requiredClaims: ['sub', 'exp'],
       };
-      ({ payload } = this.key instanceof Uint8Array ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options));
+      ({ payload } =
+        this.key instanceof Uint8Array ? await jwtVerify(token, this.key, options) : await jwtVerify(token, this.key, options));
     } catch (error) {
       throw describeFailure(error);
     }
@@ -84,7 +84,10 @@ class DevHeaderAuthenticator implements Authenticator {
 
   async authenticate(_token: string | undefined, devUser?: string): Promise<Principal> {
     const [user, roles] = (devUser ?? '').split(';');
-    return principalFrom({ sub: user?.trim() || 'local-dev', [this.config.rolesClaim]: (roles ?? '').split(',').filter(Boolean) }, this.config);
+    return principalFrom(
+      { sub: user?.trim() || 'local-dev', [this.config.rolesClaim]: (roles ?? '').split(',').filter(Boolean) },
+      this.config,
+    );
   }
 }
 
@@ -101,7 +104,9 @@ export function principalFrom(payload: JWTPayload, config: Pick<AuthConfig, 'rol
 /** A claim by name, or by dotted path into nested objects (Keycloak's realm_access.roles). */
 function claimAt(payload: JWTPayload, name: string): unknown {
   if (name in payload) return payload[name];
-  return name.split('.').reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), payload);
+  return name
+    .split('.')
+    .reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), payload);
 }
 
 /** Roles as an array of strings, or a space/comma separated string (OAuth `scope` style). */
@@ -114,12 +119,16 @@ function rolesFrom(value: unknown): string[] {
 function describeFailure(error: unknown): AuthError {
   if (error instanceof AuthError) return error;
   if (error instanceof errors.JWTExpired) return new AuthError(401, 'token_expired', 'the token has expired: log in again');
-  if (error instanceof errors.JWTClaimValidationFailed) return new AuthError(401, 'invalid_token', `the token was refused: ${error.message}`);
-  if (error instanceof errors.JOSEAlgNotAllowed) return new AuthError(401, 'invalid_token', 'the token was refused: its signing algorithm is not accepted');
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError(401, 'invalid_token', 'the token was refused: the signature does not verify');
-  if (error instanceof errors.JWKSNoMatchingKey) return new AuthError(401, 'invalid_token', 'the token was refused: no key of the identity provider matches it');
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return new AuthError(401, 'invalid_token', `the token was refused: ${error.message}`);
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return new AuthError(401, 'invalid_token', 'the token was refused: its signing algorithm is not accepted');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new AuthError(401, 'invalid_token', 'the token was refused: the signature does not verify');
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return new AuthError(401, 'invalid_token', 'the token was refused: no key of the identity provider matches it');
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isKeyFetchFailure(error)) {
-    return new AuthError(503, 'auth_unavailable', 'the identity provider\'s keys could not be read; try again shortly');
+    return new AuthError(503, 'auth_unavailable', "the identity provider's keys could not be read; try again shortly");
   }
   if (error instanceof errors.JOSEError) return new AuthError(401, 'invalid_token', `the token was refused: ${error.code}`);
   return new AuthError(401, 'invalid_token', 'the token was refused: it is not a well-formed JWT');
@@ -136,7 +145,10 @@ function isKeyFetchFailure(error: unknown): boolean {
  * An HS256 token as a site's back end would mint it (docs/web-integration.md); the gateway uses it
  * only for AUTH_DEV_LOGIN on the local stack, and the tests use it to exercise the real path.
  */
-export async function mintHs256Token(secret: string, claims: { sub: string; issuer: string; audience: string; roles?: string[]; rolesClaim?: string; ttlSeconds?: number }): Promise<string> {
+export async function mintHs256Token(
+  secret: string,
+  claims: { sub: string; issuer: string; audience: string; roles?: string[]; rolesClaim?: string; ttlSeconds?: number },
+): Promise<string> {
   return new SignJWT({ [claims.rolesClaim ?? 'roles']: claims.roles ?? [] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)

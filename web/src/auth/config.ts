@@ -51,7 +51,10 @@ export function parseAuthConfig(env: Env, problems: string[]): AuthConfig {
   const list = (name: string, fallback: string[]) => {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') return fallback;
-    return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   };
   const mode = (env.AUTH_MODE ?? '').trim().toLowerCase();
   const production = isProduction(env);
@@ -75,26 +78,33 @@ export function parseAuthConfig(env: Env, problems: string[]): AuthConfig {
   const tolerance = env.AUTH_CLOCK_TOLERANCE_SECONDS;
   if (tolerance !== undefined && tolerance !== '') {
     const n = Number(tolerance);
-    if (!Number.isInteger(n) || n < 0 || n > 300) problems.push(`AUTH_CLOCK_TOLERANCE_SECONDS must be an integer 0..300 (got "${tolerance}")`);
+    if (!Number.isInteger(n) || n < 0 || n > 300)
+      problems.push(`AUTH_CLOCK_TOLERANCE_SECONDS must be an integer 0..300 (got "${tolerance}")`);
     else config.clockToleranceSeconds = n;
   }
 
   if (config.mode === 'oidc' || config.mode === 'hmac') {
-    if (!config.issuer) problems.push(`AUTH_ISSUER is required with AUTH_MODE=${config.mode} (the token's iss, e.g. https://login.example.com/)`);
+    if (!config.issuer)
+      problems.push(`AUTH_ISSUER is required with AUTH_MODE=${config.mode} (the token's iss, e.g. https://login.example.com/)`);
     if (!config.audience) problems.push(`AUTH_AUDIENCE is required with AUTH_MODE=${config.mode} (the token's aud naming this gateway)`);
   }
   if (config.mode === 'oidc') {
-    if (!config.jwksUrl) problems.push('AUTH_JWKS_URL is required with AUTH_MODE=oidc (e.g. https://login.example.com/.well-known/jwks.json)');
+    if (!config.jwksUrl)
+      problems.push('AUTH_JWKS_URL is required with AUTH_MODE=oidc (e.g. https://login.example.com/.well-known/jwks.json)');
     else if (!/^https:\/\//.test(config.jwksUrl) && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(config.jwksUrl)) {
       problems.push(`AUTH_JWKS_URL must be https (plain http only on loopback) (got "${config.jwksUrl}")`);
     }
     const bad = config.algorithms.filter((a) => !OIDC_ALGORITHMS.includes(a));
-    if (bad.length) problems.push(`AUTH_ALGORITHMS may only list ${OIDC_ALGORITHMS.join(', ')} with AUTH_MODE=oidc (got ${bad.join(', ')})`);
+    if (bad.length)
+      problems.push(`AUTH_ALGORITHMS may only list ${OIDC_ALGORITHMS.join(', ')} with AUTH_MODE=oidc (got ${bad.join(', ')})`);
   }
   if (config.mode === 'hmac') {
-    if (!config.hmacSecret) problems.push('AUTH_HMAC_SECRET is required with AUTH_MODE=hmac (or AUTH_HMAC_SECRET_PARAM naming an SSM SecureString)');
-    else if (Buffer.byteLength(config.hmacSecret) < MIN_HMAC_SECRET_BYTES) problems.push(`AUTH_HMAC_SECRET must be at least ${MIN_HMAC_SECRET_BYTES} bytes (got ${Buffer.byteLength(config.hmacSecret)})`);
-    if (config.algorithms.join(',') !== 'HS256') problems.push(`AUTH_ALGORITHMS must be HS256 with AUTH_MODE=hmac (got ${config.algorithms.join(', ')})`);
+    if (!config.hmacSecret)
+      problems.push('AUTH_HMAC_SECRET is required with AUTH_MODE=hmac (or AUTH_HMAC_SECRET_PARAM naming an SSM SecureString)');
+    else if (Buffer.byteLength(config.hmacSecret) < MIN_HMAC_SECRET_BYTES)
+      problems.push(`AUTH_HMAC_SECRET must be at least ${MIN_HMAC_SECRET_BYTES} bytes (got ${Buffer.byteLength(config.hmacSecret)})`);
+    if (config.algorithms.join(',') !== 'HS256')
+      problems.push(`AUTH_ALGORITHMS must be HS256 with AUTH_MODE=hmac (got ${config.algorithms.join(', ')})`);
   }
   if (config.mode === 'none' && mode === 'none' && production) {
     problems.push('AUTH_MODE=none is refused in production (NODE_ENV=production or ENVIRONMENT=production): use oidc or hmac');
@@ -103,6 +113,7 @@ export function parseAuthConfig(env: Env, problems: string[]): AuthConfig {
     if (production) problems.push('AUTH_DEV_LOGIN is refused in production: it hands out tokens to anyone');
     if (config.mode !== 'hmac') problems.push('AUTH_DEV_LOGIN needs AUTH_MODE=hmac (it mints tokens with the shared secret)');
   }
-  if (!/^[A-Za-z0-9_:/.-]+$/.test(config.rolesClaim)) problems.push(`AUTH_ROLES_CLAIM must be a claim name or dotted path (got "${config.rolesClaim}")`);
+  if (!/^[A-Za-z0-9_:/.-]+$/.test(config.rolesClaim))
+    problems.push(`AUTH_ROLES_CLAIM must be a claim name or dotted path (got "${config.rolesClaim}")`);
   return config;
 }

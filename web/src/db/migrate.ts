@@ -35,13 +35,20 @@ const USERNAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 export function checkMigrationOptions(o: MigrationOptions): string[] {
   const problems: string[] = [];
-  for (const [tier, user] of [['master', o.master], ['gateway', o.gateway], ['worker', o.worker]] as const) {
-    if (!user.username || !USERNAME_PATTERN.test(user.username)) problems.push(`the ${tier} user name must be 1-32 letters, digits or _ starting with a letter (got "${user.username ?? ''}")`);
+  for (const [tier, user] of [
+    ['master', o.master],
+    ['gateway', o.gateway],
+    ['worker', o.worker],
+  ] as const) {
+    if (!user.username || !USERNAME_PATTERN.test(user.username))
+      problems.push(`the ${tier} user name must be 1-32 letters, digits or _ starting with a letter (got "${user.username ?? ''}")`);
     if (!user.password) problems.push(`the ${tier} user's password is required`);
     else if (tier !== 'master' && user.password.length < 16) problems.push(`the ${tier} user's password must be at least 16 characters`);
   }
-  if (o.gateway.username && o.gateway.username === o.worker.username) problems.push('the gateway and the worker need different database users');
-  if (o.master.username && [o.gateway.username, o.worker.username].includes(o.master.username)) problems.push('a tier user must not be the master user');
+  if (o.gateway.username && o.gateway.username === o.worker.username)
+    problems.push('the gateway and the worker need different database users');
+  if (o.master.username && [o.gateway.username, o.worker.username].includes(o.master.username))
+    problems.push('a tier user must not be the master user');
   if (!/^[A-Za-z0-9_]{1,64}$/.test(o.database)) problems.push(`the database name must be letters, digits or _ (got "${o.database}")`);
   return problems;
 }

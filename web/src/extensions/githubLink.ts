@@ -20,8 +20,11 @@ const FIELDS = ['repository', 'token', 'pathTemplate'];
 
 export type LinkStore = Pick<MysqlSolutionStore, 'saveLink' | 'getLink' | 'deleteLink' | 'recentCommits'>;
 
-export function validateLinkRequest(body: unknown): { ok: true; value: { repository: string; token: string; pathTemplate: string } } | { ok: false; errors: FieldError[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
+export function validateLinkRequest(
+  body: unknown,
+): { ok: true; value: { repository: string; token: string; pathTemplate: string } } | { ok: false; errors: FieldError[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
   const input = body as Record<string, unknown>;
   const errors: FieldError[] = [];
   if (typeof input.repository !== 'string' || !REPOSITORY_PATTERN.test(input.repository) || /\/\.\.?$/.test(input.repository)) {
@@ -29,13 +32,20 @@ export function validateLinkRequest(body: unknown): { ok: true; value: { reposit
   }
   // Never quote the token back, not even part of it.
   if (typeof input.token !== 'string' || !TOKEN_PATTERN.test(input.token)) {
-    errors.push({ field: 'token', message: 'must be a GitHub token (20-255 letters, digits and _), e.g. a fine-grained token with contents:write on the repository' });
+    errors.push({
+      field: 'token',
+      message: 'must be a GitHub token (20-255 letters, digits and _), e.g. a fine-grained token with contents:write on the repository',
+    });
   }
   const pathTemplate = input.pathTemplate ?? DEFAULT_PATH_TEMPLATE;
   for (const problem of checkPathTemplate(pathTemplate)) errors.push({ field: 'pathTemplate', message: problem });
-  for (const key of Object.keys(input)) if (!FIELDS.includes(key)) errors.push({ field: key, message: `is not a known field (expected ${FIELDS.join(', ')})` });
+  for (const key of Object.keys(input))
+    if (!FIELDS.includes(key)) errors.push({ field: key, message: `is not a known field (expected ${FIELDS.join(', ')})` });
   if (errors.length) return { ok: false, errors };
-  return { ok: true, value: { repository: input.repository as string, token: input.token as string, pathTemplate: pathTemplate as string } };
+  return {
+    ok: true,
+    value: { repository: input.repository as string, token: input.token as string, pathTemplate: pathTemplate as string },
+  };
 }
 
 export class GitHubLinkRoutes implements ApiRoutes {
@@ -53,13 +63,24 @@ export class GitHubLinkRoutes implements ApiRoutes {
       await this.deps.store.deleteLink(principal.userId);
       return { status: 204 };
     }
-    if (!this.deps.encryptor) throw new HttpError(503, 'github_unavailable', 'linking GitHub repositories is not configured on this gateway');
+    if (!this.deps.encryptor)
+      throw new HttpError(503, 'github_unavailable', 'linking GitHub repositories is not configured on this gateway');
     const checked = validateLinkRequest(await request.readBody(4096));
     if (!checked.ok) {
-      throw new HttpError(400, 'invalid_link', 'the link is invalid: ' + checked.errors.map((e) => `${e.field} ${e.message}`).join('; '), checked.errors);
+      throw new HttpError(
+        400,
+        'invalid_link',
+        'the link is invalid: ' + checked.errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        checked.errors,
+      );
     }
     const { repository, token, pathTemplate } = checked.value;
-    await this.deps.store.saveLink({ userId: principal.userId, repository, pathTemplate, tokenSealed: await this.deps.encryptor.encrypt(token, principal.userId) });
+    await this.deps.store.saveLink({
+      userId: principal.userId,
+      repository,
+      pathTemplate,
+      tokenSealed: await this.deps.encryptor.encrypt(token, principal.userId),
+    });
     return { status: 201, body: await this.state(principal.userId) };
   }
 
@@ -75,14 +96,22 @@ export class GitHubLinkRoutes implements ApiRoutes {
       ...(link.invalidReason ? { invalidReason: link.invalidReason } : {}),
       linkedAt: link.linkedAt,
       commits: commits.map((c) => ({
-        requestId: c.requestId, status: c.status, repository: c.repository,
-        ...(c.path ? { path: c.path } : {}), ...(c.commitUrl ? { url: c.commitUrl } : {}), ...(c.error ? { error: c.error } : {}), updatedAt: c.updatedAt,
+        requestId: c.requestId,
+        status: c.status,
+        repository: c.repository,
+        ...(c.path ? { path: c.path } : {}),
+        ...(c.commitUrl ? { url: c.commitUrl } : {}),
+        ...(c.error ? { error: c.error } : {}),
+        updatedAt: c.updatedAt,
       })),
     };
   }
 }
 
 export function requireUser(principal: Principal | undefined): Principal {
-  if (!principal) throw new HttpError(401, 'unauthenticated', 'sign in first: this route needs an authenticated user', undefined, { 'www-authenticate': 'Bearer' });
+  if (!principal)
+    throw new HttpError(401, 'unauthenticated', 'sign in first: this route needs an authenticated user', undefined, {
+      'www-authenticate': 'Bearer',
+    });
   return principal;
 }

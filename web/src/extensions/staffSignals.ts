@@ -23,15 +23,22 @@ export class StaffSignalRoutes implements ApiRoutes {
     const problem = /^\/api\/staff\/problems\/([^/]+)\/clusters$/.exec(request.pathname);
     if (!submission && !problem) return undefined;
     if (request.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'use GET', undefined, { allow: 'GET' });
-    if (!requireUser(request.principal).staff) throw new HttpError(403, 'forbidden', 'only staff may read submission signals and similarity');
+    if (!requireUser(request.principal).staff)
+      throw new HttpError(403, 'forbidden', 'only staff may read submission signals and similarity');
     if (submission) return { status: 200, body: await this.signals(decodeURIComponent(submission[1])) };
     return { status: 200, body: await this.clusters(decodeURIComponent(problem![1]), request.query.get('threshold')) };
   }
 
   private async signals(requestId: string): Promise<Record<string, unknown>> {
-    if (!REQUEST_ID_PATTERN.test(requestId)) throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
+    if (!REQUEST_ID_PATTERN.test(requestId))
+      throw new HttpError(400, 'invalid_request_id', `"${requestId.slice(0, 80)}" is not a request id (req_...)`);
     const [stored, subject] = await Promise.all([this.deps.store.getSignals(requestId), this.deps.store.getFingerprints(requestId)]);
-    if (!stored && !subject) throw new HttpError(404, 'not_found', `no signals or fingerprints for ${requestId} (fingerprints exist for accepted submissions only)`);
+    if (!stored && !subject)
+      throw new HttpError(
+        404,
+        'not_found',
+        `no signals or fingerprints for ${requestId} (fingerprints exist for accepted submissions only)`,
+      );
     const candidates = subject ? await this.deps.store.listForProblem(subject.problemId, this.deps.maxCompared ?? 500) : [];
     return {
       requestId,
@@ -44,9 +51,11 @@ export class StaffSignalRoutes implements ApiRoutes {
   }
 
   private async clusters(problemId: string, rawThreshold: string | null): Promise<Record<string, unknown>> {
-    if (!PROBLEM_ID_PATTERN.test(problemId)) throw new HttpError(400, 'invalid_problem_id', `"${problemId.slice(0, 80)}" is not a problem id`);
+    if (!PROBLEM_ID_PATTERN.test(problemId))
+      throw new HttpError(400, 'invalid_problem_id', `"${problemId.slice(0, 80)}" is not a problem id`);
     const threshold = rawThreshold === null ? this.threshold() : Number(rawThreshold);
-    if (!(threshold > 0 && threshold <= 1)) throw new HttpError(400, 'invalid_threshold', `threshold must be a number in (0, 1] (got "${String(rawThreshold).slice(0, 20)}")`);
+    if (!(threshold > 0 && threshold <= 1))
+      throw new HttpError(400, 'invalid_threshold', `threshold must be a number in (0, 1] (got "${String(rawThreshold).slice(0, 20)}")`);
     const submissions = await this.deps.store.listForProblem(problemId, this.deps.maxCompared ?? 500);
     return { problemId, threshold, compared: submissions.length, clusters: clusters(submissions, threshold) };
   }

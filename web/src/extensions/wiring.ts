@@ -16,13 +16,12 @@ export interface GatewayExtensions {
   signals: { save: MysqlSimilarityStore['saveSignals'] };
 }
 
-export async function createGatewayExtensions(
-  pool: Pool,
-  env: Record<string, string | undefined>,
-): Promise<GatewayExtensions> {
+export async function createGatewayExtensions(pool: Pool, env: Record<string, string | undefined>): Promise<GatewayExtensions> {
   // The deploy-time migration made these tables; the gateway checked the schema version before this.
   const [solutions, similarity] = await Promise.all([MysqlSolutionStore.create(pool), MysqlSimilarityStore.create(pool)]);
-  const encryptor = env.SOLUTIONS_TOKEN_KEY ? new LocalEnvelopeEncryptor(env.SOLUTIONS_TOKEN_KEY, env.SOLUTIONS_TOKEN_KEY_ID ?? 'v1') : undefined;
+  const encryptor = env.SOLUTIONS_TOKEN_KEY
+    ? new LocalEnvelopeEncryptor(env.SOLUTIONS_TOKEN_KEY, env.SOLUTIONS_TOKEN_KEY_ID ?? 'v1')
+    : undefined;
   return {
     routes: [new GitHubLinkRoutes({ store: solutions, encryptor }), new StaffSignalRoutes({ store: similarity })],
     signals: { save: (record) => similarity.saveSignals(record) },

@@ -81,7 +81,9 @@ export class OpenAiReviewer implements Reviewer {
       const parsed = JSON.parse(text) as { model?: string; choices?: Array<{ message?: { content?: string } }> };
       const content = parsed.choices?.[0]?.message?.content?.trim();
       if (!content) throw new Error('no choices[0].message.content');
-      return { review: { text: content, model: parsed.model ?? this.model, promptVersion: PROMPT_VERSION, createdAt: new Date().toISOString() } };
+      return {
+        review: { text: content, model: parsed.model ?? this.model, promptVersion: PROMPT_VERSION, createdAt: new Date().toISOString() },
+      };
     } catch (error) {
       return { error: new ReviewServiceError(`review service sent an unexpected body: ${(error as Error).message}`), retryable: false };
     }

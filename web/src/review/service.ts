@@ -51,7 +51,11 @@ export class ReviewService implements CodeReviews {
 
   async get(requestId: string): Promise<StoredReview> {
     const review = await this.deps.store.get(requestId);
-    if (!review) throw new ReviewError('not-found', `submission ${requestId} has no review; ask for one with POST /api/submissions/${requestId}/review`);
+    if (!review)
+      throw new ReviewError(
+        'not-found',
+        `submission ${requestId} has no review; ask for one with POST /api/submissions/${requestId}/review`,
+      );
     return review;
   }
 
@@ -59,9 +63,16 @@ export class ReviewService implements CodeReviews {
     const submission = await this.deps.store.submission(requestId);
     if (!submission) throw new ReviewError('not-found', `no graded submission ${requestId}`);
     if (submission.userId !== userId) throw new ReviewError('not-author', 'only the author of a submission can ask for its review');
-    if (submission.status === 'pending') throw new ReviewError('not-graded', `submission ${requestId} is still being graded; ask for a review once its final result has arrived`);
+    if (submission.status === 'pending')
+      throw new ReviewError(
+        'not-graded',
+        `submission ${requestId} is still being graded; ask for a review once its final result has arrived`,
+      );
     if (submission.status !== 'completed' || !submission.verdict) {
-      throw new ReviewError('not-gradable', `grading of submission ${requestId} failed without a verdict, so there is nothing to review; submit again`);
+      throw new ReviewError(
+        'not-gradable',
+        `grading of submission ${requestId} failed without a verdict, so there is nothing to review; submit again`,
+      );
     }
     if (!opts.regenerate) {
       const stored = await this.deps.store.get(requestId);
@@ -89,26 +100,54 @@ export class ReviewService implements CodeReviews {
   /** Per account, per address, then the shared daily budget; each refusal names which budget ran out. */
   private async takeBudget(userId: string, clientAddress: string): Promise<void> {
     const byUser = this.limiter.take(userId);
-    if (!byUser.allowed) throw tooManyReviews(`too many review requests from your account; retry in ${byUser.retryAfterSeconds} s`, 'account', byUser.retryAfterSeconds);
+    if (!byUser.allowed)
+      throw tooManyReviews(
+        `too many review requests from your account; retry in ${byUser.retryAfterSeconds} s`,
+        'account',
+        byUser.retryAfterSeconds,
+      );
     const byAddress = this.addressLimiter.take(clientAddress);
-    if (!byAddress.allowed) throw tooManyReviews(`too many review requests from your network address; retry in ${byAddress.retryAfterSeconds} s`, 'address', byAddress.retryAfterSeconds);
+    if (!byAddress.allowed)
+      throw tooManyReviews(
+        `too many review requests from your network address; retry in ${byAddress.retryAfterSeconds} s`,
+        'address',
+        byAddress.retryAfterSeconds,
+      );
     const limit = this.deps.dailyModelCalls ?? 1000;
     if (!(await this.deps.store.reserveModelCall(limit))) {
       const midnight = new Date();
       midnight.setUTCHours(24, 0, 0, 0);
       const seconds = Math.max(1, Math.ceil((midnight.getTime() - Date.now()) / 1000));
-      throw tooManyReviews(`the daily code review budget (${limit} reviews for everyone) is used up; it resets at 00:00 UTC`, 'daily', seconds);
+      throw tooManyReviews(
+        `the daily code review budget (${limit} reviews for everyone) is used up; it resets at 00:00 UTC`,
+        'daily',
+        seconds,
+      );
     }
   }
 
-  private async generate(reviewer: Reviewer, submission: { requestId: string; userId: string; problemId: string; language: string; verdict: string }, replace: boolean): Promise<ReviewOutcome> {
+  private async generate(
+    reviewer: Reviewer,
+    submission: { requestId: string; userId: string; problemId: string; language: string; verdict: string },
+    replace: boolean,
+  ): Promise<ReviewOutcome> {
     const { requestId, language } = submission;
     if (!isLanguage(language)) throw new Error(`submission ${requestId} has an unknown language "${language}"`);
-    const [sourceCode, problem] = await Promise.all([this.deps.readSource(requestId, language), this.deps.problems.get(submission.problemId)]);
-    if (sourceCode === undefined) throw new ReviewError('source-gone', `the source of submission ${requestId} is no longer stored, so it cannot be reviewed`);
+    const [sourceCode, problem] = await Promise.all([
+      this.deps.readSource(requestId, language),
+      this.deps.problems.get(submission.problemId),
+    ]);
+    if (sourceCode === undefined)
+      throw new ReviewError('source-gone', `the source of submission ${requestId} is no longer stored, so it cannot be reviewed`);
     let review;
     try {
-      review = await reviewer.review({ problemId: submission.problemId, problemDescription: problem?.description ?? '', language, verdict: submission.verdict, sourceCode });
+      review = await reviewer.review({
+        problemId: submission.problemId,
+        problemDescription: problem?.description ?? '',
+        language,
+        verdict: submission.verdict,
+        sourceCode,
+      });
     } catch (error) {
       if (!(error instanceof ReviewServiceError)) throw error;
       this.deps.log?.('warn', 'review service failed', { requestId, status: error.status, error: error.message });

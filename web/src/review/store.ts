@@ -44,15 +44,28 @@ export class MysqlReviewStore implements ReviewStore {
     const day = now.toISOString().slice(0, 10);
     await this.pool.execute('INSERT IGNORE INTO review_budget (day, calls) VALUES (?, 0)', [day]);
     // One atomic conditional increment: every gateway instance shares the same count.
-    const [result] = await this.pool.execute<ResultSetHeader>('UPDATE review_budget SET calls = calls + 1 WHERE day = ? AND calls < ?', [day, limit]);
+    const [result] = await this.pool.execute<ResultSetHeader>('UPDATE review_budget SET calls = calls + 1 WHERE day = ? AND calls < ?', [
+      day,
+      limit,
+    ]);
     return result.affectedRows === 1;
   }
 
   async submission(requestId: string): Promise<GradedSubmission | undefined> {
-    const [rows] = await this.pool.execute<RowDataPacket[]>('SELECT request_id, user_id, problem_id, language, status, verdict FROM grading_results WHERE request_id = ?', [requestId]);
+    const [rows] = await this.pool.execute<RowDataPacket[]>(
+      'SELECT request_id, user_id, problem_id, language, status, verdict FROM grading_results WHERE request_id = ?',
+      [requestId],
+    );
     const row = rows[0];
     if (!row) return undefined;
-    return { requestId: row.request_id, userId: row.user_id, problemId: row.problem_id, language: row.language, status: row.status, verdict: row.verdict ?? undefined };
+    return {
+      requestId: row.request_id,
+      userId: row.user_id,
+      problemId: row.problem_id,
+      language: row.language,
+      status: row.status,
+      verdict: row.verdict ?? undefined,
+    };
   }
 
   async get(requestId: string): Promise<StoredReview | undefined> {
@@ -71,7 +84,8 @@ export class MysqlReviewStore implements ReviewStore {
 
   async save(review: StoredReview, userId: string, opts: { replace: boolean }): Promise<StoredReview> {
     const values = [review.requestId, userId, review.verdict, review.text, review.model, review.promptVersion, new Date(review.createdAt)];
-    const insert = 'INSERT INTO submission_reviews (request_id, user_id, verdict, review_text, model, prompt_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
+    const insert =
+      'INSERT INTO submission_reviews (request_id, user_id, verdict, review_text, model, prompt_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
     if (opts.replace) {
       await this.pool.execute(
         `${insert} ON DUPLICATE KEY UPDATE verdict = VALUES(verdict), review_text = VALUES(review_text), model = VALUES(model),

@@ -19,10 +19,7 @@ export interface CheckResult {
 }
 
 export type CheckerSpec =
-  | { type: 'exact' }
-  | { type: 'whitespace' }
-  | { type: 'token' }
-  | { type: 'float'; absoluteError?: number; relativeError?: number };
+  { type: 'exact' } | { type: 'whitespace' } | { type: 'token' } | { type: 'float'; absoluteError?: number; relativeError?: number };
 
 /** A comparison fed with the output as it is written. */
 export interface OutputCheck {
@@ -125,7 +122,8 @@ export const startExact: StreamingChecker = (expected) => {
         if (want[at] === LF) return { ok: false, message: `line ${line}: output ended before the line break` };
         return { ok: false, message: `line ${line}: expected ${quote(expectedLine)}, output ended` };
       }
-      if (at >= want.length && lineStart === at) return { ok: false, message: `line ${line}: unexpected extra output ${quote(actualLine)}` };
+      if (at >= want.length && lineStart === at)
+        return { ok: false, message: `line ${line}: unexpected extra output ${quote(actualLine)}` };
       return { ok: false, message: `line ${line}: expected ${quote(expectedLine)}, got ${quote(actualLine)}` };
     },
   };
@@ -133,7 +131,10 @@ export const startExact: StreamingChecker = (expected) => {
 
 /** Expected lines as the whitespace checker sees them: CR/CRLF as LF, trailing blanks and blank lines gone. */
 function normalizedLines(s: string): string[] {
-  const out = s.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[ \t]+$/, ''));
+  const out = s
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+$/, ''));
   while (out.length && out[out.length - 1] === '') out.pop();
   return out;
 }
@@ -153,7 +154,8 @@ export const startWhitespace: StreamingChecker = (expected) => {
   const compareLine = (i: number, actual: BoundedBytes | undefined): boolean => {
     const want = lines[i];
     if (want === undefined) failure = `line ${i + 1}: unexpected extra output ${quote(actual?.text() ?? '')}`;
-    else if (!(actual ? actual.equals(want) : want.length === 0)) failure = `line ${i + 1}: expected ${quote(want.toString('utf8'))}, got ${quote(actual?.text() ?? '')}`;
+    else if (!(actual ? actual.equals(want) : want.length === 0))
+      failure = `line ${i + 1}: expected ${quote(want.toString('utf8'))}, got ${quote(actual?.text() ?? '')}`;
     return failure === undefined;
   };
   const startLine = () => {
@@ -255,7 +257,8 @@ function tokenStream(
   };
 }
 
-const tokenMessage = (i: number, want: string, actual: BoundedBytes) => `token ${i + 1}: expected ${quote(want)}, got ${quote(actual.text())}`;
+const tokenMessage = (i: number, want: string, actual: BoundedBytes) =>
+  `token ${i + 1}: expected ${quote(want)}, got ${quote(actual.text())}`;
 
 /** Whitespace-separated tokens must be equal. */
 export const startToken: StreamingChecker = (expected) =>
@@ -281,7 +284,8 @@ export function startFloat(absoluteError = 1e-6, relativeError = 1e-6): Streamin
         const y = Number(text);
         if (!NUMBER.test(text) || !Number.isFinite(y)) return tokenMessage(i, want, actual);
         const diff = Math.abs(x - y);
-        if (diff > absoluteError && diff > relativeError * Math.abs(x)) return `${tokenMessage(i, want, actual)} (difference ${diff.toExponential(2)})`;
+        if (diff > absoluteError && diff > relativeError * Math.abs(x))
+          return `${tokenMessage(i, want, actual)} (difference ${diff.toExponential(2)})`;
         return undefined;
       },
     );

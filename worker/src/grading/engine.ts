@@ -84,7 +84,9 @@ export function effectiveLimits(
 export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
   const { request, testSet } = input;
   const limits = effectiveLimits(request, testSet);
-  const log: string[] = [`request ${request.requestId}: ${request.language}, ${testSet.cases.length} case(s), limits ${limits.timeLimitMs} ms / ${limits.memoryLimitMb} MB, executor ${input.executor.name}`];
+  const log: string[] = [
+    `request ${request.requestId}: ${request.language}, ${testSet.cases.length} case(s), limits ${limits.timeLimitMs} ms / ${limits.memoryLimitMb} MB, executor ${input.executor.name}`,
+  ];
   const startCheck = streamingCheckerFor(testSet.checker);
   const cases = new Map(testSet.cases.map((c) => [c.index, c]));
   const publicDetails = (index: number) => input.audience === 'author' || cases.get(index)?.sample === true;
@@ -125,7 +127,11 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     const testCase = cases.get(index);
     if (programChecker) {
       const file = programChecker.openCase(index);
-      output = { write: (chunk) => file.sink.write(chunk), finish: () => file.check(testCase?.input ?? '', testCase?.expected ?? ''), discard: file.discard };
+      output = {
+        write: (chunk) => file.sink.write(chunk),
+        finish: () => file.check(testCase?.input ?? '', testCase?.expected ?? ''),
+        discard: file.discard,
+      };
     } else {
       const check: OutputCheck = startCheck(testCase?.expected ?? '');
       output = { write: (chunk) => check.write(chunk), finish: async () => check.end(), discard: () => undefined };
@@ -167,11 +173,21 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     } else {
       output.discard();
     }
-    return finishJudging(run, outcome, bytes, caseVerdict(outcome, () => checked));
+    return finishJudging(
+      run,
+      outcome,
+      bytes,
+      caseVerdict(outcome, () => checked),
+    );
   };
 
   const finishJudging = (run: CaseRun, outcome: RunOutcome, bytes: number, verdict: ReturnType<typeof caseVerdict>): TestResult => {
-    const result: TestResult = { case: run.index, status: verdict.status, time: Math.round(outcome.timeMs), memory: wholeMbUp(outcome.memoryMb) };
+    const result: TestResult = {
+      case: run.index,
+      status: verdict.status,
+      time: Math.round(outcome.timeMs),
+      memory: wholeMbUp(outcome.memoryMb),
+    };
     if (verdict.points !== undefined) result.points = verdict.points;
     const detail = verdict.message?.slice(0, 500);
     if (detail && publicDetails(run.index)) result.message = withStderr(detail, verdict.status, outcome.stderr);
@@ -212,9 +228,14 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     const compileOutput = report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT);
     log.push('compile: FAILED', logBlock(compileOutput));
     const testResults: TestResult[] = testSet.cases.map((c) => ({ case: c.index, status: 'CE', time: 0, memory: 0 }));
-    return { result: { ...base, result: { verdict: 'CE', score: 0, executionTime: 0, memoryUsage: 0, testResults, compileOutput } }, log: log.join('\n') + '\n' };
+    return {
+      result: { ...base, result: { verdict: 'CE', score: 0, executionTime: 0, memoryUsage: 0, testResults, compileOutput } },
+      log: log.join('\n') + '\n',
+    };
   }
-  log.push(`compile: ok (${report.compile.timeMs} ms)${report.compile.output ? `\n${logBlock(report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT))}` : ''}`);
+  log.push(
+    `compile: ok (${report.compile.timeMs} ms)${report.compile.output ? `\n${logBlock(report.compile.output.slice(0, COMPILE_OUTPUT_LIMIT))}` : ''}`,
+  );
 
   const missing = 'the executor returned no run for this case';
   const notRun = (index: number): TestResult => {
@@ -229,7 +250,8 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
     const detail = entry ? entry.detail : r.skipped ? 'skipped: its subtasks had already failed' : missing;
     const facts = `time=${r.time}ms wall=${run?.wallMs ?? 0}ms memory=${r.memory}MB exit=${run?.exitCode ?? '-'}${run?.signal ? ` signal=${run.signal}` : ''}`;
     log.push(`case ${r.case}: ${r.status} ${facts}${detail ? ` (${logLine(detail)})` : ''}`);
-    if (run && r.status !== 'AC' && run.stdoutBytes) log.push(`  stdout (${run.stdoutBytes} bytes) began: ${logLine(JSON.stringify(run.stdout.slice(0, 120)))}`);
+    if (run && r.status !== 'AC' && run.stdoutBytes)
+      log.push(`  stdout (${run.stdoutBytes} bytes) began: ${logLine(JSON.stringify(run.stdout.slice(0, 120)))}`);
     if (run?.stderr) log.push(`  stderr:\n${logBlock(run.stderr.slice(0, STDERR_LOGGED_CHARS), '    ')}`);
   }
   const weights = new Map(testSet.cases.map((c) => [c.index, c.weight]));
@@ -255,13 +277,18 @@ export async function gradeSubmission(input: GradeInput): Promise<GradeOutput> {
 
 function baseResult(input: GradeInput) {
   const timestamp = (input.now?.() ?? new Date()).toISOString();
-  return { requestId: input.request.requestId, status: 'completed' as const, ...(input.resultFile ? { resultFile: input.resultFile } : {}), timestamp };
+  return {
+    requestId: input.request.requestId,
+    status: 'completed' as const,
+    ...(input.resultFile ? { resultFile: input.resultFile } : {}),
+    timestamp,
+  };
 }
 
 /** The problem's checker cannot judge (it does not compile, or no host runs it): every case is IE, the program does not run. */
 function checkerUnusable(input: GradeInput, log: string[], why: string): GradeOutput {
   log.push(`checker: UNUSABLE\n${logBlock(why)}`, 'verdict: IE');
-  const message = 'the problem\'s checker cannot run (see execution.log); the problem needs fixing';
+  const message = "the problem's checker cannot run (see execution.log); the problem needs fixing";
   const testResults: TestResult[] = input.testSet.cases.map((c) => ({ case: c.index, status: 'IE', time: 0, memory: 0, message }));
   return {
     result: { ...baseResult(input), result: { verdict: 'IE', score: 0, executionTime: 0, memoryUsage: 0, testResults } },
@@ -285,7 +312,7 @@ function wholeMbUp(mb: number): number {
 
 /** Feeds a whole stdout string to a check in bounded pieces (never one more full-size copy). */
 function feed(check: Pick<OutputCheck, 'write'>, stdout: string): void {
-  for (let i = 0; i < stdout.length; ) {
+  for (let i = 0; i < stdout.length;) {
     let end = Math.min(stdout.length, i + FEED_CHARS);
     // Do not split a surrogate pair between two pieces.
     if (end < stdout.length && /[\uD800-\uDBFF]/.test(stdout[end - 1])) end++;

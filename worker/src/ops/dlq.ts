@@ -109,7 +109,9 @@ export class DeadLetterQueue {
   async replay(messageId: string): Promise<DeadLetter> {
     return this.take(messageId, async (letter) => {
       if (!letter.originalDestination) {
-        throw new Error(`${messageId} does not say which queue it came from (no x-original-destination or original-destination header); nothing sent`);
+        throw new Error(
+          `${messageId} does not say which queue it came from (no x-original-destination or original-destination header); nothing sent`,
+        );
       }
       const headers: Headers = {
         persistent: 'true',
@@ -325,7 +327,11 @@ export function formatList(letters: DeadLetter[], destination: string, now: numb
   ]);
   const header = ['MESSAGE ID', 'AGE', 'REASON', 'FROM', 'REQUEST', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n${letters.length} message(s) in ${destination}\n`;
 }
 

@@ -105,7 +105,10 @@ export function judge0HealthProbe(baseUrl: string, authToken?: string, timeoutMs
     if (response.status === 401) return { healthy: false, detail: 'Judge0 rejected the auth token (HTTP 401)' };
     const body = await response.json().catch(() => undefined);
     if (!response.ok || !Array.isArray(body)) {
-      return { healthy: false, detail: `Judge0 /workers answered HTTP ${response.status}${Array.isArray(body) ? '' : ' without a queue list'}` };
+      return {
+        healthy: false,
+        detail: `Judge0 /workers answered HTTP ${response.status}${Array.isArray(body) ? '' : ' without a queue list'}`,
+      };
     }
     const queues = body as Array<{ queue?: string; size?: number; available?: number }>;
     if (!queues.length) return { healthy: true };
@@ -114,4 +117,3 @@ export function judge0HealthProbe(baseUrl: string, authToken?: string, timeoutMs
     return available > 0 ? { healthy: true } : { healthy: false, detail: `Judge0 reports no available workers (${queued} job(s) waiting)` };
   };
 }
-

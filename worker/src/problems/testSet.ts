@@ -247,13 +247,20 @@ export function buildTestSet(files: Map<string, string>, version?: string): Test
   }
   const checkerProgram = checkerProgramOf(manifest, files, problems);
   const interactorProgram = manifest.interactor ? programOf('interactor', manifest.interactor.source, files, problems) : undefined;
-  if (manifest.interactor && manifest.checker) problems.push('manifest.json gives both interactor and checker: the interactor decides interactive cases');
+  if (manifest.interactor && manifest.checker)
+    problems.push('manifest.json gives both interactor and checker: the interactor decides interactive cases');
   const subtasks = subtasksOf(manifest, inputs, problems);
   if (problems.length) throw new TestSetError([...new Set(problems)]);
   const samples = new Set(manifest.samples ?? []);
 
   return {
-    cases: numbers.map((n) => ({ index: n, input: inputs.get(n)!, expected: outputs.get(n)!, weight: manifest.scores?.[String(n)] ?? 1, sample: samples.has(n) })),
+    cases: numbers.map((n) => ({
+      index: n,
+      input: inputs.get(n)!,
+      expected: outputs.get(n)!,
+      weight: manifest.scores?.[String(n)] ?? 1,
+      sample: samples.has(n),
+    })),
     checker: manifest.checker && manifest.checker.type !== 'testlib' ? manifest.checker : { type: 'whitespace' },
     ...(checkerProgram ? { checkerProgram } : {}),
     ...(interactorProgram ? { interactorProgram } : {}),
@@ -299,7 +306,13 @@ function subtasksOf(manifest: Manifest, inputs: Map<number, string>, problems: s
       if (!inputs.has(n)) problems.push(`manifest.json subtask "${spec.name}" names case ${n}, which does not exist`);
       covered.add(n);
     }
-    return { name: spec.name, cases, points: spec.points, dependencies: spec.dependencies ?? [], scoring: spec.scoring ?? manifest.scoring ?? 'all' };
+    return {
+      name: spec.name,
+      cases,
+      points: spec.points,
+      dependencies: spec.dependencies ?? [],
+      scoring: spec.scoring ?? manifest.scoring ?? 'all',
+    };
   });
   const uncovered = [...inputs.keys()].filter((n) => !covered.has(n)).sort((a, b) => a - b);
   if (uncovered.length) problems.push(`manifest.json subtasks: no subtask covers case(s) ${uncovered.join(', ')}`);

@@ -7,7 +7,14 @@
  *   SOLUTIONS_RESULTS_QUEUE  the queue of final results to follow (default grading-results-solutions, the
  *                           broker's copy of grading-results: components/brokerXml.ts)
  */
-import { CONNECTION_PARAMETERS, ConnectionSettings, envReader, parseConnectionSettings, SsmBackedSetting, ConfigError } from '../../../core/src/config';
+import {
+  CONNECTION_PARAMETERS,
+  ConnectionSettings,
+  envReader,
+  parseConnectionSettings,
+  SsmBackedSetting,
+  ConfigError,
+} from '../../../core/src/config';
 
 type Env = Record<string, string | undefined>;
 

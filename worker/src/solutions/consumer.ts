@@ -36,10 +36,14 @@ export class ResultsConsumer {
   ) {}
 
   start(): void {
-    this.subscription = this.session.subscribe(this.opts.destination, (body, _headers, message) => this.track(this.process(body, message, 0)), {
-      ack: 'client-individual',
-      prefetch: this.opts.prefetch ?? 8,
-    });
+    this.subscription = this.session.subscribe(
+      this.opts.destination,
+      (body, _headers, message) => this.track(this.process(body, message, 0)),
+      {
+        ack: 'client-individual',
+        prefetch: this.opts.prefetch ?? 8,
+      },
+    );
   }
 
   /** Stops taking results; waits for those being handled; unacked ones go back to the broker. */

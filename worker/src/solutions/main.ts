@@ -33,20 +33,33 @@ export function s3SubmissionReader(s3: S3Store): (requestId: string) => Promise<
     return object.Body!.transformToString('utf8');
   };
   return async (requestId) => {
-    const meta = JSON.parse(await text(`submissions/${requestId}/metadata.json`)) as { userId: string; problemId: string; language: string };
+    const meta = JSON.parse(await text(`submissions/${requestId}/metadata.json`)) as {
+      userId: string;
+      problemId: string;
+      language: string;
+    };
     if (!isLanguage(meta.language)) throw new Error(`submission ${requestId} has unknown language ${meta.language}`);
     const source = await s3.readSource(`s3://${s3.bucket}/submissions/${requestId}/solution.${extensionOf(meta.language)}`);
     return { userId: meta.userId, problemId: meta.problemId, language: meta.language, source };
   };
 }
 
-export async function startSolutions(config: SolutionsConfig, log = createLogger({ service: 'accepted-solutions', environment: config.environment })): Promise<RunningSolutions> {
+export async function startSolutions(
+  config: SolutionsConfig,
+  log = createLogger({ service: 'accepted-solutions', environment: config.environment }),
+): Promise<RunningSolutions> {
   // One pool for both stores, checked against the migration steps (this process runs no DDL).
   const [session, pool] = await Promise.all([
     BrokerSession.open({ ...config.mq, log }),
     openMigratedPool(config.db, { who: 'the accepted-solutions process', connectionLimit: 4 }),
   ]);
-  const s3 = new S3Store({ bucket: config.s3.bucket, region: config.region, endpoint: config.s3.endpoint, forcePathStyle: config.s3.forcePathStyle, cacheDir: '/tmp' });
+  const s3 = new S3Store({
+    bucket: config.s3.bucket,
+    region: config.region,
+    endpoint: config.s3.endpoint,
+    forcePathStyle: config.s3.forcePathStyle,
+    cacheDir: '/tmp',
+  });
   const handler = new AcceptedResultHandler({
     solutions: await MysqlSolutionStore.create(pool),
     similarity: await MysqlSimilarityStore.create(pool),
@@ -72,7 +85,10 @@ async function main(): Promise<void> {
   const config = parseSolutionsConfig(await resolveSsmParameters(process.env, undefined, SOLUTIONS_PARAMETERS));
   const log = createLogger({ service: 'accepted-solutions', environment: config.environment });
   const running = await startSolutions(config, log);
-  const health = await startHealthServer(config.healthPort, { brokerConnected: () => running.session.connected, details: () => ({ ...running.consumer.stats }) });
+  const health = await startHealthServer(config.healthPort, {
+    brokerConnected: () => running.session.connected,
+    details: () => ({ ...running.consumer.stats }),
+  });
   log('info', 'accepted-solutions ready', { queue: config.resultsQueue, healthPort: config.healthPort });
   const shutdown = async () => {
     await running.close();
@@ -85,7 +101,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'accepted-solutions failed to start', error: (error as Error).message })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'accepted-solutions failed to start', error: (error as Error).message })}\n`,
+    );
     process.exit(1);
   });
 }

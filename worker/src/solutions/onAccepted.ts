@@ -48,7 +48,10 @@ export class AcceptedResultHandler {
   private readonly log: Logger;
   private readonly now: () => number;
 
-  constructor(private readonly deps: AcceptedHandlerDeps, private readonly opts: AcceptedHandlerOptions = {}) {
+  constructor(
+    private readonly deps: AcceptedHandlerDeps,
+    private readonly opts: AcceptedHandlerOptions = {},
+  ) {
     this.log = deps.log ?? (() => undefined);
     this.now = deps.now ?? Date.now;
   }
@@ -66,8 +69,13 @@ export class AcceptedResultHandler {
 
     try {
       await this.deps.similarity.saveFingerprints({
-        requestId: result.requestId, userId: facts.userId, problemId: facts.problemId, language: facts.language,
-        fingerprints: fingerprintSource(facts.source, facts.language), acceptedAt: result.timestamp, sourceChars: facts.source.length,
+        requestId: result.requestId,
+        userId: facts.userId,
+        problemId: facts.problemId,
+        language: facts.language,
+        fingerprints: fingerprintSource(facts.source, facts.language),
+        acceptedAt: result.timestamp,
+        sourceChars: facts.source.length,
       });
     } catch (error) {
       return this.retry(`storing fingerprints failed: ${(error as Error).message}`);
@@ -97,8 +105,14 @@ export class AcceptedResultHandler {
       const published = await this.deps.publisher.publish(
         { repository: link.repository, token, pathTemplate: link.pathTemplate },
         {
-          requestId: result.requestId, problemId: facts.problemId, language: facts.language, extension: LANGUAGES[facts.language].extension,
-          source: facts.source, verdict: outcome.verdict, executionTime: outcome.executionTime, memoryUsage: outcome.memoryUsage,
+          requestId: result.requestId,
+          problemId: facts.problemId,
+          language: facts.language,
+          extension: LANGUAGES[facts.language].extension,
+          source: facts.source,
+          verdict: outcome.verdict,
+          executionTime: outcome.executionTime,
+          memoryUsage: outcome.memoryUsage,
           acceptedAt: result.timestamp,
         },
       );
@@ -109,7 +123,11 @@ export class AcceptedResultHandler {
       if (error instanceof LinkInvalidError) {
         await this.deps.solutions.markLinkInvalid(facts.userId, link.linkId, message);
         await fail(message);
-        this.log('warn', 'GitHub link no longer works; marked invalid', { requestId: result.requestId, userId: facts.userId, status: error.status });
+        this.log('warn', 'GitHub link no longer works; marked invalid', {
+          requestId: result.requestId,
+          userId: facts.userId,
+          status: error.status,
+        });
         return { kind: 'done', fingerprinted: true, github: 'link-invalid' };
       }
       if (error instanceof PublishRejectedError) {

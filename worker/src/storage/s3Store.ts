@@ -44,7 +44,14 @@ interface ListedObject {
 
 /** Identifies a listed file set (keys and ETags): part of the result cache key. */
 function testSetVersion(objects: ListedObject[]): string {
-  return createHash('sha256').update(objects.map((o) => `${o.key}=${o.etag}`).sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update(
+      objects
+        .map((o) => `${o.key}=${o.etag}`)
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex');
 }
 
 const MAX_SOURCE_BYTES = 1024 * 1024;
@@ -179,7 +186,8 @@ export class S3Store {
       throw error;
     }
     const version = (JSON.parse(text) as { version?: unknown }).version;
-    if (typeof version !== 'string' || !LIVE_VERSION_NAME.test(version)) throw new Error(`${prefix}${LIVE_VERSION_FILE} names no valid version`);
+    if (typeof version !== 'string' || !LIVE_VERSION_NAME.test(version))
+      throw new Error(`${prefix}${LIVE_VERSION_FILE} names no valid version`);
     return version;
   }
 

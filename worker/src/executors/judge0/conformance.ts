@@ -38,14 +38,28 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     CE: { source: 'int main(){ return missing; }', expect: 'CE' },
     'RE-segfault': { source: 'int main(){ volatile int *p = 0; return *p; }', expect: 'RE' },
     TLE: { source: 'int main(){ volatile unsigned long x = 0; for(;;) x++; }', expect: 'TLE', timeLimitMs: 1000 },
-    MLE: { source: '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(){ for(;;){ char *p = malloc(1 << 20); if (!p) { fputs("Cannot allocate memory", stderr); return 3; } memset(p, 1, 1 << 20);} }', expect: 'MLE', memoryLimitMb: 64 },
-    OLE: { source: '#include <stdio.h>\nint main(){ for (long i = 0; i < 8000000; i++) putchar(\'x\'); return 0; }', expect: 'OLE', outputLimitBytes: 1 << 20 },
+    MLE: {
+      source:
+        '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(){ for(;;){ char *p = malloc(1 << 20); if (!p) { fputs("Cannot allocate memory", stderr); return 3; } memset(p, 1, 1 << 20);} }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
+    OLE: {
+      source: "#include <stdio.h>\nint main(){ for (long i = 0; i < 8000000; i++) putchar('x'); return 0; }",
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
     libm: {
-      source: '#include <math.h>\n#include <stdio.h>\nint main(){ double x; if (scanf("%lf", &x) != 1) return 1; printf("%.3f\\n", sqrt(x) + cbrt(x)); return 0; }',
+      source:
+        '#include <math.h>\n#include <stdio.h>\nint main(){ double x; if (scanf("%lf", &x) != 1) return 1; printf("%.3f\\n", sqrt(x) + cbrt(x)); return 0; }',
       expect: 'AC',
       cases: [{ input: '8\n', expected: '4.828\n' }],
     },
-    'large-output': { source: `#include <stdio.h>\nint main(){ for (int i = 0; i < ${LARGE}; i++) putchar('x'); putchar('\\n'); return 0; }`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
+    'large-output': {
+      source: `#include <stdio.h>\nint main(){ for (int i = 0; i < ${LARGE}; i++) putchar('x'); putchar('\\n'); return 0; }`,
+      expect: 'AC',
+      cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }],
+    },
   },
   cpp: {
     AC: { source: '#include <iostream>\nint main(){ long a, b; std::cin >> a >> b; std::cout << a + b << "\\n"; }', expect: 'AC' },
@@ -53,15 +67,29 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     CE: { source: 'int main() { return x; }', expect: 'CE' },
     'RE-segfault': { source: 'int main(){ volatile int *p = nullptr; return *p; }', expect: 'RE' },
     TLE: { source: 'int main(){ volatile unsigned long x = 0; for(;;) x++; }', expect: 'TLE', timeLimitMs: 1000 },
-    MLE: { source: '#include <vector>\n#include <cstring>\nint main(){ std::vector<char*> v; for(;;){ char *p = new char[1 << 20]; std::memset(p, 1, 1 << 20); v.push_back(p);} }', expect: 'MLE', memoryLimitMb: 64 },
-    OLE: { source: '#include <cstdio>\nint main(){ for (long i = 0; i < 8000000; i++) std::putchar(\'x\'); }', expect: 'OLE', outputLimitBytes: 1 << 20 },
+    MLE: {
+      source:
+        '#include <vector>\n#include <cstring>\nint main(){ std::vector<char*> v; for(;;){ char *p = new char[1 << 20]; std::memset(p, 1, 1 << 20); v.push_back(p);} }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
+    OLE: {
+      source: "#include <cstdio>\nint main(){ for (long i = 0; i < 8000000; i++) std::putchar('x'); }",
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
     libm: {
       // <cmath> through libstdc++, and a C++17 feature (GCC 9 defaults to gnu++14).
-      source: '#include <cmath>\n#include <cstdio>\n#include <optional>\nint main(){ double x; if (std::scanf("%lf", &x) != 1) return 1; std::optional<double> r = std::sqrt(x) + std::cbrt(x); std::printf("%.3f\\n", *r); }',
+      source:
+        '#include <cmath>\n#include <cstdio>\n#include <optional>\nint main(){ double x; if (std::scanf("%lf", &x) != 1) return 1; std::optional<double> r = std::sqrt(x) + std::cbrt(x); std::printf("%.3f\\n", *r); }',
       expect: 'AC',
       cases: [{ input: '8\n', expected: '4.828\n' }],
     },
-    'large-output': { source: `#include <string>\n#include <cstdio>\nint main(){ std::string s(${LARGE}, 'x'); std::puts(s.c_str()); }`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
+    'large-output': {
+      source: `#include <string>\n#include <cstdio>\nint main(){ std::string s(${LARGE}, 'x'); std::puts(s.c_str()); }`,
+      expect: 'AC',
+      cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }],
+    },
   },
   python: {
     AC: { source: 'a, b = map(int, input().split())\nprint(a + b)', expect: 'AC' },
@@ -70,19 +98,34 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
     TLE: { source: 'while True:\n    pass', expect: 'TLE', timeLimitMs: 1000 },
     MLE: { source: 'x = []\nwhile True:\n    x.append(bytearray(1 << 20))', expect: 'MLE', memoryLimitMb: 64 },
     OLE: { source: 'import sys\nfor _ in range(80):\n    sys.stdout.write("x" * 100000)', expect: 'OLE', outputLimitBytes: 1 << 20 },
-    'large-output': { source: `import sys\nsys.stdout.write("x" * ${LARGE} + "\\n")`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
+    'large-output': {
+      source: `import sys\nsys.stdout.write("x" * ${LARGE} + "\\n")`,
+      expect: 'AC',
+      cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }],
+    },
   },
   javascript: {
-    AC: { source: 'const [a, b] = require("fs").readFileSync(0, "utf8").trim().split(/\\s+/).map(Number);\nconsole.log(a + b);', expect: 'AC' },
+    AC: {
+      source: 'const [a, b] = require("fs").readFileSync(0, "utf8").trim().split(/\\s+/).map(Number);\nconsole.log(a + b);',
+      expect: 'AC',
+    },
     WA: { source: 'console.log(0);', expect: 'WA' },
     'RE-segfault': { source: 'process.kill(process.pid, "SIGSEGV");', expect: 'RE' },
     TLE: { source: 'for (;;) {}', expect: 'TLE', timeLimitMs: 1000 },
     MLE: { source: 'const a = [];\nfor (;;) a.push(new Array(1e5).fill(1.5));', expect: 'MLE', memoryLimitMb: 64 },
     OLE: { source: 'process.stdout.write("x".repeat(8000000));', expect: 'OLE', outputLimitBytes: 1 << 20 },
-    'large-output': { source: `process.stdout.write("x".repeat(${LARGE}) + "\\n");`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
+    'large-output': {
+      source: `process.stdout.write("x".repeat(${LARGE}) + "\\n");`,
+      expect: 'AC',
+      cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }],
+    },
   },
   java: {
-    AC: { source: 'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); System.out.println(s.nextLong() + s.nextLong()); } }', expect: 'AC' },
+    AC: {
+      source:
+        'import java.util.*;\npublic class Main { public static void main(String[] a) { Scanner s = new Scanner(System.in); System.out.println(s.nextLong() + s.nextLong()); } }',
+      expect: 'AC',
+    },
     WA: { source: 'public class Main { public static void main(String[] a) { System.out.println(42); } }', expect: 'WA' },
     CE: { source: 'public class Main { public static void main(String[] a) { int x = "text"; } }', expect: 'CE' },
     'RE-segfault': {
@@ -92,10 +135,29 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
         'sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null); System.out.println(u.getInt(0L)); } }',
       expect: 'RE',
     },
-    TLE: { source: 'public class Main { public static void main(String[] a) { long x = 0; while (true) { x++; if (x < 0) break; } System.out.println(x); } }', expect: 'TLE', timeLimitMs: 1000 },
-    MLE: { source: 'import java.util.*;\npublic class Main { public static void main(String[] a) { List<byte[]> l = new ArrayList<>(); while (true) l.add(new byte[1 << 20]); } }', expect: 'MLE', memoryLimitMb: 64 },
-    OLE: { source: 'public class Main { public static void main(String[] a) { StringBuilder b = new StringBuilder(); for (int i = 0; i < 8000000; i++) b.append(\'x\'); System.out.print(b); } }', expect: 'OLE', outputLimitBytes: 1 << 20 },
-    'large-output': { source: `public class Main { public static void main(String[] a) { System.out.println("x".repeat(${LARGE})); } }`, expect: 'AC', cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }] },
+    TLE: {
+      source:
+        'public class Main { public static void main(String[] a) { long x = 0; while (true) { x++; if (x < 0) break; } System.out.println(x); } }',
+      expect: 'TLE',
+      timeLimitMs: 1000,
+    },
+    MLE: {
+      source:
+        'import java.util.*;\npublic class Main { public static void main(String[] a) { List<byte[]> l = new ArrayList<>(); while (true) l.add(new byte[1 << 20]); } }',
+      expect: 'MLE',
+      memoryLimitMb: 64,
+    },
+    OLE: {
+      source:
+        "public class Main { public static void main(String[] a) { StringBuilder b = new StringBuilder(); for (int i = 0; i < 8000000; i++) b.append('x'); System.out.print(b); } }",
+      expect: 'OLE',
+      outputLimitBytes: 1 << 20,
+    },
+    'large-output': {
+      source: `public class Main { public static void main(String[] a) { System.out.println("x".repeat(${LARGE})); } }`,
+      expect: 'AC',
+      cases: [{ input: '', expected: `${'x'.repeat(LARGE)}\n` }],
+    },
   },
   go: {
     AC: { source: 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }', expect: 'AC' },
@@ -120,7 +182,8 @@ const PROGRAMS: Record<Language, Partial<Record<CheckName, Check>>> = {
   },
   rust: {
     AC: {
-      source: 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
+      source:
+        'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); ' +
         'let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
       expect: 'AC',
     },
@@ -189,7 +252,7 @@ PROGRAMS.cpp.interactive = {
   source:
     '#include <cstdio>\nint main(){ long lo = 1, hi = 100; for(;;){ long m = (lo + hi) / 2; ' +
     'std::printf("? %ld\\n", m); std::fflush(stdout); char c[2]; if (std::scanf("%1s", c) != 1) return 0; ' +
-    'if (c[0] == \'=\') { std::printf("! %ld\\n", m); std::fflush(stdout); return 0; } if (c[0] == \'<\') hi = m - 1; else lo = m + 1; } }',
+    "if (c[0] == '=') { std::printf(\"! %ld\\n\", m); std::fflush(stdout); return 0; } if (c[0] == '<') hi = m - 1; else lo = m + 1; } }",
   expect: 'AC',
   cases: GUESS_CASE,
   program: { kind: 'interactor', source: GUESS_INTERACTOR },
@@ -241,9 +304,15 @@ export async function runConformance(
 }
 
 async function runCheck(executor: Judge0Executor, language: Language, check: CheckName, spec: Check): Promise<CheckOutcome> {
-  if (!executor.resolved(language)) return { language, check, result: 'FAIL', detail: 'this Judge0 offers no such language (GET /languages)' };
+  if (!executor.resolved(language))
+    return { language, check, result: 'FAIL', detail: 'this Judge0 offers no such language (GET /languages)' };
   const cases = (spec.cases ?? SUM_CASE).map((c, i) => ({ index: i + 1, input: c.input, expected: c.expected, weight: 1, sample: true }));
-  const testSet: TestSet = { cases, checker: { type: 'whitespace' }, outputLimitBytes: spec.outputLimitBytes, version: `judge0-check-${language}-${check}` };
+  const testSet: TestSet = {
+    cases,
+    checker: { type: 'whitespace' },
+    outputLimitBytes: spec.outputLimitBytes,
+    version: `judge0-check-${language}-${check}`,
+  };
   if (spec.program) {
     const file = `${spec.program.kind}.cpp`;
     const program: CheckerProgram = { language: 'cpp', files: new Map([[file, spec.program.source]]), sourceFile: file };
@@ -252,7 +321,12 @@ async function runCheck(executor: Judge0Executor, language: Language, check: Che
   }
   try {
     const { result } = await gradeSubmission({
-      request: { requestId: `judge0-check-${language}-${check}`, language, timeLimit: spec.timeLimitMs ?? 5000, memoryLimit: spec.memoryLimitMb ?? 256 },
+      request: {
+        requestId: `judge0-check-${language}-${check}`,
+        language,
+        timeLimit: spec.timeLimitMs ?? 5000,
+        memoryLimit: spec.memoryLimitMb ?? 256,
+      },
       source: spec.source,
       testSet,
       executor,
@@ -261,7 +335,12 @@ async function runCheck(executor: Judge0Executor, language: Language, check: Che
     if (verdict === spec.expect) return { language, check, result: 'pass' };
     const firstBad = result.result?.testResults.find((t) => t.status !== spec.expect);
     const why = [firstBad?.message, result.result?.compileOutput?.slice(0, 200)].filter(Boolean).join(' | ');
-    return { language, check, result: 'FAIL', detail: `expected ${spec.expect}, got ${verdict}${why ? ` (${why.replace(/\s+/g, ' ').slice(0, 300)})` : ''}` };
+    return {
+      language,
+      check,
+      result: 'FAIL',
+      detail: `expected ${spec.expect}, got ${verdict}${why ? ` (${why.replace(/\s+/g, ' ').slice(0, 300)})` : ''}`,
+    };
   } catch (error) {
     return { language, check, result: 'FAIL', detail: `${(error as Error).name}: ${(error as Error).message}` };
   }
@@ -270,8 +349,15 @@ async function runCheck(executor: Judge0Executor, language: Language, check: Che
 /** The table operators read: one row per language, one column per check. */
 export function formatTable(outcomes: CheckOutcome[], languages: Language[]): string {
   const header = ['language', ...CHECKS];
-  const rows = languages.map((language) => [language, ...CHECKS.map((check) => outcomes.find((o) => o.language === language && o.check === check)?.result ?? '?')]);
+  const rows = languages.map((language) => [
+    language,
+    ...CHECKS.map((check) => outcomes.find((o) => o.language === language && o.check === check)?.result ?? '?'),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

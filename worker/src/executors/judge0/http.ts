@@ -43,7 +43,8 @@ export class Judge0Http {
     let lastError: Error = new Error('no attempt made');
     for (let attempt = 1; attempt <= this.opts.requestAttempts; attempt++) {
       const waitMs = this.opts.breaker.acquire();
-      if (waitMs > 0) throw new ExecutorUnavailableError(`Judge0 circuit open after repeated failures; retry in ${Math.ceil(waitMs / 1000)} s`, waitMs);
+      if (waitMs > 0)
+        throw new ExecutorUnavailableError(`Judge0 circuit open after repeated failures; retry in ${Math.ceil(waitMs / 1000)} s`, waitMs);
       this.opts.onRequest?.(method, route);
       let status: number;
       let text: string;
@@ -75,7 +76,8 @@ export class Judge0Http {
       // Anything else means Judge0 itself answered: busy or refusing is not broken.
       this.opts.breaker.success();
       const error = errorText(text);
-      if (status === 503) throw error === 'queue is full' ? new Judge0QueueFullError() : new Judge0MaintenanceError(error, this.opts.maintenanceRetryMs);
+      if (status === 503)
+        throw error === 'queue is full' ? new Judge0QueueFullError() : new Judge0MaintenanceError(error, this.opts.maintenanceRetryMs);
       if ((status >= 200 && status < 300) || accepted.includes(status)) return { status, body: parse<T>(text, method, route) };
       if (status === 400) throw new Judge0BadRequestError(`${method} ${route}`, error || text.slice(0, 200));
       throw new Judge0HttpError(status, text);

@@ -23,7 +23,15 @@ import { CircuitBreaker } from './circuitBreaker';
 import { Judge0LanguageRow, LANGUAGE_PATTERNS, MULTI_FILE_NAME, ResolvedLanguage, resolveLanguages } from './catalog';
 import { Judge0BadRequestError, Judge0HttpError, Judge0QueueFullError } from './errors';
 import { Judge0Http } from './http';
-import { ClampedLimits, clampLimits, COMPILER_OPTIONS, compilerOptionsAllowed, ConfigInfo, CONFIG_DEFAULTS, submissionPayload } from './submissions';
+import {
+  ClampedLimits,
+  clampLimits,
+  COMPILER_OPTIONS,
+  compilerOptionsAllowed,
+  ConfigInfo,
+  CONFIG_DEFAULTS,
+  submissionPayload,
+} from './submissions';
 import { BatchPoller, pollDelays, RunTimeEstimates, serverSpanMs } from './poller';
 import { FIELDS, isFinal, isRetryableInternal, Judge0Submission, JUDGE0_STATUS, ReadContext, toRunOutcome } from './statuses';
 import type { CheckerProgram } from '../../problems/testSet';
@@ -69,7 +77,6 @@ export interface Judge0Options {
   onNotice?: (message: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
-
 
 interface PendingCase {
   index: number;
@@ -162,7 +169,9 @@ export class Judge0Executor implements Executor {
     this.projectId = project && this.config.enable_additional_files !== false ? project.id : undefined;
     if (this.opts.multiFile === false) return;
     if (!project || this.config.enable_additional_files === false) {
-      this.notice('Java/JavaScript run without runtime memory flags: this Judge0 has no multi-file programs (language 89 or ENABLE_ADDITIONAL_FILES)');
+      this.notice(
+        'Java/JavaScript run without runtime memory flags: this Judge0 has no multi-file programs (language 89 or ENABLE_ADDITIONAL_FILES)',
+      );
       return;
     }
     for (const language of ['java', 'javascript'] as const) {
@@ -170,7 +179,9 @@ export class Judge0Executor implements Executor {
       if (!resolved) continue;
       const row = await this.http.get<Judge0LanguageRow>(`/languages/${resolved.id}`).catch(() => undefined);
       if (!row?.run_cmd || !row.source_file) {
-        this.notice(`${language} runs as Judge0 language ${resolved.id} without memory flags: GET /languages/${resolved.id} has no run_cmd`);
+        this.notice(
+          `${language} runs as Judge0 language ${resolved.id} without memory flags: GET /languages/${resolved.id} has no run_cmd`,
+        );
         continue;
       }
       resolved.multiFile = { projectId: project.id, sourceFile: row.source_file, compileCmd: row.compile_cmd ?? null, runCmd: row.run_cmd };
@@ -182,14 +193,25 @@ export class Judge0Executor implements Executor {
   private async probeMultiFile(): Promise<void> {
     const probed = (['javascript', 'java'] as const).find((l) => this.languagesById.get(l)?.multiFile);
     if (!probed) return;
-    const source = probed === 'javascript' ? 'console.log("multi-file ok")' : 'public class Main { public static void main(String[] a) { System.out.println("multi-file ok"); } }';
+    const source =
+      probed === 'javascript'
+        ? 'console.log("multi-file ok")'
+        : 'public class Main { public static void main(String[] a) { System.out.println("multi-file ok"); } }';
     let why: string;
     try {
       const limits = { timeLimitMs: 5000, memoryLimitMb: 128, outputLimitBytes: 1024 };
-      const report = await this.execute({ id: 'judge0-multi-file-probe', language: probed, source, cases: [{ index: 1, input: '' }], limits });
+      const report = await this.execute({
+        id: 'judge0-multi-file-probe',
+        language: probed,
+        source,
+        cases: [{ index: 1, input: '' }],
+        limits,
+      });
       const outcome = report.runs[0]?.outcome;
       if (report.compile.ok && outcome?.stdout === 'multi-file ok\n') return;
-      why = report.compile.ok ? `${outcome?.status}: ${outcome?.message ?? outcome?.stderr.slice(0, 200) ?? ''}` : `compile error: ${report.compile.output.slice(0, 200)}`;
+      why = report.compile.ok
+        ? `${outcome?.status}: ${outcome?.message ?? outcome?.stderr.slice(0, 200) ?? ''}`
+        : `compile error: ${report.compile.output.slice(0, 200)}`;
     } catch (error) {
       why = (error as Error).message;
     }
@@ -247,7 +269,10 @@ export class Judge0Executor implements Executor {
 
   async execute(job: ExecutionJob, onCase?: (run: CaseRun) => void): Promise<ExecutionReport> {
     const resolved = this.languagesById.get(job.language);
-    if (!resolved) throw new Error(`Judge0 at ${this.http.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_PATTERNS[job.language]})`);
+    if (!resolved)
+      throw new Error(
+        `Judge0 at ${this.http.baseUrl} offers no ${job.language} compiler (GET /languages has none matching ${LANGUAGE_PATTERNS[job.language]})`,
+      );
     if (job.interactor) {
       const deps = { builder: this.programs, runner: this.projects, languageRow: (l: Language) => this.languageRow(l) };
       return executeInteractive({ ...deps, boxLimits: (j) => interactionBoxLimits(j, this.config) }, job, onCase);
@@ -277,7 +302,12 @@ export class Judge0Executor implements Executor {
     const inFlight = new Set([...state.tokens.values()].map((c) => c.index));
     let toSubmit: PendingCase[] = job.cases
       .filter((c) => !inFlight.has(c.index) && !runs.has(c.index))
-      .map((c) => ({ index: c.index, input: c.input, internalRetries: 0, withOptions: compilerOptionsAllowed(this.config, resolved.name) && !this.optionsRefused.has(resolved.id) }));
+      .map((c) => ({
+        index: c.index,
+        input: c.input,
+        internalRetries: 0,
+        withOptions: compilerOptionsAllowed(this.config, resolved.name) && !this.optionsRefused.has(resolved.id),
+      }));
 
     while (toSubmit.length || state.tokens.size) {
       if (toSubmit.length) {
@@ -286,12 +316,15 @@ export class Judge0Executor implements Executor {
         for (const { testCase, errors } of rejected) {
           if (testCase.withOptions && errors.compiler_options) {
             this.optionsRefused.add(resolved.id);
-            if (!notes.some((n) => n.startsWith('[judge0: compiler options refused'))) notes.push(`[judge0: compiler options refused (${errors.compiler_options.join('; ')}); compiled with Judge0's defaults]`);
+            if (!notes.some((n) => n.startsWith('[judge0: compiler options refused')))
+              notes.push(`[judge0: compiler options refused (${errors.compiler_options.join('; ')}); compiled with Judge0's defaults]`);
             this.notice(`Judge0 refused compiler_options for ${resolved.name}: ${errors.compiler_options.join('; ')}`);
             toSubmit.push({ ...testCase, withOptions: false });
             continue;
           }
-          const why = Object.entries(errors).map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; ');
+          const why = Object.entries(errors)
+            .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
+            .join('; ');
           settle(testCase.index, internalError(`Judge0 rejected case ${testCase.index}: ${why}`));
         }
         if (toSubmit.length) continue;
@@ -323,10 +356,18 @@ export class Judge0Executor implements Executor {
         state.expiries++;
         const left = state.tokens.size;
         if (state.expiries < (this.opts.deadlineAttempts ?? 2)) {
-          throw new ExecutorUnavailableError(`Judge0 did not finish ${left} case(s) of ${job.id} in time (stuck In Queue?); the same submissions are polled on retry`, 5000);
+          throw new ExecutorUnavailableError(
+            `Judge0 did not finish ${left} case(s) of ${job.id} in time (stuck In Queue?); the same submissions are polled on retry`,
+            5000,
+          );
         }
         for (const testCase of state.tokens.values()) {
-          settle(testCase.index, internalError(`Judge0 did not finish case ${testCase.index} after ${state.expiries} attempt(s) of ${Math.round((this.opts.jobDeadlineMs ?? 120_000) / 1000)} s`));
+          settle(
+            testCase.index,
+            internalError(
+              `Judge0 did not finish case ${testCase.index} after ${state.expiries} attempt(s) of ${Math.round((this.opts.jobDeadlineMs ?? 120_000) / 1000)} s`,
+            ),
+          );
         }
         state.tokens.clear();
         toSubmit = [];
@@ -335,16 +376,34 @@ export class Judge0Executor implements Executor {
     this.jobs.delete(key);
     return {
       compile: { ok: true, output: [state.compileOutput ?? '', ...notes].filter(Boolean).join('\n'), timeMs: 0 },
-      runs: job.cases.map((c) => ({ index: c.index, outcome: runs.get(c.index) ?? internalError('Judge0 returned nothing for this case') })),
+      runs: job.cases.map((c) => ({
+        index: c.index,
+        outcome: runs.get(c.index) ?? internalError('Judge0 returned nothing for this case'),
+      })),
     };
   }
 
   async close(): Promise<void> {}
 
   /** Creates submissions (batched, or one by one when batching is off); returns the items Judge0 rejected. */
-  private async submit(cases: PendingCase[], resolved: ResolvedLanguage, job: ExecutionJob, limits: ClampedLimits, state: JobState, deadline: number) {
+  private async submit(
+    cases: PendingCase[],
+    resolved: ResolvedLanguage,
+    job: ExecutionJob,
+    limits: ClampedLimits,
+    state: JobState,
+    deadline: number,
+  ) {
     const rejected: Array<{ testCase: PendingCase; errors: Record<string, string[]> }> = [];
-    const payload = (c: PendingCase) => submissionPayload({ resolved, source: job.source, stdin: c.input, limits, memoryLimitMb: job.limits.memoryLimitMb, withCompilerOptions: c.withOptions });
+    const payload = (c: PendingCase) =>
+      submissionPayload({
+        resolved,
+        source: job.source,
+        stdin: c.input,
+        limits,
+        memoryLimitMb: job.limits.memoryLimitMb,
+        withCompilerOptions: c.withOptions,
+      });
     let i = 0;
     while (i < cases.length) {
       const chunk = cases.slice(i, i + this.batchSize);
@@ -372,11 +431,13 @@ export class Judge0Executor implements Executor {
   private async createChunk(payloads: Array<Record<string, unknown>>): Promise<Array<{ token?: string } & Record<string, unknown>>> {
     if (this.batching) {
       const answer = await this.http.post<unknown>('/submissions/batch?base64_encoded=true', { submissions: payloads });
-      if (!Array.isArray(answer.body)) throw new ExecutorUnavailableError(`Judge0 answered POST /submissions/batch with ${JSON.stringify(answer.body).slice(0, 200)}`);
+      if (!Array.isArray(answer.body))
+        throw new ExecutorUnavailableError(`Judge0 answered POST /submissions/batch with ${JSON.stringify(answer.body).slice(0, 200)}`);
       return answer.body as Array<{ token?: string } & Record<string, unknown>>;
     }
     const answers = [];
-    for (const p of payloads) answers.push((await this.http.post<{ token?: string } & Record<string, unknown>>('/submissions?base64_encoded=true', p)).body);
+    for (const p of payloads)
+      answers.push((await this.http.post<{ token?: string } & Record<string, unknown>>('/submissions?base64_encoded=true', p)).body);
     return answers;
   }
 
@@ -456,7 +517,9 @@ export class Judge0Executor implements Executor {
     const query = `base64_encoded=true&fields=${fields}`;
     if (this.batching) {
       try {
-        const answer = await this.http.get<{ submissions: Array<Judge0Submission | null> }>(`/submissions/batch?tokens=${tokens.join(',')}&${query}`);
+        const answer = await this.http.get<{ submissions: Array<Judge0Submission | null> }>(
+          `/submissions/batch?tokens=${tokens.join(',')}&${query}`,
+        );
         return tokens.map((_, i) => answer.submissions?.[i] ?? null);
       } catch (error) {
         if (!(error instanceof Judge0BadRequestError && error.batchingDisabled)) throw error;
@@ -514,7 +577,8 @@ function unb64(value: string | null | undefined, keep: number): { text: string; 
 
 function validationErrors(answer: Record<string, unknown>): Record<string, string[]> {
   const errors: Record<string, string[]> = {};
-  for (const [field, messages] of Object.entries(answer)) errors[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+  for (const [field, messages] of Object.entries(answer))
+    errors[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
   return Object.keys(errors).length ? errors : { submission: ['rejected without a reason'] };
 }
 
@@ -524,5 +588,16 @@ function internalError(message: string): RunOutcome {
 
 function lostSubmission(token: string, index: number): Judge0Submission {
   const message = Buffer.from(`Judge0 no longer knows submission ${token} (case ${index})`).toString('base64');
-  return { token, status: { id: JUDGE0_STATUS.INTERNAL_ERROR, description: 'Internal Error' }, stdout: null, stderr: null, compile_output: null, message, time: null, memory: null, exit_code: null, exit_signal: null };
+  return {
+    token,
+    status: { id: JUDGE0_STATUS.INTERNAL_ERROR, description: 'Internal Error' },
+    stdout: null,
+    stderr: null,
+    compile_output: null,
+    message,
+    time: null,
+    memory: null,
+    exit_code: null,
+    exit_signal: null,
+  };
 }

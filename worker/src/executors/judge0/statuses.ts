@@ -48,7 +48,8 @@ export interface Judge0Submission {
 }
 
 export const isFinal = (statusId: number) => statusId >= JUDGE0_STATUS.ACCEPTED;
-export const isRetryableInternal = (statusId: number) => statusId === JUDGE0_STATUS.INTERNAL_ERROR || statusId === JUDGE0_STATUS.EXEC_FORMAT_ERROR;
+export const isRetryableInternal = (statusId: number) =>
+  statusId === JUDGE0_STATUS.INTERNAL_ERROR || statusId === JUDGE0_STATUS.EXEC_FORMAT_ERROR;
 
 const OOM_TEXT = new RegExp(
   [
@@ -61,7 +62,18 @@ const OOM_TEXT = new RegExp(
     'memory allocation of \\d+ bytes failed', // Rust
   ].join('|'),
 );
-export const SIGNAL_NAMES: Record<number, string> = { 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ' };
+export const SIGNAL_NAMES: Record<number, string> = {
+  4: 'SIGILL',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  11: 'SIGSEGV',
+  13: 'SIGPIPE',
+  15: 'SIGTERM',
+  24: 'SIGXCPU',
+  25: 'SIGXFSZ',
+};
 const STATUS_SIGNALS: Record<number, number> = { 7: 11, 8: 25, 9: 8, 10: 6 }; // status.rb:17-25
 
 /** What the adapter sent and the case's limits, needed to read a result. */
@@ -82,7 +94,11 @@ export function signalOf(s: Pick<Judge0Submission, 'status' | 'exit_code' | 'exi
   return s.status.id === JUDGE0_STATUS.NZEC && code > 128 && code < 128 + 65 ? code - 128 : null;
 }
 
-export function toRunOutcome(s: Judge0Submission, decoded: { stdout: string; stdoutBytes: number; stderr: string; message: string }, ctx: ReadContext): RunOutcome {
+export function toRunOutcome(
+  s: Judge0Submission,
+  decoded: { stdout: string; stdoutBytes: number; stderr: string; message: string },
+  ctx: ReadContext,
+): RunOutcome {
   const timeMs = Math.round(Number(s.time ?? 0) * 1000);
   const signalNumber = signalOf(s);
   const signal = signalNumber ? (SIGNAL_NAMES[signalNumber] ?? `SIG${signalNumber}`) : null;
@@ -98,7 +114,10 @@ export function toRunOutcome(s: Judge0Submission, decoded: { stdout: string; std
   const outcome = (status: RunStatus, message?: string): RunOutcome => ({ ...base, status, ...(message ? { message } : {}) });
   const id = s.status.id;
   if (id === JUDGE0_STATUS.INTERNAL_ERROR || id === JUDGE0_STATUS.EXEC_FORMAT_ERROR || id < JUDGE0_STATUS.ACCEPTED || id > 14) {
-    return { ...outcome('internal-error', `Judge0 status ${id} ${s.status.description}${decoded.message ? `: ${decoded.message.trim()}` : ''}`), exitCode: null };
+    return {
+      ...outcome('internal-error', `Judge0 status ${id} ${s.status.description}${decoded.message ? `: ${decoded.message.trim()}` : ''}`),
+      exitCode: null,
+    };
   }
   if (decoded.stdoutBytes > ctx.outputLimitBytes) return outcome('output-limit', `output exceeded ${ctx.outputLimitBytes} bytes`);
   // Output cut at max_file_size: SIGXFSZ (exit 153), or a runtime that ignores SIGXFSZ (Python: "File
@@ -122,7 +141,12 @@ export function toRunOutcome(s: Judge0Submission, decoded: { stdout: string; std
  * killer: exit_code 137 through bash) with memory at or above 90 % of the box's limit, or when it
  * failed with a runtime's out-of-memory message (malloc failing, bad_alloc, Java/V8 heap limits).
  */
-export function inferMemoryLimit(s: Pick<Judge0Submission, 'memory' | 'exit_code'>, signal: string | null, stderr: string, ctx: Pick<ReadContext, 'sentMemoryKb'>): boolean {
+export function inferMemoryLimit(
+  s: Pick<Judge0Submission, 'memory' | 'exit_code'>,
+  signal: string | null,
+  stderr: string,
+  ctx: Pick<ReadContext, 'sentMemoryKb'>,
+): boolean {
   const nearLimit = (s.memory ?? 0) >= ctx.sentMemoryKb * 0.9;
   const failed = signal !== null || (s.exit_code ?? 0) !== 0;
   return (signal === 'SIGKILL' && nearLimit) || (failed && OOM_TEXT.test(stderr));

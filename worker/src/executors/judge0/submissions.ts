@@ -98,7 +98,10 @@ export function submissionPayload(p: PayloadInput): Record<string, unknown> {
   const common = { stdin: b64(p.stdin), ...p.limits };
   const multi = p.resolved.multiFile;
   if (multi) {
-    const files: Record<string, string> = { [multi.sourceFile]: p.source, run: runScript(p.resolved.language, multi.runCmd, p.memoryLimitMb) };
+    const files: Record<string, string> = {
+      [multi.sourceFile]: p.source,
+      run: runScript(p.resolved.language, multi.runCmd, p.memoryLimitMb),
+    };
     if (multi.compileCmd) files.compile = multi.compileCmd.replace('%s', JAVAC_OPTIONS);
     return { language_id: multi.projectId, additional_files: b64(zipStored(files)), ...common };
   }

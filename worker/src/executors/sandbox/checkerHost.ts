@@ -72,7 +72,8 @@ export class SandboxCheckerHost {
     const key = hash.digest('hex').slice(0, 32);
     let pending = this.compiled.get(key);
     const hit = pending && (await pending.catch(() => undefined));
-    if (hit?.ok && !existsSync(hit.file)) pending = undefined; // pruned: build again
+    if (hit?.ok && !existsSync(hit.file))
+      pending = undefined; // pruned: build again
     else if (hit?.ok) void touchEntry(path.dirname(hit.file));
     if (!pending) {
       pending = this.compile(program, key);
@@ -86,7 +87,13 @@ export class SandboxCheckerHost {
   private async compile(program: CheckerProgram, key: string): Promise<{ ok: true; file: string } | { ok: false; message: string }> {
     const cacheDir = path.join(this.sandbox.workRoot, 'checkers', key);
     const file = path.join(cacheDir, ARTIFACT[program.language]);
-    if (await fsp.stat(file).then(() => true, () => false)) return { ok: true, file };
+    if (
+      await fsp.stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { ok: true, file };
     const dir = await this.sandbox.makeJobDir('checker-compile');
     try {
       for (const [name, content] of program.files) await fsp.writeFile(path.join(dir, name), content, { mode: 0o644 });

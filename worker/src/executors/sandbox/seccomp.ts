@@ -18,24 +18,77 @@ import * as path from 'node:path';
 /** Denied with EPERM. Names this libseccomp does not know on this architecture are skipped (listed). */
 export const DENIED_SYSCALLS = [
   // tracing and reading other processes
-  'ptrace', 'process_vm_readv', 'process_vm_writev', 'pidfd_getfd', 'process_madvise', 'kcmp',
+  'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
+  'pidfd_getfd',
+  'process_madvise',
+  'kcmp',
   // performance counters, eBPF, io_uring, userfaultfd: large, often-exploited kernel surfaces
-  'perf_event_open', 'bpf', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'userfaultfd',
+  'perf_event_open',
+  'bpf',
+  'io_uring_setup',
+  'io_uring_enter',
+  'io_uring_register',
+  'userfaultfd',
   // kernel keyrings
-  'add_key', 'keyctl', 'request_key',
+  'add_key',
+  'keyctl',
+  'request_key',
   // namespaces and mounts
-  'unshare', 'setns', 'mount', 'umount', 'umount2', 'pivot_root', 'chroot', 'move_mount', 'open_tree',
-  'fsopen', 'fsconfig', 'fsmount', 'fspick', 'mount_setattr', 'listmount', 'statmount',
+  'unshare',
+  'setns',
+  'mount',
+  'umount',
+  'umount2',
+  'pivot_root',
+  'chroot',
+  'move_mount',
+  'open_tree',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'mount_setattr',
+  'listmount',
+  'statmount',
   // kernel modules, reboot, kexec, swap, accounting, quotas
-  'init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load', 'reboot', 'swapon', 'swapoff',
-  'acct', 'quotactl', 'quotactl_fd',
+  'init_module',
+  'finit_module',
+  'delete_module',
+  'kexec_load',
+  'kexec_file_load',
+  'reboot',
+  'swapon',
+  'swapoff',
+  'acct',
+  'quotactl',
+  'quotactl_fd',
   // the host's clock, name, kernel log
-  'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex', 'sethostname', 'setdomainname', 'syslog',
+  'settimeofday',
+  'clock_settime',
+  'clock_adjtime',
+  'adjtimex',
+  'sethostname',
+  'setdomainname',
+  'syslog',
   // raw I/O ports, obsolete or handle-based interfaces
-  'iopl', 'ioperm', 'modify_ldt', 'vhangup', 'uselib', 'ustat', 'sysfs', '_sysctl', 'lookup_dcookie', 'nfsservctl',
-  'name_to_handle_at', 'open_by_handle_at', 'fanotify_init',
+  'iopl',
+  'ioperm',
+  'modify_ldt',
+  'vhangup',
+  'uselib',
+  'ustat',
+  'sysfs',
+  '_sysctl',
+  'lookup_dcookie',
+  'nfsservctl',
+  'name_to_handle_at',
+  'open_by_handle_at',
+  'fanotify_init',
   // NUMA page movement across processes
-  'move_pages', 'migrate_pages',
+  'move_pages',
+  'migrate_pages',
 ] as const;
 
 /** Numbers of recent syscalls (identical on x86_64 and aarch64), for a libseccomp too old to name them. */
@@ -46,14 +99,24 @@ export const ENOSYS_SYSCALLS = ['clone3'] as const;
 
 /** clone() with any of these (new namespaces) is refused. */
 export const DENIED_CLONE_FLAGS = {
-  CLONE_NEWTIME: 0x80, CLONE_NEWNS: 0x20000, CLONE_NEWCGROUP: 0x2000000, CLONE_NEWUTS: 0x4000000,
-  CLONE_NEWIPC: 0x8000000, CLONE_NEWUSER: 0x10000000, CLONE_NEWPID: 0x20000000, CLONE_NEWNET: 0x40000000,
+  CLONE_NEWTIME: 0x80,
+  CLONE_NEWNS: 0x20000,
+  CLONE_NEWCGROUP: 0x2000000,
+  CLONE_NEWUTS: 0x4000000,
+  CLONE_NEWIPC: 0x8000000,
+  CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000,
+  CLONE_NEWNET: 0x40000000,
 } as const;
 
 /** personality() setting any of these (ASLR off, executable data, low mappings) is refused. */
 export const DENIED_PERSONALITY_FLAGS = {
-  ADDR_NO_RANDOMIZE: 0x0040000, MMAP_PAGE_ZERO: 0x0100000, ADDR_COMPAT_LAYOUT: 0x0200000,
-  READ_IMPLIES_EXEC: 0x0400000, ADDR_LIMIT_32BIT: 0x0800000, ADDR_LIMIT_3GB: 0x8000000,
+  ADDR_NO_RANDOMIZE: 0x0040000,
+  MMAP_PAGE_ZERO: 0x0100000,
+  ADDR_COMPAT_LAYOUT: 0x0200000,
+  READ_IMPLIES_EXEC: 0x0400000,
+  ADDR_LIMIT_32BIT: 0x0800000,
+  ADDR_LIMIT_3GB: 0x8000000,
 } as const;
 
 // Reads the policy as JSON (argv[1]), writes raw BPF to argv[2], prints the skipped names as JSON.
@@ -121,13 +184,24 @@ function policyJson(): string {
 
 /** Returns the cached filter for this policy and architecture, compiling it first if needed. */
 export async function ensureSeccompFilter(cacheDir: string, python = PYTHON): Promise<SeccompFilter> {
-  if (!SUPPORTED_ARCHES.has(process.arch)) throw new SeccompUnavailableError(`the sandbox's syscall filter supports x86_64 and aarch64, not ${process.arch}`);
+  if (!SUPPORTED_ARCHES.has(process.arch))
+    throw new SeccompUnavailableError(`the sandbox's syscall filter supports x86_64 and aarch64, not ${process.arch}`);
   const policy = policyJson();
-  const key = createHash('sha256').update(python).update(GENERATOR).update(policy).update(process.arch).update(os.release()).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(python)
+    .update(GENERATOR)
+    .update(policy)
+    .update(process.arch)
+    .update(os.release())
+    .digest('hex')
+    .slice(0, 16);
   await fsp.mkdir(cacheDir, { recursive: true, mode: 0o700 });
   const file = path.join(cacheDir, `seccomp-${process.arch}-${key}.bpf`);
   const meta = `${file}.json`;
-  const cached = await fsp.readFile(meta, 'utf8').then((text) => JSON.parse(text) as { skipped: string[] }).catch(() => undefined);
+  const cached = await fsp
+    .readFile(meta, 'utf8')
+    .then((text) => JSON.parse(text) as { skipped: string[] })
+    .catch(() => undefined);
   if (cached && (await fsp.stat(file).catch(() => undefined))?.size) return { file, skipped: cached.skipped };
 
   const temp = `${file}.${process.pid}.tmp`;

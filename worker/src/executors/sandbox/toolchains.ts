@@ -51,7 +51,18 @@ export const TOOLCHAINS: Record<Language, Toolchain> = {
     compile: ['/usr/bin/javac', '-J-Xmx384m', '-J-XX:+UseSerialGC', '-J-XX:TieredStopAtLevel=1', '-encoding', 'UTF-8', 'Main.java'],
     // -Xmx is the limit; the cgroup allows JVM overhead (metaspace, code cache) on top, so a
     // program is judged on its heap like on Codeforces/AtCoder, not on the JVM's own footprint.
-    run: ({ memoryLimitMb }) => ['/usr/bin/java', `-Xmx${memoryLimitMb}m`, '-Xss64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1', '-Xshare:auto', '-cp', '.', 'Main'],
+    run: ({ memoryLimitMb }) => [
+      '/usr/bin/java',
+      `-Xmx${memoryLimitMb}m`,
+      '-Xss64m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      '-XX:CICompilerCount=1',
+      '-Xshare:auto',
+      '-cp',
+      '.',
+      'Main',
+    ],
     memoryHeadroomMb: 160,
     pids: 48,
   },
@@ -61,8 +72,17 @@ export const TOOLCHAINS: Record<Language, Toolchain> = {
     // library per submission (3 s, 23 MB of cache), and the only path it would hide is /box/main.go.
     sourceFile: 'main.go',
     compile: [
-      '/usr/bin/env', 'GOCACHE=/box/.go/cache', 'GOPATH=/box/.go/path', 'HOME=/box/.go', 'CGO_ENABLED=0', 'GO111MODULE=off',
-      '/usr/bin/go', 'build', '-o', 'main', 'main.go',
+      '/usr/bin/env',
+      'GOCACHE=/box/.go/cache',
+      'GOPATH=/box/.go/path',
+      'HOME=/box/.go',
+      'CGO_ENABLED=0',
+      'GO111MODULE=off',
+      '/usr/bin/go',
+      'build',
+      '-o',
+      'main',
+      'main.go',
     ],
     run: () => ['./main'],
     // The Go runtime keeps a few MB of its own (scheduler, GC metadata) and starts threads per P and for the GC.

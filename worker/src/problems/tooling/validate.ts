@@ -43,6 +43,7 @@ export async function validateProblems(dir: string, host?: CheckerHost): Promise
 }
 
 export function formatReports(reports: ProblemReport[]): string {
-  const line = (r: ProblemReport) => (r.errors.length ? `${r.problem}: INVALID\n${r.errors.map((e) => `  - ${e}`).join('\n')}` : `${r.problem}: ok`);
+  const line = (r: ProblemReport) =>
+    r.errors.length ? `${r.problem}: INVALID\n${r.errors.map((e) => `  - ${e}`).join('\n')}` : `${r.problem}: ok`;
   return reports.map(line).join('\n') + '\n';
 }

@@ -11,7 +11,15 @@
 import { Octokit } from '@octokit/rest';
 import type { Logger } from '../../../../core/src/log';
 import { readmePath, renderPath } from '../../../../core/src/solutions/pathTemplate';
-import { AcceptedSolution, LinkInvalidError, PublishOutcome, PublishRejectedError, RateLimitedError, RepositoryLink, SolutionPublisher } from './port';
+import {
+  AcceptedSolution,
+  LinkInvalidError,
+  PublishOutcome,
+  PublishRejectedError,
+  RateLimitedError,
+  RepositoryLink,
+  SolutionPublisher,
+} from './port';
 
 export interface OctokitPublisherOptions {
   /** https://api.github.com, or a GitHub Enterprise / test server's API root. */
@@ -64,11 +72,24 @@ export class OctokitPublisher implements SolutionPublisher {
     const outcome = await this.writeFile(octokit, owner, repo, path, solution.source, commitMessage(solution));
     const readme = readmePath(link.pathTemplate, values);
     if (readme) await this.ensureReadme(octokit, owner, repo, readme, solution.problemId);
-    this.log('info', 'solution published', { requestId: solution.requestId, repository: link.repository, path, kind: outcome.kind, commit: outcome.commitSha });
+    this.log('info', 'solution published', {
+      requestId: solution.requestId,
+      repository: link.repository,
+      path,
+      kind: outcome.kind,
+      commit: outcome.commitSha,
+    });
     return outcome;
   }
 
-  private async writeFile(octokit: Octokit, owner: string, repo: string, path: string, content: string, message: string): Promise<PublishOutcome> {
+  private async writeFile(
+    octokit: Octokit,
+    owner: string,
+    repo: string,
+    path: string,
+    content: string,
+    message: string,
+  ): Promise<PublishOutcome> {
     for (let conflicts = 0; ; conflicts++) {
       const existing = await this.readFile(octokit, owner, repo, path);
       if (existing?.content !== undefined && existing.content === content) {
@@ -77,7 +98,12 @@ export class OctokitPublisher implements SolutionPublisher {
       try {
         const response = await this.call(`PUT ${path}`, () =>
           octokit.rest.repos.createOrUpdateFileContents({
-            owner, repo, path, message, content: Buffer.from(content, 'utf8').toString('base64'), ...(existing ? { sha: existing.sha } : {}),
+            owner,
+            repo,
+            path,
+            message,
+            content: Buffer.from(content, 'utf8').toString('base64'),
+            ...(existing ? { sha: existing.sha } : {}),
           }),
         );
         const commit = response.data.commit;
@@ -89,8 +115,10 @@ export class OctokitPublisher implements SolutionPublisher {
           this.log('warn', 'file changed while committing; reading its sha again', { path, status: failure.status });
           continue;
         }
-        if (failure.status === 404) throw new LinkInvalidError(`repository ${owner}/${repo} not found, or the token cannot write to it`, 404);
-        if (failure.status === 409 || failure.status === 422) throw new PublishRejectedError(`GitHub refused ${path}: ${failure.message}`, failure.status);
+        if (failure.status === 404)
+          throw new LinkInvalidError(`repository ${owner}/${repo} not found, or the token cannot write to it`, 404);
+        if (failure.status === 409 || failure.status === 422)
+          throw new PublishRejectedError(`GitHub refused ${path}: ${failure.message}`, failure.status);
         throw error;
       }
     }
@@ -101,7 +129,13 @@ export class OctokitPublisher implements SolutionPublisher {
     const text = `# ${problemId}\n\nAccepted solutions to problem \`${problemId}\`, committed by the judge: one folder per language.\n`;
     try {
       await this.call(`PUT ${path}`, () =>
-        octokit.rest.repos.createOrUpdateFileContents({ owner, repo, path, message: `Add README for ${problemId}`, content: Buffer.from(text).toString('base64') }),
+        octokit.rest.repos.createOrUpdateFileContents({
+          owner,
+          repo,
+          path,
+          message: `Add README for ${problemId}`,
+          content: Buffer.from(text).toString('base64'),
+        }),
       );
     } catch (error) {
       // Someone created it in between (422 without sha): it exists, which is all we wanted.
@@ -112,7 +146,8 @@ export class OctokitPublisher implements SolutionPublisher {
   private async readFile(octokit: Octokit, owner: string, repo: string, path: string): Promise<ExistingFile | undefined> {
     try {
       const { data } = await this.call(`GET ${path}`, () => octokit.rest.repos.getContent({ owner, repo, path }));
-      if (Array.isArray(data) || data.type !== 'file') throw new PublishRejectedError(`${path} exists in the repository and is not a file`, 422);
+      if (Array.isArray(data) || data.type !== 'file')
+        throw new PublishRejectedError(`${path} exists in the repository and is not a file`, 422);
       const content = 'content' in data && data.encoding === 'base64' ? Buffer.from(data.content, 'base64').toString('utf8') : undefined;
       return { sha: data.sha, content, htmlUrl: data.html_url ?? undefined };
     } catch (error) {
@@ -129,7 +164,8 @@ export class OctokitPublisher implements SolutionPublisher {
         return await request();
       } catch (error) {
         const failure = describeFailure(error);
-        if (failure.status === 401) throw new LinkInvalidError('GitHub rejected the token (401): link the repository again with a valid token', 401);
+        if (failure.status === 401)
+          throw new LinkInvalidError('GitHub rejected the token (401): link the repository again with a valid token', 401);
         const rateLimited = failure.status === 429 || (failure.status === 403 && isRateLimit(failure));
         if (failure.status === 403 && !rateLimited) {
           throw new LinkInvalidError(`the token may not write to this repository (403: ${failure.message})`, 403);
@@ -164,18 +200,32 @@ export function rateLimitWait(headers: Record<string, string | undefined>, attem
 }
 
 function isRateLimit(failure: HttpFailure): boolean {
-  return failure.headers['x-ratelimit-remaining'] === '0' || failure.headers['retry-after'] !== undefined || /rate limit/i.test(failure.message);
+  return (
+    failure.headers['x-ratelimit-remaining'] === '0' || failure.headers['retry-after'] !== undefined || /rate limit/i.test(failure.message)
+  );
 }
 
 function describeFailure(error: unknown): HttpFailure {
-  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string | number | undefined>; data?: { message?: string } } };
-  const headers = Object.fromEntries(Object.entries(e.response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v === undefined ? undefined : String(v)]));
-  return { status: typeof e.status === 'number' ? e.status : undefined, message: e.response?.data?.message ?? e.message ?? String(error), headers };
+  const e = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, string | number | undefined>; data?: { message?: string } };
+  };
+  const headers = Object.fromEntries(
+    Object.entries(e.response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v === undefined ? undefined : String(v)]),
+  );
+  return {
+    status: typeof e.status === 'number' ? e.status : undefined,
+    message: e.response?.data?.message ?? e.message ?? String(error),
+    headers,
+  };
 }
 
 export function commitMessage(s: AcceptedSolution): string {
-  return `${s.problemId} (${s.language}): ${s.verdict}, ${Math.round(s.executionTime)} ms, ${s.memoryUsage} MB\n\n` +
-    `Submission ${s.requestId}, accepted ${s.acceptedAt}.`;
+  return (
+    `${s.problemId} (${s.language}): ${s.verdict}, ${Math.round(s.executionTime)} ms, ${s.memoryUsage} MB\n\n` +
+    `Submission ${s.requestId}, accepted ${s.acceptedAt}.`
+  );
 }
 
 export function splitRepository(repository: string): [string, string] {

@@ -41,7 +41,10 @@ export interface SolutionPublisher {
 
 /** The link no longer works (bad or revoked token, no access to the repository): mark it, do not retry. */
 export class LinkInvalidError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'LinkInvalidError';
   }
@@ -49,7 +52,10 @@ export class LinkInvalidError extends Error {
 
 /** GitHub asked us to wait longer than we are willing to block: try again at `retryAt`. */
 export class RateLimitedError extends Error {
-  constructor(message: string, readonly retryAt: Date) {
+  constructor(
+    message: string,
+    readonly retryAt: Date,
+  ) {
     super(message);
     this.name = 'RateLimitedError';
   }
@@ -57,7 +63,10 @@ export class RateLimitedError extends Error {
 
 /** GitHub refused the content itself (422 other than a missing sha): retrying will not help. */
 export class PublishRejectedError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'PublishRejectedError';
   }
