@@ -192,6 +192,7 @@ async function readNumber(file: string): Promise<number> {
  */
 export class CellCgroup {
   private baselineBytes = 0;
+  private pinnedBytes = 0;
   private oomKillsBefore = 0;
 
   private constructor(private readonly dirs: { memory: string; pids: string; cpu: string }) {}
@@ -233,6 +234,7 @@ export class CellCgroup {
       0,
     );
     const pinned = fileCache <= limits.memoryBytes ? Math.max(0, this.baselineBytes - fileCache) : this.baselineBytes;
+    this.pinnedBytes = pinned;
     const bytes = String(limits.memoryBytes + pinned);
     // memsw (memory + swap) may never be below the memory limit: lift it, set memory, then lower it.
     const memsw = memory('memory.memsw.limit_in_bytes');
@@ -252,10 +254,14 @@ export class CellCgroup {
     const peak = readNumberSync(path.join(this.dirs.memory, 'memory.max_usage_in_bytes'));
     const failcnt = readNumberSync(path.join(this.dirs.memory, 'memory.failcnt'));
     const kills = oomKills(readTextSync(path.join(this.dirs.memory, 'memory.oom_control'))) - this.oomKillsBefore;
+    const limitHit = failcnt > 0 || kills > 0;
+    // A run that hit the limit made the kernel reclaim the baseline's page cache first: its peak is then
+    // all its own but the pinned part. Otherwise the cache may still be there, so the whole baseline comes off.
+    const held = limitHit ? this.pinnedBytes : this.baselineBytes;
     return {
       cpuMs: cpuNs / 1e6,
-      peakMemoryBytes: Math.max(0, peak - this.baselineBytes),
-      memoryLimitHit: failcnt > 0 || kills > 0,
+      peakMemoryBytes: Math.max(0, peak - held),
+      memoryLimitHit: limitHit,
       oomKilled: kills > 0,
     };
   }
